@@ -1,0 +1,268 @@
+"""Elementwise primitives.  Binary ones broadcast as numpy and sum their gradients back to
+each operand's shape; every backward is written with Tensor ops so it can be differentiated
+again.  Masks and signs used in backward are computed from saved inputs on the spot: they
+are piecewise constant, so treating them as constants gives the right higher derivatives.
+"""
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .shape import sum_to
+
+
+def _constant(array: np.ndarray, dtype) -> Tensor:
+    return Tensor._make(np.asarray(array, dtype=dtype))
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.shape, b.shape)
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape_a, shape_b = ctx.shapes
+        return sum_to(grad, shape_a), sum_to(grad, shape_b)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.shape, b.shape)
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape_a, shape_b = ctx.shapes
+        return sum_to(grad, shape_a), sum_to(-grad, shape_b)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = sum_to(grad * b, a.shape) if ctx.needs_input_grad[0] else None
+        grad_b = sum_to(grad * a, b.shape) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = sum_to(grad / b, a.shape) if ctx.needs_input_grad[0] else None
+        grad_b = sum_to(-grad * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class PowScalar(Function):
+    """``x ** exponent`` for a Python number ``exponent``."""
+
+    @staticmethod
+    def forward(ctx, x, exponent):
+        ctx.save_for_backward(x)
+        ctx.exponent = exponent
+        return x ** np.asarray(exponent, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        exponent = ctx.exponent
+        if exponent == 0:
+            return grad * 0.0, None
+        return grad * (x ** (exponent - 1) * exponent), None
+
+
+class Pow(Function):
+    """``base ** exponent`` for two tensors."""
+
+    @staticmethod
+    def forward(ctx, base, exponent):
+        output = base ** exponent
+        ctx.save_for_backward(base, exponent, output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad):
+        base, exponent, output = ctx.saved_tensors
+        grad_base = grad_exponent = None
+        if ctx.needs_input_grad[0]:
+            grad_base = sum_to(grad * exponent * base ** (exponent - 1.0), base.shape)
+        if ctx.needs_input_grad[1]:
+            # d(b^e)/de = b^e log b; where b == 0 the limit of the product is 0.
+            positive = base.data > 0
+            safe_log = Where.apply(positive, base, np.ones((), dtype=base.dtype)).log()
+            grad_exponent = sum_to(grad * output * safe_log, exponent.shape)
+        return grad_base, grad_exponent
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        output = np.exp(x)
+        ctx.save_for_backward(output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad):
+        (output,) = ctx.saved_tensors
+        return grad * output
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore"):
+            output = np.sqrt(x)
+        ctx.save_for_backward(output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad):
+        (output,) = ctx.saved_tensors
+        return grad / (output * 2.0)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * _constant(np.sign(x.data), x.dtype)
+
+
+class Relu(Function):
+    """max(x, 0); the gradient at exactly 0 is 0, as PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x):
+        output = np.maximum(x, 0)
+        ctx.save_for_backward(output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad):
+        (output,) = ctx.saved_tensors
+        return grad * _constant(output.data > 0, output.dtype)
+
+
+class LeakyRelu(Function):
+    """x where x > 0, else negative_slope * x (PyTorch's F.leaky_relu)."""
+
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        ctx.save_for_backward(x)
+        ctx.negative_slope = negative_slope
+        return np.where(x > 0, x, x * np.asarray(negative_slope, dtype=x.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        slope = np.where(x.data > 0, 1.0, ctx.negative_slope)
+        return grad * _constant(slope, x.dtype), None
+
+
+class Sigmoid(Function):
+    """1 / (1 + exp(-x)), evaluated without overflow for large |x|."""
+
+    @staticmethod
+    def forward(ctx, x):
+        # exp of a non-positive number never overflows: use exp(-|x|) on both sides.
+        e = np.exp(-np.abs(x))
+        output = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad):
+        (output,) = ctx.saved_tensors
+        return grad * (output * (1.0 - output))
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        output = np.tanh(x)
+        ctx.save_for_backward(output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad):
+        (output,) = ctx.saved_tensors
+        return grad * (1.0 - output * output)
+
+
+class Clip(Function):
+    """``np.clip(x, lo, hi)``; the gradient passes where lo <= x <= hi (as torch.clamp)."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.bounds = (lo, hi)
+        return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        inside = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            inside &= x.data >= lo
+        if hi is not None:
+            inside &= x.data <= hi
+        return grad * _constant(inside, x.dtype), None, None
+
+
+class Where(Function):
+    """``np.where(condition, a, b)`` with a constant boolean ``condition``."""
+
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.condition = condition
+        ctx.shapes = (a.shape, b.shape)
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        keep = _constant(ctx.condition, grad.dtype)
+        shape_a, shape_b = ctx.shapes
+        return None, sum_to(grad * keep, shape_a), sum_to(grad * (1.0 - keep), shape_b)

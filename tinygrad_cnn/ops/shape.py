@@ -1,0 +1,151 @@
+"""Shape primitives: each moves elements around, so its backward moves the gradient back.
+
+Adjoint pairs: ``BroadcastTo`` / ``SumTo`` and ``GetItem`` / ``IndexAdd`` are each other's
+backward, so every derivative order stays inside this file.
+"""
+
+import numpy as np
+
+from ..autograd.function import Function
+
+
+class Reshape(Function):
+    """``x.reshape(shape)``; the gradient is reshaped back."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Reshape.apply(grad, ctx.input_shape), None
+
+
+class Permute(Function):
+    """``np.transpose(x, dims)``; the gradient goes through the inverse permutation."""
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.transpose(x, dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Permute.apply(grad, tuple(np.argsort(ctx.dims))), None
+
+
+class BroadcastTo(Function):
+    """Broadcast ``x`` to ``shape`` (a copy, so later in-place work is safe)."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        return np.array(np.broadcast_to(x, shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return sum_to(grad, ctx.input_shape), None
+
+
+class SumTo(Function):
+    """Sum ``x`` down to ``shape``, undoing numpy broadcasting (the adjoint of BroadcastTo)."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        return sum_array_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return BroadcastTo.apply(grad, ctx.input_shape), None
+
+
+def sum_array_to(array: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum the broadcast axes of ``array`` so that it has ``shape``."""
+    leading = array.ndim - len(shape)
+    axes = tuple(range(leading)) + tuple(
+        leading + i for i, size in enumerate(shape) if size == 1 and array.shape[leading + i] != 1
+    )
+    summed = array.sum(axis=axes, keepdims=True) if axes else array
+    return summed.reshape(shape)
+
+
+def sum_to(grad, shape):
+    """The gradient of a broadcast operand: ``grad`` summed back to the operand's ``shape``."""
+    if grad.shape == tuple(shape):
+        return grad
+    return SumTo.apply(grad, tuple(shape))
+
+
+def _is_basic_index(index) -> bool:
+    """True when numpy indexes with ``index`` by a view (no integer or boolean arrays)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(
+        item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice))
+        for item in items
+    )
+
+
+class GetItem(Function):
+    """``x[index]`` for basic and integer-array indexing."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.input_shape = x.shape
+        ctx.index = index  # may hold integer index arrays: piecewise constant, fine to keep
+        result = x[index]
+        return np.array(result) if _is_basic_index(index) else result
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexAdd.apply(grad, ctx.index, ctx.input_shape), None
+
+
+class IndexAdd(Function):
+    """Zeros of ``shape`` with ``values`` added at ``index`` (repeats accumulate)."""
+
+    @staticmethod
+    def forward(ctx, values, index, shape):
+        ctx.index = index
+        result = np.zeros(shape, dtype=values.dtype)
+        if _is_basic_index(index):
+            result[index] = values
+        else:
+            np.add.at(result, index, values)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        return GetItem.apply(grad, ctx.index), None, None
+
+
+class Concatenate(Function):
+    """``np.concatenate(arrays, axis)``; each input gets its slice of the gradient back."""
+
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        ctx.axis = axis
+        ctx.bounds = np.cumsum([0] + [a.shape[axis] for a in arrays])
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        prefix = (slice(None),) * ctx.axis
+        return (None,) + tuple(
+            GetItem.apply(grad, prefix + (slice(int(start), int(stop)),))
+            for start, stop in zip(ctx.bounds[:-1], ctx.bounds[1:])
+        )
+
+
+class Cast(Function):
+    """``x.astype(dtype)``; the gradient is cast back to ``x``'s dtype."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.input_dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Cast.apply(grad, ctx.input_dtype), None

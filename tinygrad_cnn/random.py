@@ -1,0 +1,23 @@
+"""The one random source of the library, so ``manual_seed`` makes every run repeatable.
+
+Everything random in tinygrad_cnn (``rand``, ``randn``, dropout masks, default layer
+initialisation) draws from :func:`generator`.  Data shuffling is the exception: a
+``DataLoader`` owns its own generator, seeded by its ``generator_seed``, as PyTorch's does.
+"""
+
+import numpy as np
+
+_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    """Seed every random source the library uses (as ``torch.manual_seed``)."""
+    global _generator
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
+    _generator = np.random.default_rng(int(seed))
+
+
+def generator() -> np.random.Generator:
+    """The library's current ``numpy.random.Generator``."""
+    return _generator

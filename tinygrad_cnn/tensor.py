@@ -1,0 +1,196 @@
+"""The ``Tensor``: a numpy array plus what autograd needs to know about it.
+
+This module holds the data side only: construction and dtype rules, the leaf/non-leaf
+distinction, ``requires_grad``, ``grad``, and conversions back to plain values.  It knows no
+calculus.  The arithmetic operators, reductions, shape methods and ``backward`` are bound
+onto the class in one place, :mod:`tinygrad_cnn.tensor_methods`, once the ops exist; that is
+how the ``Tensor`` <-> ``Function`` import loop is broken (see ``docs/autograd.md``).
+"""
+
+import numbers
+
+import numpy as np
+
+
+def _is_floating(dtype: np.dtype) -> bool:
+    return dtype.kind == "f"
+
+
+def as_array(data, dtype=None) -> np.ndarray:
+    """Convert an array-like to an ndarray with PyTorch's dtype rules.
+
+    Python floats (and lists of them) become float32, Python ints int64, bools bool; numpy
+    arrays and numpy scalars keep their dtype; ``dtype`` overrides everything.  The result
+    shares memory with an ndarray input when no cast is needed.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+    if isinstance(data, (np.ndarray, np.generic)):
+        array = np.asarray(data, dtype=dtype)
+    else:
+        if hasattr(data, "detach") and hasattr(data, "cpu"):  # a torch tensor
+            data = data.detach().cpu().numpy()
+            array = np.asarray(data, dtype=dtype)
+        else:
+            try:
+                array = np.asarray(data)
+            except ValueError as error:
+                raise ValueError(f"Tensor: cannot make an array of {data!r}: {error}") from None
+            if dtype is not None:
+                array = array.astype(dtype, copy=False)
+            elif array.dtype == np.float64:
+                array = array.astype(np.float32)
+            elif array.dtype.kind in "iu":
+                array = array.astype(np.int64, copy=False)
+    if array.dtype.kind not in "fiub":
+        raise TypeError(
+            f"Tensor: unsupported data type {array.dtype} (from {type(data).__name__}); "
+            "expected float, int or bool data"
+        )
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    ``Tensor(data, requires_grad=False, dtype=None)`` wraps an array-like (see
+    :func:`as_array` for the dtype rules).  A tensor made by the user is a *leaf*; a tensor
+    made by an op while grad recording is on has a ``grad_fn``: the node of the graph that
+    knows how to send a gradient back to the op's inputs.  ``backward()`` fills ``.grad`` of
+    the leaves that require grad.
+    """
+
+    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_accumulator", "__weakref__")
+
+    # numpy must hand `array <op> tensor` to our reflected operators instead of looping.
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        self.data = as_array(data, dtype)
+        self.grad = None
+        self.grad_fn = None
+        self._requires_grad = False
+        self._accumulator = None
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _make(cls, data: np.ndarray, grad_fn=None) -> "Tensor":
+        """Fast internal constructor: ``data`` is already a valid ndarray."""
+        tensor = object.__new__(Tensor)
+        tensor.data = data
+        tensor.grad = None
+        tensor.grad_fn = grad_fn
+        tensor._requires_grad = grad_fn is not None
+        tensor._accumulator = None
+        return tensor
+
+    # ----------------------------------------------------------------- autograd state
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value) -> None:
+        value = bool(value)
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad can only be set on leaf tensors; this tensor was made by "
+                f"{self.grad_fn.name()} (use .detach() to get a leaf)"
+            )
+        if value and not _is_floating(self.data.dtype):
+            raise TypeError(
+                f"only floating point tensors can require gradients (this one is "
+                f"{self.data.dtype}); convert it with .float() or .double() first"
+            )
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad=True) -> "Tensor":
+        """Set ``requires_grad`` in place and return ``self`` (as PyTorch)."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's data, outside the graph."""
+        return Tensor._make(self.data)
+
+    # ----------------------------------------------------------------- numpy-like facts
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    # ----------------------------------------------------------------- plain values out
+    def numpy(self) -> np.ndarray:
+        """The data as an ndarray (shared, not copied)."""
+        return self.data
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only one-element tensors can be converted to a Python scalar "
+                f"(shape {self.data.shape})"
+            )
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is None:
+            return self.data
+        return self.data.astype(dtype, copy=False)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous "
+                "(use .any() / .all() on .data)"
+            )
+        return bool(self.data.item())
+
+    # Comparisons return tensors, so identity is what hashing and `is` use.
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extras = [f"dtype={self.data.dtype}"]
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return f"Tensor({body}, {', '.join(extras)})"
+
+
+def is_scalar(value) -> bool:
+    """True for Python and numpy scalars (which never change a tensor's dtype)."""
+    return isinstance(value, (numbers.Number, np.generic)) and not isinstance(value, np.ndarray)

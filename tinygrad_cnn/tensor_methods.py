@@ -1,0 +1,346 @@
+"""Tensor's operators and methods, bound onto the class here, in one place.
+
+``tensor.py`` defines the data side of ``Tensor``; ``autograd`` builds the graph out of
+``Function`` calls that make Tensors; ``ops`` defines the Functions.  Binding the methods that
+call ops here, after all three exist, is the one place where the loop between Tensor and its
+operations is closed (the package ``__init__`` imports this module first).
+
+Every method validates its arguments and raises ``ValueError``/``TypeError`` naming the op,
+the argument and the shapes before numpy sees them.
+"""
+
+import numbers
+
+import numpy as np
+
+from .autograd import engine
+from .ops import elementwise as ew
+from .ops import linalg, reduce
+from .ops import shape as shape_ops
+from .ops._errors import check_broadcastable, normalize_axes, normalize_axis
+from .tensor import Tensor, is_scalar
+
+_DEFAULT_FLOAT = np.dtype(np.float32)
+
+
+# ------------------------------------------------------------------ operand coercion
+def _scalar_operand(value, like: Tensor) -> Tensor:
+    """A Python/numpy scalar as a 0-d tensor that keeps ``like``'s dtype (PyTorch's rule)."""
+    dtype = like.data.dtype
+    if dtype.kind != "f" and isinstance(value, (float, np.floating)):
+        dtype = _DEFAULT_FLOAT
+    elif dtype.kind == "b" and not isinstance(value, (bool, np.bool_)):
+        dtype = np.dtype(np.int64)
+    return Tensor._make(np.asarray(value, dtype=dtype))
+
+
+def _operand(value, like: Tensor) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    if is_scalar(value):
+        return _scalar_operand(value, like)
+    return Tensor(value)
+
+
+def _promote_integer_side(a: Tensor, b: Tensor):
+    """An integer tensor meeting a float one is cast to the float's dtype, not to float64."""
+    kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
+    if kind_a != "f" and kind_b == "f":
+        a = a.astype(b.data.dtype)
+    elif kind_b != "f" and kind_a == "f":
+        b = b.astype(a.data.dtype)
+    return a, b
+
+
+def _binary(op: str, a, b):
+    """Both operands as Tensors with checked, broadcastable shapes."""
+    if isinstance(a, Tensor):
+        b = _operand(b, a)
+    else:
+        a = _operand(a, b)
+    a, b = _promote_integer_side(a, b)
+    shape_a, shape_b = a.data.shape, b.data.shape
+    if shape_a != shape_b and shape_a and shape_b:  # a 0-d operand always broadcasts
+        check_broadcastable(op, shape_a, shape_b)
+    return a, b
+
+
+def _true_division_operands(a, b):
+    a, b = _binary("div", a, b)
+    if a.data.dtype.kind != "f":  # both integer: true division gives the default float
+        a, b = a.astype(_DEFAULT_FLOAT), b.astype(_DEFAULT_FLOAT)
+    return a, b
+
+
+# ------------------------------------------------------------------ arithmetic
+def add(a, b):
+    return ew.Add.apply(*_binary("add", a, b))
+
+
+def sub(a, b):
+    return ew.Sub.apply(*_binary("sub", a, b))
+
+
+def mul(a, b):
+    return ew.Mul.apply(*_binary("mul", a, b))
+
+
+def div(a, b):
+    return ew.Div.apply(*_true_division_operands(a, b))
+
+
+def power(base, exponent):
+    if isinstance(base, Tensor) and is_scalar(exponent) and not isinstance(exponent, bool):
+        return ew.PowScalar.apply(base, exponent.item() if isinstance(exponent, np.generic)
+                                  else exponent)
+    base, exponent = _binary("pow", base, exponent)
+    return ew.Pow.apply(base, exponent)
+
+
+def matmul(a, b):
+    """``a @ b`` with numpy's rules: 1-D operands are lifted to matrices and squeezed back."""
+    if not isinstance(a, Tensor):
+        a = Tensor(a)
+    if not isinstance(b, Tensor):
+        b = Tensor(b)
+    a, b = _promote_integer_side(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(
+            f"matmul: both operands need at least one dimension, got shapes {a.shape} and "
+            f"{b.shape} (use * to multiply by a scalar)"
+        )
+    lifted_a = a.reshape(1, a.shape[0]) if a.ndim == 1 else a
+    lifted_b = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
+    if lifted_a.shape[-1] != lifted_b.shape[-2]:
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} do not align "
+            f"({lifted_a.shape[-1]} != {lifted_b.shape[-2]})"
+        )
+    if lifted_a.shape[:-2] != lifted_b.shape[:-2]:
+        check_broadcastable("matmul (batch dimensions)", lifted_a.shape[:-2],
+                            lifted_b.shape[:-2])
+    result = linalg.MatMul.apply(lifted_a, lifted_b)
+    if a.ndim == 1 and b.ndim == 1:
+        return result.reshape(())
+    if a.ndim == 1:
+        return result.squeeze(-2)
+    if b.ndim == 1:
+        return result.squeeze(-1)
+    return result
+
+
+def _reflected(function):
+    return lambda self, other: function(other, self)
+
+
+# ------------------------------------------------------------------ comparisons
+def _comparison(compare, name):
+    def method(self, other):
+        if other is None:
+            return NotImplemented
+        a, b = _binary(name, self, other)
+        return Tensor._make(np.asarray(compare(a.data, b.data)))
+
+    method.__name__ = f"__{name}__"
+    return method
+
+
+# ------------------------------------------------------------------ reductions
+def _reduction(function, name):
+    def method(self, axis=None, keepdims=False):
+        axes = normalize_axes(axis, self.ndim, name, self.shape)
+        return function.apply(self, axes, bool(keepdims))
+
+    method.__name__ = name
+    method.__doc__ = f"``{name}`` over ``axis`` (None: all axes), as numpy / PyTorch."
+    return method
+
+
+def _extremum(largest, name):
+    def method(self, axis=None, keepdims=False):
+        if self.size == 0:
+            raise ValueError(f"{name}: cannot reduce an empty tensor (shape {self.shape})")
+        axes = normalize_axes(axis, self.ndim, name, self.shape)
+        return reduce.Extremum.apply(self, axes, bool(keepdims), largest)
+
+    method.__name__ = name
+    method.__doc__ = (f"``{name}`` over ``axis`` as PyTorch's ``a{name}``: a tie's gradient is "
+                      "split evenly among the tied elements.")
+    return method
+
+
+def var(self, axis=None, keepdims=False, correction=1):
+    """Variance over ``axis``, divided by ``count - correction`` (unbiased by default)."""
+    axes = normalize_axes(axis, self.ndim, "var", self.shape)
+    count = int(np.prod([self.shape[a] for a in axes], dtype=np.int64))
+    divisor = count - correction
+    deviation = self - self.mean(axes, keepdims=True)
+    total = (deviation * deviation).sum(axes, keepdims=keepdims)
+    return total * (1.0 / divisor if divisor > 0 else float("nan"))
+
+
+def _arg_extremum(function, name):
+    def method(self, axis=None):
+        if self.size == 0:
+            raise ValueError(f"{name}: cannot take {name} of an empty tensor")
+        if axis is not None:
+            axis = normalize_axis(axis, self.ndim, name, self.shape)
+        return Tensor._make(np.asarray(function(self.data, axis=axis), dtype=np.int64))
+
+    method.__name__ = name
+    return method
+
+
+# ------------------------------------------------------------------ shape methods
+def _shape_argument(args, op):
+    shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+    for size in shape:
+        if isinstance(size, bool) or not isinstance(size, (numbers.Integral, np.integer)):
+            raise TypeError(f"{op}: sizes must be ints, got {shape!r}")
+    return tuple(int(size) for size in shape)
+
+
+def reshape(self, *shape):
+    """View the elements in a new shape; one size may be -1 (inferred)."""
+    shape = _shape_argument(shape, "reshape")
+    unknown = [i for i, size in enumerate(shape) if size == -1]
+    known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+    if len(unknown) > 1 or any(size < -1 for size in shape):
+        raise ValueError(f"reshape: invalid shape {shape} (at most one -1, no other negatives)")
+    if unknown and known and self.size % known == 0:
+        shape = shape[: unknown[0]] + (self.size // known,) + shape[unknown[0] + 1:]
+    elif unknown or known != self.size:
+        raise ValueError(
+            f"reshape: cannot reshape a tensor of shape {self.shape} ({self.size} elements) "
+            f"into shape {shape}"
+        )
+    if shape == self.shape:
+        return self
+    return shape_ops.Reshape.apply(self, shape)
+
+
+def permute(self, *dims):
+    """Reorder the axes: result axis i is input axis ``dims[i]`` (as PyTorch)."""
+    dims = _shape_argument(dims, "permute")
+    if sorted(d % self.ndim if self.ndim else d for d in dims) != list(range(self.ndim)) or \
+            len(dims) != self.ndim:
+        raise ValueError(
+            f"permute: {dims} is not a permutation of the {self.ndim} axes of shape {self.shape}"
+        )
+    dims = tuple(d % self.ndim for d in dims)
+    return shape_ops.Permute.apply(self, dims)
+
+
+def transpose(self, dim0, dim1):
+    """Swap two axes (as ``torch.transpose``)."""
+    dim0 = normalize_axis(dim0, self.ndim, "transpose", self.shape)
+    dim1 = normalize_axis(dim1, self.ndim, "transpose", self.shape)
+    dims = list(range(self.ndim))
+    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    return shape_ops.Permute.apply(self, tuple(dims))
+
+
+def _reverse_axes(self):
+    return shape_ops.Permute.apply(self, tuple(reversed(range(self.ndim))))
+
+
+def flatten(self, start_dim=0, end_dim=-1):
+    """Merge axes ``start_dim..end_dim`` into one (as ``torch.flatten``)."""
+    if self.ndim == 0:
+        return self.reshape(1)
+    start = normalize_axis(start_dim, self.ndim, "flatten", self.shape)
+    end = normalize_axis(end_dim, self.ndim, "flatten", self.shape)
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    merged = int(np.prod(self.shape[start:end + 1], dtype=np.int64))
+    return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
+
+
+def squeeze(self, axis=None):
+    """Drop axes of size 1 (all of them, or the given ones; others are left, as PyTorch)."""
+    axes = normalize_axes(axis, self.ndim, "squeeze", self.shape)
+    new_shape = tuple(s for i, s in enumerate(self.shape) if not (i in axes and s == 1))
+    return self.reshape(new_shape)
+
+
+def unsqueeze(self, axis):
+    """Insert an axis of size 1 at ``axis`` (-ndim-1 <= axis <= ndim)."""
+    axis = normalize_axis(axis, self.ndim + 1, "unsqueeze", self.shape)
+    return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+
+def _index_item(item):
+    if isinstance(item, Tensor):
+        if item.dtype.kind not in "iub":
+            raise TypeError(f"getitem: index tensors must be integer or bool, got {item.dtype}")
+        return item.data
+    if isinstance(item, list):
+        return np.asarray(item)
+    return item
+
+
+def getitem(self, index):
+    """Basic and integer-array indexing; repeated indices accumulate their gradients."""
+    index = tuple(_index_item(i) for i in index) if isinstance(index, tuple) \
+        else _index_item(index)
+    try:
+        return shape_ops.GetItem.apply(self, index)
+    except IndexError as error:
+        raise IndexError(f"getitem: {error} (tensor shape {self.shape})") from None
+
+
+# ------------------------------------------------------------------ elementwise
+def clip(self, lo=None, hi=None):
+    """Clamp into [lo, hi]; either bound may be None."""
+    if lo is None and hi is None:
+        raise ValueError("clip: at least one of lo and hi must be given")
+    for name, bound in (("lo", lo), ("hi", hi)):
+        if bound is not None and not is_scalar(bound):
+            raise TypeError(f"clip: {name} must be a number, got {type(bound).__name__}")
+    return ew.Clip.apply(self, lo, hi)
+
+
+def astype(self, dtype):
+    """A copy with another dtype; differentiable between float types."""
+    dtype = np.dtype(dtype)
+    if dtype == self.dtype:
+        return self
+    return shape_ops.Cast.apply(self, dtype)
+
+
+def backward(self, gradient=None, retain_graph=False, create_graph=False):
+    """Accumulate the gradient of this tensor into ``.grad`` of every leaf that needs it."""
+    engine.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+
+
+_METHODS = {
+    "__add__": add, "__radd__": _reflected(add),
+    "__sub__": sub, "__rsub__": _reflected(sub),
+    "__mul__": mul, "__rmul__": _reflected(mul),
+    "__truediv__": div, "__rtruediv__": _reflected(div),
+    "__pow__": power, "__rpow__": _reflected(power),
+    "__matmul__": matmul, "__rmatmul__": _reflected(matmul),
+    "__neg__": lambda self: ew.Neg.apply(self),
+    "__lt__": _comparison(np.less, "lt"), "__le__": _comparison(np.less_equal, "le"),
+    "__gt__": _comparison(np.greater, "gt"), "__ge__": _comparison(np.greater_equal, "ge"),
+    "__eq__": _comparison(np.equal, "eq"), "__ne__": _comparison(np.not_equal, "ne"),
+    "__getitem__": getitem,
+    "sum": _reduction(reduce.Sum, "sum"), "mean": _reduction(reduce.Mean, "mean"),
+    "max": _extremum(True, "max"), "min": _extremum(False, "min"), "var": var,
+    "argmax": _arg_extremum(np.argmax, "argmax"), "argmin": _arg_extremum(np.argmin, "argmin"),
+    "reshape": reshape, "permute": permute, "transpose": transpose,
+    "T": property(_reverse_axes), "flatten": flatten, "squeeze": squeeze,
+    "unsqueeze": unsqueeze,
+    "exp": lambda self: ew.Exp.apply(self), "log": lambda self: ew.Log.apply(self),
+    "sqrt": lambda self: ew.Sqrt.apply(self), "abs": lambda self: ew.Abs.apply(self),
+    "relu": lambda self: ew.Relu.apply(self), "sigmoid": lambda self: ew.Sigmoid.apply(self),
+    "tanh": lambda self: ew.Tanh.apply(self), "clip": clip,
+    "astype": astype, "float": lambda self: astype(self, np.float32),
+    "double": lambda self: astype(self, np.float64),
+    "backward": backward,
+}
+
+for _name, _method in _METHODS.items():
+    setattr(Tensor, _name, _method)
+
+__all__ = ["add", "sub", "mul", "div", "power", "matmul"]
