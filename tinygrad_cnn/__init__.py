@@ -3,29 +3,29 @@
 The public surface only; see ``docs/api.md`` for every name.
 """
 
-from . import functional  # noqa: E402
-from . import tensor_methods as _tensor_methods  # noqa: F401  binds Tensor's operators
+from . import functional
+from . import tensor_methods as _tensor_methods  # noqa: F401  (binds Tensor's operators)
 from .autograd import (
-                        Function,
-                        detect_anomaly,
-                        enable_grad,
-                        grad,
-                        is_grad_enabled,
-                        no_grad,
-                        set_grad_enabled,
+    Function,
+    detect_anomaly,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
 )
 from .factories import (
-                        arange,
-                        cat,
-                        concatenate,
-                        ones,
-                        ones_like,
-                        rand,
-                        randn,
-                        stack,
-                        tensor,
-                        zeros,
-                        zeros_like,
+    arange,
+    cat,
+    concatenate,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    stack,
+    tensor,
+    zeros,
+    zeros_like,
 )
 from .random import manual_seed
 from .tensor import Tensor
