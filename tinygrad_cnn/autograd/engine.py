@@ -49,13 +49,21 @@ def _reaching(order, targets) -> set:
     return reaching
 
 
-def _check_finite(node, gradients) -> None:
-    for gradient in gradients:
-        if gradient is not None and not np.isfinite(gradient.data).all():
+def _checked_backward(node, gradient, create_graph) -> list:
+    """``node``'s backward under anomaly mode: its results are checked, and blamed on the
+    node (the ops it runs inside are not checked one by one)."""
+    mode.anomaly = False
+    try:
+        gradients = node.apply_backward(gradient, create_graph)
+    finally:
+        mode.anomaly = True
+    for result in gradients:
+        if result is not None and not np.isfinite(result.data).all():
             raise FloatingPointError(
                 f"{node.name()}: backward produced a non-finite gradient (NaN or inf); "
                 f"the op was called at {node.site or '<created outside detect_anomaly>'}"
             )
+    return gradients
 
 
 def _run(roots, root_grads, retain_graph, create_graph, capture=None) -> dict:
@@ -85,9 +93,10 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None) -> dict:
                 if capture is None:
                     _accumulate(node.variable, gradient)
                 continue
-            gradients = node.apply_backward(gradient, create_graph)
             if mode.anomaly:
-                _check_finite(node, gradients)
+                gradients = _checked_backward(node, gradient, create_graph)
+            else:
+                gradients = node.apply_backward(gradient, create_graph)
             if not retain_graph:
                 node.release()
             for child, child_gradient in zip(node.edges, gradients):

@@ -77,9 +77,10 @@ class FirstOrderOnly(Node):
     silently wrong.
     """
 
-    def __init__(self, op_name: str, reason: str):
+    def __init__(self, op_name: str, reason: str, edges: tuple):
         self.op_name = op_name
         self.reason = reason
+        self.edges = edges  # the op's inputs: where a true second derivative would lead
 
     def name(self) -> str:
         return f"FirstOrderOnly[{self.op_name}]"
@@ -115,15 +116,15 @@ class Context(Node):
         """Keep forward input arrays and/or the output array for backward."""
         self._to_save = arrays
 
-    def _resolve_saved(self, output) -> None:
+    def _resolve_saved(self, output, raw_output) -> None:
         """Turn the arrays given to ``save_for_backward`` into (array, slot) pairs."""
         saved = []
         for array in self._to_save:
             if array is None:
                 saved.append(None)
                 continue
-            if array is output:
-                saved.append((array, _OUTPUT))
+            if array is output or array is raw_output:
+                saved.append((output, _OUTPUT))
                 continue
             for slot, candidate in enumerate(self._inputs):
                 if array is candidate:
@@ -193,10 +194,11 @@ class Context(Node):
                 node = None
                 if create_graph:
                     node = FirstOrderOnly(function.__name__, "its backward returned plain "
-                                          "arrays, not Tensors")
+                                          "arrays, not Tensors", self.edges)
                 gradient = Tensor._make(gradient, node)
             elif reason is not None:
-                gradient = Tensor._make(gradient.data, FirstOrderOnly(function.__name__, reason))
+                gradient = Tensor._make(gradient.data, FirstOrderOnly(function.__name__, reason,
+                                                                  self.edges))
             if gradient.data.shape != expected_shape:
                 raise RuntimeError(
                     f"{function.__name__}.backward returned a gradient of shape "
@@ -248,9 +250,9 @@ class Function:
         else:
             needs = (False,) * len(args)
         ctx = cls._context_class(arrays, needs)
-        output = cls.forward(ctx, *arrays)
+        raw_output = output = cls.forward(ctx, *arrays)
         if type(output) is not np.ndarray:
-            output = _as_output_array(cls, output)
+            output = _as_output_array(cls, output)  # numpy returns scalars for 0-d results
         if mode.anomaly:
             ctx.site = user_call_site()
             if output.dtype.kind == "f" and not np.isfinite(output).all():
@@ -269,7 +271,7 @@ class Function:
             for arg, needed in zip(args, needs)
         )
         if ctx._to_save:
-            ctx._resolve_saved(output)
+            ctx._resolve_saved(output, raw_output)
         ctx._inputs = None
         return Tensor._make(output, ctx)
 
