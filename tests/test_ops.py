@@ -94,7 +94,8 @@ def test_values_and_gradients_match_pytorch(info):
 def test_hessian_vector_product_of_an_mlp_matches_pytorch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(6)
-    x, w1, w2 = rng.standard_normal((8, 5)), rng.standard_normal((5, 7)), rng.standard_normal((7, 3))
+    x = rng.standard_normal((8, 5))
+    w1, w2 = rng.standard_normal((5, 7)), rng.standard_normal((7, 3))
     v1, v2 = rng.standard_normal((5, 7)), rng.standard_normal((7, 3))
     target = np.array([0, 2, 1, 1, 0, 2, 2, 1])
 

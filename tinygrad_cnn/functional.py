@@ -11,8 +11,14 @@ import numbers
 
 import numpy as np
 
-from . import random
+from . import backends, random
+from .ops import _args as _conv_args
+from .ops import conv as _conv
 from .ops import elementwise as ew
+from .ops import im2col as _im2col
+from .ops import pad as _pad
+from .ops import pool as _pool
+from .ops import upsample as _upsample
 from .ops._errors import check_float, normalize_axis
 from .tensor import Tensor
 
@@ -182,3 +188,275 @@ def mse_loss(a: Tensor, b: Tensor, reduction: str = "mean") -> Tensor:
         raise ValueError(f"mse_loss: input shape {a.shape} and target shape {b.shape} differ")
     difference = a - b
     return _reduce(difference * difference, reduction, "mse_loss")
+
+
+# ------------------------------------------------------------------ pooling, pad, upsample
+def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode=False) -> Tensor:
+    """Maximum over each window (``torch.nn.functional.max_pool2d``).
+
+    x: ``(N, C, H, W)`` or ``(C, H, W)`` -> ``(N, C, H_out, W_out)`` (or ``(C, H_out, W_out)``),
+    ``H_out = floor((H + 2*padding - dilation*(kH-1) - 1) / stride) + 1`` (``ceil`` with
+    ``ceil_mode``, dropping a last window that would start in the right padding).
+    ``kernel_size``, ``stride`` (default: ``kernel_size``), ``padding`` (at most half the
+    kernel) and ``dilation`` are ints or ``(h, w)`` pairs.  Padding counts as ``-inf``.  The
+    gradient of each window goes to ONE element, its first maximum in row-major order (as
+    PyTorch), so tied inputs do not share it.  Any order of derivative works.
+    """
+    return _pool.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True) -> Tensor:
+    """Mean over each window (``torch.nn.functional.avg_pool2d``).
+
+    x: ``(N, C, H, W)`` or ``(C, H, W)`` -> ``(N, C, H_out, W_out)``, sizes as
+    :func:`max_pool2d` with ``dilation=1``.  Padding is zeros.  The divisor is PyTorch's: the
+    window clipped to the padded input (a ``ceil_mode`` window hanging past the padding counts
+    only what lies inside it), or, with ``count_include_pad=False``, clipped to the input.
+    """
+    return _pool.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+def lp_pool2d(x: Tensor, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:
+    """Power-average pooling ``(sum over window of x**p) ** (1/p)``, ``p = norm_type``
+    (``torch.nn.functional.lp_pool2d``); ``p = 2`` is the lecture's square root of the sum of
+    squares.
+
+    x: ``(N, C, H, W)`` or ``(C, H, W)`` -> ``(N, C, H_out, W_out)``, sizes as
+    :func:`max_pool2d` with ``padding=0``, ``dilation=1``.  An all-zero window has value 0 and
+    gradient 0 (the true gradient of the root there is infinite), and the second derivative
+    stays finite.  With ``ceil_mode`` a partial window at the border sums only the elements it
+    covers; PyTorch instead rescales such a window's sum by ``kH*kW / count``, so results
+    differ from PyTorch on those windows only.  As in PyTorch, ``x ** p`` of a negative input
+    with fractional ``p`` is NaN.
+    """
+    return _pool.lp_pool2d(x, norm_type, kernel_size, stride, ceil_mode)
+
+
+def pad(x: Tensor, pad, value=0.0) -> Tensor:
+    """Constant padding with numpy's pad widths (``numpy.pad(x, pad, constant_values=value)``).
+
+    ``pad``: an int (every side of every axis), ``(before, after)`` (every axis), or one
+    ``(before, after)`` pair per axis, e.g. ``((0, 0), (0, 0), (1, 1), (2, 2))`` pads H by 1
+    and W by 2 on both sides of an ``(N, C, H, W)`` tensor.  Unlike
+    ``torch.nn.functional.pad``, widths go first axis first, as numpy's.  Widths must be
+    non-negative.  Output shape: ``x.shape[i] + before_i + after_i`` per axis; the gradient
+    is the slice that removes the padding.
+    """
+    return _pad.pad(x, pad, value)
+
+
+def interpolate(x: Tensor, scale_factor, mode: str = "nearest") -> Tensor:
+    """Nearest-neighbour upsampling by integer factors, the lecture's ``upsample``
+    (``torch.nn.functional.interpolate(x, scale_factor=..., mode="nearest")``).
+
+    x: ``(N, C, L)``, ``(N, C, H, W)`` or ``(N, C, D, H, W)``; ``scale_factor`` a positive int
+    or one per spatial dimension -> ``(N, C, H*sH, W*sW)``: each element becomes an
+    ``sH x sW`` block.  The gradient sums each block.  Only ``mode="nearest"`` is supported.
+    """
+    return _upsample.interpolate(x, scale_factor, mode)
+
+
+def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = None,
+               bias: Tensor = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
+    """Batch normalisation per channel (``torch.nn.functional.batch_norm``).
+
+    x: ``(N, C, *)``; ``running_mean``, ``running_var``: ``(C,)`` numpy arrays or ``None``;
+    ``weight``, ``bias``: ``(C,)`` Tensors or ``None`` -> ``(N, C, *)``.
+
+    ``training=True``: normalise with the batch mean and *biased* variance over every axis but
+    1, and, when running arrays are given, update them in place:
+    ``running = (1 - momentum) * running + momentum * batch`` with the *unbiased* variance.
+    ``training=False``: normalise with the running statistics.  Composed of Tensor ops, so
+    every derivative order works; the running-statistics update records no graph.
+    """
+    _tensor(x, "batch_norm")
+    check_float("batch_norm", "input", x.dtype)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: input must be (N, C, *), got shape {x.shape}")
+    channels = x.shape[1]
+    for name, value in (("running_mean", running_mean), ("running_var", running_var),
+                        ("weight", weight), ("bias", bias)):
+        if value is not None and tuple(np.shape(value)) != (channels,):
+            raise ValueError(f"batch_norm: {name} must have shape ({channels},) for input "
+                             f"shape {x.shape}, got {tuple(np.shape(value))}")
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var are needed when "
+                         "training=False")
+    axes = (0,) + tuple(range(2, x.ndim))
+    per_channel = (1, channels) + (1,) * (x.ndim - 2)
+    if training:
+        count = x.size // channels
+        if count <= 1:
+            raise ValueError("batch_norm: expected more than 1 value per channel when "
+                             f"training, got input of shape {x.shape}")
+        mean = x.mean(axis=axes, keepdims=True)
+        centered = x - mean
+        var = (centered * centered).mean(axis=axes, keepdims=True)
+        if running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean.data.reshape(-1)
+        if running_var is not None:
+            running_var *= 1 - momentum
+            running_var += momentum * (count / (count - 1)) * var.data.reshape(-1)
+    else:
+        centered = x - Tensor._make(np.asarray(running_mean, dtype=x.dtype).reshape(per_channel))
+        var = Tensor._make(np.asarray(running_var, dtype=x.dtype).reshape(per_channel))
+    # Scale on the small (1, C, 1, ...) tensor first: one full-size multiply instead of two.
+    scale = (var + eps) ** -0.5
+    if weight is not None:
+        scale = scale * weight.reshape(per_channel)
+    out = centered * scale
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out
+
+
+# ------------------------------------------------------------------ convolution, unfold/fold
+def _optional_tensor(value, op: str, argument: str):
+    return None if value is None else _tensor(value, op, argument)
+
+
+def _batched(x: Tensor, spatial_dims: int):
+    """x with a batch axis (an unbatched ``(C, *spatial)`` input gets one of size 1) and
+    whether to drop it again from the result, as PyTorch accepts unbatched inputs."""
+    if x.ndim == spatial_dims + 1:
+        return x.reshape(1, *x.shape), True
+    return x, False
+
+
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, padding=0, dilation=1,
+           groups=1) -> Tensor:
+    """2-D cross-correlation (``torch.nn.functional.conv2d``; no kernel flip, as the lecture).
+
+    x: ``(N, C_in, H, W)`` or ``(C_in, H, W)``; weight: ``(C_out, C_in/groups, kH, kW)``;
+    bias: ``(C_out,)`` or None -> ``(N, C_out, H_out, W_out)`` with
+    ``H_out = floor((H + 2*padding - dilation*(kH-1) - 1) / stride) + 1`` (likewise W).
+    ``stride``, ``dilation``: int or ``(h, w)``, at least 1.  ``padding``: int or ``(h, w)``
+    zeros on both sides, ``"valid"`` (none) or ``"same"`` (output size = input size; stride 1
+    only; for an even kernel the extra row/column goes bottom/right, as PyTorch).
+    ``groups`` splits the channels into independent convolutions.  Computed by the algorithm
+    of :func:`tinygrad_cnn.backends.conv_algorithm`; every derivative order works.
+    """
+    _tensor(x, "conv2d")
+    _tensor(weight, "conv2d", "weight")
+    bias = _optional_tensor(bias, "conv2d", "bias")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"conv2d: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
+                         f"got shape {x.shape}")
+    x, unbatched = _batched(x, 2)
+    geometry = _conv_args.conv_geometry("conv2d", x, weight, bias, stride, padding, dilation,
+                                        groups)
+    out = _conv.Conv2d.apply(x, weight, bias, geometry, backends.current_conv_algorithm())
+    return out.reshape(*out.shape[1:]) if unbatched else out
+
+
+def _one_d(value, name: str):
+    """A 1-D argument (int or 1-tuple) as the ``(1, value)`` pair of the 2-D op."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise TypeError(f"conv1d: {name} must be an int or a 1-tuple, got {value!r}")
+        value = value[0]
+    return (1 if name != "padding" else 0, value)
+
+
+def conv1d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, padding=0, dilation=1,
+           groups=1) -> Tensor:
+    """1-D cross-correlation (``torch.nn.functional.conv1d``), computed as :func:`conv2d` on
+    an ``(N, C, 1, L)`` view.
+
+    x: ``(N, C_in, L)`` or ``(C_in, L)``; weight: ``(C_out, C_in/groups, K)``; bias:
+    ``(C_out,)`` or None -> ``(N, C_out, L_out)``,
+    ``L_out = floor((L + 2*padding - dilation*(K-1) - 1) / stride) + 1``.  ``padding``: int,
+    ``"valid"`` or ``"same"`` (stride 1 only).
+    """
+    _tensor(x, "conv1d")
+    _tensor(weight, "conv1d", "weight")
+    bias = _optional_tensor(bias, "conv1d", "bias")
+    if x.ndim not in (2, 3):
+        raise ValueError(f"conv1d: input must be 2-D (C, L) or 3-D (N, C, L), got shape {x.shape}")
+    if weight.ndim != 3:
+        raise ValueError(f"conv1d: weight must be 3-D (C_out, C_in/groups, K), "
+                         f"got shape {weight.shape}")
+    x, unbatched = _batched(x, 1)
+    if isinstance(groups, int) and groups >= 1 and x.shape[1] != weight.shape[1] * groups:
+        raise ValueError(f"conv1d: input has {x.shape[1]} channels but weight expects "
+                         f"{weight.shape[1] * groups} (weight shape {weight.shape})")
+    if not isinstance(padding, str):
+        padding = _one_d(padding, "padding")
+    x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
+    w4 = weight.reshape(weight.shape[0], weight.shape[1], 1, weight.shape[2])
+    geometry = _conv_args.conv_geometry("conv1d", x4, w4, bias, _one_d(stride, "stride"),
+                                        padding, _one_d(dilation, "dilation"), groups)
+    out = _conv.Conv2d.apply(x4, w4, bias, geometry, backends.current_conv_algorithm())
+    out = out.reshape(out.shape[0], out.shape[1], out.shape[3])
+    return out.reshape(*out.shape[1:]) if unbatched else out
+
+
+def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, padding=0,
+                     output_padding=0, dilation=1, groups=1) -> Tensor:
+    """Transposed convolution, the adjoint of :func:`conv2d` in its input
+    (``torch.nn.functional.conv_transpose2d``; note the argument order here puts
+    ``dilation`` before ``groups`` -- pass them by keyword to be safe in both).
+
+    x: ``(N, C_in, H, W)`` or ``(C_in, H, W)``; weight: ``(C_in, C_out/groups, kH, kW)``;
+    bias: ``(C_out,)`` or None -> ``(N, C_out, H_out, W_out)`` with
+    ``H_out = (H-1)*stride - 2*padding + dilation*(kH-1) + output_padding + 1``.
+    ``output_padding`` (smaller than stride or dilation) picks among the input sizes that a
+    strided ``conv2d`` maps to the same output size.  This is the lecture's full correlation
+    with the kernel rotated 180 degrees.
+    """
+    _tensor(x, "conv_transpose2d")
+    _tensor(weight, "conv_transpose2d", "weight")
+    bias = _optional_tensor(bias, "conv_transpose2d", "bias")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"conv_transpose2d: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
+                         f"got shape {x.shape}")
+    x, unbatched = _batched(x, 2)
+    geometry = _conv_args.conv_transpose_geometry("conv_transpose2d", x, weight, bias, stride,
+                                                  padding, output_padding, dilation, groups)
+    out = _conv.ConvTranspose2d.apply(x, weight, bias, geometry,
+                                      backends.current_conv_algorithm())
+    return out.reshape(*out.shape[1:]) if unbatched else out
+
+
+def unfold(x: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """The lecture's im2col matrix (``torch.nn.functional.unfold``).
+
+    x: ``(N, C, H, W)`` or ``(C, H, W)`` -> ``(N, C*kH*kW, L)`` (or ``(C*kH*kW, L)``), ``L`` the
+    number of windows ``H_out * W_out`` (sizes as :func:`conv2d`).  Row-major order: within a
+    window, channel, then kernel row, then kernel column; windows left to right, then top to
+    bottom.  (The lecture's A' lists the same numbers in column order: A' is ``unfold``'s
+    matrix with rows and columns permuted.)  ``conv2d(x, w)`` equals
+    ``w.reshape(C_out, -1) @ unfold(x, ...)`` reshaped.  Its gradient is :func:`fold`.
+    """
+    _tensor(x, "unfold")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"unfold: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
+                         f"got shape {x.shape}")
+    x, unbatched = _batched(x, 2)
+    geometry = _conv_args.unfold_geometry("unfold", x, kernel_size, dilation, padding, stride)
+    out = _im2col.Unfold.apply(x, geometry)
+    return out.reshape(*out.shape[1:]) if unbatched else out
+
+
+def fold(cols: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """The adjoint of :func:`unfold` (``torch.nn.functional.fold``): sums each column back
+    onto its window, adding where windows overlap.
+
+    cols: ``(N, C*kH*kW, L)`` or ``(C*kH*kW, L)``; ``output_size``: ``(H, W)`` (or an int) ->
+    ``(N, C, H, W)`` (or ``(C, H, W)``).  ``L`` must equal the number of windows that
+    ``kernel_size``, ``dilation``, ``padding`` and ``stride`` give on ``output_size``.
+    ``fold(unfold(x))`` multiplies each pixel by the number of windows covering it.
+    """
+    _tensor(cols, "fold")
+    if cols.ndim not in (2, 3):
+        raise ValueError(f"fold: input must be 2-D (C*kH*kW, L) or 3-D (N, C*kH*kW, L), "
+                         f"got shape {cols.shape}")
+    cols, unbatched = _batched(cols, 1)
+    geometry, channels = _conv_args.fold_geometry("fold", cols, output_size, kernel_size,
+                                                  dilation, padding, stride)
+    out = _im2col.Fold.apply(cols, geometry, channels)
+    return out.reshape(*out.shape[1:]) if unbatched else out
