@@ -37,7 +37,7 @@ def _scalar_operand(value, like: Tensor) -> Tensor:
 def _operand(value, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
-    if is_scalar(value):
+    if type(value) is float or type(value) is int or is_scalar(value):  # fast path first
         return _scalar_operand(value, like)
     return Tensor(value)
 

@@ -262,14 +262,16 @@ class Function:
                 )
         if not record or output.dtype.kind != "f":
             return Tensor._make(output)
-        ctx.edges = tuple(
-            (arg.grad_fn or AccumulateGrad.of(arg)) if needed else None
-            for arg, needed in zip(args, needs)
-        )
-        ctx.input_meta = tuple(
-            (arg.data.shape, arg.data.dtype) if needed else None
-            for arg, needed in zip(args, needs)
-        )
+        edges, input_meta = [], []
+        for arg, needed in zip(args, needs):
+            if needed:
+                edges.append(arg.grad_fn or AccumulateGrad.of(arg))
+                input_meta.append((arg.data.shape, arg.data.dtype))
+            else:
+                edges.append(None)
+                input_meta.append(None)
+        ctx.edges = tuple(edges)
+        ctx.input_meta = input_meta
         if ctx._to_save:
             ctx._resolve_saved(output, raw_output)
         ctx._inputs = None

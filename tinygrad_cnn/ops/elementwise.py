@@ -24,7 +24,9 @@ class Add(Function):
     @staticmethod
     def backward(ctx, grad):
         shape_a, shape_b = ctx.shapes
-        return sum_to(grad, shape_a), sum_to(grad, shape_b)
+        needs_a, needs_b = ctx.needs_input_grad
+        return (sum_to(grad, shape_a) if needs_a else None,
+                sum_to(grad, shape_b) if needs_b else None)
 
 
 class Sub(Function):
@@ -36,7 +38,9 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad):
         shape_a, shape_b = ctx.shapes
-        return sum_to(grad, shape_a), sum_to(-grad, shape_b)
+        needs_a, needs_b = ctx.needs_input_grad
+        return (sum_to(grad, shape_a) if needs_a else None,
+                sum_to(-grad, shape_b) if needs_b else None)
 
 
 class Mul(Function):
