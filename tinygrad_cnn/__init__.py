@@ -3,7 +3,7 @@
 The public surface only; see ``docs/api.md`` for every name.
 """
 
-from . import functional
+from . import data, functional
 from . import tensor_methods as _tensor_methods  # noqa: F401  (binds Tensor's operators)
 from .autograd import (
     Function,
@@ -27,6 +27,7 @@ from .factories import (
     zeros,
     zeros_like,
 )
+from .io import load, save
 from .random import manual_seed
 from .tensor import Tensor
 
@@ -36,5 +37,5 @@ __all__ = [
     "Tensor", "Function", "grad", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "detect_anomaly", "manual_seed",
     "tensor", "zeros", "ones", "zeros_like", "ones_like", "rand", "randn", "arange",
-    "concatenate", "cat", "stack", "functional",
+    "concatenate", "cat", "stack", "save", "load", "functional", "data",
 ]
