@@ -301,17 +301,24 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = 
         if running_var is not None:
             running_var *= 1 - momentum
             running_var += momentum * (count / (count - 1)) * var.data.reshape(-1)
-    else:
-        centered = x - Tensor._make(np.asarray(running_mean, dtype=x.dtype).reshape(per_channel))
-        var = Tensor._make(np.asarray(running_var, dtype=x.dtype).reshape(per_channel))
-    # Scale on the small (1, C, 1, ...) tensor first: one full-size multiply instead of two.
-    scale = (var + eps) ** -0.5
-    if weight is not None:
-        scale = scale * weight.reshape(per_channel)
-    out = centered * scale
+        # Scale on the small (1, C, 1, ...) tensor first: one full-size multiply instead of two.
+        scale = (var + eps) ** -0.5
+        if weight is not None:
+            scale = scale * weight.reshape(per_channel)
+        out = centered * scale
+        if bias is not None:
+            out = out + bias.reshape(per_channel)
+        return out
+    # Fixed statistics: fold everything into one per-channel scale and shift, as
+    # PyTorch's CPU kernel does (x * alpha + beta: two full-size passes).
+    inv_std = Tensor._make(
+        (1.0 / np.sqrt(np.asarray(running_var, dtype=x.dtype) + eps)).reshape(per_channel))
+    mean = Tensor._make(np.asarray(running_mean, dtype=x.dtype).reshape(per_channel))
+    alpha = inv_std if weight is None else inv_std * weight.reshape(per_channel)
+    beta = -(mean * alpha)
     if bias is not None:
-        out = out + bias.reshape(per_channel)
-    return out
+        beta = beta + bias.reshape(per_channel)
+    return x * alpha + beta
 
 
 # ------------------------------------------------------------------ convolution, unfold/fold

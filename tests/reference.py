@@ -1,0 +1,199 @@
+"""Independent reference implementations for the CNN op tests: direct loops, written from the
+definitions, sharing no code with the library (slow; for small shapes only)."""
+
+import numpy as np
+from scipy.signal import correlate2d
+
+
+def _pad_pairs(padding):
+    """int, (ph, pw) or ((top, bottom), (left, right)) -> ((top, bottom), (left, right))."""
+    if isinstance(padding, int):
+        return (padding, padding), (padding, padding)
+    first, second = padding
+    if isinstance(first, int):
+        return (first, first), (second, second)
+    return tuple(first), tuple(second)
+
+
+def _dilate_kernel(kernel, dilation):
+    dh, dw = dilation
+    kh, kw = kernel.shape
+    spread = np.zeros(((kh - 1) * dh + 1, (kw - 1) * dw + 1), dtype=kernel.dtype)
+    spread[::dh, ::dw] = kernel
+    return spread
+
+
+def conv2d(x, weight, bias=None, stride=(1, 1), padding=0, dilation=(1, 1), groups=1):
+    """Cross-correlation by ``scipy.signal.correlate2d`` per (image, out channel, in channel):
+    x (N, C, H, W), weight (C_out, C/groups, kH, kW) -> (N, C_out, Ho, Wo)."""
+    (top, bottom), (left, right) = _pad_pairs(padding)
+    padded = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    n, channels = x.shape[:2]
+    out_channels, per_group = weight.shape[:2]
+    out_per_group = out_channels // groups
+    sh, sw = stride
+    result = None
+    for image in range(n):
+        for o in range(out_channels):
+            group = o // out_per_group
+            total = 0.0
+            for k in range(per_group):
+                c = group * per_group + k
+                kernel = _dilate_kernel(weight[o, k], dilation)
+                total = total + correlate2d(padded[image, c], kernel, mode="valid")
+            total = total[::sh, ::sw]
+            if result is None:
+                result = np.zeros((n, out_channels) + total.shape, dtype=np.float64)
+            result[image, o] = total + (0.0 if bias is None else bias[o])
+    return result
+
+
+def conv_transpose2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0),
+                     output_padding=(0, 0), dilation=(1, 1), groups=1):
+    """Transposed convolution as a direct scatter: every input pixel adds its value times the
+    kernel into the output window it came from. x (N, C_in, H, W), weight
+    (C_in, C_out/groups, kH, kW) -> (N, C_out, H_out, W_out)."""
+    n, in_channels, height, width = x.shape
+    _, out_per_group, kh, kw = weight.shape
+    in_per_group = in_channels // groups
+    (sh, sw), (ph, pw), (oh, ow), (dh, dw) = stride, padding, output_padding, dilation
+    out_h = (height - 1) * sh - 2 * ph + dh * (kh - 1) + oh + 1
+    out_w = (width - 1) * sw - 2 * pw + dw * (kw - 1) + ow + 1
+    full = np.zeros((n, out_per_group * groups, out_h + 2 * ph + sh + dh * kh,
+                     out_w + 2 * pw + sw + dw * kw))
+    for image in range(n):
+        for c in range(in_channels):
+            group = c // in_per_group
+            for y in range(height):
+                for x_pos in range(width):
+                    for i in range(kh):
+                        for j in range(kw):
+                            full[image, group * out_per_group:(group + 1) * out_per_group,
+                                 y * sh + i * dh, x_pos * sw + j * dw] += (
+                                x[image, c, y, x_pos] * weight[c, :, i, j])
+    out = full[:, :, ph:ph + out_h, pw:pw + out_w]
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out
+
+
+def unfold(x, kernel_size, dilation=(1, 1), padding=(0, 0), stride=(1, 1)):
+    """im2col by a loop over windows, PyTorch's row-major order: x (N, C, H, W) ->
+    (N, C*kH*kW, L)."""
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel_size, dilation, padding, stride
+    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    n, c, hp, wp = padded.shape
+    out_h = (hp - dh * (kh - 1) - 1) // sh + 1
+    out_w = (wp - dw * (kw - 1) - 1) // sw + 1
+    columns = []
+    for y in range(out_h):
+        for x_pos in range(out_w):
+            window = padded[:, :, y * sh:y * sh + dh * (kh - 1) + 1:dh,
+                            x_pos * sw:x_pos * sw + dw * (kw - 1) + 1:dw]
+            columns.append(window.reshape(n, c * kh * kw))
+    return np.stack(columns, axis=2)
+
+
+# --- pooling, pad, upsample (helper A2) --------------------------------------------------
+# Direct loops over every output position, written from PyTorch's documented rules and
+# independent of tinygrad_cnn/ops/pool_windows.py.  Slow; for small test shapes only.
+
+
+def pool_output_size_ref(size, kernel, stride, padding, dilation, ceil_mode):
+    """PyTorch's pooling output size, from its documented formula."""
+    import math
+
+    span = (size + 2 * padding - dilation * (kernel - 1) - 1) / stride
+    out = (math.ceil(span) if ceil_mode else math.floor(span)) + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1  # the last window must start inside the input or the left padding
+    return out
+
+
+def _pool_sizes(x, kernel, stride, padding, dilation, ceil_mode):
+    return tuple(pool_output_size_ref(x.shape[2 + a], kernel[a], stride[a], padding[a],
+                                      dilation[a], ceil_mode) for a in (0, 1))
+
+
+def max_pool2d_ref(x, kernel, stride, padding=(0, 0), dilation=(1, 1), ceil_mode=False,
+                   grad_output=None):
+    """Max pooling of x (N, C, H, W), pairs for every size argument.  Returns the output and,
+    when ``grad_output`` is given, the input gradient: each window's gradient goes to its
+    first maximum in row-major order; padding is -inf."""
+    n_, c_, h_, w_ = x.shape
+    ho, wo = _pool_sizes(x, kernel, stride, padding, dilation, ceil_mode)
+    out = np.empty((n_, c_, ho, wo), dtype=x.dtype)
+    grad = np.zeros_like(x)
+    for n in range(n_):
+        for c in range(c_):
+            for oh in range(ho):
+                for ow in range(wo):
+                    best, where = -np.inf, None
+                    for i in range(kernel[0]):
+                        for j in range(kernel[1]):
+                            r = oh * stride[0] - padding[0] + i * dilation[0]
+                            q = ow * stride[1] - padding[1] + j * dilation[1]
+                            if 0 <= r < h_ and 0 <= q < w_ and (
+                                    where is None or x[n, c, r, q] > best):
+                                best, where = x[n, c, r, q], (r, q)
+                    out[n, c, oh, ow] = best  # -inf for a window that is all padding
+                    if grad_output is not None and where is not None:
+                        grad[n, c, where[0], where[1]] += grad_output[n, c, oh, ow]
+    return out if grad_output is None else (out, grad)
+
+
+def avg_pool2d_ref(x, kernel, stride, padding=(0, 0), ceil_mode=False,
+                   count_include_pad=True, grad_output=None):
+    """Average pooling by PyTorch's divisor rule: the window clipped to the padded input
+    (count_include_pad) or to the input itself.  Returns the output (and input gradient)."""
+    n_, c_, h_, w_ = x.shape
+    ho, wo = _pool_sizes(x, kernel, stride, padding, (1, 1), ceil_mode)
+    out = np.empty((n_, c_, ho, wo), dtype=x.dtype)
+    grad = np.zeros_like(x)
+    for oh in range(ho):
+        for ow in range(wo):
+            r0, q0 = oh * stride[0] - padding[0], ow * stride[1] - padding[1]
+            r1 = min(r0 + kernel[0], h_ + padding[0])
+            q1 = min(q0 + kernel[1], w_ + padding[1])
+            inside_padded = (r1 - r0) * (q1 - q0)
+            r0c, q0c, r1c, q1c = max(r0, 0), max(q0, 0), min(r1, h_), min(q1, w_)
+            divisor = inside_padded if count_include_pad else (r1c - r0c) * (q1c - q0c)
+            for n in range(n_):
+                for c in range(c_):
+                    out[n, c, oh, ow] = x[n, c, r0c:r1c, q0c:q1c].sum() / divisor
+                    if grad_output is not None:
+                        grad[n, c, r0c:r1c, q0c:q1c] += grad_output[n, c, oh, ow] / divisor
+    return out if grad_output is None else (out, grad)
+
+
+def lp_pool2d_ref(x, p, kernel, stride, ceil_mode=False):
+    """(sum over the part of each window inside the input of x**p) ** (1/p)."""
+    n_, c_, h_, w_ = x.shape
+    ho, wo = _pool_sizes(x, kernel, stride, (0, 0), (1, 1), ceil_mode)
+    out = np.empty((n_, c_, ho, wo), dtype=x.dtype)
+    for n in range(n_):
+        for c in range(c_):
+            for oh in range(ho):
+                for ow in range(wo):
+                    r, q = oh * stride[0], ow * stride[1]
+                    window = x[n, c, r:r + kernel[0], q:q + kernel[1]]
+                    out[n, c, oh, ow] = (window ** p).sum() ** (1.0 / p)
+    return out
+
+
+def pad_ref(x, widths, value=0.0):
+    """Constant padding, element by element."""
+    out = np.full(tuple(n + b + a for n, (b, a) in zip(x.shape, widths)), value, dtype=x.dtype)
+    for index in np.ndindex(*x.shape):
+        out[tuple(i + b for i, (b, _) in zip(index, widths))] = x[index]
+    return out
+
+
+def upsample_nearest_ref(x, scale):
+    """Nearest-neighbour upsampling (N, C, H, W) by integer factors, element by element."""
+    n_, c_, h_, w_ = x.shape
+    out = np.empty((n_, c_, h_ * scale[0], w_ * scale[1]), dtype=x.dtype)
+    for index in np.ndindex(*out.shape):
+        n, c, r, q = index
+        out[index] = x[n, c, r // scale[0], q // scale[1]]
+    return out

@@ -1,0 +1,325 @@
+"""conv2d, conv1d, conv_transpose2d: values against direct loops, the two algorithms against
+each other, first and second derivatives, PyTorch as an oracle where installed."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import reference
+import tinygrad_cnn as tg
+from tinygrad_cnn import functional as F
+from tinygrad_cnn.backends import conv_algorithm, current_conv_algorithm, resolve_conv_algorithm
+from tinygrad_cnn.gradcheck import gradcheck, gradgradcheck
+from tinygrad_cnn.ops._args import conv_geometry
+
+ALGORITHMS = ("im2col", "fft")
+
+
+def tensor(array, requires_grad=False):
+    return tg.Tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad)
+
+
+@st.composite
+def conv_cases(draw):
+    """Random valid conv2d arguments: small arrays, every option exercised."""
+    groups = draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    dh, dw = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    height = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), 9))
+    width = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), 9))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    n = draw(st.integers(1, 2))
+    x = rng.standard_normal((n, groups * draw(st.integers(1, 2)), height, width))
+    weight = rng.standard_normal((groups * draw(st.integers(1, 2)), x.shape[1] // groups, kh, kw))
+    bias = rng.standard_normal(weight.shape[0]) if draw(st.booleans()) else None
+    options = dict(stride=(draw(st.integers(1, 3)), draw(st.integers(1, 3))), padding=(ph, pw),
+                   dilation=(dh, dw), groups=groups)
+    return x, weight, bias, options
+
+
+def run_conv2d(x, weight, bias, options, algorithm):
+    with conv_algorithm(algorithm):
+        b = None if bias is None else tensor(bias)
+        return F.conv2d(tensor(x), tensor(weight), b, **options).data
+
+
+@settings(max_examples=60, deadline=None)
+@given(conv_cases())
+def test_conv2d_matches_direct_loop_reference(case):
+    x, weight, bias, options = case
+    expected = reference.conv2d(x, weight, bias, **options)
+    np.testing.assert_allclose(run_conv2d(x, weight, bias, options, "im2col"), expected,
+                               rtol=1e-10, atol=1e-10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(conv_cases())
+def test_conv2d_im2col_and_fft_agree_in_values_and_gradients(case):
+    x, weight, bias, options = case
+    results = []
+    for algorithm in ALGORITHMS:
+        with conv_algorithm(algorithm):
+            xt, wt = tensor(x, True), tensor(weight, True)
+            out = F.conv2d(xt, wt, None if bias is None else tensor(bias), **options)
+            (out * out).sum().backward()
+            results.append((out.data, xt.grad, wt.grad))
+    for im2col_part, fft_part in zip(*results, strict=True):
+        np.testing.assert_allclose(fft_part, im2col_part, rtol=1e-9, atol=1e-9)
+
+
+@st.composite
+def transpose_cases(draw):
+    groups = draw(st.integers(1, 2))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    output_padding = tuple(draw(st.integers(0, max(s, d) - 1))
+                           for s, d in zip(stride, dilation, strict=True))
+    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.standard_normal((draw(st.integers(1, 2)), groups * draw(st.integers(1, 2)),
+                             draw(st.integers(2, 5)), draw(st.integers(2, 5))))
+    weight = rng.standard_normal((x.shape[1], draw(st.integers(1, 2)), kh, kw))
+    bias = rng.standard_normal(weight.shape[1] * groups) if draw(st.booleans()) else None
+    return x, weight, bias, dict(stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation, groups=groups)
+
+
+@settings(max_examples=40, deadline=None)
+@given(transpose_cases())
+def test_conv_transpose2d_matches_direct_scatter_reference(case):
+    x, weight, bias, options = case
+    expected = reference.conv_transpose2d(x, weight, bias, **options)
+    if min(expected.shape[2:]) < 1:
+        return  # padding larger than the result: rejected, see test_conv_errors
+    for algorithm in ALGORITHMS:
+        with conv_algorithm(algorithm):
+            out = F.conv_transpose2d(tensor(x), tensor(weight),
+                                     None if bias is None else tensor(bias), **options)
+        np.testing.assert_allclose(out.data, expected, rtol=1e-9, atol=1e-9)
+
+
+# ------------------------------------------------------------------ derivatives
+GRAD_OPTIONS = [
+    dict(),
+    dict(stride=2, padding=1),
+    dict(stride=(1, 2), padding=(2, 0), dilation=(2, 1)),
+    dict(padding="same", dilation=2, groups=2),
+]
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("options", GRAD_OPTIONS, ids=str)
+def test_conv2d_gradcheck_and_gradgradcheck(algorithm, options):
+    rng = np.random.default_rng(0)
+    x = tensor(rng.standard_normal((2, 2, 5, 6)), True)
+    weight = tensor(rng.standard_normal((4, 2 // options.get("groups", 1), 3, 2)), True)
+    bias = tensor(rng.standard_normal(4), True)
+
+    def fn(x, weight, bias):
+        with conv_algorithm(algorithm):
+            return F.conv2d(x, weight, bias, **options)
+
+    assert gradcheck(fn, (x, weight, bias))
+    assert gradgradcheck(fn, (x, weight, bias))
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_conv_transpose2d_gradcheck_and_gradgradcheck(algorithm):
+    rng = np.random.default_rng(1)
+    x = tensor(rng.standard_normal((2, 4, 3, 4)), True)
+    weight = tensor(rng.standard_normal((4, 1, 3, 2)), True)
+    bias = tensor(rng.standard_normal(2), True)
+
+    def fn(x, weight, bias):
+        with conv_algorithm(algorithm):
+            return F.conv_transpose2d(x, weight, bias, stride=(2, 1), padding=1,
+                                      output_padding=(1, 0), dilation=(1, 2), groups=2)
+
+    assert gradcheck(fn, (x, weight, bias))
+    assert gradgradcheck(fn, (x, weight, bias))
+
+
+def test_conv1d_gradcheck_and_gradgradcheck():
+    rng = np.random.default_rng(2)
+    x = tensor(rng.standard_normal((2, 3, 9)), True)
+    weight = tensor(rng.standard_normal((2, 3, 4)), True)
+    bias = tensor(rng.standard_normal(2), True)
+
+    def fn(x, weight, bias):
+        return F.conv1d(x, weight, bias, stride=2, padding=1, dilation=2)
+
+    assert gradcheck(fn, (x, weight, bias))
+    assert gradgradcheck(fn, (x, weight, bias))
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_third_derivative_of_conv2d_matches_finite_differences(algorithm):
+    # d/dx of the second-order term exercises every op of the triad's backward-of-backward.
+    rng = np.random.default_rng(3)
+    x = tensor(rng.standard_normal((1, 2, 4, 4)), True)
+    weight = tensor(rng.standard_normal((2, 2, 2, 2)), True)
+
+    def second(x, weight):
+        if not weight.requires_grad:  # the numerical side passes constants
+            weight = tg.Tensor(weight.data, requires_grad=True)
+        with conv_algorithm(algorithm), tg.enable_grad():
+            out = F.conv2d(x, weight, stride=2, padding=1)
+            (grad_w,) = tg.grad((out * out * out).sum(), [weight], create_graph=True)
+            return (grad_w * grad_w).sum()
+
+    assert gradcheck(second, (x, weight), atol=1e-4)
+
+
+# ------------------------------------------------------------------ conv1d, shapes
+def test_conv1d_equals_conv2d_on_a_one_row_image():
+    rng = np.random.default_rng(4)
+    x, weight = rng.standard_normal((2, 3, 11)), rng.standard_normal((4, 3, 3))
+    out = F.conv1d(tensor(x), tensor(weight), stride=2, padding=1, dilation=2).data
+    expected = reference.conv2d(x[:, :, None, :], weight[:, :, None, :], stride=(1, 2),
+                                padding=(0, 1), dilation=(1, 2))[:, :, 0, :]
+    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("kernel", [(3, 3), (2, 4), (4, 1)])
+def test_padding_same_keeps_the_size_and_pads_the_extra_row_at_the_bottom_right(kernel):
+    rng = np.random.default_rng(5)
+    x, weight = rng.standard_normal((1, 2, 5, 6)), rng.standard_normal((3, 2) + kernel)
+    out = F.conv2d(tensor(x), tensor(weight), padding="same", dilation=(1, 2)).data
+    assert out.shape == (1, 3, 5, 6)
+    pads = []
+    for k, d in zip(kernel, (1, 2), strict=True):
+        total = d * (k - 1)
+        pads.append((total // 2, total - total // 2))
+    expected = reference.conv2d(x, weight, padding=tuple(pads), dilation=(1, 2))
+    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_padding_valid_is_no_padding():
+    rng = np.random.default_rng(6)
+    x, weight = tensor(rng.standard_normal((1, 1, 5, 5))), tensor(rng.standard_normal((1, 1, 3, 3)))
+    np.testing.assert_array_equal(F.conv2d(x, weight, padding="valid").data,
+                                  F.conv2d(x, weight, padding=0).data)
+
+
+def test_unbatched_input_gives_unbatched_output():
+    rng = np.random.default_rng(7)
+    x, weight = rng.standard_normal((2, 5, 5)), rng.standard_normal((3, 2, 3, 3))
+    out = F.conv2d(tensor(x), tensor(weight), padding=1)
+    assert out.shape == (3, 5, 5)
+    np.testing.assert_allclose(out.data, reference.conv2d(x[None], weight, padding=1)[0])
+
+
+def test_float32_stays_float32_under_both_algorithms():
+    x = tg.Tensor(np.ones((1, 2, 6, 6), dtype=np.float32))
+    weight = tg.Tensor(np.ones((3, 2, 3, 3), dtype=np.float32))
+    for algorithm in ALGORITHMS:
+        with conv_algorithm(algorithm):
+            out = F.conv2d(x, weight, padding=1)
+        assert out.dtype == np.float32
+        assert out.data[0, 0, 2, 2] == pytest.approx(18.0)
+
+
+def test_conv_transpose2d_is_the_adjoint_of_conv2d():
+    # <conv2d(x, w), y> == <x, conv_transpose2d(y, w)> for the matching output_padding.
+    rng = np.random.default_rng(8)
+    x, weight = rng.standard_normal((2, 3, 8, 7)), rng.standard_normal((4, 3, 3, 3))
+    y = F.conv2d(tensor(x), tensor(weight), stride=2, padding=1).data
+    cotangent = rng.standard_normal(y.shape)
+    back = F.conv_transpose2d(tensor(cotangent), tensor(weight), stride=2, padding=1,
+                              output_padding=(1, 0)).data
+    assert back.shape == x.shape
+    assert np.vdot(y, cotangent) == pytest.approx(np.vdot(x, back), rel=1e-12)
+
+
+# ------------------------------------------------------------------ backends
+def test_conv_algorithm_rejects_an_unknown_name_listing_the_choices():
+    with pytest.raises(ValueError, match="'auto', 'im2col', 'fft'"):
+        with conv_algorithm("winograd"):
+            pass
+
+
+def test_conv_algorithm_restores_the_previous_choice():
+    with conv_algorithm("fft"):
+        with conv_algorithm("im2col"):
+            assert current_conv_algorithm() == "im2col"
+        assert current_conv_algorithm() == "fft"
+    assert current_conv_algorithm() == "auto"
+
+
+def _auto_choice(x_shape, w_shape, padding):
+    x, w = np.empty(x_shape, np.float32), np.empty(w_shape, np.float32)
+    geometry = conv_geometry("conv2d", x, w, padding=padding)
+    return resolve_conv_algorithm("auto", x_shape[0], x_shape[1], w_shape[0], geometry)
+
+
+def test_auto_picks_im2col_for_small_kernels_and_fft_for_large_ones():
+    assert _auto_choice((32, 64, 32, 32), (128, 64, 3, 3), 1) == "im2col"
+    assert _auto_choice((8, 16, 64, 64), (16, 16, 15, 15), 7) == "fft"
+
+
+# ------------------------------------------------------------------ PyTorch oracle
+TORCH_CASES = [
+    dict(stride=1, padding=1),
+    dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2),
+    dict(padding="same", dilation=2),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("options", TORCH_CASES, ids=str)
+def test_conv2d_values_and_gradients_match_pytorch(algorithm, options):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(9)
+    arrays = [rng.standard_normal((3, 4, 9, 8)).astype(np.float32),
+              rng.standard_normal((6, 4 // options.get("groups", 1), 3, 3)).astype(np.float32),
+              rng.standard_normal(6).astype(np.float32)]
+    ours = [tg.Tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    with conv_algorithm(algorithm):
+        out = F.conv2d(*ours, **options)
+        (out * out).sum().backward()
+    expected = torch.nn.functional.conv2d(*theirs, **options)
+    (expected * expected).sum().backward()
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-4, atol=1e-4)
+    for mine, torch_tensor in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine.grad, torch_tensor.grad.numpy(), rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.torch
+def test_conv_transpose2d_and_conv1d_match_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(10)
+    x, weight = rng.standard_normal((2, 4, 5, 6)), rng.standard_normal((4, 3, 3, 2))
+    options = dict(stride=(2, 3), padding=(1, 0), output_padding=(1, 2), dilation=(1, 1),
+                   groups=2)
+    expected = torch.nn.functional.conv_transpose2d(
+        torch.tensor(x), torch.tensor(weight), **options).numpy()
+    np.testing.assert_allclose(F.conv_transpose2d(tensor(x), tensor(weight), **options).data,
+                               expected, rtol=1e-10, atol=1e-10)
+    x1, w1 = rng.standard_normal((2, 4, 13)), rng.standard_normal((6, 2, 4))
+    expected = torch.nn.functional.conv1d(torch.tensor(x1), torch.tensor(w1), padding="same",
+                                          dilation=3, groups=2).numpy()
+    np.testing.assert_allclose(F.conv1d(tensor(x1), tensor(w1), padding="same", dilation=3,
+                                        groups=2).data, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.torch
+def test_second_derivatives_match_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    x, weight = rng.standard_normal((2, 2, 6, 5)), rng.standard_normal((3, 2, 3, 3))
+    xt, wt = tensor(x, True), tensor(weight, True)
+    out = F.conv2d(xt, wt, stride=2, padding=1)
+    grad_x, grad_w = tg.grad((out * out).sum(), [xt, wt], create_graph=True)
+    hx, hw = tg.grad((grad_x * grad_x).sum() + (grad_w * grad_w).sum(), [xt, wt])
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(weight, requires_grad=True)
+    tout = torch.nn.functional.conv2d(tx, tw, stride=2, padding=1)
+    tgx, tgw = torch.autograd.grad((tout * tout).sum(), [tx, tw], create_graph=True)
+    thx, thw = torch.autograd.grad((tgx * tgx).sum() + (tgw * tgw).sum(), [tx, tw])
+    np.testing.assert_allclose(hx.data, thx.numpy(), rtol=1e-9)
+    np.testing.assert_allclose(hw.data, thw.numpy(), rtol=1e-9)

@@ -1,0 +1,478 @@
+"""nn: Module machinery, Parameter, initialisation and the layers (no PyTorch needed).
+
+The PyTorch comparisons live in test_torch_equivalence.py.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import functional as F
+from tinygrad_cnn import nn
+from tinygrad_cnn.gradcheck import gradcheck, gradgradcheck
+from tinygrad_cnn.tensor import Tensor
+
+
+class TwoLayer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(3, 4)
+        self.act = nn.ReLU()
+        self.fc2 = nn.Linear(4, 2, bias=False)
+        self.register_buffer("steps", np.zeros(1))
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+def small_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1), nn.BatchNorm2d(2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(8, 3),
+    )
+
+
+# ------------------------------------------------------------------ registration, traversal
+
+def test_parameters_are_registered_in_assignment_order():
+    model = TwoLayer()
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["fc1.weight", "fc1.bias", "fc2.weight"]
+    assert all(isinstance(p, nn.Parameter) for p in model.parameters())
+
+
+def test_parameter_is_a_tensor_that_requires_grad():
+    param = nn.Parameter(np.zeros(3, dtype=np.float32))
+    assert isinstance(param, Tensor)
+    assert param.requires_grad and param.is_leaf
+    assert repr(param).startswith("Parameter containing:")
+
+
+def test_parameter_from_a_tensor_shares_its_data():
+    tensor = tg.zeros(2)
+    param = nn.Parameter(tensor)
+    param.data[0] = 5
+    assert tensor.data[0] == 5
+
+
+def test_children_and_modules_follow_the_tree():
+    model = TwoLayer()
+    assert [name for name, _ in model.named_children()] == ["fc1", "act", "fc2"]
+    assert [name for name, _ in model.named_modules()] == ["", "fc1", "act", "fc2"]
+    assert list(model.modules())[0] is model
+
+
+def test_shared_parameter_is_listed_once():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    model[1].weight = model[0].weight
+    assert len(list(model.parameters())) == 3
+
+
+def test_buffer_is_state_but_not_a_parameter():
+    model = TwoLayer()
+    assert [name for name, _ in model.named_buffers()] == ["steps"]
+    assert "steps" in model.state_dict()
+    assert all(p is not model.steps for p in model.parameters())
+
+
+def test_non_persistent_buffer_stays_out_of_the_state_dict():
+    model = nn.Module()
+    model.register_buffer("cache", np.ones(2), persistent=False)
+    assert "cache" not in model.state_dict()
+    assert len(list(model.buffers())) == 1
+
+
+def test_assigning_a_plain_value_to_a_parameter_name_raises():
+    layer = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="parameter 'weight'"):
+        layer.weight = np.zeros((2, 2))
+
+
+def test_assigning_none_to_a_parameter_removes_it_from_the_state_dict():
+    layer = nn.Linear(2, 2)
+    layer.bias = None
+    assert list(layer.state_dict()) == ["weight"]
+
+
+def test_parameter_before_init_is_a_clear_error():
+    class Forgetful(nn.Module):
+        def __init__(self):
+            self.weight = nn.Parameter(np.zeros(1, dtype=np.float32))
+
+    with pytest.raises(AttributeError, match=r"call super\(\).__init__\(\) first"):
+        Forgetful()
+
+
+def test_register_buffer_rejects_a_dotted_name():
+    with pytest.raises(KeyError, match="contain"):
+        nn.Module().register_buffer("a.b", np.zeros(1))
+
+
+def test_deleting_a_submodule_unregisters_it():
+    model = TwoLayer()
+    del model.act
+    assert [name for name, _ in model.named_children()] == ["fc1", "fc2"]
+
+
+def test_forward_missing_is_a_clear_error():
+    with pytest.raises(NotImplementedError, match="forward"):
+        nn.Module()(1)
+
+
+# ------------------------------------------------------------------ modes, grads, dtype
+
+def test_train_and_eval_reach_every_submodule():
+    model = small_cnn()
+    model.eval()
+    assert not any(m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+
+
+def test_train_rejects_a_non_bool():
+    with pytest.raises(TypeError, match="bool"):
+        TwoLayer().train(1)
+
+
+def test_zero_grad_sets_grads_to_none():
+    model = TwoLayer()
+    model(tg.randn(5, 3)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_double_casts_parameters_and_float_buffers():
+    model = small_cnn().double()
+    assert {p.dtype for p in model.parameters()} == {np.dtype(np.float64)}
+    assert model[1].running_mean.dtype == np.float64
+    assert model[1].num_batches_tracked.dtype == np.int64
+
+
+# ------------------------------------------------------------------ state dicts
+
+def test_state_dict_uses_pytorch_keys_in_pytorch_order():
+    keys = list(small_cnn().state_dict())
+    assert keys == ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean",
+                    "1.running_var", "1.num_batches_tracked", "5.weight", "5.bias"]
+
+
+def test_state_dict_values_are_copies():
+    model = TwoLayer()
+    state = model.state_dict()
+    state["fc1.weight"][...] = 7
+    assert not np.any(model.fc1.weight.data == 7)
+
+
+def test_load_state_dict_round_trips_and_keeps_parameter_objects():
+    source, target = TwoLayer(), TwoLayer()
+    weight = target.fc1.weight
+    target.load_state_dict(source.state_dict())
+    assert target.fc1.weight is weight
+    for key, value in source.state_dict().items():
+        np.testing.assert_array_equal(target.state_dict()[key], value)
+
+
+def test_load_state_dict_casts_to_the_parameter_dtype_and_accepts_lists():
+    layer = nn.Linear(2, 1)
+    layer.load_state_dict({"weight": [[1, 2]], "bias": np.array([0.5], dtype=np.float64)})
+    assert layer.weight.dtype == np.float32 and layer.bias.dtype == np.float32
+    np.testing.assert_array_equal(layer.weight.data, [[1, 2]])
+
+
+def test_load_state_dict_lists_every_problem_and_changes_nothing():
+    model = TwoLayer()
+    before = model.state_dict()
+    bad = dict(before)
+    del bad["fc1.bias"], bad["steps"]
+    bad["fc2.weight"] = np.zeros((5, 5))
+    bad["extra.weight"] = np.zeros(1)
+    with pytest.raises(ValueError) as error:
+        model.load_state_dict(bad)
+    message = str(error.value)
+    for text in ("missing key: fc1.bias", "missing key: steps", "unexpected key: extra.weight",
+                 "size mismatch for fc2.weight", "(5, 5)", "(2, 4)"):
+        assert text in message
+    for key, value in before.items():
+        np.testing.assert_array_equal(model.state_dict()[key], value)
+
+
+def test_non_strict_load_returns_missing_and_unexpected_keys():
+    model = TwoLayer()
+    state = model.state_dict()
+    del state["steps"]
+    state["other"] = np.zeros(1)
+    result = model.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["steps"] and result.unexpected_keys == ["other"]
+
+
+def test_non_strict_load_still_rejects_a_shape_mismatch():
+    with pytest.raises(ValueError, match="size mismatch for weight"):
+        nn.Linear(2, 2).load_state_dict({"weight": np.zeros((3, 2))}, strict=False)
+
+
+# ------------------------------------------------------------------ repr
+
+def test_repr_is_nested_like_pytorch():
+    model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.Sequential(nn.ReLU()))
+    assert repr(model) == (
+        "Sequential(\n"
+        "  (0): Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
+        "  (1): Sequential(\n"
+        "    (0): ReLU()\n"
+        "  )\n"
+        ")"
+    )
+
+
+@pytest.mark.parametrize("layer, text", [
+    (nn.Linear(2, 3), "Linear(in_features=2, out_features=3, bias=True)"),
+    (nn.Conv1d(1, 2, 3, bias=False), "Conv1d(1, 2, kernel_size=(3,), stride=(1,), bias=False)"),
+    (nn.ConvTranspose2d(2, 4, 3, 2, 1, 1),
+     "ConvTranspose2d(2, 4, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), "
+     "output_padding=(1, 1))"),
+    (nn.MaxPool2d(2), "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"),
+    (nn.AvgPool2d(2), "AvgPool2d(kernel_size=2, stride=2, padding=0)"),
+    (nn.LPPool2d(2, 2), "LPPool2d(norm_type=2, kernel_size=2, stride=None, ceil_mode=False)"),
+    (nn.BatchNorm2d(3), "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, "
+                        "track_running_stats=True)"),
+    (nn.Dropout(), "Dropout(p=0.5, inplace=False)"),
+    (nn.Flatten(), "Flatten(start_dim=1, end_dim=-1)"),
+    (nn.LeakyReLU(), "LeakyReLU(negative_slope=0.01)"),
+    (nn.Tanh(), "Tanh()"),
+])
+def test_layer_repr_matches_pytorch(layer, text):
+    assert repr(layer) == text
+
+
+# ------------------------------------------------------------------ initialisation
+
+@pytest.mark.parametrize("make_layer, fan_in", [
+    (lambda: nn.Linear(60, 70), 60),
+    (lambda: nn.Conv2d(6, 40, 3, groups=2), 3 * 9),
+    (lambda: nn.Conv1d(4, 50, 5), 20),
+    # PyTorch takes a transposed conv's fan_in from weight.shape[1] = out_channels/groups.
+    (lambda: nn.ConvTranspose2d(6, 40, 3), 40 * 9),
+])
+def test_default_init_is_uniform_within_one_over_sqrt_fan_in(make_layer, fan_in):
+    tg.manual_seed(0)
+    layer = make_layer()
+    bound = 1 / math.sqrt(fan_in)
+    for values in (layer.weight.data, layer.bias.data):
+        assert np.abs(values).max() <= bound
+    weights = layer.weight.data.ravel()
+    # A uniform sample of thousands reaches near both ends and has variance bound**2 / 3.
+    assert weights.max() > 0.95 * bound and weights.min() < -0.95 * bound
+    assert abs(weights.var() / (bound**2 / 3) - 1) < 0.1
+
+
+def test_manual_seed_makes_initialisation_repeatable():
+    tg.manual_seed(3)
+    first = small_cnn().state_dict()
+    tg.manual_seed(3)
+    second = small_cnn().state_dict()
+    tg.manual_seed(4)
+    third = small_cnn().state_dict()
+    for key in first:
+        np.testing.assert_array_equal(first[key], second[key])
+    assert not np.array_equal(first["0.weight"], third["0.weight"])
+
+
+def test_calculate_fan_in_and_fan_out_of_a_conv_weight():
+    weight = tg.zeros(8, 3, 5, 5)
+    assert nn.init.calculate_fan_in_and_fan_out(weight) == (75, 200)
+
+
+# ------------------------------------------------------------------ layers
+
+def test_linear_computes_x_times_weight_transposed_plus_bias():
+    layer = nn.Linear(3, 2)
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    expected = x @ layer.weight.data.T + layer.bias.data
+    np.testing.assert_allclose(layer(Tensor(x)).data, expected, rtol=1e-6)
+
+
+def test_linear_on_the_wrong_width_gives_the_functional_error():
+    with pytest.raises(ValueError, match="linear"):
+        nn.Linear(3, 2)(tg.zeros(4, 5))
+
+
+def test_conv2d_on_the_wrong_channels_gives_the_functional_error():
+    with pytest.raises(ValueError, match="conv2d: input has 1 channels but weight expects 3"):
+        nn.Conv2d(3, 8, 3)(tg.zeros(1, 1, 5, 5))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.Linear(0, 2), "in_features"),
+    (lambda: nn.Linear(2.0, 2), "in_features"),
+    (lambda: nn.Conv2d(3, 4, 3, groups=2), "in_channels \\(3\\) must be divisible"),
+    (lambda: nn.Conv2d(2, 3, 3, groups=2), "out_channels \\(3\\) must be divisible"),
+    (lambda: nn.Conv2d(1, 1, 0), "kernel_size"),
+    (lambda: nn.Conv2d(1, 1, 3, stride=2, padding="same"), "same"),
+    (lambda: nn.Conv2d(1, 1, 3, padding=-1), "padding"),
+    (lambda: nn.MaxPool2d(2, stride=0), "stride"),
+    (lambda: nn.Dropout(1.5), "between 0 and 1"),
+    (lambda: nn.BatchNorm2d(0), "num_features"),
+])
+def test_bad_constructor_arguments_raise_clear_errors(make, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        make()
+
+
+def test_flatten_keeps_the_batch_dimension():
+    assert nn.Flatten()(tg.zeros(2, 3, 4, 5)).shape == (2, 60)
+
+
+def test_dropout_is_the_identity_in_eval_mode():
+    layer = nn.Dropout(0.5).eval()
+    x = tg.ones(100)
+    np.testing.assert_array_equal(layer(x).data, x.data)
+
+
+def test_dropout_in_training_zeroes_and_rescales():
+    tg.manual_seed(0)
+    out = nn.Dropout(0.25)(tg.ones(10000)).data
+    assert set(np.unique(out)) <= {0.0, np.float32(1 / 0.75)}
+    assert abs((out == 0).mean() - 0.25) < 0.03
+
+
+def test_activations_apply_their_function():
+    x = Tensor(np.array([-2.0, 0.5], dtype=np.float32))
+    np.testing.assert_allclose(nn.ReLU()(x).data, [0, 0.5])
+    np.testing.assert_allclose(nn.LeakyReLU(0.1)(x).data, [-0.2, 0.5])
+    np.testing.assert_allclose(nn.Sigmoid()(x).data, 1 / (1 + np.exp([2.0, -0.5])), rtol=1e-6)
+    np.testing.assert_allclose(nn.Tanh()(x).data, np.tanh([-2.0, 0.5]), rtol=1e-6)
+
+
+# ------------------------------------------------------------------ Sequential
+
+def test_sequential_indexing_len_and_iteration():
+    relu, tanh, sigmoid = nn.ReLU(), nn.Tanh(), nn.Sigmoid()
+    model = nn.Sequential(relu, tanh, sigmoid)
+    assert len(model) == 3 and model[-1] is sigmoid and list(model) == [relu, tanh, sigmoid]
+    assert list(model[1:]) == [tanh, sigmoid]
+    with pytest.raises(IndexError):
+        model[3]
+
+
+def test_sequential_delete_renumbers_like_pytorch():
+    model = nn.Sequential(nn.Linear(1, 1), nn.ReLU(), nn.Linear(1, 1))
+    del model[1]
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+
+
+def test_sequential_from_a_dict_uses_its_names():
+    model = nn.Sequential({"fc": nn.Linear(1, 1)}).append(nn.ReLU())
+    assert [name for name, _ in model.named_children()] == ["fc", "1"]
+
+
+def test_sequential_rejects_a_non_module():
+    with pytest.raises(TypeError, match="not a Module"):
+        nn.Sequential(nn.ReLU(), lambda x: x)
+
+
+# ------------------------------------------------------------------ BatchNorm2d
+
+def batch(shape=(4, 3, 5, 5), seed=0, dtype=np.float32):
+    rng = np.random.default_rng(seed)
+    return Tensor((rng.standard_normal(shape) * 2 + 3).astype(dtype))
+
+
+def test_batchnorm_training_output_has_zero_mean_and_unit_variance():
+    out = nn.BatchNorm2d(3)(batch()).data
+    np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-5)
+    np.testing.assert_allclose(out.var(axis=(0, 2, 3)), 1, atol=1e-3)
+
+
+def test_batchnorm_running_stats_use_momentum_and_unbiased_variance():
+    layer = nn.BatchNorm2d(3, momentum=0.3)
+    x = batch()
+    layer(x)
+    data = x.data.astype(np.float64)
+    np.testing.assert_allclose(layer.running_mean, 0.3 * data.mean(axis=(0, 2, 3)), rtol=1e-5)
+    np.testing.assert_allclose(layer.running_var, 0.7 + 0.3 * data.var(axis=(0, 2, 3), ddof=1),
+                               rtol=1e-5)
+    assert layer.num_batches_tracked == 1
+
+
+def test_batchnorm_momentum_none_keeps_the_cumulative_average():
+    layer = nn.BatchNorm2d(3, momentum=None)
+    batches = [batch(seed=s) for s in range(3)]
+    for x in batches:
+        layer(x)
+    means = [x.data.astype(np.float64).mean(axis=(0, 2, 3)) for x in batches]
+    np.testing.assert_allclose(layer.running_mean, np.mean(means, axis=0), rtol=1e-5)
+    assert layer.num_batches_tracked == 3
+
+
+def test_batchnorm_eval_normalises_with_running_stats():
+    layer = nn.BatchNorm2d(3).eval()
+    layer.running_mean[...] = [1, 2, 3]
+    layer.running_var[...] = [4, 9, 16]
+    x = batch()
+    expected = (x.data - np.array([1, 2, 3]).reshape(1, 3, 1, 1)) / np.sqrt(
+        np.array([4, 9, 16]).reshape(1, 3, 1, 1) + 1e-5)
+    np.testing.assert_allclose(layer(x).data, expected, rtol=1e-5)
+    assert layer.num_batches_tracked == 0
+
+
+def test_batchnorm_without_running_stats_has_no_buffers_and_uses_batch_stats_in_eval():
+    layer = nn.BatchNorm2d(3, track_running_stats=False).eval()
+    assert layer.running_mean is None and list(layer.state_dict()) == ["weight", "bias"]
+    np.testing.assert_allclose(layer(batch()).data.mean(axis=(0, 2, 3)), 0, atol=1e-5)
+
+
+def test_batchnorm_without_affine_has_no_parameters():
+    assert list(nn.BatchNorm2d(3, affine=False).parameters()) == []
+
+
+@pytest.mark.parametrize("x, message", [
+    (tg.zeros(2, 3, 4), "expected 4D input"),
+    (tg.zeros(2, 4, 3, 3), "input has 4 channels but num_features is 3"),
+    (tg.zeros(1, 3, 1, 1), "more than 1 value per channel"),
+])
+def test_batchnorm_bad_input_raises_clearly(x, message):
+    with pytest.raises(ValueError, match=message):
+        nn.BatchNorm2d(3)(x)
+
+
+def test_batchnorm_training_forward_passes_gradcheck_and_gradgradcheck():
+    rng = np.random.default_rng(1)
+    x = Tensor(rng.standard_normal((3, 2, 2, 2)), requires_grad=True)
+    weight = Tensor(np.array([1.5, -0.5]), requires_grad=True)
+    bias = Tensor(np.array([0.1, 0.2]), requires_grad=True)
+
+    def forward(inp, w, b):
+        return F.batch_norm(inp, None, None, w, b, training=True)
+
+    assert gradcheck(forward, (x, weight, bias))
+    assert gradgradcheck(forward, (x, weight, bias))
+
+
+def test_batchnorm2d_module_forward_is_functional_batch_norm():
+    layer = nn.BatchNorm2d(3)
+    layer.weight.data[...] = [1, 2, 3]
+    x = batch()
+    expected = F.batch_norm(x, None, None, layer.weight, layer.bias, training=True)
+    np.testing.assert_array_equal(layer(x).data, expected.data)
+
+
+def test_batchnorm_eval_forward_passes_gradcheck_and_gradgradcheck():
+    rng = np.random.default_rng(2)
+    x = Tensor(rng.standard_normal((2, 2, 3, 1)), requires_grad=True)
+    weight = Tensor(np.array([0.5, 2.0]), requires_grad=True)
+    bias = Tensor(np.array([-1.0, 0.3]), requires_grad=True)
+    running_mean, running_var = np.array([0.2, -0.1]), np.array([1.5, 0.4])
+
+    def forward(inp, w, b):
+        return F.batch_norm(inp, running_mean, running_var, w, b, training=False)
+
+    assert gradcheck(forward, (x, weight, bias))
+    assert gradgradcheck(forward, (x, weight, bias))
+
+
+def test_functional_batch_norm_rejects_wrong_statistics_shapes():
+    with pytest.raises(ValueError, match=r"batch_norm: running_mean must have shape \(3,\)"):
+        F.batch_norm(tg.zeros(2, 3, 4, 4), np.zeros(2), np.ones(3))

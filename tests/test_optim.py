@@ -1,0 +1,261 @@
+"""optim: parameter groups, update rules by hand, state dicts, schedulers (no PyTorch needed).
+
+Step-for-step agreement with PyTorch is in test_torch_equivalence.py.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from tinygrad_cnn import nn, optim
+from tinygrad_cnn.optim.lr_scheduler import CosineAnnealingLR, StepLR
+
+
+def param(values, grad=None):
+    p = nn.Parameter(np.array(values, dtype=np.float64))
+    if grad is not None:
+        p.grad = np.array(grad, dtype=np.float64)
+    return p
+
+
+# ------------------------------------------------------------------ groups and validation
+
+def test_a_plain_list_becomes_one_group_with_the_defaults():
+    opt = optim.SGD([param([1.0])], lr=0.1, momentum=0.9)
+    assert len(opt.param_groups) == 1
+    group = opt.param_groups[0]
+    assert group["lr"] == 0.1 and group["momentum"] == 0.9 and group["nesterov"] is False
+
+
+def test_groups_override_the_defaults():
+    a, b = param([1.0], [1.0]), param([1.0], [1.0])
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1)
+    opt.step()
+    np.testing.assert_allclose(a.data, [0.9])
+    np.testing.assert_allclose(b.data, [0.0])
+
+
+def test_add_param_group_rejects_a_parameter_already_present():
+    p = param([1.0])
+    opt = optim.SGD([p], lr=0.1)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [p]})
+
+
+def test_a_single_tensor_is_not_an_iterable_of_params():
+    with pytest.raises(TypeError, match="iterable"):
+        optim.SGD(param([1.0]), lr=0.1)
+
+
+def test_an_empty_parameter_list_is_rejected():
+    with pytest.raises(ValueError, match="empty"):
+        optim.Adam([])
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: optim.SGD(p, lr=-1), "learning rate"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=-0.5), "momentum"),
+    (lambda p: optim.SGD(p, lr=0.1, weight_decay=-1), "weight_decay"),
+    (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "Nesterov"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "Nesterov"),
+    (lambda p: optim.Adam(p, betas=(1.0, 0.999)), "beta parameter at index 0"),
+    (lambda p: optim.Adam(p, betas=(0.9, -0.1)), "beta parameter at index 1"),
+    (lambda p: optim.Adam(p, eps=-1e-8), "epsilon"),
+    (lambda p: optim.AdamW(p, lr=float("nan")), "learning rate"),
+])
+def test_invalid_hyperparameters_raise_value_error(make, message):
+    with pytest.raises(ValueError, match=message):
+        make([param([1.0])])
+
+
+def test_zero_grad_sets_grads_to_none():
+    p = param([1.0], [2.0])
+    opt = optim.SGD([p], lr=0.1)
+    opt.zero_grad()
+    assert p.grad is None
+
+
+def test_a_parameter_without_grad_is_left_alone():
+    p, q = param([1.0]), param([1.0], [1.0])
+    opt = optim.Adam([p, q], lr=0.1)
+    opt.step()
+    np.testing.assert_array_equal(p.data, [1.0])
+    assert p not in opt.state and q in opt.state
+
+
+def test_step_calls_the_closure_and_returns_its_loss():
+    p = param([1.0], [1.0])
+    assert optim.SGD([p], lr=0.1).step(lambda: 42.0) == 42.0
+
+
+# ------------------------------------------------------------------ update rules
+
+def test_sgd_step_is_lr_times_grad():
+    p = param([1.0, 2.0], [0.5, -1.0])
+    optim.SGD([p], lr=0.1).step()
+    np.testing.assert_allclose(p.data, [0.95, 2.1])
+
+
+def test_sgd_momentum_buffer_starts_as_the_gradient_without_dampening():
+    p = param([0.0], [1.0])
+    opt = optim.SGD([p], lr=1.0, momentum=0.9, dampening=0.5)
+    opt.step()  # buf = g = 1 (dampening not applied on the first step)
+    opt.step()  # buf = 0.9 * 1 + 0.5 * 1 = 1.4
+    np.testing.assert_allclose(p.data, [-2.4])
+
+
+def test_sgd_nesterov_adds_momentum_times_buffer_to_the_gradient():
+    p = param([0.0], [1.0])
+    opt = optim.SGD([p], lr=1.0, momentum=0.5, nesterov=True)
+    opt.step()  # buf = 1, step = 1 + 0.5
+    opt.step()  # buf = 1.5, step = 1 + 0.75
+    np.testing.assert_allclose(p.data, [-3.25])
+
+
+def test_sgd_weight_decay_adds_to_the_gradient_without_touching_grad():
+    p = param([2.0], [1.0])
+    optim.SGD([p], lr=0.1, weight_decay=0.5).step()
+    np.testing.assert_allclose(p.data, [2.0 - 0.1 * (1.0 + 0.5 * 2.0)])
+    np.testing.assert_array_equal(p.grad, [1.0])
+
+
+def test_adam_first_step_moves_each_weight_by_about_lr():
+    # After bias correction, m/sqrt(v) = g/|g| on step 1.
+    p = param([1.0, 1.0], [1e-3, -50.0])
+    optim.Adam([p], lr=0.01).step()
+    np.testing.assert_allclose(p.data, [0.99, 1.01], rtol=1e-6)
+
+
+def test_adam_weight_decay_is_l2_on_the_gradient():
+    p = param([1.0], [0.0])
+    optim.Adam([p], lr=0.01, weight_decay=0.1).step()
+    # The gradient is 0 + 0.1 * 1 > 0, so the first step is -lr.
+    np.testing.assert_allclose(p.data, [0.99], rtol=1e-6)
+
+
+def test_adamw_decays_the_weight_apart_from_the_gradient():
+    p = param([1.0], [0.0])
+    optim.AdamW([p], lr=0.01, weight_decay=0.1).step()
+    # Zero gradient: only the decoupled decay p *= 1 - lr * wd acts.
+    np.testing.assert_allclose(p.data, [1.0 - 0.01 * 0.1])
+
+
+def test_adamw_default_weight_decay_is_pytorchs():
+    assert optim.AdamW([param([1.0])]).param_groups[0]["weight_decay"] == 0.01
+
+
+# ------------------------------------------------------------------ state dicts
+
+def run_steps(opt, params, grads):
+    for grad in grads:
+        for p, g in zip(params, grad):
+            p.grad = g.copy()
+        opt.step()
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+    lambda ps: optim.Adam(ps, lr=0.1),
+    lambda ps: optim.AdamW(ps, lr=0.1),
+])
+def test_resuming_from_a_state_dict_continues_exactly(make):
+    rng = np.random.default_rng(0)
+    grads = [[rng.standard_normal(3), rng.standard_normal(2)] for _ in range(6)]
+    start = [rng.standard_normal(3), rng.standard_normal(2)]
+
+    straight = [param(a) for a in start]
+    run_steps(make(straight), straight, grads)
+
+    first = [param(a) for a in start]
+    opt = make(first)
+    run_steps(opt, first, grads[:3])
+    saved = opt.state_dict()
+    resumed = [param(p.data.copy()) for p in first]
+    opt2 = make(resumed)
+    opt2.load_state_dict(saved)
+    run_steps(opt2, resumed, grads[3:])
+
+    for a, b in zip(straight, resumed):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_state_dict_has_pytorchs_layout():
+    p, q = param([1.0], [1.0]), param([2.0], [1.0])
+    opt = optim.Adam([{"params": [p]}, {"params": [q], "lr": 0.5}])
+    opt.step()
+    state = opt.state_dict()
+    assert [g["params"] for g in state["param_groups"]] == [[0], [1]]
+    assert state["param_groups"][1]["lr"] == 0.5
+    assert set(state["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
+    assert float(state["state"][0]["step"]) == 1.0
+
+
+def test_state_dict_arrays_are_copies():
+    p = param([1.0], [1.0])
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    opt.step()
+    opt.state_dict()["state"][0]["momentum_buffer"][...] = 99
+    assert opt.state[p]["momentum_buffer"][0] == 1.0
+
+
+def test_load_state_dict_rejects_a_different_group_layout():
+    opt = optim.SGD([param([1.0]), param([1.0])], lr=0.1)
+    other = optim.SGD([param([1.0])], lr=0.1)
+    with pytest.raises(ValueError, match="group 0 holds 1 parameters"):
+        opt.load_state_dict(other.state_dict())
+
+
+# ------------------------------------------------------------------ schedulers
+
+def lrs(scheduler, steps):
+    values = [scheduler.get_last_lr()[0]]
+    for _ in range(steps):
+        scheduler.optimizer.step()
+        scheduler.step()
+        values.append(scheduler.get_last_lr()[0])
+    return values
+
+
+def test_step_lr_multiplies_by_gamma_every_step_size_epochs():
+    opt = optim.SGD([param([1.0])], lr=1.0)
+    values = lrs(StepLR(opt, step_size=3, gamma=0.5), 7)
+    np.testing.assert_allclose(values, [1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25])
+    assert opt.param_groups[0]["lr"] == values[-1]
+
+
+def test_cosine_annealing_follows_the_closed_form_within_t_max():
+    opt = optim.SGD([param([1.0])], lr=1.0)
+    values = lrs(CosineAnnealingLR(opt, T_max=10, eta_min=0.1), 10)
+    expected = [0.1 + 0.9 * (1 + math.cos(math.pi * t / 10)) / 2 for t in range(11)]
+    np.testing.assert_allclose(values, expected, atol=1e-12)
+
+
+def test_scheduler_records_initial_lr_and_last_epoch():
+    opt = optim.SGD([param([1.0])], lr=0.3)
+    scheduler = StepLR(opt, step_size=2)
+    assert opt.param_groups[0]["initial_lr"] == 0.3 and scheduler.last_epoch == 0
+
+
+def test_scheduler_state_dict_round_trips():
+    opt = optim.SGD([param([1.0])], lr=1.0)
+    scheduler = CosineAnnealingLR(opt, T_max=5)
+    lrs(scheduler, 2)
+    saved = scheduler.state_dict()
+    assert "optimizer" not in saved
+    opt2 = optim.SGD([param([1.0])], lr=1.0)
+    restored = CosineAnnealingLR(opt2, T_max=5)
+    restored.load_state_dict(saved)
+    opt2.param_groups[0]["lr"] = opt.param_groups[0]["lr"]
+    assert lrs(restored, 3) == lrs(scheduler, 3)
+
+
+@pytest.mark.parametrize("make, error", [
+    (lambda o: StepLR(o, step_size=0), ValueError),
+    (lambda o: StepLR(o, step_size=1.5), TypeError),
+    (lambda o: CosineAnnealingLR(o, T_max=0), ValueError),
+    (lambda o: StepLR(object(), step_size=1), TypeError),
+])
+def test_scheduler_arguments_are_validated(make, error):
+    with pytest.raises(error):
+        make(optim.SGD([param([1.0])], lr=1.0))

@@ -1,0 +1,114 @@
+"""``BatchNorm2d``: batch normalisation over (N, H, W) per channel, exactly as PyTorch's."""
+
+import numbers
+
+import numpy as np
+
+from .. import functional as F
+from ..ops._args import _is_int
+from ..tensor import Tensor
+from .module import Module
+from .parameter import Parameter
+
+
+class BatchNorm2d(Module):
+    """``y = (x - mean) / sqrt(var + eps) * weight + bias`` per channel (``torch.nn.BatchNorm2d``).
+
+    x ``(N, C, H, W)`` -> ``(N, C, H, W)`` with ``C = num_features``; weight and bias ``(C,)``.
+
+    Training (or ``track_running_stats=False``): mean and *biased* variance of the batch over
+    ``(N, H, W)``.  In training with running statistics, ``running_mean`` and
+    ``running_var`` move towards the batch mean and the *unbiased* batch variance by
+    ``momentum`` (``new = (1 - momentum) * old + momentum * batch``), or with
+    ``momentum=None`` keep the cumulative average over ``num_batches_tracked`` batches.
+    Evaluation with running statistics normalises with them.  ``affine=False`` (or
+    ``bias=False``) drops the learnable scale (shift).
+
+    The forward is :func:`tinygrad_cnn.functional.batch_norm`, composed of differentiable
+    tensor ops, so double backward works.
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, dtype=None, *, bias=True):
+        super().__init__()
+        if not _is_int(num_features):
+            raise TypeError(f"BatchNorm2d: num_features must be an int, got {num_features!r}")
+        if num_features < 1:
+            raise ValueError(f"BatchNorm2d: num_features must be positive, got {num_features}")
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps >= 0:
+            raise ValueError(f"BatchNorm2d: eps must be a number >= 0, got {eps!r}")
+        if momentum is not None and (isinstance(momentum, bool)
+                                     or not isinstance(momentum, numbers.Real)):
+            raise TypeError(f"BatchNorm2d: momentum must be a number or None, got {momentum!r}")
+        self.num_features = int(num_features)
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = bool(affine)
+        self.track_running_stats = bool(track_running_stats)
+        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        if self.affine:
+            self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        if self.affine and bias:
+            self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        if self.track_running_stats:
+            self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dtype))
+            self.register_buffer("running_var", np.ones(self.num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batches counted."""
+        if self.track_running_stats:
+            self.running_mean[...] = 0
+            self.running_var[...] = 1
+            self.num_batches_tracked[...] = 0
+
+    def reset_parameters(self) -> None:
+        """Running statistics reset; weight 1 and bias 0."""
+        self.reset_running_stats()
+        if self.weight is not None:
+            self.weight.data[...] = 1
+        if self.bias is not None:
+            self.bias.data[...] = 0
+
+    def _check_input(self, x) -> None:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"BatchNorm2d: expected a Tensor input, got {type(x).__name__}")
+        if x.ndim != 4:
+            raise ValueError(f"BatchNorm2d: expected 4D input (N, C, H, W), got {x.ndim}D input "
+                             f"of shape {x.shape}")
+        if x.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm2d: input has {x.shape[1]} channels but num_features is "
+                             f"{self.num_features} (input shape {x.shape})")
+        if x.dtype.kind != "f":
+            raise TypeError(f"BatchNorm2d: input must be a floating point tensor, got {x.dtype}")
+
+    def forward(self, x):
+        self._check_input(x)
+        factor = 0.0
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked += 1
+            # momentum=None: the cumulative average over the batches seen so far.
+            factor = (1.0 / float(self.num_batches_tracked) if self.momentum is None
+                      else self.momentum)
+        use_batch_stats = self.training or self.running_mean is None
+        # As PyTorch: running statistics are read in eval mode and updated in training.
+        pass_running = not self.training or self.track_running_stats
+        return F.batch_norm(
+            x,
+            self.running_mean if pass_running else None,
+            self.running_var if pass_running else None,
+            self.weight, self.bias, use_batch_stats, factor, self.eps,
+        )
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")

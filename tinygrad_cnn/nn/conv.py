@@ -1,0 +1,161 @@
+"""Convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose2d`` (as ``torch.nn``).
+
+Each holds ``weight`` and optional ``bias`` :class:`Parameter`\\ s initialised as PyTorch's
+(Kaiming-uniform, bound ``1/sqrt(fan_in)``) and calls the functional op in ``forward``, so a
+bad input shape gets that op's message.
+"""
+
+import numpy as np
+
+from .. import functional as F
+from ..ops._args import _is_int, conv_padding, pair
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+def _positive_int(layer: str, name: str, value) -> int:
+    if not _is_int(value):
+        raise TypeError(f"{layer}: {name} must be an int, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{layer}: {name} must be a positive int, got {value}")
+    return int(value)
+
+
+def _sizes(layer: str, name: str, value, dims: int, minimum: int) -> tuple:
+    """``value`` (an int or a ``dims``-tuple) as a ``dims``-tuple, each at least ``minimum``."""
+    if dims == 2:
+        return pair(value, name, layer, minimum)
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if not _is_int(value):
+        raise TypeError(f"{layer}: {name} must be an int or a 1-tuple of ints, got {value!r}")
+    return (pair(value, name, layer, minimum)[0],)
+
+
+class _ConvNd(Module):
+    """Shared construction, initialisation and ``repr`` of the convolution layers."""
+
+    _dims = 2
+    _transposed = False
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                 groups, bias, padding_mode, output_padding=0, dtype=None):
+        super().__init__()
+        layer, dims = type(self).__name__, self._dims
+        self.in_channels = _positive_int(layer, "in_channels", in_channels)
+        self.out_channels = _positive_int(layer, "out_channels", out_channels)
+        self.groups = _positive_int(layer, "groups", groups)
+        if in_channels % groups:
+            raise ValueError(f"{layer}: in_channels ({in_channels}) must be divisible by "
+                             f"groups ({groups})")
+        if out_channels % groups:
+            raise ValueError(f"{layer}: out_channels ({out_channels}) must be divisible by "
+                             f"groups ({groups})")
+        if padding_mode != "zeros":
+            raise ValueError(f"{layer}: only padding_mode='zeros' is supported, "
+                             f"got {padding_mode!r}")
+        self.kernel_size = _sizes(layer, "kernel_size", kernel_size, dims, 1)
+        self.stride = _sizes(layer, "stride", stride, dims, 1)
+        self.dilation = _sizes(layer, "dilation", dilation, dims, 1)
+        if isinstance(padding, str) and not self._transposed:
+            # Validates the string (and 'same' only with stride 1) as the op will.
+            as_2d = (lambda sizes: sizes * 2) if dims == 1 else (lambda sizes: sizes)
+            conv_padding(padding, as_2d(self.kernel_size), as_2d(self.stride),
+                         as_2d(self.dilation), layer)
+            self.padding = padding
+        else:
+            self.padding = _sizes(layer, "padding", padding, dims, 0)
+        self.output_padding = _sizes(layer, "output_padding", output_padding, dims, 0)
+        self.padding_mode = padding_mode
+        if self._transposed:
+            shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
+        else:
+            shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        self.weight = Parameter(np.empty(shape, dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty((self.out_channels,), dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: Kaiming-uniform weight, bias from U(+-1/sqrt(fan_in))."""
+        init.default_layer_init_(self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        dims = self._dims
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0,) * dims:
+            text += f", padding={self.padding}"
+        if self.dilation != (1,) * dims:
+            text += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * dims:
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution (``torch.nn.Conv1d``): x ``(N, C_in, L)`` -> ``(N, C_out, L_out)``.
+
+    weight ``(C_out, C_in/groups, k)``, bias ``(C_out,)``.
+    """
+
+    _dims = 1
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, dtype=dtype)
+
+    def forward(self, x):
+        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        return F.conv1d(x, self.weight, self.bias, self.stride[0], padding,
+                        self.dilation[0], self.groups)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution (``torch.nn.Conv2d``): x ``(N, C_in, H, W)`` -> ``(N, C_out, H_out, W_out)``.
+
+    weight ``(C_out, C_in/groups, kH, kW)``, bias ``(C_out,)``;
+    ``H_out = floor((H + 2*padding - dilation*(kH-1) - 1) / stride) + 1``.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, dtype=dtype)
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed 2-D convolution (``torch.nn.ConvTranspose2d``), the adjoint of ``Conv2d``.
+
+    x ``(N, C_in, H, W)`` -> ``(N, C_out, H_out, W_out)`` with
+    ``H_out = (H-1)*stride - 2*padding + dilation*(kH-1) + output_padding + 1``;
+    weight ``(C_in, C_out/groups, kH, kW)``.  Argument order is PyTorch's (``groups`` and
+    ``bias`` before ``dilation``); ``fan_in`` for initialisation is ``C_out/groups*kH*kW``,
+    as PyTorch computes it.
+    """
+
+    _transposed = True
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, output_padding=output_padding,
+                         dtype=dtype)
+
+    def forward(self, x):
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding, self.dilation, self.groups)

@@ -1,0 +1,392 @@
+"""``Module``: the base class of every layer and model (as ``torch.nn.Module``).
+
+A module owns three ordered registries, filled by plain attribute assignment:
+
+- ``_parameters``: :class:`Parameter` objects (or ``None`` for an optional one, such as a
+  missing bias), the learnable weights;
+- ``_buffers``: ``numpy`` arrays that are state but not learned (BatchNorm's running
+  statistics), registered with :meth:`Module.register_buffer`;
+- ``_modules``: sub-modules.
+
+Insertion order is kept, so ``state_dict()`` produces PyTorch's keys in PyTorch's order
+(``"0.weight"``, ``"conv1.bias"``, ``"bn.running_mean"``) and a state dict converts to and
+from PyTorch's by array conversion alone.
+"""
+
+from collections import namedtuple
+
+import numpy as np
+
+from ..tensor import Tensor
+from .parameter import Parameter
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+def _to_array(value) -> np.ndarray:
+    """Any array-like (a torch tensor, our Tensor, a list, an ndarray) as an ndarray."""
+    if isinstance(value, Tensor):
+        return value.data
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor (not imported)
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def _indent(text: str, spaces: int) -> str:
+    """Indent every line of ``text`` but the first (so it nests under ``(name): ``)."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    pad = " " * spaces
+    return lines[0] + "\n" + "\n".join(pad + line for line in lines[1:])
+
+
+class Module:
+    """Base class for layers and models.
+
+    Subclasses call ``super().__init__()`` first, assign :class:`Parameter`\\ s, sub-modules
+    and buffers as attributes, and define ``forward``; calling the module runs ``forward``.
+    ``training`` is ``True`` until :meth:`eval` is called.
+    """
+
+    def __init__(self):
+        # Bypass our __setattr__: it consults these very dicts.
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent_buffers", set())
+        object.__setattr__(self, "_modules", {})
+
+    # ------------------------------------------------------------------ registration
+    def _check_new_name(self, kind: str, name) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"cannot register {kind} before Module.__init__() call "
+                f"(call super().__init__() first in {type(self).__name__}.__init__)"
+            )
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if name == "" or "." in name:
+            raise KeyError(f"{kind} name can't be empty or contain \".\", got {name!r}")
+
+    def register_parameter(self, name: str, param) -> None:
+        """Register ``param`` (a :class:`Parameter` or ``None``) under ``name``."""
+        self._check_new_name("parameter", name)
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                "(nn.Parameter or None required)"
+            )
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, array, persistent: bool = True) -> None:
+        """Register ``array`` (array-like or ``None``) as a buffer named ``name``.
+
+        Buffers are module state that is not learned, kept as ``numpy`` arrays: they appear in
+        ``state_dict()`` unless ``persistent=False``, and never in ``parameters()``.
+        """
+        self._check_new_name("buffer", name)
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._buffers[name] = None if array is None else _to_array(array)
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name: str, module) -> None:
+        """Register ``module`` (a :class:`Module` or ``None``) as a child named ``name``."""
+        self._check_new_name("module", name)
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def __setattr__(self, name, value):
+        registries = self.__dict__.get("_parameters")
+        if isinstance(value, (Parameter, Module)) and registries is None:
+            raise AttributeError(
+                f"cannot assign {type(value).__name__} '{name}' before Module.__init__() call "
+                f"(call super().__init__() first in {type(self).__name__}.__init__)"
+            )
+        if isinstance(value, Parameter):
+            self._forget(name)
+            self._parameters[name] = value
+        elif registries is not None and name in self._parameters:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    "(nn.Parameter or None expected)"
+                )
+            self._parameters[name] = None
+        elif isinstance(value, Module):
+            self._forget(name)
+            self._modules[name] = value
+        elif registries is not None and name in self._modules:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                    "(nn.Module or None expected)"
+                )
+            self._modules[name] = None
+        elif registries is not None and name in self._buffers:
+            if value is not None and not isinstance(value, (np.ndarray, Tensor)):
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                    "(numpy array, Tensor or None expected)"
+                )
+            self._buffers[name] = None if value is None else _to_array(value)
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name: str) -> None:
+        """Drop ``name`` from every registry and the instance dict (before re-registering)."""
+        self.__dict__.pop(name, None)
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        self._non_persistent_buffers.discard(name)
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails, i.e. for registered entries.
+        state = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry in state and name in state[registry]:
+                return state[registry][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                self._non_persistent_buffers.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    # ------------------------------------------------------------------ running
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ traversal
+    def named_modules(self, memo=None, prefix: str = ""):
+        """Yield ``(name, module)`` for this module (name ``""``) and every descendant once."""
+        if memo is None:
+            memo = set()
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is None:
+                continue
+            yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        """Yield this module and every descendant, each once."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self):
+        """Yield ``(name, module)`` for each direct child, each once."""
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
+
+    def children(self):
+        """Yield each direct child module once."""
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool):
+        seen = set()
+        owners = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for owner_name, owner in owners:
+            for name, value in getattr(owner, registry).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{owner_name}.{name}" if owner_name else name), value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True):
+        """Yield ``(qualified_name, parameter)``, each shared parameter once."""
+        yield from self._named_members("_parameters", prefix, recurse)
+
+    def parameters(self, recurse: bool = True):
+        """Yield every parameter once (the input an optimizer takes)."""
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True):
+        """Yield ``(qualified_name, array)`` for every buffer that is not ``None``."""
+        yield from self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse: bool = True):
+        """Yield every buffer array that is not ``None``."""
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def apply(self, fn):
+        """Call ``fn`` on every descendant (children first) and then on this module."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # ------------------------------------------------------------------ modes and grads
+    def train(self, mode: bool = True):
+        """Set training mode (``mode=True``) or evaluation mode on this module and below."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train: mode is expected to be a bool, got {type(mode).__name__}")
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode (as ``train(False)``): dropout off, BatchNorm uses running stats."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True):
+        """Set ``requires_grad`` on every parameter (to freeze or unfreeze the module)."""
+        for param in self.parameters():
+            param.requires_grad = requires_grad
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``.grad`` (to ``None``, or to zeros in place)."""
+        for param in self.parameters():
+            if set_to_none:
+                param.grad = None
+            elif param.grad is not None:
+                param.grad[...] = 0
+
+    def _cast_floating(self, dtype) -> "Module":
+        dtype = np.dtype(dtype)
+        for module in self.modules():
+            for param in module._parameters.values():
+                if param is not None and param.data.dtype.kind == "f":
+                    param.data = param.data.astype(dtype)
+                    if param.grad is not None:
+                        param.grad = param.grad.astype(dtype)
+            for name, buffer in module._buffers.items():
+                if buffer is not None and buffer.dtype.kind == "f":
+                    module._buffers[name] = buffer.astype(dtype)
+        return self
+
+    def float(self):
+        """Cast floating parameters and buffers to float32 (in place; returns ``self``)."""
+        return self._cast_floating(np.float32)
+
+    def double(self):
+        """Cast floating parameters and buffers to float64 (in place; returns ``self``)."""
+        return self._cast_floating(np.float64)
+
+    # ------------------------------------------------------------------ state dicts
+    def _state_entries(self):
+        """``(key, owner_registry, name)`` for every state-dict entry, in PyTorch's order."""
+        for prefix, module in self.named_modules():
+            dot = prefix + "." if prefix else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    yield dot + name, module._parameters, name
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent_buffers:
+                    yield dot + name, module._buffers, name
+
+    def state_dict(self) -> dict:
+        """Every parameter and persistent buffer as ``{qualified_name: ndarray copy}``.
+
+        Keys are PyTorch's (``"0.weight"``, ``"bn.running_var"``,
+        ``"bn.num_batches_tracked"``), so ``{k: torch.from_numpy(v) for k, v in ...}`` loads
+        into the equivalent PyTorch model.
+        """
+        state = {}
+        for key, registry, name in self._state_entries():
+            value = registry[name]
+            state[key] = (value.data if isinstance(value, Tensor) else value).copy()
+        return state
+
+    def load_state_dict(self, state_dict, strict: bool = True):
+        """Copy arrays from ``state_dict`` into the parameters and buffers, in place.
+
+        Values may be any array-likes, PyTorch tensors included; each is cast to the dtype of
+        the parameter or buffer it fills.  Shape mismatches, and with ``strict`` missing or
+        unexpected keys, raise one ``ValueError`` listing every problem by key; nothing is
+        modified then.  Returns ``(missing_keys, unexpected_keys)`` as PyTorch's does.
+        """
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(
+                f"load_state_dict: expected a dict of arrays, got {type(state_dict).__name__}"
+            )
+        entries = {key: (registry, name) for key, registry, name in self._state_entries()}
+        missing = [key for key in entries if key not in state_dict]
+        unexpected = [key for key in state_dict.keys() if key not in entries]
+        problems, converted = [], {}
+        for key, (registry, name) in entries.items():
+            if key not in state_dict:
+                continue
+            target = registry[name]
+            target_array = target.data if isinstance(target, Tensor) else target
+            try:
+                value = _to_array(state_dict[key])
+            except Exception as error:  # any failure to make an array is reported by key
+                problems.append(f"{key}: cannot convert {type(state_dict[key]).__name__} "
+                                f"to an array ({error})")
+                continue
+            if value.dtype.kind not in "biuf":
+                problems.append(f"{key}: expected numeric data, got dtype {value.dtype}")
+            elif value.shape != target_array.shape:
+                problems.append(
+                    f"size mismatch for {key}: copying a param with shape {value.shape}, "
+                    f"the shape in current model is {target_array.shape}"
+                )
+            else:
+                converted[key] = value
+        if strict:
+            problems = (
+                [f"missing key: {key}" for key in missing]
+                + [f"unexpected key: {key}" for key in unexpected]
+                + problems
+            )
+        if problems:
+            raise ValueError(
+                f"load_state_dict: error(s) in loading state_dict for {type(self).__name__}:\n  "
+                + "\n  ".join(problems)
+            )
+        for key, value in converted.items():
+            registry, name = entries[key]
+            target = registry[name]
+            target_array = target.data if isinstance(target, Tensor) else target
+            # In place, so optimizers holding these parameters keep seeing them.
+            target_array[...] = value
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ printing
+    def extra_repr(self) -> str:
+        """The text inside this module's parentheses in ``repr`` (layers override it)."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [
+            f"({name}): {_indent(repr(module), 2)}" for name, module in self._modules.items()
+        ]
+        lines = extra_lines + child_lines
+        text = type(self).__name__ + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                text += extra_lines[0]
+            else:
+                text += "\n  " + "\n  ".join(lines) + "\n"
+        return text + ")"

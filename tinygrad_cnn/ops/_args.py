@@ -1,0 +1,323 @@
+"""Normalise and validate convolution and pooling arguments, before any numpy call.
+
+One helper per idea: :func:`pair` turns an int-or-pair argument into a pair,
+:func:`conv_output_size` is PyTorch's output-size formula, :func:`conv_padding` resolves
+``padding`` (int, pair, ``"valid"``, ``"same"``), and :func:`conv_geometry` /
+:func:`conv_transpose_geometry` check everything a 2-D convolution needs and return a
+:class:`ConvGeometry`.  Messages start with the
+op's name and name the argument and the shapes, e.g.
+``conv2d: input has 3 channels but weight expects 1 (weight shape (8, 1, 3, 3))``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
+
+
+def pair(value, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
+    """``value`` (an int or a pair of ints) as a ``(height, width)`` tuple of Python ints,
+    each at least ``minimum``; a TypeError or ValueError naming ``op`` and ``name`` otherwise."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(values) != 2 or not all(_is_int(v) for v in values):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    values = (int(values[0]), int(values[1]))
+    if min(values) < minimum:
+        raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
+    return values
+
+
+def conv_output_size(size: int, kernel: int, stride: int, pad, dilation: int) -> int:
+    """PyTorch's ``floor((size + 2*pad - dilation*(kernel-1) - 1) / stride) + 1`` for one
+    axis; ``pad`` is an int (both sides) or a ``(before, after)`` pair."""
+    before, after = (pad, pad) if _is_int(pad) else pad
+    return (size + before + after - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def conv_padding(padding, kernel: tuple[int, int], stride: tuple[int, int],
+                 dilation: tuple[int, int], op: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``padding`` as ``((top, bottom), (left, right))``.
+
+    An int or pair pads both sides alike; ``"valid"`` is no padding; ``"same"`` (stride 1 only,
+    as PyTorch) pads ``dilation*(kernel-1)`` in all, the odd one on the bottom / right side,
+    as PyTorch does for even kernels.
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"{op}: padding='same' is not supported for strided "
+                                 f"convolutions (stride {stride})")
+            sides = []
+            for k, d in zip(kernel, dilation, strict=True):
+                total = d * (k - 1)
+                sides.append((total // 2, total - total // 2))
+            return sides[0], sides[1]
+        raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', "
+                         f"got {padding!r}")
+    ph, pw = pair(padding, "padding", op, minimum=0)
+    return (ph, ph), (pw, pw)
+
+
+class ConvGeometry(NamedTuple):
+    """Everything about a 2-D convolution except its arrays; each field a ``(h, w)`` pair
+    but ``groups``.  ``padding`` is ``((top, bottom), (left, right))``; ``bottom`` / ``right``
+    may be negative, meaning the last input rows / columns are read by no window (a
+    transposed convolution's ``output_padding`` beyond its ``padding``).
+
+    The same geometry serves all three ops of the triad: ``conv2d`` maps an input of
+    ``in_size`` to an output of ``out_size``, its transpose maps back, and the weight
+    gradient correlates the two.
+    """
+
+    in_size: tuple[int, int]
+    out_size: tuple[int, int]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[tuple[int, int], tuple[int, int]]
+    dilation: tuple[int, int]
+    groups: int
+
+    def padded_extent(self, axis: int) -> int:
+        """Rows (axis 0) or columns (axis 1) the windows span, from the start of the padding."""
+        return ((self.out_size[axis] - 1) * self.stride[axis]
+                + self.dilation[axis] * (self.kernel[axis] - 1) + 1)
+
+
+def _dilated(kernel, dilation) -> tuple[int, int]:
+    return tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
+
+
+def _shape_of(array) -> tuple:
+    return tuple(np.shape(array))
+
+
+def _check_float_pair(op: str, x, weight) -> None:
+    for name, array in (("input", x), ("weight", weight)):
+        dtype = np.dtype(array.dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{op}: {name} must be a floating point tensor, got {dtype}")
+    if np.dtype(x.dtype) != np.dtype(weight.dtype):
+        raise TypeError(f"{op}: input dtype {np.dtype(x.dtype)} and weight dtype "
+                        f"{np.dtype(weight.dtype)} differ; cast one with .astype()")
+
+
+def _check_common(op: str, x, weight, groups):
+    """Ranks, dtypes, groups and bias checks shared by conv2d and conv_transpose2d."""
+    x_shape, w_shape = _shape_of(x), _shape_of(weight)
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {x_shape}")
+    if len(w_shape) != 4:
+        raise ValueError(f"{op}: weight must be 4-D, got shape {w_shape}")
+    _check_float_pair(op, x, weight)
+    if not _is_int(groups):
+        raise TypeError(f"{op}: groups must be an int, got {groups!r}")
+    if groups < 1:
+        raise ValueError(f"{op}: groups must be at least 1, got {groups}")
+    if 0 in x_shape[1:] or 0 in w_shape:
+        raise ValueError(f"{op}: input {x_shape} and weight {w_shape} must have no empty "
+                         "dimension (but the batch)")
+    return x_shape, w_shape
+
+
+def _check_bias(op: str, bias, channels: int, x) -> None:
+    if bias is None:
+        return
+    b_shape = _shape_of(bias)
+    if b_shape != (channels,):
+        raise ValueError(f"{op}: bias must have shape ({channels},), got {b_shape}")
+    if np.dtype(bias.dtype) != np.dtype(x.dtype):
+        raise TypeError(f"{op}: bias dtype {np.dtype(bias.dtype)} differs from input dtype "
+                        f"{np.dtype(x.dtype)}")
+
+
+def conv_geometry(op: str, x, weight, bias=None, stride=1, padding=0, dilation=1,
+                  groups=1) -> ConvGeometry:
+    """Validate ``conv2d`` arguments (anything with ``.shape`` / ``.dtype``) and return the
+    geometry.  x ``(N, C_in, H, W)``, weight ``(C_out, C_in/groups, kH, kW)``, bias ``(C_out,)``."""
+    x_shape, w_shape = _check_common(op, x, weight, groups)
+    stride = pair(stride, "stride", op)
+    dilation = pair(dilation, "dilation", op)
+    kernel = w_shape[2:]
+    pads = conv_padding(padding, kernel, stride, dilation, op)
+    channels, out_channels = x_shape[1], w_shape[0]
+    if channels != w_shape[1] * groups:
+        if groups == 1:
+            raise ValueError(f"{op}: input has {channels} channels but weight expects "
+                             f"{w_shape[1]} (weight shape {w_shape})")
+        raise ValueError(f"{op}: input has {channels} channels but weight expects "
+                         f"{w_shape[1]} per group x {groups} groups = {w_shape[1] * groups} "
+                         f"(weight shape {w_shape})")
+    if out_channels % groups:
+        raise ValueError(f"{op}: weight's {out_channels} output channels are not divisible "
+                         f"by groups={groups} (weight shape {w_shape})")
+    _check_bias(op, bias, out_channels, x)
+    out_size = []
+    for axis in (0, 1):
+        size, k, d = x_shape[2 + axis], kernel[axis], dilation[axis]
+        padded = size + sum(pads[axis])
+        if padded < d * (k - 1) + 1:
+            raise ValueError(
+                f"{op}: kernel {tuple(kernel)} (dilated to {_dilated(kernel, dilation)}) is "
+                f"larger than the padded input "
+                f"{tuple(x_shape[2 + a] + sum(pads[a]) for a in (0, 1))} "
+                f"(input shape {x_shape}, padding {padding!r})")
+        out_size.append(conv_output_size(size, k, stride[axis], pads[axis], d))
+    return ConvGeometry(tuple(x_shape[2:]), tuple(out_size), tuple(kernel), stride, pads,
+                        dilation, int(groups))
+
+
+def conv_transpose_geometry(op: str, x, weight, bias=None, stride=1, padding=0,
+                            output_padding=0, dilation=1, groups=1) -> ConvGeometry:
+    """Validate ``conv_transpose2d`` arguments and return the geometry of the convolution
+    it is the adjoint of (so ``in_size`` is the transposed convolution's *output* size).
+
+    x ``(N, C_in, H, W)``, weight ``(C_in, C_out/groups, kH, kW)``, bias ``(C_out,)``;
+    ``H_out = (H-1)*stride - 2*padding + dilation*(kH-1) + output_padding + 1``.
+    """
+    x_shape, w_shape = _check_common(op, x, weight, groups)
+    stride = pair(stride, "stride", op)
+    dilation = pair(dilation, "dilation", op)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int or a pair, got {padding!r}")
+    pad = pair(padding, "padding", op, minimum=0)
+    output_padding = pair(output_padding, "output_padding", op, minimum=0)
+    for axis in (0, 1):
+        if output_padding[axis] >= max(stride[axis], dilation[axis]):
+            raise ValueError(f"{op}: output_padding {output_padding} must be smaller than "
+                             f"stride {stride} or dilation {dilation}")
+    channels = x_shape[1]
+    if channels != w_shape[0]:
+        raise ValueError(f"{op}: input has {channels} channels but weight expects "
+                         f"{w_shape[0]} (weight shape {w_shape})")
+    if channels % groups:
+        raise ValueError(f"{op}: input's {channels} channels are not divisible by "
+                         f"groups={groups} (weight shape {w_shape})")
+    out_channels = w_shape[1] * groups
+    _check_bias(op, bias, out_channels, x)
+    kernel = w_shape[2:]
+    in_size, pads = [], []
+    for axis in (0, 1):
+        size = ((x_shape[2 + axis] - 1) * stride[axis] - 2 * pad[axis]
+                + dilation[axis] * (kernel[axis] - 1) + output_padding[axis] + 1)
+        if size < 1:
+            raise ValueError(f"{op}: the output would be empty (size {size} along axis "
+                             f"{2 + axis}) for input shape {x_shape}, weight shape {w_shape}, "
+                             f"stride {stride}, padding {pad}, dilation {dilation}")
+        in_size.append(size)
+        # The adjoint convolution's windows end where the padding starts when
+        # output_padding == 0; output_padding rows past the padding are read by no window.
+        pads.append((pad[axis], pad[axis] - output_padding[axis]))
+    return ConvGeometry(tuple(in_size), tuple(x_shape[2:]), tuple(kernel), stride,
+                        (pads[0], pads[1]), dilation, int(groups))
+
+
+# --- pooling ---------------------------------------------------------------------------
+
+
+def pool_geometry(op: str, shape, kernel_size, stride=None, padding=0, dilation=1,
+                  ceil_mode=False):
+    """Validate 2-D pooling arguments against an input ``shape`` (``(C, H, W)`` or
+    ``(N, C, H, W)``) by PyTorch's rules and return a ``pool_windows.PoolGeometry``.
+
+    ``stride`` defaults to ``kernel_size``; ``padding`` is at most half the kernel (not the
+    dilated kernel, as PyTorch); the output size follows PyTorch's ``pooling_output_shape``
+    (in ceil mode the last window must start inside the input or its left padding) and must
+    be at least 1.
+    """
+    from .pool_windows import PoolGeometry, pool_output_size
+
+    shape = tuple(shape)
+    if len(shape) not in (3, 4):
+        raise ValueError(f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
+                         f"got shape {shape}")
+    if 0 in shape[-3:]:
+        raise ValueError(f"{op}: input {shape} must have no empty dimension (but the batch)")
+    kernel = pair(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and
+                                          len(stride) == 0) else pair(stride, "stride", op)
+    pad = pair(padding, "padding", op, minimum=0)
+    dilation = pair(dilation, "dilation", op)
+    if not isinstance(ceil_mode, (bool, np.bool_)):
+        raise TypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
+    if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
+        raise ValueError(f"{op}: padding {pad} must be at most half of kernel_size {kernel}")
+    in_size = shape[-2:]
+    out_size = tuple(pool_output_size(in_size[a], kernel[a], stride[a], pad[a], dilation[a],
+                                      bool(ceil_mode)) for a in (0, 1))
+    if min(out_size) < 1:
+        raise ValueError(
+            f"{op}: output size {out_size} is too small: input shape {shape}, kernel_size "
+            f"{kernel}, stride {stride}, padding {pad}, dilation {dilation}; the "
+            f"(dilated) kernel must fit in the padded input")
+    return PoolGeometry(kernel, stride, pad, dilation, tuple(in_size), out_size)
+
+
+def _window_args(op: str, kernel_size, dilation, padding, stride):
+    kernel = pair(kernel_size, "kernel_size", op)
+    dilation = pair(dilation, "dilation", op)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int or a pair, got {padding!r}")
+    pad = pair(padding, "padding", op, minimum=0)
+    stride = pair(stride, "stride", op)
+    return kernel, dilation, pad, stride
+
+
+def _blocks(op: str, size, kernel, dilation, pad, stride, what: str) -> tuple[int, int]:
+    blocks = []
+    for axis in (0, 1):
+        extent = size[axis] + 2 * pad[axis]
+        if extent < dilation[axis] * (kernel[axis] - 1) + 1:
+            raise ValueError(f"{op}: kernel {kernel} (dilated to {_dilated(kernel, dilation)}) "
+                             f"is larger than the padded {what} "
+                             f"{tuple(s + 2 * p for s, p in zip(size, pad, strict=True))}")
+        blocks.append(conv_output_size(size[axis], kernel[axis], stride[axis], pad[axis],
+                                       dilation[axis]))
+    return blocks[0], blocks[1]
+
+
+def unfold_geometry(op: str, x, kernel_size, dilation=1, padding=0, stride=1) -> ConvGeometry:
+    """Validate ``unfold`` arguments for x ``(N, C, H, W)`` and return the window geometry."""
+    x_shape = _shape_of(x)
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
+                         f"got shape {x_shape}")
+    kernel, dilation, pad, stride = _window_args(op, kernel_size, dilation, padding, stride)
+    if 0 in x_shape[1:]:
+        raise ValueError(f"{op}: input {x_shape} must have no empty dimension (but the batch)")
+    out = _blocks(op, x_shape[2:], kernel, dilation, pad, stride, "input")
+    return ConvGeometry(tuple(x_shape[2:]), out, kernel, stride,
+                        ((pad[0], pad[0]), (pad[1], pad[1])), dilation, 1)
+
+
+def fold_geometry(op: str, cols, output_size, kernel_size, dilation=1, padding=0,
+                  stride=1) -> tuple[ConvGeometry, int]:
+    """Validate ``fold`` arguments for cols ``(N, C*kH*kW, L)``; return the window geometry
+    and ``C``."""
+    c_shape = _shape_of(cols)
+    if len(c_shape) != 3:
+        raise ValueError(f"{op}: input must be 2-D (C*kH*kW, L) or 3-D (N, C*kH*kW, L), "
+                         f"got shape {c_shape}")
+    size = pair(output_size, "output_size", op)
+    kernel, dilation, pad, stride = _window_args(op, kernel_size, dilation, padding, stride)
+    area = kernel[0] * kernel[1]
+    if c_shape[1] % area or c_shape[1] == 0:
+        raise ValueError(f"{op}: input's dimension 1 ({c_shape[1]}) must be a non-zero multiple "
+                         f"of the kernel area {kernel[0]}*{kernel[1]}={area} "
+                         f"(input shape {c_shape})")
+    out = _blocks(op, size, kernel, dilation, pad, stride, "output")
+    if c_shape[2] != out[0] * out[1]:
+        raise ValueError(f"{op}: input has {c_shape[2]} blocks (dimension 2 of shape {c_shape}) "
+                         f"but output_size {size} with kernel {kernel}, dilation {dilation}, "
+                         f"padding {pad}, stride {stride} gives {out[0]}x{out[1]}="
+                         f"{out[0] * out[1]}")
+    geometry = ConvGeometry(size, out, kernel, stride, ((pad[0], pad[0]), (pad[1], pad[1])),
+                            dilation, 1)
+    return geometry, c_shape[1] // area

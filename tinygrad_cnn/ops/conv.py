@@ -1,0 +1,104 @@
+"""2-D convolution as three Functions that are each other's derivatives (as in PyTorch and
+Chainer), so ``grad(..., create_graph=True)`` differentiates convolutions any number of times.
+
+With ``C`` the correlation ``y = conv2d(x, w)`` (linear in ``x`` and in ``w``):
+
+* :class:`Conv2d`           ``y = C(x, w)``       backward: ``dx = T(dy, w)``, ``dw = G(x, dy)``
+* :class:`ConvTranspose2d`  ``x' = T(y, w)``      backward: ``dy = C(dx', w)``, ``dw = G(dx', y)``
+* :class:`Conv2dWeightGrad` ``w' = G(x, dy)``     backward: ``dx = T(dy, dw')``, ``ddy = C(x, dw')``
+
+``T`` (the transposed convolution, the lecture's full correlation with the kernel rotated 180
+degrees) is the adjoint of ``C`` in ``x``, and ``G`` (the correlation of the input with the
+output gradient) its adjoint in ``w``; bias gradients are sums over ``(N, H, W)``.  All three
+share one :class:`~tinygrad_cnn.ops._args.ConvGeometry` and one algorithm name; ``"auto"``
+is resolved per op by :func:`tinygrad_cnn.backends.resolve_conv_algorithm`.
+"""
+
+from __future__ import annotations
+
+from .. import backends
+from ..autograd.function import Function
+from . import conv_fft, conv_gemm
+
+_KERNELS = {"im2col": conv_gemm, "fft": conv_fft}
+
+
+def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geometry):
+    name = backends.resolve_conv_algorithm(algorithm, batch, channels, out_channels, geometry)
+    return _KERNELS[name]
+
+
+class Conv2d(Function):
+    """x ``(N, C, H, W)``, weight ``(C_out, C/groups, kH, kW)``, bias ``(C_out,)`` or None ->
+    ``(N, C_out, Ho, Wo)`` (``torch.nn.functional.conv2d`` with a resolved geometry)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, geometry, algorithm):
+        ctx.geometry, ctx.algorithm = geometry, algorithm
+        ctx.save_for_backward(x, weight)
+        kernels = _kernels(algorithm, x.shape[0], x.shape[1], weight.shape[0], geometry)
+        return kernels.conv2d_forward(x, weight, geometry, bias)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight = ctx.saved_tensors
+        geometry, algorithm = ctx.geometry, ctx.algorithm
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = ConvTranspose2d.apply(grad_out, weight, None, geometry, algorithm)
+        if ctx.needs_input_grad[1]:
+            grad_w = Conv2dWeightGrad.apply(x, grad_out, geometry, algorithm)
+        if ctx.needs_input_grad[2]:
+            grad_b = grad_out.sum(axis=(0, 2, 3))
+        return grad_x, grad_w, grad_b, None, None
+
+
+class ConvTranspose2d(Function):
+    """The adjoint of :class:`Conv2d` in its input: y ``(N, C_out, Ho, Wo)``, the *convolution's*
+    weight ``(C_out, C/groups, kH, kW)``, bias ``(C,)`` or None -> ``(N, C, H, W)`` with
+    ``(H, W) = geometry.in_size`` (``torch.nn.functional.conv_transpose2d``)."""
+
+    @staticmethod
+    def forward(ctx, y, weight, bias, geometry, algorithm):
+        ctx.geometry, ctx.algorithm = geometry, algorithm
+        ctx.save_for_backward(y, weight)
+        channels = weight.shape[1] * geometry.groups
+        kernels = _kernels(algorithm, y.shape[0], channels, weight.shape[0], geometry)
+        return kernels.conv2d_input_grad(y, weight, geometry, bias)
+
+    @staticmethod
+    def backward(ctx, grad_image):
+        y, weight = ctx.saved_tensors
+        geometry, algorithm = ctx.geometry, ctx.algorithm
+        grad_y = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_y = Conv2d.apply(grad_image, weight, None, geometry, algorithm)
+        if ctx.needs_input_grad[1]:
+            grad_w = Conv2dWeightGrad.apply(grad_image, y, geometry, algorithm)
+        if ctx.needs_input_grad[2]:
+            grad_b = grad_image.sum(axis=(0, 2, 3))
+        return grad_y, grad_w, grad_b, None, None
+
+
+class Conv2dWeightGrad(Function):
+    """The adjoint of :class:`Conv2d` in its weight: x ``(N, C, H, W)``, grad_out
+    ``(N, C_out, Ho, Wo)`` -> ``(C_out, C/groups, kH, kW)``, the correlation of the input with
+    the output gradient summed over the batch."""
+
+    @staticmethod
+    def forward(ctx, x, grad_out, geometry, algorithm):
+        ctx.geometry, ctx.algorithm = geometry, algorithm
+        ctx.save_for_backward(x, grad_out)
+        kernels = _kernels(algorithm, x.shape[0], x.shape[1], grad_out.shape[1], geometry)
+        return kernels.conv2d_weight_grad(x, grad_out, geometry)
+
+    @staticmethod
+    def backward(ctx, grad_weight):
+        x, grad_out = ctx.saved_tensors
+        geometry, algorithm = ctx.geometry, ctx.algorithm
+        grad_x = grad_grad_out = None
+        if ctx.needs_input_grad[0]:
+            grad_x = ConvTranspose2d.apply(grad_out, grad_weight, None, geometry, algorithm)
+        if ctx.needs_input_grad[1]:
+            grad_grad_out = Conv2d.apply(x, grad_weight, None, geometry, algorithm)
+        return grad_x, grad_grad_out, None, None
