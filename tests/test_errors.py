@@ -1,0 +1,69 @@
+"""Bad input to the core ops: a ValueError/TypeError naming the op, the argument and the
+shapes, raised before numpy sees it (API.md, "Errors")."""
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+import tinygrad_cnn.functional as F
+
+
+def t(*shape, dtype=np.float32):
+    return tg.Tensor(np.ones(shape, dtype=dtype))
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: t(2, 3) @ t(4, 5), ValueError, r"matmul: shapes \(2, 3\) and \(4, 5\) do not align"),
+    (lambda: t(2, 3, 4) @ t(5, 4, 2), ValueError, r"matmul \(batch dimensions\): shapes \(2,\)"),
+    (lambda: t(3) @ tg.Tensor(2.0), ValueError, "matmul: both operands need at least one dim"),
+    (lambda: t(2, 3) + t(4), ValueError, r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast"),
+    (lambda: t(2, 3) * t(2, 2), ValueError, r"mul: shapes \(2, 3\) and \(2, 2\)"),
+    (lambda: t(2) - t(3), ValueError, r"sub: shapes \(2,\) and \(3,\)"),
+    (lambda: t(2) / t(3), ValueError, r"div: shapes \(2,\) and \(3,\)"),
+    (lambda: t(2) ** t(3), ValueError, r"pow: shapes \(2,\) and \(3,\)"),
+    (lambda: t(2) < t(3), ValueError, r"lt: shapes \(2,\) and \(3,\)"),
+    (lambda: t(2, 3).sum(axis=2), ValueError, r"sum: axis 2 is out of range .* \(shape \(2, 3\)\)"),
+    (lambda: t(2, 3).mean(axis=(0, 0)), ValueError, "mean: axis .* repeats an axis"),
+    (lambda: t(2, 3).max(axis=1.5), TypeError, "max: axis must be an int"),
+    (lambda: t(2, 3).reshape(4, 2), ValueError,
+     r"reshape: cannot reshape a tensor of shape \(2, 3\) \(6 elements\) into shape \(4, 2\)"),
+    (lambda: t(2, 3).reshape(-1, -1), ValueError, "reshape: invalid shape"),
+    (lambda: t(2, 3).reshape(2.0, 3), TypeError, "reshape: sizes must be ints"),
+    (lambda: t(2, 3).permute(0, 0), ValueError, r"permute: \(0, 0\) is not a permutation"),
+    (lambda: t(2, 3).transpose(0, 2), ValueError, "transpose: axis 2 is out of range"),
+    (lambda: t(2, 3).unsqueeze(4), ValueError, "unsqueeze: axis 4 is out of range"),
+    (lambda: t(2, 3).flatten(1, 0), ValueError, "flatten: start_dim 1 comes after end_dim 0"),
+    (lambda: t(2, 3)[5], IndexError, r"getitem: .* \(tensor shape \(2, 3\)\)"),
+    (lambda: t(2, 3)[t(2)], TypeError, "getitem: index tensors must be integer or bool"),
+    (lambda: t(2).clip(), ValueError, "clip: at least one of lo and hi"),
+    (lambda: tg.concatenate([t(2, 3), t(3, 3)], axis=1), ValueError,
+     r"concatenate: tensor 1 has shape \(3, 3\), which does not match tensor 0's shape \(2, 3\)"),
+    (lambda: tg.stack([t(2), t(3)]), ValueError, r"stack: tensor 1 has shape \(3,\)"),
+    (lambda: tg.concatenate(t(2)), TypeError, "concatenate: expected a non-empty list"),
+    (lambda: F.linear(t(4, 3), t(5, 2)), ValueError,
+     r"linear: input has 3 features \(shape \(4, 3\)\) but weight expects 2"),
+    (lambda: F.linear(t(4, 3), t(5, 3), t(4)), ValueError, r"linear: bias must have shape \(5,\)"),
+    (lambda: F.softmax(t(2, 3), axis=3), ValueError, "softmax: axis 3 is out of range"),
+    (lambda: F.cross_entropy(t(2, 3), np.array([0, 3])), ValueError,
+     r"cross_entropy: target holds class index 3, outside \[0, 3\)"),
+    (lambda: F.cross_entropy(t(2, 3), np.array([0.0, 1.0])), TypeError,
+     "cross_entropy: target must hold integer class indices"),
+    (lambda: F.cross_entropy(t(2, 3), np.array([0, 1, 2])), ValueError,
+     r"cross_entropy: target shape \(3,\) does not match input shape \(2, 3\)"),
+    (lambda: F.cross_entropy(t(2, 3), np.array([0, 1]), reduction="avg"), ValueError,
+     "cross_entropy: reduction must be one of"),
+    (lambda: F.mse_loss(t(2, 3), t(3, 2)), ValueError,
+     r"mse_loss: input shape \(2, 3\) and target shape \(3, 2\) differ"),
+    (lambda: F.dropout(t(3), p=1.5), ValueError, "dropout: p must be a probability"),
+    (lambda: F.relu(np.ones(3)), TypeError, "relu: input must be a Tensor"),
+    (lambda: tg.grad(t(2).sum(), t(2)), RuntimeError, "grad: the tensor .* does not require grad"),
+])
+def test_bad_input_gets_a_clear_error(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_no_numpy_broadcast_message_leaks_from_backward():
+    a = tg.Tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"backward: gradient has shape \(3, 2\)"):
+        (a * 2.0).backward(np.ones((3, 2)))
