@@ -221,8 +221,8 @@ def save_plots(out, history, first_layer_weight, labels, predicted):
     kernels = first_layer_weight[:, 0]  # (C_out, kH, kW)
     columns = 8
     rows = -(-len(kernels) // columns)
-    figure, grid = plt.subplots(rows, columns, figsize=(columns * 1.2, rows * 1.2),
-                                squeeze=False)
+    figure, grid = plt.subplots(rows, columns, figsize=(columns * 1.2, rows * 1.2 + 0.5),
+                                squeeze=False, constrained_layout=True)
     for index, axes in enumerate(grid.flat):
         axes.axis("off")
         if index < len(kernels):
@@ -301,6 +301,11 @@ def limit_blas_threads(threads):
 
 def main(argv=None):
     args = parse_args(argv)
+    checkpoint_path = os.path.join(args.out, "checkpoint.npz")
+    if args.resume and not os.path.exists(checkpoint_path):
+        print(f"train_cnn.py: error: --resume: no checkpoint at {checkpoint_path}",
+              file=sys.stderr)
+        return 2
     try:
         (train_images, train_labels), (test_images, test_labels) = load_data(args)
     except (FileNotFoundError, ImportError, ValueError, OSError) as error:
@@ -319,7 +324,6 @@ def main(argv=None):
                         shuffle=True, generator_seed=args.seed)
 
     os.makedirs(args.out, exist_ok=True)
-    checkpoint_path = os.path.join(args.out, "checkpoint.npz")
     # The settings a resumed run must share with the run it continues (--epochs may grow).
     config = {"dataset": args.dataset, "batch_size": args.batch_size, "lr": args.lr,
               "optimizer": args.optimizer, "lr_step": args.lr_step, "seed": args.seed,
@@ -327,10 +331,6 @@ def main(argv=None):
     history = {"train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}
     done = 0
     if args.resume:
-        if not os.path.exists(checkpoint_path):
-            print(f"train_cnn.py: error: --resume: no checkpoint at {checkpoint_path}",
-                  file=sys.stderr)
-            return 2
         done, history = restore_checkpoint(checkpoint_path, model, optimizer, scheduler,
                                            loader, config)
         print(f"resumed from {checkpoint_path} after epoch {done}")

@@ -3,10 +3,10 @@ each other, first and second derivatives, PyTorch as an oracle where installed."
 
 import numpy as np
 import pytest
+import reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import reference
 import tinygrad_cnn as tg
 from tinygrad_cnn import functional as F
 from tinygrad_cnn.backends import conv_algorithm, current_conv_algorithm, resolve_conv_algorithm
@@ -323,3 +323,23 @@ def test_second_derivatives_match_pytorch():
     thx, thw = torch.autograd.grad((tgx * tgx).sum() + (tgw * tgw).sum(), [tx, tw])
     np.testing.assert_allclose(hx.data, thx.numpy(), rtol=1e-9)
     np.testing.assert_allclose(hw.data, thw.numpy(), rtol=1e-9)
+
+
+def test_batch_chunking_gives_the_same_result_as_one_chunk(monkeypatch):
+    # The im2col kernels process the batch in chunks of about CHUNK_BYTES of columns; a
+    # one-image chunk must change nothing (values and both gradients, with groups).
+    from tinygrad_cnn.ops import conv_gemm
+    rng = np.random.default_rng(12)
+    x, weight = rng.standard_normal((3, 4, 6, 5)), rng.standard_normal((6, 2, 3, 3))
+    cotangent = rng.standard_normal((3, 6, 3, 3))
+
+    def run():
+        with conv_algorithm("im2col"):
+            xt, wt = tensor(x, True), tensor(weight, True)
+            F.conv2d(xt, wt, stride=2, padding=1, groups=2).backward(cotangent)
+            return xt.grad, wt.grad
+
+    whole = run()
+    monkeypatch.setattr(conv_gemm, "CHUNK_BYTES", 1)
+    for chunked, expected in zip(run(), whole, strict=True):
+        np.testing.assert_allclose(chunked, expected, rtol=1e-12)

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+import reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import reference
 import tinygrad_cnn as tg
 from tinygrad_cnn import functional as F
 from tinygrad_cnn.gradcheck import gradcheck, gradgradcheck

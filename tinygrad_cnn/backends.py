@@ -5,14 +5,19 @@ product per group); ``"fft"`` correlates through scipy's FFT, whose cost does no
 the kernel area; ``"auto"`` (the default) estimates both and takes the cheaper.  All three
 give the same results to rounding.
 
-The cost model (seconds, calibrated with ``benchmarks/bench_conv.py --calibrate`` on a
-2-core x86-64 machine, float32, 2 BLAS threads):
+The cost model (seconds per op, each op of the triad costing about the same; constants
+measured by ``python benchmarks/bench_conv.py --calibrate --threads 1`` on a 2-core AMD EPYC,
+float32):
 
 * im2col: ``gemm_flops / GEMM_FLOPS_PER_SECOND + im2col_elements * COPY_SECONDS``
-* fft: ``transformed_points * log2(fft_area) * FFT_SECONDS + complex_macs * CMAC_SECONDS``
+* fft: ``transformed_planes * fft_area * log2(fft_area) * FFT_SECONDS
+  + complex_macs * CMAC_SECONDS``
 
-Measured crossover for ``3x3`` kernels: im2col always wins; for 16 -> 16 channels on 64x64
-images the FFT path takes over from about ``7x7`` kernels on (see ``docs/performance.md``).
+Crossover measured with ``bench_conv.py --crossover`` (forward+backward, x ``(8, 16, 64, 64)``,
+16 output channels, "same" padding, 1 thread): 3x3 im2col 73 ms vs fft 151 ms; 5x5 151 vs 109
+(another run: 59 vs 71 -- the tie point); 7x7 175 vs 76; 9x9 278 vs 77; 15x15 950 vs 93.
+The model puts the switch between 5x5 and 7x7 for this shape and keeps every 3x3 layer of
+the benchmark on im2col.
 """
 
 from __future__ import annotations
@@ -27,9 +32,9 @@ _current = contextvars.ContextVar("tinygrad_cnn_conv_algorithm", default="auto")
 
 # Calibrated constants (see the module docstring).
 GEMM_FLOPS_PER_SECOND = 6.0e10
-COPY_SECONDS = 1.5e-9
-FFT_SECONDS = 1.5e-9
-CMAC_SECONDS = 1.0e-9
+COPY_SECONDS = 1.35e-9
+FFT_SECONDS = 0.9e-9
+CMAC_SECONDS = 0.5e-9
 
 
 @contextlib.contextmanager

@@ -2,9 +2,9 @@
 
 By the convolution theorem a correlation along the spatial axes is a product of spectra, so
 the work per output no longer grows with the kernel area: for a 15x15 kernel this beats the
-im2col GEMM by far.  Each op transforms its two operands (``rfft2``, real-to-complex),
-contracts the channel axis frequency by frequency (one small complex matrix product per
-frequency, batched), transforms back (``irfft2``) and crops:
+im2col GEMM several-fold.  Each op transforms its two operands (``rfft2``, real to complex),
+contracts the channels frequency by frequency (a batch of small complex matrix products, one
+per frequency), transforms back (``irfft2``) and crops:
 
 * forward:          ``Y[n, o] = sum_c X[n, c] * conj(W[o, c])``  (correlation)
 * input gradient:   ``dX[n, c] = sum_o dZ[n, o] * W[o, c]``      (full convolution, i.e. the
@@ -12,10 +12,12 @@ frequency, batched), transforms back (``irfft2``) and crops:
 * weight gradient:  ``dW[o, c] = sum_n X[n, c] * conj(dZ[n, o])`` (correlation of input
   and output gradient)
 
-Strides are handled by subsampling the full-resolution output (forward) or by spreading the
-output gradient onto that grid with zeros between (the backward ops); dilation by spreading
-the kernel the same way.  The transform size is at least the padded extent ``P``, so the
-circular wrap-around never reaches a valid output.
+Spectra are kept frequency-major, ``(F1, F2, batch, channels)``: the arrays are transposed
+once while still real (the cheap side), transformed along their first two axes, and are then
+directly the stacked matrices the contraction needs.  Strides are handled by subsampling the
+stride-1 output (forward) or by spreading the output gradient onto that grid with zeros in
+between (backward ops); dilation by spreading the kernel the same way.  The transform size is
+at least the padded extent ``P``, so the circular wrap-around never reaches a valid output.
 """
 
 from __future__ import annotations
@@ -31,75 +33,61 @@ def _fft_shape(geometry: ConvGeometry) -> tuple[int, int]:
     return tuple(scipy.fft.next_fast_len(geometry.padded_extent(a), real=True) for a in (0, 1))
 
 
-def _dilated_extent(geometry: ConvGeometry) -> tuple[int, int]:
-    return tuple(geometry.dilation[a] * (geometry.kernel[a] - 1) + 1 for a in (0, 1))
+def _spectrum(array: np.ndarray, shape) -> np.ndarray:
+    """Real ``(A, B, h, w)`` -> complex ``(F1*F2', A, B)``: the 2-D spectrum of every
+    ``(h, w)`` plane zero-padded to ``shape``, frequency-major.
+
+    ``rfft2`` done by hand as a real transform along w of the ``h`` actual rows, then a
+    complex one along h: for a small kernel (h much less than ``shape[0]``) the first pass
+    then skips the rows of zeros ``rfft2(..., s=shape)`` would transform."""
+    spatial_first = np.ascontiguousarray(array.transpose(2, 3, 0, 1))
+    rows = scipy.fft.rfft(spatial_first, n=shape[1], axis=1)
+    spectrum = scipy.fft.fft(rows, n=shape[0], axis=0, overwrite_x=True)
+    return spectrum.reshape((-1,) + array.shape[:2])
 
 
-def _full_extent(geometry: ConvGeometry) -> tuple[int, int]:
-    """Size of the stride-1 output grid: ``(Ho-1)*s + 1`` per axis."""
-    return tuple((geometry.out_size[a] - 1) * geometry.stride[a] + 1 for a in (0, 1))
+def _inverse(spectrum: np.ndarray, shape, rows: slice, cols: slice, dtype) -> np.ndarray:
+    """Complex ``(F, A, B)`` -> real ``(A, B, h, w)``: the inverse transform, keeping only the
+    ``rows`` and ``cols`` of each plane (the inverse along w runs on the kept rows only,
+    which saves most of the work when few rows are kept: strided or kernel-sized outputs)."""
+    freq_shape = (shape[0], shape[1] // 2 + 1) + spectrum.shape[1:]
+    by_row = scipy.fft.ifft(spectrum.reshape(freq_shape), axis=0, overwrite_x=True)
+    planes = scipy.fft.irfft(by_row[rows], n=shape[1], axis=1)
+    return np.ascontiguousarray(planes[:, cols].transpose(2, 3, 0, 1)).astype(dtype,
+                                                                             copy=False)
 
 
-def _spectrum_of_kernel(weight: np.ndarray, geometry: ConvGeometry, shape) -> np.ndarray:
-    dh, dw = geometry.dilation
-    if (dh, dw) != (1, 1):
-        spread = np.zeros(weight.shape[:2] + _dilated_extent(geometry), dtype=weight.dtype)
-        spread[:, :, ::dh, ::dw] = weight
-        weight = spread
-    return scipy.fft.rfft2(weight, s=shape)
+def _spread(array: np.ndarray, step: tuple[int, int]) -> np.ndarray:
+    """``(A, B, h, w)`` with ``step - 1`` zeros inserted between neighbours along h and w."""
+    if step == (1, 1):
+        return array
+    h, w = array.shape[2:]
+    spread = np.zeros(array.shape[:2] + ((h - 1) * step[0] + 1, (w - 1) * step[1] + 1),
+                      dtype=array.dtype)
+    spread[:, :, ::step[0], ::step[1]] = array
+    return spread
 
 
-def _spectrum_of_output_grad(grad_out: np.ndarray, geometry: ConvGeometry, shape):
-    sh, sw = geometry.stride
-    if (sh, sw) != (1, 1):
-        spread = np.zeros(grad_out.shape[:2] + _full_extent(geometry), dtype=grad_out.dtype)
-        spread[:, :, ::sh, ::sw] = grad_out
-        grad_out = spread
-    return scipy.fft.rfft2(grad_out, s=shape)
-
-
-def _kernel_by_group(spectrum: np.ndarray, groups: int, transpose: bool) -> np.ndarray:
-    """Weight spectrum ``(C_out, C/groups, F...)`` -> the right operand ``(Kg, B, F...)`` of
-    :func:`_grouped_contract`: ``(C/groups, C_out)`` for the forward (contracting over input
-    channels) or ``(C_out/groups, C)`` for the input gradient (contracting over C_out)."""
-    out_channels, per_group = spectrum.shape[:2]
-    if not transpose:
-        return spectrum.transpose(1, 0, 2, 3)
-    blocks = spectrum.reshape(groups, out_channels // groups, per_group, *spectrum.shape[2:])
-    return blocks.transpose(1, 0, 2, 3, 4).reshape(out_channels // groups, groups * per_group,
-                                                   *spectrum.shape[2:])
-
-
-def _grouped_contract(left, right_blocks, groups):
-    """left ``(A, K, F...)`` with ``K = groups * Kg``; right ``(Kg, groups * Bg, F...)``:
-    group g multiplies left's k-block g with right's b-block g."""
-    a, k = left.shape[:2]
-    kg = right_blocks.shape[0]
-    b = right_blocks.shape[1]
-    freq = left.shape[2:]
-    left_f = np.ascontiguousarray(left.reshape(a, k, -1).transpose(2, 0, 1))
-    right_f = np.ascontiguousarray(right_blocks.reshape(kg, b, -1).transpose(2, 0, 1))
-    if groups == 1:
-        product = np.matmul(left_f, right_f)
-    else:
-        bg = b // groups
-        product = np.empty((left_f.shape[0], a, b), dtype=np.result_type(left_f, right_f))
-        for g in range(groups):
-            np.matmul(left_f[:, :, g * kg:(g + 1) * kg], right_f[:, :, g * bg:(g + 1) * bg],
-                      out=product[:, :, g * bg:(g + 1) * bg])
-    return product.transpose(1, 2, 0).reshape((a, b) + freq)
+def _groups(total: int, groups: int):
+    size = total // groups
+    return [slice(g * size, (g + 1) * size) for g in range(groups)]
 
 
 def conv2d_forward(x, weight, geometry: ConvGeometry, bias=None) -> np.ndarray:
     """x ``(N, C, H, W)``, weight ``(C_out, C/groups, kH, kW)`` -> ``(N, C_out, Ho, Wo)``."""
     shape = _fft_shape(geometry)
-    spectrum_x = scipy.fft.rfft2(pad_for_windows(x, geometry), s=shape)
-    spectrum_w = np.conj(_spectrum_of_kernel(weight, geometry, shape))
-    product = _grouped_contract(spectrum_x, _kernel_by_group(spectrum_w, geometry.groups,
-                                                             False), geometry.groups)
-    full = scipy.fft.irfft2(product, s=shape)
+    spectrum_x = _spectrum(pad_for_windows(x, geometry), shape)              # (F, N, C)
+    # (F, Cg, Co): the right operand of X (F, N, C) @ W^H, contiguous for BLAS.
+    spectrum_w = np.conj(_spectrum(_spread(weight, geometry.dilation).transpose(1, 0, 2, 3),
+                                   shape))
+    groups = geometry.groups
+    out_channels = weight.shape[0]
+    product = np.empty(spectrum_x.shape[:2] + (out_channels,), dtype=spectrum_x.dtype)
+    for o, c in zip(_groups(out_channels, groups), _groups(x.shape[1], groups), strict=True):
+        np.matmul(spectrum_x[:, :, c], spectrum_w[:, :, o], out=product[:, :, o])
     (ho, wo), (sh, sw) = geometry.out_size, geometry.stride
-    out = full[:, :, :(ho - 1) * sh + 1:sh, :(wo - 1) * sw + 1:sw].astype(x.dtype)
+    out = _inverse(product, shape, slice(0, (ho - 1) * sh + 1, sh),
+                   slice(0, (wo - 1) * sw + 1, sw), x.dtype)
     if bias is not None:
         out += bias.reshape(1, -1, 1, 1)
     return out
@@ -109,13 +97,15 @@ def conv2d_input_grad(grad_out, weight, geometry: ConvGeometry, bias=None) -> np
     """Transposed convolution: grad_out ``(N, C_out, Ho, Wo)``, weight
     ``(C_out, C/groups, kH, kW)`` -> ``(N, C, H, W)`` (plus ``bias (C,)`` when given)."""
     shape = _fft_shape(geometry)
-    spectrum_g = _spectrum_of_output_grad(grad_out, geometry, shape)
-    spectrum_w = _spectrum_of_kernel(weight, geometry, shape)
-    product = _grouped_contract(spectrum_g, _kernel_by_group(spectrum_w, geometry.groups,
-                                                             True), geometry.groups)
-    full = scipy.fft.irfft2(product, s=shape)
-    extent = (geometry.padded_extent(0), geometry.padded_extent(1))
-    padded = full[:, :, :extent[0], :extent[1]].astype(grad_out.dtype)
+    spectrum_g = _spectrum(_spread(grad_out, geometry.stride), shape)        # (F, N, Co)
+    spectrum_w = _spectrum(_spread(weight, geometry.dilation), shape)        # (F, Co, Cg)
+    groups = geometry.groups
+    channels = weight.shape[1] * groups
+    product = np.empty(spectrum_g.shape[:2] + (channels,), dtype=spectrum_g.dtype)
+    for o, c in zip(_groups(weight.shape[0], groups), _groups(channels, groups), strict=True):
+        np.matmul(spectrum_g[:, :, o], spectrum_w[:, o], out=product[:, :, c])
+    padded = _inverse(product, shape, slice(0, geometry.padded_extent(0)),
+                      slice(0, geometry.padded_extent(1)), grad_out.dtype)
     image = np.ascontiguousarray(unpad_from_windows(padded, geometry))
     if bias is not None:
         image += bias.reshape(1, -1, 1, 1)
@@ -125,23 +115,16 @@ def conv2d_input_grad(grad_out, weight, geometry: ConvGeometry, bias=None) -> np
 def conv2d_weight_grad(x, grad_out, geometry: ConvGeometry) -> np.ndarray:
     """x ``(N, C, H, W)``, grad_out ``(N, C_out, Ho, Wo)`` -> ``(C_out, C/groups, kH, kW)``."""
     shape = _fft_shape(geometry)
+    spectrum_x = _spectrum(pad_for_windows(x, geometry), shape)              # (F, N, C)
+    # (F, Co, N): the left operand of dZ^H (F, Co, N) @ X (F, N, C).
+    spectrum_g = np.conj(_spectrum(_spread(grad_out, geometry.stride).transpose(1, 0, 2, 3),
+                                   shape))
     groups = geometry.groups
-    spectrum_x = scipy.fft.rfft2(pad_for_windows(x, geometry), s=shape)
-    spectrum_g = np.conj(_spectrum_of_output_grad(grad_out, geometry, shape))
-    # Contract over the batch: (C_out, N) x (N, C) per frequency, block-diagonal by group.
-    out_channels, channels = grad_out.shape[1], x.shape[1]
-    per_group = channels // groups
-    g_t = spectrum_g.transpose(1, 0, 2, 3)          # (C_out, N, F...)
-    left_f = np.ascontiguousarray(g_t.reshape(out_channels, g_t.shape[1], -1).transpose(2, 0, 1))
-    right_f = np.ascontiguousarray(
-        spectrum_x.reshape(spectrum_x.shape[0], channels, -1).transpose(2, 0, 1))
-    og = out_channels // groups
-    product = np.empty((left_f.shape[0], out_channels, per_group), dtype=left_f.dtype)
-    for g in range(groups):
-        np.matmul(left_f[:, g * og:(g + 1) * og], right_f[:, :, g * per_group:(g + 1) * per_group],
-                  out=product[:, g * og:(g + 1) * og])
-    spectrum = product.transpose(1, 2, 0).reshape((out_channels, per_group) + spectrum_x.shape[2:])
-    full = scipy.fft.irfft2(spectrum, s=shape)
+    out_channels = grad_out.shape[1]
+    per_group = x.shape[1] // groups
+    product = np.empty((spectrum_x.shape[0], out_channels, per_group), dtype=spectrum_x.dtype)
+    for o, c in zip(_groups(out_channels, groups), _groups(x.shape[1], groups), strict=True):
+        np.matmul(spectrum_g[:, o], spectrum_x[:, :, c], out=product[:, o])
     (kh, kw), (dh, dw) = geometry.kernel, geometry.dilation
-    return np.ascontiguousarray(
-        full[:, :, :(kh - 1) * dh + 1:dh, :(kw - 1) * dw + 1:dw]).astype(x.dtype, copy=False)
+    return _inverse(product, shape, slice(0, (kh - 1) * dh + 1, dh),
+                    slice(0, (kw - 1) * dw + 1, dw), x.dtype)
