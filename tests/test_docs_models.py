@@ -28,7 +28,7 @@ def run():
         has_torch = False
     namespace, printed = {"__name__": "docs_models"}, []
     for code in blocks("python"):
-        if "import torch" in code and not has_torch:
+        if "torch" in code.replace("tinygrad_cnn", "") and not has_torch:
             continue
         output = io.StringIO()
         with contextlib.redirect_stdout(output):
