@@ -11,7 +11,9 @@ at the same thread count (``torch.set_num_threads``, ``threadpoolctl`` for numpy
 * ``fwd`` / ``fwd+bwd``: our milliseconds and the ratio to PyTorch (``x torch``);
 * ``x gemm``: our forward over one plain numpy GEMM with the convolution's FLOPs (the
   roofline of any im2col method);
-* ``peak/cols``: tracemalloc peak of forward+backward over the size of the im2col matrix.
+* ``peak/cols``: tracemalloc peak of forward+backward over the size of the whole batch's
+  im2col matrix; ``work/cols``: the same peak less what must exist anyway (the output and
+  the gradients of x, weight and bias), i.e. the working memory of the algorithm.
 
 Needs torch and threadpoolctl (benchmark-only dependencies).
 """
@@ -126,10 +128,11 @@ def run_case(name, torch, repeat, rows):
         fwd = best_ms(ours_conv(x, w, b, grad, options, algorithm, False), repeat)
         both = best_ms(ours_conv(x, w, b, grad, options, algorithm, True), repeat)
         peak = peak_bytes(ours_conv(x, w, b, grad, options, algorithm, True))
+        kept = 4 * (int(np.prod(out_shape)) + x.size + w.size + b.size)
         label = f"({name}) conv {'x'.join(map(str, x_shape))} k{w_shape[2]}" + \
             ("" if algorithm == "auto" else f" [{algorithm}]")
         rows.append((label, fwd, fwd / torch_fwd, fwd / gemm, both, both / torch_both,
-                     peak / cols_bytes, torch_fwd, torch_both))
+                     peak / cols_bytes, (peak - kept) / cols_bytes, torch_fwd, torch_both))
         print_row(rows[-1])
 
 
@@ -161,18 +164,19 @@ def run_pool(torch, repeat, rows):
     fwd, both = best_ms(ours(False), repeat), best_ms(ours(True), repeat)
     torch_fwd, torch_both = best_ms(theirs(False), repeat), best_ms(theirs(True), repeat)
     rows.append(("max_pool2d 2x2 64x32x28x28", fwd, fwd / torch_fwd, float("nan"), both,
-                 both / torch_both, float("nan"), torch_fwd, torch_both))
+                 both / torch_both, float("nan"), float("nan"), torch_fwd, torch_both))
     print_row(rows[-1])
 
 
 HEADER = (f"{'case':38s} {'fwd ms':>8s} {'x torch':>8s} {'x gemm':>7s} {'fwd+bwd':>8s} "
-          f"{'x torch':>8s} {'peak/cols':>9s} {'torch fwd':>9s} {'torch f+b':>9s}")
+          f"{'x torch':>8s} {'peak/cols':>9s} {'work/cols':>9s} {'torch fwd':>9s} "
+          f"{'torch f+b':>9s}")
 
 
 def print_row(row):
-    label, fwd, fwd_ratio, gemm_ratio, both, both_ratio, memory, tf, tb = row
+    label, fwd, fwd_ratio, gemm_ratio, both, both_ratio, memory, work, tf, tb = row
     print(f"{label:38s} {fwd:8.2f} {fwd_ratio:8.2f} {gemm_ratio:7.2f} {both:8.2f} "
-          f"{both_ratio:8.2f} {memory:9.2f} {tf:9.2f} {tb:9.2f}", flush=True)
+          f"{both_ratio:8.2f} {memory:9.2f} {work:9.2f} {tf:9.2f} {tb:9.2f}", flush=True)
 
 
 def crossover(repeat):

@@ -4,8 +4,9 @@ One helper per idea: :func:`pair` turns an int-or-pair argument into a pair,
 :func:`conv_output_size` is PyTorch's output-size formula, :func:`conv_padding` resolves
 ``padding`` (int, pair, ``"valid"``, ``"same"``), and :func:`conv_geometry` /
 :func:`conv_transpose_geometry` check everything a 2-D convolution needs and return a
-:class:`ConvGeometry`.  Messages start with the
-op's name and name the argument and the shapes, e.g.
+:class:`ConvGeometry`; :func:`unfold_geometry` / :func:`fold_geometry` do the same for the
+windows of ``unfold`` / ``fold``.  Messages start with the op's name and name the argument and
+the shapes, e.g.
 ``conv2d: input has 3 channels but weight expects 1 (weight shape (8, 1, 3, 3))``.
 """
 
