@@ -33,7 +33,7 @@ def best_of(repeat, function):
 
 def chain_step(x, ops):
     y = x
-    for i in range(CHAIN // 4):
+    for _ in range(CHAIN // 4):
         y = ops[0](y)
         y = ops[1](y)
         y = ops[2](y)
