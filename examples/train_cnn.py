@@ -180,8 +180,8 @@ def restore_checkpoint(path, model, optimizer, scheduler, loader, config):
     checkpoint = tc.load(path)
     if checkpoint["config"] != config:
         changed = sorted(k for k in config if checkpoint["config"].get(k) != config[k])
-        raise SystemExit(f"train_cnn.py: error: --resume: {path} was written with different "
-                         f"settings ({', '.join(changed)}); use another --out")
+        raise ValueError(f"--resume: {path} was written with different settings "
+                         f"({', '.join(changed)}); use those or another --out")
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     scheduler.load_state_dict(checkpoint["scheduler"])
@@ -204,6 +204,8 @@ def save_plots(out, history, first_layer_weight, labels, predicted):
 
     epochs = np.arange(1, len(history["train_loss"]) + 1)
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    # Training figures are running means over each epoch (dropout on); test ones are
+    # measured after it, which is why test can sit above train early on.
     left.plot(epochs, history["train_loss"], "o-", label="train")
     left.plot(epochs, history["test_loss"], "o-", label="test")
     left.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss")
@@ -331,8 +333,12 @@ def main(argv=None):
     history = {"train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}
     done = 0
     if args.resume:
-        done, history = restore_checkpoint(checkpoint_path, model, optimizer, scheduler,
-                                           loader, config)
+        try:
+            done, history = restore_checkpoint(checkpoint_path, model, optimizer, scheduler,
+                                               loader, config)
+        except ValueError as error:  # other settings, or a damaged file
+            print(f"train_cnn.py: error: {error}", file=sys.stderr)
+            return 2
         print(f"resumed from {checkpoint_path} after epoch {done}")
 
     print(f"{args.dataset}: {len(train_labels)} training and {len(test_labels)} test images; "
