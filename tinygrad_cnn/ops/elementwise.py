@@ -186,7 +186,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (output,) = ctx.saved_tensors
-        return grad * _constant(output.data > 0, output.dtype)
+        return MaskBy.apply(grad, output.data > 0)
 
 
 class LeakyRelu(Function):
@@ -253,7 +253,7 @@ class Clip(Function):
             inside &= x.data >= lo
         if hi is not None:
             inside &= x.data <= hi
-        return grad * _constant(inside, x.dtype), None, None
+        return MaskBy.apply(grad, inside), None, None
 
 
 class Where(Function):
@@ -270,3 +270,20 @@ class Where(Function):
         keep = _constant(ctx.condition, grad.dtype)
         shape_a, shape_b = ctx.shapes
         return None, sum_to(grad * keep, shape_a), sum_to(grad * (1.0 - keep), shape_b)
+
+
+class MaskBy(Function):
+    """``x`` where the constant boolean ``mask`` is True, else 0: one pass, no float mask.
+
+    The gradient passes the same way, so it is its own backward (the mask is piecewise
+    constant in whatever produced it, so this is exact to every order).
+    """
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        ctx.mask = mask
+        return np.multiply(x, mask, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MaskBy.apply(grad, ctx.mask), None
