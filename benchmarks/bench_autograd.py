@@ -12,23 +12,14 @@ timings are printed.
 """
 
 import argparse
-import time
 
 import numpy as np
+from _timing import best_of, limit_threads, optional_torch
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
 
 CHAIN = 1000
-
-
-def best_of(repeat, function):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def chain_step(x, ops):
@@ -103,18 +94,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    try:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    except ImportError:
-        torch = None
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(args.threads)
-    except ImportError:
-        pass
+    torch = optional_torch(args.threads)
+    limit_threads(args.threads)
 
     cases = [
         ("elementwise chain, per op (us)", ours_chain, torch_chain, 1e6 / CHAIN),
@@ -123,13 +104,11 @@ def main():
     print(f"{'case':34s} {'ours':>10s} {'torch':>10s} {'ratio':>7s}   (threads={args.threads})")
     for name, ours, theirs, scale in cases:
         ours_step = ours()
-        ours_step()
         ours_time = best_of(args.repeat, ours_step) * scale
         if torch is None:
             print(f"{name:34s} {ours_time:10.2f} {'-':>10s} {'-':>7s}")
             continue
         torch_step = theirs(torch)
-        torch_step()
         torch_time = best_of(args.repeat, torch_step) * scale
         print(f"{name:34s} {ours_time:10.2f} {torch_time:10.2f} {ours_time / torch_time:6.2f}x")
 

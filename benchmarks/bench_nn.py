@@ -12,25 +12,15 @@ thread count.  PyTorch is optional: without it only our timings are printed.
 """
 
 import argparse
-import time
 
 import numpy as np
+from _timing import best_of, limit_threads, optional_torch
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import nn, optim
 
 MNIST_CNN_SHAPES = [(32, 1, 3, 3), (32,), (64, 32, 3, 3), (64,), (128, 3136), (128,),
                     (10, 128), (10,)]
-
-
-def best_of(repeat, function):
-    function()  # warm up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def batchnorm_cases(torch):
@@ -80,16 +70,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    try:
-        import torch
-        torch.set_num_threads(args.threads)
-    except ImportError:
-        torch = None
-    try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(args.threads)
-    except ImportError:
-        pass
+    torch = optional_torch(args.threads)
+    limit_threads(args.threads)
     print(f"{'case':36s} {'ours ms':>9s} {'torch ms':>9s} {'ratio':>7s}   "
           f"(threads={args.threads})")
     for label, ours_step, theirs_step in [batchnorm_cases(torch), *optimizer_cases(torch)]:

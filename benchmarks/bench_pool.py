@@ -9,32 +9,14 @@ same run (the obvious numpy way, which the strided-slice kernels replace).  Inpu
 """
 
 import argparse
-import os
-import sys
-import time
 
 import numpy as np
+from _timing import best_of, limit_threads, optional_torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import tinygrad_cnn.functional as F
+from tinygrad_cnn import Tensor
 
-import tinygrad_cnn.functional as F  # noqa: E402
-from tinygrad_cnn import Tensor  # noqa: E402
-
-try:
-    import torch
-    import torch.nn.functional as TF
-except ImportError:  # the ratios to PyTorch are left out
-    torch = TF = None
-
-
-def best_of(fn, repeat: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+torch = TF = None  # set in main() when PyTorch is installed
 
 
 def cases():
@@ -57,8 +39,8 @@ def time_case(ours, theirs, x: np.ndarray, repeat: int) -> str:
         leaf.grad = None
         ours(leaf).backward(grad_out)
 
-    fwd = best_of(lambda: ours(Tensor(x)), repeat)
-    fb = best_of(ours_fb, repeat)
+    fwd = best_of(repeat, lambda: ours(Tensor(x)))
+    fb = best_of(repeat, ours_fb)
     row = f"{fwd * 1e3:8.2f} {fb * 1e3:11.2f}"
     if torch is None:
         return row
@@ -73,7 +55,7 @@ def time_case(ours, theirs, x: np.ndarray, repeat: int) -> str:
         xt.grad = None
         theirs(xt).backward(gt)
 
-    t_fwd, t_fb = best_of(theirs_fwd, repeat), best_of(theirs_fb, repeat)
+    t_fwd, t_fb = best_of(repeat, theirs_fwd), best_of(repeat, theirs_fb)
     return (row + f" {t_fwd * 1e3:10.2f} {t_fb * 1e3:10.2f} {fwd / t_fwd:9.2f}x "
             f"{fb / t_fb:9.2f}x")
 
@@ -86,13 +68,15 @@ def main() -> None:
     args = parser.parse_args()
     repeat = 5 if args.quick else args.repeat
     shape = (16 if args.quick else 64, 32, 28, 28)
-    if torch is not None:
-        torch.set_num_threads(args.threads)
+    global torch, TF
+    torch = optional_torch(args.threads)
+    TF = torch.nn.functional if torch is not None else None
+    limit_threads(args.threads)
     x = np.random.default_rng(0).random(shape).astype(np.float32) + 0.1
 
     n, c, h, w = shape
-    reshape_max = best_of(lambda: x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5)), repeat)
-    ours_2x2 = best_of(lambda: F.max_pool2d(Tensor(x), 2), repeat)
+    reshape_max = best_of(repeat, lambda: x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5)))
+    ours_2x2 = best_of(repeat, lambda: F.max_pool2d(Tensor(x), 2))
     print(f"input {shape} float32, best of {repeat}, torch threads {args.threads}")
     print(f"max_pool2d 2x2 forward: {ours_2x2 * 1e3:.2f} ms; numpy reshape(...).max "
           f"{reshape_max * 1e3:.2f} ms ({reshape_max / ours_2x2:.1f}x slower)")
