@@ -31,12 +31,12 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import zipfile
 import zlib
 
 import numpy as np
 
+from ._atomic import atomic_write
 from .tensor import Tensor
 
 __all__ = ["save", "load"]
@@ -68,7 +68,7 @@ def save(obj, path) -> None:
         allow_nan=False,
     )
     meta_array = np.frombuffer(meta.encode("ascii"), dtype=np.uint8)
-    _atomic_write(path, lambda stream: _write_npz(stream, {META_KEY: meta_array, **arrays}))
+    atomic_write(path, lambda stream: _write_npz(stream, {META_KEY: meta_array, **arrays}))
 
 
 def _fspath(op: str, path) -> str:
@@ -164,51 +164,6 @@ def _write_npz(stream, arrays: dict) -> None:
         for name, array in arrays.items():
             with archive.open(name + ".npy", mode="w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
-
-
-def _atomic_write(path: str, write) -> None:
-    """Call ``write(stream)`` on a temporary file beside ``path``, then rename it into place.
-
-    The temporary file is fsynced before the rename, so after a crash ``path`` holds either
-    the old content or the complete new one. On any error (KeyboardInterrupt included) the
-    temporary file is removed and the error propagates.
-    """
-    directory, base = os.path.split(os.path.abspath(path))
-    while True:
-        temporary = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
-        try:
-            # 0o666 lets the process umask decide the final permissions, as open() would.
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            break
-        except FileExistsError:
-            continue
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: str) -> None:
-    # Makes the rename itself durable; not possible on every platform (Windows), so best effort.
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 # ----------------------------------------------------------------------------- load

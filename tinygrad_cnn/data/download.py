@@ -14,10 +14,11 @@ import gzip
 import hashlib
 import http.client
 import os
-import secrets
 import urllib.error
 import urllib.request
 import zlib
+
+from .._atomic import atomic_write
 
 __all__ = ["fetch", "DownloadError", "sha256_of"]
 
@@ -56,32 +57,25 @@ def fetch(url: str, destination, sha256: str, raw_sha256: str | None = None,
     or beside it.
     """
     destination = os.fspath(destination)
-    directory, base = os.path.split(os.path.abspath(destination))
-    temporary = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.part")
-    try:
-        with open(temporary, "xb") as stream:
-            digest = _stream_to(url, stream, timeout, progress, base)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if digest != sha256.lower():
-            raw_digest = None
-            if raw_sha256 is not None:
-                with open(temporary, "rb") as stream:
-                    raw_digest = gunzipped_sha256(stream.read())
-            if raw_digest is None or raw_digest != raw_sha256.lower():
-                raise ValueError(
-                    f"download: checksum mismatch for {url}: SHA-256 {digest}, expected "
-                    f"{sha256}" + (" (nor does its decompressed content match)"
-                                   if raw_sha256 is not None else "")
-                    + "; the file was not kept (a wrong mirror or a corrupted transfer)"
-                )
-        os.replace(temporary, destination)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
+    base = os.path.basename(destination)
+
+    def write_verified(stream):
+        digest = _stream_to(url, stream, timeout, progress, base)
+        if digest == sha256.lower():
+            return
+        raw_digest = None
+        if raw_sha256 is not None:
+            stream.seek(0)
+            raw_digest = gunzipped_sha256(stream.read())
+        if raw_digest is None or raw_digest != raw_sha256.lower():
+            raise ValueError(
+                f"download: checksum mismatch for {url}: SHA-256 {digest}, expected "
+                f"{sha256}" + (" (nor does its decompressed content match)"
+                               if raw_sha256 is not None else "")
+                + "; the file was not kept (a wrong mirror or a corrupted transfer)"
+            )
+
+    atomic_write(destination, write_verified)
 
 
 def _stream_to(url: str, stream, timeout: float, progress: bool, label: str) -> str:
