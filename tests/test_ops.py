@@ -10,6 +10,7 @@ from op_registry import BY_NAME, OPS
 
 import tinygrad_cnn as tg
 from tinygrad_cnn.gradcheck import gradcheck, gradgradcheck
+from tinygrad_cnn.testing import check_op
 
 IDS = [info.name for info in OPS]
 
@@ -150,3 +151,17 @@ def test_registry_covers_the_contract_ops():
                  "getitem_basic", "concatenate", "stack", "softmax", "log_softmax", "linear",
                  "mse_loss", "cross_entropy"):
         assert name in BY_NAME
+
+
+UNARY_ELEMENTWISE = [BY_NAME[name] for name in
+                     ("exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "clip", "neg",
+                      "pow_scalar", "rpow_scalar", "leaky_relu")]
+
+
+@pytest.mark.parametrize("info", UNARY_ELEMENTWISE, ids=[i.name for i in UNARY_ELEMENTWISE])
+def test_unary_ops_through_the_public_check_op_harness(info):
+    # The harness users get (tinygrad_cnn.testing.check_op) runs our own ops too: random
+    # shapes, forward against the numpy reference, gradcheck and gradgradcheck.
+    shapes = hnp.array_shapes(min_dims=0, max_dims=3, max_side=4).map(lambda s: [s])
+    check_op(info.op, info.reference, shapes=shapes, elements=(info.low, info.high),
+             avoid=info.away_from, avoid_margin=0.1, max_examples=8)
