@@ -19,6 +19,22 @@ def best_of(repeat: int, function) -> float:
     return min(times)
 
 
+def interleaved_best_of(repeat: int, ours, theirs) -> tuple:
+    """Best-of-``repeat`` times of two functions, timed turn by turn, so that a burst of load
+    on a shared machine hits both alike instead of one of them; in seconds."""
+    ours()
+    theirs()
+    best_ours = best_theirs = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        ours()
+        middle = time.perf_counter()
+        theirs()
+        end = time.perf_counter()
+        best_ours, best_theirs = min(best_ours, middle - start), min(best_theirs, end - middle)
+    return best_ours, best_theirs
+
+
 def optional_torch(threads: int):
     """PyTorch set to ``threads`` threads, or None when it is not installed."""
     try:

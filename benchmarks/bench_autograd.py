@@ -4,9 +4,9 @@
    16-element float32 tensor (mul, add, tanh, sub in turn), in microseconds per op.
 2. An MLP training step: (64, 784) inputs, 784 -> 256 -> 10 with ReLU, cross-entropy, SGD.
 
-Each figure is the best of ``--repeat`` runs, printed with its ratio to PyTorch measured in
-the same process at the same thread count.  PyTorch is optional: without it only our
-timings are printed.
+Each figure is the best of ``--repeat`` runs, ours and PyTorch's timed turn by turn in the
+same process at the same thread count, printed with their ratio.  PyTorch is optional:
+without it only our timings are printed.
 
     python benchmarks/bench_autograd.py [--threads 2] [--repeat 7]
 """
@@ -14,7 +14,7 @@ timings are printed.
 import argparse
 
 import numpy as np
-from _timing import best_of, limit_threads, optional_torch
+from _timing import best_of, interleaved_best_of, limit_threads, optional_torch
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
@@ -104,14 +104,13 @@ def main():
     print(f"{'case':34s} {'ours':>10s} {'torch':>10s} {'ratio':>7s}   (threads={args.threads})")
     for name, ours, theirs, scale in cases:
         ours_step = ours()
-        ours_time = best_of(args.repeat, ours_step) * scale
         if torch is None:
+            ours_time = best_of(args.repeat, ours_step) * scale
             print(f"{name:34s} {ours_time:10.2f} {'-':>10s} {'-':>7s}")
             continue
-        torch_step = theirs(torch)
-        torch_time = best_of(args.repeat, torch_step) * scale
+        ours_time, torch_time = (t * scale for t in
+                                 interleaved_best_of(args.repeat, ours_step, theirs(torch)))
         print(f"{name:34s} {ours_time:10.2f} {torch_time:10.2f} {ours_time / torch_time:6.2f}x")
-
 
 if __name__ == "__main__":
     main()
