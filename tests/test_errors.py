@@ -57,6 +57,20 @@ def t(*shape, dtype=np.float32):
     (lambda: F.dropout(t(3), p=1.5), ValueError, "dropout: p must be a probability"),
     (lambda: F.relu(np.ones(3)), TypeError, "relu: input must be a Tensor"),
     (lambda: tg.grad(t(2).sum(), t(2)), RuntimeError, "grad: the tensor .* does not require grad"),
+    (lambda: t(2, 3).permute(0, 3), ValueError, r"permute: \(0, 3\) is not a permutation"),
+    (lambda: tg.cat([tg.Tensor(1.0), tg.Tensor(2.0)]), ValueError, "concatenate: 0-d tensors"),
+    (lambda: t(2).astype("foo"), TypeError, "astype: 'foo' is not a data type"),
+    (lambda: t(2).astype(np.complex64), TypeError, "astype: unsupported dtype complex64"),
+    (lambda: tg.Tensor(np.ones(2, np.uint8)) + 300, ValueError,
+     "add: the scalar 300 does not fit the tensor's dtype uint8"),
+    (lambda: tg.Tensor([True]) - tg.Tensor([False]), TypeError, "sub: subtracting bool tensors"),
+    (lambda: t(3).var(correction="a"), TypeError, "var: correction must be a number"),
+    (lambda: tg.arange("a"), TypeError, "arange: stop must be a number"),
+    (lambda: t(2) + "a", TypeError, "add: cannot combine a tensor with str"),
+    (lambda: F.dropout(t(3), p="a"), TypeError, "dropout: p must be a number"),
+    (lambda: F.dropout(t(3), p=True), TypeError, "dropout: p must be a number"),
+    (lambda: F.mse_loss(t(2), t(3), reduction="avg"), ValueError,
+     "mse_loss: reduction must be one of"),
 ])
 def test_bad_input_gets_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):

@@ -7,19 +7,19 @@ import numpy as np
 
 from . import random
 from .ops import shape as shape_ops
-from .ops._errors import normalize_axis
-from .tensor import Tensor, as_array
-
-_DEFAULT_FLOAT = np.float32
+from .ops._errors import normalize_axis, sizes_argument
+from .tensor import DEFAULT_FLOAT, Tensor, as_array, as_dtype, promoted_dtype
 
 
 def _sizes(op, sizes):
-    shape = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
-    for size in shape:
-        if isinstance(size, bool) or not isinstance(size, (numbers.Integral, np.integer)) \
-                or size < 0:
-            raise ValueError(f"{op}: sizes must be non-negative ints, got {tuple(shape)!r}")
-    return tuple(int(size) for size in shape)
+    shape = sizes_argument(op, sizes)
+    if any(size < 0 for size in shape):
+        raise ValueError(f"{op}: sizes must be non-negative, got {shape}")
+    return shape
+
+
+def _dtype_or_default(op, dtype):
+    return DEFAULT_FLOAT if dtype is None else as_dtype(op, dtype)
 
 
 def _finish(array, requires_grad) -> Tensor:
@@ -35,25 +35,29 @@ def tensor(data, requires_grad=False, dtype=None) -> Tensor:
 
 
 def zeros(*sizes, dtype=None, requires_grad=False) -> Tensor:
-    return _finish(np.zeros(_sizes("zeros", sizes), dtype=dtype or _DEFAULT_FLOAT), requires_grad)
+    dtype = _dtype_or_default("zeros", dtype)
+    return _finish(np.zeros(_sizes("zeros", sizes), dtype=dtype), requires_grad)
 
 
 def ones(*sizes, dtype=None, requires_grad=False) -> Tensor:
-    return _finish(np.ones(_sizes("ones", sizes), dtype=dtype or _DEFAULT_FLOAT), requires_grad)
+    dtype = _dtype_or_default("ones", dtype)
+    return _finish(np.ones(_sizes("ones", sizes), dtype=dtype), requires_grad)
 
 
 def zeros_like(other, dtype=None, requires_grad=False) -> Tensor:
     array = as_array(other)
-    return _finish(np.zeros(array.shape, dtype=dtype or array.dtype), requires_grad)
+    dtype = array.dtype if dtype is None else as_dtype("zeros_like", dtype)
+    return _finish(np.zeros(array.shape, dtype=dtype), requires_grad)
 
 
 def ones_like(other, dtype=None, requires_grad=False) -> Tensor:
     array = as_array(other)
-    return _finish(np.ones(array.shape, dtype=dtype or array.dtype), requires_grad)
+    dtype = array.dtype if dtype is None else as_dtype("ones_like", dtype)
+    return _finish(np.ones(array.shape, dtype=dtype), requires_grad)
 
 
 def _random_float_dtype(op, dtype):
-    dtype = np.dtype(dtype or _DEFAULT_FLOAT)
+    dtype = _dtype_or_default(op, dtype)
     if dtype.kind != "f":
         raise TypeError(f"{op}: dtype must be a floating point type, got {dtype}")
     return dtype
@@ -62,14 +66,14 @@ def _random_float_dtype(op, dtype):
 def rand(*sizes, dtype=None, requires_grad=False) -> Tensor:
     """Uniform samples in [0, 1) from the library's seeded generator."""
     dtype = _random_float_dtype("rand", dtype)
-    array = random.generator().random(_sizes("rand", sizes)).astype(dtype)
+    array = random.generator().random(_sizes("rand", sizes), dtype=dtype)
     return _finish(array, requires_grad)
 
 
 def randn(*sizes, dtype=None, requires_grad=False) -> Tensor:
     """Standard normal samples from the library's seeded generator."""
     dtype = _random_float_dtype("randn", dtype)
-    array = random.generator().standard_normal(_sizes("randn", sizes)).astype(dtype)
+    array = random.generator().standard_normal(_sizes("randn", sizes), dtype=dtype)
     return _finish(array, requires_grad)
 
 
@@ -77,11 +81,15 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad=False) -> Tensor:
     """Evenly spaced values in [start, stop); int64 for int arguments, else float32."""
     if stop is None:
         start, stop = 0, start
+    for name, value in (("start", start), ("stop", stop), ("step", step)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"arange: {name} must be a number, got {value!r}")
     if step == 0:
         raise ValueError("arange: step must not be zero")
     if dtype is None:
         integral = all(isinstance(v, (numbers.Integral, np.integer)) for v in (start, stop, step))
-        dtype = np.int64 if integral else _DEFAULT_FLOAT
+        dtype = np.int64 if integral else DEFAULT_FLOAT
+    dtype = as_dtype("arange", dtype)
     return _finish(np.arange(start, stop, step).astype(dtype), requires_grad)
 
 
@@ -95,6 +103,8 @@ def concatenate(tensors, axis=0) -> Tensor:
     """Join tensors along an existing axis (as ``torch.cat``)."""
     tensors = _as_tensors("concatenate", tensors)
     first = tensors[0]
+    if any(t.ndim == 0 for t in tensors):
+        raise ValueError("concatenate: 0-d tensors have no axis to join along; use stack")
     axis = normalize_axis(axis, first.ndim, "concatenate", first.shape)
     for index, other in enumerate(tensors[1:], start=1):
         if other.ndim != first.ndim or any(
@@ -104,7 +114,7 @@ def concatenate(tensors, axis=0) -> Tensor:
                 f"concatenate: tensor {index} has shape {other.shape}, which does not match "
                 f"tensor 0's shape {first.shape} outside axis {axis}"
             )
-    dtype = np.result_type(*[t.dtype for t in tensors])
+    dtype = promoted_dtype(*[t.data for t in tensors])
     tensors = [t.astype(dtype) for t in tensors]
     return shape_ops.Concatenate.apply(axis, *tensors)
 

@@ -11,9 +11,22 @@ import numbers
 
 import numpy as np
 
+DEFAULT_FLOAT = np.dtype(np.float32)  # what Python floats become, as PyTorch's default dtype
+
 
 def _is_floating(dtype: np.dtype) -> bool:
     return dtype.kind == "f"
+
+
+def as_dtype(op: str, value) -> np.dtype:
+    """``value`` as a numpy dtype the library supports (float, int, uint or bool)."""
+    try:
+        dtype = np.dtype(value)
+    except TypeError:
+        raise TypeError(f"{op}: {value!r} is not a data type") from None
+    if dtype.kind not in "fiub":
+        raise TypeError(f"{op}: unsupported dtype {dtype}; expected a float, int or bool type")
+    return dtype
 
 
 def as_array(data, dtype=None) -> np.ndarray:
@@ -26,7 +39,7 @@ def as_array(data, dtype=None) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
-        dtype = np.dtype(dtype)
+        dtype = as_dtype("Tensor", dtype)
     if isinstance(data, (np.ndarray, np.generic)):
         array = np.asarray(data, dtype=dtype)
     else:
@@ -41,7 +54,7 @@ def as_array(data, dtype=None) -> np.ndarray:
             if dtype is not None:
                 array = array.astype(dtype, copy=False)
             elif array.dtype == np.float64:
-                array = array.astype(np.float32)
+                array = array.astype(DEFAULT_FLOAT)
             elif array.dtype.kind in "iu":
                 array = array.astype(np.int64, copy=False)
     if array.dtype.kind not in "fiub":
@@ -50,6 +63,44 @@ def as_array(data, dtype=None) -> np.ndarray:
             "expected float, int or bool data"
         )
     return array
+
+
+def to_numpy(value) -> np.ndarray:
+    """The ndarray behind an array-like, its dtype kept exactly (no PyTorch dtype rules).
+
+    A ``Tensor`` gives its ``.data`` (shared), a torch tensor is detached and moved to the
+    CPU first (torch is never imported), anything else goes through ``np.asarray``.  Used
+    where state arrays move in and out (``load_state_dict``, ``save``), which must not
+    change dtypes; :func:`as_array` is the constructor's conversion.
+    """
+    if isinstance(value, Tensor):
+        return value.data
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def _category(dtype: np.dtype) -> str:
+    return "f" if dtype.kind == "f" else "b" if dtype.kind == "b" else "i"
+
+
+def promoted_dtype(*arrays) -> np.dtype:
+    """The dtype of an op on ``arrays``, by PyTorch's promotion rules.
+
+    A float meeting an integer or bool takes the float's dtype (not float64, as numpy would);
+    a 0-d operand does not widen an operand with dimensions of the same category
+    (float32 tensor + float64 scalar tensor stays float32); otherwise numpy's rules.
+    """
+    dimensioned = [a for a in arrays if a.ndim > 0]
+    considered = arrays
+    if dimensioned and len(dimensioned) < len(arrays):
+        categories = {_category(a.dtype) for a in dimensioned}
+        considered = dimensioned + [a for a in arrays if a.ndim == 0
+                                    and _category(a.dtype) not in categories]
+    floats = [a.dtype for a in considered if a.dtype.kind == "f"]
+    if floats:
+        return np.result_type(*floats)
+    return np.result_type(*[a.dtype for a in considered])
 
 
 class Tensor:
@@ -161,8 +212,13 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         if dtype is None:
-            return self.data
-        return self.data.astype(dtype, copy=False)
+            return self.data.copy() if copy else self.data
+        return self.data.astype(dtype, copy=bool(copy))
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
 
     def __float__(self) -> float:
         return float(self.item())

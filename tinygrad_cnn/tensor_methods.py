@@ -17,58 +17,72 @@ from .autograd import engine
 from .ops import elementwise as ew
 from .ops import linalg, reduce
 from .ops import shape as shape_ops
-from .ops._errors import check_broadcastable, normalize_axes, normalize_axis
-from .tensor import Tensor, is_scalar
-
-_DEFAULT_FLOAT = np.dtype(np.float32)
+from .ops._errors import check_broadcastable, normalize_axes, normalize_axis, sizes_argument
+from .tensor import DEFAULT_FLOAT, Tensor, as_dtype, is_scalar, promoted_dtype
 
 
 # ------------------------------------------------------------------ operand coercion
-def _scalar_operand(value, like: Tensor) -> Tensor:
+def _scalar_operand(op: str, value, like: Tensor) -> Tensor:
     """A Python/numpy scalar as a 0-d tensor that keeps ``like``'s dtype (PyTorch's rule)."""
     dtype = like.data.dtype
+    is_bool = isinstance(value, (bool, np.bool_))
     if dtype.kind != "f" and isinstance(value, (float, np.floating)):
-        dtype = _DEFAULT_FLOAT
-    elif dtype.kind == "b" and not isinstance(value, (bool, np.bool_)):
+        dtype = DEFAULT_FLOAT
+    elif dtype.kind == "b" and not is_bool:
         dtype = np.dtype(np.int64)
+    elif dtype.kind in "iu" and not is_bool and isinstance(value, (int, np.integer)):
+        limits = np.iinfo(dtype)
+        if not limits.min <= value <= limits.max:
+            raise ValueError(f"{op}: the scalar {value} does not fit the tensor's dtype {dtype}")
     return Tensor._make(np.asarray(value, dtype=dtype))
 
 
-def _operand(value, like: Tensor) -> Tensor:
+def _operand(op: str, value, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if type(value) is float or type(value) is int or is_scalar(value):  # fast path first
-        return _scalar_operand(value, like)
-    return Tensor(value)
+        return _scalar_operand(op, value, like)
+    try:
+        return Tensor(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{op}: cannot combine a tensor with {type(value).__name__} ({error})"
+        ) from None
 
 
-def _promote_integer_side(a: Tensor, b: Tensor):
-    """An integer tensor meeting a float one is cast to the float's dtype, not to float64."""
-    kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
-    if kind_a != "f" and kind_b == "f":
-        a = a.astype(b.data.dtype)
-    elif kind_b != "f" and kind_a == "f":
-        b = b.astype(a.data.dtype)
-    return a, b
+def _promoted(a: Tensor, b: Tensor):
+    """Cast the operands where PyTorch's promotion differs from what numpy would do."""
+    dtype_a, dtype_b = a.data.dtype, b.data.dtype
+    if dtype_a == dtype_b:
+        return a, b
+    target = promoted_dtype(a.data, b.data)
+    if target == np.result_type(dtype_a, dtype_b):
+        return a, b  # numpy gets there by itself, without a copy
+    return a.astype(target), b.astype(target)
 
 
 def _binary(op: str, a, b):
-    """Both operands as Tensors with checked, broadcastable shapes."""
+    """Both operands as Tensors with promoted dtypes and checked, broadcastable shapes."""
     if isinstance(a, Tensor):
-        b = _operand(b, a)
+        b = _operand(op, b, a)
     else:
-        a = _operand(a, b)
-    a, b = _promote_integer_side(a, b)
+        a = _operand(op, a, b)
+    a, b = _promoted(a, b)
     shape_a, shape_b = a.data.shape, b.data.shape
     if shape_a != shape_b and shape_a and shape_b:  # a 0-d operand always broadcasts
         check_broadcastable(op, shape_a, shape_b)
     return a, b
 
 
+def _floating(tensor: Tensor) -> Tensor:
+    """Integer and bool tensors become the default float, as PyTorch's float-only ops do."""
+    return tensor if tensor.data.dtype.kind == "f" else tensor.astype(DEFAULT_FLOAT)
+
+
 def _true_division_operands(a, b):
     a, b = _binary("div", a, b)
     if a.data.dtype.kind != "f":  # both integer: true division gives the default float
-        a, b = a.astype(_DEFAULT_FLOAT), b.astype(_DEFAULT_FLOAT)
+        a, b = _floating(a), _floating(b)
     return a, b
 
 
@@ -78,7 +92,10 @@ def add(a, b):
 
 
 def sub(a, b):
-    return ew.Sub.apply(*_binary("sub", a, b))
+    a, b = _binary("sub", a, b)
+    if a.data.dtype.kind == "b" and b.data.dtype.kind == "b":
+        raise TypeError("sub: subtracting bool tensors is not supported (use ~ or .astype(int))")
+    return ew.Sub.apply(a, b)
 
 
 def mul(a, b):
@@ -90,10 +107,20 @@ def div(a, b):
 
 
 def power(base, exponent):
+    """``base ** exponent``; an integer base with a float exponent gives the default float."""
     if isinstance(base, Tensor) and is_scalar(exponent) and not isinstance(exponent, bool):
-        return ew.PowScalar.apply(base, exponent.item() if isinstance(exponent, np.generic)
-                                  else exponent)
+        exponent = exponent.item() if isinstance(exponent, np.generic) else exponent
+        if base.data.dtype.kind != "f":
+            if isinstance(exponent, float):
+                base = _floating(base)
+            elif exponent < 0:
+                raise ValueError("pow: integer tensors to negative integer powers are not "
+                                 "supported; convert with .float() first")
+        return ew.PowScalar.apply(base, exponent)
     base, exponent = _binary("pow", base, exponent)
+    if exponent.data.dtype.kind != "f" and (exponent.data < 0).any():
+        raise ValueError("pow: integer tensors to negative integer powers are not supported; "
+                         "convert with .float() first")
     return ew.Pow.apply(base, exponent)
 
 
@@ -103,7 +130,7 @@ def matmul(a, b):
         a = Tensor(a)
     if not isinstance(b, Tensor):
         b = Tensor(b)
-    a, b = _promote_integer_side(a, b)
+    a, b = _promoted(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(
             f"matmul: both operands need at least one dimension, got shapes {a.shape} and "
@@ -138,7 +165,10 @@ def _comparison(compare, name):
     def method(self, other):
         if other is None:
             return NotImplemented
-        a, b = _binary(name, self, other)
+        try:
+            a, b = _binary(name, self, other)
+        except TypeError:
+            return NotImplemented
         return Tensor._make(np.asarray(compare(a.data, b.data)))
 
     method.__name__ = f"__{name}__"
@@ -146,8 +176,10 @@ def _comparison(compare, name):
 
 
 # ------------------------------------------------------------------ reductions
-def _reduction(function, name):
+def _reduction(function, name, floating_only):
     def method(self, axis=None, keepdims=False):
+        if floating_only:
+            _require_floating(name, self)
         axes = normalize_axes(axis, self.ndim, name, self.shape)
         return function.apply(self, axes, bool(keepdims))
 
@@ -169,8 +201,17 @@ def _extremum(largest, name):
     return method
 
 
+def _require_floating(op: str, tensor: Tensor) -> None:
+    if tensor.data.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be a floating point tensor, got {tensor.dtype} "
+                        "(convert with .float())")
+
+
 def var(self, axis=None, keepdims=False, correction=1):
     """Variance over ``axis``, divided by ``count - correction`` (unbiased by default)."""
+    _require_floating("var", self)
+    if isinstance(correction, bool) or not isinstance(correction, numbers.Real):
+        raise TypeError(f"var: correction must be a number, got {correction!r}")
     axes = normalize_axes(axis, self.ndim, "var", self.shape)
     count = int(np.prod([self.shape[a] for a in axes], dtype=np.int64))
     divisor = count - correction
@@ -185,6 +226,8 @@ def _arg_extremum(function, name):
             raise ValueError(f"{name}: cannot take {name} of an empty tensor")
         if axis is not None:
             axis = normalize_axis(axis, self.ndim, name, self.shape)
+            if self.ndim == 0:
+                axis = None
         return Tensor._make(np.asarray(function(self.data, axis=axis), dtype=np.int64))
 
     method.__name__ = name
@@ -192,17 +235,9 @@ def _arg_extremum(function, name):
 
 
 # ------------------------------------------------------------------ shape methods
-def _shape_argument(args, op):
-    shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
-    for size in shape:
-        if isinstance(size, bool) or not isinstance(size, (numbers.Integral, np.integer)):
-            raise TypeError(f"{op}: sizes must be ints, got {shape!r}")
-    return tuple(int(size) for size in shape)
-
-
 def reshape(self, *shape):
     """View the elements in a new shape; one size may be -1 (inferred)."""
-    shape = _shape_argument(shape, "reshape")
+    shape = sizes_argument("reshape", shape)
     unknown = [i for i, size in enumerate(shape) if size == -1]
     known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
     if len(unknown) > 1 or any(size < -1 for size in shape):
@@ -221,9 +256,9 @@ def reshape(self, *shape):
 
 def permute(self, *dims):
     """Reorder the axes: result axis i is input axis ``dims[i]`` (as PyTorch)."""
-    dims = _shape_argument(dims, "permute")
-    if sorted(d % self.ndim if self.ndim else d for d in dims) != list(range(self.ndim)) or \
-            len(dims) != self.ndim:
+    dims = sizes_argument("permute", dims)
+    in_range = all(-self.ndim <= d < self.ndim for d in dims)
+    if not in_range or sorted(d % self.ndim for d in dims) != list(range(self.ndim)):
         raise ValueError(
             f"permute: {dims} is not a permutation of the {self.ndim} axes of shape {self.shape}"
         )
@@ -235,6 +270,8 @@ def transpose(self, dim0, dim1):
     """Swap two axes (as ``torch.transpose``)."""
     dim0 = normalize_axis(dim0, self.ndim, "transpose", self.shape)
     dim1 = normalize_axis(dim1, self.ndim, "transpose", self.shape)
+    if self.ndim == 0:
+        return self
     dims = list(range(self.ndim))
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
     return shape_ops.Permute.apply(self, tuple(dims))
@@ -291,18 +328,21 @@ def getitem(self, index):
 
 # ------------------------------------------------------------------ elementwise
 def clip(self, lo=None, hi=None):
-    """Clamp into [lo, hi]; either bound may be None."""
+    """Clamp into [lo, hi]; either bound may be None.  Float bounds make an integer tensor
+    the default float (as ``torch.clamp``)."""
     if lo is None and hi is None:
         raise ValueError("clip: at least one of lo and hi must be given")
     for name, bound in (("lo", lo), ("hi", hi)):
-        if bound is not None and not is_scalar(bound):
+        if bound is not None and (not is_scalar(bound) or isinstance(bound, bool)):
             raise TypeError(f"clip: {name} must be a number, got {type(bound).__name__}")
+    if any(isinstance(bound, (float, np.floating)) for bound in (lo, hi)):
+        self = _floating(self)
     return ew.Clip.apply(self, lo, hi)
 
 
 def astype(self, dtype):
     """A copy with another dtype; differentiable between float types."""
-    dtype = np.dtype(dtype)
+    dtype = as_dtype("astype", dtype)
     if dtype == self.dtype:
         return self
     return shape_ops.Cast.apply(self, dtype)
@@ -325,16 +365,19 @@ _METHODS = {
     "__gt__": _comparison(np.greater, "gt"), "__ge__": _comparison(np.greater_equal, "ge"),
     "__eq__": _comparison(np.equal, "eq"), "__ne__": _comparison(np.not_equal, "ne"),
     "__getitem__": getitem,
-    "sum": _reduction(reduce.Sum, "sum"), "mean": _reduction(reduce.Mean, "mean"),
+    "sum": _reduction(reduce.Sum, "sum", False), "mean": _reduction(reduce.Mean, "mean", True),
     "max": _extremum(True, "max"), "min": _extremum(False, "min"), "var": var,
     "argmax": _arg_extremum(np.argmax, "argmax"), "argmin": _arg_extremum(np.argmin, "argmin"),
     "reshape": reshape, "permute": permute, "transpose": transpose,
     "T": property(_reverse_axes), "flatten": flatten, "squeeze": squeeze,
     "unsqueeze": unsqueeze,
-    "exp": lambda self: ew.Exp.apply(self), "log": lambda self: ew.Log.apply(self),
-    "sqrt": lambda self: ew.Sqrt.apply(self), "abs": lambda self: ew.Abs.apply(self),
-    "relu": lambda self: ew.Relu.apply(self), "sigmoid": lambda self: ew.Sigmoid.apply(self),
-    "tanh": lambda self: ew.Tanh.apply(self), "clip": clip,
+    "exp": lambda self: ew.Exp.apply(_floating(self)),
+    "log": lambda self: ew.Log.apply(_floating(self)),
+    "sqrt": lambda self: ew.Sqrt.apply(_floating(self)),
+    "sigmoid": lambda self: ew.Sigmoid.apply(_floating(self)),
+    "tanh": lambda self: ew.Tanh.apply(_floating(self)),
+    "abs": lambda self: ew.Abs.apply(self), "__abs__": lambda self: ew.Abs.apply(self),
+    "relu": lambda self: ew.Relu.apply(self), "clip": clip,
     "astype": astype, "float": lambda self: astype(self, np.float32),
     "double": lambda self: astype(self, np.float64),
     "backward": backward,

@@ -116,13 +116,18 @@ def _accumulate(leaf: Tensor, gradient: Tensor) -> None:
         leaf.grad += gradient.data
 
 
+def _node_of(tensor: Tensor):
+    """Where gradients for ``tensor`` gather: its ``grad_fn``, or a leaf's accumulator."""
+    return tensor.grad_fn if tensor.grad_fn is not None else AccumulateGrad.of(tensor)
+
+
 def _root_node(tensor: Tensor, what: str):
     if not tensor.requires_grad:
         raise RuntimeError(
             f"{what}: the tensor (shape {tensor.shape}) does not require grad and has no "
             "grad_fn, so there is nothing to differentiate"
         )
-    return tensor.grad_fn if tensor.grad_fn is not None else AccumulateGrad.of(tensor)
+    return _node_of(tensor)
 
 
 def _seed_gradient(tensor: Tensor, gradient, what: str) -> Tensor:
@@ -182,8 +187,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(
                 f"grad: input {index} (shape {tensor.shape}) does not require grad"
             )
-        targets.append(tensor.grad_fn if tensor.grad_fn is not None
-                       else AccumulateGrad.of(tensor))
+        targets.append(_node_of(tensor))
     captured = _run(roots, seeds, retain_graph, create_graph, capture=set(targets))
     results = []
     for tensor, target in zip(inputs, targets):

@@ -8,17 +8,20 @@ import numbers
 
 import numpy as np
 
+from ..tensor import Tensor
+
 
 def normalize_axis(axis, ndim: int, op: str, shape) -> int:
     """One axis as a non-negative int, or a clear error naming the op and the shape."""
     if isinstance(axis, bool) or not isinstance(axis, (numbers.Integral, np.integer)):
         raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
     axis = int(axis)
-    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+    bound = max(ndim, 1)  # a 0-d tensor accepts axis 0 and -1, as PyTorch
+    if not -bound <= axis < bound:
         raise ValueError(
             f"{op}: axis {axis} is out of range for a tensor of {ndim} dimensions (shape {shape})"
         )
-    return axis % ndim if ndim else 0
+    return axis % bound
 
 
 def normalize_axes(axis, ndim: int, op: str, shape):
@@ -29,7 +32,16 @@ def normalize_axes(axis, ndim: int, op: str, shape):
     result = tuple(sorted(normalize_axis(a, ndim, op, shape) for a in axes))
     if len(set(result)) != len(result):
         raise ValueError(f"{op}: axis {axis} repeats an axis")
-    return result
+    return result if ndim else ()  # reducing a 0-d tensor over its one pseudo-axis: no-op
+
+
+def sizes_argument(op: str, args) -> tuple:
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` -> a tuple of ints (TypeError otherwise)."""
+    sizes = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+    for size in sizes:
+        if isinstance(size, bool) or not isinstance(size, (numbers.Integral, np.integer)):
+            raise TypeError(f"{op}: sizes must be ints, got {tuple(sizes)!r}")
+    return tuple(int(size) for size in sizes)
 
 
 def check_broadcastable(op: str, *shapes) -> tuple:
@@ -44,3 +56,16 @@ def check_broadcastable(op: str, *shapes) -> tuple:
 def check_float(op: str, argument: str, dtype) -> None:
     if np.dtype(dtype).kind != "f":
         raise TypeError(f"{op}: {argument} must be a floating point tensor, got {dtype}")
+
+
+def is_int(value) -> bool:
+    """True for a Python or numpy integer, False for bools (which are ints to Python)."""
+    return isinstance(value, (numbers.Integral, np.integer)) and \
+        not isinstance(value, (bool, np.bool_))
+
+
+def check_tensor(op: str, argument: str, value):
+    """``value`` itself if it is a Tensor, else a TypeError naming ``op`` and ``argument``."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}: {argument} must be a Tensor, got {type(value).__name__}")
+    return value

@@ -201,8 +201,8 @@ class LeakyRelu(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        slope = np.where(x.data > 0, 1.0, ctx.negative_slope)
-        return grad * _constant(slope, x.dtype), None
+        slope = np.where(x.data > 0, x.dtype.type(1), x.dtype.type(ctx.negative_slope))
+        return grad * Tensor._make(slope), None
 
 
 class Sigmoid(Function):
@@ -267,9 +267,10 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        keep = _constant(ctx.condition, grad.dtype)
         shape_a, shape_b = ctx.shapes
-        return None, sum_to(grad * keep, shape_a), sum_to(grad * (1.0 - keep), shape_b)
+        condition = np.broadcast_to(ctx.condition, grad.shape)
+        return (None, sum_to(MaskBy.apply(grad, condition), shape_a),
+                sum_to(MaskBy.apply(grad, ~condition), shape_b))
 
 
 class MaskBy(Function):
