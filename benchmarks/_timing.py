@@ -1,8 +1,19 @@
 """What every benchmark here shares: best-of-N timing, the optional PyTorch reference, and
-one thread count for numpy's BLAS, scipy's FFT and PyTorch alike (ratios are only fair at
-equal thread counts)."""
+one thread count for every library being timed (ratios are only fair at equal thread
+counts).
 
+Two ways to set the thread count: ``limit_threads(n)`` caps numpy's BLAS for the rest of the
+process (PyTorch is set by ``optional_torch(n)``; scipy's FFT keeps its default of one
+worker, which no process-wide setting changes); ``thread_count(n, torch)`` is a context
+manager that sets numpy's BLAS, scipy's FFT workers and PyTorch to ``n`` inside the block and
+restores them after, for a script that measures several thread counts in one run. Capping
+BLAS needs ``threadpoolctl``; without it a note is printed (once) and BLAS runs as it is.
+"""
+
+import contextlib
 import time
+
+import scipy.fft
 
 
 def best_of(repeat: int, function) -> float:
@@ -45,11 +56,46 @@ def optional_torch(threads: int):
     return torch
 
 
-def limit_threads(threads: int) -> None:
-    """Cap numpy's BLAS at ``threads`` for the rest of the process (needs threadpoolctl)."""
+def _blas_limiter(threads: int):
+    """threadpoolctl's limiter, already capping numpy's BLAS at ``threads`` (its
+    ``restore_original_limits()`` undoes it), or None without threadpoolctl."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        print("note: threadpoolctl is not installed; numpy's BLAS thread count is not capped")
-        return
-    threadpool_limits(limits=threads, user_api="blas")
+        if not _NOTED_NO_THREADPOOLCTL:
+            print("note: threadpoolctl is not installed; numpy's BLAS thread count is not "
+                  "capped")
+            _NOTED_NO_THREADPOOLCTL.append(True)
+        return None
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
+_NOTED_NO_THREADPOOLCTL = []  # non-empty once the note above was printed
+
+
+def limit_threads(threads: int) -> None:
+    """Cap numpy's BLAS at ``threads`` for the rest of the process (needs threadpoolctl).
+
+    scipy's FFT is left at its default of one worker (``scipy.fft.set_workers`` only works
+    as a context manager: use :func:`thread_count` to time it with more).
+    """
+    _blas_limiter(threads)
+
+
+@contextlib.contextmanager
+def thread_count(threads: int, torch=None):
+    """Inside the block numpy's BLAS (needs threadpoolctl), scipy's FFT and, when ``torch``
+    (the module) is given, PyTorch use ``threads`` threads; the previous counts come back
+    after it."""
+    limiter = _blas_limiter(threads)
+    previous_torch = torch.get_num_threads() if torch is not None else None
+    try:
+        if torch is not None:
+            torch.set_num_threads(threads)
+        with scipy.fft.set_workers(threads):
+            yield
+    finally:
+        if limiter is not None:
+            limiter.restore_original_limits()
+        if torch is not None:
+            torch.set_num_threads(previous_torch)

@@ -8,9 +8,11 @@ The step: forward of the network of ``examples/train_cnn.py --dataset mnist`` (c
 pad 1, ReLU, max-pool 2, conv 32->64 3x3 pad 1, ReLU, max-pool 2, flatten, linear 3136->128,
 ReLU, linear 128->10), cross-entropy, backward, SGD with momentum 0.9; batch 64, float32,
 random data. Both libraries start from the same weights and run at the same thread count
-(``threadpoolctl`` for numpy's BLAS, ``torch.set_num_threads``). Their steps are timed in
-alternating rounds, so a busy machine slows both alike; the figure is the median step time.
-Needs threadpoolctl; torch is optional (without it only our figures are printed).
+(``_timing.thread_count``: numpy's BLAS through threadpoolctl, ``torch.set_num_threads``).
+Their steps are timed in alternating rounds, so a busy machine slows both alike; the figure
+is the median step time. torch and threadpoolctl are optional: without torch only our
+figures are printed; without threadpoolctl numpy's BLAS thread count is not capped (a note
+says so, and the thread counts are then PyTorch's only).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import time
 
 import numpy as np
 from _models import mnist_cnn, torch_copy
-from threadpoolctl import threadpool_limits
+from _timing import thread_count
 
 import tinygrad_cnn as tc
 import tinygrad_cnn.functional as F
@@ -76,9 +78,7 @@ def timed(step):
 def measure(threads, steps, torch):
     model, ours, images, labels = our_step_function()
     theirs = torch_step_function(torch, model, images, labels) if torch else None
-    if torch:
-        torch.set_num_threads(threads)
-    with threadpool_limits(limits=threads, user_api="blas"):
+    with thread_count(threads, torch):
         ours()  # warm up (allocator, BLAS threads)
         if theirs:
             theirs()
@@ -94,7 +94,7 @@ def measure(threads, steps, torch):
 
 def profile(threads, steps):
     _, step, _, _ = our_step_function()
-    with threadpool_limits(limits=threads, user_api="blas"):
+    with thread_count(threads):
         step()
         profiler = cProfile.Profile()
         profiler.enable()

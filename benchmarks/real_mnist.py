@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 from _models import mnist_cnn, torch_copy
-from threadpoolctl import threadpool_limits
+from _timing import thread_count
 from train_cnn import DEFAULTS, evaluate, standardize, train_one_epoch
 
 import tinygrad_cnn as tc
@@ -105,12 +105,11 @@ def main():
     if not args.no_torch:
         try:
             import torch
-            torch.set_num_threads(args.threads)
         except ImportError:
             print("torch is not installed: no time ratio")
     print(f"MNIST t10k: train on the first 8000, test on the last 2000; "
           f"{args.epochs} epochs, {args.threads} thread(s)")
-    with threadpool_limits(limits=args.threads, user_api="blas"):
+    with thread_count(args.threads, torch):
         _, initial, orders, ours, accuracy = train_ours(train, test, args.epochs, args.seed)
         if torch is not None:
             theirs, their_accuracy = train_torch(torch, initial, train, test, orders)

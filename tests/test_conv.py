@@ -256,9 +256,17 @@ def _auto_choice(x_shape, w_shape, padding):
     return resolve_conv_algorithm("auto", x_shape[0], x_shape[1], w_shape[0], geometry)
 
 
-def test_auto_picks_im2col_for_small_kernels_and_fft_for_large_ones():
-    assert _auto_choice((32, 64, 32, 32), (128, 64, 3, 3), 1) == "im2col"
-    assert _auto_choice((8, 16, 64, 64), (16, 16, 15, 15), 7) == "fft"
+@pytest.mark.parametrize("x_shape, w_shape, padding, expected", [
+    ((64, 1, 28, 28), (32, 1, 3, 3), 1, "im2col"),      # the 3x3 layers of bench_conv.py
+    ((64, 32, 14, 14), (64, 32, 3, 3), 1, "im2col"),
+    ((32, 64, 32, 32), (128, 64, 3, 3), 1, "im2col"),
+    ((8, 16, 64, 64), (16, 16, 3, 3), 1, "im2col"),     # the crossover sweep's 3x3 ...
+    ((8, 16, 64, 64), (16, 16, 7, 7), 3, "fft"),        # ... and 7x7
+    ((8, 16, 64, 64), (16, 16, 15, 15), 7, "fft"),      # bench_conv.py (e)
+])
+def test_auto_picks_im2col_for_small_kernels_and_fft_for_large_ones(x_shape, w_shape, padding,
+                                                                    expected):
+    assert _auto_choice(x_shape, w_shape, padding) == expected
 
 
 # ------------------------------------------------------------------ PyTorch oracle
@@ -343,3 +351,30 @@ def test_batch_chunking_gives_the_same_result_as_one_chunk(monkeypatch):
     monkeypatch.setattr(conv_gemm, "CHUNK_BYTES", 1)
     for chunked, expected in zip(run(), whole, strict=True):
         np.testing.assert_allclose(chunked, expected, rtol=1e-12)
+
+
+# ------------------------------------------------------------------ empty batch
+EMPTY_BATCH_OPS = {
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, groups=2), (0, 4, 6, 5),
+               (6, 2, 3, 3), (0, 6, 3, 3)),
+    "conv1d": (lambda x, w, b: F.conv1d(x, w, b, padding=2, dilation=2), (0, 4, 7),
+               (6, 4, 3), (0, 6, 7)),
+    "conv_transpose2d": (lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, groups=2),
+                         (0, 4, 3, 3), (4, 3, 2, 2), (0, 6, 6, 6)),
+}
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("name", EMPTY_BATCH_OPS)
+def test_empty_batch_gives_empty_output_and_zero_weight_gradients(name, algorithm):
+    call, x_shape, w_shape, out_shape = EMPTY_BATCH_OPS[name]
+    x = tensor(np.zeros(x_shape), True)
+    weight = tensor(np.ones(w_shape), True)
+    bias = tensor(np.ones(out_shape[1]), True)
+    with conv_algorithm(algorithm):
+        out = call(x, weight, bias)
+        assert out.shape == out_shape
+        out.sum().backward()
+    assert x.grad.shape == x_shape
+    np.testing.assert_array_equal(weight.grad, np.zeros(w_shape))
+    np.testing.assert_array_equal(bias.grad, np.zeros(out_shape[1]))

@@ -153,3 +153,28 @@ def test_fold_rows_not_a_multiple_of_the_kernel_area():
     with pytest.raises(ValueError, match=r"fold: input's dimension 1 \(5\) must be a non-zero "
                                          r"multiple of the kernel area 2\*2=4"):
         F.fold(zeros(1, 5, 9), (4, 4), 2)
+
+
+def test_conv1d_kernel_larger_than_input_speaks_one_d():
+    with pytest.raises(ValueError) as info:
+        F.conv1d(zeros(1, 3, 4), zeros(2, 3, 5))
+    message = str(info.value)
+    assert message.startswith("conv1d: kernel (5,) ")
+    assert "padded input (4,)" in message and "input shape (1, 3, 4)" in message
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(stride=0), "conv1d: stride must be at least 1, got 0"),
+    (dict(dilation=(0,)), "conv1d: dilation must be at least 1, got (0,)"),
+    (dict(padding=-1), "conv1d: padding must be at least 0, got -1"),
+    (dict(stride=(1, 1)), "conv1d: stride must be an int or a 1-tuple of ints, got (1, 1)"),
+])
+def test_conv1d_argument_errors_show_the_values_given(kwargs, words):
+    with pytest.raises((ValueError, TypeError)) as info:
+        F.conv1d(zeros(1, 3, 10), zeros(2, 3, 3), **kwargs)
+    assert str(info.value) == words
+
+
+def test_unbatched_conv2d_errors_show_the_input_shape_given():
+    with pytest.raises(ValueError, match=r"input shape \(1, 4, 4\)"):
+        F.conv2d(zeros(1, 4, 4), zeros(1, 1, 5, 5))

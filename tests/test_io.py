@@ -298,6 +298,23 @@ def test_object_array_entry_is_rejected_without_unpickling(tmp_path):
     assert_rejected(path, "allow_pickle")
 
 
+def test_save_into_a_missing_directory_names_the_path_not_the_temp_file(tmp_path):
+    path = tmp_path / "no_such_dir" / "ckpt.npz"
+    with pytest.raises(FileNotFoundError) as info:
+        save({"w": np.zeros(1)}, path)
+    assert info.value.filename == str(path)
+    assert str(tmp_path / "no_such_dir") in str(info.value)
+    assert ".tmp" not in str(info.value)
+
+
+def test_save_onto_a_directory_names_the_path_not_the_temp_file(tmp_path):
+    with pytest.raises(IsADirectoryError) as info:
+        save({"w": np.zeros(1)}, tmp_path)
+    assert info.value.filename == str(tmp_path)
+    assert ".tmp" not in str(info.value)
+    assert os.listdir(tmp_path) == []
+
+
 def test_missing_file_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "nothing.npz")

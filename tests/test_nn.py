@@ -70,6 +70,38 @@ def test_shared_parameter_is_listed_once():
     assert len(list(model.parameters())) == 3
 
 
+def test_reassigning_a_submodule_keeps_its_state_dict_position():
+    model = nn.Module()
+    model.a = nn.Linear(2, 2)
+    model.b = nn.Linear(2, 2)
+    model.a = nn.Linear(2, 2)
+    assert list(model.state_dict()) == ["a.weight", "a.bias", "b.weight", "b.bias"]
+
+
+def test_reassigning_a_parameter_keeps_its_state_dict_position():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    model[1].weight = model[0].weight
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+
+
+def test_a_module_used_twice_has_both_key_sets_in_the_state_dict():
+    layer = nn.Linear(2, 2)
+    model = nn.Sequential(layer, layer)
+    state = model.state_dict()
+    assert list(state) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    np.testing.assert_array_equal(state["0.weight"], state["1.weight"])
+    assert len(list(model.parameters())) == 2 and len(list(model.modules())) == 2
+
+
+def test_a_module_used_twice_loads_from_a_state_dict_with_both_key_sets():
+    layer = nn.Linear(2, 2)
+    model = nn.Sequential(layer, layer)
+    state = {"0.weight": np.ones((2, 2)), "0.bias": np.ones(2),
+             "1.weight": np.full((2, 2), 3.0), "1.bias": np.full(2, 3.0)}
+    assert model.load_state_dict(state) == ([], [])
+    np.testing.assert_array_equal(layer.weight.data, np.full((2, 2), 3.0))  # last key wins
+
+
 def test_buffer_is_state_but_not_a_parameter():
     model = TwoLayer()
     assert [name for name, _ in model.named_buffers()] == ["steps"]
@@ -108,6 +140,26 @@ def test_parameter_before_init_is_a_clear_error():
 def test_register_buffer_rejects_a_dotted_name():
     with pytest.raises(KeyError, match="contain"):
         nn.Module().register_buffer("a.b", np.zeros(1))
+
+
+@pytest.mark.parametrize("value", ["abc", np.array(["a", "b"]), 3, object()])
+def test_register_buffer_rejects_what_is_not_a_numeric_array(value):
+    with pytest.raises(TypeError, match="buffer 'x'"):
+        nn.Module().register_buffer("x", value)
+
+
+@pytest.mark.parametrize("value", [np.zeros(2, dtype=np.int64), tg.zeros(2), None])
+def test_register_buffer_accepts_numeric_arrays_tensors_and_none(value):
+    module = nn.Module()
+    module.register_buffer("x", value)
+    assert module.x is None if value is None else isinstance(module.x, np.ndarray)
+
+
+def test_assigning_a_non_numeric_array_to_a_buffer_raises():
+    module = nn.Module()
+    module.register_buffer("x", np.zeros(2))
+    with pytest.raises(TypeError, match="dtype <U1 to buffer 'x'"):
+        module.x = np.array(["a", "b"])
 
 
 def test_deleting_a_submodule_unregisters_it():
@@ -313,12 +365,31 @@ def test_conv2d_on_the_wrong_channels_gives_the_functional_error():
     (lambda: nn.Conv2d(1, 1, 3, stride=2, padding="same"), "same"),
     (lambda: nn.Conv2d(1, 1, 3, padding=-1), "padding"),
     (lambda: nn.MaxPool2d(2, stride=0), "stride"),
-    (lambda: nn.Dropout(1.5), "between 0 and 1"),
+    (lambda: nn.Dropout(1.5), "Dropout: p must be >= 0 and <= 1"),
     (lambda: nn.BatchNorm2d(0), "num_features"),
 ])
 def test_bad_constructor_arguments_raise_clear_errors(make, message):
     with pytest.raises((ValueError, TypeError), match=message):
         make()
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: nn.MaxPool2d(2, padding=2), ValueError, "MaxPool2d: padding"),
+    (lambda: nn.AvgPool2d(3, padding=2), ValueError, "AvgPool2d: padding"),
+    (lambda: nn.MaxPool2d(2, stride=(1, 2, 3)), TypeError, "MaxPool2d: stride"),
+    (lambda: nn.MaxPool2d(2, ceil_mode=1), TypeError, "MaxPool2d: ceil_mode"),
+    (lambda: nn.AvgPool2d(2, count_include_pad=None), TypeError, "count_include_pad"),
+    (lambda: nn.LPPool2d(float("inf"), 2), ValueError, "norm_type"),
+    (lambda: nn.LPPool2d(2, 0), ValueError, "LPPool2d: kernel_size"),
+])
+def test_pool_layers_check_their_arguments_at_construction(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_pool_layer_with_half_kernel_padding_constructs_and_runs():
+    layer = nn.MaxPool2d(3, stride=1, padding=1, ceil_mode=True)
+    assert layer(tg.zeros(1, 1, 4, 4)).shape == (1, 1, 4, 4)
 
 
 def test_flatten_keeps_the_batch_dimension():
@@ -476,3 +547,39 @@ def test_batchnorm_eval_forward_passes_gradcheck_and_gradgradcheck():
 def test_functional_batch_norm_rejects_wrong_statistics_shapes():
     with pytest.raises(ValueError, match=r"batch_norm: running_mean must have shape \(3,\)"):
         F.batch_norm(tg.zeros(2, 3, 4, 4), np.zeros(2), np.ones(3))
+
+
+def _expected_running_stats(x, momentum=0.1):
+    data = x.data.astype(np.float64)
+    return (momentum * data.mean(axis=(0, 2, 3)),
+            (1 - momentum) + momentum * data.var(axis=(0, 2, 3), ddof=1))
+
+
+@pytest.mark.parametrize("wrap", [np.asarray, Tensor], ids=["ndarray", "Tensor"])
+def test_functional_batch_norm_updates_running_stats_in_place(wrap):
+    running_mean, running_var = wrap(np.zeros(3, np.float32)), wrap(np.ones(3, np.float32))
+    mean_array = running_mean.data if isinstance(running_mean, Tensor) else running_mean
+    x = batch()
+    F.batch_norm(x, running_mean, running_var, training=True)
+    expected_mean, expected_var = _expected_running_stats(x)
+    as_array = (lambda v: v.data) if isinstance(running_mean, Tensor) else np.asarray
+    assert as_array(running_mean) is mean_array  # updated in place, not rebound
+    np.testing.assert_allclose(as_array(running_mean), expected_mean, rtol=1e-5)
+    np.testing.assert_allclose(as_array(running_var), expected_var, rtol=1e-5)
+
+
+def test_functional_batch_norm_eval_accepts_tensor_running_stats():
+    x = batch()
+    mean, var = np.array([1.0, 2.0, 3.0], np.float32), np.array([4.0, 9.0, 16.0], np.float32)
+    expected = F.batch_norm(x, mean, var).data
+    np.testing.assert_allclose(F.batch_norm(x, Tensor(mean), Tensor(var)).data, expected)
+
+
+@pytest.mark.parametrize("running_mean, words", [
+    ([0.0, 0.0, 0.0], "list"),
+    (np.zeros(3, np.int64), "int64"),
+    ((0.0, 0.0, 0.0), "tuple"),
+])
+def test_functional_batch_norm_rejects_running_stats_it_cannot_update(running_mean, words):
+    with pytest.raises(TypeError, match=rf"batch_norm: running_mean must be .*{words}"):
+        F.batch_norm(batch(), running_mean, np.ones(3, np.float32), training=True)

@@ -206,6 +206,131 @@ def test_load_state_dict_rejects_a_different_group_layout():
         opt.load_state_dict(other.state_dict())
 
 
+def stepped(make):
+    """An optimizer over two parameters after one step, and its state dict."""
+    params = [param([1.0, 2.0], [0.5, 0.5]), param([[1.0]], [[1.0]])]
+    opt = make(params)
+    opt.step()
+    return opt, opt.state_dict()
+
+
+@pytest.mark.parametrize("make, option, value", [
+    (lambda ps: optim.Adam(ps), "amsgrad", True),
+    (lambda ps: optim.Adam(ps), "maximize", True),
+    (lambda ps: optim.Adam(ps), "decoupled_weight_decay", True),
+    (lambda ps: optim.AdamW(ps), "decoupled_weight_decay", False),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), "maximize", True),
+])
+def test_load_state_dict_rejects_a_pytorch_option_we_do_not_implement(make, option, value):
+    opt, saved = stepped(make)
+    saved["param_groups"][0][option] = value
+    with pytest.raises(ValueError, match=f"param group 0: option {option}={value}"):
+        opt.load_state_dict(saved)
+
+
+def test_load_state_dict_accepts_pytorch_options_at_their_defaults():
+    opt, saved = stepped(lambda ps: optim.Adam(ps, lr=0.1))
+    saved["param_groups"][0].update(amsgrad=False, maximize=False, foreach=None,
+                                    capturable=False, differentiable=False, fused=None,
+                                    decoupled_weight_decay=False, lr=0.5)
+    opt.load_state_dict(saved)
+    assert opt.param_groups[0]["lr"] == 0.5
+
+
+def test_load_state_dict_accepts_pytorchs_implementation_switches_at_any_value():
+    opt, saved = stepped(lambda ps: optim.Adam(ps, lr=0.1))
+    saved["param_groups"][0].update(foreach=True, capturable=True, differentiable=True,
+                                    fused=True)
+    opt.load_state_dict(saved)
+
+
+def test_adamw_accepts_pytorchs_decoupled_weight_decay_flag():
+    opt, saved = stepped(lambda ps: optim.AdamW(ps))
+    saved["param_groups"][0]["decoupled_weight_decay"] = True
+    opt.load_state_dict(saved)
+
+
+def test_a_param_group_with_a_pytorch_only_option_is_rejected_at_construction():
+    with pytest.raises(ValueError, match="amsgrad=True"):
+        optim.Adam([{"params": [param([1.0])], "amsgrad": True}])
+
+
+def test_load_state_dict_rejects_a_group_without_params():
+    opt, saved = stepped(lambda ps: optim.SGD(ps, lr=0.1))
+    del saved["param_groups"][0]["params"]
+    with pytest.raises(ValueError, match="param group 0 has no 'params'"):
+        opt.load_state_dict(saved)
+
+
+def test_load_state_dict_rejects_a_state_array_of_the_wrong_shape_and_changes_nothing():
+    opt, saved = stepped(lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9))
+    before = opt.state_dict()
+    saved["state"][1]["momentum_buffer"] = np.zeros((3, 3))
+    saved["param_groups"][0]["lr"] = 0.7
+    with pytest.raises(ValueError, match=r"parameter 1: 'momentum_buffer' has shape \(3, 3\) "
+                                         r"but the parameter has shape \(1, 1\)"):
+        opt.load_state_dict(saved)
+    assert opt.param_groups[0]["lr"] == 0.1
+    np.testing.assert_array_equal(opt.state_dict()["state"][1]["momentum_buffer"],
+                                  before["state"][1]["momentum_buffer"])
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda s: s["state"][0].pop("exp_avg_sq"), "parameter 0: missing 'exp_avg_sq'"),
+    (lambda s: s["state"][0].update(max_exp_avg_sq=np.zeros(2)),
+     "parameter 0: unexpected entry 'max_exp_avg_sq'"),
+    (lambda s: s["state"][0].update(step=np.array([1.0, 2.0])), "'step' must be"),
+    (lambda s: s["state"][0].update(step=-1), "'step' must be"),
+    (lambda s: s["state"][0].update(exp_avg=np.array(["a", "b"])), "numeric"),
+    (lambda s: s["state"].update({5: {}}), "unknown parameter 5"),
+    (lambda s: s["state"].update({"x": {}}), "state key 'x'"),
+    (lambda s: s["param_groups"][1].update(params=[0]), "more than once"),
+    (lambda s: s["param_groups"][0].update(params=["a", 1]), "param group 0: 'params'"),
+    (lambda s: s["param_groups"][0].update(lr=-1.0), "learning rate"),
+    (lambda s: s["param_groups"].append({"params": []}), "3 parameter groups"),
+    (lambda s: s.update(param_groups="abc"), "'param_groups' must be a list"),
+])
+def test_load_state_dict_rejects_a_malformed_state_dict_clearly(edit, message):
+    params = [param([1.0, 2.0], [0.5, 0.5]), param([[1.0]], [[1.0]])]
+    opt = optim.Adam([{"params": params[:1]}, {"params": params[1:]}])
+    opt.step()
+    saved = opt.state_dict()
+    edit(saved)
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(saved)
+
+
+def test_a_subclass_without_a_state_spec_loads_whatever_it_saved():
+    class Counting(optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, dict(lr=0.1))
+
+        def _update(self):
+            for group in self.param_groups:
+                for p, _, state in self._params_with_grad(group):
+                    state["step"] = state.get("step", 0) + 1
+                    state["total"] = state.get("total", np.zeros_like(p.data)) + p.grad
+                    state["note"] = "seen"
+
+    p = param([1.0, 2.0], [1.0, 1.0])
+    opt = Counting([p])
+    opt.step()
+    fresh = Counting([param([1.0, 2.0])])
+    fresh.load_state_dict(opt.state_dict())
+    state = next(iter(fresh.state.values()))
+    assert state["step"] == 1 and state["note"] == "seen"
+    np.testing.assert_array_equal(state["total"], [1.0, 1.0])
+
+
+def test_load_state_dict_accepts_string_indices_and_casts_to_the_parameter_dtype():
+    opt, saved = stepped(lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9))
+    saved["state"] = {str(k): {"momentum_buffer": v["momentum_buffer"].astype(np.float32)}
+                      for k, v in saved["state"].items()}
+    opt.load_state_dict(saved)
+    buffers = [opt.state[p]["momentum_buffer"] for p in opt.param_groups[0]["params"]]
+    assert [b.dtype for b in buffers] == [np.float64, np.float64]
+
+
 # ------------------------------------------------------------------ schedulers
 
 def lrs(scheduler, steps):

@@ -251,6 +251,24 @@ def test_max_pool2d_propagates_nan():
     assert np.isnan(F.max_pool2d(Tensor(x), 2).item())
 
 
+@pytest.mark.parametrize("window, chosen", [
+    ([1.0, np.nan, 0.0, 2.0], 1),           # a NaN beats a larger later value
+    ([np.nan, 1.0, np.nan, 0.0], 2),        # several NaNs: the last one, as PyTorch
+    ([np.nan, 5.0, -np.inf, 0.0], 0),
+])
+def test_max_pool2d_nan_takes_the_gradient_as_pytorch(window, chosen):
+    x = Tensor(np.array(window).reshape(1, 1, 2, 2), requires_grad=True)
+    F.max_pool2d(x, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.ravel(), np.eye(4)[chosen])
+
+
+def test_max_pool2d_nan_in_one_window_leaves_the_others_alone():
+    x = np.array([[1.0, 4.0, 2.0, 0.0], [np.nan, 3.0, 5.0, 1.0]]).reshape(1, 1, 2, 4)
+    t = Tensor(x, requires_grad=True)
+    F.max_pool2d(t, 2).sum().backward()
+    np.testing.assert_array_equal(t.grad[0, 0], [[0, 0, 0, 0], [1, 0, 1, 0]])
+
+
 def test_pooling_under_no_grad_records_no_graph():
     x = Tensor(distinct((1, 1, 4, 4)), requires_grad=True)
     with no_grad():

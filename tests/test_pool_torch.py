@@ -55,6 +55,16 @@ def test_max_pool2d_ties_match_torch():
     assert_same(both(lambda t: F.max_pool2d(t, 3, 1, 1), lambda t: TF.max_pool2d(t, 3, 1, 1), x))
 
 
+def test_max_pool2d_nan_gradients_match_torch():
+    x = np.round(np.random.default_rng(0).random((2, 2, 6, 6)) * 2)
+    x[np.random.default_rng(1).random(x.shape) < 0.2] = np.nan  # several NaNs per window
+    (y, gx), (y_t, gx_t) = both(lambda t: F.max_pool2d(t, 3, 1, 1),
+                                lambda t: TF.max_pool2d(t, 3, 1, 1), x)
+    np.testing.assert_array_equal(y, y_t)  # NaN compares equal to NaN here
+    np.testing.assert_array_equal(gx != 0, gx_t != 0)  # the same elements chosen
+    np.testing.assert_allclose(gx, gx_t, rtol=1e-12)
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("k,s,p,ceil_mode", [
     (2, None, 0, False), (2, 2, 1, True), (3, 2, 1, False), (3, 2, 1, True),

@@ -235,6 +235,30 @@ def test_pytorch_sgd_state_dict_loads_into_ours():
         np.testing.assert_allclose(p.data, q.data, **TIGHT)
 
 
+def test_pytorch_amsgrad_state_dict_is_rejected_naming_the_option():
+    weight = torch.nn.Parameter(torch.ones(2, dtype=torch.float64))
+    their_opt = torch.optim.Adam([weight], amsgrad=True)
+    weight.grad = torch.ones(2, dtype=torch.float64)
+    their_opt.step()
+    our_opt = optim.Adam([nn.Parameter(np.ones(2))])
+    with pytest.raises(ValueError, match="param group 0: option amsgrad=True"):
+        our_opt.load_state_dict(their_opt.state_dict())
+
+
+def test_pytorch_adamw_state_dict_loads_into_ours_and_continues_alike():
+    ours, theirs, our_opt, their_opt = optimizer_run("AdamW", dict(lr=0.01))
+    fresh = [nn.Parameter(p.detach().numpy().copy()) for p in theirs]
+    fresh_opt = optim.AdamW([{"params": fresh[:2]}, {"params": fresh[2:]}], lr=0.01)
+    fresh_opt.load_state_dict(their_opt.state_dict())
+    for p, q in zip(fresh, ours):
+        p.grad = np.ones_like(p.data)
+        q.grad = np.ones_like(q.data)
+    fresh_opt.step()
+    our_opt.step()
+    for p, q in zip(fresh, ours):
+        np.testing.assert_allclose(p.data, q.data, **TIGHT)
+
+
 # ------------------------------------------------------------------ schedulers
 
 SCHEDULERS = [

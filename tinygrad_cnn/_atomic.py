@@ -16,7 +16,9 @@ def atomic_write(path: str, write) -> None:
 
     The temporary file is fsynced before the rename, so after a crash ``path`` holds either
     the old content or the complete new one. On any error (KeyboardInterrupt included) the
-    temporary file is removed and the error propagates.
+    temporary file is removed and the error propagates; an ``OSError`` from creating or
+    renaming the temporary file (a missing directory, ``path`` being a directory) names
+    ``path``, never the hidden temporary file.
     """
     directory, base = os.path.split(os.path.abspath(path))
     while True:
@@ -27,12 +29,20 @@ def atomic_write(path: str, write) -> None:
             break
         except FileExistsError:
             continue
+        except OSError as error:
+            raise _naming(error, path, f"cannot create a file in directory {directory!r}") \
+                from None
     try:
         with os.fdopen(descriptor, "w+b") as stream:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, path)
+        try:
+            os.replace(temporary, path)
+        except OSError as error:
+            if error.filename != temporary:  # not the OS's own error about our file
+                raise
+            raise _naming(error, path, "cannot replace the file") from None
     except BaseException:
         try:
             os.unlink(temporary)
@@ -40,6 +50,12 @@ def atomic_write(path: str, write) -> None:
             pass
         raise
     _fsync_directory(directory)
+
+
+def _naming(error: OSError, path: str, what: str) -> OSError:
+    """``error`` (same class and errno) re-made to name ``path``, e.g.
+    ``[Errno 2] cannot create a file in directory '/x': No such file or directory: '/x/a.npz'``."""
+    return type(error)(error.errno, f"{what}: {error.strerror}", path)
 
 
 def _fsync_directory(directory: str) -> None:

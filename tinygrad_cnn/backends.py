@@ -11,13 +11,14 @@ float32):
 
 * im2col: ``gemm_flops / GEMM_FLOPS_PER_SECOND + im2col_elements * COPY_SECONDS``
 * fft: ``transformed_planes * fft_area * log2(fft_area) * FFT_SECONDS
-  + complex_macs * CMAC_SECONDS``
+  + complex_macs * CMAC_SECONDS``, with the transform size the fft kernels use
+  (:func:`tinygrad_cnn.ops.conv_fft.fft_shape`, scipy's ``next_fast_len``)
 
-Crossover measured with ``bench_conv.py --crossover`` (forward+backward, x ``(8, 16, 64, 64)``,
-16 output channels, "same" padding, 1 thread): 3x3 im2col 73 ms vs fft 151 ms; 5x5 151 vs 109
-(another run: 59 vs 71 -- the tie point); 7x7 175 vs 76; 9x9 278 vs 77; 15x15 950 vs 93.
-The model puts the switch between 5x5 and 7x7 for this shape and keeps every 3x3 layer of
-the benchmark on im2col.
+Crossover measured in one run of ``bench_conv.py --crossover --threads 1 --repeat 5``
+(forward+backward, x ``(8, 16, 64, 64)``, 16 output channels, "same" padding; the table in
+``docs/performance.md``), im2col vs fft: 3x3 39 vs 75 ms; 5x5 85 vs 82 (the tie point);
+7x7 169 vs 57; 9x9 247 vs 61; 11x11 416 vs 76; 15x15 886 vs 88.  The model switches
+between 5x5 and 7x7 for this shape and keeps every 3x3 layer of the benchmark on im2col.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+
+from .ops.conv_fft import fft_shape
 
 ALGORITHMS = ("auto", "im2col", "fft")
 
@@ -60,28 +63,16 @@ def current_conv_algorithm() -> str:
     return _current.get()
 
 
-def _fft_size(n: int) -> int:
-    # A 5-smooth size at least n, as scipy.fft.next_fast_len picks (cheap and close enough).
-    best = 1 << max(0, (n - 1).bit_length())
-    for a in (1, 3, 9, 27, 5, 15, 45, 25, 75):
-        size = a
-        while size < n:
-            size *= 2
-        best = min(best, size)
-    return best
-
-
 def estimate_costs(batch: int, channels: int, out_channels: int, geometry) -> dict:
     """Estimated seconds of one convolution-shaped op (forward or either gradient; they
-    cost about the same) under each algorithm, for a ``ConvGeometry``."""
+    cost about the same) under each algorithm, for a ``WindowGeometry``."""
     kh, kw = geometry.kernel
     ho, wo = geometry.out_size
     per_group = channels // geometry.groups
     im2col_elements = batch * channels * kh * kw * ho * wo
     gemm_flops = 2.0 * batch * out_channels * per_group * kh * kw * ho * wo
     im2col = gemm_flops / GEMM_FLOPS_PER_SECOND + im2col_elements * COPY_SECONDS
-    fft_h = _fft_size(geometry.padded_extent(0))
-    fft_w = _fft_size(geometry.padded_extent(1))
+    fft_h, fft_w = fft_shape(geometry)  # the transform size the fft kernels use
     area = fft_h * fft_w
     transforms = batch * channels + batch * out_channels + out_channels * per_group
     complex_macs = batch * out_channels * per_group * fft_h * (fft_w // 2 + 1)

@@ -19,7 +19,7 @@ from .ops import im2col as _im2col
 from .ops import pad as _pad
 from .ops import pool as _pool
 from .ops import upsample as _upsample
-from .ops._errors import check_float, normalize_axis
+from .ops._errors import check_float, check_tensor, normalize_axis
 from .tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -40,8 +40,10 @@ def relu(x: Tensor) -> Tensor:
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x where x > 0, else ``negative_slope * x``; any shape."""
     _tensor(x, "leaky_relu")
-    if not isinstance(negative_slope, numbers.Real):
+    if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
         raise TypeError(f"leaky_relu: negative_slope must be a number, got {negative_slope!r}")
+    if x.dtype.kind != "f":
+        x = x.float()
     return ew.LeakyRelu.apply(x, float(negative_slope))
 
 
@@ -51,6 +53,7 @@ def sigmoid(x: Tensor) -> Tensor:
 
 
 def tanh(x: Tensor) -> Tensor:
+    """The hyperbolic tangent elementwise; any shape (``torch.nn.functional.tanh``)."""
     return _tensor(x, "tanh").tanh()
 
 
@@ -63,20 +66,33 @@ def _shifted(x: Tensor, axis: int) -> Tensor:
     return x - Tensor._make(np.max(x.data, axis=axis, keepdims=True))
 
 
+def _softmax_input(x: Tensor, axis: int, op: str):
+    """Validated input of (log_)softmax as a float tensor with at least one dimension."""
+    _tensor(x, op)
+    axis = normalize_axis(axis, x.ndim, op, x.shape)
+    if x.dtype.kind != "f":
+        x = x.float()
+    return (x.reshape(1) if x.ndim == 0 else x), axis
+
+
 def softmax(x: Tensor, axis: int) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis``; finite for any finite input."""
-    _tensor(x, "softmax")
-    axis = normalize_axis(axis, x.ndim, "softmax", x.shape)
-    exps = _shifted(x, axis).exp()
-    return exps / exps.sum(axis, keepdims=True)
+    """exp(x) / sum(exp(x)) along ``axis``; x: any shape -> the same shape, finite for any
+    finite input (``torch.softmax``)."""
+    values, axis = _softmax_input(x, axis, "softmax")
+    if values.shape[axis] == 0:
+        return values.reshape(x.shape)
+    exps = _shifted(values, axis).exp()
+    return (exps / exps.sum(axis, keepdims=True)).reshape(x.shape)
 
 
 def log_softmax(x: Tensor, axis: int) -> Tensor:
-    """x - logsumexp(x) along ``axis``; finite for any finite input."""
-    _tensor(x, "log_softmax")
-    axis = normalize_axis(axis, x.ndim, "log_softmax", x.shape)
-    shifted = _shifted(x, axis)
-    return shifted - shifted.exp().sum(axis, keepdims=True).log()
+    """x - logsumexp(x) along ``axis``; x: any shape -> the same shape, finite for any finite
+    input (``torch.log_softmax``)."""
+    values, axis = _softmax_input(x, axis, "log_softmax")
+    if values.shape[axis] == 0:
+        return values.reshape(x.shape)
+    shifted = _shifted(values, axis)
+    return (shifted - shifted.exp().sum(axis, keepdims=True).log()).reshape(x.shape)
 
 
 # ------------------------------------------------------------------ layers
@@ -104,28 +120,35 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor = None) -> Tensor:
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Inverted dropout: zero each element with probability ``p`` and scale the rest by
-    1/(1-p), so eval mode needs no rescaling.  The mask comes from the seeded generator."""
+    1/(1-p), so eval mode needs no rescaling.  x: any shape -> the same shape.  The mask comes
+    from the seeded generator (``torch.nn.functional.dropout``)."""
     _tensor(x, "dropout")
-    if not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"dropout: p must be a number, got {p!r}")
+    if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
     if not training or p == 0.0:
         return x
     check_float("dropout", "input", x.dtype)
     if p == 1.0:
         return x * 0.0
+    scale = np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
     keep = random.generator().random(x.shape) >= p
-    return x * Tensor._make((keep / (1.0 - p)).astype(x.dtype))
+    return x * Tensor._make(np.multiply(keep, scale, dtype=x.dtype))
 
 
 # ------------------------------------------------------------------ losses
-def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
+def _check_reduction(reduction, op: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":
         return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    return loss
 
 
 def _class_targets(target, log_probs: Tensor, op: str) -> np.ndarray:
@@ -154,9 +177,10 @@ def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
     Returns shape () for "mean"/"sum", (N,) for "none".
     """
     _tensor(log_probs, "nll_loss")
+    _check_reduction(reduction, "nll_loss")
     target = _class_targets(target, log_probs, "nll_loss")
     picked = log_probs[np.arange(len(target)), target]
-    return _reduce(-picked, reduction, "nll_loss")
+    return _reduce(-picked, reduction)
 
 
 def cross_entropy(logits: Tensor, target, reduction: str = "mean",
@@ -167,6 +191,7 @@ def cross_entropy(logits: Tensor, target, reduction: str = "mean",
     target distribution is (1 - e) one-hot + e / C uniform, as PyTorch.
     """
     _tensor(logits, "cross_entropy")
+    _check_reduction(reduction, "cross_entropy")
     if not isinstance(label_smoothing, numbers.Real) or not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
             f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}"
@@ -177,17 +202,19 @@ def cross_entropy(logits: Tensor, target, reduction: str = "mean",
     if label_smoothing:
         uniform = -log_probs.mean(axis=1)
         loss = loss * (1.0 - label_smoothing) + uniform * label_smoothing
-    return _reduce(loss, reduction, "cross_entropy")
+    return _reduce(loss, reduction)
 
 
 def mse_loss(a: Tensor, b: Tensor, reduction: str = "mean") -> Tensor:
-    """Mean squared error between two tensors of the same shape."""
+    """Mean squared error between two tensors of the same shape (any shape); shape () for
+    "mean"/"sum", the inputs' shape for "none" (``torch.nn.functional.mse_loss``)."""
     _tensor(a, "mse_loss")
+    _check_reduction(reduction, "mse_loss")
     b = b if isinstance(b, Tensor) else Tensor(b)
     if a.shape != b.shape:
         raise ValueError(f"mse_loss: input shape {a.shape} and target shape {b.shape} differ")
     difference = a - b
-    return _reduce(difference * difference, reduction, "mse_loss")
+    return _reduce(difference * difference, reduction)
 
 
 # ------------------------------------------------------------------ pooling, pad, upsample
@@ -258,25 +285,41 @@ def interpolate(x: Tensor, scale_factor, mode: str = "nearest") -> Tensor:
     return _upsample.interpolate(x, scale_factor, mode)
 
 
+def _running_statistic(value, name: str):
+    """The float ndarray a running statistic lives in (a Tensor's ``.data`` or the array
+    itself), which batch_norm updates in place; None stays None."""
+    if value is None:
+        return None
+    array = value.data if isinstance(value, Tensor) else value
+    if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+        got = (f"{type(value).__name__} of {array.dtype}" if isinstance(array, np.ndarray)
+               else type(value).__name__)
+        raise TypeError(f"batch_norm: {name} must be a float Tensor or float numpy array "
+                        f"(it is updated in place), got {got}")
+    return array
+
+
 def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = None,
                bias: Tensor = None, training: bool = False, momentum: float = 0.1,
                eps: float = 1e-5) -> Tensor:
     """Batch normalisation per channel (``torch.nn.functional.batch_norm``).
 
-    x: ``(N, C, *)``; ``running_mean``, ``running_var``: ``(C,)`` numpy arrays or ``None``;
-    ``weight``, ``bias``: ``(C,)`` Tensors or ``None`` -> ``(N, C, *)``.
+    x: ``(N, C, *)``; ``running_mean``, ``running_var``: ``(C,)`` float Tensors or float numpy
+    arrays, or ``None``; ``weight``, ``bias``: ``(C,)`` Tensors or ``None`` -> ``(N, C, *)``.
 
     ``training=True``: normalise with the batch mean and *biased* variance over every axis but
-    1, and, when running arrays are given, update them in place:
+    1, and, when running statistics are given, update them in place (a Tensor's ``.data``):
     ``running = (1 - momentum) * running + momentum * batch`` with the *unbiased* variance.
     ``training=False``: normalise with the running statistics.  Composed of Tensor ops, so
     every derivative order works; the running-statistics update records no graph.
     """
-    _tensor(x, "batch_norm")
+    check_tensor("batch_norm", "input", x)
     check_float("batch_norm", "input", x.dtype)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: input must be (N, C, *), got shape {x.shape}")
     channels = x.shape[1]
+    running_mean = _running_statistic(running_mean, "running_mean")
+    running_var = _running_statistic(running_var, "running_var")
     for name, value in (("running_mean", running_mean), ("running_var", running_var),
                         ("weight", weight), ("bias", bias)):
         if value is not None and tuple(np.shape(value)) != (channels,):
@@ -323,7 +366,7 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = 
 
 # ------------------------------------------------------------------ convolution, unfold/fold
 def _optional_tensor(value, op: str, argument: str):
-    return None if value is None else _tensor(value, op, argument)
+    return None if value is None else check_tensor(op, argument, value)
 
 
 def _batched(x: Tensor, spatial_dims: int):
@@ -347,26 +390,14 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, padding=0, 
     ``groups`` splits the channels into independent convolutions.  Computed by the algorithm
     of :func:`tinygrad_cnn.backends.conv_algorithm`; every derivative order works.
     """
-    _tensor(x, "conv2d")
-    _tensor(weight, "conv2d", "weight")
+    check_tensor("conv2d", "input", x)
+    check_tensor("conv2d", "weight", weight)
     bias = _optional_tensor(bias, "conv2d", "bias")
-    if x.ndim not in (3, 4):
-        raise ValueError(f"conv2d: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
-                         f"got shape {x.shape}")
-    x, unbatched = _batched(x, 2)
     geometry = _conv_args.conv_geometry("conv2d", x, weight, bias, stride, padding, dilation,
                                         groups)
+    x, unbatched = _batched(x, 2)
     out = _conv.Conv2d.apply(x, weight, bias, geometry, backends.current_conv_algorithm())
     return out.reshape(*out.shape[1:]) if unbatched else out
-
-
-def _one_d(value, name: str):
-    """A 1-D argument (int or 1-tuple) as the ``(1, value)`` pair of the 2-D op."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 1:
-            raise TypeError(f"conv1d: {name} must be an int or a 1-tuple, got {value!r}")
-        value = value[0]
-    return (1 if name != "padding" else 0, value)
 
 
 def conv1d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, padding=0, dilation=1,
@@ -376,27 +407,18 @@ def conv1d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, padding=0, 
 
     x: ``(N, C_in, L)`` or ``(C_in, L)``; weight: ``(C_out, C_in/groups, K)``; bias:
     ``(C_out,)`` or None -> ``(N, C_out, L_out)``,
-    ``L_out = floor((L + 2*padding - dilation*(K-1) - 1) / stride) + 1``.  ``padding``: int,
-    ``"valid"`` or ``"same"`` (stride 1 only).
+    ``L_out = floor((L + 2*padding - dilation*(K-1) - 1) / stride) + 1``.  ``stride``,
+    ``dilation``: int or 1-tuple, at least 1.  ``padding``: int or 1-tuple, ``"valid"`` or
+    ``"same"`` (stride 1 only).  Errors speak of the 1-D arguments given.
     """
-    _tensor(x, "conv1d")
-    _tensor(weight, "conv1d", "weight")
+    check_tensor("conv1d", "input", x)
+    check_tensor("conv1d", "weight", weight)
     bias = _optional_tensor(bias, "conv1d", "bias")
-    if x.ndim not in (2, 3):
-        raise ValueError(f"conv1d: input must be 2-D (C, L) or 3-D (N, C, L), got shape {x.shape}")
-    if weight.ndim != 3:
-        raise ValueError(f"conv1d: weight must be 3-D (C_out, C_in/groups, K), "
-                         f"got shape {weight.shape}")
+    geometry = _conv_args.conv_geometry("conv1d", x, weight, bias, stride, padding, dilation,
+                                        groups, rank=1)
     x, unbatched = _batched(x, 1)
-    if isinstance(groups, int) and groups >= 1 and x.shape[1] != weight.shape[1] * groups:
-        raise ValueError(f"conv1d: input has {x.shape[1]} channels but weight expects "
-                         f"{weight.shape[1] * groups} (weight shape {weight.shape})")
-    if not isinstance(padding, str):
-        padding = _one_d(padding, "padding")
     x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
     w4 = weight.reshape(weight.shape[0], weight.shape[1], 1, weight.shape[2])
-    geometry = _conv_args.conv_geometry("conv1d", x4, w4, bias, _one_d(stride, "stride"),
-                                        padding, _one_d(dilation, "dilation"), groups)
     out = _conv.Conv2d.apply(x4, w4, bias, geometry, backends.current_conv_algorithm())
     out = out.reshape(out.shape[0], out.shape[1], out.shape[3])
     return out.reshape(*out.shape[1:]) if unbatched else out
@@ -415,15 +437,12 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, p
     strided ``conv2d`` maps to the same output size.  This is the lecture's full correlation
     with the kernel rotated 180 degrees.
     """
-    _tensor(x, "conv_transpose2d")
-    _tensor(weight, "conv_transpose2d", "weight")
+    check_tensor("conv_transpose2d", "input", x)
+    check_tensor("conv_transpose2d", "weight", weight)
     bias = _optional_tensor(bias, "conv_transpose2d", "bias")
-    if x.ndim not in (3, 4):
-        raise ValueError(f"conv_transpose2d: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
-                         f"got shape {x.shape}")
-    x, unbatched = _batched(x, 2)
     geometry = _conv_args.conv_transpose_geometry("conv_transpose2d", x, weight, bias, stride,
                                                   padding, output_padding, dilation, groups)
+    x, unbatched = _batched(x, 2)
     out = _conv.ConvTranspose2d.apply(x, weight, bias, geometry,
                                       backends.current_conv_algorithm())
     return out.reshape(*out.shape[1:]) if unbatched else out
@@ -439,7 +458,7 @@ def unfold(x: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     matrix with rows and columns permuted.)  ``conv2d(x, w)`` equals
     ``w.reshape(C_out, -1) @ unfold(x, ...)`` reshaped.  Its gradient is :func:`fold`.
     """
-    _tensor(x, "unfold")
+    check_tensor("unfold", "input", x)
     if x.ndim not in (3, 4):
         raise ValueError(f"unfold: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
                          f"got shape {x.shape}")
@@ -458,7 +477,7 @@ def fold(cols: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1
     ``kernel_size``, ``dilation``, ``padding`` and ``stride`` give on ``output_size``.
     ``fold(unfold(x))`` multiplies each pixel by the number of windows covering it.
     """
-    _tensor(cols, "fold")
+    check_tensor("fold", "input", cols)
     if cols.ndim not in (2, 3):
         raise ValueError(f"fold: input must be 2-D (C*kH*kW, L) or 3-D (N, C*kH*kW, L), "
                          f"got shape {cols.shape}")

@@ -37,7 +37,7 @@ import zlib
 import numpy as np
 
 from ._atomic import atomic_write
-from .tensor import Tensor
+from .tensor import Tensor, to_numpy
 
 __all__ = ["save", "load"]
 
@@ -85,18 +85,9 @@ def _key_path(keys: tuple) -> str:
 
 
 def _as_array(value):
-    """The ndarray behind an array-like leaf, or None when ``value`` is not one."""
-    if isinstance(value, Tensor):
-        return value.data
-    if isinstance(value, np.ndarray):
-        return value
-    if hasattr(value, "__array__") and not isinstance(value, (str, bytes)):
-        # torch tensors that require grad refuse __array__; detach them first.
-        if hasattr(value, "detach") and callable(value.detach):
-            value = value.detach()
-            if hasattr(value, "cpu"):
-                value = value.cpu()
-        return np.asarray(value)
+    """The ndarray behind an array-like leaf (dtype kept), or None when ``value`` is not one."""
+    if isinstance(value, (Tensor, np.ndarray)) or hasattr(value, "__array__"):
+        return to_numpy(value)
     return None
 
 

@@ -4,9 +4,8 @@ Shape-preserving: x ``(*)`` -> ``(*)``.  ``inplace=True`` is accepted for PyTorc
 and computes out of place (tensors here are never modified by ops), with the same result.
 """
 
-import numbers
-
 from .. import functional as F
+from .._validate import check_real
 from .module import Module
 
 
@@ -29,10 +28,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
-            raise TypeError("LeakyReLU: negative_slope must be a real number, got "
-                            f"{type(negative_slope).__name__}")
-        self.negative_slope = negative_slope
+        self.negative_slope = check_real("LeakyReLU", "negative_slope", negative_slope)
         self.inplace = inplace
 
     def forward(self, x):

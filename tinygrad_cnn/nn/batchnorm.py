@@ -1,11 +1,9 @@
 """``BatchNorm2d``: batch normalisation over (N, H, W) per channel, exactly as PyTorch's."""
 
-import numbers
-
 import numpy as np
 
 from .. import functional as F
-from ..ops._args import _is_int
+from .._validate import check_int, check_real
 from ..tensor import Tensor
 from .module import Module
 from .parameter import Parameter
@@ -31,17 +29,10 @@ class BatchNorm2d(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, dtype=None, *, bias=True):
         super().__init__()
-        if not _is_int(num_features):
-            raise TypeError(f"BatchNorm2d: num_features must be an int, got {num_features!r}")
-        if num_features < 1:
-            raise ValueError(f"BatchNorm2d: num_features must be positive, got {num_features}")
-        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps >= 0:
-            raise ValueError(f"BatchNorm2d: eps must be a number >= 0, got {eps!r}")
-        if momentum is not None and (isinstance(momentum, bool)
-                                     or not isinstance(momentum, numbers.Real)):
-            raise TypeError(f"BatchNorm2d: momentum must be a number or None, got {momentum!r}")
-        self.num_features = int(num_features)
-        self.eps = eps
+        self.num_features = check_int("BatchNorm2d", "num_features", num_features, minimum=1)
+        self.eps = check_real("BatchNorm2d", "eps", eps, low=0)
+        if momentum is not None:
+            check_real("BatchNorm2d", "momentum", momentum)
         self.momentum = momentum
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)

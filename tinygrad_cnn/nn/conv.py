@@ -8,29 +8,11 @@ bad input shape gets that op's message.
 import numpy as np
 
 from .. import functional as F
-from ..ops._args import _is_int, conv_padding, pair
+from .._validate import check_int
+from ..ops._args import conv_padding, spatial_ints
 from . import init
 from .module import Module
 from .parameter import Parameter
-
-
-def _positive_int(layer: str, name: str, value) -> int:
-    if not _is_int(value):
-        raise TypeError(f"{layer}: {name} must be an int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{layer}: {name} must be a positive int, got {value}")
-    return int(value)
-
-
-def _sizes(layer: str, name: str, value, dims: int, minimum: int) -> tuple:
-    """``value`` (an int or a ``dims``-tuple) as a ``dims``-tuple, each at least ``minimum``."""
-    if dims == 2:
-        return pair(value, name, layer, minimum)
-    if isinstance(value, (tuple, list)) and len(value) == 1:
-        value = value[0]
-    if not _is_int(value):
-        raise TypeError(f"{layer}: {name} must be an int or a 1-tuple of ints, got {value!r}")
-    return (pair(value, name, layer, minimum)[0],)
 
 
 class _ConvNd(Module):
@@ -43,9 +25,9 @@ class _ConvNd(Module):
                  groups, bias, padding_mode, output_padding=0, dtype=None):
         super().__init__()
         layer, dims = type(self).__name__, self._dims
-        self.in_channels = _positive_int(layer, "in_channels", in_channels)
-        self.out_channels = _positive_int(layer, "out_channels", out_channels)
-        self.groups = _positive_int(layer, "groups", groups)
+        self.in_channels = check_int(layer, "in_channels", in_channels, minimum=1)
+        self.out_channels = check_int(layer, "out_channels", out_channels, minimum=1)
+        self.groups = check_int(layer, "groups", groups, minimum=1)
         if in_channels % groups:
             raise ValueError(f"{layer}: in_channels ({in_channels}) must be divisible by "
                              f"groups ({groups})")
@@ -55,9 +37,9 @@ class _ConvNd(Module):
         if padding_mode != "zeros":
             raise ValueError(f"{layer}: only padding_mode='zeros' is supported, "
                              f"got {padding_mode!r}")
-        self.kernel_size = _sizes(layer, "kernel_size", kernel_size, dims, 1)
-        self.stride = _sizes(layer, "stride", stride, dims, 1)
-        self.dilation = _sizes(layer, "dilation", dilation, dims, 1)
+        self.kernel_size = spatial_ints(kernel_size, "kernel_size", layer, dims)
+        self.stride = spatial_ints(stride, "stride", layer, dims)
+        self.dilation = spatial_ints(dilation, "dilation", layer, dims)
         if isinstance(padding, str) and not self._transposed:
             # Validates the string (and 'same' only with stride 1) as the op will.
             as_2d = (lambda sizes: sizes * 2) if dims == 1 else (lambda sizes: sizes)
@@ -65,8 +47,8 @@ class _ConvNd(Module):
                          as_2d(self.dilation), layer)
             self.padding = padding
         else:
-            self.padding = _sizes(layer, "padding", padding, dims, 0)
-        self.output_padding = _sizes(layer, "output_padding", output_padding, dims, 0)
+            self.padding = spatial_ints(padding, "padding", layer, dims, minimum=0)
+        self.output_padding = spatial_ints(output_padding, "output_padding", layer, dims, minimum=0)
         self.padding_mode = padding_mode
         if self._transposed:
             shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size

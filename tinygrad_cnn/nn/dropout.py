@@ -1,8 +1,7 @@
 """``Dropout``: inverted dropout while training, identity in eval mode (``torch.nn.Dropout``)."""
 
-import numbers
-
 from .. import functional as F
+from .._validate import check_real
 from .module import Module
 
 
@@ -16,12 +15,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, numbers.Real):
-            raise TypeError(f"Dropout: p must be a real number, got {type(p).__name__}")
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: dropout probability has to be between 0 and 1, "
-                             f"but got {p}")
-        self.p = p
+        self.p = check_real("Dropout", "p", p, low=0, high=1)
         self.inplace = inplace
 
     def forward(self, x):

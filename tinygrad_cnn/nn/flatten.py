@@ -1,6 +1,6 @@
 """``Flatten``: merge a range of dimensions into one (``torch.nn.Flatten``)."""
 
-from ..ops._args import _is_int
+from .._validate import check_int
 from .module import Module
 
 
@@ -9,11 +9,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
-        for name, value in (("start_dim", start_dim), ("end_dim", end_dim)):
-            if not _is_int(value):
-                raise TypeError(f"Flatten: {name} must be an int, got {value!r}")
-        self.start_dim = start_dim
-        self.end_dim = end_dim
+        self.start_dim = check_int("Flatten", "start_dim", start_dim)
+        self.end_dim = check_int("Flatten", "end_dim", end_dim)
 
     def forward(self, x):
         return x.flatten(self.start_dim, self.end_dim)

@@ -17,19 +17,30 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..tensor import Tensor
+from .._validate import check_bool
+from ..tensor import Tensor, to_numpy
 from .parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
-def _to_array(value) -> np.ndarray:
-    """Any array-like (a torch tensor, our Tensor, a list, an ndarray) as an ndarray."""
-    if isinstance(value, Tensor):
-        return value.data
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor (not imported)
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
+def _buffer_array(name: str, value):
+    """``value`` as a buffer: ``None``, or the ndarray of a numeric array (an ndarray, a
+    ``Tensor``, a torch tensor); anything else is a ``TypeError``, as in PyTorch."""
+    if value is None:
+        return None
+    if not hasattr(value, "__array__"):  # arrays and tensors, not lists, numbers or strings
+        raise TypeError(
+            f"cannot assign '{type(value).__name__}' object to buffer '{name}' "
+            "(numpy array, Tensor or None required)"
+        )
+    array = to_numpy(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"cannot assign an array of dtype {array.dtype} to buffer '{name}' "
+            "(bool, int or float data required)"
+        )
+    return array
 
 
 def _indent(text: str, spaces: int) -> str:
@@ -82,15 +93,16 @@ class Module:
         self._parameters[name] = param
 
     def register_buffer(self, name: str, array, persistent: bool = True) -> None:
-        """Register ``array`` (array-like or ``None``) as a buffer named ``name``.
+        """Register ``array`` (a numeric numpy array, ``Tensor`` or ``None``) as a buffer.
 
         Buffers are module state that is not learned, kept as ``numpy`` arrays: they appear in
-        ``state_dict()`` unless ``persistent=False``, and never in ``parameters()``.
+        ``state_dict()`` unless ``persistent=False``, and never in ``parameters()``.  Any other
+        value (a string, a list, a string array) is a ``TypeError``.
         """
         self._check_new_name("buffer", name)
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
-        self._buffers[name] = None if array is None else _to_array(array)
+        self._buffers[name] = _buffer_array(name, array)
         if persistent:
             self._non_persistent_buffers.discard(name)
         else:
@@ -115,7 +127,7 @@ class Module:
                 f"(call super().__init__() first in {type(self).__name__}.__init__)"
             )
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self._parameters[name] = value
         elif registries is not None and name in self._parameters:
             if value is not None:
@@ -125,7 +137,7 @@ class Module:
                 )
             self._parameters[name] = None
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif registries is not None and name in self._modules:
             if value is not None:
@@ -135,20 +147,18 @@ class Module:
                 )
             self._modules[name] = None
         elif registries is not None and name in self._buffers:
-            if value is not None and not isinstance(value, (np.ndarray, Tensor)):
-                raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                    "(numpy array, Tensor or None expected)"
-                )
-            self._buffers[name] = None if value is None else _to_array(value)
+            self._buffers[name] = _buffer_array(name, value)
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
-        """Drop ``name`` from every registry and the instance dict (before re-registering)."""
+    def _forget(self, name: str, keep: dict) -> None:
+        """Drop ``name`` from the instance dict and every registry but ``keep``, the one it
+        is about to be assigned into: re-assigning there replaces the value in place, so the
+        name keeps its position in ``state_dict()`` (as PyTorch)."""
         self.__dict__.pop(name, None)
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def __getattr__(self, name):
@@ -246,8 +256,7 @@ class Module:
     # ------------------------------------------------------------------ modes and grads
     def train(self, mode: bool = True):
         """Set training mode (``mode=True``) or evaluation mode on this module and below."""
-        if not isinstance(mode, bool):
-            raise TypeError(f"train: mode is expected to be a bool, got {type(mode).__name__}")
+        mode = check_bool("train", "mode", mode)
         for module in self.modules():
             object.__setattr__(module, "training", mode)
         return self
@@ -292,16 +301,21 @@ class Module:
         return self._cast_floating(np.float64)
 
     # ------------------------------------------------------------------ state dicts
-    def _state_entries(self):
-        """``(key, owner_registry, name)`` for every state-dict entry, in PyTorch's order."""
-        for prefix, module in self.named_modules():
-            dot = prefix + "." if prefix else ""
-            for name, param in module._parameters.items():
-                if param is not None:
-                    yield dot + name, module._parameters, name
-            for name, buffer in module._buffers.items():
-                if buffer is not None and name not in module._non_persistent_buffers:
-                    yield dot + name, module._buffers, name
+    def _state_entries(self, prefix: str = ""):
+        """``(key, owner_registry, name)`` for every state-dict entry, in PyTorch's order.
+
+        Walks ``_modules`` without ``named_modules``' memo, as PyTorch's ``state_dict`` does:
+        a module used twice (``Sequential(layer, layer)``) has its entries under both names.
+        """
+        for name, param in self._parameters.items():
+            if param is not None:
+                yield prefix + name, self._parameters, name
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers:
+                yield prefix + name, self._buffers, name
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module._state_entries(f"{prefix}{name}.")
 
     def state_dict(self) -> dict:
         """Every parameter and persistent buffer as ``{qualified_name: ndarray copy}``.
@@ -338,7 +352,7 @@ class Module:
             target = registry[name]
             target_array = target.data if isinstance(target, Tensor) else target
             try:
-                value = _to_array(state_dict[key])
+                value = to_numpy(state_dict[key])
             except Exception as error:  # any failure to make an array is reported by key
                 problems.append(f"{key}: cannot convert {type(state_dict[key]).__name__} "
                                 f"to an array ({error})")

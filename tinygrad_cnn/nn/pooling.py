@@ -1,20 +1,28 @@
 """Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``LPPool2d`` (as ``torch.nn``).
 
 x ``(N, C, H, W)`` -> ``(N, C, H_out, W_out)``.  Arguments are kept as given (an int stays an
-int), as PyTorch's layers keep them, and checked at construction with the functional op's
-normaliser, so a mistake shows where the layer is made.
+int), as PyTorch's layers keep them, and checked at construction by the functional op's own
+validator, so a mistake shows where the layer is made (PyTorch reports some only at the first
+forward).
 """
 
-import numbers
+import sys
 
 from .. import functional as F
-from ..ops._args import pair
+from .._validate import check_bool
+from ..ops._args import pool_geometry
+from ..ops.pool import _check_norm_type
 from .module import Module
 
+# The input size is unknown at construction, so the functional op's validator is run on an
+# input larger than any window: then exactly the rules that hold for every input size fire
+# (ints >= 1, padding at most half the kernel, ceil_mode a bool), with the op's messages.
+_ANY_SIZE = (1, sys.maxsize, sys.maxsize)
 
-def _check_bool(layer: str, name: str, value) -> None:
-    if not isinstance(value, bool):
-        raise TypeError(f"{layer}: {name} must be a bool, got {value!r}")
+
+def _check_window(layer: str, kernel_size, stride, padding=0, dilation=1,
+                  ceil_mode=False) -> None:
+    pool_geometry(layer, _ANY_SIZE, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 class MaxPool2d(Module):
@@ -22,12 +30,7 @@ class MaxPool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
         super().__init__()
-        pair(kernel_size, "kernel_size", "MaxPool2d")
-        if stride is not None:
-            pair(stride, "stride", "MaxPool2d")
-        pair(padding, "padding", "MaxPool2d", minimum=0)
-        pair(dilation, "dilation", "MaxPool2d")
-        _check_bool("MaxPool2d", "ceil_mode", ceil_mode)
+        _check_window("MaxPool2d", kernel_size, stride, padding, dilation, ceil_mode)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
@@ -52,12 +55,8 @@ class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
         super().__init__()
-        pair(kernel_size, "kernel_size", "AvgPool2d")
-        if stride is not None:
-            pair(stride, "stride", "AvgPool2d")
-        pair(padding, "padding", "AvgPool2d", minimum=0)
-        _check_bool("AvgPool2d", "ceil_mode", ceil_mode)
-        _check_bool("AvgPool2d", "count_include_pad", count_include_pad)
+        _check_window("AvgPool2d", kernel_size, stride, padding, 1, ceil_mode)
+        check_bool("AvgPool2d", "count_include_pad", count_include_pad)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
@@ -81,14 +80,8 @@ class LPPool2d(Module):
 
     def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
         super().__init__()
-        if isinstance(norm_type, bool) or not isinstance(norm_type, numbers.Real):
-            raise TypeError(f"LPPool2d: norm_type must be a real number, got {norm_type!r}")
-        if not norm_type > 0:
-            raise ValueError(f"LPPool2d: norm_type must be positive, got {norm_type}")
-        pair(kernel_size, "kernel_size", "LPPool2d")
-        if stride is not None:
-            pair(stride, "stride", "LPPool2d")
-        _check_bool("LPPool2d", "ceil_mode", ceil_mode)
+        _check_norm_type(norm_type)
+        _check_window("LPPool2d", kernel_size, stride, 0, 1, ceil_mode)
         self.norm_type = norm_type
         self.kernel_size = kernel_size
         self.stride = stride

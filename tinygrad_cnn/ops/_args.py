@@ -1,80 +1,96 @@
 """Normalise and validate convolution and pooling arguments, before any numpy call.
 
-One helper per idea: :func:`pair` turns an int-or-pair argument into a pair,
-:func:`conv_output_size` is PyTorch's output-size formula, :func:`conv_padding` resolves
-``padding`` (int, pair, ``"valid"``, ``"same"``), and :func:`conv_geometry` /
-:func:`conv_transpose_geometry` check everything a 2-D convolution needs and return a
-:class:`ConvGeometry`; :func:`unfold_geometry` / :func:`fold_geometry` do the same for the
-windows of ``unfold`` / ``fold``.  Messages start with the op's name and name the argument and
-the shapes, e.g.
+One helper per idea: :func:`spatial_ints` turns an int-or-tuple argument into one int per
+spatial axis (:func:`pair` for two), :func:`conv_output_size` is PyTorch's output-size formula
+(floor or ceil mode), :func:`conv_padding` resolves ``padding`` (int, tuple, ``"valid"``,
+``"same"``), and :func:`conv_geometry` / :func:`conv_transpose_geometry` /
+:func:`pool_geometry` / :func:`unfold_geometry` / :func:`fold_geometry` check everything an op
+needs and return its :class:`WindowGeometry`.  Messages start with the op's name and name the
+argument and the shapes the caller passed (a ``conv1d`` speaks of 1-D kernels even though it
+runs as a 2-D convolution), e.g.
 ``conv2d: input has 3 channels but weight expects 1 (weight shape (8, 1, 3, 3))``.
 """
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 
+from ._errors import check_float, is_int
 
-def _is_int(value) -> bool:
-    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
+_INPUT_RANKS = {1: "2-D (C, L) or 3-D (N, C, L)", 2: "3-D (C, H, W) or 4-D (N, C, H, W)"}
 
 
-def pair(value, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
-    """``value`` (an int or a pair of ints) as a ``(height, width)`` tuple of Python ints,
-    each at least ``minimum``; a TypeError or ValueError naming ``op`` and ``name`` otherwise."""
-    values = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(values) != 2 or not all(_is_int(v) for v in values):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    values = (int(values[0]), int(values[1]))
+def spatial_ints(value, name: str, op: str, rank: int = 2, minimum: int = 1) -> tuple:
+    """``value`` (an int or ``rank`` ints) as a tuple of ``rank`` Python ints, each at least
+    ``minimum``; a TypeError or ValueError naming ``op`` and ``name`` (and the value as the
+    caller gave it) otherwise."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * rank
+    if len(values) != rank or not all(is_int(v) for v in values):
+        kind = "a pair" if rank == 2 else f"a {rank}-tuple"
+        raise TypeError(f"{op}: {name} must be an int or {kind} of ints, got {value!r}")
+    values = tuple(int(v) for v in values)
     if min(values) < minimum:
         raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
     return values
 
 
-def conv_output_size(size: int, kernel: int, stride: int, pad, dilation: int) -> int:
-    """PyTorch's ``floor((size + 2*pad - dilation*(kernel-1) - 1) / stride) + 1`` for one
-    axis; ``pad`` is an int (both sides) or a ``(before, after)`` pair."""
-    before, after = (pad, pad) if _is_int(pad) else pad
-    return (size + before + after - dilation * (kernel - 1) - 1) // stride + 1
+def pair(value, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
+    """:func:`spatial_ints` for the two axes ``(height, width)``."""
+    return spatial_ints(value, name, op, 2, minimum)
 
 
-def conv_padding(padding, kernel: tuple[int, int], stride: tuple[int, int],
-                 dilation: tuple[int, int], op: str) -> tuple[tuple[int, int], tuple[int, int]]:
-    """``padding`` as ``((top, bottom), (left, right))``.
-
-    An int or pair pads both sides alike; ``"valid"`` is no padding; ``"same"`` (stride 1 only,
-    as PyTorch) pads ``dilation*(kernel-1)`` in all, the odd one on the bottom / right side,
-    as PyTorch does for even kernels.
+def conv_output_size(size: int, kernel: int, stride: int, pad, dilation: int,
+                     ceil_mode: bool = False) -> int:
+    """PyTorch's output size along one axis: ``floor`` (or with ``ceil_mode``, ``ceil``) of
+    ``(size + before + after - dilation*(kernel-1) - 1) / stride``, plus one.  ``pad`` is an
+    int (both sides) or a ``(before, after)`` pair.  In ceil mode a last window that would
+    start past the input and its left padding is dropped (PyTorch's ``pooling_output_shape``).
     """
+    before, after = (pad, pad) if is_int(pad) else pad
+    span = size + before + after - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + before:
+        out -= 1
+    return out
+
+
+def conv_padding(padding, kernel: tuple, stride: tuple, dilation: tuple, op: str) -> tuple:
+    """``padding`` as one ``(before, after)`` pair per spatial axis.
+
+    An int or tuple pads both sides alike; ``"valid"`` is no padding; ``"same"`` (stride 1
+    only, as PyTorch) pads ``dilation*(kernel-1)`` in all, the odd one on the bottom / right
+    side, as PyTorch does for even kernels.
+    """
+    rank = len(kernel)
     if isinstance(padding, str):
         if padding == "valid":
-            return (0, 0), (0, 0)
+            return ((0, 0),) * rank
         if padding == "same":
-            if stride != (1, 1):
+            if stride != (1,) * rank:
                 raise ValueError(f"{op}: padding='same' is not supported for strided "
                                  f"convolutions (stride {stride})")
-            sides = []
-            for k, d in zip(kernel, dilation, strict=True):
-                total = d * (k - 1)
-                sides.append((total // 2, total - total // 2))
-            return sides[0], sides[1]
-        raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', "
+            totals = (d * (k - 1) for k, d in zip(kernel, dilation, strict=True))
+            return tuple((total // 2, total - total // 2) for total in totals)
+        kind = "a pair" if rank == 2 else f"a {rank}-tuple"
+        raise ValueError(f"{op}: padding must be an int, {kind}, 'valid' or 'same', "
                          f"got {padding!r}")
-    ph, pw = pair(padding, "padding", op, minimum=0)
-    return (ph, ph), (pw, pw)
+    return tuple((p, p) for p in spatial_ints(padding, "padding", op, rank, minimum=0))
 
 
-class ConvGeometry(NamedTuple):
-    """Everything about a 2-D convolution except its arrays; each field a ``(h, w)`` pair
-    but ``groups``.  ``padding`` is ``((top, bottom), (left, right))``; ``bottom`` / ``right``
-    may be negative, meaning the last input rows / columns are read by no window (a
-    transposed convolution's ``output_padding`` beyond its ``padding``).
+class WindowGeometry(NamedTuple):
+    """Where the sliding windows of a 2-D convolution, pooling or unfold lie; each field an
+    ``(h, w)`` pair but ``padding`` and ``groups``.
 
-    The same geometry serves all three ops of the triad: ``conv2d`` maps an input of
-    ``in_size`` to an output of ``out_size``, its transpose maps back, and the weight
+    ``padding`` is ``((top, bottom), (left, right))``.  How far the windows really reach is
+    :meth:`padded_extent`: a ceil-mode pooling window may hang past the bottom padding, and
+    ``bottom`` / ``right`` may be negative, meaning the last input rows / columns are read by no
+    window (a transposed convolution's ``output_padding`` beyond its ``padding``).  A 1-D
+    convolution is the 2-D one with ``in_size[0] == kernel[0] == 1``.
+
+    The same geometry serves all three ops of the convolution triad: ``conv2d`` maps an input
+    of ``in_size`` to an output of ``out_size``, its transpose maps back, and the weight
     gradient correlates the two.
     """
 
@@ -84,15 +100,40 @@ class ConvGeometry(NamedTuple):
     stride: tuple[int, int]
     padding: tuple[tuple[int, int], tuple[int, int]]
     dilation: tuple[int, int]
-    groups: int
+    groups: int = 1
 
     def padded_extent(self, axis: int) -> int:
-        """Rows (axis 0) or columns (axis 1) the windows span, from the start of the padding."""
+        """Rows (axis 0) or columns (axis 1) the windows span, from the start of the padding:
+        the last window starts at ``(out-1)*stride`` and spans ``dilation*(kernel-1) + 1``."""
         return ((self.out_size[axis] - 1) * self.stride[axis]
                 + self.dilation[axis] * (self.kernel[axis] - 1) + 1)
 
+    def offsets(self):
+        """Kernel offsets ``(k, i, j)`` in row-major window order (``k = i*kW + j``), the
+        order PyTorch scans a window in, so "first maximum" means the same thing."""
+        kh, kw = self.kernel
+        for i in range(kh):
+            for j in range(kw):
+                yield i * kw + j, i, j
 
-def _dilated(kernel, dilation) -> tuple[int, int]:
+    def group_slices(self, channels: int) -> list[slice]:
+        """``channels`` split into ``groups`` consecutive equal slices, one per group."""
+        size = channels // self.groups
+        return [slice(g * size, (g + 1) * size) for g in range(self.groups)]
+
+
+def _lift(rank: int, in_size, out_size, kernel, stride, padding, dilation,
+          groups) -> WindowGeometry:
+    """A ``rank``-D geometry (``rank`` 1 or 2) as the 2-D one that computes it."""
+    if rank == 1:
+        return WindowGeometry((1,) + tuple(in_size), (1,) + tuple(out_size), (1,) + kernel,
+                              (1,) + stride, ((0, 0),) + tuple(padding), (1,) + dilation,
+                              int(groups))
+    return WindowGeometry(tuple(in_size), tuple(out_size), tuple(kernel), stride,
+                          tuple(padding), dilation, int(groups))
+
+
+def _dilated(kernel, dilation) -> tuple:
     return tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
 
 
@@ -101,28 +142,27 @@ def _shape_of(array) -> tuple:
 
 
 def _check_float_pair(op: str, x, weight) -> None:
-    for name, array in (("input", x), ("weight", weight)):
-        dtype = np.dtype(array.dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"{op}: {name} must be a floating point tensor, got {dtype}")
+    check_float(op, "input", x.dtype)
+    check_float(op, "weight", weight.dtype)
     if np.dtype(x.dtype) != np.dtype(weight.dtype):
         raise TypeError(f"{op}: input dtype {np.dtype(x.dtype)} and weight dtype "
                         f"{np.dtype(weight.dtype)} differ; cast one with .astype()")
 
 
-def _check_common(op: str, x, weight, groups):
-    """Ranks, dtypes, groups and bias checks shared by conv2d and conv_transpose2d."""
+def _check_common(op: str, x, weight, groups, rank: int):
+    """Ranks, dtypes and groups checks shared by the convolutions.  ``x`` may be unbatched
+    (``(C, *spatial)``); returns both shapes as given."""
     x_shape, w_shape = _shape_of(x), _shape_of(weight)
-    if len(x_shape) != 4:
-        raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {x_shape}")
-    if len(w_shape) != 4:
-        raise ValueError(f"{op}: weight must be 4-D, got shape {w_shape}")
+    if len(x_shape) not in (rank + 1, rank + 2):
+        raise ValueError(f"{op}: input must be {_INPUT_RANKS[rank]}, got shape {x_shape}")
+    if len(w_shape) != rank + 2:
+        raise ValueError(f"{op}: weight must be {rank + 2}-D, got shape {w_shape}")
     _check_float_pair(op, x, weight)
-    if not _is_int(groups):
+    if not is_int(groups):
         raise TypeError(f"{op}: groups must be an int, got {groups!r}")
     if groups < 1:
         raise ValueError(f"{op}: groups must be at least 1, got {groups}")
-    if 0 in x_shape[1:] or 0 in w_shape:
+    if 0 in x_shape[-rank - 1:] or 0 in w_shape:
         raise ValueError(f"{op}: input {x_shape} and weight {w_shape} must have no empty "
                          "dimension (but the batch)")
     return x_shape, w_shape
@@ -140,15 +180,17 @@ def _check_bias(op: str, bias, channels: int, x) -> None:
 
 
 def conv_geometry(op: str, x, weight, bias=None, stride=1, padding=0, dilation=1,
-                  groups=1) -> ConvGeometry:
-    """Validate ``conv2d`` arguments (anything with ``.shape`` / ``.dtype``) and return the
-    geometry.  x ``(N, C_in, H, W)``, weight ``(C_out, C_in/groups, kH, kW)``, bias ``(C_out,)``."""
-    x_shape, w_shape = _check_common(op, x, weight, groups)
-    stride = pair(stride, "stride", op)
-    dilation = pair(dilation, "dilation", op)
+                  groups=1, rank: int = 2) -> WindowGeometry:
+    """Validate ``conv2d`` (``rank=2``) or ``conv1d`` (``rank=1``) arguments (anything with
+    ``.shape`` / ``.dtype``) and return the 2-D geometry that computes the convolution.
+    x ``(N, C_in, *spatial)`` or ``(C_in, *spatial)``, weight ``(C_out, C_in/groups, *kernel)``,
+    bias ``(C_out,)``; messages speak of ``rank``-D kernels, strides and sizes."""
+    x_shape, w_shape = _check_common(op, x, weight, groups, rank)
+    stride = spatial_ints(stride, "stride", op, rank)
+    dilation = spatial_ints(dilation, "dilation", op, rank)
     kernel = w_shape[2:]
     pads = conv_padding(padding, kernel, stride, dilation, op)
-    channels, out_channels = x_shape[1], w_shape[0]
+    channels, out_channels = x_shape[-rank - 1], w_shape[0]
     if channels != w_shape[1] * groups:
         if groups == 1:
             raise ValueError(f"{op}: input has {channels} channels but weight expects "
@@ -160,30 +202,27 @@ def conv_geometry(op: str, x, weight, bias=None, stride=1, padding=0, dilation=1
         raise ValueError(f"{op}: weight's {out_channels} output channels are not divisible "
                          f"by groups={groups} (weight shape {w_shape})")
     _check_bias(op, bias, out_channels, x)
-    out_size = []
-    for axis in (0, 1):
-        size, k, d = x_shape[2 + axis], kernel[axis], dilation[axis]
-        padded = size + sum(pads[axis])
-        if padded < d * (k - 1) + 1:
-            raise ValueError(
-                f"{op}: kernel {tuple(kernel)} (dilated to {_dilated(kernel, dilation)}) is "
-                f"larger than the padded input "
-                f"{tuple(x_shape[2 + a] + sum(pads[a]) for a in (0, 1))} "
-                f"(input shape {x_shape}, padding {padding!r})")
-        out_size.append(conv_output_size(size, k, stride[axis], pads[axis], d))
-    return ConvGeometry(tuple(x_shape[2:]), tuple(out_size), tuple(kernel), stride, pads,
-                        dilation, int(groups))
+    in_size = x_shape[-rank:]
+    padded = tuple(size + sum(p) for size, p in zip(in_size, pads, strict=True))
+    if any(p < d for p, d in zip(padded, _dilated(kernel, dilation), strict=True)):
+        raise ValueError(
+            f"{op}: kernel {tuple(kernel)} (dilated to {_dilated(kernel, dilation)}) is "
+            f"larger than the padded input {padded} (input shape {x_shape}, "
+            f"padding {padding!r})")
+    out_size = [conv_output_size(in_size[a], kernel[a], stride[a], pads[a], dilation[a])
+                for a in range(rank)]
+    return _lift(rank, in_size, out_size, kernel, stride, pads, dilation, groups)
 
 
 def conv_transpose_geometry(op: str, x, weight, bias=None, stride=1, padding=0,
-                            output_padding=0, dilation=1, groups=1) -> ConvGeometry:
+                            output_padding=0, dilation=1, groups=1) -> WindowGeometry:
     """Validate ``conv_transpose2d`` arguments and return the geometry of the convolution
     it is the adjoint of (so ``in_size`` is the transposed convolution's *output* size).
 
-    x ``(N, C_in, H, W)``, weight ``(C_in, C_out/groups, kH, kW)``, bias ``(C_out,)``;
-    ``H_out = (H-1)*stride - 2*padding + dilation*(kH-1) + output_padding + 1``.
+    x ``(N, C_in, H, W)`` or ``(C_in, H, W)``, weight ``(C_in, C_out/groups, kH, kW)``, bias
+    ``(C_out,)``; ``H_out = (H-1)*stride - 2*padding + dilation*(kH-1) + output_padding + 1``.
     """
-    x_shape, w_shape = _check_common(op, x, weight, groups)
+    x_shape, w_shape = _check_common(op, x, weight, groups, 2)
     stride = pair(stride, "stride", op)
     dilation = pair(dilation, "dilation", op)
     if isinstance(padding, str):
@@ -194,7 +233,7 @@ def conv_transpose_geometry(op: str, x, weight, bias=None, stride=1, padding=0,
         if output_padding[axis] >= max(stride[axis], dilation[axis]):
             raise ValueError(f"{op}: output_padding {output_padding} must be smaller than "
                              f"stride {stride} or dilation {dilation}")
-    channels = x_shape[1]
+    channels = x_shape[-3]
     if channels != w_shape[0]:
         raise ValueError(f"{op}: input has {channels} channels but weight expects "
                          f"{w_shape[0]} (weight shape {w_shape})")
@@ -206,39 +245,36 @@ def conv_transpose_geometry(op: str, x, weight, bias=None, stride=1, padding=0,
     kernel = w_shape[2:]
     in_size, pads = [], []
     for axis in (0, 1):
-        size = ((x_shape[2 + axis] - 1) * stride[axis] - 2 * pad[axis]
+        size = ((x_shape[-2 + axis] - 1) * stride[axis] - 2 * pad[axis]
                 + dilation[axis] * (kernel[axis] - 1) + output_padding[axis] + 1)
         if size < 1:
             raise ValueError(f"{op}: the output would be empty (size {size} along axis "
-                             f"{2 + axis}) for input shape {x_shape}, weight shape {w_shape}, "
-                             f"stride {stride}, padding {pad}, dilation {dilation}")
+                             f"{len(x_shape) - 2 + axis}) for input shape {x_shape}, weight "
+                             f"shape {w_shape}, stride {stride}, padding {pad}, dilation "
+                             f"{dilation}")
         in_size.append(size)
         # The adjoint convolution's windows end where the padding starts when
         # output_padding == 0; output_padding rows past the padding are read by no window.
         pads.append((pad[axis], pad[axis] - output_padding[axis]))
-    return ConvGeometry(tuple(in_size), tuple(x_shape[2:]), tuple(kernel), stride,
-                        (pads[0], pads[1]), dilation, int(groups))
+    return _lift(2, in_size, x_shape[-2:], kernel, stride, pads, dilation, groups)
 
 
 # --- pooling ---------------------------------------------------------------------------
 
 
 def pool_geometry(op: str, shape, kernel_size, stride=None, padding=0, dilation=1,
-                  ceil_mode=False):
+                  ceil_mode=False) -> WindowGeometry:
     """Validate 2-D pooling arguments against an input ``shape`` (``(C, H, W)`` or
-    ``(N, C, H, W)``) by PyTorch's rules and return a ``pool_windows.PoolGeometry``.
+    ``(N, C, H, W)``) by PyTorch's rules and return the window geometry.
 
     ``stride`` defaults to ``kernel_size``; ``padding`` is at most half the kernel (not the
     dilated kernel, as PyTorch); the output size follows PyTorch's ``pooling_output_shape``
     (in ceil mode the last window must start inside the input or its left padding) and must
     be at least 1.
     """
-    from .pool_windows import PoolGeometry, pool_output_size
-
     shape = tuple(shape)
     if len(shape) not in (3, 4):
-        raise ValueError(f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
-                         f"got shape {shape}")
+        raise ValueError(f"{op}: input must be {_INPUT_RANKS[2]}, got shape {shape}")
     if 0 in shape[-3:]:
         raise ValueError(f"{op}: input {shape} must have no empty dimension (but the batch)")
     kernel = pair(kernel_size, "kernel_size", op)
@@ -251,14 +287,18 @@ def pool_geometry(op: str, shape, kernel_size, stride=None, padding=0, dilation=
     if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
         raise ValueError(f"{op}: padding {pad} must be at most half of kernel_size {kernel}")
     in_size = shape[-2:]
-    out_size = tuple(pool_output_size(in_size[a], kernel[a], stride[a], pad[a], dilation[a],
+    out_size = tuple(conv_output_size(in_size[a], kernel[a], stride[a], pad[a], dilation[a],
                                       bool(ceil_mode)) for a in (0, 1))
     if min(out_size) < 1:
         raise ValueError(
             f"{op}: output size {out_size} is too small: input shape {shape}, kernel_size "
             f"{kernel}, stride {stride}, padding {pad}, dilation {dilation}; the "
             f"(dilated) kernel must fit in the padded input")
-    return PoolGeometry(kernel, stride, pad, dilation, tuple(in_size), out_size)
+    return WindowGeometry(in_size, out_size, kernel, stride, ((pad[0], pad[0]), (pad[1], pad[1])),
+                          dilation)
+
+
+# --- unfold / fold ---------------------------------------------------------------------
 
 
 def _window_args(op: str, kernel_size, dilation, padding, stride):
@@ -284,22 +324,22 @@ def _blocks(op: str, size, kernel, dilation, pad, stride, what: str) -> tuple[in
     return blocks[0], blocks[1]
 
 
-def unfold_geometry(op: str, x, kernel_size, dilation=1, padding=0, stride=1) -> ConvGeometry:
+def unfold_geometry(op: str, x, kernel_size, dilation=1, padding=0,
+                    stride=1) -> WindowGeometry:
     """Validate ``unfold`` arguments for x ``(N, C, H, W)`` and return the window geometry."""
     x_shape = _shape_of(x)
     if len(x_shape) != 4:
-        raise ValueError(f"{op}: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
-                         f"got shape {x_shape}")
+        raise ValueError(f"{op}: input must be {_INPUT_RANKS[2]}, got shape {x_shape}")
     kernel, dilation, pad, stride = _window_args(op, kernel_size, dilation, padding, stride)
     if 0 in x_shape[1:]:
         raise ValueError(f"{op}: input {x_shape} must have no empty dimension (but the batch)")
     out = _blocks(op, x_shape[2:], kernel, dilation, pad, stride, "input")
-    return ConvGeometry(tuple(x_shape[2:]), out, kernel, stride,
-                        ((pad[0], pad[0]), (pad[1], pad[1])), dilation, 1)
+    return WindowGeometry(tuple(x_shape[2:]), out, kernel, stride,
+                          ((pad[0], pad[0]), (pad[1], pad[1])), dilation)
 
 
 def fold_geometry(op: str, cols, output_size, kernel_size, dilation=1, padding=0,
-                  stride=1) -> tuple[ConvGeometry, int]:
+                  stride=1) -> tuple[WindowGeometry, int]:
     """Validate ``fold`` arguments for cols ``(N, C*kH*kW, L)``; return the window geometry
     and ``C``."""
     c_shape = _shape_of(cols)
@@ -319,6 +359,6 @@ def fold_geometry(op: str, cols, output_size, kernel_size, dilation=1, padding=0
                          f"but output_size {size} with kernel {kernel}, dilation {dilation}, "
                          f"padding {pad}, stride {stride} gives {out[0]}x{out[1]}="
                          f"{out[0] * out[1]}")
-    geometry = ConvGeometry(size, out, kernel, stride, ((pad[0], pad[0]), (pad[1], pad[1])),
-                            dilation, 1)
+    geometry = WindowGeometry(size, out, kernel, stride, ((pad[0], pad[0]), (pad[1], pad[1])),
+                              dilation)
     return geometry, c_shape[1] // area

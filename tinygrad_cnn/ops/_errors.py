@@ -64,6 +64,11 @@ def is_int(value) -> bool:
         not isinstance(value, (bool, np.bool_))
 
 
+def is_real(value) -> bool:
+    """True for a Python or numpy real number (int or float), False for bools."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
 def check_tensor(op: str, argument: str, value):
     """``value`` itself if it is a Tensor, else a TypeError naming ``op`` and ``argument``."""
     if not isinstance(value, Tensor):

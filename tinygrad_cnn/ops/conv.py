@@ -10,7 +10,7 @@ With ``C`` the correlation ``y = conv2d(x, w)`` (linear in ``x`` and in ``w``):
 ``T`` (the transposed convolution, the lecture's full correlation with the kernel rotated 180
 degrees) is the adjoint of ``C`` in ``x``, and ``G`` (the correlation of the input with the
 output gradient) its adjoint in ``w``; bias gradients are sums over ``(N, H, W)``.  All three
-share one :class:`~tinygrad_cnn.ops._args.ConvGeometry` and one algorithm name; ``"auto"``
+share one :class:`~tinygrad_cnn.ops._args.WindowGeometry` and one algorithm name; ``"auto"``
 is resolved per op by :func:`tinygrad_cnn.backends.resolve_conv_algorithm`.
 """
 

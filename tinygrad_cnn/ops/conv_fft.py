@@ -25,11 +25,13 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
-from ._args import ConvGeometry
+from ._args import WindowGeometry
 from .im2col import pad_for_windows, unpad_from_windows
 
 
-def _fft_shape(geometry: ConvGeometry) -> tuple[int, int]:
+def fft_shape(geometry: WindowGeometry) -> tuple[int, int]:
+    """The transform size: scipy's fast length at least the padded extent, per axis (also
+    the size :func:`tinygrad_cnn.backends.estimate_costs` prices)."""
     return tuple(scipy.fft.next_fast_len(geometry.padded_extent(a), real=True) for a in (0, 1))
 
 
@@ -43,7 +45,8 @@ def _spectrum(array: np.ndarray, shape) -> np.ndarray:
     spatial_first = np.ascontiguousarray(array.transpose(2, 3, 0, 1))
     rows = scipy.fft.rfft(spatial_first, n=shape[1], axis=1)
     spectrum = scipy.fft.fft(rows, n=shape[0], axis=0, overwrite_x=True)
-    return spectrum.reshape((-1,) + array.shape[:2])
+    # The frequency count is explicit: ``-1`` is ambiguous when the batch is empty.
+    return spectrum.reshape((shape[0] * (shape[1] // 2 + 1),) + array.shape[:2])
 
 
 def _inverse(spectrum: np.ndarray, shape, rows: slice, cols: slice, dtype) -> np.ndarray:
@@ -68,22 +71,17 @@ def _spread(array: np.ndarray, step: tuple[int, int]) -> np.ndarray:
     return spread
 
 
-def _groups(total: int, groups: int):
-    size = total // groups
-    return [slice(g * size, (g + 1) * size) for g in range(groups)]
-
-
-def conv2d_forward(x, weight, geometry: ConvGeometry, bias=None) -> np.ndarray:
+def conv2d_forward(x, weight, geometry: WindowGeometry, bias=None) -> np.ndarray:
     """x ``(N, C, H, W)``, weight ``(C_out, C/groups, kH, kW)`` -> ``(N, C_out, Ho, Wo)``."""
-    shape = _fft_shape(geometry)
+    shape = fft_shape(geometry)
     spectrum_x = _spectrum(pad_for_windows(x, geometry), shape)              # (F, N, C)
     # (F, Cg, Co): the right operand of X (F, N, C) @ W^H, contiguous for BLAS.
     spectrum_w = np.conj(_spectrum(_spread(weight, geometry.dilation).transpose(1, 0, 2, 3),
                                    shape))
-    groups = geometry.groups
     out_channels = weight.shape[0]
     product = np.empty(spectrum_x.shape[:2] + (out_channels,), dtype=spectrum_x.dtype)
-    for o, c in zip(_groups(out_channels, groups), _groups(x.shape[1], groups), strict=True):
+    for o, c in zip(geometry.group_slices(out_channels), geometry.group_slices(x.shape[1]),
+                    strict=True):
         np.matmul(spectrum_x[:, :, c], spectrum_w[:, :, o], out=product[:, :, o])
     (ho, wo), (sh, sw) = geometry.out_size, geometry.stride
     out = _inverse(product, shape, slice(0, (ho - 1) * sh + 1, sh),
@@ -93,16 +91,16 @@ def conv2d_forward(x, weight, geometry: ConvGeometry, bias=None) -> np.ndarray:
     return out
 
 
-def conv2d_input_grad(grad_out, weight, geometry: ConvGeometry, bias=None) -> np.ndarray:
+def conv2d_input_grad(grad_out, weight, geometry: WindowGeometry, bias=None) -> np.ndarray:
     """Transposed convolution: grad_out ``(N, C_out, Ho, Wo)``, weight
     ``(C_out, C/groups, kH, kW)`` -> ``(N, C, H, W)`` (plus ``bias (C,)`` when given)."""
-    shape = _fft_shape(geometry)
+    shape = fft_shape(geometry)
     spectrum_g = _spectrum(_spread(grad_out, geometry.stride), shape)        # (F, N, Co)
     spectrum_w = _spectrum(_spread(weight, geometry.dilation), shape)        # (F, Co, Cg)
-    groups = geometry.groups
-    channels = weight.shape[1] * groups
+    channels = weight.shape[1] * geometry.groups
     product = np.empty(spectrum_g.shape[:2] + (channels,), dtype=spectrum_g.dtype)
-    for o, c in zip(_groups(weight.shape[0], groups), _groups(channels, groups), strict=True):
+    for o, c in zip(geometry.group_slices(weight.shape[0]), geometry.group_slices(channels),
+                    strict=True):
         np.matmul(spectrum_g[:, :, o], spectrum_w[:, o], out=product[:, :, c])
     padded = _inverse(product, shape, slice(0, geometry.padded_extent(0)),
                       slice(0, geometry.padded_extent(1)), grad_out.dtype)
@@ -112,18 +110,18 @@ def conv2d_input_grad(grad_out, weight, geometry: ConvGeometry, bias=None) -> np
     return image
 
 
-def conv2d_weight_grad(x, grad_out, geometry: ConvGeometry) -> np.ndarray:
+def conv2d_weight_grad(x, grad_out, geometry: WindowGeometry) -> np.ndarray:
     """x ``(N, C, H, W)``, grad_out ``(N, C_out, Ho, Wo)`` -> ``(C_out, C/groups, kH, kW)``."""
-    shape = _fft_shape(geometry)
+    shape = fft_shape(geometry)
     spectrum_x = _spectrum(pad_for_windows(x, geometry), shape)              # (F, N, C)
     # (F, Co, N): the left operand of dZ^H (F, Co, N) @ X (F, N, C).
     spectrum_g = np.conj(_spectrum(_spread(grad_out, geometry.stride).transpose(1, 0, 2, 3),
                                    shape))
-    groups = geometry.groups
     out_channels = grad_out.shape[1]
-    per_group = x.shape[1] // groups
+    per_group = x.shape[1] // geometry.groups
     product = np.empty((spectrum_x.shape[0], out_channels, per_group), dtype=spectrum_x.dtype)
-    for o, c in zip(_groups(out_channels, groups), _groups(x.shape[1], groups), strict=True):
+    for o, c in zip(geometry.group_slices(out_channels), geometry.group_slices(x.shape[1]),
+                    strict=True):
         np.matmul(spectrum_g[:, o], spectrum_x[:, :, c], out=product[:, o])
     (kh, kw), (dh, dw) = geometry.kernel, geometry.dilation
     return _inverse(product, shape, slice(0, (kh - 1) * dh + 1, dh),

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._args import ConvGeometry
-from .im2col import col2im, im2col
+from ._args import WindowGeometry
+from .im2col import col2im, im2col, pad_for_windows, window_view
 
 CHUNK_BYTES = 1 << 22
 
@@ -33,25 +33,20 @@ def _chunks(batch: int, per_image_bytes: int):
     return [slice(start, min(start + size, batch)) for start in range(0, batch, size)]
 
 
-def _cols_bytes(x_shape, geometry: ConvGeometry, itemsize: int) -> int:
+def _cols_bytes(x_shape, geometry: WindowGeometry, itemsize: int) -> int:
     kh, kw = geometry.kernel
     ho, wo = geometry.out_size
     return x_shape[1] * kh * kw * ho * wo * itemsize
 
 
-def _groups(total: int, groups: int):
-    size = total // groups
-    return [slice(g * size, (g + 1) * size) for g in range(groups)]
-
-
-def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: ConvGeometry,
+def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
                    bias: np.ndarray | None = None) -> np.ndarray:
     """x ``(N, C, H, W)``, weight ``(C_out, C/groups, kH, kW)`` -> ``(N, C_out, Ho, Wo)``."""
     n, out_channels = x.shape[0], weight.shape[0]
     ho, wo = geometry.out_size
     weight_matrix = weight.reshape(out_channels, -1)
-    out_rows = _groups(out_channels, geometry.groups)
-    col_rows = _groups(weight_matrix.shape[1] * geometry.groups, geometry.groups)
+    out_rows = geometry.group_slices(out_channels)
+    col_rows = geometry.group_slices(weight_matrix.shape[1] * geometry.groups)
     out = np.empty((n, out_channels, ho * wo), dtype=np.result_type(x, weight))
     for images in _chunks(n, _cols_bytes(x.shape, geometry, x.itemsize)):
         cols = im2col(x[images], geometry)
@@ -62,25 +57,25 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: ConvGeometry,
     return out.reshape(n, out_channels, ho, wo)
 
 
-def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: ConvGeometry,
+def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
                       bias: np.ndarray | None = None) -> np.ndarray:
     """The transposed convolution: grad_out ``(N, C_out, Ho, Wo)``, weight
     ``(C_out, C/groups, kH, kW)`` -> ``(N, C, H, W)`` (plus ``bias (C,)`` when given)."""
     n, out_channels = grad_out.shape[:2]
-    groups = geometry.groups
-    channels = weight.shape[1] * groups
+    channels = weight.shape[1] * geometry.groups
     weight_matrix = weight.reshape(out_channels, -1)
-    out_rows = _groups(out_channels, groups)
-    col_rows = _groups(weight_matrix.shape[1] * groups, groups)
-    grad_matrix = grad_out.reshape(n, out_channels, -1)
-    image = np.empty((n, channels) + tuple(geometry.in_size), dtype=grad_out.dtype)
-    per_image = _cols_bytes((n, channels), geometry, grad_out.itemsize)
-    for images in _chunks(n, per_image):
+    out_rows = geometry.group_slices(out_channels)
+    col_rows = geometry.group_slices(channels * geometry.kernel[0] * geometry.kernel[1])
+    grad_matrix = grad_out.reshape(n, out_channels, grad_out.shape[2] * grad_out.shape[3])
+    dtype = np.result_type(grad_out, weight)
+    image = np.empty((n, channels) + tuple(geometry.in_size), dtype=dtype)
+    for images in _chunks(n, _cols_bytes((n, channels), geometry, grad_out.itemsize)):
         count = images.stop - images.start
-        cols = np.empty((count, weight_matrix.shape[1] * groups, grad_matrix.shape[2]),
-                        dtype=np.result_type(grad_out, weight))
+        cols = np.empty((count, channels * geometry.kernel[0] * geometry.kernel[1],
+                         grad_matrix.shape[2]), dtype=dtype)
         for o, c in zip(out_rows, col_rows, strict=True):
             np.matmul(weight_matrix[o].T, grad_matrix[images, o], out=cols[:, c])
+        # col2im's result is a view of its padded canvas: this is the one copy per chunk.
         image[images] = col2im(cols, geometry, channels)
     if bias is not None:
         image += bias.reshape(1, -1, 1, 1)
@@ -88,20 +83,40 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: ConvGe
 
 
 def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
-                       geometry: ConvGeometry) -> np.ndarray:
+                       geometry: WindowGeometry) -> np.ndarray:
     """x ``(N, C, H, W)``, grad_out ``(N, C_out, Ho, Wo)`` -> ``(C_out, C/groups, kH, kW)``:
-    the correlation of the input with the output gradient, summed over the batch."""
+    the correlation of the input with the output gradient, summed over the batch.
+
+    Per chunk of ``n`` images and per group, either one product per image,
+    ``(n, C_out, L) @ (n, L, C*kH*kW)``, whose ``(n, C_out, C*kH*kW)`` result is then summed
+    over the images; or ONE GEMM that sums over them itself, ``dY (C_out, n*L) @ cols
+    (n*L, C*kH*kW)``, with the columns unfolded straight into that layout but ``dY`` copied
+    into it (``n*C_out*L`` elements).  The GEMM is taken when that copy is the smaller of the
+    two intermediates, ``L < C*kH*kW/groups``: timed against the per-image products on the
+    shapes of ``benchmarks/bench_conv.py``, it won on (b) (``L = 196 < 288``) and lost where
+    ``L`` is long, as in (a) and (d)."""
     n, out_channels = grad_out.shape[:2]
-    groups = geometry.groups
+    channels = x.shape[1]
     kh, kw = geometry.kernel
-    per_group = x.shape[1] // groups
-    out_rows = _groups(out_channels, groups)
-    col_rows = _groups(x.shape[1] * kh * kw, groups)
-    grad_matrix = grad_out.reshape(n, out_channels, -1)
-    total = np.zeros((out_channels, per_group * kh * kw), dtype=np.result_type(x, grad_out))
+    rows = channels * kh * kw
+    positions = grad_out.shape[2] * grad_out.shape[3]
+    out_rows = geometry.group_slices(out_channels)
+    col_rows = geometry.group_slices(rows)
+    grad_matrix = grad_out.reshape(n, out_channels, positions)
+    total = np.zeros((out_channels, rows // geometry.groups), dtype=np.result_type(x, grad_out))
+    one_gemm = positions < rows // geometry.groups
     for images in _chunks(n, _cols_bytes(x.shape, geometry, x.itemsize)):
-        cols = im2col(x[images], geometry)
-        for o, c in zip(out_rows, col_rows, strict=True):
-            # (n, C_out/g, L) @ (n, L, C*kH*kW/g), summed over the chunk's images.
-            total[o] += np.matmul(grad_matrix[images, o], cols[:, c].transpose(0, 2, 1)).sum(0)
-    return total.reshape(out_channels, per_group, kh, kw)
+        if one_gemm:
+            count = images.stop - images.start
+            padded = pad_for_windows(x[images], geometry).transpose(1, 0, 2, 3)
+            cols = window_view(padded, geometry).transpose(0, 2, 3, 1, 4, 5)
+            cols = cols.reshape(rows, count * positions)              # (C*kH*kW, n*L)
+            grads = grad_matrix[images].transpose(1, 0, 2).reshape(out_channels, -1)
+            for o, c in zip(out_rows, col_rows, strict=True):
+                total[o] += grads[o] @ cols[c].T
+        else:
+            cols = im2col(x[images], geometry)                        # (n, C*kH*kW, L)
+            for o, c in zip(out_rows, col_rows, strict=True):
+                total[o] += np.matmul(grad_matrix[images, o],
+                                      cols[:, c].transpose(0, 2, 1)).sum(0)
+    return total.reshape(out_channels, channels // geometry.groups, kh, kw)

@@ -1,13 +1,19 @@
-"""im2col and col2im, the lecture's unfolding of image windows into matrix columns, and the
+"""Sliding windows over the last two axes: pad, read, and the adjoint of reading (summing back
+onto the windows), shared by convolution, pooling and ``unfold`` / ``fold``; and im2col /
+col2im, the lecture's unfolding of image windows into matrix columns, with the
 differentiable ``Unfold`` / ``Fold`` pair built on them (PyTorch's ``F.unfold`` / ``F.fold``).
 
-``im2col`` reads every window through one strided view of the padded input (no copy until
-the final reshape, no Python loop over pixels, batch or channels).  ``col2im`` is its exact
-adjoint: it scatters columns back and *sums* where windows overlap, with one strided ``+=``
-per kernel offset (``kH * kW`` whole-array adds; faster than ``np.add.at`` or ``np.bincount``).
+Every window is read through ONE strided view of the padded input, :func:`window_view`
+``(..., kH, kW, Ho, Wo)``: ``im2col`` copies it once into the column matrix, and the pooling
+kernels reduce its ``kH * kW`` kernel-offset slices ``[..., i, j, :, :]`` with whole-array
+numpy operations.  The adjoint, :func:`add_to_windows`, adds values back with one strided
+``+=`` per kernel offset (``kH * kW`` whole-array adds; faster than ``np.add.at`` or
+``np.bincount``): ``col2im`` and the backward of average pooling.  No Python loop over
+pixels, batch or channels.
 
-The matrix is ``(N, C*kH*kW, L)``, PyTorch's ``unfold`` layout: rows ordered by channel,
-then kernel row, then kernel column; columns are windows left to right, then top to bottom.
+The im2col matrix is ``(N, C*kH*kW, L)``, PyTorch's ``unfold`` layout: rows ordered by
+channel, then kernel row, then kernel column; columns are windows left to right, then top to
+bottom.
 """
 
 from __future__ import annotations
@@ -16,56 +22,86 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..autograd.function import Function
-from ._args import ConvGeometry
+from ._args import WindowGeometry
 
 
-def _crop_extents(size: int, before: int, extent: int) -> int:
+def _reach(size: int, before: int, extent: int) -> int:
     """How many input rows (from row 0) land inside a padded extent that starts ``before``
     rows above the input: the rest are read by no window."""
     return max(0, min(size, extent - before))
 
 
-def pad_for_windows(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
-    """x ``(N, C, H, W)`` -> ``(N, C, Ph, Pw)``: zero-padded on top/left by the padding and
-    padded or cut at the bottom/right to exactly the rows and columns the windows reach."""
+def pad_for_windows(x: np.ndarray, geometry: WindowGeometry, value=0) -> np.ndarray:
+    """x ``(..., H, W)`` -> ``(..., Ph, Pw)``: exactly the rows and columns the windows reach
+    (:meth:`WindowGeometry.padded_extent`), padded with ``value`` on top / left by the
+    padding and at the bottom / right as far as the windows reach, cut where they stop
+    short.  A view of ``x`` (no copy) when no padding is needed, the common case."""
     (top, _), (left, _) = geometry.padding
     extent = (geometry.padded_extent(0), geometry.padded_extent(1))
-    height, width = x.shape[2:]
+    height, width = x.shape[-2:]
     if top == 0 and left == 0 and extent[0] <= height and extent[1] <= width:
-        return x[:, :, :extent[0], :extent[1]]
-    rows = _crop_extents(height, top, extent[0])
-    cols = _crop_extents(width, left, extent[1])
-    padded = np.zeros(x.shape[:2] + extent, dtype=x.dtype)
-    padded[:, :, top:top + rows, left:left + cols] = x[:, :, :rows, :cols]
+        return x[..., :extent[0], :extent[1]]
+    rows = _reach(height, top, extent[0])
+    cols = _reach(width, left, extent[1])
+    shape = x.shape[:-2] + extent
+    padded = np.zeros(shape, x.dtype) if value == 0 else np.full(shape, value, x.dtype)
+    padded[..., top:top + rows, left:left + cols] = x[..., :rows, :cols]
     return padded
 
 
-def unpad_from_windows(padded: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
-    """The adjoint of :func:`pad_for_windows`: ``(N, C, Ph, Pw)`` -> ``(N, C, H, W)``, dropping
-    the padding; input rows beyond the windows' reach get zero."""
+def unpad_from_windows(padded: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
+    """The adjoint of :func:`pad_for_windows`: ``(..., Ph, Pw)`` -> ``(..., H, W)``, dropping
+    the padding.  A view when ``padded`` covers the whole input (as :func:`window_canvas`
+    does); else a copy in which the input rows beyond the windows' reach are zero."""
     (top, _), (left, _) = geometry.padding
     height, width = geometry.in_size
-    extent = padded.shape[2:]
-    rows = _crop_extents(height, top, extent[0])
-    cols = _crop_extents(width, left, extent[1])
-    if top == 0 and left == 0 and rows == height and cols == width and extent == (rows, cols):
-        return padded
-    out = np.zeros(padded.shape[:2] + (height, width), dtype=padded.dtype)
-    out[:, :, :rows, :cols] = padded[:, :, top:top + rows, left:left + cols]
+    rows = _reach(height, top, padded.shape[-2])
+    cols = _reach(width, left, padded.shape[-1])
+    inside = padded[..., top:top + rows, left:left + cols]
+    if (rows, cols) == (height, width):
+        return inside
+    out = np.zeros(padded.shape[:-2] + (height, width), dtype=padded.dtype)
+    out[..., :rows, :cols] = inside
     return out
 
 
-def window_view(padded: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
-    """Read-only strided view ``(N, C, kH, kW, Ho, Wo)`` of a padded input: element
-    ``[n, c, i, j, y, x]`` is ``padded[n, c, y*sH + i*dH, x*sW + j*dW]``."""
+def window_canvas(leading: tuple, geometry: WindowGeometry, dtype,
+                  allocate=np.zeros) -> np.ndarray:
+    """A padded array ``leading + (Ph, Pw)`` (``np.zeros`` unless ``allocate`` says
+    otherwise) that holds every window and the whole input, so values can be added onto
+    the windows (:func:`add_to_windows`) and :func:`unpad_from_windows` of it is a view."""
+    (top, _), (left, _) = geometry.padding
+    height, width = geometry.in_size
+    shape = (max(geometry.padded_extent(0), top + height),
+             max(geometry.padded_extent(1), left + width))
+    return allocate(tuple(leading) + shape, dtype=dtype)
+
+
+def window_view(padded: np.ndarray, geometry: WindowGeometry,
+                writeable: bool = False) -> np.ndarray:
+    """Strided view ``(..., kH, kW, Ho, Wo)`` of a padded array ``(..., Ph, Pw)``: element
+    ``[..., i, j, y, x]`` is ``padded[..., y*sH + i*dH, x*sW + j*dW]``.
+
+    Windows may overlap, so the view aliases itself; one kernel offset's slice
+    ``[..., i, j, :, :]`` never does, and ``writeable=True`` is only for writing through such
+    slices one at a time."""
     (kh, kw), (sh, sw), (dh, dw) = geometry.kernel, geometry.stride, geometry.dilation
-    s_n, s_c, s_h, s_w = padded.strides
-    shape = padded.shape[:2] + (kh, kw) + tuple(geometry.out_size)
-    strides = (s_n, s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w)
-    return as_strided(padded, shape, strides, writeable=False)
+    *leading, s_h, s_w = padded.strides
+    shape = padded.shape[:-2] + (kh, kw) + tuple(geometry.out_size)
+    strides = tuple(leading) + (dh * s_h, dw * s_w, sh * s_h, sw * s_w)
+    return as_strided(padded, shape, strides, writeable=writeable)
 
 
-def im2col(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
+def add_to_windows(canvas: np.ndarray, blocks: np.ndarray, geometry: WindowGeometry) -> None:
+    """``canvas[..., window at offset (i, j)] += blocks[..., i, j, :, :]`` for every kernel
+    offset, in place: the adjoint of reading the windows, summing where they overlap.
+    ``canvas`` ``(..., Ph, Pw)`` from :func:`window_canvas`, blocks ``(..., kH, kW, Ho, Wo)``."""
+    windows = window_view(canvas, geometry, writeable=True)
+    for _, i, j in geometry.offsets():
+        windows[..., i, j, :, :] += blocks[..., i, j, :, :]
+
+
+def im2col(x: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
     """The im2col matrix ``(N, C*kH*kW, Ho*Wo)`` of x ``(N, C, H, W)``.  May be a view of
     ``x`` (a 1x1 kernel with stride 1); treat it as read-only."""
     n, c = x.shape[:2]
@@ -75,20 +111,14 @@ def im2col(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
     return windows.reshape(n, c * kh * kw, ho * wo)
 
 
-def col2im(cols: np.ndarray, geometry: ConvGeometry, channels: int) -> np.ndarray:
+def col2im(cols: np.ndarray, geometry: WindowGeometry, channels: int) -> np.ndarray:
     """The adjoint of :func:`im2col`: ``(N, C*kH*kW, Ho*Wo)`` -> ``(N, C, H, W)``, summing
     the contributions of overlapping windows."""
-    (kh, kw), (sh, sw), (dh, dw) = geometry.kernel, geometry.stride, geometry.dilation
-    ho, wo = geometry.out_size
     batch = cols.shape[0]
-    extent = (geometry.padded_extent(0), geometry.padded_extent(1))
-    blocks = cols.reshape(batch, channels, kh, kw, ho, wo)
-    padded = np.zeros((batch, channels) + extent, dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            padded[:, :, i * dh:i * dh + (ho - 1) * sh + 1:sh,
-                   j * dw:j * dw + (wo - 1) * sw + 1:sw] += blocks[:, :, i, j]
-    return unpad_from_windows(padded, geometry)
+    canvas = window_canvas((batch, channels), geometry, cols.dtype)
+    add_to_windows(canvas, cols.reshape((batch, channels) + geometry.kernel + geometry.out_size),
+                   geometry)
+    return unpad_from_windows(canvas, geometry)
 
 
 class Unfold(Function):

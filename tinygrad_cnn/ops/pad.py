@@ -6,12 +6,11 @@ derivative order works.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ._errors import check_tensor, is_int, is_real
 
 
 def pad_widths(pad, ndim: int, op: str = "pad") -> tuple[tuple[int, int], ...]:
@@ -25,8 +24,7 @@ def pad_widths(pad, ndim: int, op: str = "pad") -> tuple[tuple[int, int], ...]:
     except ValueError:
         widths = None
     if widths is None or widths.ndim > 2 or widths.size == 0 or not all(
-            isinstance(w, (numbers.Integral, np.integer)) and not isinstance(w, (bool, np.bool_))
-            for w in widths.ravel()):
+            is_int(w) for w in widths.ravel()):
         raise TypeError(f"{op}: pad must be an int or (before, after) pairs of ints, as "
                         f"numpy.pad's pad_width, got {pad!r}")
     try:
@@ -60,10 +58,9 @@ class Pad(Function):
 
 def pad(x: Tensor, pad, value=0.0) -> Tensor:
     """See :func:`tinygrad_cnn.functional.pad`."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"pad: input must be a Tensor, got {type(x).__name__}")
+    check_tensor("pad", "input", x)
     widths = pad_widths(pad, x.ndim)
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    if not is_real(value):
         raise TypeError(f"pad: value must be a real number, got {value!r}")
     if x.dtype.kind in "iu" and not float(value).is_integer():
         raise TypeError(f"pad: value {value!r} cannot fill an integer tensor ({x.dtype})")

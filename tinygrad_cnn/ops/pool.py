@@ -18,13 +18,12 @@ The numpy kernels live in :mod:`.pool_windows`; argument checks in :func:`._args
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._args import pool_geometry
+from ._errors import check_float, check_tensor, is_real
 from .elementwise import Where
 from .pool_windows import (
     avg_pool_divisor,
@@ -76,11 +75,12 @@ class WindowGather(Function):
         return WindowScatter.apply(grad, ctx.index, ctx.geo), None, None
 
 
-def _scaled(array: np.ndarray, divisor) -> np.ndarray:
-    """``array / divisor`` in ``array``'s dtype (an int64 divisor would promote float32)."""
+def _scaled(array: np.ndarray, divisor, in_place: bool = False) -> np.ndarray:
+    """``array / divisor`` in ``array``'s dtype (an int64 divisor would promote float32),
+    written over ``array`` when ``in_place`` (for an array the caller just made)."""
     if divisor is None:
         return array
-    return array / divisor.astype(array.dtype)
+    return np.divide(array, divisor.astype(array.dtype), out=array if in_place else None)
 
 
 class WindowSum(Function):
@@ -90,10 +90,7 @@ class WindowSum(Function):
     @staticmethod
     def forward(ctx, x, geo, divisor):
         ctx.geo, ctx.divisor = geo, divisor
-        out = window_sum(x, geo)
-        if divisor is not None:
-            out /= divisor.astype(out.dtype)
-        return out
+        return _scaled(window_sum(x, geo), divisor, in_place=True)
 
     @staticmethod
     def backward(ctx, grad):
@@ -115,12 +112,11 @@ class WindowSumAdjoint(Function):
 
 # ------------------------------------------------------------------ entry points
 def _check_input(x, op: str, integers_ok: bool) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
-    kind = x.dtype.kind
-    if kind != "f" and not (integers_ok and kind in "iu"):
-        allowed = "a floating point or integer" if integers_ok else "a floating point"
-        raise TypeError(f"{op}: input must be {allowed} tensor, got {x.dtype}")
+    check_tensor(op, "input", x)
+    if not integers_ok:
+        check_float(op, "input", x.dtype)
+    elif x.dtype.kind not in "fiu":
+        raise TypeError(f"{op}: input must be a floating point or integer tensor, got {x.dtype}")
     return x
 
 
@@ -145,7 +141,7 @@ def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 
 def _check_norm_type(norm_type) -> float:
-    if isinstance(norm_type, bool) or not isinstance(norm_type, numbers.Real):
+    if not is_real(norm_type):
         raise TypeError(f"lp_pool2d: norm_type must be a number, got {norm_type!r}")
     p = float(norm_type)
     if not np.isfinite(p) or p <= 0:

@@ -7,12 +7,11 @@ of the gradient (a sum pool with the block as window and stride), written with `
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ._errors import check_tensor, is_real
 
 MODES = ("nearest",)
 
@@ -52,7 +51,7 @@ def _scale_factors(scale_factor, spatial: int) -> tuple:
                          f"spatial dimension ({spatial})")
     factors = []
     for v in values:
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        if not is_real(v):
             raise TypeError(f"interpolate: scale_factor must be a positive int or a tuple of "
                             f"them, got {scale_factor!r}")
         if not float(v).is_integer() or v < 1:
@@ -64,8 +63,7 @@ def _scale_factors(scale_factor, spatial: int) -> tuple:
 
 def interpolate(x: Tensor, scale_factor, mode: str = "nearest") -> Tensor:
     """See :func:`tinygrad_cnn.functional.interpolate`."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"interpolate: input must be a Tensor, got {type(x).__name__}")
+    check_tensor("interpolate", "input", x)
     if mode not in MODES:
         raise ValueError(f"interpolate: mode {mode!r} is not supported; the supported mode is "
                          f"'nearest'")

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, check_hyperparameter
+from .._validate import check_real
+from .optimizer import PYTORCH_ONLY_OPTIONS, Optimizer
 
 
 class Adam(Optimizer):
@@ -19,6 +20,7 @@ class Adam(Optimizer):
     """
 
     _decoupled_weight_decay = False
+    _state_spec = {"step": "step", "exp_avg": "array", "exp_avg_sq": "array"}
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
@@ -26,15 +28,16 @@ class Adam(Optimizer):
 
     def _validate_group(self, group: dict) -> None:
         name = type(self).__name__
-        check_hyperparameter(name, "learning rate", group["lr"])
-        check_hyperparameter(name, "epsilon", group["eps"])
+        check_real(name, "learning rate", group["lr"], low=0.0)
+        check_real(name, "epsilon", group["eps"], low=0.0)
         betas = group["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{name}: betas must be a pair of floats, got {betas!r}")
         group["betas"] = tuple(betas)
         for index, beta in enumerate(betas):
-            check_hyperparameter(name, f"beta parameter at index {index}", beta, high=1.0)
-        check_hyperparameter(name, "weight_decay", group["weight_decay"])
+            check_real(name, f"beta parameter at index {index}", beta, low=0.0, high=1.0,
+                       include_high=False)
+        check_real(name, "weight_decay", group["weight_decay"], low=0.0)
 
     def _update(self) -> None:
         for group in self.param_groups:
@@ -71,6 +74,8 @@ class AdamW(Adam):
     """
 
     _decoupled_weight_decay = True
+    # PyTorch's AdamW is its Adam with decoupled_weight_decay=True, and says so in its groups.
+    _fixed_options = {**PYTORCH_ONLY_OPTIONS, "decoupled_weight_decay": (True,)}
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)

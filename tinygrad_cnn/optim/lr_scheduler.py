@@ -5,16 +5,9 @@ A scheduler sets each param group's ``"lr"``; call ``scheduler.step()`` once per
 """
 
 import math
-import numbers
 
+from .._validate import check_int, check_real
 from .optimizer import Optimizer
-
-
-def _check_int(scheduler: str, name: str, value, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{scheduler}: {name} must be an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{scheduler}: {name} must be >= {low}, got {value}")
 
 
 class LRScheduler:
@@ -24,7 +17,7 @@ class LRScheduler:
         name = type(self).__name__
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{name}: {type(optimizer).__name__} is not an Optimizer")
-        _check_int(name, "last_epoch", last_epoch, -1)
+        check_int(name, "last_epoch", last_epoch, minimum=-1)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -76,9 +69,8 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
-        _check_int("StepLR", "step_size", step_size, 1)
-        if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real):
-            raise TypeError(f"StepLR: gamma must be a real number, got {type(gamma).__name__}")
+        check_int("StepLR", "step_size", step_size, minimum=1)
+        check_real("StepLR", "gamma", gamma)
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -97,10 +89,8 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
-        _check_int("CosineAnnealingLR", "T_max", T_max, 1)
-        if isinstance(eta_min, bool) or not isinstance(eta_min, numbers.Real):
-            raise TypeError("CosineAnnealingLR: eta_min must be a real number, got "
-                            f"{type(eta_min).__name__}")
+        check_int("CosineAnnealingLR", "T_max", T_max, minimum=1)
+        check_real("CosineAnnealingLR", "eta_min", eta_min)
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)

@@ -5,32 +5,46 @@ any graph, and skip parameters whose ``.grad`` is ``None``.
 """
 
 import copy
-import numbers
+import math
 
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
-from ..tensor import Tensor
+from ..ops._errors import is_int
+from ..tensor import Tensor, to_numpy
 
-
-def check_hyperparameter(optimizer: str, name: str, value, low: float = 0.0, high=None,
-                         include_high: bool = False) -> None:
-    """Raise ``ValueError``/``TypeError`` unless ``low <= value`` (and ``value < high``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{optimizer}: {name} must be a real number, got {type(value).__name__}")
-    if value != value or value < low or (
-        high is not None and (value > high if include_high else value >= high)
-    ):
-        upper = "" if high is None else f" and {'<=' if include_high else '<'} {high}"
-        raise ValueError(f"{optimizer}: invalid {name} value {value} (must be >= {low}{upper})")
+# Options of PyTorch's optimizers that ours do not implement, with the values that mean
+# "off" (PyTorch's defaults).  A param group may carry them (a PyTorch state dict always
+# does) only at those values: any other would be ignored and the updates would differ.
+# PyTorch group options not implemented here, with the values we accept.  The first three
+# change the update, so only PyTorch's default is accepted; the others only choose how
+# PyTorch computes the same update, so any value is accepted (and ignored).
+PYTORCH_ONLY_OPTIONS = {
+    "amsgrad": (False,),
+    "maximize": (False,),
+    "decoupled_weight_decay": (False,),
+    "foreach": (None, False, True),
+    "capturable": (False, True),
+    "differentiable": (False, True),
+    "fused": (None, False, True),
+}
 
 
 class Optimizer:
     """Base class: holds ``param_groups`` (a list of dicts) and ``state`` (per parameter).
 
     ``params`` is an iterable of tensors, or of dicts each holding ``"params"`` and options
-    that override ``defaults`` for that group, as in PyTorch.
+    that override ``defaults`` for that group, as in PyTorch.  A group may also carry
+    PyTorch's options this library does not implement (``amsgrad``, ``maximize``,
+    ``foreach``, ...) but only at their PyTorch defaults; anything else is a ``ValueError``.
     """
+
+    # Option -> the values this optimizer's update rule implements (subclasses may differ).
+    _fixed_options = PYTORCH_ONLY_OPTIONS
+    # Per-parameter state entry -> "step" (a whole number), "array" (shaped like the
+    # parameter) or "optional array" (the same, or None / absent).  None (a subclass that
+    # does not declare its state) loads whatever was saved, arrays copied.
+    _state_spec = None
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
@@ -72,6 +86,7 @@ class Optimizer:
         group["params"] = params
         for key, default in self.defaults.items():
             group.setdefault(key, default)
+        self._check_fixed_options(group, f"{name}: param group {len(self.param_groups)}")
         self._validate_group(group)
         existing = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in existing for p in params):
@@ -80,6 +95,17 @@ class Optimizer:
 
     def _validate_group(self, group: dict) -> None:
         """Subclasses check a group's options here (also for groups added later)."""
+
+    def _check_fixed_options(self, group: dict, where: str) -> None:
+        for option, allowed in self._fixed_options.items():
+            if option not in group:
+                continue
+            value = group[option]
+            if not ((value is None or isinstance(value, (bool, np.bool_))) and value in allowed):
+                raise ValueError(
+                    f"{where}: option {option}={value!r} is not supported "
+                    f"({type(self).__name__} implements only {option}={allowed[0]!r})"
+                )
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad`` (to ``None`` by default, as PyTorch 2)."""
@@ -141,57 +167,131 @@ class Optimizer:
         return copy.deepcopy(value)
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore groups' options and per-parameter state saved by :meth:`state_dict`.
+        """Restore groups' options and per-parameter state saved by :meth:`state_dict`
+        (ours or PyTorch's).
 
-        Array-likes (PyTorch tensors included) are converted and cast to each parameter's
+        Everything is checked before anything changes: the layout (one saved group per
+        group, each with a ``"params"`` list of as many distinct indices), the options (as
+        the constructor checks them; PyTorch-only options only at their defaults), and each
+        parameter's state (the entries this optimizer keeps, arrays shaped like the
+        parameter).  A problem is a ``ValueError`` naming the group or parameter index.
+        Array-likes (PyTorch tensors included) are copied and cast to each parameter's
         dtype; ``step`` becomes an int.
         """
-        name = type(self).__name__
+        where = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
-            raise ValueError(f"{name}.load_state_dict: expected a dict with keys 'state' and "
-                             "'param_groups'")
-        saved_groups = state_dict["param_groups"]
+            raise ValueError(f"{where}: expected a dict with keys 'state' and 'param_groups'")
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, (list, tuple)):
+            raise ValueError(f"{where}: 'param_groups' must be a list of dicts, got "
+                             f"{type(saved_groups).__name__}")
+        if not isinstance(saved_state, dict):
+            raise ValueError(f"{where}: 'state' must be a dict, got {type(saved_state).__name__}")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
-                f"{name}.load_state_dict: loaded state dict has {len(saved_groups)} parameter "
-                f"groups, the optimizer has {len(self.param_groups)}"
+                f"{where}: the state dict has {len(saved_groups)} parameter groups, the "
+                f"optimizer {len(self.param_groups)}"
             )
+        param_of, new_groups = {}, []
         for number, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
-            if len(saved["params"]) != len(group["params"]):
-                raise ValueError(
-                    f"{name}.load_state_dict: parameter group {number} holds "
-                    f"{len(saved['params'])} parameters in the state dict but "
-                    f"{len(group['params'])} in the optimizer"
-                )
-        param_of = {}
-        for group, saved in zip(self.param_groups, saved_groups):
-            param_of.update(zip(saved["params"], group["params"]))
+            param_of.update(self._saved_indices(where, number, group, saved, param_of))
+            merged = {**group, **copy.deepcopy({k: v for k, v in saved.items() if k != "params"})}
+            merged["params"] = group["params"]
+            self._check_fixed_options(merged, f"{where}: param group {number}")
+            self._validate_group(merged)
+            new_groups.append(merged)
         new_state = {}
-        for index, entries in state_dict["state"].items():
-            key = int(index) if not isinstance(index, int) else index
+        for index, entries in saved_state.items():
+            key = self._state_index(where, index)
             if key not in param_of:
-                raise ValueError(f"{name}.load_state_dict: state for unknown parameter {index}")
-            param = param_of[key]
-            new_state[param] = {
-                k: self._import_state_value(k, v, param) for k, v in entries.items()
-            }
-        for group, saved in zip(self.param_groups, saved_groups):
-            options = {k: v for k, v in saved.items() if k != "params"}
-            group.update(copy.deepcopy(options))
+                raise ValueError(f"{where}: state for unknown parameter {index!r} (the param "
+                                 f"groups hold indices {sorted(param_of)})")
+            state = self._load_entries(f"{where}: state of parameter {key}", entries,
+                                       param_of[key])
+            if state:
+                new_state[param_of[key]] = state
+        for group, merged in zip(self.param_groups, new_groups):
+            group.clear()
+            group.update(merged)
         self.state = new_state
 
     @staticmethod
-    def _import_state_value(key, value, param):
-        if value is None:
-            return None
-        if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
-            value = value.detach().cpu().numpy()
-        if key == "step":
-            return int(np.asarray(value).item())
-        array = np.array(value)  # a copy: the state dict must not alias our state
-        if array.dtype.kind == "f" or array.shape == param.shape:
-            array = array.astype(param.dtype, copy=False)
-        return array
+    def _saved_indices(where: str, number: int, group: dict, saved, taken: dict) -> dict:
+        """``{index: parameter}`` for saved group ``number``, after checking its layout."""
+        if not isinstance(saved, dict):
+            raise ValueError(f"{where}: param group {number} must be a dict, got "
+                             f"{type(saved).__name__}")
+        if "params" not in saved:
+            raise ValueError(f"{where}: param group {number} has no 'params' entry")
+        indices = saved["params"]
+        if not isinstance(indices, (list, tuple)) or not all(is_int(i) for i in indices):
+            raise ValueError(f"{where}: param group {number}: 'params' must be a list of "
+                             f"parameter indices, got {indices!r}")
+        if len(indices) != len(group["params"]):
+            raise ValueError(
+                f"{where}: parameter group {number} holds {len(indices)} parameters in the "
+                f"state dict but {len(group['params'])} in the optimizer"
+            )
+        indices = [int(i) for i in indices]
+        repeated = sorted({i for i in indices if i in taken or indices.count(i) > 1})
+        if repeated:
+            raise ValueError(f"{where}: param group {number}: parameter indices {repeated} "
+                             "appear more than once in the state dict")
+        return dict(zip(indices, group["params"]))
+
+    @staticmethod
+    def _state_index(where: str, index) -> int:
+        if is_int(index):
+            return int(index)
+        if isinstance(index, str) and index.strip().lstrip("-").isdigit():
+            return int(index)  # a state dict that went through JSON
+        raise ValueError(f"{where}: state key {index!r} is not a parameter index")
+
+    def _load_entries(self, where: str, entries, param) -> dict:
+        """One parameter's saved state, checked against ``_state_spec`` and copied."""
+        if not isinstance(entries, dict):
+            raise ValueError(f"{where}: expected a dict, got {type(entries).__name__}")
+        if not entries:
+            return {}
+        spec = self._state_spec
+        if spec is None:
+            spec = {key: "step" if key == "step" else "any" for key in entries}
+        unexpected = [key for key in entries if key not in spec]
+        if unexpected:
+            raise ValueError(f"{where}: unexpected entry {unexpected[0]!r} "
+                             f"({type(self).__name__} keeps {sorted(spec)})")
+        state = {}
+        for key, kind in spec.items():
+            value = entries.get(key)
+            if kind == "any" and not hasattr(value, "__array__"):
+                state[key] = copy.deepcopy(value)
+                continue
+            if value is None:
+                if kind != "optional array":
+                    raise ValueError(f"{where}: missing {key!r}")
+                continue
+            try:
+                array = to_numpy(value)
+            except Exception as error:  # whatever cannot become an array is reported by key
+                raise ValueError(f"{where}: {key!r} is not an array ({error})") from None
+            if array.dtype.kind not in "biuf":
+                raise ValueError(f"{where}: {key!r} must be numeric, got dtype {array.dtype}")
+            if kind == "step":
+                step = float(array) if array.shape == () else math.nan
+                if not (step >= 0 and step.is_integer()):
+                    raise ValueError(f"{where}: 'step' must be a whole number >= 0, got "
+                                     f"{value!r}")
+                state[key] = int(step)
+            elif kind == "any":
+                same = array.shape == param.shape
+                state[key] = np.array(array, dtype=param.dtype if same else None)
+            elif array.shape != param.shape:
+                raise ValueError(f"{where}: {key!r} has shape {array.shape} but the parameter "
+                                 f"has shape {param.shape}")
+            else:
+                # A copy: the state dict must not alias our state.
+                state[key] = np.array(array, dtype=param.dtype)
+        return state
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, check_hyperparameter
+from .._validate import check_real
+from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
@@ -19,6 +20,8 @@ class SGD(Optimizer):
     Nesterov momentum needs ``momentum > 0`` and ``dampening == 0``.
     """
 
+    _state_spec = {"momentum_buffer": "optional array"}
+
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
@@ -26,10 +29,10 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict) -> None:
-        check_hyperparameter("SGD", "learning rate", group["lr"])
-        check_hyperparameter("SGD", "momentum", group["momentum"])
-        check_hyperparameter("SGD", "dampening", group["dampening"], low=-np.inf)
-        check_hyperparameter("SGD", "weight_decay", group["weight_decay"])
+        check_real("SGD", "learning rate", group["lr"], low=0.0)
+        check_real("SGD", "momentum", group["momentum"], low=0.0)
+        check_real("SGD", "dampening", group["dampening"])
+        check_real("SGD", "weight_decay", group["weight_decay"], low=0.0)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening "
                              f"(got momentum={group['momentum']}, "
