@@ -16,8 +16,8 @@ float32):
 
 Crossover measured in one run of ``bench_conv.py --crossover --threads 1 --repeat 5``
 (forward+backward, x ``(8, 16, 64, 64)``, 16 output channels, "same" padding; the table in
-``docs/performance.md``), im2col vs fft: 3x3 39 vs 75 ms; 5x5 85 vs 82 (the tie point);
-7x7 169 vs 57; 9x9 247 vs 61; 11x11 416 vs 76; 15x15 886 vs 88.  The model switches
+``docs/performance.md``), im2col vs fft: 3x3 35 vs 72 ms; 5x5 62 vs 61 (the tie point);
+7x7 111 vs 45; 9x9 205 vs 46; 11x11 302 vs 49; 15x15 635 vs 52.  The model switches
 between 5x5 and 7x7 for this shape and keeps every 3x3 layer of the benchmark on im2col.
 """
 
