@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from user_functions import Softplus
 
 from tinygrad_cnn import Function, Tensor
 from tinygrad_cnn.gradcheck import (
@@ -22,20 +23,6 @@ def random_leaf(*shape, seed=0):
 
 
 # ---------------------------------------------------------------- user Functions under test
-class Softplus(Function):
-    """log(1 + exp(x)); backward written with Tensor ops, so it is twice differentiable."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.logaddexp(0.0, x)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (x,) = ctx.saved_tensors
-        return grad_output * x.sigmoid()
-
-
 class SquareWrongAtOneElement(Function):
     """x**2 whose backward is 3x too large at element [1, 2] only."""
 
