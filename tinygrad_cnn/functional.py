@@ -13,6 +13,7 @@ import numpy as np
 
 from . import backends, random
 from .ops import _args as _conv_args
+from .ops import batchnorm as _batchnorm
 from .ops import conv as _conv
 from .ops import elementwise as ew
 from .ops import im2col as _im2col
@@ -310,8 +311,10 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = 
     ``training=True``: normalise with the batch mean and *biased* variance over every axis but
     1, and, when running statistics are given, update them in place (a Tensor's ``.data``):
     ``running = (1 - momentum) * running + momentum * batch`` with the *unbiased* variance.
-    ``training=False``: normalise with the running statistics.  Composed of Tensor ops, so
-    every derivative order works; the running-statistics update records no graph.
+    ``training=False``: normalise with the running statistics.  Training mode is the
+    primitive ``ops.batchnorm.BatchNormTraining`` (its backward is written with Tensor ops),
+    eval mode is composed of Tensor ops, so every derivative order works; the
+    running-statistics update records no graph.
     """
     check_tensor("batch_norm", "input", x)
     check_float("batch_norm", "input", x.dtype)
@@ -328,29 +331,23 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = 
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm: running_mean and running_var are needed when "
                          "training=False")
-    axes = (0,) + tuple(range(2, x.ndim))
     per_channel = (1, channels) + (1,) * (x.ndim - 2)
     if training:
         count = x.size // channels
         if count <= 1:
             raise ValueError("batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {x.shape}")
-        mean = x.mean(axis=axes, keepdims=True)
-        centered = x - mean
-        var = (centered * centered).mean(axis=axes, keepdims=True)
+        # One primitive (a few numpy passes, closed-form Tensor-op backward) instead of ten
+        # composed ops; it hands back the batch mean and biased variance it computed.
+        statistics = []
+        out = _batchnorm.BatchNormTraining.apply(x, weight, bias, eps, statistics)
+        mean, var = statistics[0]
         if running_mean is not None:
             running_mean *= 1 - momentum
-            running_mean += momentum * mean.data.reshape(-1)
+            running_mean += momentum * mean.reshape(-1)
         if running_var is not None:
             running_var *= 1 - momentum
-            running_var += momentum * (count / (count - 1)) * var.data.reshape(-1)
-        # Scale on the small (1, C, 1, ...) tensor first: one full-size multiply instead of two.
-        scale = (var + eps) ** -0.5
-        if weight is not None:
-            scale = scale * weight.reshape(per_channel)
-        out = centered * scale
-        if bias is not None:
-            out = out + bias.reshape(per_channel)
+            running_var += momentum * (count / (count - 1)) * var.reshape(-1)
         return out
     # Fixed statistics: fold everything into one per-channel scale and shift, as
     # PyTorch's CPU kernel does (x * alpha + beta: two full-size passes).

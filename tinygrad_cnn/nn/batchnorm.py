@@ -22,8 +22,8 @@ class BatchNorm2d(Module):
     Evaluation with running statistics normalises with them.  ``affine=False`` (or
     ``bias=False``) drops the learnable scale (shift).
 
-    The forward is :func:`tinygrad_cnn.functional.batch_norm`, composed of differentiable
-    tensor ops, so double backward works.
+    The forward is :func:`tinygrad_cnn.functional.batch_norm` (in training, one primitive whose
+    backward is written with differentiable tensor ops), so double backward works.
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,

@@ -1,0 +1,151 @@
+"""Training-mode batch_norm as the primitive ``ops.batchnorm.BatchNormTraining``.
+
+Specification: it computes what the composite formula (``reference`` below, the previous
+implementation of ``F.batch_norm(training=True)`` built from Tensor ops) computes, forward and
+backward, keeps float32 as float32, updates the running statistics bit for bit as before, and
+has exact first and second derivatives (float64 gradcheck and gradgradcheck).
+"""
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from tinygrad_cnn import functional as F
+from tinygrad_cnn.autograd.engine import grad
+from tinygrad_cnn.gradcheck import gradcheck, gradgradcheck
+from tinygrad_cnn.tensor import Tensor
+
+EPS = 1e-5
+
+
+def reference(x, weight, bias, eps=EPS):
+    """The composite formula: ten Tensor ops, differentiated op by op."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    per_channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    mean = x.mean(axis=axes, keepdims=True)
+    centered = x - mean
+    var = (centered * centered).mean(axis=axes, keepdims=True)
+    scale = (var + eps) ** -0.5
+    if weight is not None:
+        scale = scale * weight.reshape(per_channel)
+    out = centered * scale
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out, mean.data.reshape(-1), var.data.reshape(-1)
+
+
+def tensors(shape, seed, dtype, affine=(True, True)):
+    rng = np.random.default_rng(seed)
+    x = Tensor((rng.standard_normal(shape) * 2 + 3).astype(dtype), requires_grad=True)
+    params = [Tensor(rng.standard_normal(shape[1]).astype(dtype), requires_grad=True)
+              if wanted else None for wanted in affine]
+    return x, params[0], params[1]
+
+
+def training(x, weight, bias):
+    return F.batch_norm(x, None, None, weight, bias, training=True)
+
+
+# ------------------------------------------------------------------ derivatives (float64)
+@pytest.mark.parametrize("shape", [(3, 2, 2, 2), (4, 3), (2, 2, 3), (1, 2, 2, 3)],
+                         ids=["NCHW", "NC", "NCL", "N1-NCHW"])
+def test_training_batch_norm_passes_gradcheck(shape):
+    inputs = tensors(shape, seed=1, dtype=np.float64)
+    assert gradcheck(training, inputs, fast=False)
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 2, 2), (4, 3), (2, 2, 3)], ids=["NCHW", "NC", "NCL"])
+def test_training_batch_norm_passes_gradgradcheck(shape):
+    inputs = tensors(shape, seed=2, dtype=np.float64)
+    assert gradgradcheck(training, inputs, fast=False)
+
+
+@pytest.mark.parametrize("affine", [(False, False), (True, False), (False, True)],
+                         ids=["no-weight-no-bias", "weight-only", "bias-only"])
+def test_training_batch_norm_without_weight_or_bias_passes_gradgradcheck(affine):
+    x, weight, bias = tensors((2, 2, 3, 2), seed=3, dtype=np.float64, affine=affine)
+    inputs = tuple(t for t in (x, weight, bias) if t is not None)
+
+    def forward(*args):
+        args = list(args)
+        return training(args.pop(0), args.pop(0) if affine[0] else None,
+                        args.pop(0) if affine[1] else None)
+
+    assert gradcheck(forward, inputs, fast=False)
+    assert gradgradcheck(forward, inputs, fast=False)
+
+
+def test_training_batch_norm_is_one_primitive_node():
+    x, weight, bias = tensors((2, 3, 2, 2), seed=4, dtype=np.float64)
+    assert training(x, weight, bias).grad_fn.name() == "BatchNormTrainingBackward"
+
+
+def test_second_derivative_matches_the_composite_formula():
+    x, weight, bias = tensors((3, 2, 2, 3), seed=5, dtype=np.float64)
+    v = np.random.default_rng(6).standard_normal(x.shape)
+    results = []
+    for forward in (training, lambda *a: reference(*a)[0]):
+        gx, gw = grad(forward(x, weight, bias), (x, weight), Tensor(v), create_graph=True)
+        # a scalar of the first derivatives, differentiated again
+        results.append(grad((gx * gx).sum() + (gw * gw).sum(), (x, weight, bias)))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours.data, theirs.data, rtol=1e-9, atol=1e-10)
+
+
+# ------------------------------------------------------------------ against the composite formula
+@st.composite
+def cases(draw):
+    ndim = draw(st.integers(2, 4))
+    n = draw(st.integers(1, 4))
+    c = draw(st.integers(1, 4))
+    spatial = tuple(draw(st.integers(1, 4)) for _ in range(ndim - 2))
+    if n * int(np.prod(spatial, dtype=np.int64)) < 2:  # batch_norm needs >1 value per channel
+        n = 2
+    affine = (draw(st.booleans()), draw(st.booleans()))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    return (n, c) + spatial, affine, dtype, draw(st.integers(0, 2**16))
+
+
+@settings(max_examples=60, deadline=None)
+@given(cases())
+@example(((1, 3, 2, 3), (True, True), np.float32, 0))  # N=1 with spatial > 1
+@example(((1, 2, 5), (False, True), np.float64, 1))
+def test_forward_and_backward_match_the_composite_formula(case):
+    shape, affine, dtype, seed = case
+    x, weight, bias = tensors(shape, seed, dtype, affine)
+    inputs = [t for t in (x, weight, bias) if t is not None]
+    g = Tensor(np.random.default_rng(seed + 1).standard_normal(shape).astype(dtype))
+    ours = training(x, weight, bias)
+    theirs = reference(x, weight, bias)[0]
+    assert ours.dtype == np.dtype(dtype)
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(ours.data, theirs.data, **tol)
+    for mine, expected in zip(grad(ours, inputs, g), grad(theirs, inputs, g)):
+        assert mine.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(mine.data, expected.data, **tol)
+
+
+def test_float32_forward_and_gradients_stay_float32():
+    x, weight, bias = tensors((1, 2, 3, 3), seed=7, dtype=np.float32)  # N=1, spatial > 1
+    out = training(x, weight, bias)
+    out.backward(np.ones(out.shape, np.float32))
+    assert out.dtype == np.float32
+    assert {t.grad.dtype for t in (x, weight, bias)} == {np.dtype(np.float32)}
+
+
+# ------------------------------------------------------------------ running statistics
+@pytest.mark.parametrize("momentum", [0.1, 1.0 / 3.0])
+def test_running_statistics_update_is_unchanged_bit_for_bit(momentum):
+    x, _, _ = tensors((4, 3, 5, 5), seed=8, dtype=np.float32)
+    running_mean, running_var = np.full(3, 0.5, np.float32), np.full(3, 2.0, np.float32)
+    F.batch_norm(x, running_mean, running_var, training=True, momentum=momentum)
+    _, mean, var = reference(x, None, None)
+    count = x.size // x.shape[1]
+    expected_mean, expected_var = np.full(3, 0.5, np.float32), np.full(3, 2.0, np.float32)
+    expected_mean *= 1 - momentum
+    expected_mean += momentum * mean
+    expected_var *= 1 - momentum
+    expected_var += momentum * (count / (count - 1)) * var
+    np.testing.assert_array_equal(running_mean, expected_mean)
+    np.testing.assert_array_equal(running_var, expected_var)
