@@ -36,27 +36,21 @@ def as_array(data, dtype=None) -> np.ndarray:
     arrays and numpy scalars keep their dtype; ``dtype`` overrides everything.  The result
     shares memory with an ndarray input when no cast is needed.
     """
-    if isinstance(data, Tensor):
-        data = data.data
     if dtype is not None:
         dtype = as_dtype("Tensor", dtype)
-    if isinstance(data, (np.ndarray, np.generic)):
-        array = np.asarray(data, dtype=dtype)
+    if isinstance(data, (Tensor, np.ndarray, np.generic)) or _is_torch_tensor(data):
+        array = np.asarray(to_numpy(data), dtype=dtype)  # arrays keep their dtype
     else:
-        if hasattr(data, "detach") and hasattr(data, "cpu"):  # a torch tensor
-            data = data.detach().cpu().numpy()
-            array = np.asarray(data, dtype=dtype)
-        else:
-            try:
-                array = np.asarray(data)
-            except ValueError as error:
-                raise ValueError(f"Tensor: cannot make an array of {data!r}: {error}") from None
-            if dtype is not None:
-                array = array.astype(dtype, copy=False)
-            elif array.dtype == np.float64:
-                array = array.astype(DEFAULT_FLOAT)
-            elif array.dtype.kind in "iu":
-                array = array.astype(np.int64, copy=False)
+        try:
+            array = np.asarray(data)
+        except ValueError as error:
+            raise ValueError(f"Tensor: cannot make an array of {data!r}: {error}") from None
+        if dtype is not None:
+            array = array.astype(dtype, copy=False)
+        elif array.dtype == np.float64:
+            array = array.astype(DEFAULT_FLOAT)
+        elif array.dtype.kind in "iu":
+            array = array.astype(np.int64, copy=False)
     if array.dtype.kind not in "fiub":
         raise TypeError(
             f"Tensor: unsupported data type {array.dtype} (from {type(data).__name__}); "
@@ -75,9 +69,13 @@ def to_numpy(value) -> np.ndarray:
     """
     if isinstance(value, Tensor):
         return value.data
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+    if _is_torch_tensor(value):
         value = value.detach().cpu().numpy()
     return np.asarray(value)
+
+
+def _is_torch_tensor(value) -> bool:
+    return hasattr(value, "detach") and hasattr(value, "cpu")  # duck-typed: torch is optional
 
 
 def _category(dtype: np.dtype) -> str:

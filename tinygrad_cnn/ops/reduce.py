@@ -41,7 +41,8 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return _spread(grad, ctx.input_shape, ctx.axes) / float(ctx.count), None, None
+        # Divide the reduced gradient before spreading it: one small division, not a full pass.
+        return _spread(grad / float(ctx.count), ctx.input_shape, ctx.axes), None, None
 
 
 class Extremum(Function):
