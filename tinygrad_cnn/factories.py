@@ -114,7 +114,7 @@ def concatenate(tensors, axis=0) -> Tensor:
                 f"concatenate: tensor {index} has shape {other.shape}, which does not match "
                 f"tensor 0's shape {first.shape} outside axis {axis}"
             )
-    dtype = promoted_dtype(*[t.data for t in tensors])
+    dtype = promoted_dtype(*[t._data for t in tensors])
     tensors = [t.astype(dtype) for t in tensors]
     return shape_ops.Concatenate.apply(axis, *tensors)
 

@@ -64,7 +64,7 @@ def _shifted(x: Tensor, axis: int) -> Tensor:
     The shift is treated as a constant; that is exact, because softmax and log_softmax do not
     depend on it, so no gradient is lost.
     """
-    return x - Tensor._make(np.max(x.data, axis=axis, keepdims=True))
+    return x - Tensor._make(np.max(x._data, axis=axis, keepdims=True))
 
 
 def _softmax_input(x: Tensor, axis: int, op: str):
@@ -154,7 +154,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 def _class_targets(target, log_probs: Tensor, op: str) -> np.ndarray:
     """Validated integer class indices (N,) for scores (N, C)."""
-    target = target.data if isinstance(target, Tensor) else np.asarray(target)
+    target = target._data if isinstance(target, Tensor) else np.asarray(target)
     if target.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must hold integer class indices, got dtype {target.dtype}")
     if log_probs.ndim != 2:
@@ -291,7 +291,7 @@ def _running_statistic(value, name: str):
     itself), which batch_norm updates in place; None stays None."""
     if value is None:
         return None
-    array = value.data if isinstance(value, Tensor) else value
+    array = value._data if isinstance(value, Tensor) else value
     if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
         got = (f"{type(value).__name__} of {array.dtype}" if isinstance(array, np.ndarray)
                else type(value).__name__)

@@ -165,7 +165,7 @@ class _Check:
                         f"{self.names[k]} is {item.dtype}: both sides were computed on a float64 "
                         f"copy (finite differences in {item.dtype} are too coarse to check)"
                     )
-                self.base.append(np.array(item.data, dtype=np.float64))
+                self.base.append(np.array(item._data, dtype=np.float64))
                 self.is_tensor.append(True)
                 if item.requires_grad:
                     self.checked.append(k)
@@ -224,7 +224,7 @@ class _Check:
                 f"fn returned {outputs[0].dtype} on float64 inputs: finite differences at that "
                 "precision are unreliable; keep fn in float64"
             )
-        return [np.asarray(o.data, dtype=np.float64) for o in outputs]
+        return [np.asarray(o._data, dtype=np.float64) for o in outputs]
 
     def output_name(self, index):
         if self._output_names is not None:
@@ -546,7 +546,7 @@ def numerical_grad(fn, inputs, eps=1e-6, grad_output=None):
         raise ValueError(f"{caller}: no input is a floating-point Tensor, so there is no "
                          "gradient to compute")
     # Every floating Tensor is differentiated here, so mark them all as 'checked'.
-    marked = [Tensor(i.data, requires_grad=True) if isinstance(i, Tensor) and i.dtype.kind == "f"
+    marked = [Tensor(i._data, requires_grad=True) if isinstance(i, Tensor) and i.dtype.kind == "f"
               else i for i in inputs]
     check = _Check(caller, fn, marked, eps, 0.0, 0.0, None)
     cotangents = _cotangents(grad_output, check, caller)
@@ -564,7 +564,7 @@ def _cotangents(grad_output, check, caller):
         raise ValueError(f"{caller}: got {len(given)} grad_outputs for {len(shapes)} outputs")
     arrays = []
     for index, (item, shape) in enumerate(zip(given, shapes)):
-        array = np.asarray(item.data if isinstance(item, Tensor) else item, dtype=np.float64)
+        array = np.asarray(item._data if isinstance(item, Tensor) else item, dtype=np.float64)
         if array.shape != shape:
             where = f" {index}" if len(shapes) > 1 else ""
             raise ValueError(f"{caller}: grad_output{where} has shape {array.shape} but fn's "
@@ -635,12 +635,12 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         values, vectors = list(arguments[:count]), arguments[count:]
         for k in checked:
             if not values[k].requires_grad:  # the numerical side passes plain constants
-                values[k] = Tensor(values[k].data, requires_grad=True)
+                values[k] = Tensor(values[k]._data, requires_grad=True)
         with enable_grad():
             outputs = probe._outputs(fn(*values))
             pairs = [(o, v) for o, v in zip(outputs, vectors) if o.requires_grad]
             if not pairs:
-                return tuple(Tensor(np.zeros_like(values[k].data)) for k in checked)
+                return tuple(Tensor(np.zeros_like(values[k]._data)) for k in checked)
             return _grad([o for o, _ in pairs], [values[k] for k in checked],
                          grad_outputs=[v for _, v in pairs], create_graph=True)
 

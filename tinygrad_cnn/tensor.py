@@ -68,7 +68,7 @@ def to_numpy(value) -> np.ndarray:
     change dtypes; :func:`as_array` is the constructor's conversion.
     """
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if _is_torch_tensor(value):
         value = value.detach().cpu().numpy()
     return np.asarray(value)
@@ -111,13 +111,13 @@ class Tensor:
     the leaves that require grad.
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_accumulator", "__weakref__")
+    __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_accumulator", "__weakref__")
 
     # numpy must hand `array <op> tensor` to our reflected operators instead of looping.
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        self.data = as_array(data, dtype)
+        self._data = as_array(data, dtype)
         self.grad = None
         self.grad_fn = None
         self._requires_grad = False
@@ -129,12 +129,21 @@ class Tensor:
     def _make(cls, data: np.ndarray, grad_fn=None) -> "Tensor":
         """Fast internal constructor: ``data`` is already a valid ndarray."""
         tensor = object.__new__(Tensor)
-        tensor.data = data
+        tensor._data = data
         tensor.grad = None
         tensor.grad_fn = grad_fn
         tensor._requires_grad = grad_fn is not None
         tensor._accumulator = None
         return tensor
+
+    @property
+    def data(self) -> np.ndarray:
+        """The underlying array (internal code reads ``_data``)."""
+        return self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value
 
     # ----------------------------------------------------------------- autograd state
     @property
@@ -149,10 +158,10 @@ class Tensor:
                 "requires_grad can only be set on leaf tensors; this tensor was made by "
                 f"{self.grad_fn.name()} (use .detach() to get a leaf)"
             )
-        if value and not _is_floating(self.data.dtype):
+        if value and not _is_floating(self._data.dtype):
             raise TypeError(
                 f"only floating point tensors can require gradients (this one is "
-                f"{self.data.dtype}); convert it with .float() or .double() first"
+                f"{self._data.dtype}); convert it with .float() or .double() first"
             )
         self._requires_grad = value
 
@@ -167,56 +176,56 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A tensor sharing this one's data, outside the graph."""
-        return Tensor._make(self.data)
+        return Tensor._make(self._data)
 
     # ----------------------------------------------------------------- numpy-like facts
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     # ----------------------------------------------------------------- plain values out
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (shared, not copied)."""
-        return self.data
+        return self._data
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"item: only one-element tensors can be converted to a Python scalar "
-                f"(shape {self.data.shape})"
+                f"(shape {self._data.shape})"
             )
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
         if dtype is None:
-            return self.data.copy() if copy else self.data
-        return self.data.astype(dtype, copy=bool(copy))
+            return self._data.copy() if copy else self._data
+        return self._data.astype(dtype, copy=bool(copy))
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(len(self.data)))
+        return (self[i] for i in range(len(self._data)))
 
     def __float__(self) -> float:
         return float(self.item())
@@ -225,19 +234,19 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous "
+                f"the truth value of a tensor with {self._data.size} elements is ambiguous "
                 "(use .any() / .all() on .data)"
             )
-        return bool(self.data.item())
+        return bool(self._data.item())
 
     # Comparisons return tensors, so identity is what hashing and `is` use.
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
-        extras = [f"dtype={self.data.dtype}"]
+        body = np.array2string(self._data, separator=", ", prefix="Tensor(")
+        extras = [f"dtype={self._data.dtype}"]
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self._requires_grad:

@@ -24,7 +24,7 @@ from .tensor import DEFAULT_FLOAT, Tensor, as_dtype, is_scalar, promoted_dtype
 # ------------------------------------------------------------------ operand coercion
 def _scalar_operand(op: str, value, like: Tensor) -> Tensor:
     """A Python/numpy scalar as a 0-d tensor that keeps ``like``'s dtype (PyTorch's rule)."""
-    dtype = like.data.dtype
+    dtype = like._data.dtype
     is_bool = isinstance(value, (bool, np.bool_))
     if dtype.kind != "f" and isinstance(value, (float, np.floating)):
         dtype = DEFAULT_FLOAT
@@ -52,10 +52,10 @@ def _operand(op: str, value, like: Tensor) -> Tensor:
 
 def _promoted(a: Tensor, b: Tensor):
     """Cast the operands where PyTorch's promotion differs from what numpy would do."""
-    dtype_a, dtype_b = a.data.dtype, b.data.dtype
+    dtype_a, dtype_b = a._data.dtype, b._data.dtype
     if dtype_a == dtype_b:
         return a, b
-    target = promoted_dtype(a.data, b.data)
+    target = promoted_dtype(a._data, b._data)
     if target == np.result_type(dtype_a, dtype_b):
         return a, b  # numpy gets there by itself, without a copy
     return a.astype(target), b.astype(target)
@@ -68,7 +68,7 @@ def _binary(op: str, a, b):
     else:
         a = _operand(op, a, b)
     a, b = _promoted(a, b)
-    shape_a, shape_b = a.data.shape, b.data.shape
+    shape_a, shape_b = a._data.shape, b._data.shape
     if shape_a != shape_b and shape_a and shape_b:  # a 0-d operand always broadcasts
         check_broadcastable(op, shape_a, shape_b)
     return a, b
@@ -76,12 +76,12 @@ def _binary(op: str, a, b):
 
 def _floating(tensor: Tensor) -> Tensor:
     """Integer and bool tensors become the default float, as PyTorch's float-only ops do."""
-    return tensor if tensor.data.dtype.kind == "f" else tensor.astype(DEFAULT_FLOAT)
+    return tensor if tensor._data.dtype.kind == "f" else tensor.astype(DEFAULT_FLOAT)
 
 
 def _true_division_operands(a, b):
     a, b = _binary("div", a, b)
-    if a.data.dtype.kind != "f":  # both integer: true division gives the default float
+    if a._data.dtype.kind != "f":  # both integer: true division gives the default float
         a, b = _floating(a), _floating(b)
     return a, b
 
@@ -93,7 +93,7 @@ def add(a, b):
 
 def sub(a, b):
     a, b = _binary("sub", a, b)
-    if a.data.dtype.kind == "b" and b.data.dtype.kind == "b":
+    if a._data.dtype.kind == "b" and b._data.dtype.kind == "b":
         raise TypeError("sub: subtracting bool tensors is not supported (use ~ or .astype(int))")
     return ew.Sub.apply(a, b)
 
@@ -110,7 +110,7 @@ def power(base, exponent):
     """``base ** exponent``; an integer base with a float exponent gives the default float."""
     if isinstance(base, Tensor) and is_scalar(exponent) and not isinstance(exponent, bool):
         exponent = exponent.item() if isinstance(exponent, np.generic) else exponent
-        if base.data.dtype.kind != "f":
+        if base._data.dtype.kind != "f":
             if isinstance(exponent, float):
                 base = _floating(base)
             elif exponent < 0:
@@ -118,7 +118,7 @@ def power(base, exponent):
                                  "supported; convert with .float() first")
         return ew.PowScalar.apply(base, exponent)
     base, exponent = _binary("pow", base, exponent)
-    if exponent.data.dtype.kind != "f" and (exponent.data < 0).any():
+    if exponent._data.dtype.kind != "f" and (exponent._data < 0).any():
         raise ValueError("pow: integer tensors to negative integer powers are not supported; "
                          "convert with .float() first")
     return ew.Pow.apply(base, exponent)
@@ -169,7 +169,7 @@ def _comparison(compare, name):
             a, b = _binary(name, self, other)
         except TypeError:
             return NotImplemented
-        return Tensor._make(np.asarray(compare(a.data, b.data)))
+        return Tensor._make(np.asarray(compare(a._data, b._data)))
 
     method.__name__ = f"__{name}__"
     return method
@@ -202,7 +202,7 @@ def _extremum(largest, name):
 
 
 def _require_floating(op: str, tensor: Tensor) -> None:
-    if tensor.data.dtype.kind != "f":
+    if tensor._data.dtype.kind != "f":
         raise TypeError(f"{op}: input must be a floating point tensor, got {tensor.dtype} "
                         "(convert with .float())")
 
@@ -228,7 +228,7 @@ def _arg_extremum(function, name):
             axis = normalize_axis(axis, self.ndim, name, self.shape)
             if self.ndim == 0:
                 axis = None
-        return Tensor._make(np.asarray(function(self.data, axis=axis), dtype=np.int64))
+        return Tensor._make(np.asarray(function(self._data, axis=axis), dtype=np.int64))
 
     method.__name__ = name
     return method
@@ -310,7 +310,7 @@ def _index_item(item):
     if isinstance(item, Tensor):
         if item.dtype.kind not in "iub":
             raise TypeError(f"getitem: index tensors must be integer or bool, got {item.dtype}")
-        return item.data
+        return item._data
     if isinstance(item, list):
         return np.asarray(item)
     return item

@@ -203,7 +203,7 @@ def check_op(op, reference=None, shapes=None, *, elements=(-2.0, 2.0), avoid=(),
                     raise AssertionError(f"check_op: output{where} is {output.dtype} for "
                                          f"{dtype} inputs\n{described}")
                 try:
-                    np.testing.assert_allclose(output.data, wanted, rtol=rtol, atol=atol,
+                    np.testing.assert_allclose(output._data, wanted, rtol=rtol, atol=atol,
                                                err_msg=f"check_op: output{where} differs "
                                                        "from the reference")
                 except AssertionError as error:

@@ -58,7 +58,7 @@ def _checked_backward(node, gradient, create_graph) -> list:
     finally:
         mode.anomaly = True
     for result in gradients:
-        if result is not None and not np.isfinite(result.data).all():
+        if result is not None and not np.isfinite(result._data).all():
             raise FloatingPointError(
                 f"{node.name()}: backward produced a non-finite gradient (NaN or inf); "
                 f"the op was called at {node.site or '<created outside detect_anomaly>'}"
@@ -111,9 +111,9 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None) -> dict:
 
 def _accumulate(leaf: Tensor, gradient: Tensor) -> None:
     if leaf.grad is None:
-        leaf.grad = np.array(gradient.data, dtype=leaf.data.dtype, copy=True)
+        leaf.grad = np.array(gradient._data, dtype=leaf._data.dtype, copy=True)
     else:
-        leaf.grad += gradient.data
+        leaf.grad += gradient._data
 
 
 def _node_of(tensor: Tensor):
@@ -132,14 +132,14 @@ def _root_node(tensor: Tensor, what: str):
 
 def _seed_gradient(tensor: Tensor, gradient, what: str) -> Tensor:
     if gradient is None:
-        if tensor.data.size != 1:
+        if tensor._data.size != 1:
             raise RuntimeError(
                 f"{what}: a gradient can be created implicitly only for one-element outputs; "
                 f"this output has shape {tensor.shape}, so pass a gradient of that shape"
             )
-        return Tensor._make(np.ones_like(tensor.data))
+        return Tensor._make(np.ones_like(tensor._data))
     if not isinstance(gradient, Tensor):
-        gradient = Tensor._make(np.asarray(gradient, dtype=tensor.data.dtype))
+        gradient = Tensor._make(np.asarray(gradient, dtype=tensor._data.dtype))
     if gradient.shape != tensor.shape:
         raise ValueError(
             f"{what}: gradient has shape {gradient.shape} but the output has shape {tensor.shape}"
@@ -193,7 +193,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for tensor, target in zip(inputs, targets):
         gradient = captured.get(target)
         if gradient is None:
-            gradient = Tensor._make(np.zeros_like(tensor.data))
+            gradient = Tensor._make(np.zeros_like(tensor._data))
         results.append(gradient)
     return tuple(results)
 

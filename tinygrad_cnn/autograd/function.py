@@ -197,15 +197,15 @@ class Context(Node):
                                           "arrays, not Tensors", self.edges)
                 gradient = Tensor._make(gradient, node)
             elif reason is not None:
-                gradient = Tensor._make(gradient.data, FirstOrderOnly(function.__name__, reason,
+                gradient = Tensor._make(gradient._data, FirstOrderOnly(function.__name__, reason,
                                                                   self.edges))
-            if gradient.data.shape != expected_shape:
+            if gradient._data.shape != expected_shape:
                 raise RuntimeError(
                     f"{function.__name__}.backward returned a gradient of shape "
-                    f"{gradient.data.shape} for argument {index}, whose shape is "
+                    f"{gradient._data.shape} for argument {index}, whose shape is "
                     f"{expected_shape}"
                 )
-            if gradient.data.dtype != expected_dtype:
+            if gradient._data.dtype != expected_dtype:
                 gradient = gradient.astype(expected_dtype)
             results.append(gradient)
         return results
@@ -242,7 +242,7 @@ class Function:
     @classmethod
     def apply(cls, *args) -> Tensor:
         """Run ``forward`` on the arrays of ``args`` and record the call when grad is on."""
-        arrays = [arg.data if isinstance(arg, Tensor) else arg for arg in args]
+        arrays = [arg._data if isinstance(arg, Tensor) else arg for arg in args]
         record = False
         if mode.grad_enabled:
             needs = tuple(isinstance(arg, Tensor) and arg._requires_grad for arg in args)
@@ -266,7 +266,7 @@ class Function:
         for arg, needed in zip(args, needs):
             if needed:
                 edges.append(arg.grad_fn or AccumulateGrad.of(arg))
-                input_meta.append((arg.data.shape, arg.data.dtype))
+                input_meta.append((arg._data.shape, arg._data.dtype))
             else:
                 edges.append(None)
                 input_meta.append(None)

@@ -53,4 +53,4 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
     def __getitem__(self, index):
-        return tuple(Tensor(np.asarray(t.data[index])) for t in self.tensors)
+        return tuple(Tensor(np.asarray(t._data[index])) for t in self.tensors)

@@ -80,7 +80,7 @@ class DataLoader:
     def __iter__(self):
         # Each iter() is a new epoch: _batch_indices draws a fresh permutation when shuffling.
         if type(self.dataset).__getitem__ is TensorDataset.__getitem__:
-            arrays = [t.data for t in self.dataset.tensors]
+            arrays = [t._data for t in self.dataset.tensors]
             for indices in self._batch_indices():
                 yield tuple(Tensor(array[indices]) for array in arrays)
         else:
@@ -89,7 +89,7 @@ class DataLoader:
 
 
 def _plain(value):
-    return value.data if isinstance(value, Tensor) else value
+    return value._data if isinstance(value, Tensor) else value
 
 
 def _collate(samples: list, field: str = "sample"):

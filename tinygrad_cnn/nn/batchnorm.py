@@ -65,9 +65,9 @@ class BatchNorm2d(Module):
         """Running statistics reset; weight 1 and bias 0."""
         self.reset_running_stats()
         if self.weight is not None:
-            self.weight.data[...] = 1
+            self.weight._data[...] = 1
         if self.bias is not None:
-            self.bias.data[...] = 0
+            self.bias._data[...] = 0
 
     def _check_input(self, x) -> None:
         if not isinstance(x, Tensor):

@@ -17,11 +17,11 @@ from ..tensor import Tensor
 def _check_tensor(name: str, tensor) -> np.ndarray:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{name}: expected a Tensor, got {type(tensor).__name__}")
-    return tensor.data
+    return tensor._data
 
 
 def _fill(tensor: Tensor, values) -> Tensor:
-    tensor.data[...] = values
+    tensor._data[...] = values
     return tensor
 
 

@@ -283,8 +283,8 @@ class Module:
         dtype = np.dtype(dtype)
         for module in self.modules():
             for param in module._parameters.values():
-                if param is not None and param.data.dtype.kind == "f":
-                    param.data = param.data.astype(dtype)
+                if param is not None and param._data.dtype.kind == "f":
+                    param._data = param._data.astype(dtype)
                     if param.grad is not None:
                         param.grad = param.grad.astype(dtype)
             for name, buffer in module._buffers.items():
@@ -327,7 +327,7 @@ class Module:
         state = {}
         for key, registry, name in self._state_entries():
             value = registry[name]
-            state[key] = (value.data if isinstance(value, Tensor) else value).copy()
+            state[key] = (value._data if isinstance(value, Tensor) else value).copy()
         return state
 
     def load_state_dict(self, state_dict, strict: bool = True):
@@ -350,7 +350,7 @@ class Module:
             if key not in state_dict:
                 continue
             target = registry[name]
-            target_array = target.data if isinstance(target, Tensor) else target
+            target_array = target._data if isinstance(target, Tensor) else target
             try:
                 value = to_numpy(state_dict[key])
             except Exception as error:  # any failure to make an array is reported by key
@@ -380,7 +380,7 @@ class Module:
         for key, value in converted.items():
             registry, name = entries[key]
             target = registry[name]
-            target_array = target.data if isinstance(target, Tensor) else target
+            target_array = target._data if isinstance(target, Tensor) else target
             # In place, so optimizers holding these parameters keep seeing them.
             target_array[...] = value
         return IncompatibleKeys(missing, unexpected)

@@ -15,7 +15,7 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            data = Tensor([]).data
+            data = Tensor([])._data
         super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:

@@ -116,7 +116,7 @@ class Pow(Function):
             grad_base = sum_to(grad * exponent * base ** (exponent - 1.0), base.shape)
         if ctx.needs_input_grad[1]:
             # d(b^e)/de = b^e log b; where b == 0 the limit of the product is 0.
-            positive = base.data > 0
+            positive = base._data > 0
             safe_log = Where.apply(positive, base, np.ones((), dtype=base.dtype)).log()
             grad_exponent = sum_to(grad * output * safe_log, exponent.shape)
         return grad_base, grad_exponent
@@ -171,7 +171,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * _constant(np.sign(x.data), x.dtype)
+        return grad * _constant(np.sign(x._data), x.dtype)
 
 
 class Relu(Function):
@@ -186,7 +186,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (output,) = ctx.saved_tensors
-        return MaskBy.apply(grad, output.data > 0)
+        return MaskBy.apply(grad, output._data > 0)
 
 
 class LeakyRelu(Function):
@@ -201,7 +201,7 @@ class LeakyRelu(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        slope = np.where(x.data > 0, x.dtype.type(1), x.dtype.type(ctx.negative_slope))
+        slope = np.where(x._data > 0, x.dtype.type(1), x.dtype.type(ctx.negative_slope))
         return grad * Tensor._make(slope), None
 
 
@@ -250,9 +250,9 @@ class Clip(Function):
         lo, hi = ctx.bounds
         inside = np.ones(x.shape, dtype=bool)
         if lo is not None:
-            inside &= x.data >= lo
+            inside &= x._data >= lo
         if hi is not None:
-            inside &= x.data <= hi
+            inside &= x._data <= hi
         return MaskBy.apply(grad, inside), None, None
 
 

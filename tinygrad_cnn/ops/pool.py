@@ -160,9 +160,9 @@ def _power(x: Tensor, p: float) -> Tensor:
         return x
     if p == 2.0:
         return x * x
-    if float(p).is_integer() or not (x.data == 0).any():
+    if float(p).is_integer() or not (x._data == 0).any():
         return x ** p
-    nonzero = x.data != 0
+    nonzero = x._data != 0
     one = np.ones((), dtype=x.dtype)
     zero = np.zeros((), dtype=x.dtype)
     return Where.apply(nonzero, Where.apply(nonzero, x, one) ** p, zero)
@@ -177,7 +177,7 @@ def _root(s: Tensor, p: float) -> Tensor:
     """
     if p == 1.0:
         return s
-    nonzero = s.data != 0
+    nonzero = s._data != 0
     if nonzero.all():
         return s ** (1.0 / p)
     one = np.ones((), dtype=s.dtype)

@@ -63,7 +63,7 @@ class Extremum(Function):
     def backward(ctx, grad):
         x, output = ctx.saved_tensors
         kept = _kept_shape(x.shape, ctx.axes)
-        winners = (x.data == output.data.reshape(kept)).astype(x.dtype)
+        winners = (x._data == output._data.reshape(kept)).astype(x.dtype)
         share = winners / winners.sum(axis=ctx.axes, keepdims=True)
         grad_x = _spread(grad, x.shape, ctx.axes) * Tensor._make(share)
         return grad_x, None, None, None

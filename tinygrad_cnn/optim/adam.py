@@ -46,15 +46,15 @@ class Adam(Optimizer):
             for param, grad, state in self._params_with_grad(group):
                 if not state:
                     state["step"] = 0
-                    state["exp_avg"] = np.zeros_like(param.data)
-                    state["exp_avg_sq"] = np.zeros_like(param.data)
+                    state["exp_avg"] = np.zeros_like(param._data)
+                    state["exp_avg_sq"] = np.zeros_like(param._data)
                 state["step"] += 1
                 step = state["step"]
                 if weight_decay != 0:
                     if self._decoupled_weight_decay:
-                        param.data *= 1 - lr * weight_decay
+                        param._data *= 1 - lr * weight_decay
                     else:
-                        grad = grad + weight_decay * param.data
+                        grad = grad + weight_decay * param._data
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 # torch's lerp_ with weight < 0.5 computes m + w * (g - m); keep its rounding.
                 exp_avg += (1 - beta1) * (grad - exp_avg)
@@ -63,7 +63,7 @@ class Adam(Optimizer):
                 step_size = lr / (1 - beta1**step)
                 denom = np.sqrt(exp_avg_sq) / (1 - beta2**step) ** 0.5
                 denom += eps
-                param.data -= step_size * (exp_avg / denom)
+                param._data -= step_size * (exp_avg / denom)
 
 
 class AdamW(Adam):

@@ -44,7 +44,7 @@ class SGD(Optimizer):
             dampening, weight_decay = group["dampening"], group["weight_decay"]
             for param, grad, state in self._params_with_grad(group):
                 if weight_decay != 0:
-                    grad = grad + weight_decay * param.data
+                    grad = grad + weight_decay * param._data
                 if momentum != 0:
                     buffer = state.get("momentum_buffer")
                     if buffer is None:
@@ -53,4 +53,4 @@ class SGD(Optimizer):
                         buffer *= momentum
                         buffer += (1 - dampening) * grad
                     grad = grad + momentum * buffer if group["nesterov"] else buffer
-                param.data -= lr * grad
+                param._data -= lr * grad
