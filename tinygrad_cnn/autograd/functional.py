@@ -171,13 +171,13 @@ def _fill_in_zeros(grads, references, strict: bool, stage: str, fn_name: str) ->
     return tuple(result)
 
 
-def _vectors(v, references, is_references_tuple, fn_name, none_message):
+def _vectors(v, references, is_references_tuple, fn_name, none_message, create_graph):
     if v is None:
         if len(references) != 1 or references[0]._data.size != 1:
             raise RuntimeError(f"{fn_name}: {none_message}")
         return None
     _, v = _as_tuple(v, "v", fn_name)
-    v = _grad_preprocess(v, create_graph=False, need_graph=False)
+    v = _grad_preprocess(v, create_graph, need_graph=False)
     _validate_v(v, references, is_references_tuple, fn_name)
     return v
 
@@ -197,7 +197,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         _check_requires_grad(outputs, "output", strict, "vjp")
         v = _vectors(v, outputs, is_outputs_tuple, "vjp",
                      "the vector v can only be None if the user-provided function returns a "
-                     "single Tensor with a single element")
+                     "single Tensor with a single element", create_graph)
         with set_grad_enabled(True if create_graph else is_grad_enabled()):
             gradients = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
             products = _fill_in_zeros(gradients, inputs, strict, "back", "vjp")
@@ -219,7 +219,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         inputs = _grad_preprocess(inputs, create_graph, need_graph=True)
         v = _vectors(v, inputs, is_inputs_tuple, "jvp",
                      "the vector v can only be None if the input to the user-provided "
-                     "function is a single Tensor with a single element")
+                     "function is a single Tensor with a single element", create_graph)
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
                                               "jvp")
@@ -385,7 +385,7 @@ def _hessian_products(func, inputs, v, create_graph, strict, fn_name):
     inputs = _grad_preprocess(inputs, create_graph, need_graph=True)
     v = _vectors(v, inputs, is_inputs_tuple, fn_name,
                  "the vector v can only be None if the input to the user-provided function "
-                 "is a single Tensor with a single element")
+                 "is a single Tensor with a single element", create_graph)
     output = _single_output(func, fn_name, strict, squeeze=False)(*inputs)
     gradients = _autograd_grad((output,), inputs, create_graph=True)
     _check_requires_grad(gradients, "jacobian", strict, fn_name)
