@@ -296,9 +296,9 @@ def test_next_functions_pairs_nodes_with_output_numbers():
     x = leaf([1.0, 2.0])
     y = (x * 2.0 + 1.0).sum()
     (add, number), = y.grad_fn.next_functions
-    assert number == 0 and add.name() == "AddBackward"
+    assert number == 0 and add.name() == "AddBackward0"
     (mul, _), (constant, constant_number) = add.next_functions
-    assert mul.name() == "MulBackward" and constant is None and constant_number == 0
+    assert mul.name() == "MulBackward0" and constant is None and constant_number == 0
     (accumulate, _), (scalar, _) = mul.next_functions
     assert accumulate.name() == "AccumulateGrad" and accumulate.variable is x
     assert scalar is None

@@ -26,6 +26,7 @@ import numpy as np
 from ..tensor import Tensor
 from .grad_mode import AnomalyError, current_mode, no_grad
 
+_LIBRARY = __name__.split(".")[0]
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -320,8 +321,12 @@ class Function:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        # Each Function gets its own node class, named as PyTorch names them ("MulBackward").
-        cls._context_class = type(f"{cls.__name__}Backward", (Context,), {"_function": cls})
+        # Each Function gets its own node class, named as PyTorch names them: the library's
+        # own ops "MulBackward0" (PyTorch numbers its built-in overloads), a user's Function
+        # "MyOpBackward".
+        suffix = "0" if cls.__module__.startswith(_LIBRARY + ".") else ""
+        cls._context_class = type(f"{cls.__name__}Backward{suffix}", (Context,),
+                                  {"_function": cls})
 
     @staticmethod
     def forward(ctx, *args):
