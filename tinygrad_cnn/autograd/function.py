@@ -278,6 +278,11 @@ class Context(Node):
         results = []
         for index, (edge, gradient) in enumerate(zip(self.edges, grads)):
             if edge is None or gradient is None:
+                if gradient is not None and index in self._non_tensor_args:
+                    raise RuntimeError(
+                        f"{function.__name__}.backward returned a gradient for argument "
+                        f"{index}, which was not a Tensor; return None for it"
+                    )
                 results.append(None)
                 continue
             expected_shape, expected_dtype = self.input_meta[index]
