@@ -43,7 +43,7 @@ def _module(*candidates) -> ModuleType:
     raise ImportError(f"none of {candidates} can be imported")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(name: str) -> Library:
     if name == "torch":
         import torch

@@ -144,6 +144,8 @@ class Context(Node):
     _non_differentiable = ()
     _output_meta = None  # ((shape, dtype, differentiable), ...) per output, when several
     _non_tensor_args = ()  # positions of the arguments that were not Tensors
+    _user_op = True  # a user's Function: its backward is checked as PyTorch checks it (the
+    # library's ops pass numpy constants, whose gradients they may return and are dropped)
     materialize_grads = True
 
     def __init__(self, inputs, needs_input_grad):
@@ -278,7 +280,7 @@ class Context(Node):
         results = []
         for index, (edge, gradient) in enumerate(zip(self.edges, grads)):
             if edge is None or gradient is None:
-                if gradient is not None and index in self._non_tensor_args:
+                if gradient is not None and self._user_op and index in self._non_tensor_args:
                     raise RuntimeError(
                         f"{function.__name__}.backward returned a gradient for argument "
                         f"{index}, which was not a Tensor; return None for it"
@@ -329,9 +331,9 @@ class Function:
         # Each Function gets its own node class, named as PyTorch names them: the library's
         # own ops "MulBackward0" (PyTorch numbers its built-in overloads), a user's Function
         # "MyOpBackward".
-        suffix = "0" if cls.__module__.startswith(_LIBRARY + ".") else ""
-        cls._context_class = type(f"{cls.__name__}Backward{suffix}", (Context,),
-                                  {"_function": cls})
+        user_op = not cls.__module__.startswith(_LIBRARY + ".")
+        cls._context_class = type(f"{cls.__name__}Backward{'' if user_op else '0'}",
+                                  (Context,), {"_function": cls, "_user_op": user_op})
 
     @staticmethod
     def forward(ctx, *args):
