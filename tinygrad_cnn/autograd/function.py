@@ -116,15 +116,15 @@ class FirstOrderOnly(Node):
         )
 
 
-def once_differentiable(backward):
+def once_differentiable(fn):
     """Decorator of a ``Function.backward`` (as ``torch.autograd.function.once_differentiable``):
     the backward runs without recording, and a second derivative through it raises
     ``RuntimeError`` naming the op (PyTorch raises too)."""
 
-    @functools.wraps(backward)
+    @functools.wraps(fn)
     def wrapper(ctx, *grad_outputs):
         with no_grad():
-            return backward(ctx, *grad_outputs)
+            return fn(ctx, *grad_outputs)
 
     wrapper.once_differentiable = True
     return wrapper

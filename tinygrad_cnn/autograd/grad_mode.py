@@ -107,12 +107,12 @@ class _NoArgumentGuard(_ModeGuard):
     """A guard that PyTorch lets you write with or without the call: ``@no_grad`` and
     ``@no_grad()`` (and ``with no_grad():``)."""
 
-    def __new__(cls, function=None):
+    def __new__(cls, orig_func=None):
         guard = super().__new__(cls)
-        if function is None:
+        if orig_func is None:
             return guard
         guard.__init__()
-        return guard(function)
+        return guard(orig_func)
 
     def _clone(self):
         return type(self)()
