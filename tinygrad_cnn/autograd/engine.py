@@ -126,17 +126,19 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None) -> dict:
             if not retain_graph:
                 node.release()
             numbers = node.edge_outputs
-            for index, (child, child_gradient) in enumerate(zip(node.edges, gradients)):
+            if numbers is not None:  # some edge leads to a node with several outputs
+                for child, number, child_gradient in zip(node.edges, numbers, gradients):
+                    if child is not None and child_gradient is not None and (
+                            capture is None or child in needed):
+                        _add(buffers, child, number, child_gradient)
+                continue
+            for child, child_gradient in zip(node.edges, gradients):  # the common case
                 if child is None or child_gradient is None:
                     continue
                 if capture is not None and child not in needed:
                     continue
-                if numbers is None and child.n_outputs == 1:  # the common case, inline
-                    previous = buffers.get(child)
-                    buffers[child] = (child_gradient if previous is None
-                                      else previous + child_gradient)
-                else:
-                    _add(buffers, child, numbers[index] if numbers else 0, child_gradient)
+                previous = buffers.get(child)
+                buffers[child] = child_gradient if previous is None else previous + child_gradient
     return captured
 
 

@@ -177,29 +177,34 @@ class Context(Node):
         gradient reached it."""
         self.materialize_grads = bool(value)
 
-    def _resolve_saved(self, outputs, raw_outputs) -> None:
+    def _resolve_saved(self, output, raw_output, outputs=None, raw_outputs=None) -> None:
         """Turn the arrays given to ``save_for_backward`` into (array, slot) pairs: slot i >= 0
-        is input i, slot -1 - j is output j."""
+        is input i, slot -1 - j is output j (``output`` for one output, ``outputs`` for
+        several)."""
         saved = []
         for array in self._to_save:
             if array is None:
                 saved.append(None)
                 continue
-            for number, (output, raw) in enumerate(zip(outputs, raw_outputs)):
-                if array is output or array is raw:
-                    saved.append((output, -1 - number))
+            if outputs is None:  # one output: the common case, without a loop
+                if array is output or array is raw_output:
+                    saved.append((output, -1))
+                    continue
+            else:
+                number = _output_number(array, outputs, raw_outputs)
+                if number is not None:
+                    saved.append((outputs[number], -1 - number))
+                    continue
+            for slot, candidate in enumerate(self._inputs):
+                if array is candidate:
+                    saved.append((array, slot))
                     break
             else:
-                for slot, candidate in enumerate(self._inputs):
-                    if array is candidate:
-                        saved.append((array, slot))
-                        break
-                else:
-                    raise ValueError(
-                        f"{self._function.__name__}.forward: save_for_backward takes the "
-                        "forward's input arrays and its outputs; recompute intermediates in "
-                        "backward from them"
-                    )
+                raise ValueError(
+                    f"{self._function.__name__}.forward: save_for_backward takes the "
+                    "forward's input arrays and its outputs; recompute intermediates in "
+                    "backward from them"
+                )
         self._saved = tuple(saved)
         self._to_save = ()
 
@@ -220,9 +225,12 @@ class Context(Node):
             array, slot = entry
             # An input's tensor is rebuilt around the same array and the same graph node, so
             # gradients of a differentiable backward flow where the original input's would.
+            if slot == -1 and self._output_meta is None:  # the one output
+                tensors.append(Tensor._make(array, self))
+                continue
             if slot < 0:
                 number = -1 - slot
-                node = self if self._differentiable_output(number) else None
+                node = self if self._output_meta[number][2] else None
             else:
                 node = self.edges[slot]
                 number = self.edge_outputs[slot] if self.edge_outputs else 0
@@ -230,11 +238,6 @@ class Context(Node):
             tensor._output_nr = number
             tensors.append(tensor)
         return tuple(tensors)
-
-    def _differentiable_output(self, number) -> bool:
-        if self._output_meta is None:
-            return True
-        return self._output_meta[number][2]
 
     def _stashed_float_arrays(self) -> list:
         return [
@@ -314,6 +317,14 @@ class Context(Node):
         self._released = True
 
 
+def _output_number(array, outputs, raw_outputs):
+    """Which output ``array`` is (None if none)."""
+    for number, (output, raw) in enumerate(zip(outputs, raw_outputs)):
+        if array is output or array is raw:
+            return number
+    return None
+
+
 class Function:
     """Base class of every differentiable op, the library's own and the user's.
 
@@ -367,36 +378,37 @@ class Function:
             return Tensor._make(output)
         _connect(ctx, args, needs)
         if ctx._to_save:
-            ctx._resolve_saved((output,), (raw_output,))
+            ctx._resolve_saved(output, raw_output)
         ctx._inputs = None
         return Tensor._make(output, ctx)
 
 
 def _connect(ctx, args, needs) -> None:
-    """Make ``ctx`` a node: one edge per argument, to the node its gradient goes to."""
-    edges, input_meta, numbers, non_tensors = [], [], None, None
-    for index, (arg, needed) in enumerate(zip(args, needs)):
+    """Make ``ctx`` a node: one edge per argument, to the node its gradient goes to.
+
+    Hot: runs once per recorded op.  Edges to a node with several outputs also record which
+    output (``edge_outputs``); arguments that were not Tensors are listed for
+    ``next_functions`` (``_non_tensor_args``).  Both are set only when needed.
+    """
+    edges, input_meta = [], []
+    for arg, needed in zip(args, needs):
         if needed:
             producer = arg.grad_fn
             if producer is None:
                 producer = AccumulateGrad.of(arg)
-            elif arg._output_nr:
-                if numbers is None:
-                    numbers = [0] * len(args)
-                numbers[index] = arg._output_nr
+            elif producer.n_outputs != 1:
+                if ctx.edge_outputs is None:
+                    ctx.edge_outputs = [0] * len(args)
+                ctx.edge_outputs[len(edges)] = arg._output_nr
             edges.append(producer)
             input_meta.append((arg._data.shape, arg._data.dtype))
         else:
+            if not isinstance(arg, Tensor):
+                ctx._non_tensor_args += (len(edges),)
             edges.append(None)
             input_meta.append(None)
-            if not isinstance(arg, Tensor):
-                non_tensors = (non_tensors or ()) + (index,)
     ctx.edges = tuple(edges)
     ctx.input_meta = input_meta
-    if non_tensors is not None:
-        ctx._non_tensor_args = non_tensors
-    if numbers is not None:
-        ctx.edge_outputs = tuple(numbers)
 
 
 def _is_marked(ctx, output, raw_output) -> bool:
@@ -421,7 +433,7 @@ def _apply_several(cls, ctx, args, needs, record, raw_outputs, mode) -> tuple:
     ctx._output_meta = tuple((output.shape, output.dtype, flag)
                              for output, flag in zip(outputs, differentiable))
     if ctx._to_save:
-        ctx._resolve_saved(outputs, raw_outputs)
+        ctx._resolve_saved(None, None, outputs, raw_outputs)
     ctx._inputs = None
     tensors = []
     for number, (output, flag) in enumerate(zip(outputs, differentiable)):
