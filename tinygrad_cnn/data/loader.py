@@ -17,8 +17,13 @@ from .collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .fetch import make_fetcher
 from .samplers import BatchSampler, RandomSampler, Sampler, SequentialSampler
-from .worker import STATUS_CHECK_INTERVAL, ExceptionWrapper, IterableStop, ResumeIteration, \
-    worker_loop
+from .worker import (
+    STATUS_CHECK_INTERVAL,
+    ExceptionWrapper,
+    IterableStop,
+    ResumeIteration,
+    worker_loop,
+)
 
 __all__ = ["DataLoader"]
 
