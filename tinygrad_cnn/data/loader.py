@@ -8,6 +8,7 @@ import numbers
 import os
 import pickle
 import queue
+import time
 import weakref
 
 import numpy as np
@@ -27,8 +28,9 @@ from .worker import (
 
 __all__ = ["DataLoader"]
 
-# How long (seconds) a shut-down worker may take to exit before it is terminated.
-JOIN_TIMEOUT = 2.0
+# How long (seconds) a shut-down worker may take to exit before it is terminated: an idle
+# worker exits at once; one busy in a slow __getitem__ is not waited for.
+JOIN_TIMEOUT = 0.5
 
 
 class _InfiniteConstantSampler(Sampler):
@@ -314,8 +316,9 @@ class _WorkerPool:
                 index_queue.put(None)
             except (OSError, ValueError):
                 pass
+        deadline = time.monotonic() + JOIN_TIMEOUT
         for worker in self.workers:
-            worker.join(timeout=JOIN_TIMEOUT)
+            worker.join(timeout=max(0.0, deadline - time.monotonic()))
         for worker in self.workers:
             if worker.is_alive():
                 worker.terminate()

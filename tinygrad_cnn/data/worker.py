@@ -104,13 +104,14 @@ def _pickled(data, worker_id: int) -> bytes:
     try:
         return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:
-        wrapper = ExceptionWrapper(f"in DataLoader worker process {worker_id} "
-                                   "while sending a batch to the main process")
-        try:
-            return pickle.dumps(wrapper, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # an exception class that does not pickle (defined in a function)
-            wrapper.exc_type = RuntimeError
-            return pickle.dumps(wrapper, protocol=pickle.HIGHEST_PROTOCOL)
+        if isinstance(data, ExceptionWrapper):
+            # an exception class that does not pickle (defined in a function): its message
+            # and traceback still travel, as a RuntimeError
+            data.exc_type = RuntimeError
+            return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+        return _pickled(ExceptionWrapper(f"in DataLoader worker process {worker_id} "
+                                         "while sending a batch to the main process"),
+                        worker_id)
 
 
 def _seed_worker(base_seed: int, worker_id: int) -> int:
