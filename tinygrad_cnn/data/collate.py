@@ -81,12 +81,13 @@ def default_collate(batch):
         except TypeError:  # a mapping type that cannot be built from a dict
             return collated
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
+        return type(elem)(*(default_collate(field) for field in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(sample) != size for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [default_collate(list(field)) for field in zip(*batch)]
+        # each field is a tuple from zip: strings come back as that tuple, as PyTorch's do
+        fields = [default_collate(field) for field in zip(*batch)]
         if isinstance(elem, tuple):
             return fields
         try:
