@@ -246,13 +246,14 @@ class CIFAR10(Dataset):
             raise ValueError(f"CIFAR10: {path} is {size} bytes, not a whole number of "
                              f"{self.record_bytes}-byte records (label + 3x32x32 pixels)"
                              + (" within the size limit" if size > MAX_MEMBER_BYTES else ""))
-        records = np.fromfile(path, dtype=np.uint8).reshape(-1, self.record_bytes)
+        records = np.fromfile(path, dtype=np.uint8).reshape(size // self.record_bytes,
+                                                          self.record_bytes)
         labels = records[:, 0]
         if labels.size and labels.max() >= len(self.classes):
             bad = int(np.argmax(labels >= len(self.classes)))
             raise ValueError(f"CIFAR10: {path}: record {bad} has label {labels[bad]}; labels "
                              f"are 0..{len(self.classes) - 1}")
-        images = records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        images = records[:, 1:].reshape(len(records), 3, 32, 32).transpose(0, 2, 3, 1)
         return np.ascontiguousarray(images), labels
 
     def download(self) -> None:
