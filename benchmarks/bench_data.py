@@ -104,12 +104,12 @@ def main() -> None:
     print(f"{'workers':>8} {'ours s':>9} {'torch s':>9} {'ours/torch':>11} {'images/s ours':>14}")
     for workers in (0, 2):
         def ours(workers=workers):
-            for batch, target in DataLoader(ours_set, batch_size=args.batch_size, shuffle=True,
+            for _batch, _target in DataLoader(ours_set, batch_size=args.batch_size, shuffle=True,
                                             num_workers=workers):
                 pass
 
         def theirs(workers=workers):
-            for batch, target in torch.utils.data.DataLoader(
+            for _batch, _target in torch.utils.data.DataLoader(
                     theirs_set, batch_size=args.batch_size, shuffle=True, num_workers=workers):
                 pass
 
@@ -121,7 +121,7 @@ def main() -> None:
         torch_text = f"{theirs_time:9.3f}" if theirs_time else f"{'-':>9}"
         print(f"{workers:>8} {ours_time:9.3f} {torch_text} {ratio} "
               f"{args.images / ours_time:14.0f}")
-    print(f"\nload average after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print("\nload average after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":
