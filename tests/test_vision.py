@@ -39,6 +39,13 @@ def test_to_tensor_makes_chw_float32_in_unit_range():
     assert T.ToTensor()(image((4, 5))).shape == (1, 4, 5)
 
 
+def test_to_tensor_is_bit_for_bit_torchvisions_division_by_255():
+    torch = pytest.importorskip("torch")
+    img = image((16, 16, 3), seed=5)
+    expected = torch.from_numpy(img).permute(2, 0, 1).float().div(255).numpy()
+    np.testing.assert_array_equal(T.ToTensor()(img).numpy(), expected)
+
+
 def test_to_tensor_keeps_values_of_non_uint8_arrays_as_torchvision():
     values = np.random.default_rng(1).normal(size=(3, 4, 2))
     out = T.ToTensor()(values)
@@ -157,6 +164,25 @@ def test_random_crop_repeats_after_manual_seed_and_works_on_tensors():
     again = [crop(img).numpy() for _ in range(5)]
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
     assert first[0].shape == (3, 4, 6)
+
+
+@pytest.mark.parametrize("padding", [4, (1, 3), (0, 2, 5, 1), (-1, 2, 3, 0)])
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_random_crop_with_constant_padding_equals_pad_then_crop(padding, as_tensor):
+    # RandomCrop never builds the padded image for constant padding: same draws, same result
+    img = image((9, 10, 3), seed=2)
+    if as_tensor:
+        img = Tensor(img.transpose(2, 0, 1).copy())
+    crop = T.RandomCrop((8, 7), padding=padding, fill=7)
+    general = T.Compose([T.Pad(padding, fill=7), T.RandomCrop((8, 7))])
+    for seed in range(20):
+        tc.manual_seed(seed)
+        fast = crop(img)
+        tc.manual_seed(seed)
+        slow = general(img)
+        assert type(fast) is type(slow)
+        np.testing.assert_array_equal(np.asarray(getattr(fast, "_data", fast)),
+                                      np.asarray(getattr(slow, "_data", slow)))
 
 
 def test_random_crop_pad_if_needed_and_too_large_crop():

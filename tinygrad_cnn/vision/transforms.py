@@ -204,11 +204,12 @@ class ToTensor:
                              "dimensions.")
         if array.ndim == 2:
             array = array[:, :, None]
-        chw = np.ascontiguousarray(array.transpose(2, 0, 1))
-        if chw.dtype == np.uint8:
-            chw = chw.astype(np.float32)
-            chw *= np.float32(1.0 / 255.0)
-        return Tensor._make(chw)
+        if array.dtype == np.uint8:
+            # one pass: transpose, convert and divide (x / 255, as torchvision: not x * (1/255))
+            chw = np.empty((array.shape[2], array.shape[0], array.shape[1]), np.float32)
+            np.divide(array.transpose(2, 0, 1), np.float32(255), out=chw, dtype=np.float32)
+            return Tensor._make(chw)
+        return Tensor._make(np.ascontiguousarray(array.transpose(2, 0, 1)))
 
     def __repr__(self) -> str:
         return "ToTensor()"
@@ -235,20 +236,28 @@ class Normalize:
         if array.ndim < 3:
             raise ValueError("Normalize: Expected tensor to be a tensor image of size "
                              f"(..., C, H, W). Got tensor.size() = {tuple(array.shape)}.")
-        mean = np.asarray(self.mean, dtype=np.float64).astype(array.dtype)
-        std = np.asarray(self.std, dtype=np.float64).astype(array.dtype)
-        if (std == 0).any():
-            raise ValueError(f"Normalize: std evaluated to zero after conversion to "
-                             f"{array.dtype}, leading to division by zero.")
-        if mean.ndim == 1:
-            mean = mean[:, None, None]
-        if std.ndim == 1:
-            std = std[:, None, None]
+        mean, std = self._constants(array.dtype)
         if self.inplace:
             np.subtract(array, mean, out=array)
             np.divide(array, std, out=array)
             return tensor
         return Tensor._make((array - mean) / std)
+
+    def _constants(self, dtype):
+        """``mean`` and ``std`` in ``dtype``, shaped ``(C, 1, 1)`` (cached per dtype)."""
+        key = (np.dtype(dtype), repr(self.mean), repr(self.std))
+        if getattr(self, "_cached", (None,))[0] != key:
+            mean = np.asarray(self.mean, dtype=np.float64).astype(dtype)
+            std = np.asarray(self.std, dtype=np.float64).astype(dtype)
+            if (std == 0).any():
+                raise ValueError(f"Normalize: std evaluated to zero after conversion to "
+                                 f"{np.dtype(dtype)}, leading to division by zero.")
+            if mean.ndim == 1:
+                mean = mean[:, None, None]
+            if std.ndim == 1:
+                std = std[:, None, None]
+            self._cached = (key, mean, std)
+        return self._cached[1], self._cached[2]
 
     def __repr__(self) -> str:
         return f"Normalize(mean={self.mean}, std={self.std})"
@@ -323,6 +332,9 @@ class RandomCrop:
         return top, left, crop_h, crop_w
 
     def __call__(self, img):
+        if (self.padding is not None and self.padding_mode == "constant"
+                and not self.pad_if_needed and np.ndim(self.fill) == 0):
+            return self._padded_window(img)
         if self.padding is not None:
             img = _pad(img, self.padding, self.fill, self.padding_mode, "RandomCrop")
         array, h_axis, w_axis, _ = _planes(img, "RandomCrop")
@@ -333,6 +345,41 @@ class RandomCrop:
         if self.pad_if_needed and height < crop_h:
             img = _pad(img, [0, crop_h - height], self.fill, self.padding_mode, "RandomCrop")
         return _crop(img, *self.get_params(img, self.size))
+
+    def _padded_window(self, img):
+        """Constant padding then a crop, without building the padded image: the window is
+        filled with ``fill`` and the part of the image it covers copied in (same draws)."""
+        left, top, right, bottom = _padding_ltrb(self.padding, "RandomCrop")
+        array, h_axis, w_axis, rewrap = _planes(img, "RandomCrop")
+        if min(left, top, right, bottom) < 0:  # negative padding crops: the general path
+            padded = _pad(img, self.padding, self.fill, "constant", "RandomCrop")
+            return _crop(padded, *self.get_params(padded, self.size))
+        height, width = array.shape[h_axis] + top + bottom, array.shape[w_axis] + left + right
+        crop_h, crop_w = self.size
+        if height < crop_h or width < crop_w:
+            raise ValueError(f"Required crop size {(crop_h, crop_w)} is larger than input "
+                             f"image size {(height, width)}")
+        row, column = 0, 0
+        if (height, width) != (crop_h, crop_w):
+            generator = _random.generator()
+            row = int(generator.integers(0, height - crop_h + 1))
+            column = int(generator.integers(0, width - crop_w + 1))
+        # the window in the image's own coordinates, and its part inside the image
+        y0, x0 = row - top, column - left
+        y_lo, y_hi = max(y0, 0), min(y0 + crop_h, array.shape[h_axis])
+        x_lo, x_hi = max(x0, 0), min(x0 + crop_w, array.shape[w_axis])
+        shape = list(array.shape)
+        shape[h_axis], shape[w_axis] = crop_h, crop_w
+        out = np.empty(shape, dtype=array.dtype)
+        out.fill(self.fill)
+        source = [slice(None)] * array.ndim
+        target = [slice(None)] * array.ndim
+        source[h_axis], source[w_axis] = slice(y_lo, y_hi), slice(x_lo, x_hi)
+        target[h_axis] = slice(y_lo - y0, y_hi - y0)
+        target[w_axis] = slice(x_lo - x0, x_hi - x0)
+        if y_hi > y_lo and x_hi > x_lo:
+            out[tuple(target)] = array[tuple(source)]
+        return rewrap(out)
 
     def __repr__(self) -> str:
         return f"RandomCrop(size={self.size}, padding={self.padding})"
@@ -347,7 +394,9 @@ class RandomHorizontalFlip:
     def __call__(self, img):
         if _random.generator().random() < self.p:
             array, _, w_axis, rewrap = _planes(img, "RandomHorizontalFlip")
-            return rewrap(np.flip(array, axis=w_axis).copy())
+            # a gather along the width: faster than copying a negative-stride view
+            reverse = np.arange(array.shape[w_axis] - 1, -1, -1)
+            return rewrap(np.take(array, reverse, axis=w_axis))
         return img
 
     def __repr__(self) -> str:
