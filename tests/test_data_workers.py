@@ -65,7 +65,7 @@ class Records(Dataset):
 
 
 def without_pid(batch):
-    return {key: (value if key == "name" else value.numpy().tolist())
+    return {key: (value.numpy().tolist() if hasattr(value, "numpy") else value)
             for key, value in batch.items() if key != "pid"}
 
 
@@ -309,6 +309,19 @@ def test_iterable_dataset_split_by_worker_info_yields_every_sample_once():
                                                        num_workers=2)]
     # round-robin: worker 0 holds 0,2,4,6,8 and worker 1 holds 1,3,5,7,9
     assert parallel == [[0, 2], [1, 3], [4, 6], [5, 7], [8], [9]]
+
+
+def test_iterable_dataset_with_persistent_workers_restarts_each_epoch():
+    loader = DataLoader(Stream(7), batch_size=2, num_workers=2, persistent_workers=True)
+    epochs = [sorted(sum((b.numpy().tolist() for b in loader), [])) for _ in range(2)]
+    assert epochs == [list(range(7))] * 2
+
+
+def test_unbatched_loading_in_workers_equals_in_process():
+    serial = [without_pid(b) for b in DataLoader(Records(count=5), batch_size=None)]
+    parallel = [without_pid(b) for b in DataLoader(Records(count=5), batch_size=None,
+                                                   num_workers=2)]
+    assert parallel == serial and serial[3]["y"] == 3  # ints stay ints without batching
 
 
 def test_loader_over_a_mapping_and_a_torch_free_transform_pipeline():
