@@ -307,26 +307,34 @@ class _WorkerPool:
             raise
 
     def shutdown(self) -> None:
+        """Tell the workers to exit, wait briefly, terminate the rest; idempotent.
+
+        The termination is in a ``finally``: a second Ctrl-C during the wait still ends
+        every worker.
+        """
         if self.closed:
             return
         self.closed = True
-        self.done_event.set()
-        for index_queue in self.index_queues:
-            try:
-                index_queue.put(None)
-            except (OSError, ValueError):
-                pass
-        deadline = time.monotonic() + JOIN_TIMEOUT
-        for worker in self.workers:
-            worker.join(timeout=max(0.0, deadline - time.monotonic()))
-        for worker in self.workers:
-            if worker.is_alive():
-                worker.terminate()
+        try:
+            self.done_event.set()
+            for index_queue in self.index_queues:
+                try:
+                    index_queue.put(None)
+                except (OSError, ValueError):
+                    pass
+            deadline = time.monotonic() + JOIN_TIMEOUT
+            for worker in self.workers:
+                worker.join(timeout=max(0.0, deadline - time.monotonic()))
+        finally:
+            for worker in self.workers:
+                if worker.is_alive():
+                    worker.terminate()
+            for worker in self.workers:
                 worker.join()
-        for index_queue in self.index_queues:
-            index_queue.close()
-        self.data_queue.cancel_join_thread()
-        self.data_queue.close()
+            for index_queue in self.index_queues:
+                index_queue.close()
+            self.data_queue.cancel_join_thread()
+            self.data_queue.close()
 
 
 class _MultiProcessIter(_BaseIter):
