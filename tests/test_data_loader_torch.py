@@ -257,3 +257,11 @@ def test_len_of_loader_equals_torchs():
                    {"batch_size": None}, {"batch_sampler": [[0, 1], [2]]}):
         assert len(tdata.DataLoader(list(range(10)), **kwargs)) == len(
             udata.DataLoader(list(range(10)), **kwargs))
+
+
+def test_epoch_defining_attributes_are_frozen_as_torchs():
+    for module in (udata, tdata):
+        loader = module.DataLoader(list(range(4)), batch_size=2)
+        with pytest.raises(ValueError, match="batch_size attribute should not be set"):
+            loader.batch_size = 3
+        loader.num_workers = 0  # others may change

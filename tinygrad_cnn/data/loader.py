@@ -206,6 +206,16 @@ class DataLoader:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
         self._iterator = None
+        self._initialized = True
+
+    def __setattr__(self, name, value):
+        # as PyTorch: the order of an epoch is fixed at construction
+        if getattr(self, "_initialized", False) and name in (
+                "batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
+                "persistent_workers"):
+            raise ValueError(f"{name} attribute should not be set after "
+                             f"{type(self).__name__} is initialized")
+        super().__setattr__(name, value)
 
     @property
     def _auto_collation(self) -> bool:
