@@ -311,6 +311,38 @@ def test_iterable_dataset_split_by_worker_info_yields_every_sample_once():
     assert parallel == [[0, 2], [1, 3], [4, 6], [5, 7], [8], [9]]
 
 
+class Jittery(Dataset):
+    """Large distinct samples loaded at uneven speeds, so batches arrive out of order."""
+
+    def __len__(self):
+        return 60
+
+    def __getitem__(self, index):
+        time.sleep(0.002 * (index * 7 % 5))
+        return np.full((64, 64), index, np.float64), {"half": np.arange(700.0) + index}
+
+
+@pytest.mark.parametrize("workers, prefetch_factor, slot_bytes",
+                         [(3, 1, None), (2, 2, None), (2, 1, 40_000), (2, 1, 4_000)])
+def test_shared_memory_slots_never_hand_over_a_batch_twice_or_torn(monkeypatch, workers,
+                                                                   prefetch_factor, slot_bytes):
+    # slot_bytes=40_000 fits one of a batch's two arrays (the rest travels in the pickle);
+    # 4_000 fits none: the pure pickle path
+    from tinygrad_cnn.data import transfer
+
+    if slot_bytes is not None:
+        monkeypatch.setattr(transfer, "SLOT_BYTES", slot_bytes)
+    serial = [(b[0].numpy(), b[1]["half"].numpy()) for b in DataLoader(Jittery(), batch_size=3)]
+    loader = DataLoader(Jittery(), batch_size=3, num_workers=workers,
+                        prefetch_factor=prefetch_factor)
+    for position, batch in enumerate(loader):
+        if position % 4 == 0:
+            time.sleep(0.03)  # a slow consumer: workers run ahead as far as allowed
+        np.testing.assert_array_equal(batch[0].numpy(), serial[position][0])
+        np.testing.assert_array_equal(batch[1]["half"].numpy(), serial[position][1])
+        batch[0].numpy()[...] = -1  # batches are the caller's own memory, writable
+
+
 def test_iterable_dataset_with_persistent_workers_restarts_each_epoch():
     loader = DataLoader(Stream(7), batch_size=2, num_workers=2, persistent_workers=True)
     epochs = [sorted(sum((b.numpy().tolist() for b in loader), [])) for _ in range(2)]

@@ -6,13 +6,13 @@ import itertools
 import multiprocessing
 import numbers
 import os
-import pickle
 import queue
 import time
 import weakref
 
 import numpy as np
 
+from . import transfer
 from ._rng import draw_seed, numpy_generator
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
@@ -299,6 +299,11 @@ class _WorkerPool:
         self.data_queue = context.Queue()
         self.index_queues, self.workers = [], []
         self.closed = False
+        # batches' arrays travel through shared memory where its slot rule holds (forked
+        # workers, strict round-robin: map-style datasets); see transfer.py
+        self.slots = None
+        if loader._dataset_kind == "map" and context.get_start_method() == "fork":
+            self.slots = transfer.SharedSlots(loader.num_workers, loader.prefetch_factor)
         try:
             for worker_id in range(loader.num_workers):
                 index_queue = context.Queue()
@@ -308,7 +313,7 @@ class _WorkerPool:
                     args=(loader._dataset_kind, loader.dataset, index_queue, self.data_queue,
                           self.done_event, loader._auto_collation, loader.collate_fn,
                           loader.drop_last, base_seed, loader.worker_init_fn, worker_id,
-                          loader.num_workers, os.getpid()))
+                          loader.num_workers, os.getpid(), self.slots))
                 worker.start()
                 self.index_queues.append(index_queue)
                 self.workers.append(worker)
@@ -434,7 +439,7 @@ class _MultiProcessIter(_BaseIter):
             task_number, payload = self._get()
             if isinstance(task_number, ResumeIteration):
                 continue
-            data = pickle.loads(payload)
+            data = transfer.loads(payload, self._pool.slots)
             if isinstance(data, IterableStop):
                 self._active[data.worker_id] = False
                 continue

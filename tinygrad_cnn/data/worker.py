@@ -20,6 +20,7 @@ import traceback
 import numpy as np
 
 from .. import random as _random
+from . import transfer
 from .fetch import make_fetcher
 
 __all__ = ["WorkerInfo", "get_worker_info"]
@@ -99,10 +100,10 @@ class _KeyErrorMessage(KeyError):
         return self.args[0]
 
 
-def _pickled(data, worker_id: int) -> bytes:
-    """``data`` pickled now, so a failure is reported as this worker's error, not lost."""
+def _pickled(data, worker_id: int, slots=None):
+    """``data`` as a queue payload now, so a failure is reported as this worker's error."""
     try:
-        return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+        return transfer.dumps(data, slots, worker_id)
     except Exception:
         if isinstance(data, ExceptionWrapper):
             # an exception class that does not pickle (defined in a function): its message
@@ -126,7 +127,7 @@ def _seed_worker(base_seed: int, worker_id: int) -> int:
 
 def worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, auto_collation,
                 collate_fn, drop_last, base_seed, init_fn, worker_id, num_workers,
-                parent_pid):
+                parent_pid, slots=None):
     """The body of worker process ``worker_id`` (runs until told to exit or orphaned)."""
     global _worker_info
     # Ctrl-C reaches the whole process group: the main process handles it and ends us.
@@ -177,7 +178,7 @@ def worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, auto
                     data, iteration_end = IterableStop(worker_id), True
             except Exception:
                 data = ExceptionWrapper(where)
-        data_queue.put((task_number, _pickled(data, worker_id)))
+        data_queue.put((task_number, _pickled(data, worker_id, slots)))
         del data, task, indices
     if done_event.is_set():
         # the main process no longer reads: do not wait for our queued results to be taken
