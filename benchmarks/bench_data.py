@@ -10,7 +10,9 @@ with the same per-item work written in torch ops (torchvision is not installed h
 pad, random crop window, random flip on the uint8 HWC tensor, then CHW float / 255 and
 normalisation. Each epoch with workers includes starting them (``persistent_workers=False``,
 both libraries' default). Figures: best epoch of R, interleaved ours/torch, with the BLAS
-set-up and the load average (the machine is shared) printed beside them.
+set-up and the load average (the machine is shared) printed beside them. A second table
+times the same loaders over plain float32 arrays with no per-item work: the cost of moving
+batches from the workers (ours: shared memory; PyTorch: its shared-memory tensors).
 """
 
 import argparse
@@ -58,6 +60,17 @@ def torch_dataset(torch, images, labels):
             return (tensor - mean) / std, int(labels[index])
 
     return TorchImages()
+
+
+def torch_plain_dataset(torch, arrays, labels):
+    class TorchArrays(torch.utils.data.Dataset):
+        def __len__(self):
+            return len(arrays)
+
+        def __getitem__(self, index):
+            return arrays[index], int(labels[index])
+
+    return TorchArrays()
 
 
 def environment() -> str:
@@ -121,6 +134,30 @@ def main() -> None:
         torch_text = f"{theirs_time:9.3f}" if theirs_time else f"{'-':>9}"
         print(f"{workers:>8} {ours_time:9.3f} {torch_text} {ratio} "
               f"{args.images / ours_time:14.0f}")
+
+    # the cost of moving batches: float32 (3, 32, 32) samples with no per-item work
+    floats = rng.random((args.images, 3, 32, 32), dtype=np.float32)
+    ours_plain = Images(floats, labels, lambda x: x)
+    theirs_plain = (torch_plain_dataset(torch, floats, labels) if torch is not None else None)
+    print(f"\nmoving batches only: {args.images} float32 (3, 32, 32) samples, no transform, "
+          f"batch {args.batch_size}; best of {args.repeat}")
+    print(f"{'workers':>8} {'ours s':>9} {'torch s':>9} {'ours/torch':>11}")
+    for workers in (0, 2):
+        def ours(workers=workers):
+            for _batch in DataLoader(ours_plain, batch_size=args.batch_size,
+                                     num_workers=workers):
+                pass
+
+        def theirs(workers=workers):
+            for _batch in torch.utils.data.DataLoader(theirs_plain, batch_size=args.batch_size,
+                                                      num_workers=workers):
+                pass
+
+        if torch is None:
+            print(f"{workers:>8} {interleaved_best_of(args.repeat, ours, lambda: None)[0]:9.3f}")
+            continue
+        ours_time, theirs_time = interleaved_best_of(args.repeat, ours, theirs)
+        print(f"{workers:>8} {ours_time:9.3f} {theirs_time:9.3f} {ours_time / theirs_time:11.2f}")
     print("\nload average after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
