@@ -1,8 +1,9 @@
 """What runs inside a ``DataLoader`` worker process, and what it sends back.
 
 A worker reads ``(task number, indices)`` from its own index queue, loads and collates that
-batch, and puts ``(task number, pickled batch)`` on the shared result queue; the main process
-puts the results back in task order. ``None`` on the index queue means "exit"; a
+batch, and puts ``(task number, payload)`` on the shared result queue (the payload: the
+pickled batch, its arrays in shared memory, see :mod:`.transfer`); the main process puts the
+results back in task order. ``None`` on the index queue means "exit"; a
 :class:`ResumeIteration` starts a new epoch for persistent workers. Errors travel as an
 :class:`ExceptionWrapper` carrying the worker's formatted traceback.
 """
