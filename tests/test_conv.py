@@ -11,7 +11,7 @@ import tinygrad_cnn as tg
 from tinygrad_cnn import functional as F
 from tinygrad_cnn.backends import conv_algorithm, current_conv_algorithm, resolve_conv_algorithm
 from tinygrad_cnn.gradcheck import gradcheck, gradgradcheck
-from tinygrad_cnn.ops._args import conv_geometry
+from tinygrad_cnn.nn.functional._windows import conv_geometry
 
 ALGORITHMS = ("im2col", "fft")
 

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from .. import functional as F
-from .._validate import check_int, check_real
+from .._checks import check_int, check_real
 from ..tensor import Tensor
+from . import functional as F
 from .module import Module
 from .parameter import Parameter
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._args import WindowGeometry
+from .geometry import WindowGeometry
 from .im2col import (
     add_to_windows,
     pad_for_windows,
