@@ -36,40 +36,40 @@ class MaxPool2d(Function):
     """Window maxima ``(..., H, W) -> (..., Ho, Wo)``; the gradient goes to the first maximum."""
 
     @staticmethod
-    def forward(ctx, x, geo):
-        y, index = max_pool_forward(x, geo, with_index=ctx.needs_input_grad[0])
-        ctx.geo, ctx.index = geo, index  # int8/int32 offsets: a constant of the graph
+    def forward(ctx, x, geometry):
+        y, index = max_pool_forward(x, geometry, with_index=ctx.needs_input_grad[0])
+        ctx.geometry, ctx.index = geometry, index  # int8/int32 offsets: a constant of the graph
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        return WindowScatter.apply(grad, ctx.index, ctx.geo), None
+        return WindowScatter.apply(grad, ctx.index, ctx.geometry), None
 
 
 class WindowScatter(Function):
     """``(..., Ho, Wo) -> (..., H, W)``: each value added at its window's chosen element."""
 
     @staticmethod
-    def forward(ctx, g, index, geo):
-        ctx.geo, ctx.index = geo, index
-        return scatter_to_windows(g, index, geo)
+    def forward(ctx, g, index, geometry):
+        ctx.geometry, ctx.index = geometry, index
+        return scatter_to_windows(g, index, geometry)
 
     @staticmethod
     def backward(ctx, grad):
-        return WindowGather.apply(grad, ctx.index, ctx.geo), None, None
+        return WindowGather.apply(grad, ctx.index, ctx.geometry), None, None
 
 
 class WindowGather(Function):
     """``(..., H, W) -> (..., Ho, Wo)``: each window's chosen element (adjoint of the scatter)."""
 
     @staticmethod
-    def forward(ctx, x, index, geo):
-        ctx.geo, ctx.index = geo, index
-        return gather_from_windows(x, index, geo)
+    def forward(ctx, x, index, geometry):
+        ctx.geometry, ctx.index = geometry, index
+        return gather_from_windows(x, index, geometry)
 
     @staticmethod
     def backward(ctx, grad):
-        return WindowScatter.apply(grad, ctx.index, ctx.geo), None, None
+        return WindowScatter.apply(grad, ctx.index, ctx.geometry), None, None
 
 
 def _scaled(array: np.ndarray, divisor, in_place: bool = False) -> np.ndarray:
@@ -85,23 +85,23 @@ class WindowSum(Function):
     ``divisor`` (an integer ``(Ho, Wo)`` array: average pooling) unless it is None."""
 
     @staticmethod
-    def forward(ctx, x, geo, divisor):
-        ctx.geo, ctx.divisor = geo, divisor
-        return _scaled(window_sum(x, geo), divisor, in_place=True)
+    def forward(ctx, x, geometry, divisor):
+        ctx.geometry, ctx.divisor = geometry, divisor
+        return _scaled(window_sum(x, geometry), divisor, in_place=True)
 
     @staticmethod
     def backward(ctx, grad):
-        return WindowSumAdjoint.apply(grad, ctx.geo, ctx.divisor), None, None
+        return WindowSumAdjoint.apply(grad, ctx.geometry, ctx.divisor), None, None
 
 
 class WindowSumAdjoint(Function):
     """Adjoint of :class:`WindowSum`: ``g / divisor`` spread over each window."""
 
     @staticmethod
-    def forward(ctx, g, geo, divisor):
-        ctx.geo, ctx.divisor = geo, divisor
-        return window_sum_adjoint(_scaled(g, divisor), geo)
+    def forward(ctx, g, geometry, divisor):
+        ctx.geometry, ctx.divisor = geometry, divisor
+        return window_sum_adjoint(_scaled(g, divisor), geometry)
 
     @staticmethod
     def backward(ctx, grad):
-        return WindowSum.apply(grad, ctx.geo, ctx.divisor), None, None
+        return WindowSum.apply(grad, ctx.geometry, ctx.divisor), None, None
