@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from op_registry import BY_NAME, CASES, ERROR_CASES, OPS, WITHOUT_INVALID_INPUT
+from op_registry import (
+    AVOID_MARGIN,
+    BY_NAME,
+    CASES,
+    ERROR_CASES,
+    OPS,
+    WITHOUT_INVALID_INPUT,
+)
 
 import tinygrad_cnn as tg
 from tinygrad_cnn.gradcheck import gradcheck, gradgradcheck
@@ -230,3 +237,16 @@ def test_unary_ops_through_the_public_check_op_harness(info):
     shapes = hnp.array_shapes(min_dims=0, max_dims=3, max_side=4).map(lambda s: [s])
     check_op(info.op, info.reference, shapes=shapes, elements=(info.low, info.high),
              avoid=info.away_from, avoid_margin=0.1, max_examples=8)
+
+
+FIRST_SAMPLES = [(info, info.samples()[0]) for info in OPS]
+
+
+@pytest.mark.parametrize("info, sample", FIRST_SAMPLES,
+                         ids=[info.name for info, _ in FIRST_SAMPLES])
+def test_every_op_through_the_public_check_op_harness_with_its_sample(info, sample):
+    # The same sample, through the users' harness: one input generator (make_inputs) for
+    # both, so check_op sees exactly the inputs the registry tests use.
+    check_op(info.op, info.reference, shapes=(list(sample.shapes), sample.kwargs),
+             elements=(info.low, info.high), avoid=info.away_from, avoid_margin=AVOID_MARGIN,
+             max_examples=1, **info.grad_options)
