@@ -265,3 +265,15 @@ def test_epoch_defining_attributes_are_frozen_as_torchs():
         with pytest.raises(ValueError, match="batch_size attribute should not be set"):
             loader.batch_size = 3
         loader.num_workers = 0  # others may change
+
+
+def test_utils_data_alias_exports_the_contract_names_of_torch_utils_data():
+    import tinygrad_cnn.utils.data as alias
+
+    contract = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "random_split",
+                "ConcatDataset", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+                "BatchSampler", "get_worker_info", "default_collate", "DataLoader"]
+    assert sorted(alias.__all__) == sorted(tdata.__all__)
+    for name in contract:
+        assert name in udata.__all__ or hasattr(udata, name)
+        assert getattr(alias, name) is getattr(tdata, name)
