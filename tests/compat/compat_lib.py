@@ -17,6 +17,7 @@ from types import ModuleType
 import numpy as np
 
 LIBRARIES = ("torch", "tinygrad_cnn")
+TENSOR_HALF = "needs tensor semantics (issue 9 Tensor half)"
 
 
 @dataclass(frozen=True)

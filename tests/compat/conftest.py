@@ -2,9 +2,7 @@
 PyTorch and once bound to tinygrad_cnn; ``reference`` is PyTorch, to compare against."""
 
 import pytest
-from compat_lib import LIBRARIES, load
-
-TENSOR_HALF = "needs tensor semantics (issue 9 Tensor half)"
+from compat_lib import LIBRARIES, TENSOR_HALF, load
 
 
 def pytest_configure(config):

@@ -82,7 +82,6 @@ def test_higher_derivatives_with_create_graph(lib, reference):
     check(create_graph_program, lib, reference)
 
 
-@pytest.mark.needs_tensor_half  # x.grad must be a Tensor with a graph
 def backward_create_graph_program(L):
     torch = L.torch
     x = torch.tensor(DATA, requires_grad=True)
@@ -94,7 +93,7 @@ def backward_create_graph_program(L):
     return first, x.grad
 
 
-@pytest.mark.needs_tensor_half
+@pytest.mark.needs_tensor_half  # x.grad must be a Tensor with a graph
 def test_backward_with_create_graph_gives_a_differentiable_grad(lib, reference):
     check(backward_create_graph_program, lib, reference)
 

@@ -8,8 +8,7 @@ so the two runs start from the same numbers."""
 import os
 
 import pytest
-from compat_lib import assert_same, run_script
-from conftest import TENSOR_HALF
+from compat_lib import TENSOR_HALF, assert_same, run_script
 
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
 
