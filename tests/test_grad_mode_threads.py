@@ -265,3 +265,17 @@ def test_anomaly_mode_is_per_thread():
         assert run_in_thread(lambda: np.isnan(tg.Tensor([-1.0]).log().item()))
         with pytest.raises(RuntimeError, match="forward produced NaN"):
             tg.Tensor([-1.0]).log()
+
+
+def test_mode_attributes_read_and_set_the_current_threads_switches():
+    from tinygrad_cnn.autograd.grad_mode import mode
+
+    assert mode.grad_enabled is True
+    mode.grad_enabled = False
+    try:
+        assert not tg.is_grad_enabled() and not records()
+        assert run_in_thread(lambda: mode.grad_enabled) is True
+    finally:
+        mode.grad_enabled = True
+    with pytest.raises(AttributeError):
+        mode.nonsense = True

@@ -38,6 +38,25 @@ def _update(**changes) -> None:
     current_mode.set(current_mode.get().replace(**changes))
 
 
+class _CurrentMode:
+    """``mode.grad_enabled`` (``inference``, ``anomaly``, ``anomaly_check_nan``): the current
+    thread's switches as plain attributes, to read and to set, for library code that is not
+    on the per-op hot path (which reads ``current_mode.get()`` once)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        return getattr(current_mode.get(), name)
+
+    def __setattr__(self, name, value):
+        if name not in ModeState._fields:
+            raise AttributeError(f"mode has no switch {name!r}")
+        _update(**{name: bool(value)})
+
+
+mode = _CurrentMode()
+
+
 class AnomalyError(RuntimeError, FloatingPointError):
     """Raised by anomaly mode: a ``RuntimeError`` as PyTorch's (and a ``FloatingPointError``,
     which this library raised before)."""
