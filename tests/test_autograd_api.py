@@ -74,14 +74,14 @@ def test_grad_unused_input_raises_naming_its_index():
 def test_grad_unused_input_is_none_with_allow_unused():
     x, unused = leaf([1.0]), leaf([5.0])
     gx, gu = tg.autograd.grad((x * 2.0).sum(), [x, unused], allow_unused=True)
-    np.testing.assert_allclose(gx.data, [2.0])
+    np.testing.assert_allclose(gx.numpy(), [2.0])
     assert gu is None
 
 
 def test_grad_materialize_grads_gives_zeros_and_refuses_allow_unused_false():
     x, unused = leaf([1.0]), leaf([5.0, 6.0])
     _, gu = tg.autograd.grad((x * 2.0).sum(), [x, unused], materialize_grads=True)
-    np.testing.assert_allclose(gu.data, [0.0, 0.0])
+    np.testing.assert_allclose(gu.numpy(), [0.0, 0.0])
     with pytest.raises(ValueError, match="allow_unused cannot be False"):
         tg.autograd.grad((x * 2.0).sum(), [x], allow_unused=False, materialize_grads=True)
 
@@ -119,7 +119,7 @@ def test_hook_on_a_non_leaf_sees_and_replaces_the_gradient():
     x = leaf([1.0, 2.0])
     y = x * 2.0
     seen = []
-    y.register_hook(lambda g: seen.append(g.data.copy()) or g * 10.0)
+    y.register_hook(lambda g: seen.append(g.numpy().copy()) or g * 10.0)
     (y * y).sum().backward()
     np.testing.assert_allclose(seen[0], [4.0, 8.0])
     np.testing.assert_allclose(x.grad, [80.0, 160.0])
@@ -136,7 +136,7 @@ def test_leaf_hook_also_applies_to_grad():
     x = leaf([1.0, 2.0])
     x.register_hook(lambda g: g * 100.0)
     (gx,) = tg.autograd.grad((x * 3.0).sum(), x)
-    np.testing.assert_allclose(gx.data, [300.0, 300.0])
+    np.testing.assert_allclose(gx.numpy(), [300.0, 300.0])
 
 
 def test_leaf_hook_survives_without_a_graph():
@@ -210,7 +210,7 @@ def test_hook_changing_the_shape_raises():
 def test_hook_returning_a_non_tensor_raises_type_error():
     x = leaf([1.0, 2.0])
     y = x * 1.0
-    y.register_hook(lambda g: g.data)
+    y.register_hook(lambda g: g.numpy())
     with pytest.raises(TypeError, match="must return a Tensor or None"):
         y.sum().backward()
 
@@ -220,11 +220,11 @@ def test_hooks_are_differentiable_under_create_graph():
     y = x * x
     y.register_hook(lambda g: g * y)  # uses y: the hook's work is recorded
     (gx,) = tg.autograd.grad(y.sum(), x, create_graph=True)  # g * y * 2x = 2x^3
-    np.testing.assert_allclose(gx.data, [16.0])
+    np.testing.assert_allclose(gx.numpy(), [16.0])
     # The second pass goes through y again, so the hook scales what reaches y (2x) by y once
     # more: 2x * y * 2x + 2y = 64 + 8 = 72, which is also PyTorch's answer.
     (ggx,) = tg.autograd.grad(gx.sum(), x)
-    np.testing.assert_allclose(ggx.data, [72.0])
+    np.testing.assert_allclose(ggx.numpy(), [72.0])
 
 
 def test_hook_on_one_output_of_a_function_with_several():
@@ -387,7 +387,7 @@ def test_saving_an_output_of_several_gives_second_derivatives():
     square, cube = SquareAndCube.apply(x)
     (gx,) = tg.autograd.grad((square + cube).sum(), x, create_graph=True)  # 2x + 3x^2
     (ggx,) = tg.autograd.grad(gx.sum(), x)                                # 2 + 6x
-    np.testing.assert_allclose(ggx.data, [14.0])
+    np.testing.assert_allclose(ggx.numpy(), [14.0])
 
 
 def test_several_outputs_gradcheck_and_gradgradcheck():
@@ -431,7 +431,7 @@ def test_mark_non_differentiable_output_has_no_grad_and_a_zero_gradient():
 
         @staticmethod
         def backward(ctx, grad_sorted, grad_marks):
-            seen.append(grad_marks.data.copy())
+            seen.append(grad_marks.numpy().copy())
             return Unsort.apply(grad_sorted, ctx.order)
 
     class Unsort(Function):
@@ -502,7 +502,7 @@ def test_once_differentiable_gives_first_derivatives():
 def test_once_differentiable_refuses_a_second_derivative_naming_the_op():
     x = leaf([2.0])
     (gx,) = tg.autograd.grad(OnceCube.apply(x).sum(), x, create_graph=True)
-    np.testing.assert_allclose(gx.data, [12.0])
+    np.testing.assert_allclose(gx.numpy(), [12.0])
     with pytest.raises(RuntimeError, match="OnceCube: its backward is first-order only .*"
                                            "once_differentiable"):
         tg.autograd.grad(gx.sum(), x)

@@ -21,8 +21,18 @@ CASES = {
     "view_cat_model.py": (2e-4, 1e-5),
     "autograd_tutorial.py": (1e-12, 1e-12),
 }
-NEEDS_TENSOR_HALF = {"cnn_training.py", "manual_sgd.py", "gan.py", "custom_function.py",
-                     "view_cat_model.py", "autograd_tutorial.py"}
+# The tinygrad_cnn runs expected to fail until other work lands: the Tensor half of issue 9
+# (.data/.grad as Tensors, size(), in-place ops, torch.from_numpy, ...) for all of them, and
+# the nn names of API.md's nn section some scripts use.  Each script was checked to match
+# PyTorch with the Tensor half merged and stand-ins for those nn names.
+EXPECTED_FAILURES = {
+    "cnn_training.py": TENSOR_HALF + " and nn.CrossEntropyLoss",
+    "manual_sgd.py": TENSOR_HALF,
+    "gan.py": TENSOR_HALF + " and nn.BCELoss",
+    "custom_function.py": TENSOR_HALF + " and nn.MSELoss",
+    "view_cat_model.py": TENSOR_HALF + " and F.adaptive_avg_pool2d",
+    "autograd_tutorial.py": TENSOR_HALF,
+}
 
 _torch_results = {}
 
@@ -45,8 +55,8 @@ def test_script_runs_under_torch(script):
 
 
 @pytest.mark.parametrize("script", [
-    pytest.param(name, marks=pytest.mark.xfail(reason=TENSOR_HALF, strict=False))
-    if name in NEEDS_TENSOR_HALF else name for name in sorted(CASES)])
+    pytest.param(name, marks=pytest.mark.xfail(reason=EXPECTED_FAILURES[name], strict=False))
+    if name in EXPECTED_FAILURES else name for name in sorted(CASES)])
 def test_script_gives_torchs_results_under_tinygrad_cnn(script):
     pytest.importorskip("torch")
     expected = torch_result(script)
