@@ -612,3 +612,46 @@ def test_torch_style_module_paths():
     assert from_module is once_differentiable
     assert tg.autograd.functional.jacobian is jacobian
     assert tg.autograd.Function is tg.Function
+
+
+class ScaledProduct(Function):
+    """PyTorch 2's style: forward without ctx, setup_context saves."""
+
+    @staticmethod
+    def forward(a, b, scale):
+        return a * b * scale
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        a, b, scale = inputs
+        ctx.save_for_backward(a, b)
+        ctx.scale = scale
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return grad * b * ctx.scale, grad * a * ctx.scale, None
+
+
+def test_setup_context_style_function():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    ScaledProduct.apply(a, b, 2.0).sum().backward()
+    np.testing.assert_allclose(a.grad, [6.0, 8.0])
+    np.testing.assert_allclose(b.grad, [2.0, 4.0])
+    assert tg.autograd.gradgradcheck(lambda x, y: ScaledProduct.apply(x, y, 2.0),
+                                     (leaf([0.5, -1.0]), leaf([2.0, 0.25])))
+
+
+def test_forward_without_setup_context_still_needs_ctx():
+    class Plain(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.seen = True
+            return x * 2.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2.0
+
+    x = leaf([1.0])
+    assert Plain.apply(x).grad_fn.seen

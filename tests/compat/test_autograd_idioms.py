@@ -363,6 +363,33 @@ def test_once_differentiable(lib, reference):
     check(once_differentiable_program, lib, reference)
 
 
+def setup_context_program(L):
+    torch = L.torch
+
+    class Hypot(torch.autograd.Function):
+        @staticmethod
+        def forward(x, y):
+            return (x * x + y * y) ** 0.5
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*inputs, output)
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, y, out = ctx.saved_tensors
+            return grad * x / out, grad * y / out
+
+    x = torch.tensor(DATA, requires_grad=True)
+    y = torch.tensor(OTHER, requires_grad=True)
+    Hypot.apply(x, y).sum().backward()
+    return x.grad, y.grad
+
+
+def test_function_with_setup_context(lib, reference):
+    check(setup_context_program, lib, reference)
+
+
 def gradcheck_program(L):
     torch = L.torch
 

@@ -345,9 +345,17 @@ class Function:
         user_op = not cls.__module__.startswith(_LIBRARY + ".")
         cls._context_class = type(f"{cls.__name__}Backward{'' if user_op else '0'}",
                                   (Context,), {"_function": cls, "_user_op": user_op})
+        cls._run_forward = staticmethod(_forward_runner(cls))
 
     @staticmethod
     def forward(ctx, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2's other style: ``forward(*args)`` without ``ctx``, then
+        ``setup_context(ctx, inputs, output)`` saves what backward needs (``inputs`` are the
+        arrays forward received, ``output`` what it returned)."""
         raise NotImplementedError
 
     @staticmethod
@@ -367,7 +375,7 @@ class Function:
         else:
             needs = (False,) * len(args)
         ctx = cls._context_class(arrays, needs)
-        raw_output = output = cls.forward(ctx, *arrays)
+        raw_output = output = cls._run_forward(ctx, *arrays)
         if type(output) is not np.ndarray:
             if type(output) is tuple:
                 return _apply_several(cls, ctx, args, needs, record, output, mode)
@@ -382,6 +390,21 @@ class Function:
             ctx._resolve_saved(output, raw_output)
         ctx._inputs = None
         return Tensor._make(output, ctx)
+
+
+def _forward_runner(cls):
+    """``forward(ctx, *arrays)``, or for a Function that defines ``setup_context``,
+    ``forward(*arrays)`` followed by ``setup_context(ctx, arrays, output)``."""
+    if cls.setup_context is Function.setup_context:
+        return cls.forward
+    forward, setup_context = cls.forward, cls.setup_context
+
+    def run(ctx, *arrays):
+        output = forward(*arrays)
+        setup_context(ctx, arrays, output)
+        return output
+
+    return run
 
 
 def _connect(ctx, args, needs) -> None:
