@@ -144,8 +144,9 @@ class Context(Node):
     _non_differentiable = ()
     _output_meta = None  # ((shape, dtype, differentiable), ...) per output, when several
     _non_tensor_args = ()  # positions of the arguments that were not Tensors
-    _user_op = True  # a user's Function: its backward is checked as PyTorch checks it (the
-    # library's ops pass numpy constants, whose gradients they may return and are dropped)
+    # A user's Function has its backward checked as PyTorch checks it; the library's own ops
+    # pass numpy constants as arguments and may return gradients for them, which are dropped.
+    _user_op = True
     materialize_grads = True
 
     def __init__(self, inputs, needs_input_grad):
