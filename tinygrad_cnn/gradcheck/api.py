@@ -1,0 +1,297 @@
+"""Stage 7: the public functions, each a short pipeline over the stages.
+
+``gradcheck``: options -> ``_Problem`` -> one recorded call -> zero-cotangent and reentrancy
+checks -> element-wise (or fast) comparison -> dtype pass.  ``gradgradcheck``: the same on the
+first derivatives, with the stash on ``ctx`` decided numerically.
+"""
+
+import warnings
+
+import numpy as np
+
+from ..autograd.engine import grad as _grad
+from ..autograd.grad_mode import enable_grad
+from ..tensor import Tensor
+from . import dtype_pass, stash
+from .analytic import _Recorded
+from .compare import check_elementwise, check_fast
+from .errors import GradcheckError, GradcheckWarning
+from .format import format_index
+from .numerical import projected
+from .options import PROBES, as_input_list, check_number, make_options, rademacher
+from .problem import _Problem
+from .report import head, mismatch_error
+
+_OPTIONS_DOC = """
+    Options (PyTorch's names where it has them): ``eps`` the finite-difference step;
+    ``atol``, ``rtol``: an element passes when ``|analytic - numerical| <= atol + rtol *
+    |numerical|``; ``raise_exception``: False returns False and warns the report instead;
+    ``fast_mode`` (old name ``fast``): True compares ``n_directions`` random projections
+    ``v^T J u`` per input (cheap, can miss an error confined to a few elements); False (the
+    default) compares every input element against ``probes`` random +-1 cotangents, missing a
+    wrong Jacobian entry with probability at most ``2**-probes`` (``probes=None``: the exact
+    Jacobian, one backward per output element); ``seed``: the probes' seed, drawn fresh when
+    None and printed in every report (pass it back to repeat a check); ``nondet_tol``: how
+    far two backward passes with the same cotangent may differ; ``check_undefined_grad``: a
+    zero cotangent must give zero gradients; ``check_batched_grad``: only False (no vmap).
+"""
+
+
+def _finish(runner, raise_exception, notes, stacklevel=3):
+    for note in notes:
+        warnings.warn(note, GradcheckWarning, stacklevel=stacklevel)
+    try:
+        return runner()
+    except GradcheckError as error:
+        if raise_exception:
+            raise
+        warnings.warn(str(error), GradcheckWarning, stacklevel=stacklevel)
+        return False
+
+
+def _check_zero_cotangent(problem, recorded, order):
+    zeros = [np.zeros_like(o) for o in problem.base_outputs]
+    for k, gradient in recorded.vjp(zeros).items():
+        if gradient is None:
+            continue
+        bad = ~(gradient == 0)
+        if bad.any():
+            flat = int(np.flatnonzero(bad.reshape(-1))[0])
+            index = tuple(int(i) for i in np.unravel_index(flat, gradient.shape))
+            element = format_index(problem.names[k], index)
+            value = gradient.reshape(-1)[flat]
+            raise GradcheckError(
+                f"{head(problem, k)}: a zero grad_output gives a nonzero gradient, "
+                f"{value:.6g} at {element}\n"
+                "  a backward must be linear in grad_output: multiply every term by it (an "
+                "undefined or zero grad_output means no gradient flows)",
+                input_index=k, input_name=problem.names[k], index=index,
+                analytic=float(value), numerical=0.0, kind="undefined_grad", order=order)
+
+
+def _check_reentrant(problem, recorded, options, order):
+    cotangents = rademacher(options.seed, [o.shape for o in problem.base_outputs])
+    first = recorded.vjp(cotangents)
+    again = _Recorded(problem).vjp(cotangents)
+    for k in problem.checked:
+        if first[k] is None or again[k] is None:
+            continue
+        with np.errstate(invalid="ignore"):
+            difference = np.abs(first[k] - again[k])
+        if not (difference <= options.nondet_tol).all():
+            flat = int(np.argmax(np.nan_to_num(difference, nan=np.inf).reshape(-1)))
+            index = tuple(int(i) for i in np.unravel_index(flat, first[k].shape))
+            element = format_index(problem.names[k], index)
+            raise GradcheckError(
+                f"{head(problem, k)}: two backward passes with the same grad_output differ "
+                f"at {element}: {first[k].reshape(-1)[flat]:.6g} and "
+                f"{again[k].reshape(-1)[flat]:.6g} (nondet_tol={options.nondet_tol:g})\n"
+                "  the backward is not deterministic; raise nondet_tol if that is intended",
+                input_index=k, input_name=problem.names[k], index=index,
+                analytic=float(first[k].reshape(-1)[flat]),
+                numerical=float(again[k].reshape(-1)[flat]), kind="nondeterministic",
+                order=order, seed=options.seed)
+
+
+def _run(problem, options, order, explain=None):
+    recorded = _Recorded(problem)
+    if options.check_undefined_grad:
+        _check_zero_cotangent(problem, recorded, order)
+    _check_reentrant(problem, recorded, options, order)
+    if options.fast:
+        mismatch = check_fast(problem, recorded, options)
+    else:
+        mismatch = check_elementwise(problem, recorded, options)
+    if mismatch is not None:
+        random_probes = (not options.fast and options.probes is not None
+                         and sum(problem.output_sizes) > options.probes)
+        raise mismatch_error(problem, mismatch, options, order, explain, random_probes)
+    if order == 1 and options.check_dtype:
+        error = dtype_pass.check(problem, recorded, options)
+        if error is not None:
+            raise error
+    return True
+
+
+def numerical_grad(fn, inputs, eps=1e-6, grad_output=None):
+    """Central finite differences of ``sum(fn(*inputs) * grad_output)``.
+
+    fn: a callable of the inputs returning a Tensor (or a tuple of Tensors); inputs: a
+    Tensor or a tuple/list of arguments; grad_output: an array-like (or Tensor) of the
+    output's shape, a tuple of them for a tuple output; ones when omitted.
+
+    Returns a list with one entry per input: for a floating-point Tensor input (whether or
+    not it requires grad), a float64 array of its shape, d sum(out * grad_output) / d input,
+    computed as ``(f(x + eps) - f(x - eps)) / (2 eps)`` element by element on float64 copies;
+    ``None`` for any other argument.  Costs two calls of fn per input element.
+    """
+    caller = "numerical_grad"
+    inputs = as_input_list(inputs, caller)
+    eps = check_number(eps, "eps", caller, positive=True)
+    if not any(isinstance(i, Tensor) and i.dtype.kind == "f" for i in inputs):
+        raise ValueError(f"{caller}: no input is a floating-point Tensor, so there is no "
+                         "gradient to compute")
+    # Every floating Tensor is differentiated here, so mark them all as 'checked'.
+    marked = [Tensor(np.array(i._data, dtype=np.float64), requires_grad=True)
+              if isinstance(i, Tensor) and i.dtype.kind == "f" else i for i in inputs]
+    problem = _Problem(caller, fn, marked)
+    cotangents = _cotangents(grad_output, problem, caller)
+    return [projected(problem, k, eps, [cotangents])[0] if k in problem.checked else None
+            for k in range(len(inputs))]
+
+
+def _cotangents(grad_output, problem, caller):
+    shapes = [o.shape for o in problem.base_outputs]
+    if grad_output is None:
+        return [np.ones(shape) for shape in shapes]
+    given = list(grad_output) if isinstance(grad_output, (tuple, list)) and len(shapes) > 1 \
+        else [grad_output]
+    if len(given) != len(shapes):
+        raise ValueError(f"{caller}: got {len(given)} grad_outputs for {len(shapes)} outputs")
+    arrays = []
+    for index, (item, shape) in enumerate(zip(given, shapes)):
+        array = np.asarray(item._data if isinstance(item, Tensor) else item, dtype=np.float64)
+        if array.shape != shape:
+            where = f" {index}" if len(shapes) > 1 else ""
+            raise ValueError(f"{caller}: grad_output{where} has shape {array.shape} but fn's "
+                             f"output{where} has shape {shape}")
+        arrays.append(array)
+    return arrays
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, fast=None,
+              n_directions=2, seed=None, *, fast_mode=None, probes=PROBES, nondet_tol=0.0,
+              check_undefined_grad=True, check_batched_grad=False, check_dtype=True):
+    """Check the analytic gradients of ``fn`` against finite differences (as
+    ``torch.autograd.gradcheck``).
+
+    fn: a callable of Tensors returning a Tensor or a tuple of Tensors (a user
+    ``Function``'s ``.apply`` included: inputs are then named by ``forward``'s parameters);
+    inputs: a Tensor or a tuple/list of arguments, the Tensors with ``requires_grad=True``
+    being checked, on float64 copies.  ``check_dtype``: for float32/float16 inputs, also run
+    the backward in that dtype and compare it with the float64 one (NaN/inf or precision loss
+    only the low precision shows).
+    {options}
+    Returns True when all agree.  Otherwise raises ``GradcheckError`` naming the input, the
+    worst element, its value, both gradient values, the other failing elements and, at a
+    point with no derivative, why.
+    """
+    caller = "gradcheck"
+    options = make_options(caller, eps, atol, rtol, fast_mode, fast, probes, n_directions,
+                           seed, nondet_tol, check_undefined_grad, check_batched_grad,
+                           check_dtype)
+    problem = _Problem(caller, fn, as_input_list(inputs, caller))
+    return _finish(lambda: _run(problem, options, order=1), raise_exception, problem.notes)
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  raise_exception=True, fast=None, n_directions=2, seed=None, *,
+                  fast_mode=None, probes=PROBES, nondet_tol=0.0, check_undefined_grad=True,
+                  check_batched_grad=False):
+    """Check the second derivatives of ``fn`` (as ``torch.autograd.gradgradcheck``).
+
+    Builds ``g(inputs, v) = grad(fn(*inputs), checked inputs, v, create_graph=True)`` -- the
+    first derivatives, projected on a cotangent v -- and gradchecks g with respect to the
+    inputs and v.  grad_outputs: v (array-likes of the output's shape, a tuple of them for a
+    tuple output); a +-1 cotangent drawn from ``seed`` when omitted.
+
+    A backward that uses a float array stashed on ``ctx`` is first-order only to the library
+    (``create_graph=True`` refuses it).  Here the stash is decided numerically: taken as a
+    constant, do the second derivatives agree?  If so the check passes with a
+    ``GradcheckWarning`` suggesting ``ctx.mark_constant``; if not, the report names the
+    stashed attribute.  A backward returning plain arrays raises the library's
+    ``RuntimeError`` naming the op, prefixed ``gradgradcheck:``.
+    {options}
+    """
+    caller = "gradgradcheck"
+    options = make_options(caller, eps, atol, rtol, fast_mode, fast, probes, n_directions,
+                           seed, nondet_tol, check_undefined_grad, check_batched_grad, False)
+    inputs = as_input_list(inputs, caller)
+    probe = _Problem(caller, fn, inputs)
+    if grad_outputs is None:
+        cotangents = rademacher(options.seed, [o.shape for o in probe.base_outputs])
+    else:
+        cotangents = _cotangents(grad_outputs, probe, caller)
+    count, checked = len(inputs), probe.checked
+    single = len(cotangents) == 1
+
+    def first_derivatives(*arguments):
+        values, vectors = list(arguments[:count]), arguments[count:]
+        for k in checked:
+            if not values[k].requires_grad:  # the numerical side passes plain constants
+                values[k] = Tensor(values[k]._data, requires_grad=True)
+        with enable_grad():
+            outputs = probe.outputs(fn(*values))
+            pairs = [(o, v) for o, v in zip(outputs, vectors) if o.requires_grad]
+            if not pairs:
+                return tuple(Tensor(np.zeros_like(values[k]._data)) for k in checked)
+            return _grad([o for o, _ in pairs], [values[k] for k in checked],
+                         grad_outputs=[v for _, v in pairs], create_graph=True)
+
+    arguments = [Tensor(probe.base[k], requires_grad=k in checked) if probe.is_tensor[k]
+                 else probe.base[k] for k in range(count)]
+    arguments += [Tensor(v, requires_grad=True) for v in cotangents]
+    names = list(probe.names)
+    names += ["v"] if single else [f"v[{o}]" for o in range(len(cotangents))]
+    output_names = [f"grad_{probe.names[k]}" for k in checked]
+    out = probe.output_name(0) if single else "out"
+    explain = (f"grad_{probe.names[checked[0]]} is d ({out} * v).sum() / d "
+               f"{probe.names[checked[0]]}, the first derivative for a fixed cotangent v")
+
+    def run():
+        second = _Problem(caller, first_derivatives, arguments, names=names,
+                          output_names=output_names, notes=probe.notes)
+        return _run(second, options, order=2, explain=explain)
+
+    def stashed():
+        leaves = {k: Tensor(probe.base[k].copy(), requires_grad=True) for k in checked}
+        return stash.find(probe.record(leaves))
+
+    def decide():
+        try:
+            return run()
+        except GradcheckError as error:
+            raise _with_stash(error, stashed()) from None
+        except RuntimeError as error:
+            if "first-order only" not in str(error):
+                raise RuntimeError(f"{caller}: cannot differentiate fn's gradient again: "
+                                   f"{error}") from error
+            original = error
+        try:
+            with stash.trusted():
+                run()
+        except GradcheckError as failure:
+            raise _with_stash(failure, stashed(), first_order=True) from None
+        except RuntimeError:
+            raise RuntimeError(f"{caller}: cannot differentiate fn's gradient again: "
+                               f"{original}") from original
+        warnings.warn(
+            f"{caller}: fn's backward uses float arrays stashed on ctx ("
+            + "; ".join(stashed()) + "); taken as constants its second derivatives agree "
+            "with finite differences, so they are constants: declare them with "
+            "ctx.mark_constant(name) so that create_graph=True accepts them",
+            GradcheckWarning, stacklevel=4)
+        return True
+
+    return _finish(decide, raise_exception, probe.notes)
+
+
+def _with_stash(error, found, first_order=False):
+    """The error with a line naming the values stashed on ctx (the likely cause)."""
+    if not found:
+        return error
+    if first_order:
+        line = ("  first-order only: the backward uses values stashed on ctx, and taken as "
+                "constants they give these wrong second derivatives, so they depend on the "
+                "inputs: " + "; ".join(found) + ". Save the inputs with save_for_backward "
+                "and recompute these values in backward with Tensor operations")
+    else:
+        line = ("  stashed on ctx (constants to the second derivative; one computed from an "
+                "input loses its dependence on it): " + "; ".join(found))
+    details = error.details()
+    details["stashed"] = found
+    return GradcheckError(f"{error}\n{line}", **details)
+
+
+for _public in (gradcheck, gradgradcheck):
+    _public.__doc__ = _public.__doc__.replace("{options}", _OPTIONS_DOC.strip("\n"))
