@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd.engine import grad as _grad
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
-from . import dtype_pass, stash
+from . import dtype_pass, report, stash
 from .analytic import _Recorded
 from .compare import check_elementwise, check_fast
 from .errors import GradcheckError, GradcheckWarning
@@ -84,8 +84,9 @@ def _check_reentrant(problem, recorded, options, order):
             element = format_index(problem.names[k], index)
             raise GradcheckError(
                 f"{head(problem, k)}: two backward passes with the same grad_output differ "
-                f"at {element}: {first[k].reshape(-1)[flat]:.6g} and "
-                f"{again[k].reshape(-1)[flat]:.6g} (nondet_tol={options.nondet_tol:g})\n"
+                f"by {difference.reshape(-1)[flat]:.3g} at {element} ("
+                f"{first[k].reshape(-1)[flat]:.12g} and {again[k].reshape(-1)[flat]:.12g}; "
+                f"nondet_tol={options.nondet_tol:g})\n"
                 "  the backward is not deterministic; raise nondet_tol if that is intended",
                 input_index=k, input_name=problem.names[k], index=index,
                 analytic=float(first[k].reshape(-1)[flat]),
@@ -288,9 +289,12 @@ def _with_stash(error, found, first_order=False):
     else:
         line = ("  stashed on ctx (constants to the second derivative; one computed from an "
                 "input loses its dependence on it): " + "; ".join(found))
+    message = str(error)
+    if first_order:  # the stash, not .data, is why the graph sees a constant
+        message = message.replace("\n" + report.NO_GRADIENT_ADVICE_2, "")
     details = error.details()
     details["stashed"] = found
-    return GradcheckError(f"{error}\n{line}", **details)
+    return GradcheckError(f"{message}\n{line}", **details)
 
 
 for _public in (gradcheck, gradgradcheck):

@@ -123,7 +123,8 @@ class _Problem:
                 f"fn returned {outputs[0].dtype} on float64 inputs: finite differences at that "
                 "precision are unreliable; keep fn in float64"
             )
-        return [np.asarray(o._data, dtype=np.float64) for o in outputs]
+        # copies: an output may be a view of an input array that the caller perturbs next
+        return [np.array(o._data, dtype=np.float64) for o in outputs]
 
     def record(self, leaves):
         """fn's floating-point outputs with grad recording on, the inputs in ``leaves``."""

@@ -9,6 +9,8 @@ from .errors import GradcheckError
 from .format import fmt, format_index
 
 _OTHERS_SHOWN = 4
+NO_GRADIENT_ADVICE_2 = ("  does a backward compute with .data or .numpy() of its saved tensors, or "
+                        "detach them? The graph then sees a constant")
 
 
 def head(problem, k):
@@ -87,8 +89,7 @@ def mismatch_error(problem, mismatch, options, order, explain=None, random_probe
             lines.append(f"  was {name} used through .data or .numpy(), detached, or under "
                          "no_grad() inside fn, or does a backward return None for it?")
         else:
-            lines.append("  does a backward compute with .data or .numpy() of its saved "
-                         "tensors, or detach them? The graph then sees a constant")
+            lines.append(NO_GRADIENT_ADVICE_2)
     else:
         kind = "mismatch"
         what = "second derivatives" if order == 2 else "gradients"
