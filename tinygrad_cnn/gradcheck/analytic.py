@@ -17,14 +17,14 @@ class _Recorded:
 
     def __init__(self, problem, own_dtype=False):
         self.problem = problem
-        if own_dtype:
+        if own_dtype:  # the user's arrays in their own dtypes, copied
             self.leaves = {k: Tensor(np.array(problem.original[k]._data), requires_grad=True)
                            for k in problem.checked}
-            arguments = [self.leaves.get(k, item) if problem.is_tensor[k] else item
-                         for k, item in enumerate(problem.original)]
-            arguments = [Tensor(np.array(a._data)) if isinstance(a, Tensor) and k not in
-                         self.leaves else a for k, a in enumerate(arguments)]
-            self.outputs = problem.outputs(_call_recording(problem.fn, arguments))
+            arguments = [self.leaves[k] if k in self.leaves
+                         else Tensor(np.array(item._data)) if isinstance(item, Tensor)
+                         else item for k, item in enumerate(problem.original)]
+            with enable_grad():
+                self.outputs = problem.outputs(problem.fn(*arguments))
         else:
             self.leaves = {k: Tensor(problem.base[k].copy(), requires_grad=True)
                            for k in problem.checked}
@@ -43,18 +43,6 @@ class _Recorded:
         dtype = np.float64 if float64 else None
         return {k: (None if leaf.grad is None else np.array(_array(leaf.grad), dtype=dtype))
                 for k, leaf in self.leaves.items()}
-
-
-def _call_recording(fn, arguments):
-    with enable_grad():
-        return fn(*arguments)
-
-
-def vjps(problem, projections):
-    """For each cotangent list in ``projections``: the gradients (see ``_Recorded.vjp``),
-    from one recorded call of fn."""
-    recorded = _Recorded(problem)
-    return [recorded.vjp(cotangents) for cotangents in projections]
 
 
 def stacked(results, problem, k):

@@ -9,18 +9,16 @@ import warnings
 
 import numpy as np
 
-from ..autograd.engine import grad as _grad
-from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
-from . import dtype_pass, report, stash
+from . import backward_checks, dtype_pass
 from .analytic import _Recorded
 from .compare import check_elementwise, check_fast
 from .errors import GradcheckError, GradcheckWarning
-from .format import format_index
 from .numerical import projected
 from .options import PROBES, as_input_list, check_number, make_options, rademacher
 from .problem import _Problem
-from .report import head, mismatch_error
+from .report import mismatch_error
+from .second_order import FirstDerivatives, decide_stash
 
 _OPTIONS_DOC = """
     Options (PyTorch's names where it has them): ``eps`` the finite-difference step;
@@ -49,56 +47,11 @@ def _finish(runner, raise_exception, notes, stacklevel=3):
         return False
 
 
-def _check_zero_cotangent(problem, recorded, order):
-    zeros = [np.zeros_like(o) for o in problem.base_outputs]
-    for k, gradient in recorded.vjp(zeros).items():
-        if gradient is None:
-            continue
-        bad = ~(gradient == 0)
-        if bad.any():
-            flat = int(np.flatnonzero(bad.reshape(-1))[0])
-            index = tuple(int(i) for i in np.unravel_index(flat, gradient.shape))
-            element = format_index(problem.names[k], index)
-            value = gradient.reshape(-1)[flat]
-            raise GradcheckError(
-                f"{head(problem, k)}: a zero grad_output gives a nonzero gradient, "
-                f"{value:.6g} at {element}\n"
-                "  a backward must be linear in grad_output: multiply every term by it (an "
-                "undefined or zero grad_output means no gradient flows)",
-                input_index=k, input_name=problem.names[k], index=index,
-                analytic=float(value), numerical=0.0, kind="undefined_grad", order=order)
-
-
-def _check_reentrant(problem, recorded, options, order):
-    cotangents = rademacher(options.seed, [o.shape for o in problem.base_outputs])
-    first = recorded.vjp(cotangents)
-    again = _Recorded(problem).vjp(cotangents)
-    for k in problem.checked:
-        if first[k] is None or again[k] is None:
-            continue
-        with np.errstate(invalid="ignore"):
-            difference = np.abs(first[k] - again[k])
-        if not (difference <= options.nondet_tol).all():
-            flat = int(np.argmax(np.nan_to_num(difference, nan=np.inf).reshape(-1)))
-            index = tuple(int(i) for i in np.unravel_index(flat, first[k].shape))
-            element = format_index(problem.names[k], index)
-            raise GradcheckError(
-                f"{head(problem, k)}: two backward passes with the same grad_output differ "
-                f"by {difference.reshape(-1)[flat]:.3g} at {element} ("
-                f"{first[k].reshape(-1)[flat]:.12g} and {again[k].reshape(-1)[flat]:.12g}; "
-                f"nondet_tol={options.nondet_tol:g})\n"
-                "  the backward is not deterministic; raise nondet_tol if that is intended",
-                input_index=k, input_name=problem.names[k], index=index,
-                analytic=float(first[k].reshape(-1)[flat]),
-                numerical=float(again[k].reshape(-1)[flat]), kind="nondeterministic",
-                order=order, seed=options.seed)
-
-
 def _run(problem, options, order, explain=None):
     recorded = _Recorded(problem)
     if options.check_undefined_grad:
-        _check_zero_cotangent(problem, recorded, order)
-    _check_reentrant(problem, recorded, options, order)
+        backward_checks.check_zero_cotangent(problem, recorded, order)
+    backward_checks.check_reentrant(problem, recorded, options, order)
     if options.fast:
         mismatch = check_fast(problem, recorded, options)
     else:
@@ -213,88 +166,15 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         cotangents = rademacher(options.seed, [o.shape for o in probe.base_outputs])
     else:
         cotangents = _cotangents(grad_outputs, probe, caller)
-    count, checked = len(inputs), probe.checked
-    single = len(cotangents) == 1
-
-    def first_derivatives(*arguments):
-        values, vectors = list(arguments[:count]), arguments[count:]
-        for k in checked:
-            if not values[k].requires_grad:  # the numerical side passes plain constants
-                values[k] = Tensor(values[k]._data, requires_grad=True)
-        with enable_grad():
-            outputs = probe.outputs(fn(*values))
-            pairs = [(o, v) for o, v in zip(outputs, vectors) if o.requires_grad]
-            if not pairs:
-                return tuple(Tensor(np.zeros_like(values[k]._data)) for k in checked)
-            return _grad([o for o, _ in pairs], [values[k] for k in checked],
-                         grad_outputs=[v for _, v in pairs], create_graph=True)
-
-    arguments = [Tensor(probe.base[k], requires_grad=k in checked) if probe.is_tensor[k]
-                 else probe.base[k] for k in range(count)]
-    arguments += [Tensor(v, requires_grad=True) for v in cotangents]
-    names = list(probe.names)
-    names += ["v"] if single else [f"v[{o}]" for o in range(len(cotangents))]
-    output_names = [f"grad_{probe.names[k]}" for k in checked]
-    out = probe.output_name(0) if single else "out"
-    explain = (f"grad_{probe.names[checked[0]]} is d ({out} * v).sum() / d "
-               f"{probe.names[checked[0]]}, the first derivative for a fixed cotangent v")
+    first = FirstDerivatives(fn, probe, cotangents)
 
     def run():
-        second = _Problem(caller, first_derivatives, arguments, names=names,
-                          output_names=output_names, notes=probe.notes)
-        return _run(second, options, order=2, explain=explain)
+        second = _Problem(caller, first, first.arguments, names=first.names,
+                          output_names=first.output_names, notes=probe.notes)
+        return _run(second, options, order=2, explain=first.explain)
 
-    def stashed():
-        leaves = {k: Tensor(probe.base[k].copy(), requires_grad=True) for k in checked}
-        return stash.find(probe.record(leaves))
-
-    def decide():
-        try:
-            return run()
-        except GradcheckError as error:
-            raise _with_stash(error, stashed()) from None
-        except RuntimeError as error:
-            if "first-order only" not in str(error):
-                raise RuntimeError(f"{caller}: cannot differentiate fn's gradient again: "
-                                   f"{error}") from error
-            original = error
-        try:
-            with stash.trusted():
-                run()
-        except GradcheckError as failure:
-            raise _with_stash(failure, stashed(), first_order=True) from None
-        except RuntimeError:
-            raise RuntimeError(f"{caller}: cannot differentiate fn's gradient again: "
-                               f"{original}") from original
-        warnings.warn(
-            f"{caller}: fn's backward uses float arrays stashed on ctx ("
-            + "; ".join(stashed()) + "); taken as constants its second derivatives agree "
-            "with finite differences, so they are constants: declare them with "
-            "ctx.mark_constant(name) so that create_graph=True accepts them",
-            GradcheckWarning, stacklevel=4)
-        return True
-
-    return _finish(decide, raise_exception, probe.notes)
-
-
-def _with_stash(error, found, first_order=False):
-    """The error with a line naming the values stashed on ctx (the likely cause)."""
-    if not found:
-        return error
-    if first_order:
-        line = ("  first-order only: the backward uses values stashed on ctx, and taken as "
-                "constants they give these wrong second derivatives, so they depend on the "
-                "inputs: " + "; ".join(found) + ". Save the inputs with save_for_backward "
-                "and recompute these values in backward with Tensor operations")
-    else:
-        line = ("  stashed on ctx (constants to the second derivative; one computed from an "
-                "input loses its dependence on it): " + "; ".join(found))
-    message = str(error)
-    if first_order:  # the stash, not .data, is why the graph sees a constant
-        message = message.replace("\n" + report.NO_GRADIENT_ADVICE_2, "")
-    details = error.details()
-    details["stashed"] = found
-    return GradcheckError(f"{message}\n{line}", **details)
+    return _finish(lambda: decide_stash(run, first.stashed, caller), raise_exception,
+                   probe.notes)
 
 
 for _public in (gradcheck, gradgradcheck):
