@@ -601,6 +601,24 @@ case("max over rows with maxima 1e-4 apart (correct)", False,
      lambda g, x: (g[:, None] * (np.arange(8)[None] == x.argmax(axis=1)[:, None]),))
 
 
+case("relu6 within 1e-4..1e-3 of 0 and of 6 (correct)", False,
+     lambda rng: [rng.choice([0.0, 6.0], (4, 8)) + _near_zero(rng, (4, 8), 1e-4, 1e-3)],
+     lambda x: np.clip(x, 0, 6), lambda g, x: (g * ((x > 0) & (x < 6)),))
+case("minimum(a, b) with |a - b| in 1e-4..1e-3 (correct)", False, _near_tied_pair,
+     np.minimum, lambda g, a, b: (g * (a < b), g * (b <= a)))
+_L1_TARGET = np.random.default_rng(5).normal(size=(4, 6))
+case("l1_loss(mean) with residuals within 1e-4..1e-2 of 0 (correct)", False,
+     lambda rng: [_L1_TARGET + _near_zero(rng, (4, 6))],
+     lambda x: np.asarray(np.abs(x - _L1_TARGET).mean()),
+     lambda g, x: (g * np.sign(x - _L1_TARGET) / x.size,))
+case("hardshrink(0.5) within 1e-4..1e-3 of its jumps (correct)", False,
+     lambda rng: [rng.choice([-0.5, 0.5], (4, 8)) + _near_zero(rng, (4, 8), 1e-4, 1e-3)],
+     lambda x: np.where(np.abs(x) > 0.5, x, 0.0), lambda g, x: (g * (np.abs(x) > 0.5),))
+case("max_pool2d(3, stride 2) overlapping, maxima 1e-5..1e-3 apart (correct)", False,
+     lambda rng: [_near_ties(rng, (1, 2, 7, 7))], lambda x: max_pool(x, 3, 2),
+     lambda g, x: max_pool_grad(g, x, 3, 2))
+
+
 # ------------------------------------------------------------------ second derivatives
 def _second(name, bug, inputs, forward, tensor_backward, stash=None, notes=""):
     case(name, bug, inputs, forward, order=2, tensor_backward=tensor_backward, stash=stash,

@@ -15,7 +15,7 @@ def check_zero_cotangent(problem, recorded, order):
     for k, gradient in recorded.vjp(zeros).items():
         if gradient is None:
             continue
-        bad = ~(gradient == 0)
+        bad = np.isfinite(gradient) & (gradient != 0)  # 0 * inf is not a linearity fault
         if bad.any():
             flat = int(np.flatnonzero(bad.reshape(-1))[0])
             index = tuple(int(i) for i in np.unravel_index(flat, gradient.shape))
