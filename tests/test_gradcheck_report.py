@@ -309,8 +309,19 @@ def test_pytorchs_keyword_names_are_accepted():
                      fast_mode=True)
     assert gradgradcheck(tanh, (x,), fast_mode=False, nondet_tol=1e-12,
                          check_undefined_grad=True, check_batched_grad=False)
+    assert gradcheck(tanh, (x,), check_grad_dtypes=True, check_batched_forward_grad=False,
+                     check_forward_ad=False, check_backward_ad=True, masked=None)
+    assert gradgradcheck(tanh, (x,), check_grad_dtypes=True, check_fwd_over_rev=False,
+                         check_rev_over_rev=True, gen_non_contig_grad_outputs=True,
+                         masked=False)
     with pytest.raises(ValueError, match="check_batched_grad=True needs vmap"):
         gradcheck(tanh, (x,), check_batched_grad=True)
+    with pytest.raises(ValueError, match="check_forward_ad=True needs forward-mode AD"):
+        gradcheck(tanh, (x,), check_forward_ad=True)
+    with pytest.raises(ValueError, match="check_rev_over_rev=False cannot be turned off"):
+        gradgradcheck(tanh, (x,), check_rev_over_rev=False)
+    with pytest.raises(ValueError, match="masked=True is for sparse tensors"):
+        gradcheck(tanh, (x,), masked=True)
     with pytest.raises(TypeError, match="fast is the old name of fast_mode"):
         gradcheck(tanh, (x,), fast=True, fast_mode=False)
     with pytest.warns(GradcheckWarning, match="differ"):

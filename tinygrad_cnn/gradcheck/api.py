@@ -15,7 +15,14 @@ from .analytic import _Recorded
 from .compare import check_elementwise, check_fast
 from .errors import GradcheckError, GradcheckWarning
 from .numerical import projected
-from .options import PROBES, as_input_list, check_number, make_options, rademacher
+from .options import (
+    PROBES,
+    as_input_list,
+    check_absent_features,
+    check_number,
+    make_options,
+    rademacher,
+)
 from .problem import _Problem
 from .report import mismatch_error
 from .second_order import FirstDerivatives, decide_stash
@@ -31,7 +38,12 @@ _OPTIONS_DOC = """
     Jacobian, one backward per output element); ``seed``: the probes' seed, drawn fresh when
     None and printed in every report (pass it back to repeat a check); ``nondet_tol``: how
     far two backward passes with the same cotangent may differ; ``check_undefined_grad``: a
-    zero cotangent must give zero gradients; ``check_batched_grad``: only False (no vmap).
+    zero cotangent must give zero gradients; ``check_grad_dtypes``: each gradient must have
+    its input's dtype.  PyTorch's switches for features this library lacks are accepted when
+    off (``check_batched_grad``, ``check_batched_forward_grad``, ``check_forward_ad``,
+    ``check_fwd_over_rev``, ``masked``) or on (``check_backward_ad``,
+    ``check_rev_over_rev``); ``gen_non_contig_grad_outputs`` changes nothing (numpy arrays
+    of any layout compute alike here).
 """
 
 
@@ -60,7 +72,7 @@ def _run(problem, options, order, explain=None):
         random_probes = (not options.fast and options.probes is not None
                          and sum(problem.output_sizes) > options.probes)
         raise mismatch_error(problem, mismatch, options, order, explain, random_probes)
-    if order == 1 and options.check_dtype:
+    if order == 1 and (options.check_dtype or options.check_grad_dtypes):
         error = dtype_pass.check(problem, recorded, options)
         if error is not None:
             raise error
@@ -115,7 +127,9 @@ def _cotangents(grad_output, problem, caller):
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, fast=None,
               n_directions=2, seed=None, *, fast_mode=None, probes=PROBES, nondet_tol=0.0,
-              check_undefined_grad=True, check_batched_grad=False, check_dtype=True):
+              check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+              check_batched_forward_grad=False, check_forward_ad=False,
+              check_backward_ad=True, masked=None, check_dtype=True):
     """Check the analytic gradients of ``fn`` against finite differences (as
     ``torch.autograd.gradcheck``).
 
@@ -131,9 +145,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     point with no derivative, why.
     """
     caller = "gradcheck"
+    check_absent_features(caller, masked, check_batched_grad=check_batched_grad,
+                          check_batched_forward_grad=check_batched_forward_grad,
+                          check_forward_ad=check_forward_ad,
+                          check_backward_ad=check_backward_ad)
     options = make_options(caller, eps, atol, rtol, fast_mode, fast, probes, n_directions,
-                           seed, nondet_tol, check_undefined_grad, check_batched_grad,
-                           check_dtype)
+                           seed, nondet_tol, check_undefined_grad, check_dtype,
+                           check_grad_dtypes)
     problem = _Problem(caller, fn, as_input_list(inputs, caller))
     return _finish(lambda: _run(problem, options, order=1), raise_exception, problem.notes)
 
@@ -141,7 +159,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
 def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
                   raise_exception=True, fast=None, n_directions=2, seed=None, *,
                   fast_mode=None, probes=PROBES, nondet_tol=0.0, check_undefined_grad=True,
-                  check_batched_grad=False):
+                  check_grad_dtypes=False, check_batched_grad=False, check_fwd_over_rev=False,
+                  check_rev_over_rev=True, gen_non_contig_grad_outputs=False, masked=False):
     """Check the second derivatives of ``fn`` (as ``torch.autograd.gradgradcheck``).
 
     Builds ``g(inputs, v) = grad(fn(*inputs), checked inputs, v, create_graph=True)`` -- the
@@ -158,8 +177,14 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     {options}
     """
     caller = "gradgradcheck"
+    check_absent_features(caller, masked, check_batched_grad=check_batched_grad,
+                          check_fwd_over_rev=check_fwd_over_rev,
+                          check_rev_over_rev=check_rev_over_rev)
+    if not isinstance(gen_non_contig_grad_outputs, (bool, np.bool_)):
+        raise TypeError(f"{caller}: gen_non_contig_grad_outputs must be a bool, got "
+                        f"{type(gen_non_contig_grad_outputs).__name__}")
     options = make_options(caller, eps, atol, rtol, fast_mode, fast, probes, n_directions,
-                           seed, nondet_tol, check_undefined_grad, check_batched_grad, False)
+                           seed, nondet_tol, check_undefined_grad, False, check_grad_dtypes)
     inputs = as_input_list(inputs, caller)
     probe = _Problem(caller, fn, inputs)
     if grad_outputs is None:

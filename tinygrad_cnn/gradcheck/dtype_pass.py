@@ -47,16 +47,33 @@ def _forward_error(problem, recorded):
     return None
 
 
+def _grad_dtype_error(problem, own, cotangents):
+    """PyTorch's check_grad_dtypes: each gradient has its input's dtype."""
+    for k, gradient in own.vjp(cotangents, float64=False).items():
+        if gradient is not None and gradient.dtype != problem.dtypes[k]:
+            return GradcheckError(
+                f"{head(problem, k)}: its gradient is {gradient.dtype}, not "
+                f"{problem.dtypes[k]} (check_grad_dtypes)", input_index=k,
+                input_name=problem.names[k], kind="dtype", order=1)
+    return None
+
+
 def check(problem, recorded64, options):
     """The dtype pass: a GradcheckError, or None when the low-precision backward agrees."""
-    lowered = _low_precision(problem)
-    if not lowered:
+    lowered = _low_precision(problem) if options.check_dtype else []
+    if not lowered and not options.check_grad_dtypes:
         return None
     own = _Recorded(problem, own_dtype=True)
+    cotangents = rademacher(options.seed, [o.shape for o in problem.base_outputs])
+    if options.check_grad_dtypes:
+        error = _grad_dtype_error(problem, own, cotangents)
+        if error is not None:
+            return error
+    if not lowered:
+        return None
     error = _forward_error(problem, own)
     if error is not None:
         return error
-    cotangents = rademacher(options.seed, [o.shape for o in problem.base_outputs])
     high = recorded64.vjp(cotangents)
     low = own.vjp(cotangents, float64=False)
     for k in lowered:

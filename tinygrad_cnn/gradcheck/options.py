@@ -27,6 +27,7 @@ class _Options:
     nondet_tol: float
     check_undefined_grad: bool
     check_dtype: bool
+    check_grad_dtypes: bool = False
 
 
 def as_input_list(inputs, caller):
@@ -66,17 +67,39 @@ def _check_flag(value, name, caller):
     return bool(value)
 
 
+# PyTorch keywords naming a feature this library does not have: only the value that turns
+# the feature off is accepted (so code written for torch.autograd.gradcheck runs unchanged).
+_NO_VMAP = "needs vmap, which tinygrad_cnn does not have"
+_NO_FORWARD_AD = "needs forward-mode AD, which tinygrad_cnn does not have"
+_ABSENT = {
+    "check_batched_grad": (False, _NO_VMAP),
+    "check_batched_forward_grad": (False, _NO_VMAP),
+    "check_forward_ad": (False, _NO_FORWARD_AD),
+    "check_fwd_over_rev": (False, _NO_FORWARD_AD),
+    "check_backward_ad": (True, "cannot be turned off: reverse mode is what is checked"),
+    "check_rev_over_rev": (True, "cannot be turned off: it is what gradgradcheck checks"),
+}
+
+
+def check_absent_features(caller, masked=None, **flags):
+    """Accept PyTorch's keywords for features this library lacks, when they are off."""
+    for name, value in flags.items():
+        wanted, why = _ABSENT[name]
+        if _check_flag(value, name, caller) != wanted:
+            raise ValueError(f"{caller}: {name}={value} {why}")
+    if masked:
+        raise ValueError(f"{caller}: masked=True is for sparse tensors, which tinygrad_cnn "
+                         "does not have")
+
+
 def make_options(caller, eps, atol, rtol, fast_mode, fast, probes, n_directions, seed,
-                 nondet_tol, check_undefined_grad, check_batched_grad, check_dtype):
+                 nondet_tol, check_undefined_grad, check_dtype, check_grad_dtypes=False):
     """Validate the keywords shared by ``gradcheck`` and ``gradgradcheck``."""
     if fast is not None and fast_mode is not None and bool(fast) != bool(fast_mode):
         raise TypeError(f"{caller}: fast is the old name of fast_mode; pass one of them")
     chosen = fast_mode if fast_mode is not None else fast
     if chosen is not None:
         chosen = _check_flag(chosen, "fast_mode", caller)
-    if _check_flag(check_batched_grad, "check_batched_grad", caller):
-        raise ValueError(f"{caller}: check_batched_grad=True needs vmap, which tinygrad_cnn "
-                         "does not have; batched gradients are not checked")
     if seed is None:
         seed = secrets.randbits(32)
     elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -93,6 +116,7 @@ def make_options(caller, eps, atol, rtol, fast_mode, fast, probes, n_directions,
         nondet_tol=check_number(nondet_tol, "nondet_tol", caller, positive=False),
         check_undefined_grad=_check_flag(check_undefined_grad, "check_undefined_grad", caller),
         check_dtype=_check_flag(check_dtype, "check_dtype", caller),
+        check_grad_dtypes=_check_flag(check_grad_dtypes, "check_grad_dtypes", caller),
     )
 
 
