@@ -139,7 +139,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     being checked, on float64 copies.  ``check_dtype``: for float32/float16 inputs, also run
     the backward in that dtype and compare it with the float64 one (NaN/inf or precision loss
     only the low precision shows).
+
     {options}
+
     Returns True when all agree.  Otherwise raises ``GradcheckError`` naming the input, the
     worst element, its value, both gradient values, the other failing elements and, at a
     point with no derivative, why.
@@ -174,6 +176,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     ``GradcheckWarning`` suggesting ``ctx.mark_constant``; if not, the report names the
     stashed attribute.  A backward returning plain arrays raises the library's
     ``RuntimeError`` naming the op, prefixed ``gradgradcheck:``.
+
     {options}
     """
     caller = "gradgradcheck"
@@ -203,4 +206,4 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
 
 
 for _public in (gradcheck, gradgradcheck):
-    _public.__doc__ = _public.__doc__.replace("{options}", _OPTIONS_DOC.strip("\n"))
+    _public.__doc__ = _public.__doc__.replace("{options}", _OPTIONS_DOC.strip())
