@@ -92,7 +92,7 @@ class _Problem:
             if leaves is not None and k in leaves:
                 arguments.append(leaves[k])
             elif self.is_tensor[k]:
-                arguments.append(Tensor(overrides.get(k, item)))
+                arguments.append(Tensor._make(overrides.get(k, item)))  # float64 arrays
             else:
                 arguments.append(item)
         return arguments
