@@ -11,6 +11,10 @@ element the report names is one whose Jacobian column is wrong, by an independen
 truth (PyTorch's ``autograd.functional.jacobian`` of the buggy op against central differences
 of its numpy forward; for float32 cases, the float32 Jacobian against the float64 one).
 PyTorch's reports name no element, so its column is "never".
+
+A second table times the default checks on the library's own ops against PyTorch's on its
+native ones (same shapes, best of 3, interleaved): there the per-call speed of each library's
+ops decides, not the checker.
 """
 
 import argparse
@@ -140,6 +144,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=None, help="run seed (drawn if omitted)")
     parser.add_argument("-v", "--verbose", action="store_true", help="one line per case")
+    parser.add_argument("--no-native", action="store_true",
+                        help="skip the table of the libraries' own ops")
     args = parser.parse_args()
     torch = optional_torch(1)
     if torch is None:
@@ -189,6 +195,43 @@ def main():
         points = (f"{entry['points']}/{entry['caught']}" if library == "ours" else "never")
         print(f"| {label} | {entry['caught']}/{bugs} | {entry['alarms']}/{correct} | {points} | "
               f"{entry['time']:.2f} s | {entry['time'] / reference:.2f}x |")
+    if not args.no_native:
+        native_table(torch)
+
+
+def native_table(torch):
+    """Default gradcheck/gradgradcheck of library ops against torch's on its native ops."""
+    from _timing import interleaved_best_of
+
+    import tinygrad_cnn.functional as F
+
+    tf = torch.nn.functional
+    rng = np.random.default_rng(0)
+    x, w, b = rng.normal(size=(2, 3, 8, 8)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)
+    ops = (
+        ("conv2d(padding=1)", lambda x, w, b: F.conv2d(x, w, b, padding=1),
+         lambda x, w, b: tf.conv2d(x, w, b, padding=1), [x, w, b]),
+        ("max_pool2d(2)", lambda x: F.max_pool2d(x, 2), lambda x: tf.max_pool2d(x, 2), [x]),
+        ("avg_pool2d(3, 1, 1)", lambda x: F.avg_pool2d(x, 3, 1, 1),
+         lambda x: tf.avg_pool2d(x, 3, 1, 1), [x]),
+        ("batch_norm(training)", lambda x: F.batch_norm(x, training=True),
+         lambda x: tf.batch_norm(x, None, None, training=True), [x]),
+    )
+    print()
+    print("| op (library's own against torch's native) | check | ours | torch | ratio |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, ours, theirs, arrays in ops:
+        for label, check, torch_check in (("gradcheck", gradcheck, torch.autograd.gradcheck),
+                                          ("gradgradcheck", gradgradcheck,
+                                           torch.autograd.gradgradcheck)):
+            def run_ours(check=check, fn=ours, arrays=arrays):
+                return check(fn, [Tensor(a, requires_grad=True) for a in arrays])
+
+            def run_torch(check=torch_check, fn=theirs, arrays=arrays):
+                return check(fn, tuple(torch.tensor(a, requires_grad=True) for a in arrays))
+
+            mine, torchs = interleaved_best_of(3, run_ours, run_torch)
+            print(f"| {name} | {label} | {mine:.3f} s | {torchs:.3f} s | {mine / torchs:.2f}x |")
 
 
 def _points(error, truth, arrays, spec):

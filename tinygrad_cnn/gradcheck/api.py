@@ -198,7 +198,8 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
 
     def run():
         second = _Problem(caller, first, first.arguments, names=first.names,
-                          output_names=first.output_names, notes=probe.notes)
+                          output_names=first.output_names, notes=probe.notes,
+                          linear=first.cotangent_positions)
         return _run(second, options, order=2, explain=first.explain)
 
     return _finish(lambda: decide_stash(run, first.stashed, caller), raise_exception,

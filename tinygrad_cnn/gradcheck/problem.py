@@ -42,13 +42,15 @@ class _Problem:
     ``base[k]``: the float64 copy of input k when it is a floating-point Tensor (else the
     argument itself); ``original[k]``: the argument as given; ``checked``: the positions of
     the inputs that require grad; ``base_outputs``: fn's floating-point outputs at ``base``
-    (float64 arrays).
+    (float64 arrays); ``linear``: positions of inputs fn is linear in (differenced one-sided).
     """
 
-    def __init__(self, caller, fn, inputs, names=None, output_names=None, notes=()):
+    def __init__(self, caller, fn, inputs, names=None, output_names=None, notes=(),
+                 linear=()):
         if not callable(fn):
             raise TypeError(f"{caller}: fn must be callable, got {type(fn).__name__}")
         self.caller, self.fn = caller, fn
+        self.linear = frozenset(linear)  # positions of inputs fn is linear in
         self.names = names or parameter_names(fn, len(inputs))
         self.notes = list(notes)
         self.original = list(inputs)

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from ..autograd.engine import grad as _grad
-from ..autograd.grad_mode import enable_grad
+from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..tensor import Tensor
 from . import report, stash
 from .errors import GradcheckError, GradcheckWarning
@@ -24,6 +24,8 @@ class FirstDerivatives:
         self.arguments = [Tensor(probe.base[k], requires_grad=k in checked)
                           if probe.is_tensor[k] else probe.base[k] for k in range(count)]
         self.arguments += [Tensor(v, requires_grad=True) for v in cotangents]
+        # g is linear in v: its columns there are exact forward differences
+        self.cotangent_positions = range(count, count + len(cotangents))
         self.names = list(probe.names)
         self.names += ["v"] if single else [f"v[{o}]" for o in range(len(cotangents))]
         self.output_names = [f"grad_{probe.names[k]}" for k in checked]
@@ -35,6 +37,9 @@ class FirstDerivatives:
     def __call__(self, *arguments):
         probe = self.probe
         count, checked = len(probe.base), probe.checked
+        # The numerical side calls g under no_grad and needs only its values: the backward
+        # is then not recorded (create_graph=False), which is what makes its calls cheap.
+        differentiable = is_grad_enabled()
         values, vectors = list(arguments[:count]), arguments[count:]
         for k in checked:
             if not values[k].requires_grad:  # the numerical side passes plain constants
@@ -45,7 +50,7 @@ class FirstDerivatives:
             if not pairs:
                 return tuple(Tensor(np.zeros_like(values[k]._data)) for k in checked)
             return _grad([o for o, _ in pairs], [values[k] for k in checked],
-                         grad_outputs=[v for _, v in pairs], create_graph=True)
+                         grad_outputs=[v for _, v in pairs], create_graph=differentiable)
 
     def stashed(self):
         """The float values stashed on ctx in fn's graph (see ``stash.find``)."""
