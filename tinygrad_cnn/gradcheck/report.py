@@ -64,49 +64,57 @@ def _recipe(problem, mismatch, element_index, seed):
             f"fn(*inputs) backward with {grad_output} the analytic one")
 
 
-def mismatch_error(problem, mismatch, options, order, explain=None, random_probes=False,
-                   extra=()):
-    """The ``GradcheckError`` for a ``_Mismatch``."""
-    k = mismatch.k
-    name = problem.names[k]
-    index = tuple(int(i) for i in np.unravel_index(mismatch.flat, problem.base[k].shape))
-    element = format_index(name, index)
+def _no_gradient_lines(problem, mismatch, quantity, singular, order):
+    name = problem.names[mismatch.k]
+    lines = [f"{head(problem, mismatch.k)} gets no gradient from the recorded graph, but the "
+             "numerical one is not zero",
+             f"  {quantity}: numerical {fmt(mismatch.numerical)}, analytic none"]
+    if singular is not None:
+        return lines  # the point itself explains the numerical value
+    if order == 1:
+        lines.append(f"  was {name} used through .data or .numpy(), detached, or under "
+                     "no_grad() inside fn, or does a backward return None for it?")
+    else:
+        lines.append(NO_GRADIENT_ADVICE_2)
+    return lines
+
+
+def _values_lines(problem, mismatch, element, quantity, options, order):
+    analytic, numeric = mismatch.analytic, mismatch.numerical
+    what = "second derivatives" if order == 2 else "gradients"
+    abs_err = abs(analytic - numeric)
+    rel_err = abs_err / abs(numeric) if numeric != 0 else float("inf")
+    allowed = options.atol + options.rtol * abs(numeric)
+    lines = [f"{head(problem, mismatch.k)}: analytic and numerical {what} differ at {element}",
+             f"  {quantity}",
+             f"    analytic  {fmt(analytic)}",
+             f"    numerical {fmt(numeric)}",
+             f"  abs error {abs_err:.3g}, rel error {rel_err:.3g}; allowed: atol + rtol * "
+             f"|numerical| = {options.atol:g} + {options.rtol:g} * {abs(numeric):.3g} = "
+             f"{allowed:.3g}"]
+    if np.isfinite(analytic) and np.isfinite(numeric) and numeric != 0:
+        ratio = analytic / numeric
+        if abs(ratio) > 1e-3:
+            lines.append(f"  analytic / numerical = {ratio:.4g}")
+    return lines
+
+
+def mismatch_error(problem, mismatch, options, order, explain=None, random_probes=False):
+    """The ``GradcheckError`` for a ``_Mismatch``: what the values are, where else, why (at a
+    kink), how to repeat it."""
+    k, shape = mismatch.k, problem.base[mismatch.k].shape
+    index = tuple(int(i) for i in np.unravel_index(mismatch.flat, shape))
+    element = format_index(problem.names[k], index)
     value = float(problem.base[k].reshape(-1)[mismatch.flat])
     analytic, numeric = mismatch.analytic, mismatch.numerical
     quantity, output_element = quantity_text(problem, mismatch, element, options.seed)
-    abs_err = abs(analytic - numeric)
-    rel_err = abs_err / abs(numeric) if numeric != 0 else float("inf")
     singular, (left, right) = kinks.diagnose(problem, mismatch, options, order)
-    lines = []
-    if not mismatch.connected:
-        kind = "no_gradient"
-        lines.append(f"{head(problem, k)} gets no gradient from the recorded graph, but the "
-                     "numerical one is not zero")
-        lines.append(f"  {quantity}: numerical {fmt(numeric)}, analytic none")
-        if singular is not None:
-            pass  # the point itself explains the numerical value
-        elif order == 1:
-            lines.append(f"  was {name} used through .data or .numpy(), detached, or under "
-                         "no_grad() inside fn, or does a backward return None for it?")
-        else:
-            lines.append(NO_GRADIENT_ADVICE_2)
-    else:
+    if mismatch.connected:
         kind = "mismatch"
-        what = "second derivatives" if order == 2 else "gradients"
-        lines.append(f"{head(problem, k)}: analytic and numerical {what} differ at {element}")
-        lines.append(f"  {quantity}")
-        lines.append(f"    analytic  {fmt(analytic)}")
-        lines.append(f"    numerical {fmt(numeric)}")
-        allowed = options.atol + options.rtol * abs(numeric)
-        lines.append(
-            f"  abs error {abs_err:.3g}, rel error {rel_err:.3g}; allowed: atol + rtol * "
-            f"|numerical| = {options.atol:g} + {options.rtol:g} * {abs(numeric):.3g} = "
-            f"{allowed:.3g}"
-        )
-        if np.isfinite(analytic) and np.isfinite(numeric) and numeric != 0:
-            ratio = analytic / numeric
-            if abs(ratio) > 1e-3:
-                lines.append(f"  analytic / numerical = {ratio:.4g}")
+        lines = _values_lines(problem, mismatch, element, quantity, options, order)
+    else:
+        kind = "no_gradient"
+        lines = _no_gradient_lines(problem, mismatch, quantity, singular, order)
     if singular is None:
         lines.append(f"  {element} = {fmt(value)}")
     others = others_text(problem, mismatch)
@@ -124,14 +132,15 @@ def mismatch_error(problem, mismatch, options, order, explain=None, random_probe
                      f"seed={options.seed} to repeat this check exactly")
     if explain:
         lines.append(f"  ({explain})")
-    lines.extend(extra)
     lines.extend(f"  note: {note}" for note in problem.notes)
-    shape = problem.base[k].shape
+    abs_err = abs(analytic - numeric)
     return GradcheckError(
-        "\n".join(lines), input_index=k, input_name=name, index=index, value=value,
+        "\n".join(lines), input_index=k, input_name=problem.names[k], index=index,
+        value=value,
         others=[tuple(int(i) for i in np.unravel_index(f, shape)) for f in mismatch.failing],
         output_index=output_element, quantity=quantity, analytic=float(analytic),
-        numerical=float(numeric), abs_err=float(abs_err), rel_err=float(rel_err),
+        numerical=float(numeric), abs_err=float(abs_err),
+        rel_err=float(abs_err / abs(numeric)) if numeric != 0 else float("inf"),
         atol=options.atol, rtol=options.rtol, mismatches=len(mismatch.failing) + 1,
         on_kink=singular is not None, one_sided=(float(left), float(right)), kind=kind,
         order=order, seed=options.seed,
