@@ -167,3 +167,27 @@ def test_the_default_catches_every_planted_bug_and_passes_every_correct_op(spec)
             with pytest.raises(GradcheckError) as exact:
                 check(fn, only_k, probes=None)
             assert error.value.index in [exact.value.index] + exact.value.others
+
+
+def test_tuple_outputs_larger_than_the_probes_are_split_and_named():
+    class TwoOutputs(Function):
+        """(2x, x**2) as one op would be; here the second output's gradient is off at x[4]."""
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (x,) = ctx.saved_tensors
+            scale = np.ones(x.shape)
+            scale[4] = 1.5
+            return grad_output * 2.0 * x * Tensor(scale)
+
+    x = leaf(np.random.default_rng(3).uniform(0.5, 1.5, 30))
+    both = lambda x: (x * 2.0, TwoOutputs.apply(x))  # noqa: E731
+    assert gradcheck(lambda x: (x * 2.0, x * x), (x,), seed=0)
+    with pytest.raises(GradcheckError) as error:
+        gradcheck(both, (x,), seed=0)
+    assert error.value.index == (4,) and error.value.output_index == "out[1][4]"
