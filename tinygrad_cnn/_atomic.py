@@ -1,7 +1,9 @@
-"""Atomic file writes: a file at ``path`` is either the old one or the complete new one.
+"""Careful file handling: atomic writes (a file at ``path`` is either the old one or the
+complete new one) and opening only regular files for reading.
 
-Used by ``save`` (checkpoints) and the downloads, so an interrupted write never leaves a
-half-written file in place of the old one.
+Used by ``save``/``load`` (checkpoints), the downloads and ``read_idx``, so an interrupted
+write never leaves a half-written file in place of the old one and a reader never blocks on
+a FIFO.
 
 A write goes to a temporary file beside the destination, named ``.<name>.tmp-<pid>-<hex>``
 so it is recognisable and says which process owns it. A process killed mid-write (``kill -9``,
@@ -127,6 +129,30 @@ def atomic_write(path: str, write) -> None:
             pass
         raise
     _fsync_directory(directory)
+
+
+def open_regular_file(path: str, op: str):
+    """``path`` opened for binary reading, after checking it is a regular file.
+
+    Opened non-blocking and checked with ``fstat`` on the open descriptor (no race between
+    check and open), so a FIFO, socket or device is refused at once with ``ValueError``
+    naming ``op`` instead of blocking the reader; a directory raises ``IsADirectoryError``
+    and a missing file ``FileNotFoundError``, as ``open`` would."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "Is a directory", path)
+        if not stat.S_ISREG(mode):
+            kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+                    else "a socket" if stat.S_ISSOCK(mode) else "a device or special file")
+            raise ValueError(f"{op}: {path} is {kind}, not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 def _naming(error: OSError, path: str, what: str) -> OSError:

@@ -41,12 +41,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 import zipfile
 
 import numpy as np
 
-from ._atomic import atomic_write
+from ._atomic import atomic_write, open_regular_file
 from .tensor import Tensor, to_numpy
 
 __all__ = ["save", "load"]
@@ -224,7 +223,7 @@ def load(path, map_location=None, weights_only=True):
     _check_map_location(map_location)
     if not isinstance(weights_only, bool):
         raise TypeError(f"load: weights_only must be a bool, got {type(weights_only).__name__}")
-    with _open_regular(path) as stream:
+    with open_regular_file(path, "load") as stream:
         try:
             return _read_checkpoint(stream, path)
         except _CorruptFile as error:
@@ -251,28 +250,6 @@ def _check_map_location(map_location) -> None:
                 f"load: map_location {str(location)!r}: this library runs on the CPU with "
                 "numpy; use map_location='cpu' (or leave it None)"
             )
-
-
-def _open_regular(path: str):
-    """The file at ``path`` opened for binary reading, after checking it is a regular file.
-
-    Opened non-blocking and checked with ``fstat`` (no race between check and open), so a
-    FIFO or a device is refused at once instead of blocking the reader."""
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if stat.S_ISDIR(mode):
-            raise IsADirectoryError(21, "Is a directory", path)
-        if not stat.S_ISREG(mode):
-            kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode)
-                    else "a socket" if stat.S_ISSOCK(mode) else "a device or special file")
-            raise ValueError(f"load: {path} is {kind}, not a regular file")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(descriptor, True)
-        return os.fdopen(descriptor, "rb")
-    except BaseException:
-        os.close(descriptor)
-        raise
 
 
 def _read_checkpoint(stream, path: str):
@@ -313,8 +290,8 @@ def _verify_digest(archive: zipfile.ZipFile, stream, size: int) -> bool:
     actual = _sha256_of_stream(stream, size - DIGEST_HEX_LENGTH)
     if actual != stated:
         raise _CorruptFile(
-            f"corrupt: checksum mismatch (SHA-256 {actual}, the file states {stated}): the file was "
-            "damaged after it was written"
+            f"corrupt: checksum mismatch (SHA-256 {actual}, the file states {stated}): the "
+            "file was damaged after it was written"
         )
     return True
 
