@@ -85,7 +85,13 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad=False) -> Tensor:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"arange: {name} must be a number, got {value!r}")
     if step == 0:
-        raise ValueError("arange: step must not be zero")
+        raise RuntimeError("arange: step must be nonzero")
+    if not all(np.isfinite(float(v)) for v in (start, stop, step)):
+        raise RuntimeError(f"arange: start, stop and step must be finite, got "
+                           f"({start}, {stop}, {step})")
+    if (stop - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
+                           f"(start={start}, stop={stop}, step={step})")
     if dtype is None:
         integral = all(isinstance(v, (numbers.Integral, np.integer)) for v in (start, stop, step))
         dtype = np.int64 if integral else DEFAULT_FLOAT

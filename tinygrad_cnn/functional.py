@@ -124,6 +124,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     1/(1-p), so eval mode needs no rescaling.  x: any shape -> the same shape.  The mask comes
     from the seeded generator (``torch.nn.functional.dropout``)."""
     _tensor(x, "dropout")
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"dropout: training must be a bool, got {type(training).__name__}")
     if isinstance(p, bool) or not isinstance(p, numbers.Real):
         raise TypeError(f"dropout: p must be a number, got {p!r}")
     if not 0.0 <= p <= 1.0:
@@ -300,6 +302,37 @@ def _running_statistic(value, name: str):
     return array
 
 
+def _check_batch_norm_arguments(x, weight, bias, training, momentum, eps) -> None:
+    """Everything ``batch_norm`` takes besides the running statistics, checked as PyTorch
+    does (types: TypeError; eps <= 0 in training, < 0 in eval: ValueError) and more
+    strictly where PyTorch would return NaN silently (a NaN or infinite eps or momentum)."""
+    check_tensor("batch_norm", "input", x)
+    check_float("batch_norm", "input", x.dtype)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: input must be (N, C, *), got shape {x.shape}")
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"batch_norm: training must be a bool, got {type(training).__name__}")
+    for name, value in (("momentum", momentum), ("eps", eps)):
+        if not isinstance(value, numbers.Real) or isinstance(value, np.bool_):
+            raise TypeError(f"batch_norm: {name} must be a real number, got "
+                            f"{type(value).__name__}")
+        if not np.isfinite(value):
+            raise ValueError(f"batch_norm: {name} must be finite, got {value}")
+    if training and not eps > 0:
+        raise ValueError(f"batch_norm: eps must be positive during training, got {eps}")
+    if not eps >= 0:
+        raise ValueError(f"batch_norm: eps must be non-negative, got {eps}")
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is None:
+            continue
+        if not isinstance(value, Tensor):
+            raise TypeError(f"batch_norm: {name} must be a Tensor or None, got "
+                            f"{type(value).__name__}")
+        if value.dtype != x.dtype:
+            raise RuntimeError(f"batch_norm: {name} has dtype {value.dtype}, the input "
+                               f"{x.dtype}; they must match")
+
+
 def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = None,
                bias: Tensor = None, training: bool = False, momentum: float = 0.1,
                eps: float = 1e-5) -> Tensor:
@@ -316,25 +349,25 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = 
     eval mode is composed of Tensor ops, so every derivative order works; the
     running-statistics update records no graph.
     """
-    check_tensor("batch_norm", "input", x)
-    check_float("batch_norm", "input", x.dtype)
-    if x.ndim < 2:
-        raise ValueError(f"batch_norm: input must be (N, C, *), got shape {x.shape}")
+    _check_batch_norm_arguments(x, weight, bias, training, momentum, eps)
     channels = x.shape[1]
     running_mean = _running_statistic(running_mean, "running_mean")
     running_var = _running_statistic(running_var, "running_var")
     for name, value in (("running_mean", running_mean), ("running_var", running_var),
                         ("weight", weight), ("bias", bias)):
         if value is not None and tuple(np.shape(value)) != (channels,):
-            raise ValueError(f"batch_norm: {name} must have shape ({channels},) for input "
-                             f"shape {x.shape}, got {tuple(np.shape(value))}")
+            raise RuntimeError(f"batch_norm: {name} must have shape ({channels},) for input "
+                               f"shape {x.shape}, got {tuple(np.shape(value))}")
     if not training and (running_mean is None or running_var is None):
-        raise ValueError("batch_norm: running_mean and running_var are needed when "
-                         "training=False")
+        raise RuntimeError("batch_norm: running_mean and running_var are needed when "
+                           "training=False")
     per_channel = (1, channels) + (1,) * (x.ndim - 2)
     if training:
-        count = x.size // channels
-        if count <= 1:
+        count = x.size // channels if channels else 0
+        if count == 0:  # an empty batch: an empty result, statistics untouched (PyTorch)
+            scale = x if weight is None else x * weight.reshape(per_channel)
+            return scale if bias is None else scale + bias.reshape(per_channel)
+        if count == 1:
             raise ValueError("batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {x.shape}")
         # One primitive (a few numpy passes, closed-form Tensor-op backward) instead of ten

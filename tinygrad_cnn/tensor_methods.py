@@ -176,11 +176,36 @@ def _comparison(compare, name):
 
 
 # ------------------------------------------------------------------ reductions
+def _reduction_axes(axis, tensor, name):
+    """The axes a reduction runs over; ``()`` (an empty dim list) means every axis, as
+    PyTorch's ``sum(dim=())``."""
+    if isinstance(axis, (tuple, list)) and len(axis) == 0:
+        axis = None
+    return normalize_axes(axis, tensor.ndim, name, tensor.shape)
+
+
+def _check_nonempty_reduction(tensor, axes, name, whole: bool) -> None:
+    """PyTorch's rule for max/min/argmax/argmin of empty tensors: a reduced axis of size 0
+    is an IndexError; the whole of an empty tensor a RuntimeError; reducing along a
+    non-empty axis of an empty tensor gives an empty result."""
+    if tensor.size and not whole:
+        return
+    if whole:
+        if tensor.size == 0:
+            raise RuntimeError(f"{name}: cannot reduce an empty tensor (shape {tensor.shape}) "
+                               "as a whole; specify the reduction dim")
+        return
+    for axis in axes:
+        if tensor.shape[axis] == 0:
+            raise IndexError(f"{name}: expected reduction dim {axis} to have non-zero size, "
+                             f"got shape {tensor.shape}")
+
+
 def _reduction(function, name, floating_only):
     def method(self, axis=None, keepdims=False):
         if floating_only:
             _require_floating(name, self)
-        axes = normalize_axes(axis, self.ndim, name, self.shape)
+        axes = _reduction_axes(axis, self, name)
         return function.apply(self, axes, bool(keepdims))
 
     method.__name__ = name
@@ -190,9 +215,8 @@ def _reduction(function, name, floating_only):
 
 def _extremum(largest, name):
     def method(self, axis=None, keepdims=False):
-        if self.size == 0:
-            raise ValueError(f"{name}: cannot reduce an empty tensor (shape {self.shape})")
-        axes = normalize_axes(axis, self.ndim, name, self.shape)
+        axes = _reduction_axes(axis, self, name)
+        _check_nonempty_reduction(self, axes, name, whole=axis is None)
         return reduce.Extremum.apply(self, axes, bool(keepdims), largest)
 
     method.__name__ = name
@@ -212,7 +236,7 @@ def var(self, axis=None, keepdims=False, correction=1):
     _require_floating("var", self)
     if isinstance(correction, bool) or not isinstance(correction, numbers.Real):
         raise TypeError(f"var: correction must be a number, got {correction!r}")
-    axes = normalize_axes(axis, self.ndim, "var", self.shape)
+    axes = _reduction_axes(axis, self, "var")
     count = int(np.prod([self.shape[a] for a in axes], dtype=np.int64))
     divisor = count - correction
     deviation = self - self.mean(axes, keepdims=True)
@@ -222,12 +246,12 @@ def var(self, axis=None, keepdims=False, correction=1):
 
 def _arg_extremum(function, name):
     def method(self, axis=None):
-        if self.size == 0:
-            raise ValueError(f"{name}: cannot take {name} of an empty tensor")
         if axis is not None:
             axis = normalize_axis(axis, self.ndim, name, self.shape)
             if self.ndim == 0:
                 axis = None
+        _check_nonempty_reduction(self, () if axis is None else (axis,), name,
+                                  whole=axis is None)
         return Tensor._make(np.asarray(function(self._data, axis=axis), dtype=np.int64))
 
     method.__name__ = name
