@@ -10,11 +10,14 @@ Accuracy promise of ``"auto"``: it never costs accuracy.  im2col's rounding erro
 output's error scales with the largest values anywhere in the plane), so next to a bright
 pixel an FFT in the input's own precision loses digits that im2col keeps.  Hence
 (:func:`fft_compute_dtype`): for float16/float32 inputs "auto" runs the FFT in float64,
-whose rounding (1.1e-16) sits 2**29 below float32's, and only when the operands' spread
-(largest magnitude over mean magnitude, multiplied over the two operands) is at most
-:data:`FFT_MAX_SPREAD`, which keeps the FFT's error under float32 rounding of the outputs;
-NaN or inf anywhere (which an FFT would spread over the whole plane) rules FFT out; float64
-inputs have no wider type to compute in, so "auto" keeps them on im2col.  An explicit
+whose rounding (1.1e-16) sits 2**29 below float32's, and only when no window an output
+reads holds less than 2**-40 of its sample's energy (:data:`FFT_MAX_ENERGY_RATIO`), which
+keeps the FFT's error under im2col's at every output whose window is not entirely zero
+(there, im2col gives exact zeros and the FFT values below 1e-16 of the plane's scale);
+NaN or inf anywhere (which an FFT would spread over the whole plane) and dilated kernels
+rule FFT out; float64 inputs have no wider type to compute in, so "auto" keeps them on
+im2col.  The check runs only when the cost model prefers FFT (large kernels) and costs a
+few passes over the input, without its channels.  An explicit
 ``conv_algorithm("fft")`` computes in the input's dtype and agrees with im2col to that
 dtype's rounding relative to the plane's largest values.
 
@@ -57,10 +60,12 @@ COPY_SECONDS = 1.35e-9
 FFT_SECONDS = 0.9e-9
 CMAC_SECONDS = 0.5e-9
 FFT_FLOAT64_FACTOR = 2.0
-# Largest product of the operands' spreads (max |a| / mean |a|) for which "auto" may use a
-# float64 FFT on float32 data: 2**16 leaves 2**13 of float64's 2**29 margin over float32
-# for the FFT's own error growth (log of the transform size, channel sums).
-FFT_MAX_SPREAD = 2.0 ** 16
+# Largest ratio of a sample's total energy (sum of squares over channels and plane) to the
+# energy in the weakest non-empty window an output reads, for which "auto" may use a float64
+# FFT on float32 data. The FFT's error at an output scales with the square root of the
+# total, im2col's with that of its window; float64 has 2**29 the precision of float32, so
+# 2**40 (a factor 2**20 in norm) leaves 2**9 for the FFT's own error growth.
+FFT_MAX_ENERGY_RATIO = 2.0 ** 40
 
 
 @contextlib.contextmanager
@@ -105,38 +110,85 @@ def estimate_costs(batch: int, channels: int, out_channels: int, geometry) -> di
     return {"im2col": im2col, "fft": fft}
 
 
-def fft_compute_dtype(*operands):
-    """The dtype "auto" runs an FFT in so that it is as accurate as im2col on these arrays
-    (the two operands of one convolution-shaped op), or None when FFT is not eligible.
+def fft_compute_dtype(operands, boxes):
+    """The dtype "auto" runs an FFT in so that it is as accurate as im2col, or None when no
+    FFT is (the accuracy rule of "auto"; the cost model only chooses among eligible ones).
 
-    float16/float32 operands: float64 (``numpy.float64``) when every operand is finite and
-    the product of their spreads (max |a| over mean |a|) is at most :data:`FFT_MAX_SPREAD`;
-    float64 (or any other) operands: None, there is no wider type to compute in. This is
-    the accuracy rule of ``"auto"``; the cost model only chooses among eligible algorithms."""
-    if not operands or any(np.dtype(a.dtype) not in (np.float16, np.float32) for a in operands):
+    ``operands`` are the op's two arrays ``(N, C, H, W)``-shaped (or kernels); ``boxes``
+    gives for each the ``(h, w)`` box of the window one output reads from it, or None for
+    a kernel (read whole by every output). float16/float32 operands: float64 when every
+    value is finite and, in each operand with a box, no non-empty window holds less than
+    1 / :data:`FFT_MAX_ENERGY_RATIO` of its sample's energy (so the FFT's error, which
+    follows the whole plane, stays under im2col's, which follows the window). float64
+    operands: None (there is no wider type to compute in)."""
+    if any(np.dtype(a.dtype) not in (np.float16, np.float32) for a in operands):
         return None
-    spread = 1.0
-    for array in operands:
-        if array.size == 0:
-            continue
-        magnitude = np.abs(array, dtype=np.float64)
-        largest, mean = float(magnitude.max()), float(magnitude.mean())
-        if not math.isfinite(largest):
+    for array, box in zip(operands, boxes, strict=True):
+        if array.size and not np.isfinite(array).all():
+            return None  # an FFT would spread a NaN or inf over the whole plane
+        if box is not None and array.size and not _windows_hold_their_share(array, box):
             return None
-        if largest > 0:
-            spread *= largest / mean
-    return np.float64 if spread <= FFT_MAX_SPREAD else None
+    return np.float64
+
+
+def _windows_hold_their_share(array, box) -> bool:
+    """Whether every non-empty ``box`` window (all channels; partial windows at the borders
+    included) of every sample holds at least 1/FFT_MAX_ENERGY_RATIO of the sample's energy."""
+    energy = np.square(array, dtype=np.float64).sum(axis=1)                  # (N, H, W)
+    nonzero = (array != 0).any(axis=1).astype(np.int64)
+    window_energy = _box_sums(energy, box)
+    window_count = _box_sums(nonzero, box)
+    total = energy.reshape(len(energy), -1).sum(axis=1).reshape(-1, 1, 1)
+    occupied = window_count > 0
+    # windows with values whose energy rounds to nothing fail too (<= rather than <)
+    weak = occupied & (window_energy * FFT_MAX_ENERGY_RATIO <= total)
+    return not weak.any()
+
+
+def _box_sums(plane, box):
+    """Sums of ``plane (N, H, W)`` over every ``box``-sized window that overlaps it (the
+    plane zero-padded by ``box - 1`` on each side), by an integral image."""
+    bh, bw = box
+    height, width = plane.shape[1:]
+    integral = np.zeros((len(plane), height + 2 * bh - 1, width + 2 * bw - 1),
+                        dtype=plane.dtype)
+    np.cumsum(np.cumsum(plane, axis=1), axis=2, out=integral[:, bh:bh + height,
+                                                             bw:bw + width])
+    integral[:, bh + height:, bw:bw + width] = integral[:, bh + height - 1:bh + height,
+                                                         bw:bw + width]
+    integral[:, :, bw + width:] = integral[:, :, bw + width - 1:bw + width]
+    return (integral[:, bh:, bw:] - integral[:, :-bh or None, bw:]
+            - integral[:, bh:, :-bw or None] + integral[:, :-bh or None, :-bw or None])
+
+
+def operand_boxes(role: str, geometry):
+    """The window boxes of the two operands of a convolution-shaped op, for
+    :func:`fft_compute_dtype`: ``role`` is ``"forward"`` (x, weight), ``"input_grad"``
+    (grad_out, weight) or ``"weight_grad"`` (x, grad_out). None when dilation makes the
+    windows sparse (then "auto" keeps to im2col: a box would overstate their energy)."""
+    if geometry.dilation != (1, 1):
+        return None
+    kernel = geometry.kernel
+    if role == "forward":
+        return (kernel, None)
+    if role == "input_grad":  # dx[p] reads grad_out over about kernel/stride positions
+        return (tuple(-(-k // s) for k, s in zip(kernel, geometry.stride, strict=True)), None)
+    return (kernel, (1, 1))
 
 
 def resolve_conv_algorithm(name: str, batch: int, channels: int, out_channels: int,
-                           geometry, operands=None) -> str:
+                           geometry, operands=None, role: str = "forward") -> str:
     """``name`` itself, or for ``"auto"`` the cheaper of the algorithms as accurate as
-    im2col on ``operands`` (the op's two arrays; see :func:`fft_compute_dtype`). Without
-    ``operands`` the choice is by cost alone, pricing the FFT as "auto" runs it on float32
-    data (in float64)."""
+    im2col on ``operands`` (the op's two arrays, ``role`` as in :func:`operand_boxes`; see
+    :func:`fft_compute_dtype`). Without ``operands`` the choice is by cost alone, pricing
+    the FFT as "auto" runs it on float32 data (in float64)."""
     if name != "auto":
         return name
-    if operands is not None and fft_compute_dtype(*operands) is None:
-        return "im2col"
     costs = estimate_costs(batch, channels, out_channels, geometry)
-    return "fft" if costs["fft"] * FFT_FLOAT64_FACTOR < costs["im2col"] else "im2col"
+    if costs["fft"] * FFT_FLOAT64_FACTOR >= costs["im2col"]:
+        return "im2col"
+    if operands is None:
+        return "fft"
+    boxes = operand_boxes(role, geometry)
+    eligible = boxes is not None and fft_compute_dtype(operands, boxes) is not None
+    return "fft" if eligible else "im2col"

@@ -50,10 +50,10 @@ def _wide(array):
     return None if array is None else array.astype(np.float64, copy=False)
 
 
-def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geometry,
+def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geometry, role,
              *operands):
     name = backends.resolve_conv_algorithm(algorithm, batch, channels, out_channels, geometry,
-                                           operands)
+                                           operands, role)
     if algorithm == "auto" and name == "fft" and operands[0].dtype != np.float64:
         return _WidenedFft
     return _KERNELS[name]
@@ -67,8 +67,8 @@ class Conv2d(Function):
     def forward(ctx, x, weight, bias, geometry, algorithm):
         ctx.geometry, ctx.algorithm = geometry, algorithm
         ctx.save_for_backward(x, weight)
-        kernels = _kernels(algorithm, x.shape[0], x.shape[1], weight.shape[0], geometry, x,
-                           weight)
+        kernels = _kernels(algorithm, x.shape[0], x.shape[1], weight.shape[0], geometry,
+                           "forward", x, weight)
         return kernels.conv2d_forward(x, weight, geometry, bias)
 
     @staticmethod
@@ -95,8 +95,8 @@ class ConvTranspose2d(Function):
         ctx.geometry, ctx.algorithm = geometry, algorithm
         ctx.save_for_backward(y, weight)
         channels = weight.shape[1] * geometry.groups
-        kernels = _kernels(algorithm, y.shape[0], channels, weight.shape[0], geometry, y,
-                           weight)
+        kernels = _kernels(algorithm, y.shape[0], channels, weight.shape[0], geometry,
+                           "input_grad", y, weight)
         return kernels.conv2d_input_grad(y, weight, geometry, bias)
 
     @staticmethod
@@ -122,8 +122,8 @@ class Conv2dWeightGrad(Function):
     def forward(ctx, x, grad_out, geometry, algorithm):
         ctx.geometry, ctx.algorithm = geometry, algorithm
         ctx.save_for_backward(x, grad_out)
-        kernels = _kernels(algorithm, x.shape[0], x.shape[1], grad_out.shape[1], geometry, x,
-                           grad_out)
+        kernels = _kernels(algorithm, x.shape[0], x.shape[1], grad_out.shape[1], geometry,
+                           "weight_grad", x, grad_out)
         return kernels.conv2d_weight_grad(x, grad_out, geometry)
 
     @staticmethod
