@@ -8,6 +8,7 @@ Tensor primitives, so every derivative order comes for free; the CNN primitives
 """
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -20,7 +21,13 @@ from .ops import im2col as _im2col
 from .ops import pad as _pad
 from .ops import pool as _pool
 from .ops import upsample as _upsample
-from .ops._errors import check_float, check_tensor, normalize_axis
+from .ops._errors import (
+    DtypeError,
+    ShapeError,
+    check_float,
+    check_tensor,
+    normalize_axis,
+)
 from .tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -35,7 +42,9 @@ def _tensor(x, op: str, argument: str = "input") -> Tensor:
 # ------------------------------------------------------------------ activations
 def relu(x: Tensor) -> Tensor:
     """max(x, 0) elementwise; any shape (``torch.nn.functional.relu``)."""
-    return _tensor(x, "relu").relu()
+    if _tensor(x, "relu").dtype == np.bool_:
+        raise DtypeError("relu: not defined for bool tensors (as PyTorch)")
+    return x.relu()
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -101,18 +110,23 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor = None) -> Tensor:
     """``x @ weight.T + bias``.  x: (..., in), weight: (out, in), bias: (out,) -> (..., out)."""
     _tensor(x, "linear")
     _tensor(weight, "linear", "weight")
+    check_float("linear", "input", x.dtype)
+    check_float("linear", "weight", weight.dtype)
     if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
+        raise ShapeError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(
+        raise ShapeError(
             f"linear: input has {x.shape[-1] if x.ndim else 0} features (shape {x.shape}) but "
             f"weight expects {weight.shape[1]} (weight shape {weight.shape})"
         )
     output = x @ weight.T
     if bias is not None:
         _tensor(bias, "linear", "bias")
-        if bias.shape != (weight.shape[0],):
-            raise ValueError(
+        check_float("linear", "bias", bias.dtype)
+        # as PyTorch, any bias that broadcasts to the output's last dimension is accepted
+        if bias.ndim > 1 and bias.shape[:-1] != (1,) * (bias.ndim - 1) or \
+                bias.ndim and bias.shape[-1] not in (1, weight.shape[0]):
+            raise ShapeError(
                 f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}"
             )
         output = output + bias
@@ -129,7 +143,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if isinstance(p, bool) or not isinstance(p, numbers.Real):
         raise TypeError(f"dropout: p must be a number, got {p!r}")
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
+        raise ShapeError(f"dropout: p must be a probability in [0, 1], got {p!r}")
     if not training or p == 0.0:
         return x
     check_float("dropout", "input", x.dtype)
@@ -194,6 +208,7 @@ def cross_entropy(logits: Tensor, target, reduction: str = "mean",
     target distribution is (1 - e) one-hot + e / C uniform, as PyTorch.
     """
     _tensor(logits, "cross_entropy")
+    check_float("cross_entropy", "input", logits.dtype)
     _check_reduction(reduction, "cross_entropy")
     if not isinstance(label_smoothing, numbers.Real) or not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
@@ -212,10 +227,18 @@ def mse_loss(a: Tensor, b: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error between two tensors of the same shape (any shape); shape () for
     "mean"/"sum", the inputs' shape for "none" (``torch.nn.functional.mse_loss``)."""
     _tensor(a, "mse_loss")
+    _tensor(b, "mse_loss", "target")
     _check_reduction(reduction, "mse_loss")
-    b = b if isinstance(b, Tensor) else Tensor(b)
     if a.shape != b.shape:
-        raise ValueError(f"mse_loss: input shape {a.shape} and target shape {b.shape} differ")
+        # PyTorch broadcasts with a warning (usually a bug in the caller's shapes); so do we
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise ShapeError(f"mse_loss: input shape {a.shape} and target shape {b.shape} "
+                             "differ and cannot be broadcast together") from None
+        warnings.warn(f"mse_loss: target shape {b.shape} differs from input shape {a.shape}; "
+                      "they are broadcast, which is likely not what you meant",
+                      UserWarning, stacklevel=2)
     difference = a - b
     return _reduce(difference * difference, reduction)
 
@@ -309,7 +332,7 @@ def _check_batch_norm_arguments(x, weight, bias, training, momentum, eps) -> Non
     check_tensor("batch_norm", "input", x)
     check_float("batch_norm", "input", x.dtype)
     if x.ndim < 2:
-        raise ValueError(f"batch_norm: input must be (N, C, *), got shape {x.shape}")
+        raise ShapeError(f"batch_norm: input must be (N, C, *), got shape {x.shape}")
     if not isinstance(training, (bool, np.bool_)):
         raise TypeError(f"batch_norm: training must be a bool, got {type(training).__name__}")
     for name, value in (("momentum", momentum), ("eps", eps)):
@@ -355,9 +378,14 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = 
     running_var = _running_statistic(running_var, "running_var")
     for name, value in (("running_mean", running_mean), ("running_var", running_var),
                         ("weight", weight), ("bias", bias)):
-        if value is not None and tuple(np.shape(value)) != (channels,):
-            raise RuntimeError(f"batch_norm: {name} must have shape ({channels},) for input "
-                               f"shape {x.shape}, got {tuple(np.shape(value))}")
+        if value is not None and np.size(value) != channels:
+            raise ShapeError(f"batch_norm: {name} must have shape ({channels},) for input "
+                             f"shape {x.shape}, got {tuple(np.shape(value))}")
+    # as PyTorch, a weight or bias with C elements in another shape, e.g. (1, C), is accepted
+    weight = weight if weight is None or weight.shape == (channels,) else weight.reshape(channels)
+    bias = bias if bias is None or bias.shape == (channels,) else bias.reshape(channels)
+    running_mean, running_var = (s if s is None or s.shape == (channels,)
+                                 else s.reshape(channels) for s in (running_mean, running_var))
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError("batch_norm: running_mean and running_var are needed when "
                            "training=False")
@@ -489,8 +517,10 @@ def unfold(x: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     ``w.reshape(C_out, -1) @ unfold(x, ...)`` reshaped.  Its gradient is :func:`fold`.
     """
     check_tensor("unfold", "input", x)
+    if x.dtype.kind not in "fb":  # PyTorch unfolds float and bool tensors, not integers
+        check_float("unfold", "input", x.dtype)
     if x.ndim not in (3, 4):
-        raise ValueError(f"unfold: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
+        raise ShapeError(f"unfold: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
                          f"got shape {x.shape}")
     x, unbatched = _batched(x, 2)
     geometry = _conv_args.unfold_geometry("unfold", x, kernel_size, dilation, padding, stride)
@@ -508,8 +538,10 @@ def fold(cols: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1
     ``fold(unfold(x))`` multiplies each pixel by the number of windows covering it.
     """
     check_tensor("fold", "input", cols)
+    if cols.dtype.kind not in "fb":
+        check_float("fold", "input", cols.dtype)
     if cols.ndim not in (2, 3):
-        raise ValueError(f"fold: input must be 2-D (C*kH*kW, L) or 3-D (N, C*kH*kW, L), "
+        raise ShapeError(f"fold: input must be 2-D (C*kH*kW, L) or 3-D (N, C*kH*kW, L), "
                          f"got shape {cols.shape}")
     cols, unbatched = _batched(cols, 1)
     geometry, channels = _conv_args.fold_geometry("fold", cols, output_size, kernel_size,

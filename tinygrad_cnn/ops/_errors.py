@@ -2,6 +2,14 @@
 
 Messages start with the op's name and name the argument and the shapes involved, e.g.
 ``matmul: shapes (2, 3) and (4, 5) do not align``.
+
+Two exception classes carry both spellings of one mistake: PyTorch raises ``RuntimeError``
+for a bad shape or size (``conv2d`` with a 3-D weight) and for a tensor of the wrong dtype
+(an int tensor where a float one belongs); Python code expects ``ValueError`` and
+``TypeError`` there. :class:`ShapeError` is a ``ValueError`` and a ``RuntimeError``,
+:class:`DtypeError` and :class:`ArityError` a ``TypeError`` and a ``RuntimeError``, so
+``except RuntimeError`` written for PyTorch and ``except ValueError`` written for this
+library both catch them.
 """
 
 import numbers
@@ -9,6 +17,23 @@ import numbers
 import numpy as np
 
 from ..tensor import Tensor
+
+
+class ShapeError(ValueError, RuntimeError):
+    """A bad shape, size or argument value: PyTorch's ``RuntimeError``, Python's ``ValueError``."""
+
+
+class DtypeError(TypeError, RuntimeError):
+    """A tensor of the wrong dtype: PyTorch's ``RuntimeError``, Python's ``TypeError``."""
+
+
+class ArityError(TypeError, RuntimeError):
+    """A tuple argument with the wrong number of values (a stride of three ints for a 2-D op):
+    PyTorch's ``RuntimeError``, Python's ``TypeError``."""
+
+
+# ints beyond this cannot be sizes, strides or paddings (PyTorch's int64 arguments)
+MAX_INT_ARGUMENT = 2 ** 62
 
 
 def normalize_axis(axis, ndim: int, op: str, shape) -> int:
@@ -50,12 +75,12 @@ def check_broadcastable(op: str, *shapes) -> tuple:
         return np.broadcast_shapes(*shapes)
     except ValueError:
         listed = " and ".join(str(tuple(s)) for s in shapes)
-        raise ValueError(f"{op}: shapes {listed} cannot be broadcast together") from None
+        raise ShapeError(f"{op}: shapes {listed} cannot be broadcast together") from None
 
 
 def check_float(op: str, argument: str, dtype) -> None:
     if np.dtype(dtype).kind != "f":
-        raise TypeError(f"{op}: {argument} must be a floating point tensor, got {dtype}")
+        raise DtypeError(f"{op}: {argument} must be a floating point tensor, got {dtype}")
 
 
 def is_int(value) -> bool:
