@@ -357,7 +357,7 @@ def test_conv2d_on_the_wrong_channels_gives_the_functional_error():
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: nn.Linear(0, 2), "in_features"),
+    (lambda: nn.Linear(-1, 2), "in_features"),
     (lambda: nn.Linear(2.0, 2), "in_features"),
     (lambda: nn.Conv2d(3, 4, 3, groups=2), "in_channels \\(3\\) must be divisible"),
     (lambda: nn.Conv2d(2, 3, 3, groups=2), "out_channels \\(3\\) must be divisible"),

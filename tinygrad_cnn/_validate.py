@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .ops._errors import is_int
+from .ops._errors import MAX_INT_ARGUMENT, ShapeError, is_int
 
 
 def check_int(op: str, name: str, value, minimum=None) -> int:
@@ -18,7 +18,9 @@ def check_int(op: str, name: str, value, minimum=None) -> int:
     if not is_int(value):
         raise TypeError(f"{op}: {name} must be an int, got {value!r}")
     if minimum is not None and value < minimum:
-        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value}")
+        raise ShapeError(f"{op}: {name} must be >= {minimum}, got {value}")
+    if value > MAX_INT_ARGUMENT:
+        raise ShapeError(f"{op}: {name} must be at most 2**62, got {value}")
     return int(value)
 
 
@@ -33,7 +35,7 @@ def check_real(op: str, name: str, value, low=None, high=None, include_high: boo
         bounds = [f">= {low}"] if low is not None else []
         if high is not None:
             bounds.append(f"{'<=' if include_high else '<'} {high}")
-        raise ValueError(f"{op}: {name} must be {' and '.join(bounds)}, got {value}")
+        raise ShapeError(f"{op}: {name} must be {' and '.join(bounds)}, got {value}")
     return value
 
 

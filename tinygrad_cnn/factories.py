@@ -7,14 +7,14 @@ import numpy as np
 
 from . import random
 from .ops import shape as shape_ops
-from .ops._errors import normalize_axis, sizes_argument
+from .ops._errors import MAX_INT_ARGUMENT, ShapeError, normalize_axis, sizes_argument
 from .tensor import DEFAULT_FLOAT, Tensor, as_array, as_dtype, promoted_dtype
 
 
 def _sizes(op, sizes):
     shape = sizes_argument(op, sizes)
     if any(size < 0 for size in shape):
-        raise ValueError(f"{op}: sizes must be non-negative, got {shape}")
+        raise ShapeError(f"{op}: sizes must be non-negative, got {shape}")
     return shape
 
 
@@ -89,6 +89,9 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad=False) -> Tensor:
     if not all(np.isfinite(float(v)) for v in (start, stop, step)):
         raise RuntimeError(f"arange: start, stop and step must be finite, got "
                            f"({start}, {stop}, {step})")
+    if max(abs(start), abs(stop), abs(step)) > MAX_INT_ARGUMENT:
+        raise ShapeError(f"arange: start, stop and step must be at most 2**62 in magnitude, got "
+                         f"({start}, {stop}, {step})")
     if (stop - start) * step < 0:
         raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
                            f"(start={start}, stop={stop}, step={step})")

@@ -52,8 +52,7 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     _tensor(x, "leaky_relu")
     if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
         raise TypeError(f"leaky_relu: negative_slope must be a number, got {negative_slope!r}")
-    if x.dtype.kind != "f":
-        x = x.float()
+    check_float("leaky_relu", "input", x.dtype)  # PyTorch: not implemented for integers
     return ew.LeakyRelu.apply(x, float(negative_slope))
 
 
@@ -194,6 +193,7 @@ def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
     Returns shape () for "mean"/"sum", (N,) for "none".
     """
     _tensor(log_probs, "nll_loss")
+    check_float("nll_loss", "input", log_probs.dtype)
     _check_reduction(reduction, "nll_loss")
     target = _class_targets(target, log_probs, "nll_loss")
     picked = log_probs[np.arange(len(target)), target]

@@ -17,7 +17,13 @@ from .autograd import engine
 from .ops import elementwise as ew
 from .ops import linalg, reduce
 from .ops import shape as shape_ops
-from .ops._errors import check_broadcastable, normalize_axes, normalize_axis, sizes_argument
+from .ops._errors import (
+    ShapeError,
+    check_broadcastable,
+    normalize_axes,
+    normalize_axis,
+    sizes_argument,
+)
 from .tensor import DEFAULT_FLOAT, Tensor, as_dtype, is_scalar, promoted_dtype
 
 
@@ -265,11 +271,11 @@ def reshape(self, *shape):
     unknown = [i for i, size in enumerate(shape) if size == -1]
     known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
     if len(unknown) > 1 or any(size < -1 for size in shape):
-        raise ValueError(f"reshape: invalid shape {shape} (at most one -1, no other negatives)")
+        raise ShapeError(f"reshape: invalid shape {shape} (at most one -1, no other negatives)")
     if unknown and known and self.size % known == 0:
         shape = shape[: unknown[0]] + (self.size // known,) + shape[unknown[0] + 1:]
     elif unknown or known != self.size:
-        raise ValueError(
+        raise ShapeError(
             f"reshape: cannot reshape a tensor of shape {self.shape} ({self.size} elements) "
             f"into shape {shape}"
         )
@@ -283,7 +289,7 @@ def permute(self, *dims):
     dims = sizes_argument("permute", dims)
     in_range = all(-self.ndim <= d < self.ndim for d in dims)
     if not in_range or sorted(d % self.ndim for d in dims) != list(range(self.ndim)):
-        raise ValueError(
+        raise ShapeError(
             f"permute: {dims} is not a permutation of the {self.ndim} axes of shape {self.shape}"
         )
     dims = tuple(d % self.ndim for d in dims)

@@ -56,7 +56,7 @@ def normalize_axes(axis, ndim: int, op: str, shape):
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     result = tuple(sorted(normalize_axis(a, ndim, op, shape) for a in axes))
     if len(set(result)) != len(result):
-        raise ValueError(f"{op}: axis {axis} repeats an axis")
+        raise ShapeError(f"{op}: axis {axis} repeats an axis")
     return result if ndim else ()  # reducing a 0-d tensor over its one pseudo-axis: no-op
 
 
@@ -66,6 +66,8 @@ def sizes_argument(op: str, args) -> tuple:
     for size in sizes:
         if isinstance(size, bool) or not isinstance(size, (numbers.Integral, np.integer)):
             raise TypeError(f"{op}: sizes must be ints, got {tuple(sizes)!r}")
+        if abs(int(size)) > MAX_INT_ARGUMENT:
+            raise ShapeError(f"{op}: sizes must be at most 2**62, got {tuple(sizes)!r}")
     return tuple(int(size) for size in sizes)
 
 
