@@ -227,7 +227,7 @@ def test_auto_widens_fft_for_float32_of_moderate_spread_and_keeps_float64_on_im2
 
 
 def test_auto_still_picks_fft_for_large_kernels_on_ordinary_float32_data():
-    from tinygrad_cnn.ops._args import conv_geometry
+    from tinygrad_cnn.nn.functional._windows import conv_geometry
     rng = np.random.default_rng(0)
     x = rng.standard_normal((8, 16, 64, 64), dtype=np.float32)
     weight = rng.standard_normal((16, 16, 15, 15), dtype=np.float32)

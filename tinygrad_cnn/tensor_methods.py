@@ -13,17 +13,17 @@ import numbers
 
 import numpy as np
 
-from .autograd import engine
-from .ops import elementwise as ew
-from .ops import linalg, reduce
-from .ops import shape as shape_ops
-from .ops._errors import (
+from ._checks import (
     ShapeError,
     check_broadcastable,
     normalize_axes,
     normalize_axis,
     sizes_argument,
 )
+from .autograd import engine
+from .ops import elementwise as ew
+from .ops import linalg, reduce
+from .ops import shape as shape_ops
 from .tensor import DEFAULT_FLOAT, Tensor, as_dtype, is_scalar, promoted_dtype
 
 

@@ -10,26 +10,26 @@ With ``C`` the correlation ``y = conv2d(x, w)`` (linear in ``x`` and in ``w``):
 ``T`` (the transposed convolution, the lecture's full correlation with the kernel rotated 180
 degrees) is the adjoint of ``C`` in ``x``, and ``G`` (the correlation of the input with the
 output gradient) its adjoint in ``w``; bias gradients are sums over ``(N, H, W)``.  All three
-share one :class:`~tinygrad_cnn.ops._args.WindowGeometry` and one algorithm name; ``"auto"``
-is resolved per op by :func:`tinygrad_cnn.backends.resolve_conv_algorithm` from the op's two
-operands; when it picks FFT for float32 data, the FFT runs in float64 (:class:`_WidenedFft`),
-so "auto" is never less accurate than im2col.
+share one :class:`~tinygrad_cnn.ops.geometry.WindowGeometry` and one algorithm name; ``"auto"``
+is resolved per op by :func:`.conv_select.resolve_conv_algorithm` from the op's two operands;
+when it picks FFT for float32 data, the FFT runs in float64 (:class:`_WidenedFft`), so "auto"
+is never less accurate than im2col (:mod:`.conv_accuracy`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import backends
 from ..autograd.function import Function
 from . import conv_fft, conv_gemm
+from .conv_select import resolve_conv_algorithm
 
 _KERNELS = {"im2col": conv_gemm, "fft": conv_fft}
 
 
 class _WidenedFft:
     """The fft kernels run in float64 on narrower data, results cast back: what "auto"
-    uses when it picks FFT for float32 input (see :mod:`tinygrad_cnn.backends`)."""
+    uses when it picks FFT for float32 input (see :mod:`.conv_accuracy`)."""
 
     @staticmethod
     def conv2d_forward(x, weight, geometry, bias=None):
@@ -52,8 +52,8 @@ def _wide(array):
 
 def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geometry, role,
              *operands):
-    name = backends.resolve_conv_algorithm(algorithm, batch, channels, out_channels, geometry,
-                                           operands, role)
+    name = resolve_conv_algorithm(algorithm, batch, channels, out_channels, geometry,
+                                  operands, role)
     if algorithm == "auto" and name == "fft" and operands[0].dtype != np.float64:
         return _WidenedFft
     return _KERNELS[name]
