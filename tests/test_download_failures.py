@@ -161,6 +161,29 @@ def test_content_length_beyond_the_limit_is_refused_before_reading(base_url, tmp
                 max_bytes=1 << 30)
 
 
+def test_a_known_size_bounds_a_body_without_content_length(base_url, tmp_path):
+    start = time.monotonic()
+    fetch_fails(f"{base_url}/endless/f", tmp_path, ValueError, "more than 4096 bytes",
+                size=4096)
+    assert time.monotonic() - start < 15
+
+
+def test_a_content_length_that_contradicts_the_known_size_is_refused(base_url, tmp_path):
+    fetch_fails(f"{base_url}/good/f", tmp_path, ValueError, "known to have 10",
+                size=10)
+
+
+def test_a_body_shorter_than_the_known_size_is_a_dropped_transfer(base_url, tmp_path):
+    fetch_fails(f"{base_url}/good-no-length/f", tmp_path, DownloadError, "dropped midway",
+                size=len(GOOD) + 1)
+
+
+def test_the_known_size_accepts_the_right_file(base_url, tmp_path):
+    fetch(f"{base_url}/good-no-length/f", tmp_path / "f", GOOD_SHA, progress=False,
+          timeout=5, size=len(GOOD))
+    assert (tmp_path / "f").read_bytes() == GOOD
+
+
 def test_connection_dropped_midway_is_a_download_error(base_url, tmp_path):
     fetch_fails(f"{base_url}/short/f", tmp_path, DownloadError, "dropped midway")
 

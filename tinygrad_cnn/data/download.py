@@ -81,7 +81,7 @@ def gunzipped_sha256(content, max_bytes: int = MAX_RAW_BYTES) -> str | None:
 
 def fetch(url: str, destination, sha256: str, raw_sha256: str | None = None,
           timeout: float = 30.0, progress: bool = True, max_bytes: int = MAX_BYTES,
-          max_raw_bytes: int = MAX_RAW_BYTES) -> None:
+          max_raw_bytes: int = MAX_RAW_BYTES, size: int | None = None) -> None:
     """Download ``url`` to ``destination`` (a file path) if its SHA-256 is ``sha256``.
 
     ``raw_sha256``, when given, is the digest of the *decompressed* content of a gzip file:
@@ -89,20 +89,25 @@ def fetch(url: str, destination, sha256: str, raw_sha256: str | None = None,
     too. The transfer stops with ``ValueError`` as soon as the body exceeds ``max_bytes``
     or the ``Content-Length`` the server announced (a ``Content-Length`` above ``max_bytes``
     is refused before anything is read); a gzip body is decompressed for ``raw_sha256``
-    up to ``max_raw_bytes``. Raises :class:`DownloadError` (a ``ConnectionError``) when the
+    up to ``max_raw_bytes``. ``size``, when the file's size is known, bounds the body too
+    (more is refused as it arrives, less is a dropped transfer, whatever the server's
+    ``Content-Length`` says). Raises :class:`DownloadError` (a ``ConnectionError``) when the
     transfer fails and ``ValueError`` on a checksum mismatch or a size beyond a bound; in
     every case nothing is left at ``destination`` or beside it.
     """
     if not isinstance(url, str):
         raise TypeError(f"download: url must be a str, got {type(url).__name__}")
-    for name, value in (("max_bytes", max_bytes), ("max_raw_bytes", max_raw_bytes)):
+    for name, value in (("max_bytes", max_bytes), ("max_raw_bytes", max_raw_bytes),
+                        ("size", 0 if size is None else size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"download: {name} must be a non-negative int, got {value!r}")
+    if size is not None:
+        max_bytes = min(max_bytes, size)
     destination = os.fspath(destination)
     base = os.path.basename(destination)
 
     def write_verified(stream):
-        digest = _stream_to(url, stream, timeout, progress, base, max_bytes)
+        digest = _stream_to(url, stream, timeout, progress, base, max_bytes, size)
         if digest == sha256.lower():
             return
         raw_digest = None
@@ -121,7 +126,7 @@ def fetch(url: str, destination, sha256: str, raw_sha256: str | None = None,
 
 
 def _stream_to(url: str, stream, timeout: float, progress: bool, label: str,
-               max_bytes: int) -> str:
+               max_bytes: int, size: int | None = None) -> str:
     """Copy the body of ``url`` into ``stream``; return its SHA-256 hex digest.
 
     Network failures become :class:`DownloadError`; a failing write (disk full) keeps its
@@ -140,6 +145,11 @@ def _stream_to(url: str, stream, timeout: float, progress: bool, label: str,
     with response:
         length = response.headers.get("Content-Length")
         expected = int(length) if length is not None and length.strip().isdigit() else None
+        if size is not None and expected is not None and expected != size:
+            raise ValueError(
+                f"download: {url} announces {expected} bytes (Content-Length), the file is "
+                f"known to have {size}; nothing was kept"
+            )
         if expected is not None and expected > max_bytes:
             raise ValueError(
                 f"download: {url} announces {expected} bytes (Content-Length), more than the "
@@ -169,6 +179,8 @@ def _stream_to(url: str, stream, timeout: float, progress: bool, label: str,
                 stream.write(chunk)
                 received += len(chunk)
                 bar.update(len(chunk))
+    if expected is None and size is not None:
+        expected = size
     if expected is not None and received != expected:
         # urllib hands back a short body without complaint when the server closes early.
         raise DownloadError(
