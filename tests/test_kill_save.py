@@ -52,14 +52,16 @@ def check_consistent(path):
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs kill -9")
-def test_kill_9_during_save_leaves_old_or_new_file_and_next_save_cleans_up(tmp_path):
+def test_kill_9_during_save_leaves_old_or_new_file_and_next_save_cleans_up(tmp_path, capsys):
     rng = random.Random(2024)
     path = tmp_path / "ckpt.pt"
     save({"version": 0, "payload": np.zeros(1 << 19)}, path)
     version, leftovers_seen, deadline = 0, 0, time.monotonic() + 20
+    kills = 0
     for _ in range(KILLS):
         if time.monotonic() > deadline:
             break
+        kills += 1
         child = subprocess.Popen([sys.executable, "-c", CHILD, str(path), str(version)],
                                  stdout=subprocess.PIPE, text=True, cwd=REPO)
         try:
@@ -79,7 +81,9 @@ def test_kill_9_during_save_leaves_old_or_new_file_and_next_save_cleans_up(tmp_p
         save({"version": version, "payload": np.full(1 << 19, float(version))}, path)
         assert temporaries(tmp_path) == []
         assert sorted(os.listdir(tmp_path)) == ["ckpt.pt"]
-    print(f"{KILLS} kills, {leftovers_seen} temporary files left by them, all cleaned up")
+    with capsys.disabled():
+        print(f"\nkill -9 during save: {kills} kills, {leftovers_seen} temporary files left by "
+              "them, all removed by the next save")
 
 
 def dead_pid() -> int:
