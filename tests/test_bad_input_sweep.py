@@ -133,6 +133,7 @@ def int_spoilers(value):
     yield "zero", 0
     yield "negative", -1
     yield "huge", 10 ** 20
+    yield "seven", 7  # beyond every dim of these inputs, a fine size
     yield "bool", True
     yield "long tuple", (1, 1, 1)
     yield "float tuple", (1.0, 1.0)
