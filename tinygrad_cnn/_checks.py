@@ -12,7 +12,8 @@ for a bad shape, size or value (``conv2d`` with a 3-D weight, a stride of 0) and
 of the wrong dtype (an int tensor where a float one belongs), where Python code expects
 ``ValueError`` and ``TypeError``. :class:`ShapeError` is a ``ValueError`` and a
 ``RuntimeError``; :class:`DtypeError` and :class:`ArityError` (a tuple argument with the wrong
-number of values) are a ``TypeError`` and a ``RuntimeError``. So ``except RuntimeError``
+number of values) are a ``TypeError`` and a ``RuntimeError``; :class:`AxisError` (a dim out of
+range) an ``IndexError`` and a ``ValueError``, as numpy's. So ``except RuntimeError``
 written for PyTorch and ``except ValueError`` written for this library both catch them
 (``tests/test_bad_input_sweep.py`` checks the types against PyTorch's).
 
@@ -26,7 +27,7 @@ import numpy as np
 from .tensor import Tensor
 
 __all__ = [
-    "ShapeError", "DtypeError", "ArityError", "MAX_INT_ARGUMENT",
+    "ShapeError", "DtypeError", "ArityError", "AxisError", "MAX_INT_ARGUMENT",
     "is_int", "is_real", "check_tensor", "check_float", "check_int", "check_real",
     "check_number", "check_bool", "normalize_axis", "normalize_axes", "sizes_argument",
     "check_broadcastable",
@@ -39,6 +40,10 @@ class ShapeError(ValueError, RuntimeError):
 
 class DtypeError(TypeError, RuntimeError):
     """A tensor of the wrong dtype: PyTorch's ``RuntimeError``, Python's ``TypeError``."""
+
+
+class AxisError(IndexError, ValueError):
+    """A dim out of range: PyTorch's ``IndexError``, Python's (and numpy's) ``ValueError``."""
 
 
 class ArityError(TypeError, RuntimeError):
@@ -127,7 +132,7 @@ def normalize_axis(axis, ndim: int, op: str, shape) -> int:
     axis = int(axis)
     bound = max(ndim, 1)  # a 0-d tensor accepts axis 0 and -1, as PyTorch
     if not -bound <= axis < bound:
-        raise ValueError(
+        raise AxisError(
             f"{op}: axis {axis} is out of range for a tensor of {ndim} dimensions (shape {shape})"
         )
     return axis % bound

@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from ._checks import (
+    AxisError,
     ShapeError,
     check_broadcastable,
     normalize_axes,
@@ -287,8 +288,10 @@ def reshape(self, *shape):
 def permute(self, *dims):
     """Reorder the axes: result axis i is input axis ``dims[i]`` (as PyTorch)."""
     dims = sizes_argument("permute", dims)
-    in_range = all(-self.ndim <= d < self.ndim for d in dims)
-    if not in_range or sorted(d % self.ndim for d in dims) != list(range(self.ndim)):
+    if not all(-self.ndim <= d < self.ndim for d in dims):  # PyTorch: an IndexError
+        raise AxisError(f"permute: {dims} is not a permutation of the {self.ndim} axes of "
+                        f"shape {self.shape} (a dim is out of range)")
+    if sorted(d % self.ndim for d in dims) != list(range(self.ndim)):
         raise ShapeError(
             f"permute: {dims} is not a permutation of the {self.ndim} axes of shape {self.shape}"
         )
