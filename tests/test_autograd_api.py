@@ -655,3 +655,10 @@ def test_forward_without_setup_context_still_needs_ctx():
 
     x = leaf([1.0])
     assert Plain.apply(x).grad_fn.seen
+
+
+def test_gradcheck_and_gradgradcheck_accept_an_input_the_function_ignores():
+    # grad() raises for an unused input (as PyTorch's); the checks must not (PyTorch's pass)
+    x, ignored = leaf([1.0, 2.0]), leaf([3.0])
+    assert tg.autograd.gradcheck(lambda a, b: a * a, (x, ignored))
+    assert tg.autograd.gradgradcheck(lambda a, b: a * a, (x, ignored))
