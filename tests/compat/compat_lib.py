@@ -4,7 +4,11 @@ under ``tinygrad_cnn``, and the two runs' results compared.
 ``load(name)`` gives a ``Library``: the names a PyTorch program imports (``torch``, ``nn``,
 ``F``, ``optim``) bound to that library, plus ``to_numpy``.  ``run_script(path, name)`` runs
 a PyTorch script file unchanged: under ``tinygrad_cnn`` its ``import torch...`` statements
-import ``tinygrad_cnn...`` instead (the rule of API.md: only the import changes).
+import ``tinygrad_cnn...`` instead, and ``import torchvision...`` imports
+``tinygrad_cnn.vision...`` (the rule of API.md: only the import changes).  torchvision is not
+installed with PyTorch here (pip's torchvision wheel breaks this torch), so under ``torch`` a
+script's ``torchvision`` is ``torch_vision_standin``: torchvision's deterministic transforms
+written in torch ops, enough to compare a data pipeline.
 """
 
 import builtins
@@ -105,11 +109,26 @@ def assert_same(ours, theirs, rtol=1e-5, atol=1e-6, where="result"):
         np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol, err_msg=where)
 
 
-def _redirecting_import(name, globals=None, locals=None, fromlist=(), level=0):
-    """``__import__`` for which ``torch`` and ``torch.x.y`` are ``tinygrad_cnn[.x.y]``."""
-    if level == 0 and (name == "torch" or name.startswith("torch.")):
-        name = "tinygrad_cnn" + name[len("torch"):]
-    return builtins.__import__(name, globals, locals, fromlist, level)
+def _redirecting_import(library: str):
+    """``__import__`` for a script run under ``library``: under ``tinygrad_cnn``, ``torch`` and
+    ``torch.x.y`` are ``tinygrad_cnn[.x.y]`` and ``torchvision[.x]`` is
+    ``tinygrad_cnn.vision[.x]``; under ``torch``, ``torchvision`` is the stand-in."""
+
+    def redirect(name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and (name == "torchvision" or name.startswith("torchvision.")):
+            if library == "torch":
+                import torch_vision_standin
+
+                return torch_vision_standin
+            name = "tinygrad_cnn.vision" + name[len("torchvision"):]
+            module = builtins.__import__(name, globals, locals, fromlist, level)
+            # ``import torchvision.transforms as T`` binds the top-level module's attribute
+            return module if fromlist else importlib.import_module("tinygrad_cnn.vision")
+        if library != "torch" and level == 0 and (name == "torch" or name.startswith("torch.")):
+            name = "tinygrad_cnn" + name[len("torch"):]
+        return builtins.__import__(name, globals, locals, fromlist, level)
+
+    return redirect
 
 
 def run_script(path: str, library: str):
@@ -118,8 +137,7 @@ def run_script(path: str, library: str):
     with open(path, encoding="utf-8") as stream:
         source = stream.read()
     script_builtins = dict(vars(builtins))
-    if library != "torch":
-        script_builtins["__import__"] = _redirecting_import
+    script_builtins["__import__"] = _redirecting_import(library)
     namespace = {"__name__": "compat_script", "__file__": path,
                  "__builtins__": script_builtins}
     exec(compile(source, path, "exec"), namespace)  # noqa: S102 - our own test scripts
