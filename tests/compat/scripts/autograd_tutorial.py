@@ -59,8 +59,8 @@ def main():
 
     # no_grad and detach
     with torch.no_grad():
-        notes["under no_grad requires grad"] = (x * 2).requires_grad
-    notes["detached requires grad"] = x.detach().requires_grad
+        notes["under no_grad nothing requires grad"] = not (x * 2).requires_grad
+    notes["detached does not require grad"] = not x.detach().requires_grad
     notes["requires_grad_"] = torch.ones(2).requires_grad_().requires_grad
     return notes
 
