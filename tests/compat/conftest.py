@@ -9,16 +9,21 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "needs_tensor_half: the tinygrad_cnn run is expected to fail until the "
         "Tensor half of issue 9 lands (.data/.grad as Tensors, size(), in-place ops, ...)")
+    config.addinivalue_line(
+        "markers", "needs(what): the tinygrad_cnn run is expected to fail until `what` lands")
 
 
 @pytest.fixture(params=LIBRARIES)
 def lib(request):
-    """The library under test; with the ``needs_tensor_half`` mark its tinygrad_cnn run is an
-    expected failure (not strict: it passes once the Tensor half is there)."""
+    """The library under test; with the ``needs_tensor_half`` or ``needs(what)`` mark its
+    tinygrad_cnn run is an expected failure (not strict: it passes once that is there)."""
     if request.param == "torch":
         pytest.importorskip("torch")
     elif request.node.get_closest_marker("needs_tensor_half"):
         request.applymarker(pytest.mark.xfail(reason=TENSOR_HALF, strict=False))
+    elif request.node.get_closest_marker("needs"):
+        what = request.node.get_closest_marker("needs").args[0]
+        request.applymarker(pytest.mark.xfail(reason=f"needs {what}", strict=False))
     return load(request.param)
 
 

@@ -1,0 +1,212 @@
+"""PyTorch's ``nn.Module`` and optimizer idioms from training scripts, written once in
+PyTorch's spelling and run under both libraries (the ``lib`` fixture), compared with PyTorch's
+run (``reference``): state dicts, freezing and replacing layers, hooks, ``apply``, manual
+learning-rate changes, gradient clipping.  Each ``*_program(L)`` is what a user writes, with
+``L.torch``, ``L.nn`` and ``L.optim`` standing for ``torch``, ``torch.nn`` and ``torch.optim``.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+from compat_lib import assert_same
+
+
+def check(program, lib, reference, **tolerances):
+    assert_same(program(lib), program(reference), **tolerances)
+
+
+def small_model(L, seed=0):
+    """``Conv2d -> BatchNorm2d -> ReLU -> Flatten -> Linear`` with numpy-drawn weights."""
+    nn, torch = L.nn, L.torch
+    model = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(3 * 2 * 2, 4))
+    rng = np.random.default_rng(seed)
+    model.load_state_dict({
+        name: torch.tensor((rng.standard_normal(tuple(v.shape)) * 0.5
+                            + name.endswith("running_var")).astype(np.float32))
+        for name, v in sorted(model.state_dict().items()) if "batches" not in name},
+        strict=False)
+    return model
+
+
+def batch(L, seed=1):
+    rng = np.random.default_rng(seed)
+    return (L.torch.from_numpy(rng.standard_normal((5, 2, 4, 4)).astype(np.float32)),
+            L.torch.from_numpy(rng.integers(0, 4, 5)))
+
+
+# ----------------------------------------------------------------------------- state dicts
+def state_dict_values_program(L):
+    torch = L.torch
+    model = small_model(L)
+    state = model.state_dict()
+    facts = {
+        "keys": list(state),
+        "sizes": [tuple(v.size()) for v in state.values()],
+        "dtypes": [str(v.dtype).rsplit(".", 1)[-1] for v in state.values()],
+        "floating": [v.is_floating_point() for v in state.values()],
+        "clones": {k: v.clone() for k, v in state.items()},
+        "on cpu": {k: v.cpu() for k, v in state.items()},
+        "equal to the parameter": torch.equal(state["0.weight"], model[0].weight),
+        "requires no grad": not any(v.requires_grad for v in state.values()),
+    }
+    # the values share memory with the model (hence deepcopy in best-model tracking)
+    snapshot = copy.deepcopy(model.state_dict())
+    state["4.bias"].zero_()
+    facts["the model sees the change"] = model[4].bias.detach().abs().sum().item() == 0
+    facts["the deepcopy does not"] = snapshot["4.bias"].abs().sum().item() > 0
+    return facts
+
+
+@pytest.mark.needs("state_dict() values as Tensors sharing memory with the parameters "
+                   "(numpy copies today; unowned)")
+def test_state_dict_values_are_tensors_sharing_memory(lib, reference):
+    check(state_dict_values_program, lib, reference)
+
+
+def load_state_dict_result_program(L):
+    nn = L.nn
+    model = small_model(L)
+    state = model.state_dict()
+    del state["4.bias"]
+    state["extra"] = state["4.weight"]
+    result = model.load_state_dict(state, strict=False)
+    return {"missing": list(result.missing_keys), "unexpected": list(result.unexpected_keys),
+            "as a tuple": tuple(map(list, result)),
+            "strict raises": _raises(RuntimeError, model.load_state_dict, state),
+            "a fresh model loads its own": nn.Linear(2, 3).load_state_dict(
+                nn.Linear(2, 3).state_dict()).missing_keys == []}
+
+
+def _raises(error, fn, *args):
+    try:
+        fn(*args)
+    except error:
+        return True
+    return False
+
+
+@pytest.mark.needs("load_state_dict(strict=True) raising RuntimeError as PyTorch's "
+                   "(ValueError today), and the tensor half")
+def test_load_state_dict_reports_missing_and_unexpected_keys(lib, reference):
+    check(load_state_dict_result_program, lib, reference)
+
+
+# ----------------------------------------------------------------------------- fine-tuning
+def freeze_and_replace_program(L):
+    nn, torch = L.nn, L.torch
+    model = small_model(L)
+    for param in model.parameters():
+        param.requires_grad = False
+    model[4] = nn.Linear(model[4].in_features, 2)
+    model[4].load_state_dict({"weight": torch.full((2, 12), 0.1), "bias": torch.zeros(2)})
+    x, y = batch(L)
+    loss = nn.functional.cross_entropy(model(x), y % 2)
+    loss.backward()
+    trainable = [name for name, p in model.named_parameters() if p.requires_grad]
+    params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return {"trainable": trainable, "count": params,
+            "frozen have no grad": all(p.grad is None for p in model[0].parameters()),
+            "head grad": model[4].weight.grad, "loss": loss}
+
+
+@pytest.mark.needs("torch.full, from_numpy (tensor)")
+def test_freeze_a_backbone_and_replace_the_head(lib, reference):
+    check(freeze_and_replace_program, lib, reference)
+
+
+def apply_and_modules_program(L):
+    nn = L.nn
+    model = small_model(L)
+    seen = []
+
+    def init_weights(m):
+        seen.append(type(m).__name__)
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.constant_(m.weight, 0.01)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    model.apply(init_weights)
+    model.eval()
+    x, _ = batch(L)
+    return {"order": seen, "names": [name for name, _ in model.named_modules()],
+            "children": len(list(model.children())),
+            "eval everywhere": not any(m.training for m in model.modules()),
+            "out": model(x)}
+
+
+@pytest.mark.needs("from_numpy, size() (tensor), nn.init.ones_/zeros_ (layers)")
+def test_apply_named_modules_and_eval(lib, reference):
+    check(apply_and_modules_program, lib, reference)
+
+
+def forward_hook_program(L):
+    model = small_model(L)
+    features = {}
+
+    def save_output(name):
+        def hook(module, input, output):
+            features[name] = output.detach()
+        return hook
+
+    handle = model[2].register_forward_hook(save_output("relu"))
+    x, _ = batch(L)
+    model(x)
+    first = features["relu"]
+    handle.remove()
+    model(x * 2)
+    return {"feature": first, "unchanged after remove": features["relu"] is first}
+
+
+@pytest.mark.needs("register_forward_hook (layers), from_numpy (tensor)")
+def test_forward_hook_captures_features(lib, reference):
+    check(forward_hook_program, lib, reference)
+
+
+# ----------------------------------------------------------------------------- optimizers
+def manual_lr_and_clipping_program(L):
+    torch, nn, optim = L.torch, L.nn, L.optim
+    model = small_model(L)
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x, y = batch(L)
+    norms, losses = [], []
+    for step in range(4):
+        if step == 2:
+            for param_group in optimizer.param_groups:
+                param_group["lr"] = param_group["lr"] * 0.1
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        norms.append(nn.utils.clip_grad_norm_(model.parameters(), max_norm=0.5))
+        optimizer.step()
+        losses.append(loss.item())
+    with torch.no_grad():
+        out = model(x)
+    return {"norms": norms, "losses": losses, "out": out,
+            "lr": optimizer.param_groups[0]["lr"],
+            "momentum buffers": len(optimizer.state_dict()["state"])}
+
+
+@pytest.mark.needs("nn.utils reachable as an attribute of nn (optim), from_numpy (tensor)")
+def test_manual_lr_change_and_grad_clipping(lib, reference):
+    check(manual_lr_and_clipping_program, lib, reference, rtol=1e-5, atol=1e-6)
+
+
+def zero_grad_program(L, set_to_none=True):
+    model = small_model(L)
+    optimizer = L.optim.Adam(model.parameters(), lr=0.01)
+    x, y = batch(L)
+    L.nn.functional.cross_entropy(model(x), y).backward()
+    optimizer.zero_grad(set_to_none=set_to_none)
+    return [p.grad for p in model.parameters()]
+
+
+@pytest.mark.needs("from_numpy (tensor)")
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_zero_grad_set_to_none(lib, reference, set_to_none):
+    assert_same(zero_grad_program(lib, set_to_none), zero_grad_program(reference, set_to_none))
