@@ -105,14 +105,14 @@ def main():
         test_kwargs.update(cuda_kwargs)
 
     rng = np.random.default_rng(3)
-    images = rng.random((80, 1, 28, 28), dtype=np.float32)
+    images = rng.random((48, 1, 28, 28), dtype=np.float32)
     # a learnable rule: the label is which of ten horizontal bands is brightest
-    labels = images[:, 0, :20].reshape(80, 10, 56).mean(axis=2).argmax(axis=1)
+    labels = images[:, 0, :20].reshape(48, 10, 56).mean(axis=2).argmax(axis=1)
     mean, std = 0.5, 0.29
-    dataset1 = TensorDataset(torch.from_numpy((images[:48] - mean) / std),
-                             torch.from_numpy(labels[:48]))
-    dataset2 = TensorDataset(torch.from_numpy((images[48:] - mean) / std),
-                             torch.from_numpy(labels[48:]))
+    dataset1 = TensorDataset(torch.from_numpy((images[:32] - mean) / std),
+                             torch.from_numpy(labels[:32]))
+    dataset2 = TensorDataset(torch.from_numpy((images[32:] - mean) / std),
+                             torch.from_numpy(labels[32:]))
     train_loader = DataLoader(dataset1, **train_kwargs)
     test_loader = DataLoader(dataset2, **test_kwargs)
 
