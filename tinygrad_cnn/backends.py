@@ -88,3 +88,8 @@ def resolve_conv_algorithm(name: str, batch: int, channels: int, out_channels: i
         return name
     costs = estimate_costs(batch, channels, out_channels, geometry)
     return "fft" if costs["fft"] < costs["im2col"] else "im2col"
+
+
+# PyTorch's ``torch.backends.cudnn`` / ``torch.backends.mps`` switches: accepted, no effect
+# (there is no GPU; see ``tinygrad_cnn.devices``).
+from .devices import cudnn, mps  # noqa: E402

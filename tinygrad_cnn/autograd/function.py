@@ -116,19 +116,25 @@ class Context(Node):
         """Keep forward input arrays and/or the output array for backward."""
         self._to_save = arrays
 
-    def _resolve_saved(self, output, raw_output) -> None:
-        """Turn the arrays given to ``save_for_backward`` into (array, slot) pairs."""
+    def _resolve_saved(self, output, raw_output, args, versions) -> None:
+        """Turn the arrays given to ``save_for_backward`` into (array, slot, counter,
+        version) entries: the version counter of the tensor the array belongs to and its
+        value now, so that backward can tell whether it was changed in place since."""
         saved = []
         for array in self._to_save:
             if array is None:
                 saved.append(None)
                 continue
             if array is output or array is raw_output:
-                saved.append((output, _OUTPUT))
+                saved.append((output, _OUTPUT, versions, 0))
                 continue
             for slot, candidate in enumerate(self._inputs):
                 if array is candidate:
-                    saved.append((array, slot))
+                    arg = args[slot]
+                    if isinstance(arg, Tensor):
+                        saved.append((array, slot, arg._version, arg._version[0]))
+                    else:
+                        saved.append((array, slot, None, 0))
                     break
             else:
                 raise ValueError(
@@ -137,6 +143,16 @@ class Context(Node):
                 )
         self._saved = tuple(saved)
         self._to_save = ()
+
+    def _modified_error(self, slot, array, counter, version) -> RuntimeError:
+        what = "output" if slot == _OUTPUT else f"input {slot}"
+        return RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: the {what} of {self.name()} (a tensor of shape "
+            f"{tuple(array.shape)}, dtype {array.dtype}) is at version {counter[0]}; expected "
+            f"version {version} instead (it was changed in place after {self.name()} saved "
+            "it; clone() it before changing it, or change it after backward)"
+        )
 
     @property
     def saved_tensors(self) -> tuple:
@@ -152,7 +168,9 @@ class Context(Node):
             if entry is None:
                 tensors.append(None)
                 continue
-            array, slot = entry
+            array, slot, counter, version = entry
+            if counter is not None and counter[0] != version:
+                raise self._modified_error(slot, array, counter, version)
             # An input's tensor is rebuilt around the same array and the same graph node, so
             # gradients of a differentiable backward flow where the original input's would.
             node = self if slot == _OUTPUT else self.edges[slot]
@@ -272,10 +290,11 @@ class Function:
                 input_meta.append(None)
         ctx.edges = tuple(edges)
         ctx.input_meta = input_meta
+        result = Tensor._make(output, ctx)
         if ctx._to_save:
-            ctx._resolve_saved(output, raw_output)
+            ctx._resolve_saved(output, raw_output, args, result._version)
         ctx._inputs = None
-        return Tensor._make(output, ctx)
+        return result
 
 
 def _as_output_array(function, output) -> np.ndarray:

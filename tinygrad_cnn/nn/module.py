@@ -277,7 +277,8 @@ class Module:
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad[...] = 0
+                param.grad.detach_()
+                param.grad.zero_()
 
     def _cast_floating(self, dtype) -> "Module":
         dtype = np.dtype(dtype)

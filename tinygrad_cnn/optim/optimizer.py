@@ -1,7 +1,9 @@
 """``Optimizer``: parameter groups, per-parameter state and state dicts (as ``torch.optim``).
 
-Subclasses define ``step()``; the updates work in place on ``param.data`` with numpy, outside
-any graph, and skip parameters whose ``.grad`` is ``None``.
+Subclasses define ``_update()``; the updates work in place on each parameter's array with
+numpy, outside any graph, skip parameters whose ``.grad`` is ``None``, and bump each updated
+parameter's version counter (as PyTorch's in-place updates do), so a backward through a graph
+that saved a parameter before ``step()`` raises instead of using the new values.
 """
 
 import copy
@@ -114,7 +116,8 @@ class Optimizer:
                 if set_to_none:
                     param.grad = None
                 elif param.grad is not None:
-                    param.grad[...] = 0
+                    param.grad.detach_()
+                    param.grad.zero_()
 
     def step(self, closure=None):
         """Update the parameters once.  ``closure`` re-evaluates the model and returns the loss."""
@@ -129,9 +132,13 @@ class Optimizer:
         raise NotImplementedError
 
     def _params_with_grad(self, group):
+        """``(param, gradient array, state)`` for each parameter of ``group`` with a
+        gradient; the parameter's version is bumped (it is about to change in place)."""
         for param in group["params"]:
-            if param.grad is not None:
-                yield param, param.grad, self.state.setdefault(param, {})
+            grad = param.grad
+            if grad is not None:
+                param._bump_version()
+                yield param, grad._data, self.state.setdefault(param, {})
 
     # ------------------------------------------------------------------ state dicts
     def state_dict(self) -> dict:
