@@ -24,7 +24,7 @@ def _inputs(info, seed=0, shapes=None):
 def test_forward_matches_numpy_reference(info):
     inputs = _inputs(info)
     result = info.op(*inputs)
-    expected = info.reference(*[t.data for t in inputs])
+    expected = info.reference(*[t.numpy() for t in inputs])
     np.testing.assert_allclose(result.data, expected, rtol=1e-6, atol=1e-6)
     assert result.dtype == np.float64
 
@@ -66,7 +66,7 @@ def broadcast_pair(draw):
 def test_broadcasting_values_and_gradients(info, shapes, seed):
     inputs = _inputs(info, seed, shapes)
     result = info.op(*inputs)
-    np.testing.assert_allclose(result.data, info.reference(*[t.data for t in inputs]),
+    np.testing.assert_allclose(result.data, info.reference(*[t.numpy() for t in inputs]),
                                rtol=1e-6, atol=1e-6)
     assert gradcheck(info.op, inputs)
     result.sum().backward()

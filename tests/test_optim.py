@@ -171,7 +171,7 @@ def test_resuming_from_a_state_dict_continues_exactly(make):
     opt = make(first)
     run_steps(opt, first, grads[:3])
     saved = opt.state_dict()
-    resumed = [param(p.data.copy()) for p in first]
+    resumed = [param(p.numpy().copy()) for p in first]
     opt2 = make(resumed)
     opt2.load_state_dict(saved)
     run_steps(opt2, resumed, grads[3:])

@@ -92,4 +92,3 @@ def resolve_conv_algorithm(name: str, batch: int, channels: int, out_channels: i
 
 # PyTorch's ``torch.backends.cudnn`` / ``torch.backends.mps`` switches: accepted, no effect
 # (there is no GPU; see ``tinygrad_cnn.devices``).
-from .devices import cudnn, mps  # noqa: E402

@@ -333,7 +333,7 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = 
                          "training=False")
     per_channel = (1, channels) + (1,) * (x.ndim - 2)
     if training:
-        count = x.size // channels
+        count = x.numel() // channels
         if count <= 1:
             raise ValueError("batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {x.shape}")

@@ -113,9 +113,6 @@ class Size(tuple):
             count *= size
         return count
 
-    def __repr__(self) -> str:
-        return f"Size({list(self)})"
-
     def __getitem__(self, item):
         result = tuple.__getitem__(self, item)
         return Size(result) if isinstance(item, slice) else result
@@ -367,6 +364,11 @@ class Tensor:
                 f"({self._data.size} elements; use .any() or .all())"
             )
         return bool(self._data.item())
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self._data.item(), spec)  # f"{loss:.3f}", as PyTorch
+        return object.__format__(self, spec) if spec else str(self)
 
     # Comparisons return tensors, so identity is what hashing and `is` use.
     __hash__ = object.__hash__

@@ -30,8 +30,11 @@ return_types = {
 }
 
 
-def _dim_args(op: str, dim, axis, keepdim, keepdims):
-    """PyTorch's ``dim``/``keepdim`` merged with numpy's spellings ``axis``/``keepdims``."""
+def _dim_args(op: str, dim, axis, keepdim, keepdims, out=None):
+    """PyTorch's ``dim``/``keepdim`` merged with numpy's spellings ``axis``/``keepdims``
+    (``out=`` is accepted only as None, so numpy's ``np.sum(t)`` reaches us)."""
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported")
     if axis is not None:
         if dim is not None and dim != ():
             raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}; give one")
@@ -65,10 +68,11 @@ def _squeeze(result: Tensor, axes, keepdim: bool) -> Tensor:
 
 
 # ------------------------------------------------------------------ sums and means
-def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None,
+        out=None) -> Tensor:
     """The sum over ``dim`` (None or (): every dimension); bool and integer tensors sum to
     int64, as PyTorch's."""
-    dim, keepdim = _dim_args("sum", dim, axis, keepdim, keepdims)
+    dim, keepdim = _dim_args("sum", dim, axis, keepdim, keepdims, out)
     if dtype is not None:
         input = input.to(as_dtype("sum", dtype))
     elif input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
@@ -76,9 +80,10 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     return reduce_ops.Sum.apply(input, _axes("sum", input, dim), keepdim)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None,
+         out=None) -> Tensor:
     """The mean over ``dim``; floating point tensors only (a mean over nothing is NaN)."""
-    dim, keepdim = _dim_args("mean", dim, axis, keepdim, keepdims)
+    dim, keepdim = _dim_args("mean", dim, axis, keepdim, keepdims, out)
     input = _floating("mean", input, dtype)
     axes = _axes("mean", input, dim)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -94,12 +99,12 @@ def _correction(op, unbiased, correction) -> float:
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
-        keepdims=None) -> Tensor:
+        keepdims=None, out=None) -> Tensor:
     """Variance over ``dim`` divided by ``count - correction`` (1 by default: unbiased;
     ``unbiased=False`` means 0), as ``torch.var``."""
     if isinstance(dim, bool):  # torch.var(x, False): the old (input, unbiased) overload
         dim, unbiased = None, dim
-    dim, keepdim = _dim_args("var", dim, axis, keepdim, keepdims)
+    dim, keepdim = _dim_args("var", dim, axis, keepdim, keepdims, out)
     correction = _correction("var", unbiased, correction)
     input = _floating("var", input)
     axes = _axes("var", input, dim)
@@ -111,15 +116,16 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
-        keepdims=None) -> Tensor:
+        keepdims=None, out=None) -> Tensor:
     """Standard deviation: the square root of :func:`var` (same arguments)."""
     return var(input, dim, unbiased, keepdim, correction=correction, axis=axis,
-               keepdims=keepdims).sqrt()
+               keepdims=keepdims, out=out).sqrt()
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None,
+         out=None) -> Tensor:
     """The product over ``dim`` (an int, or None for every element)."""
-    dim, keepdim = _dim_args("prod", dim, axis, keepdim, keepdims)
+    dim, keepdim = _dim_args("prod", dim, axis, keepdim, keepdims, out)
     if dtype is not None:
         input = input.to(as_dtype("prod", dtype))
     elif input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
@@ -140,9 +146,10 @@ def cumsum(input, dim, *, dtype=None, axis=None) -> Tensor:
     return reduce_ops.Cumsum.apply(input, axis)
 
 
-def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
+              out=None) -> Tensor:
     """``log(sum(exp(input)))`` over ``dim``, computed without overflow."""
-    dim, keepdim = _dim_args("logsumexp", dim, axis, keepdim, keepdims)
+    dim, keepdim = _dim_args("logsumexp", dim, axis, keepdim, keepdims, out)
     if input._data.dtype.kind != "f":
         input = input.to(DEFAULT_FLOAT)
     axes = _axes("logsumexp", input, dim)
@@ -183,18 +190,18 @@ def _nonempty(op: str, input: Tensor, axes) -> None:
                          "over a dimension of size 0")
 
 
-def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None, out=None) -> Tensor:
     """The maximum over ``dim`` (() or None: every dimension); the gradient of a tie is split
     evenly among the tied elements."""
-    dim, keepdim = _dim_args("amax", dim, axis, keepdim, keepdims)
+    dim, keepdim = _dim_args("amax", dim, axis, keepdim, keepdims, out)
     axes = _axes("amax", input, dim)
     _nonempty("amax", input, axes)
     return reduce_ops.Extremum.apply(input, axes, keepdim, True)
 
 
-def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None, out=None) -> Tensor:
     """The minimum over ``dim``; ties share the gradient evenly (as ``torch.amin``)."""
-    dim, keepdim = _dim_args("amin", dim, axis, keepdim, keepdims)
+    dim, keepdim = _dim_args("amin", dim, axis, keepdim, keepdims, out)
     axes = _axes("amin", input, dim)
     _nonempty("amin", input, axes)
     return reduce_ops.Extremum.apply(input, axes, keepdim, False)
@@ -222,31 +229,32 @@ def _values_indices(op, input, dim, keepdim, largest):
     return return_types[op](values, Tensor._make(indices))
 
 
-def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
     """``max()``: the largest value (ties share the gradient); ``max(dim, keepdim=False)``:
     the named tuple ``(values, indices)`` along ``dim`` (the gradient goes to the returned
     index); ``max(other)``: the elementwise :func:`maximum`."""
     if isinstance(dim, Tensor):
         return maximum(input, dim)
-    dim, keepdim = _dim_args("max", dim, axis, keepdim, keepdims)
+    dim, keepdim = _dim_args("max", dim, axis, keepdim, keepdims, out)
     if dim is None:
         return amax(input)
     return _values_indices("max", input, dim, keepdim, True)
 
 
-def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
     """As :func:`max`, for the smallest values (``min(other)``: :func:`minimum`)."""
     if isinstance(dim, Tensor):
         return minimum(input, dim)
-    dim, keepdim = _dim_args("min", dim, axis, keepdim, keepdims)
+    dim, keepdim = _dim_args("min", dim, axis, keepdim, keepdims, out)
     if dim is None:
         return amin(input)
     return _values_indices("min", input, dim, keepdim, False)
 
 
-def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
+           out=None) -> Tensor:
     """The index of the largest value along ``dim`` (None: in the flattened tensor)."""
-    dim, keepdim = _dim_args("argmax", dim, axis, keepdim, keepdims)
+    dim, keepdim = _dim_args("argmax", dim, axis, keepdim, keepdims, out)
     if dim is None:
         if input._data.size == 0:
             raise IndexError("argmax: cannot take argmax of an empty tensor")
@@ -256,9 +264,10 @@ def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tenso
     return Tensor._make(indices if keepdim or input.ndim == 0 else np.squeeze(indices, axis_))
 
 
-def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
+           out=None) -> Tensor:
     """The index of the smallest value along ``dim`` (None: in the flattened tensor)."""
-    dim, keepdim = _dim_args("argmin", dim, axis, keepdim, keepdims)
+    dim, keepdim = _dim_args("argmin", dim, axis, keepdim, keepdims, out)
     if dim is None:
         if input._data.size == 0:
             raise IndexError("argmin: cannot take argmin of an empty tensor")
@@ -313,16 +322,16 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 
 
 # ------------------------------------------------------------------ logical
-def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None) -> Tensor:
     """True where every element along ``dim`` is non-zero (a bool tensor)."""
-    dim, keepdim = _dim_args("all", dim, axis, keepdim, keepdims)
+    dim, keepdim = _dim_args("all", dim, axis, keepdim, keepdims, out)
     axes = _axes("all", input, dim)
     return Tensor._make(np.asarray(np.all(input._data, axis=axes, keepdims=keepdim)))
 
 
-def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None) -> Tensor:
     """True where some element along ``dim`` is non-zero (a bool tensor)."""
-    dim, keepdim = _dim_args("any", dim, axis, keepdim, keepdims)
+    dim, keepdim = _dim_args("any", dim, axis, keepdim, keepdims, out)
     axes = _axes("any", input, dim)
     return Tensor._make(np.asarray(np.any(input._data, axis=axes, keepdims=keepdim)))
 
