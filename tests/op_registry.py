@@ -148,7 +148,95 @@ OPS = [
            lambda a: -a[np.arange(3), [2, 2, 0]].sum(), ((3, 4),),
            lambda a: TF.nll_loss(
                a, torch.tensor([2, 2, 0]), reduction="sum")),
+    # Tensor semantics (issue 9): new elementwise ops, reductions with dims, views, in place.
+    OpInfo("sin", lambda a: a.sin(), np.sin, ((3, 4),), lambda a: a.sin()),
+    OpInfo("cos", lambda a: a.cos(), np.cos, ((3, 4),), lambda a: a.cos()),
+    OpInfo("log1p", lambda a: a.log1p(), np.log1p, ((3, 4),), lambda a: a.log1p(), low=-0.5),
+    OpInfo("expm1", lambda a: a.expm1(), np.expm1, ((3, 4),), lambda a: a.expm1()),
+    OpInfo("rsqrt", lambda a: a.rsqrt(), lambda a: 1 / np.sqrt(a), ((3, 4),),
+           lambda a: a.rsqrt(), low=0.2),
+    OpInfo("maximum", lambda a, b: tg.maximum(a, b), np.maximum, ((3, 4), (4,)),
+           lambda a, b: torch.maximum(a, b), broadcasting=True),
+    OpInfo("minimum", lambda a, b: tg.minimum(a, b), np.minimum, ((3, 1), (1, 4)),
+           lambda a, b: torch.minimum(a, b), broadcasting=True),
+    OpInfo("prod", lambda a: a.prod(), np.prod, ((2, 3),), lambda a: a.prod(), low=0.5),
+    OpInfo("prod_dim", lambda a: a.prod(dim=1, keepdim=True),
+           lambda a: a.prod(axis=1, keepdims=True), ((3, 4),),
+           lambda a: a.prod(dim=1, keepdim=True)),
+    OpInfo("cumsum", lambda a: a.cumsum(dim=1), lambda a: np.cumsum(a, axis=1), ((3, 4),),
+           lambda a: a.cumsum(dim=1)),
+    OpInfo("logsumexp", lambda a: a.logsumexp(dim=1),
+           lambda a: np.log(np.exp(a).sum(axis=1)), ((3, 4),), lambda a: a.logsumexp(dim=1)),
+    OpInfo("std_dim", lambda a: a.std(dim=0, keepdim=True),
+           lambda a: a.std(axis=0, ddof=1, keepdims=True), ((5, 3),),
+           lambda a: a.std(dim=0, keepdim=True)),
+    OpInfo("max_dim", lambda a: a.max(dim=1).values, lambda a: a.max(axis=1), ((3, 4),),
+           lambda a: a.max(dim=1).values),
+    OpInfo("min_dim_keepdim", lambda a: a.min(0, keepdim=True)[0],
+           lambda a: a.min(axis=0, keepdims=True), ((3, 4),),
+           lambda a: a.min(0, keepdim=True)[0]),
+    OpInfo("sort_values", lambda a: a.sort(dim=1, descending=True).values,
+           lambda a: -np.sort(-a, axis=1), ((3, 4),),
+           lambda a: a.sort(dim=1, descending=True).values),
+    OpInfo("topk_values", lambda a: a.topk(2, dim=0).values,
+           lambda a: -np.sort(-a, axis=0)[:2], ((4, 3),), lambda a: a.topk(2, dim=0).values),
+    OpInfo("flip", lambda a: a.flip(0, 2), lambda a: a[::-1, :, ::-1], ((2, 3, 4),),
+           lambda a: a.flip(0, 2)),
+    OpInfo("repeat", lambda a: a.repeat(2, 1, 3), lambda a: np.tile(a, (2, 1, 3)), ((3, 2),),
+           lambda a: a.repeat(2, 1, 3)),
+    OpInfo("expand", lambda a: a.expand(2, 3, 4), lambda a: np.broadcast_to(a, (2, 3, 4)),
+           ((3, 1),), lambda a: a.expand(2, 3, 4)),
+    OpInfo("gather", lambda a: a.gather(1, tg.tensor([[0, 0], [1, 0], [3, 2]])),
+           lambda a: np.take_along_axis(a, np.array([[0, 0], [1, 0], [3, 2]]), 1), ((3, 4),),
+           lambda a: a.gather(1, torch.tensor([[0, 0], [1, 0], [3, 2]]))),
+    OpInfo("clamp_tensor_bounds", lambda a, lo, hi: a.clamp(lo, hi),
+           lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi), ((3, 4), (4,), (3, 1)),
+           lambda a, lo, hi: a.clamp(lo, hi)),
+    OpInfo("where", lambda a, b: tg.where(_MASK, a, b), lambda a, b: np.where(_MASK, a, b),
+           ((3, 4), (3, 4)), lambda a, b: torch.where(torch.from_numpy(_MASK), a, b)),
+    OpInfo("clone", lambda a: a.clone() * a, lambda a: a * a, ((3, 4),),
+           lambda a: a.clone() * a),
+    OpInfo("view_t", lambda a: a.t().contiguous().view(-1), lambda a: a.T.reshape(-1),
+           ((3, 4),), lambda a: a.t().contiguous().view(-1)),
+    OpInfo("setitem", lambda a, b: _set_rows(a, b), lambda a, b: _set_rows_reference(a, b),
+           ((3, 4), (2,)), lambda a, b: _set_rows(a, b)),
+    OpInfo("inplace_on_view", lambda a, b: _scale_row(a, b),
+           lambda a, b: a * np.array([[1.0], [1.0], [0.0]]) + np.outer([0, 0, 1], a[2] * b),
+           ((3, 4), (4,)), lambda a, b: _scale_row(a, b)),
+    OpInfo("inplace_chain", lambda a, b: _inplace_chain(a, b),
+           lambda a, b: np.maximum((a * 2 + b) / 3, 0), ((3, 4), (3, 4)),
+           lambda a, b: _inplace_chain(a, b), away_from=(0.0,)),
 ]
+
+_MASK = np.array([[True, False, True, False]] * 3)
+
+
+def _set_rows(a, b):
+    """``t[idx] = v`` on a non-leaf: gradients go to ``b`` where it was written and to ``a``
+    elsewhere."""
+    out = a * 1.0
+    out[1:, 0] = b
+    return out
+
+
+def _set_rows_reference(a, b):
+    out = a.copy()
+    out[1:, 0] = b
+    return out
+
+
+def _scale_row(a, b):
+    """An in-place change of a view (row 2) is recorded on its base."""
+    out = a * 1.0
+    out[2].mul_(b)
+    return out
+
+
+def _inplace_chain(a, b):
+    out = a * 2
+    out += b
+    out /= 3
+    return out.relu_()
 
 
 BY_NAME = {info.name: info for info in OPS}

@@ -91,9 +91,9 @@ class Prod(Function):
         spread_out = _spread(Reshape.apply(output, kept) * Reshape.apply(grad, kept), x.shape,
                              ctx.axes)
         if not (x._data == 0).any():
-            return spread_out / x, None, None, None
+            return spread_out / x, None, None
         return _others_product(x._data, ctx.axes) * _spread(grad, x.shape, ctx.axes)._data, \
-            None, None, None
+            None, None
 
 
 def _others_product(x: np.ndarray, axes) -> np.ndarray:
