@@ -24,7 +24,7 @@ from . import random
 from .autograd.grad_mode import enable_grad, mode
 from .ops import elementwise as ew
 from .ops import shape as shape_ops
-from .tensor import Tensor, as_array
+from .tensor import Tensor, as_array, promoted_dtype
 from .tensor_math import binary, operand
 from .tensor_shape import index_key
 
@@ -96,6 +96,8 @@ def inplace(op: str, target: Tensor, compute, others=()) -> Tensor:
     old = Tensor._make(target._data.copy(), target.grad_fn)
     old._requires_grad = target._requires_grad
     result = compute(old)
+    if result._requires_grad and result.grad_fn is None:
+        result = shape_ops.Clone.apply(result)  # a leaf itself (copy_(leaf)): go through a node
     if result._data.shape != target._data.shape:
         _check_fits(op, target._data.shape, result._data.shape)
         result = result.expand(target._data.shape)
@@ -105,7 +107,7 @@ def inplace(op: str, target: Tensor, compute, others=()) -> Tensor:
                                f"desired output type {target.dtype}")
         result = result.to(target._data.dtype)
     _store(op, target, result._data)
-    if result.grad_fn is not None:
+    if result._requires_grad:
         _rebase(op, target, result)
     return target
 
@@ -163,7 +165,7 @@ def _fast_arithmetic(op: str, function, target: Tensor, other) -> bool:
     other = operand(op, other, target)
     array = other._data
     data = target._data
-    result_dtype = np.result_type(data, array) if array.ndim else data.dtype
+    result_dtype = promoted_dtype(data, array)
     if (function is np.true_divide and data.dtype.kind != "f") or not _can_cast(
             np.dtype(result_dtype), data.dtype):
         raise RuntimeError(f"{op}: result type {result_dtype} can't be cast to the desired "
