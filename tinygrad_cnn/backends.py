@@ -92,3 +92,4 @@ def resolve_conv_algorithm(name: str, batch: int, channels: int, out_channels: i
 
 # PyTorch's ``torch.backends.cudnn`` / ``torch.backends.mps`` switches: accepted, no effect
 # (there is no GPU; see ``tinygrad_cnn.devices``).
+from .devices import cudnn, mps  # noqa: E402, F401

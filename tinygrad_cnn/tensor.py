@@ -219,6 +219,7 @@ class Tensor:
     # ----------------------------------------------------------------- autograd state
     @property
     def requires_grad(self) -> bool:
+        """True when operations on this tensor are recorded for backward."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -245,6 +246,7 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        """True for a tensor not made by a recorded op (its ``grad_fn`` is None)."""
         return self.grad_fn is None
 
     def detach(self) -> "Tensor":
@@ -298,14 +300,17 @@ class Tensor:
 
     @property
     def itemsize(self) -> int:
+        """Bytes per element."""
         return self._data.itemsize
 
     @property
     def nbytes(self) -> int:
+        """Bytes of all elements."""
         return self._data.nbytes
 
     @property
     def dtype(self) -> np.dtype:
+        """The element type, a numpy dtype (equal to ``tinygrad_cnn.float32`` etc.)."""
         return self._data.dtype
 
     def is_floating_point(self) -> bool:

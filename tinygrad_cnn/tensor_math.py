@@ -115,13 +115,14 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
                          f"{rounding_mode!r}")
-    if a._data.dtype.kind in "iub" and (b._data == 0).any():
+    if a._data.dtype.kind == "f":  # gradient zero to both operands, as PyTorch's
+        with np.errstate(divide="ignore", invalid="ignore"):
+            quotient = ew.Div.apply(a, b)
+        return ew.Piecewise.apply(quotient, np.trunc if rounding_mode == "trunc" else np.floor)
+    if (b._data == 0).any():
         raise RuntimeError("div: ZeroDivisionError (integer division by zero)")
     with np.errstate(divide="ignore", invalid="ignore"):
-        if a._data.dtype.kind == "f":
-            quotient = np.true_divide(a._data, b._data)
-            quotient = np.trunc(quotient) if rounding_mode == "trunc" else np.floor(quotient)
-        elif rounding_mode == "floor":
+        if rounding_mode == "floor":
             quotient = np.floor_divide(a._data, b._data)
         else:
             quotient = np.trunc(np.true_divide(a._data, b._data)).astype(a._data.dtype)
