@@ -8,11 +8,11 @@ passed, as PyTorch's.  :func:`generator` gives the default generator's
 
 import numpy as np
 
+from ._checks import check_int
+
 
 def _check_seed(op: str, seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{op}: seed must be an int, got {type(seed).__name__}")
-    return int(seed) % 2**64
+    return check_int(op, "seed", seed) % 2**64
 
 
 class Generator:

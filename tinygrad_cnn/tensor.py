@@ -274,7 +274,7 @@ class Tensor:
         """The shape as a :class:`Size`, or with ``dim`` the size of that dimension (an int)."""
         if dim is None:
             return Size(self._data.shape)
-        from .ops._errors import normalize_axis
+        from ._checks import normalize_axis
         return self._data.shape[normalize_axis(dim, self._data.ndim, "size", self._data.shape)]
 
     @property

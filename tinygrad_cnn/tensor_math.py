@@ -9,9 +9,9 @@ sees them: a bad one raises naming the op, the argument and the shapes.
 
 import numpy as np
 
+from ._checks import check_broadcastable
 from .ops import elementwise as ew
 from .ops import linalg
-from .ops._errors import check_broadcastable
 from .tensor import DEFAULT_FLOAT, Tensor, is_scalar, promoted_dtype
 
 

@@ -15,9 +15,9 @@ import numbers
 
 import numpy as np
 
+from ._checks import normalize_axes, normalize_axis
 from .ops import reduce as reduce_ops
 from .ops import shape as shape_ops
-from .ops._errors import normalize_axes, normalize_axis
 from .tensor import DEFAULT_FLOAT, Tensor, as_dtype
 from .tensor_math import maximum, minimum
 from .tensor_shape import take_index

@@ -14,8 +14,8 @@ import weakref
 
 import numpy as np
 
+from ._checks import normalize_axes, normalize_axis, sizes_argument
 from .ops import shape as shape_ops
-from .ops._errors import normalize_axes, normalize_axis, sizes_argument
 from .tensor import Tensor
 
 
