@@ -1,5 +1,6 @@
-"""Bad input to the core ops: the error PyTorch raises (RuntimeError, ValueError, ...) naming the op, the argument and the
-shapes, raised before numpy sees it (API.md, "Errors")."""
+"""Bad input to the core ops: the error PyTorch raises (RuntimeError, ValueError, ...)
+naming the op, the argument and the shapes, raised before numpy sees it (API.md,
+"Errors")."""
 
 import numpy as np
 import pytest

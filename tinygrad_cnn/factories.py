@@ -167,7 +167,7 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False,
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False) -> Tensor:
-    """Integers uniform in ``[low, high)`` of shape ``size`` (``randint(high, size)`` too);
+    """Integers uniform in ``[low, high)`` of shape ``size`` (``low`` may be left out: 0);
     int64 by default."""
     if size is None and isinstance(high, (tuple, list, Size)):
         low, high, size = 0, low, high

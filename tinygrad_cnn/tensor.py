@@ -106,6 +106,9 @@ class Size(tuple):
 
     __slots__ = ()
 
+    def __new__(cls, sizes=()):
+        return tuple.__new__(cls, sizes)
+
     def numel(self) -> int:
         """The number of elements a tensor of this shape holds."""
         count = 1
@@ -323,7 +326,7 @@ class Tensor:
         return len(self._data)
 
     # ----------------------------------------------------------------- plain values out
-    def numpy(self, force=False) -> np.ndarray:
+    def numpy(self, *, force=False) -> np.ndarray:
         """The data as an ndarray (shared, not copied)."""
         return self._data
 

@@ -437,7 +437,7 @@ clip = clamp
 
 def where(condition, input=None, other=None) -> Tensor:
     """``input`` where ``condition`` is true, else ``other`` (broadcasting; gradients go to
-    the chosen operand).  ``where(condition)`` alone is ``condition.nonzero(as_tuple=True)``."""
+    the chosen operand).  With ``condition`` alone: ``condition.nonzero(as_tuple=True)``."""
     if input is None and other is None:
         return nonzero(_as_tensor(condition), as_tuple=True)
     mask = condition._data if isinstance(condition, Tensor) else np.asarray(condition)

@@ -230,9 +230,9 @@ def _values_indices(op, input, dim, keepdim, largest):
 
 
 def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
-    """``max()``: the largest value (ties share the gradient); ``max(dim, keepdim=False)``:
-    the named tuple ``(values, indices)`` along ``dim`` (the gradient goes to the returned
-    index); ``max(other)``: the elementwise :func:`maximum`."""
+    """Without ``dim``: the largest value (ties share the gradient).  With ``dim``: the named
+    tuple ``(values, indices)`` along ``dim`` (the gradient goes to the returned index).
+    With a tensor in place of ``dim``: the elementwise :func:`maximum`."""
     if isinstance(dim, Tensor):
         return maximum(input, dim)
     dim, keepdim = _dim_args("max", dim, axis, keepdim, keepdims, out)
@@ -242,7 +242,7 @@ def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
 
 
 def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
-    """As :func:`max`, for the smallest values (``min(other)``: :func:`minimum`)."""
+    """As :func:`max`, for the smallest values (with a tensor: :func:`minimum`)."""
     if isinstance(dim, Tensor):
         return minimum(input, dim)
     dim, keepdim = _dim_args("min", dim, axis, keepdim, keepdims, out)
