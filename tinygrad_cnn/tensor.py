@@ -7,6 +7,7 @@ onto the class in one place, :mod:`tinygrad_cnn.tensor_methods`, once the ops ex
 how the ``Tensor`` <-> ``Function`` import loop is broken (see ``docs/autograd.md``).
 """
 
+import inspect
 import numbers
 
 import numpy as np
@@ -105,9 +106,6 @@ class Size(tuple):
     """The shape of a tensor: a tuple of ints (as ``torch.Size``), with ``numel()``."""
 
     __slots__ = ()
-
-    def __new__(cls, sizes=()):
-        return tuple.__new__(cls, sizes)
 
     def numel(self) -> int:
         """The number of elements a tensor of this shape holds."""
@@ -391,6 +389,11 @@ class Tensor:
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return f"tensor({', '.join([body] + extras)})"
+
+
+# Size(sizes=()) is tuple's own constructor (no Python-level __new__: shapes are hot).
+Size.__signature__ = inspect.Signature(
+    [inspect.Parameter("sizes", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=())])
 
 
 def _dtype_name(dtype: np.dtype) -> str:

@@ -52,8 +52,8 @@ class Mul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        grad_a = sum_to(grad * b, a.shape) if ctx.needs_input_grad[0] else None
-        grad_b = sum_to(grad * a, b.shape) if ctx.needs_input_grad[1] else None
+        grad_a = sum_to(grad * b, a._data.shape) if ctx.needs_input_grad[0] else None
+        grad_b = sum_to(grad * a, b._data.shape) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -66,8 +66,8 @@ class Div(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        grad_a = sum_to(grad / b, a.shape) if ctx.needs_input_grad[0] else None
-        grad_b = sum_to(-grad * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        grad_a = sum_to(grad / b, a._data.shape) if ctx.needs_input_grad[0] else None
+        grad_b = sum_to(-grad * a / (b * b), b._data.shape) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -113,12 +113,12 @@ class Pow(Function):
         base, exponent, output = ctx.saved_tensors
         grad_base = grad_exponent = None
         if ctx.needs_input_grad[0]:
-            grad_base = sum_to(grad * exponent * base ** (exponent - 1.0), base.shape)
+            grad_base = sum_to(grad * exponent * base ** (exponent - 1.0), base._data.shape)
         if ctx.needs_input_grad[1]:
             # d(b^e)/de = b^e log b; where b == 0 the limit of the product is 0.
             positive = base._data > 0
             safe_log = Where.apply(positive, base, np.ones((), dtype=base.dtype)).log()
-            grad_exponent = sum_to(grad * output * safe_log, exponent.shape)
+            grad_exponent = sum_to(grad * output * safe_log, exponent._data.shape)
         return grad_base, grad_exponent
 
 
@@ -371,7 +371,7 @@ class Extreme2(Function):
         weight_a = wins + 0.5 * (a._data == b._data)
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = sum_to(grad * _constant(weight_a, grad.dtype), a.shape)
+            grad_a = sum_to(grad * _constant(weight_a, grad.dtype), a._data.shape)
         if ctx.needs_input_grad[1]:
-            grad_b = sum_to(grad * _constant(1.0 - weight_a, grad.dtype), b.shape)
+            grad_b = sum_to(grad * _constant(1.0 - weight_a, grad.dtype), b._data.shape)
         return grad_a, grad_b, None

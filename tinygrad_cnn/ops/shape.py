@@ -73,7 +73,7 @@ def sum_array_to(array: np.ndarray, shape: tuple) -> np.ndarray:
 
 def sum_to(grad, shape):
     """The gradient of a broadcast operand: ``grad`` summed back to the operand's ``shape``."""
-    if grad.shape == tuple(shape):
+    if grad._data.shape == tuple(shape):
         return grad
     return SumTo.apply(grad, tuple(shape))
 
