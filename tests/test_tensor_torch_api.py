@@ -378,3 +378,69 @@ def test_methods_are_named_and_documented():
         assert function.__name__ != "<lambda>", name
         assert function.__doc__, name
     tensor_methods.install()  # idempotent
+
+
+def _idioms_script(torch, nn, F, DataLoader, TensorDataset):
+    """The issue's idioms in one training loop, spelled as PyTorch code writes them."""
+    torch.manual_seed(0)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    rng = np.random.default_rng(0)
+    X = torch.from_numpy(rng.standard_normal((64, 1, 8, 8)).astype(np.float32))
+    Y = torch.from_numpy(rng.integers(0, 3, 64))
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 4, 3)
+            self.fc = nn.Linear(4 * 6 * 6, 3)
+
+        def forward(self, x):
+            x = F.relu(self.conv(x))
+            x = x.view(x.size(0), -1)
+            return self.fc(x)
+
+    net = Net().to(device)
+    weights = np.random.default_rng(1)
+    for m in net.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            m.weight.data.copy_(torch.from_numpy(
+                weights.standard_normal(tuple(m.weight.shape)).astype(np.float32) * 0.1))
+            m.bias.data.zero_()
+    log = []
+    for _ in range(3):
+        correct, total = 0, 0.0
+        for xb, yb in DataLoader(TensorDataset(X, Y), batch_size=16):
+            xb, yb = xb.to(device), yb.to(device)
+            out = net(xb)
+            loss = F.cross_entropy(out, yb)
+            net.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                for p in net.parameters():
+                    p -= 0.1 * p.grad
+            _, pred = out.max(1)
+            correct += (pred == yb).sum().item()
+            total += loss.item() * xb.size(0)
+        log.append((correct, total / 64))
+    t = torch.zeros(3, 4)
+    t[:, 0] = torch.ones(3)
+    t[1] += 2
+    return log, t.sum(dim=1).tolist(), tuple(torch.cat([t, t], dim=1).shape), \
+        torch.max(t).item(), tuple(torch.flatten(t, 1).shape)
+
+
+def test_the_issues_idioms_run_unchanged_and_agree_with_pytorch():
+    import torch.nn as tnn
+    import torch.nn.functional as TF
+    from torch.utils.data import DataLoader as TDataLoader
+    from torch.utils.data import TensorDataset as TTensorDataset
+
+    import tinygrad_cnn.functional as F
+    from tinygrad_cnn import nn
+    from tinygrad_cnn.utils.data import DataLoader, TensorDataset
+
+    ours = _idioms_script(tg, nn, F, DataLoader, TensorDataset)
+    theirs = _idioms_script(torch, tnn, TF, TDataLoader, TTensorDataset)
+    for (c1, l1), (c2, l2) in zip(ours[0], theirs[0]):
+        assert c1 == c2 and l1 == pytest.approx(l2, rel=1e-5)
+    assert ours[1:] == theirs[1:]
