@@ -246,7 +246,7 @@ ELEMENTWISE = [
     lambda lib, x, y: x.masked_fill(x > 0, 0.5),
     lambda lib, x, y: (x > 0) & (y > 0),
     lambda lib, x, y: ~(x > 0) | (y > 0),
-    lambda lib, x, y: x ** 2 + 2 ** y + x ** y.abs(),
+    lambda lib, x, y: x ** 2 + 2 ** y + x.abs() ** y,
     lambda lib, x, y: (x @ y.t()).reciprocal(),
 ]
 

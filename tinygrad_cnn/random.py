@@ -9,6 +9,7 @@ passed, as PyTorch's.  :func:`generator` gives the default generator's
 import numpy as np
 
 from ._checks import check_int
+from .devices import CPU, check_device
 
 
 def _check_seed(op: str, seed) -> int:
@@ -20,8 +21,6 @@ class Generator:
     gives a generator to pass as ``generator=`` to the factories and random fills."""
 
     def __init__(self, device="cpu"):
-        from .devices import check_device
-
         check_device("Generator", device)
         self._seed = int(np.random.SeedSequence().entropy % 2**63)
         self._rng = np.random.default_rng(self._seed)
@@ -52,9 +51,8 @@ class Generator:
 
     @property
     def device(self):
-        from .devices import device
-
-        return device("cpu")
+        """The CPU: generators, as tensors, live there."""
+        return CPU
 
     def __repr__(self) -> str:
         return f"<tinygrad_cnn.Generator seeded with {self._seed}>"

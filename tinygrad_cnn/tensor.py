@@ -12,6 +12,8 @@ import numbers
 
 import numpy as np
 
+from .devices import check_device
+
 DEFAULT_FLOAT = np.dtype(np.float32)  # what Python floats become, as PyTorch's default dtype
 
 
@@ -145,7 +147,6 @@ class Tensor:
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
         if device is not None:
-            from .devices import check_device
             check_device("Tensor", device)
         self._data = as_array(data, dtype)
         self._grad = None
@@ -273,10 +274,15 @@ class Tensor:
 
     def size(self, dim=None):
         """The shape as a :class:`Size`, or with ``dim`` the size of that dimension (an int)."""
+        shape = self._data.shape
         if dim is None:
-            return Size(self._data.shape)
-        from ._checks import normalize_axis
-        return self._data.shape[normalize_axis(dim, self._data.ndim, "size", self._data.shape)]
+            return Size(shape)
+        if isinstance(dim, bool) or not isinstance(dim, (numbers.Integral, np.integer)):
+            raise TypeError(f"size: dim must be an int, got {type(dim).__name__}")
+        if not -len(shape) <= dim < len(shape):
+            raise IndexError(f"size: dimension out of range (expected to be in range of "
+                             f"[{-len(shape)}, {len(shape) - 1}], but got {dim})")
+        return shape[dim]
 
     @property
     def ndim(self) -> int:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ._checks import normalize_axes, normalize_axis, sizes_argument
 from .ops import shape as shape_ops
-from .tensor import Tensor
+from .tensor import Tensor, as_dtype
 
 
 # ------------------------------------------------------------------ views
@@ -95,8 +95,6 @@ def view(input, *shape) -> Tensor:
 
 
 def _view_dtype(input, dtype) -> Tensor:
-    from .tensor import as_dtype
-
     dtype = as_dtype("view", dtype)
     if input._requires_grad:
         raise RuntimeError("view(dtype): not supported for a tensor that requires grad")

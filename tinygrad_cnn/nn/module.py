@@ -18,6 +18,7 @@ from collections import namedtuple
 import numpy as np
 
 from .._checks import check_bool
+from ..devices import check_device, is_device_like
 from ..tensor import Tensor, to_numpy
 from .parameter import Parameter
 
@@ -309,8 +310,6 @@ class Module:
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``: as
         ``torch.nn.Module.to``, in place, returning ``self``.  The device must be the CPU (a
         GPU raises ``RuntimeError``); a dtype casts the floating parameters and buffers."""
-        from ..devices import check_device, is_device_like
-
         dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
         kwargs.pop("non_blocking", None)
         if kwargs:
@@ -336,8 +335,6 @@ class Module:
 
     def cuda(self, device=None):
         """Raises ``RuntimeError``: this library runs on the CPU with numpy."""
-        from ..devices import check_device
-
         check_device("Module.cuda", "cuda" if device is None else device)
         return self
 

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .shape import BroadcastTo, Reshape
+from .shape import BroadcastTo, Flip, Reshape
 
 
 def _kept_shape(input_shape, axes) -> tuple:
@@ -118,7 +118,5 @@ class Cumsum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .shape import Flip
-
         flipped = Flip.apply(grad, (ctx.axis,))
         return Flip.apply(Cumsum.apply(flipped, ctx.axis), (ctx.axis,)), None

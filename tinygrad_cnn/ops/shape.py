@@ -7,6 +7,7 @@ backward, so every derivative order stays inside this file.
 import numpy as np
 
 from ..autograd.function import Function
+from ..tensor import Tensor
 
 
 class Reshape(Function):
@@ -176,6 +177,12 @@ def _written_mask(shape, index) -> np.ndarray:
     return mask
 
 
+def _constant_mask(mask: np.ndarray, like):
+    """A bool mask as a constant Tensor of ``like``'s dtype, to multiply a gradient by (a
+    piecewise constant factor: exact to every derivative order)."""
+    return Tensor._make(mask.astype(like._data.dtype))
+
+
 class IndexPut(Function):
     """``x`` with ``x[index] = values`` (a new array): ``t[index] = v`` under autograd.
 
@@ -193,11 +200,9 @@ class IndexPut(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .elementwise import MaskBy
-
         grad_x = grad_values = None
         if ctx.needs_input_grad[0]:
-            grad_x = MaskBy.apply(grad, _written_mask(grad.shape, ctx.index))
+            grad_x = grad * _constant_mask(_written_mask(grad._data.shape, ctx.index), grad)
         if ctx.needs_input_grad[2]:
             grad_values = sum_to(GetItem.apply(grad, ctx.index), ctx.values_shape)
         return grad_x, None, grad_values
@@ -219,9 +224,7 @@ class ViewUpdate(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .elementwise import MaskBy
-
-        grad_base = MaskBy.apply(grad, ctx.outside) if ctx.needs_input_grad[0] else None
+        grad_base = grad * _constant_mask(ctx.outside, grad) if ctx.needs_input_grad[0] else None
         grad_values = ctx.view_of(grad) if ctx.needs_input_grad[1] else None
         return grad_base, grad_values, None, None
 
