@@ -4,6 +4,8 @@ gradients.  Each script is written once in PyTorch's spelling and run under both
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_cnn as tg
 
@@ -188,3 +190,39 @@ def test_in_place_methods_return_self_and_chain():
     x = tg.zeros(3)
     assert x.add_(1).mul_(3) is x
     assert x.tolist() == [3.0, 3.0, 3.0]
+
+
+@pytest.mark.torch
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**16), rows=st.integers(1, 3), start=st.integers(0, 2),
+       op=st.sampled_from(["mul_", "add_", "sub_", "div_", "setitem", "zero_", "clamp_"]),
+       through=st.sampled_from(["row", "column", "transpose", "view", "base"]))
+def test_in_place_on_random_views_matches_pytorch(seed, rows, start, op, through):
+    # An in-place change through a random kind of view of a non-leaf: the base, the view
+    # and every gradient agree with PyTorch's.
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal((4, 3)), rng.uniform(0.5, 2.0, (4, 3))
+
+    def script(lib, a, b):
+        base = a * 1.0
+        view = {"row": lambda t: t[start:start + rows],
+                "column": lambda t: t[:, start],
+                "transpose": lambda t: t.t()[start],
+                "view": lambda t: t.view(2, 6)[start % 2],
+                "base": lambda t: t}[through](base)
+        other = {"row": lambda t: t[start:start + rows],
+                 "column": lambda t: t[:, start],
+                 "transpose": lambda t: t.t()[start],
+                 "view": lambda t: t.view(2, 6)[start % 2],
+                 "base": lambda t: t}[through](b)
+        if op == "setitem":
+            view[...] = other * 2
+        elif op == "zero_":
+            view.zero_()
+        elif op == "clamp_":
+            view.clamp_(-0.5, 0.5)
+        else:
+            getattr(view, op)(other)
+        return base * b + view.sum()
+
+    _compare(script, a, b)
