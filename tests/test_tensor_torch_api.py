@@ -444,3 +444,17 @@ def test_the_issues_idioms_run_unchanged_and_agree_with_pytorch():
     for (c1, l1), (c2, l2) in zip(ours[0], theirs[0]):
         assert c1 == c2 and l1 == pytest.approx(l2, rel=1e-5)
     assert ours[1:] == theirs[1:]
+
+
+def test_functional_softmax_takes_pytorchs_dim():
+    import torch.nn.functional as TF
+
+    import tinygrad_cnn.nn.functional as F
+
+    array = np.random.default_rng(7).standard_normal((2, 3, 4))
+    for dim in (0, 1, -1):
+        run_both(lambda lib, x, d=dim: (F if lib is tg else TF).log_softmax(x, dim=d), array)
+        run_both(lambda lib, x, d=dim: (F if lib is tg else TF).softmax(x, d), array)
+    with pytest.warns(UserWarning, match="implicit dimension"):
+        implicit = F.softmax(tg.tensor(array))
+    np.testing.assert_allclose(implicit, F.softmax(tg.tensor(array), dim=0))  # 3-d: dim 0
