@@ -677,6 +677,13 @@ OPS = [
     OpInfo("logsumexp", lambda a: a.logsumexp(dim=1),
            lambda a: np.log(np.exp(a).sum(axis=1)), ((3, 4),), lambda a: a.logsumexp(dim=1),
            error_inputs=_axis_error("logsumexp", lambda a: a.logsumexp(dim=2))),
+    OpInfo("softmax_method", lambda a: a.softmax(1), _softmax_reference, ((3, 4),),
+           lambda a: a.softmax(1), error_name="log_softmax",
+           error_inputs=_axis_error("log_softmax", lambda a: a.softmax(2))),
+    OpInfo("log_softmax_function", lambda a: tg.log_softmax(a, dim=0),
+           lambda a: np.log(_softmax_reference(a, 0)), ((3, 4),),
+           lambda a: torch.log_softmax(a, dim=0), error_name="log_softmax",
+           error_inputs=_axis_error("log_softmax", lambda a: tg.log_softmax(a, -3))),
     OpInfo("std_dim", lambda a: a.std(dim=0, keepdim=True),
            lambda a: a.std(axis=0, ddof=1, keepdims=True), ((5, 3),),
            lambda a: a.std(dim=0, keepdim=True), error_name="var", error_inputs=errors(

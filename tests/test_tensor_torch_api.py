@@ -98,6 +98,8 @@ REDUCTIONS_WITH_ONE_DIM = {
     "all": lambda lib, x, d, k: (x > 0).all(dim=d, keepdim=k),
     "any": lambda lib, x, d, k: lib.any(x > 0, dim=d, keepdim=k),
     "softmax_like": lambda lib, x, d, k: (x - x.logsumexp(d, keepdim=True)).exp(),
+    "softmax": lambda lib, x, d, k: x.softmax(d),
+    "log_softmax": lambda lib, x, d, k: lib.log_softmax(x, dim=d),
 }
 
 

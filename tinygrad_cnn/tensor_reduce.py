@@ -166,6 +166,23 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
     return _squeeze(result, axes, keepdim)
 
 
+def log_softmax(input, dim, dtype=None) -> Tensor:
+    """``input - logsumexp(input)`` along ``dim`` (an int): log-probabilities, finite for
+    any finite input (as ``torch.log_softmax``)."""
+    if dtype is not None:
+        input = input.to(as_dtype("log_softmax", dtype))
+    if input._data.dtype.kind != "f":
+        input = input.to(DEFAULT_FLOAT)
+    axis = normalize_axis(dim, input.ndim, "log_softmax", input._data.shape)
+    return input - logsumexp(input, axis, keepdim=True)
+
+
+def softmax(input, dim, dtype=None) -> Tensor:
+    """``exp(input) / sum(exp(input))`` along ``dim`` (an int), without overflow (as
+    ``torch.softmax``)."""
+    return log_softmax(input, dim, dtype).exp()
+
+
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     """The vector p-norm over ``dim`` (``p`` = 'fro', 2, 1, inf, -inf or a number)."""
     input = _floating("norm", input, dtype)
@@ -344,7 +361,8 @@ def count_nonzero(input, dim=None) -> Tensor:
 
 METHODS = {
     "sum": sum, "mean": mean, "var": var, "std": std, "prod": prod, "cumsum": cumsum,
-    "logsumexp": logsumexp, "norm": norm, "amax": amax, "amin": amin, "max": max, "min": min,
+    "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "norm": norm,
+    "amax": amax, "amin": amin, "max": max, "min": min,
     "argmax": argmax, "argmin": argmin, "sort": sort, "argsort": argsort, "topk": topk,
     "all": all, "any": any, "count_nonzero": count_nonzero,
 }
