@@ -133,12 +133,14 @@ class Tensor:
     knows how to send a gradient back to the op's inputs.  ``backward()`` fills ``.grad`` of
     the leaves that require grad.
 
-    Every tensor carries a version counter (``_version``, a one-element list) that in-place
-    operations increase; a view shares the counter of the tensor it views, and ``_view``
-    holds ``(base, view_function)`` so that an in-place change can be recorded on the base.
+    Every tensor carries a version counter that in-place operations increase (``_version``,
+    an int, as PyTorch's): ``_counter`` is a one-element list, made on first need (``None``
+    until then, so that the ops' fast constructor allocates nothing), shared by a tensor and
+    its views; ``_view`` holds ``(base, view_function)`` so that an in-place change can be
+    recorded on the base.
     """
 
-    __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_accumulator", "_version",
+    __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_accumulator", "_counter",
                  "_view", "__weakref__")
 
     # As PyTorch's: numpy hands `array <op> tensor` to our reflected operators (the higher
@@ -153,7 +155,7 @@ class Tensor:
         self.grad_fn = None
         self._requires_grad = False
         self._accumulator = None
-        self._version = [0]
+        self._counter = None
         self._view = None
         if requires_grad:
             self.requires_grad = True
@@ -167,7 +169,7 @@ class Tensor:
         tensor.grad_fn = grad_fn
         tensor._requires_grad = grad_fn is not None
         tensor._accumulator = None
-        tensor._version = [0]
+        tensor._counter = None
         tensor._view = None
         return tensor
 
@@ -216,7 +218,24 @@ class Tensor:
 
     def _bump_version(self) -> None:
         """Record that the data changed in place (saved copies of it become stale)."""
-        self._version[0] += 1
+        counter = self._counter
+        if counter is None:
+            self._counter = [1]
+        else:
+            counter[0] += 1
+
+    def _version_counter(self) -> list:
+        """The shared version counter (made now if this tensor had none yet)."""
+        counter = self._counter
+        if counter is None:
+            counter = self._counter = [0]
+        return counter
+
+    @property
+    def _version(self) -> int:
+        """How many times the data was changed in place (PyTorch's ``_version``)."""
+        counter = self._counter
+        return 0 if counter is None else counter[0]
 
     # ----------------------------------------------------------------- autograd state
     @property
@@ -254,7 +273,7 @@ class Tensor:
     def detach(self) -> "Tensor":
         """A tensor sharing this one's data (and version counter), outside the graph."""
         tensor = Tensor._make(self._data)
-        tensor._version = self._version
+        tensor._counter = self._version_counter()
         return tensor
 
     def detach_(self) -> "Tensor":

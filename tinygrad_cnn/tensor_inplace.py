@@ -62,7 +62,7 @@ def _store(op: str, target: Tensor, array: np.ndarray) -> None:
         np.copyto(data, array, casting="unsafe")
     except ValueError as error:
         raise RuntimeError(f"{op}: cannot write into this tensor ({error})") from None
-    target._version[0] += 1
+    target._bump_version()
 
 
 def _check_fits(op: str, shape, other_shape) -> None:
@@ -130,7 +130,7 @@ def _rebase(op: str, target: Tensor, result: Tensor) -> None:
     if target._view is None:
         target.grad_fn = result.grad_fn
         target._requires_grad = True
-        _refresh_views(target._version)
+        _refresh_views(target._counter)
         return
     base, again = target._view
     outside = np.ones_like(base._data, dtype=bool)
@@ -142,12 +142,12 @@ def _rebase(op: str, target: Tensor, result: Tensor) -> None:
     updated = shape_ops.ViewUpdate.apply(base, result, again, outside)
     base.grad_fn = updated.grad_fn
     base._requires_grad = True
-    _refresh_views(base._version)
+    _refresh_views(base._counter)
 
 
 def _refresh_views(counter: list) -> None:
     """Re-derive the ``grad_fn`` of every live view sharing ``counter`` from its base."""
-    if len(counter) < 2:
+    if counter is None or len(counter) < 2:
         return
     with enable_grad():
         for view in list(counter[1]):
@@ -176,7 +176,7 @@ def _fast_arithmetic(op: str, function, target: Tensor, other) -> bool:
         function(data, array, out=data, casting="unsafe")
     except ValueError as error:
         raise RuntimeError(f"{op}: cannot write into this tensor ({error})") from None
-    target._version[0] += 1
+    target._bump_version()
     return True
 
 
@@ -364,7 +364,7 @@ def setitem(self, index, value) -> None:
         except (IndexError, ValueError) as error:
             raise type(error)(f"setitem: {error} (tensor shape {tuple(self.shape)}, value "
                               f"shape {tuple(array.shape)})") from None
-        self._version[0] += 1
+        self._bump_version()
         return
     value = operand("setitem", value, self)
     if value._data.dtype != self._data.dtype:

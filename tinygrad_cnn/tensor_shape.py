@@ -30,8 +30,8 @@ def mark_view(result: Tensor, source: Tensor, again) -> Tensor:
     array = result._data
     if array.base is None or result is source or not np.may_share_memory(array, source._data):
         return result
-    counter = source._version
-    result._version = counter
+    counter = source._version_counter()
+    result._counter = counter
     if source._view is None:
         result._view = (source, again)
     else:
@@ -99,7 +99,7 @@ def _view_dtype(input, dtype) -> Tensor:
     if input._requires_grad:
         raise RuntimeError("view(dtype): not supported for a tensor that requires grad")
     result = Tensor._make(input._data.view(dtype))
-    result._version = input._version
+    result._counter = input._version_counter()
     return result
 
 

@@ -129,7 +129,7 @@ def _accumulate(leaf: Tensor, gradient: Tensor) -> None:
         leaf._grad = existing + gradient
     else:
         existing._data += gradient._data
-        existing._version[0] += 1
+        existing._bump_version()
 
 
 def _node_of(tensor: Tensor):

@@ -116,7 +116,7 @@ class Context(Node):
         """Keep forward input arrays and/or the output array for backward."""
         self._to_save = arrays
 
-    def _resolve_saved(self, output, raw_output, args, versions) -> None:
+    def _resolve_saved(self, output, raw_output, args, result) -> None:
         """Turn the arrays given to ``save_for_backward`` into (array, slot, counter,
         version) entries: the version counter of the tensor the array belongs to and its
         value now, so that backward can tell whether it was changed in place since."""
@@ -126,13 +126,18 @@ class Context(Node):
                 saved.append(None)
                 continue
             if array is output or array is raw_output:
-                saved.append((output, _OUTPUT, versions, 0))
+                if result._counter is None:
+                    result._counter = [0]
+                saved.append((output, _OUTPUT, result._counter, 0))
                 continue
             for slot, candidate in enumerate(self._inputs):
                 if array is candidate:
                     arg = args[slot]
                     if isinstance(arg, Tensor):
-                        saved.append((array, slot, arg._version, arg._version[0]))
+                        counter = arg._counter
+                        if counter is None:
+                            counter = arg._counter = [0]
+                        saved.append((array, slot, counter, counter[0]))
                     else:
                         saved.append((array, slot, None, 0))
                     break
@@ -292,7 +297,7 @@ class Function:
         ctx.input_meta = input_meta
         result = Tensor._make(output, ctx)
         if ctx._to_save:
-            ctx._resolve_saved(output, raw_output, args, result._version)
+            ctx._resolve_saved(output, raw_output, args, result)
         ctx._inputs = None
         return result
 
