@@ -82,14 +82,13 @@ def view(input, *shape) -> Tensor:
     if shape == input._data.shape:
         return mark_view(shape_ops.Reshape.apply(input, shape), input,
                          lambda t: view(t, shape))
-    try:
-        np.reshape(input._data, shape, copy=False)
-    except ValueError:
+    array = input._data
+    if array.size and not np.may_share_memory(array.reshape(shape), array):
         raise RuntimeError(
             f"view: size is not compatible with input tensor's size and stride (shape "
             f"{tuple(input.shape)} cannot be viewed as {shape} without a copy; at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
-        ) from None
+        )
     result = shape_ops.Reshape.apply(input, shape)
     return mark_view(result, input, lambda t: view(t, shape))
 
