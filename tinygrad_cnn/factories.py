@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from . import random
-from ._checks import normalize_axis, sizes_argument
+from ._checks import MAX_INT_ARGUMENT, ShapeError, normalize_axis, sizes_argument
 from .devices import check_device
 from .ops import shape as shape_ops
 from .tensor import DEFAULT_FLOAT, Size, Tensor, as_array, as_dtype, promoted_dtype
@@ -18,7 +18,7 @@ def _sizes(op, sizes):
         sizes = tuple(sizes[0])
     shape = sizes_argument(op, sizes)
     if any(size < 0 for size in shape):
-        raise RuntimeError(f"{op}: sizes must be non-negative, got {list(shape)}")
+        raise ShapeError(f"{op}: sizes must be non-negative, got {list(shape)}")
     return shape
 
 
@@ -213,8 +213,14 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
+    if not all(np.isfinite(float(v)) for v in (start, end, step)):
+        raise RuntimeError(f"arange: start, end and step must be finite, got "
+                           f"({start}, {end}, {step})")
+    if max(abs(start), abs(end), abs(step)) > MAX_INT_ARGUMENT:
+        raise ShapeError(f"arange: start, end and step must be at most 2**62 in magnitude, got "
+                         f"({start}, {end}, {step})")
     if (end - start) * step < 0:
-        raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
                            f"(start={start}, end={end}, step={step})")
     if dtype is None:
         integral = all(isinstance(v, (numbers.Integral, np.integer)) for v in (start, end, step))
@@ -266,13 +272,13 @@ def cat(tensors, dim=0, *, axis=None, out=None) -> Tensor:
     tensors = kept or tensors[:1]
     first = tensors[0]
     if any(t.ndim == 0 for t in tensors):
-        raise RuntimeError("cat: zero-dimensional tensor cannot be concatenated; use stack")
+        raise ShapeError("cat: zero-dimensional tensor cannot be concatenated; use stack")
     axis = normalize_axis(dim, first.ndim, "cat", first.shape)
     for index, other in enumerate(tensors[1:], start=1):
         if other.ndim != first.ndim or any(
             a != b for i, (a, b) in enumerate(zip(first.shape, other.shape)) if i != axis
         ):
-            raise RuntimeError(
+            raise ShapeError(
                 f"cat: sizes of tensors must match except in dimension {axis}: tensor "
                 f"{index} has shape {tuple(other.shape)}, tensor 0 has shape "
                 f"{tuple(first.shape)}"
@@ -293,7 +299,7 @@ def stack(tensors, dim=0, *, axis=None, out=None) -> Tensor:
     tensors = _as_tensors("stack", tensors)
     for index, other in enumerate(tensors[1:], start=1):
         if other.shape != tensors[0].shape:
-            raise RuntimeError(
+            raise ShapeError(
                 f"stack: expects each tensor to be equal size, but got {tuple(tensors[0].shape)}"
                 f" at entry 0 and {tuple(other.shape)} at entry {index}"
             )

@@ -9,7 +9,7 @@ sees them: a bad one raises naming the op, the argument and the shapes.
 
 import numpy as np
 
-from ._checks import check_broadcastable
+from ._checks import ShapeError, check_broadcastable
 from .ops import elementwise as ew
 from .ops import linalg
 from .tensor import DEFAULT_FLOAT, Tensor, is_scalar, promoted_dtype
@@ -165,14 +165,14 @@ def matmul(input, other) -> Tensor:
     matrices and squeezed back, batch dimensions broadcast."""
     a, b = _promoted(_as_tensor(input), _as_tensor(other))
     if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError(
+        raise ShapeError(
             f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} "
             f"and {tuple(b.shape)} (use * to multiply by a scalar)"
         )
     lifted_a = a.reshape(1, a.shape[0]) if a.ndim == 1 else a
     lifted_b = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
     if lifted_a._data.shape[-1] != lifted_b._data.shape[-2]:
-        raise RuntimeError(
+        raise ShapeError(
             f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
             f"({lifted_a._data.shape[-1]} != {lifted_b._data.shape[-2]})"
         )
@@ -192,7 +192,7 @@ def matmul(input, other) -> Tensor:
 def mm(input, mat2) -> Tensor:
     """The product of two matrices."""
     if input.ndim != 2 or mat2.ndim != 2:
-        raise RuntimeError(f"mm: both arguments must be matrices, got shapes "
+        raise ShapeError(f"mm: both arguments must be matrices, got shapes "
                            f"{tuple(input.shape)} and {tuple(mat2.shape)}")
     return matmul(input, mat2)
 
@@ -200,7 +200,7 @@ def mm(input, mat2) -> Tensor:
 def bmm(input, mat2) -> Tensor:
     """Batched matrix product of (B, n, k) and (B, k, m) tensors."""
     if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
-        raise RuntimeError(f"bmm: expected two 3-D tensors with the same batch size, got "
+        raise ShapeError(f"bmm: expected two 3-D tensors with the same batch size, got "
                            f"shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
     return matmul(input, mat2)
 

@@ -8,7 +8,6 @@ dimension, ``sort`` and ``topk`` return a named tuple ``(values, indices)`` whos
 the gradient at the returned indices.
 """
 
-import builtins
 import collections
 import math
 import numbers
@@ -201,10 +200,19 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
 
 
 # ------------------------------------------------------------------ extrema
-def _nonempty(op: str, input: Tensor, axes) -> None:
-    if input._data.size == 0 and (not axes or builtins.any(input.shape[a] == 0 for a in axes)):
-        raise IndexError(f"{op}: cannot reduce an empty tensor (shape {tuple(input.shape)}) "
-                         "over a dimension of size 0")
+def _nonempty(op: str, input: Tensor, axes, whole: bool) -> None:
+    """PyTorch's rule for extrema of empty tensors: the whole of an empty tensor is a
+    ``RuntimeError``; a reduced dim of size 0 an ``IndexError``; reducing along non-empty
+    dims of an empty tensor gives an empty result."""
+    if input._data.size:
+        return
+    if whole:
+        raise RuntimeError(f"{op}: cannot reduce an empty tensor (shape "
+                           f"{tuple(input.shape)}) as a whole; specify the reduction dim")
+    for axis in axes:
+        if input._data.shape[axis] == 0:
+            raise IndexError(f"{op}: expected reduction dim {axis} to have non-zero size, "
+                             f"got shape {tuple(input.shape)}")
 
 
 def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None, out=None) -> Tensor:
@@ -212,7 +220,7 @@ def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None, out=None) ->
     evenly among the tied elements."""
     dim, keepdim = _dim_args("amax", dim, axis, keepdim, keepdims, out)
     axes = _axes("amax", input, dim)
-    _nonempty("amax", input, axes)
+    _nonempty("amax", input, axes, whole=dim is None or dim == ())
     return reduce_ops.Extremum.apply(input, axes, keepdim, True)
 
 
@@ -220,7 +228,7 @@ def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None, out=None) ->
     """The minimum over ``dim``; ties share the gradient evenly (as ``torch.amin``)."""
     dim, keepdim = _dim_args("amin", dim, axis, keepdim, keepdims, out)
     axes = _axes("amin", input, dim)
-    _nonempty("amin", input, axes)
+    _nonempty("amin", input, axes, whole=dim is None or dim == ())
     return reduce_ops.Extremum.apply(input, axes, keepdim, False)
 
 
@@ -229,9 +237,7 @@ def _arg_extremum(op, input, dim, keepdim, largest) -> np.ndarray:
     axis = normalize_axis(dim, input.ndim, op, input._data.shape)
     if input.ndim == 0:
         return np.zeros((), dtype=np.int64), 0
-    if input._data.shape[axis] == 0:
-        raise IndexError(f"{op}: cannot reduce over dimension {axis} of size 0 (shape "
-                         f"{tuple(input.shape)})")
+    _nonempty(op, input, (axis,), whole=False)
     return function(input._data, axis=axis, keepdims=True).astype(np.int64), axis
 
 
@@ -273,8 +279,7 @@ def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
     """The index of the largest value along ``dim`` (None: in the flattened tensor)."""
     dim, keepdim = _dim_args("argmax", dim, axis, keepdim, keepdims, out)
     if dim is None:
-        if input._data.size == 0:
-            raise IndexError("argmax: cannot take argmax of an empty tensor")
+        _nonempty("argmax", input, (), whole=True)
         flat = np.int64(np.argmax(input._data))
         return Tensor._make(np.full((1,) * input.ndim if keepdim else (), flat))
     indices, axis_ = _arg_extremum("argmax", input, dim, keepdim, True)
@@ -286,8 +291,7 @@ def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
     """The index of the smallest value along ``dim`` (None: in the flattened tensor)."""
     dim, keepdim = _dim_args("argmin", dim, axis, keepdim, keepdims, out)
     if dim is None:
-        if input._data.size == 0:
-            raise IndexError("argmin: cannot take argmin of an empty tensor")
+        _nonempty("argmin", input, (), whole=True)
         flat = np.int64(np.argmin(input._data))
         return Tensor._make(np.full((1,) * input.ndim if keepdim else (), flat))
     indices, axis_ = _arg_extremum("argmin", input, dim, keepdim, False)

@@ -14,7 +14,7 @@ import weakref
 
 import numpy as np
 
-from ._checks import normalize_axes, normalize_axis, sizes_argument
+from ._checks import AxisError, ShapeError, normalize_axes, normalize_axis, sizes_argument
 from .ops import shape as shape_ops
 from .tensor import Tensor, as_dtype
 
@@ -51,12 +51,12 @@ def _target_shape(op: str, tensor: Tensor, shape) -> tuple:
     unknown = [i for i, size in enumerate(shape) if size == -1]
     known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
     if len(unknown) > 1 or any(size < -1 for size in shape):
-        raise RuntimeError(f"{op}: invalid shape {list(shape)} (at most one -1, no other "
+        raise ShapeError(f"{op}: invalid shape {list(shape)} (at most one -1, no other "
                            "negative sizes)")
     if unknown and known and count % known == 0:
         return shape[: unknown[0]] + (count // known,) + shape[unknown[0] + 1:]
     if unknown or known != count:
-        raise RuntimeError(
+        raise ShapeError(
             f"{op}: shape {list(shape)} is invalid for input of size {count} (shape "
             f"{tuple(tensor.shape)})"
         )
@@ -84,7 +84,7 @@ def view(input, *shape) -> Tensor:
                          lambda t: view(t, shape))
     array = input._data
     if array.size and not np.may_share_memory(array.reshape(shape), array):
-        raise RuntimeError(
+        raise ShapeError(
             f"view: size is not compatible with input tensor's size and stride (shape "
             f"{tuple(input.shape)} cannot be viewed as {shape} without a copy; at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
@@ -96,7 +96,7 @@ def view(input, *shape) -> Tensor:
 def _view_dtype(input, dtype) -> Tensor:
     dtype = as_dtype("view", dtype)
     if input._requires_grad:
-        raise RuntimeError("view(dtype): not supported for a tensor that requires grad")
+        raise ShapeError("view(dtype): not supported for a tensor that requires grad")
     result = Tensor._make(input._data.view(dtype))
     result._counter = input._version_counter()
     return result
@@ -120,7 +120,7 @@ def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
     start = normalize_axis(start_dim, input.ndim, "flatten", shape)
     end = normalize_axis(end_dim, input.ndim, "flatten", shape)
     if start > end:
-        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
     return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
 
@@ -154,9 +154,11 @@ def permute(input, *dims) -> Tensor:
     dims = sizes_argument("permute", dims)
     ndim = input.ndim
     in_range = all(-max(ndim, 1) <= d < max(ndim, 1) for d in dims)
-    if len(dims) != ndim or not in_range or sorted(d % max(ndim, 1) for d in dims) != \
-            list(range(ndim)):
-        raise RuntimeError(
+    if not in_range:  # PyTorch: an IndexError
+        raise AxisError(f"permute: {dims} is not a permutation of the {ndim} dimensions of "
+                        f"shape {tuple(input.shape)} (a dim is out of range)")
+    if len(dims) != ndim or sorted(d % max(ndim, 1) for d in dims) != list(range(ndim)):
+        raise ShapeError(
             f"permute: {dims} is not a permutation of the {ndim} dimensions of shape "
             f"{tuple(input.shape)}"
         )
@@ -182,7 +184,7 @@ def transpose(input, dim0, dim1) -> Tensor:
 def t(input) -> Tensor:
     """The transpose of a matrix (0-d and 1-d tensors come back unchanged)."""
     if input.ndim > 2:
-        raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, but self is "
+        raise ShapeError(f"t: expects a tensor with <= 2 dimensions, but self is "
                            f"{input.ndim}-D (shape {tuple(input.shape)})")
     return transpose(input, 0, 1) if input.ndim == 2 else input
 
@@ -198,7 +200,7 @@ def expand(input, *sizes) -> Tensor:
     sizes = sizes_argument("expand", sizes)
     shape = input._data.shape
     if len(sizes) < len(shape):
-        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be "
+        raise ShapeError(f"expand: the number of sizes provided ({len(sizes)}) must be "
                            f"greater or equal to the number of dimensions ({len(shape)})")
     lead = len(sizes) - len(shape)
     target = []
@@ -206,10 +208,10 @@ def expand(input, *sizes) -> Tensor:
         old = shape[i - lead] if i >= lead else None
         if size == -1:
             if old is None:
-                raise RuntimeError("expand: -1 is not allowed for a new leading dimension")
+                raise ShapeError("expand: -1 is not allowed for a new leading dimension")
             size = old
         elif old is not None and old != 1 and old != size:
-            raise RuntimeError(
+            raise ShapeError(
                 f"expand: the expanded size of the tensor ({size}) must match the existing "
                 f"size ({old}) at non-singleton dimension {i}; target sizes {list(sizes)}, "
                 f"tensor shape {tuple(shape)}"
@@ -235,7 +237,7 @@ def repeat(input, *sizes) -> Tensor:
     """Tile the tensor ``sizes[i]`` times along each dimension (as ``torch.Tensor.repeat``)."""
     sizes = sizes_argument("repeat", sizes)
     if len(sizes) < input.ndim:
-        raise RuntimeError(
+        raise ShapeError(
             f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than number of "
             f"dimensions of tensor ({input.ndim})"
         )
@@ -280,12 +282,12 @@ def split(input, split_size_or_sections, dim=0) -> tuple:
     if isinstance(split_size_or_sections, (list, tuple)):
         sections = [int(s) for s in split_size_or_sections]
         if sum(sections) != size or any(s < 0 for s in sections):
-            raise RuntimeError(f"split: split sizes {sections} must sum to the size of "
+            raise ShapeError(f"split: split sizes {sections} must sum to the size of "
                                f"dimension {dim} ({size})")
     else:
         step = int(split_size_or_sections)
         if step <= 0:
-            raise RuntimeError(f"split: split_size must be positive, got {step}")
+            raise ShapeError(f"split: split_size must be positive, got {step}")
         sections = [min(step, size - start) for start in range(0, size, step)] or [0]
     pieces, start = [], 0
     for length in sections:
@@ -297,7 +299,7 @@ def split(input, split_size_or_sections, dim=0) -> tuple:
 def chunk(input, chunks, dim=0) -> tuple:
     """At most ``chunks`` pieces of equal size (the last may be smaller) along ``dim``."""
     if int(chunks) <= 0:
-        raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
+        raise ShapeError(f"chunk: chunks must be positive, got {chunks}")
     dim = normalize_axis(dim, input.ndim, "chunk", input._data.shape)
     size = input._data.shape[dim]
     step = max(1, -(-size // int(chunks)))
@@ -357,7 +359,7 @@ def gather(input, dim, index) -> Tensor:
     dim = normalize_axis(dim, input.ndim, "gather", input._data.shape)
     indices = _index_item(index)
     if indices.ndim != input.ndim:
-        raise RuntimeError(f"gather: index has {indices.ndim} dimensions but input has "
+        raise ShapeError(f"gather: index has {indices.ndim} dimensions but input has "
                            f"{input.ndim}")
     return shape_ops.GetItem.apply(input, take_index(indices, dim))
 
