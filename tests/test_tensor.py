@@ -108,7 +108,7 @@ def test_repr_shows_data_dtype_and_grad_fn():
     x = tg.Tensor([1.0, 2.0], requires_grad=True)
     assert repr(x) == "tensor([1., 2.], requires_grad=True)"
     assert repr(tg.tensor([1.0], dtype=np.float64)) == "tensor([1.], dtype=tinygrad_cnn.float64)"
-    assert "grad_fn=<MulBackward>" in repr(x * 2.0)
+    assert "grad_fn=<MulBackward0>" in repr(x * 2.0)
 
 
 def test_detach_shares_data_outside_the_graph():

@@ -7,13 +7,15 @@ modes and the subpackages.  See ``docs/api.md`` for every name.
 
 import numpy as _np
 
-from . import backends, data, functional, gradcheck, nn, optim, testing, utils, viz
+from . import autograd, backends, data, functional, gradcheck, nn, optim, testing, utils, viz
 from .autograd import (
     Function,
     detect_anomaly,
     enable_grad,
     grad,
+    inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
 )
@@ -217,7 +219,8 @@ swapdims = swapaxes
 __all__ = [
     # core
     "Tensor", "Size", "Function", "grad", "no_grad", "enable_grad", "set_grad_enabled",
-    "is_grad_enabled", "detect_anomaly", "is_tensor", "numel", "is_floating_point",
+    "is_grad_enabled", "detect_anomaly", "autograd", "inference_mode",
+    "is_inference_mode_enabled", "is_tensor", "numel", "is_floating_point",
     "get_default_dtype", "set_num_threads", "get_num_threads",
     # random
     "Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",

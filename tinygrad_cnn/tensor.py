@@ -141,7 +141,7 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_accumulator", "_counter",
-                 "_view", "__weakref__")
+                 "_view", "_output_nr", "__weakref__")
 
     # As PyTorch's: numpy hands `array <op> tensor` to our reflected operators (the higher
     # priority), while numpy functions (`np.exp(t)`) see the array through __array__.
@@ -157,6 +157,7 @@ class Tensor:
         self._accumulator = None
         self._counter = None
         self._view = None
+        self._output_nr = 0  # which output of grad_fn this is (Functions with several)
         if requires_grad:
             self.requires_grad = True
 
@@ -171,6 +172,7 @@ class Tensor:
         tensor._accumulator = None
         tensor._counter = None
         tensor._view = None
+        tensor._output_nr = 0
         return tensor
 
     # ----------------------------------------------------------------- data and grad

@@ -10,7 +10,8 @@ ops live in four modules, each also the source of the ``tinygrad_cnn.<name>`` fu
 - :mod:`tinygrad_cnn.tensor_shape`: views, shape methods and indexing;
 - :mod:`tinygrad_cnn.tensor_inplace`: in-place operations and ``t[index] = value``;
 
-and this module holds conversions (``to``, ``float``, ``cpu``, ...) and ``backward``.
+and this module holds conversions (``to``, ``float``, ``cpu``, ...); ``backward`` and the
+hooks come from :mod:`tinygrad_cnn.autograd`.
 Binding them here, after ``Tensor``, ``autograd`` and ``ops`` exist, is the one place where the
 loop between Tensor and its operations is closed.
 """
@@ -20,7 +21,7 @@ import builtins
 import numpy as np
 
 from . import devices, tensor_inplace, tensor_math, tensor_reduce, tensor_shape
-from .autograd import engine
+from .autograd import engine, hooks
 from .ops import shape as shape_ops
 from .tensor import Tensor, as_dtype
 
@@ -134,16 +135,6 @@ def cuda(self, device=None, non_blocking=False, memory_format=None) -> Tensor:
     return self
 
 
-def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
-    """Accumulate the gradient of this tensor into ``.grad`` of every leaf that needs it
-    (``gradient``: d(loss)/d(self), needed unless this tensor has one element)."""
-    if inputs is not None:
-        raise NotImplementedError("backward: inputs= is not supported yet; use "
-                                  "autograd.grad(outputs, inputs)")
-    engine.backward(self, gradient, retain_graph=builtins.bool(retain_graph),
-                    create_graph=create_graph)
-
-
 def __reversed__(self):
     """Iterate over the first dimension backwards (``self.flip(0)``)."""
     return iter(tensor_shape.flip(self, 0)) if self.ndim else iter((self,))
@@ -152,7 +143,10 @@ def __reversed__(self):
 _OWN = {
     "astype": astype, "to": to, "type": type, "float": float, "double": double,
     "half": half, "long": long, "int": int, "short": short, "byte": byte, "bool": bool,
-    "cpu": cpu, "cuda": cuda, "backward": backward, "__reversed__": __reversed__,
+    "cpu": cpu, "cuda": cuda, "__reversed__": __reversed__,
+    # autograd's side of the Tensor: backward and hooks
+    "backward": engine.tensor_backward, "register_hook": hooks.register_hook,
+    "retain_grad": hooks.retain_grad, "retains_grad": property(hooks.retains_grad),
 }
 
 
