@@ -362,6 +362,42 @@ def test_scheduler_lr_sequence_matches_pytorch(name, options, optimizer):
     assert_same_schedule(copy_ours, copy_theirs, epochs)
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("name, options", SCHEDULERS, ids=SCHEDULER_IDS)
+def test_state_dicts_cross_between_the_libraries(name, options):
+    ours, theirs = scheduler_pair(name, options, "Adam")
+    assert_same_schedule(ours, theirs, 9)
+    # PyTorch's scheduler state into ours, ours into PyTorch's; both carry on alike.
+    into_ours, into_theirs = scheduler_pair(name, options, "Adam")
+    into_ours.optimizer.load_state_dict(to_ours(theirs.optimizer.state_dict()))
+    into_theirs.optimizer.load_state_dict(to_torch(ours.optimizer.state_dict()))
+    into_ours.load_state_dict(copy.deepcopy(theirs.state_dict()))
+    into_theirs.load_state_dict(copy.deepcopy(ours.state_dict()))
+    epochs = 20 if name != "OneCycleLR" else ours.total_steps - 9
+    assert_same_schedule(into_ours, into_theirs, epochs)
+
+
+def to_ours(state_dict):
+    return {"state": {i: {k: v.numpy() for k, v in s.items()}
+                      for i, s in state_dict["state"].items()},
+            "param_groups": state_dict["param_groups"]}
+
+
+@pytest.mark.parametrize("name, options", [
+    ("StepLR", dict(step_size=3)), ("MultiStepLR", dict(milestones=[2, 5, 5])),
+    ("ExponentialLR", dict(gamma=0.8)), ("LinearLR", dict(total_iters=4)),
+    ("CosineAnnealingLR", dict(T_max=5)), ("LambdaLR", lambda_lr)])
+def test_step_with_an_epoch_jumps_by_the_closed_form_with_a_warning(name, options):
+    ours, theirs = scheduler_pair(name, options)
+    for epoch in (3, 7, 1, 6, 6, 12):
+        with pytest.warns(UserWarning, match="epoch parameter"):
+            ours.step(epoch)
+        with pytest.warns(UserWarning):
+            theirs.step(epoch)
+        assert ours.last_epoch == theirs.last_epoch == epoch
+        np.testing.assert_allclose(ours.get_last_lr(), theirs.get_last_lr(), rtol=1e-12)
+
+
 @pytest.mark.parametrize("name, options", [s for s in SCHEDULERS if s[0] != "SequentialLR"],
                          ids=[i for i, s in zip(SCHEDULER_IDS, SCHEDULERS)
                               if s[0] != "SequentialLR"])
