@@ -9,6 +9,7 @@ sequence is compared over 30 epochs, also across its own state-dict round trip.
 
 import copy
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -389,6 +390,8 @@ def to_ours(state_dict):
     ("CosineAnnealingLR", dict(T_max=5)), ("LambdaLR", lambda_lr)])
 def test_step_with_an_epoch_jumps_by_the_closed_form_with_a_warning(name, options):
     ours, theirs = scheduler_pair(name, options)
+    ours.optimizer.step()
+    theirs.optimizer.step()
     for epoch in (3, 7, 1, 6, 6, 12):
         with pytest.warns(UserWarning, match="epoch parameter"):
             ours.step(epoch)
@@ -519,12 +522,27 @@ def test_invalid_scheduler_arguments_raise_as_pytorch(name, options):
         getattr(lr_scheduler, name)(ours.optimizer, **options)
 
 
+def test_stepping_the_scheduler_before_the_optimizer_warns_as_pytorch():
+    ours, theirs = scheduler_pair("StepLR", dict(step_size=2))
+    with pytest.warns(UserWarning, match="before `optimizer.step\\(\\)`"):
+        theirs.step()
+    with pytest.warns(UserWarning, match="before `optimizer.step\\(\\)`"):
+        ours.step()
+    ours, theirs = scheduler_pair("StepLR", dict(step_size=2))
+    ours.optimizer.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours.step()
+        ours.step()
+
+
 def test_one_cycle_needs_momentum_and_refuses_steps_past_the_end():
     with pytest.raises(ValueError, match="momentum or beta1"):
         lr_scheduler.OneCycleLR(optim.Adagrad([nn.Parameter(np.zeros(1))]), max_lr=1.0,
                                 total_steps=5)
     scheduler = lr_scheduler.OneCycleLR(optim.SGD([nn.Parameter(np.zeros(1))], momentum=0.9),
                                         max_lr=1.0, total_steps=3)
+    scheduler.optimizer.step()
     for _ in range(3):
         scheduler.step()
     with pytest.raises(ValueError, match="Tried to step 4 times"):

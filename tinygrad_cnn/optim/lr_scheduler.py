@@ -100,6 +100,11 @@ class LRScheduler:
 
         ``epoch`` (deprecated in PyTorch, with a warning) jumps to that epoch, using the
         closed form where the schedule has one."""
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(
+                "Detected call of `lr_scheduler.step()` before `optimizer.step()`: call them "
+                "in the opposite order (as in PyTorch >= 1.1), or the first value of the "
+                "learning rate schedule is skipped.", UserWarning, stacklevel=2)
         self._step_count += 1
         if epoch is not None:
             warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)

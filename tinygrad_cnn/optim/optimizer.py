@@ -154,6 +154,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._update()
+        self._opt_called = True  # lets a scheduler warn when it is stepped first (PyTorch's)
         return loss
 
     def _update(self) -> None:
