@@ -13,6 +13,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tinygrad_cnn import Tensor, nn, optim
 from tinygrad_cnn.optim import lr_scheduler
@@ -660,3 +662,46 @@ def test_parameters_to_vector_and_back_match_pytorch():
         nn.utils.vector_to_parameters(new, ours)
     with pytest.raises(RuntimeError, match="vector_to_parameters"):
         nn.utils.vector_to_parameters(Tensor(np.zeros(22)), ours)
+
+
+# ------------------------------------------------------------------ random hyper-parameters
+
+rate, fraction = st.floats(1e-4, 0.5), st.floats(0.0, 0.99)
+flag, decay = st.booleans(), st.sampled_from([0, 1e-3, 0.1])
+RANDOM_OPTIONS = {
+    "SGD": st.fixed_dictionaries({"lr": rate, "momentum": fraction, "weight_decay": decay,
+                                  "maximize": flag}),
+    "Adam": st.fixed_dictionaries({"lr": rate, "betas": st.tuples(fraction, fraction),
+                                   "eps": st.floats(1e-10, 1e-2), "weight_decay": decay,
+                                   "amsgrad": flag, "maximize": flag,
+                                   "decoupled_weight_decay": flag}),
+    # alpha near 0 with centered=True makes v - m*m a rounding error around 0, whose sign
+    # (so NaN or not) depends on PyTorch's fused multiply-add.
+    "RMSprop": st.fixed_dictionaries({"lr": rate, "alpha": st.floats(0.5, 0.999),
+                                      "momentum": fraction,
+                                      "centered": flag, "weight_decay": decay,
+                                      "eps": st.floats(1e-8, 1e-2)}),
+    "Adagrad": st.fixed_dictionaries({"lr": rate, "lr_decay": st.floats(0, 1),
+                                      "initial_accumulator_value": st.floats(0, 1),
+                                      "weight_decay": decay, "eps": st.floats(1e-10, 1e-2)}),
+    "Adadelta": st.fixed_dictionaries({"lr": st.floats(1e-3, 2), "rho": fraction,
+                                       "eps": st.floats(1e-8, 1e-2), "weight_decay": decay}),
+}
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), seed=st.integers(0, 2**16))
+@pytest.mark.parametrize("name", sorted(RANDOM_OPTIONS))
+def test_random_hyper_parameters_match_pytorch(name, data, seed):
+    options = data.draw(RANDOM_OPTIONS[name])
+    starts, grads = problem(seed)
+    ours = [nn.Parameter(s.copy()) for s in starts]
+    theirs = [torch.nn.Parameter(torch.from_numpy(s.copy())) for s in starts]
+    our_opt = getattr(optim, name)(ours, **options)
+    their_opt = getattr(torch.optim, name)(theirs, **options)
+    for step in range(6):
+        set_grads(ours, theirs, grads[step], step)
+        our_opt.step()
+        their_opt.step()
+    assert_same_params(ours, theirs, str(options))
+    assert_same_state_dict(our_opt.state_dict(), their_opt.state_dict())
