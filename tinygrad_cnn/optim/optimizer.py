@@ -49,7 +49,8 @@ def check_flag(optimizer: str, group: dict, key: str) -> None:
 
 
 def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
-    """``start`` moved in place toward ``end`` by ``weight``, with torch.lerp's rounding."""
+    """``start`` moved in place toward ``end`` by ``weight``, by torch.lerp's two formulas
+    (PyTorch's kernel fuses the multiply-add, so the last bit may still differ)."""
     if weight < 0.5:
         start += weight * (end - start)
     else:
@@ -67,7 +68,7 @@ class Optimizer:
     ignored: they choose how PyTorch computes the same update.
     """
 
-    # Option -> the values this optimizer's update rule implements (subclasses may differ).
+    # Implementation switch -> the values accepted (and ignored) in a group.
     _fixed_options = PYTORCH_ONLY_OPTIONS
     # Per-parameter state entry -> "step" (a whole number), "array" (shaped like the
     # parameter) or "optional array" (the same, or None / absent).  None (a subclass that
