@@ -243,7 +243,7 @@ def test_invalid_options_raise_pytorchs_value_error(name, options):
 
 
 def test_non_numeric_options_are_type_errors():
-    with pytest.raises(TypeError, match="RMSprop: alpha value must be a real number"):
+    with pytest.raises(TypeError, match="RMSprop: alpha value must be a number"):
         optim.RMSprop([nn.Parameter(np.zeros(1))], alpha="0.9")
     with pytest.raises(TypeError, match="Adam: amsgrad must be a bool"):
         optim.Adam([nn.Parameter(np.zeros(1))], amsgrad="yes")

@@ -12,8 +12,7 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 
-from .._validate import check_int, check_real
-from ..ops._errors import is_int
+from .._checks import check_int, check_real, is_int
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",

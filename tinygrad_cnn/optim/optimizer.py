@@ -7,12 +7,11 @@ gradients through :meth:`Optimizer._params_with_grad` (which also applies ``maxi
 
 import copy
 import math
-import numbers
 
 import numpy as np
 
+from .._checks import is_int, is_real
 from ..autograd.grad_mode import enable_grad
-from ..ops._errors import is_int
 from ..tensor import Tensor, to_numpy
 
 # PyTorch group options that only choose how PyTorch computes the same update (vectorised,
@@ -34,8 +33,8 @@ def check_option(optimizer: str, label: str, value, low=0.0, high=None,
                  include_high: bool = True):
     """A real hyper-parameter in ``[low, high]``; PyTorch's message for one out of range:
     ``ValueError("Adam: Invalid learning rate: -1")``; ``TypeError`` for a non-number."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{optimizer}: {label} must be a real number, got {value!r}")
+    if not is_real(value):
+        raise TypeError(f"{optimizer}: {label} must be a number, got {value!r}")
     too_high = high is not None and not (value <= high if include_high else value < high)
     if not value >= low or too_high:
         raise ValueError(f"{optimizer}: Invalid {label}: {value}")

@@ -11,15 +11,19 @@ import warnings
 
 import numpy as np
 
-from ...optim.optimizer import grad_array
 from ...tensor import Tensor
+
+
+def _grad_array(grad) -> np.ndarray:
+    """The numpy array of a gradient, whether ``.grad`` holds a Tensor or an array."""
+    return grad._data if isinstance(grad, Tensor) else grad
 
 
 def _gradients(parameters) -> list:
     """The gradient arrays of ``parameters`` (one Tensor or an iterable), skipping ``None``."""
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    return [grad_array(p.grad) for p in parameters if p.grad is not None]
+    return [_grad_array(p.grad) for p in parameters if p.grad is not None]
 
 
 def _vector_norm(array: np.ndarray, norm_type: float) -> np.ndarray:
