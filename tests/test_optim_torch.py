@@ -705,3 +705,45 @@ def test_random_hyper_parameters_match_pytorch(name, data, seed):
         their_opt.step()
     assert_same_params(ours, theirs, str(options))
     assert_same_state_dict(our_opt.state_dict(), their_opt.state_dict())
+
+
+# ------------------------------------------------------------------ a training loop, both libraries
+
+def train(lib, F, weights, steps=25):
+    """The same PyTorch-spelled loop: a small MLP, AdamW, OneCycleLR, gradient clipping."""
+    rng = np.random.default_rng(7)
+    x, y = rng.standard_normal((32, 4)), rng.standard_normal((32, 1))
+    model = lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.Tanh(), lib.nn.Linear(8, 1)).double()
+    model.load_state_dict({k: lib_tensor(lib, v) for k, v in weights.items()})
+    optimizer = lib.optim.AdamW(model.parameters(), lr=0.01, amsgrad=True)
+    scheduler = lib.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.05, total_steps=steps)
+    losses, norms = [], []
+    inputs, targets = lib_tensor(lib, x), lib_tensor(lib, y)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(inputs), targets)
+        loss.backward()
+        norms.append(float(lib.nn.utils.clip_grad_norm_(model.parameters(), max_norm=0.5)))
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+    vector = lib.nn.utils.parameters_to_vector(model.parameters())
+    return losses, norms, np.array(vector.detach().numpy())
+
+
+def lib_tensor(lib, array):
+    return torch.from_numpy(np.array(array)) if lib is torch else Tensor(np.array(array))
+
+
+def test_a_pytorch_training_loop_runs_alike_in_both_libraries():
+    import tinygrad_cnn
+    import tinygrad_cnn.functional as our_F
+
+    reference = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(),
+                                    torch.nn.Linear(8, 1)).double()
+    weights = {k: v.detach().numpy().copy() for k, v in reference.state_dict().items()}
+    ours = train(tinygrad_cnn, our_F, weights)
+    theirs = train(torch, torch.nn.functional, weights)
+    for mine, yours in zip(ours, theirs):
+        np.testing.assert_allclose(mine, yours, rtol=1e-9, atol=1e-12)
+    assert ours[0][-1] < ours[0][0]
