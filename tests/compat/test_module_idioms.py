@@ -88,7 +88,7 @@ def _raises(error, fn, *args):
 
 
 @pytest.mark.needs("load_state_dict(strict=True) raising RuntimeError as PyTorch's "
-                   "(ValueError today), and the tensor half")
+                   "(ValueError today)")
 def test_load_state_dict_reports_missing_and_unexpected_keys(lib, reference):
     check(load_state_dict_result_program, lib, reference)
 
@@ -111,7 +111,6 @@ def freeze_and_replace_program(L):
             "head grad": model[4].weight.grad, "loss": loss}
 
 
-@pytest.mark.needs("torch.full, from_numpy (tensor)")
 def test_freeze_a_backbone_and_replace_the_head(lib, reference):
     check(freeze_and_replace_program, lib, reference)
 
@@ -140,7 +139,6 @@ def apply_and_modules_program(L):
             "out": model(x)}
 
 
-@pytest.mark.needs("from_numpy, size() (tensor), nn.init.ones_/zeros_ (layers)")
 def test_apply_named_modules_and_eval(lib, reference):
     check(apply_and_modules_program, lib, reference)
 
@@ -163,7 +161,7 @@ def forward_hook_program(L):
     return {"feature": first, "unchanged after remove": features["relu"] is first}
 
 
-@pytest.mark.needs("register_forward_hook (layers), from_numpy (tensor)")
+@pytest.mark.needs("register_forward_hook (layers)")
 def test_forward_hook_captures_features(lib, reference):
     check(forward_hook_program, lib, reference)
 
@@ -192,7 +190,6 @@ def manual_lr_and_clipping_program(L):
             "momentum buffers": len(optimizer.state_dict()["state"])}
 
 
-@pytest.mark.needs("nn.utils reachable as an attribute of nn (optim), from_numpy (tensor)")
 def test_manual_lr_change_and_grad_clipping(lib, reference):
     check(manual_lr_and_clipping_program, lib, reference, rtol=1e-5, atol=1e-6)
 
@@ -206,7 +203,6 @@ def zero_grad_program(L, set_to_none=True):
     return [p.grad for p in model.parameters()]
 
 
-@pytest.mark.needs("from_numpy (tensor)")
 @pytest.mark.parametrize("set_to_none", [True, False])
 def test_zero_grad_set_to_none(lib, reference, set_to_none):
     assert_same(zero_grad_program(lib, set_to_none), zero_grad_program(reference, set_to_none))

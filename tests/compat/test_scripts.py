@@ -8,7 +8,7 @@ so the two runs start from the same numbers."""
 import os
 
 import pytest
-from compat_lib import TENSOR_HALF, assert_same, run_script
+from compat_lib import assert_same, run_script
 
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
 
@@ -28,28 +28,22 @@ CASES = {
     "lenet_tutorial.py": (2e-4, 1e-5),
     "finetune.py": (2e-4, 1e-5),
 }
-# The tinygrad_cnn runs expected to fail until other work lands: the Tensor half of issue 9
-# (.data/.grad as Tensors, size(), in-place ops, torch.from_numpy, ...) for all of them, and
-# the nn names of API.md's nn section some scripts use.  Each script was checked to match
-# PyTorch with the Tensor half merged and stand-ins for those nn names.
+# The tinygrad_cnn runs expected to fail until other work lands: the nn names of API.md's nn
+# section some scripts use (the Tensor half of issue 9 has landed).  Each script was checked
+# to match PyTorch with stand-ins for those nn names.
 EXPECTED_FAILURES = {
-    "cnn_training.py": TENSOR_HALF + " and nn.CrossEntropyLoss",
-    "manual_sgd.py": TENSOR_HALF,
-    "gan.py": TENSOR_HALF + " and nn.BCELoss",
-    "custom_function.py": TENSOR_HALF + " and nn.MSELoss",
-    "view_cat_model.py": TENSOR_HALF + " and F.adaptive_avg_pool2d",
-    "autograd_tutorial.py": TENSOR_HALF,
-    "resnet_cifar.py": TENSOR_HALF + ", nn.CrossEntropyLoss and nn.init (layers), "
-                       "nn.AdaptiveAvgPool2d (cnnops), MultiStepLR (optim)",
-    "segmentation.py": TENSOR_HALF + ", K-dim F.cross_entropy with weight/ignore_index "
-                       "(layers), nn.Upsample and bilinear F.interpolate(size=) (cnnops)",
-    "data_pipeline.py": TENSOR_HALF + ", nn.CrossEntropyLoss (layers), MultiStepLR (optim)",
-    "mnist_example.py": TENSOR_HALF + " (torch.device, cuda.is_available), "
-                        "optim.Adadelta (optim)",
-    "dcgan.py": TENSOR_HALF + " (torch.device, .data.normal_), nn.BCELoss (layers)",
-    "lenet_tutorial.py": TENSOR_HALF + " (size(), .data.sub_, .grad as a Tensor)",
-    "finetune.py": TENSOR_HALF + " (torch.max(x, 1), torch.sum, .double()), "
-                   "nn.CrossEntropyLoss (layers), nn.AdaptiveAvgPool2d (cnnops)",
+    "cnn_training.py": "needs nn.CrossEntropyLoss",
+    "gan.py": "needs nn.BCELoss",
+    "custom_function.py": "needs nn.MSELoss",
+    "view_cat_model.py": "needs F.adaptive_avg_pool2d",
+    "resnet_cifar.py": "needs nn.CrossEntropyLoss and nn.init (layers), nn.AdaptiveAvgPool2d "
+                       "(cnnops)",
+    "segmentation.py": "needs K-dim F.cross_entropy with weight/ignore_index (layers), "
+                       "nn.Upsample and bilinear F.interpolate(size=) (cnnops)",
+    "data_pipeline.py": "needs nn.CrossEntropyLoss (layers)",
+    "lenet_tutorial.py": "needs nn.MSELoss (layers)",
+    "dcgan.py": "needs nn.BCELoss (layers)",
+    "finetune.py": "needs nn.CrossEntropyLoss (layers), nn.AdaptiveAvgPool2d (cnnops)",
 }
 
 _torch_results = {}
