@@ -168,3 +168,92 @@ def avg_pool_divisor(geometry: WindowGeometry, count_include_pad: bool) -> np.nd
         else:
             counts.append(np.minimum(end, size) - np.maximum(start, 0))
     return counts[0][:, None] * counts[1][None, :]
+
+
+# --- flat indices: max_pool2d(return_indices=True), adaptive max pooling, max_unpool2d ------
+
+
+def _first_inside(start: np.ndarray, step: int) -> np.ndarray:
+    """The first window position at or after ``start`` that lies inside the input (>= 0)."""
+    return np.where(start < 0, start + step * ((-start + step - 1) // step), start)
+
+
+def max_pool_indices(x: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
+    """PyTorch's ``max_pool2d`` indices: for each window, the flat index ``r * W + c`` into its
+    ``(H, W)`` input plane of the element :func:`max_pool_forward` chose (int64,
+    ``(..., Ho, Wo)``).  A window whose every element is ``-inf`` points at its first element
+    inside the input, as PyTorch's scan leaves it."""
+    _, offset = max_pool_forward(x, geometry, with_index=True)
+    (kh, kw), (sh, sw), (dh, dw) = geometry.kernel, geometry.stride, geometry.dilation
+    (top, _), (left, _) = geometry.padding
+    height, width = geometry.in_size
+    row0 = np.arange(geometry.out_size[0]) * sh - top
+    col0 = np.arange(geometry.out_size[1]) * sw - left
+    offset = offset.astype(np.int64)
+    rows = row0[:, None] + (offset // kw) * dh
+    cols = col0[None, :] + (offset % kw) * dw
+    outside = (rows < 0) | (rows >= height) | (cols < 0) | (cols >= width)
+    if outside.any():
+        rows = np.where(outside, _first_inside(row0, dh)[:, None], rows)
+        cols = np.where(outside, _first_inside(col0, dw)[None, :], cols)
+    return rows * width + cols
+
+
+def adaptive_max_indices(x: np.ndarray, out_size: tuple) -> np.ndarray:
+    """Flat indices ``r * W + c`` of the maximum of each adaptive window (PyTorch's
+    ``adaptive_max_pool2d``): its first maximum in row-major order, or its last NaN.
+
+    Window ``i`` spans ``[floor(i*H/out), ceil((i+1)*H/out))``; windows of unequal length are
+    read as ``kmax`` positions with the ones past the end repeating the last element, which
+    changes neither the maximum nor which element is first (or last NaN).  One gather of all
+    windows, then one ``argmax``: no loop."""
+    (height, width), (oh, ow) = x.shape[-2:], out_size
+    lead = x.shape[:-2]
+    if oh == 0 or ow == 0:
+        return np.zeros(lead + (oh, ow), dtype=np.int64)
+    axes = []
+    for size, out in ((height, oh), (width, ow)):
+        i = np.arange(out)
+        start, end = (i * size) // out, -((-(i + 1) * size) // out)
+        span = int((end - start).max())
+        axes.append(np.minimum(start[:, None] + np.arange(span)[None, :], end[:, None] - 1))
+    rows, cols = axes
+    kh, kw = rows.shape[1], cols.shape[1]
+    windows = x[..., rows[:, :, None, None], cols[None, None, :, :]]   # (..., oh, kh, ow, kw)
+    windows = np.moveaxis(windows, -3, -2).reshape(lead + (oh, ow, kh * kw))
+    choice = windows.argmax(axis=-1)
+    if windows.dtype.kind == "f":
+        nan = np.isnan(windows)
+        if nan.any():  # PyTorch's scan takes the LAST NaN of a window
+            last = kh * kw - 1 - nan[..., ::-1].argmax(axis=-1)
+            choice = np.where(nan.any(axis=-1), last, choice)
+    r = rows[np.arange(oh)[:, None], choice // kw]
+    c = cols[np.arange(ow)[None, :], choice % kw]
+    return r * width + c
+
+
+def plane_gather(x: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``x[..., index]`` within each ``(H, W)`` plane: ``(..., H, W)``, int64 ``(..., h, w)``
+    flat indices -> ``(..., h, w)``."""
+    planes = x.reshape(-1, x.shape[-2] * x.shape[-1])
+    chosen = np.take_along_axis(planes, index.reshape(planes.shape[0], -1), axis=1)
+    return chosen.reshape(index.shape)
+
+
+def plane_scatter_add(g: np.ndarray, index: np.ndarray, size: tuple) -> np.ndarray:
+    """Adjoint of :func:`plane_gather`: ``(..., h, w)`` values added at their flat indices of
+    ``(..., *size)`` planes (repeated indices accumulate), by one ``bincount``."""
+    count = int(np.prod(g.shape[:-2], dtype=np.int64))
+    area = size[0] * size[1]
+    flat = index.reshape(count, -1) + (np.arange(count) * area)[:, None]
+    sums = np.bincount(flat.ravel(), weights=g.reshape(-1), minlength=count * area)
+    return sums.astype(g.dtype, copy=False).reshape(g.shape[:-2] + tuple(size))
+
+
+def plane_scatter(g: np.ndarray, index: np.ndarray, size: tuple) -> np.ndarray:
+    """``max_unpool2d``: zeros of ``(..., *size)`` with each value written at its flat index
+    (when an index repeats, the last write wins, as PyTorch's CPU loop)."""
+    count = int(np.prod(g.shape[:-2], dtype=np.int64))
+    out = np.zeros((count, size[0] * size[1]), dtype=g.dtype)
+    np.put_along_axis(out, index.reshape(count, -1), g.reshape(count, -1), axis=1)
+    return out.reshape(g.shape[:-2] + tuple(size))

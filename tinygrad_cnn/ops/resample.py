@@ -155,11 +155,11 @@ def apply_along(x: np.ndarray, matrix: np.ndarray, axis: int) -> np.ndarray:
     n = x.shape[axis]
     prefix, suffix = x.shape[:axis], x.shape[axis + 1:]
     matrix = matrix.astype(x.dtype, copy=False)
-    rest = int(np.prod(suffix, dtype=np.int64))
+    lead, rest = int(np.prod(prefix, dtype=np.int64)), int(np.prod(suffix, dtype=np.int64))
     if rest == 1:
-        out = np.ascontiguousarray(x).reshape(-1, n) @ matrix.T
+        out = np.ascontiguousarray(x).reshape(lead, n) @ matrix.T
     else:
-        out = np.matmul(matrix, np.ascontiguousarray(x).reshape(-1, n, rest))
+        out = np.matmul(matrix, np.ascontiguousarray(x).reshape(lead, n, rest))
     return out.reshape(prefix + (matrix.shape[0],) + suffix)
 
 
