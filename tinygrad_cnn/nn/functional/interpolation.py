@@ -41,7 +41,8 @@ def _sizes(op, x, size, scale_factor, recompute_scale_factor):
         if not all(is_int(s) for s in sizes):
             raise TypeError(f"{op}: size must be an int or a tuple of ints, got {size!r}")
         if min(sizes) < 1:
-            raise ValueError(f"{op}: size must be positive, got {size!r}")
+            raise RuntimeError(f"{op}: the output size {tuple(sizes)} is empty (size must be "
+                               f"positive) for input shape {x.shape}")
         return tuple(int(s) for s in sizes), (None,) * spatial
     factors = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) \
         else (scale_factor,) * spatial
@@ -52,12 +53,12 @@ def _sizes(op, x, size, scale_factor, recompute_scale_factor):
     if not all(is_real(f) for f in factors):
         raise TypeError(f"{op}: scale_factor must be a number or a tuple of numbers, got "
                         f"{scale_factor!r}")
-    if not all(f > 0 and math.isfinite(f) for f in factors):
-        raise ValueError(f"{op}: scale_factor must be positive, got {scale_factor!r}")
+    if not all(math.isfinite(f) for f in factors):
+        raise ValueError(f"{op}: scale_factor must be finite, got {scale_factor!r}")
     sizes = tuple(math.floor(float(n) * float(f)) for n, f in zip(x.shape[2:], factors))
     if min(sizes) < 1:
-        raise ValueError(f"{op}: scale_factor {scale_factor!r} makes an empty output "
-                         f"{sizes} from input shape {x.shape}")
+        raise RuntimeError(f"{op}: the output size {sizes} is empty (scale_factor "
+                           f"{scale_factor!r}, input shape {x.shape})")
     passed = (None,) * spatial if recompute_scale_factor else tuple(float(f) for f in factors)
     return sizes, passed
 
