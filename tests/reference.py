@@ -212,18 +212,21 @@ def _edge_source(p, n, mode):
 
 
 def pad_modes_ref(x, pad, mode="constant", value=0.0):
-    """``torch.nn.functional.pad`` element by element: ``pad`` flat, last axis first; negative
-    widths crop first, then every output element is computed from its source position."""
+    """``torch.nn.functional.pad`` element by element: ``pad`` flat, last axis first; every
+    output element is computed from its source position.  Negative widths crop: in reflect
+    mode the source positions count from the uncropped input (pad, then crop), in the other
+    modes from the cropped one (crop, then pad), as PyTorch."""
     widths = [(0, 0)] * x.ndim
     for k in range(len(pad) // 2):
         widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
-    x = x[tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(x.shape, widths))]
-    widths = [(max(b, 0), max(a, 0)) for b, a in widths]
+    if mode != "reflect":
+        x = x[tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(x.shape, widths))]
+        widths = [(max(b, 0), max(a, 0)) for b, a in widths]
     out = np.empty(tuple(n + b + a for n, (b, a) in zip(x.shape, widths)), dtype=x.dtype)
     for index in np.ndindex(*out.shape):
         source = []
         for j, n, (b, _) in zip(index, x.shape, widths):
-            p = j - b
+            p = j - b  # b < 0 (reflect only here): output 0 is input position -b
             source.append(p if mode == "constant" else _edge_source(p, n, mode))
         inside = all(0 <= p < n for p, n in zip(source, x.shape))
         out[index] = x[tuple(source)] if inside else value
@@ -240,15 +243,17 @@ def _cubic(t, a=-0.75):
     return 0.0
 
 
-def _taps(o, n, m, mode, align_corners, scale_factor):
-    """The (input position, weight) pairs output ``o`` of an axis of ``n`` -> ``m`` reads."""
+def _taps(o, n, m, mode, align_corners, scale_factor, two_d):
+    """The (input position, weight) pairs output ``o`` of an axis of ``n`` -> ``m`` reads.
+    ``two_d``: PyTorch's 2-D nearest kernel copies straight through for ``m == n`` and takes
+    ``o // 2`` for ``m == 2 n`` (its 1-D and 3-D kernels do not)."""
     if mode == "area":
         start, end = (o * n) // m, -(-((o + 1) * n) // m)
         return [(i, 1.0 / (end - start)) for i in range(start, end)]
     if mode in ("nearest", "nearest-exact"):
-        if mode == "nearest" and m == n:
+        if two_d and mode == "nearest" and m == n:
             return [(o, 1.0)]
-        if mode == "nearest" and m == 2 * n:
+        if two_d and mode == "nearest" and m == 2 * n:
             return [(o // 2, 1.0)]
         scale = np.float32(1.0 / scale_factor) if scale_factor else \
             np.float32(n) / np.float32(m)
@@ -279,7 +284,7 @@ def interpolate_ref(x, size, mode="nearest", align_corners=False, scale_factors=
     factors = scale_factors or (None,) * len(spatial)
     out = np.zeros(x.shape[:2] + tuple(size), dtype=np.float64)
     for index in np.ndindex(*size):
-        taps = [_taps(o, n, m, mode, align_corners, f)
+        taps = [_taps(o, n, m, mode, align_corners, f, len(spatial) == 2)
                 for o, n, m, f in zip(index, spatial, size, factors)]
         total = 0.0
         for combo in np.ndindex(*[len(t) for t in taps]):

@@ -129,13 +129,18 @@ def area_matrix(in_size: int, out_size: int) -> np.ndarray:
     return inside / (end - start)[:, None]
 
 
-def nearest_index(in_size, out_size, exact=False, scale_factor=None) -> np.ndarray:
+def nearest_index(in_size, out_size, exact=False, scale_factor=None,
+                  shortcuts=False) -> np.ndarray:
     """The input element each output copies, with PyTorch's float32 arithmetic:
     ``min(floor(dst * scale), in - 1)`` (``nearest``) or ``floor((dst + 0.5) * scale)``
-    (``nearest-exact``), ``scale = float32(1 / scale_factor)`` or ``float32(in) / out``."""
-    if not exact and out_size == in_size:
+    (``nearest-exact``), ``scale = float32(1 / scale_factor)`` or ``float32(in) / out``.
+
+    ``shortcuts``: PyTorch's 2-D ``nearest`` kernel (only that one) copies straight through
+    when ``out == in`` and takes ``dst // 2`` when ``out == 2 * in``, whatever the scale factor
+    (``nearest_idx``); its 1-D and 3-D kernels use the formula."""
+    if shortcuts and not exact and out_size == in_size:
         return np.arange(out_size)
-    if not exact and out_size == 2 * in_size:
+    if shortcuts and not exact and out_size == 2 * in_size:
         return np.arange(out_size) >> 1
     if scale_factor is not None and scale_factor > 0:
         scale = np.float32(1.0 / scale_factor)

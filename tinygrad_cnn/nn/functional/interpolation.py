@@ -110,7 +110,7 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest",
     sizes, factors = _sizes(op, x, size, scale_factor, recompute_scale_factor)
     in_sizes = x.shape[2:]
     if mode in ("nearest", "nearest-exact"):
-        indices = [resample.nearest_index(n, m, mode == "nearest-exact", f)
+        indices = [resample.nearest_index(n, m, mode == "nearest-exact", f, x.ndim == 4)
                    for n, m, f in zip(in_sizes, sizes, factors)]
         if all(m % n == 0 and np.array_equal(i, np.arange(m) // (m // n))
                for n, m, i in zip(in_sizes, sizes, indices)):

@@ -33,7 +33,9 @@ def pad(x: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
 
     ``mode``: ``"constant"`` (fill with ``value``, default 0; any number of dimensions),
     ``"reflect"`` (mirror without repeating the edge; width < size), ``"replicate"`` (repeat
-    the edge), ``"circular"`` (wrap around; width <= size).  The last three pad the last 1, 2
+    the edge), ``"circular"`` (wrap around; width <= size).  With a negative width, reflect
+    pads first and then crops, circular crops first and wraps around the rest (PyTorch's
+    order).  The last three pad the last 1, 2
     or 3 dimensions of a 2-D/3-D, 3-D/4-D or 4-D/5-D input respectively, as PyTorch.  The
     gradient folds the padded border back onto the elements it was copied from (constant:
     crops it); every derivative order works.
@@ -68,9 +70,12 @@ def pad(x: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     if mode == "constant":
         return Pad.apply(x, tuple(widths), value)
     crop = tuple((min(b, 0), min(a, 0)) for b, a in widths)
-    if any(w != (0, 0) for w in crop):
-        x = Pad.apply(x, crop, 0)
     grow = tuple((max(b, 0), max(a, 0)) for b, a in widths)
+    cropped = any(w != (0, 0) for w in crop)
+    # As PyTorch: reflect pads the whole input, then crops; circular (and replicate, where
+    # the order makes no difference) crops first, then wraps around what is left.
+    if cropped and mode != "reflect":
+        x = Pad.apply(x, crop, 0)
     for axis, ((before, after), size) in enumerate(zip(grow, x.shape)):
         limit = size - 1 if mode == "reflect" else size if mode == "circular" else None
         if limit is not None and max(before, after) > limit:
@@ -78,4 +83,5 @@ def pad(x: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
             raise RuntimeError(f"{op}: in mode {mode!r} the padding must be {relation} the "
                                f"size of the dimension it pads, got pad ({before}, {after}) "
                                f"for dimension {axis} of size {size} (input shape {x.shape})")
-    return PadEdges.apply(x, grow, mode)
+    out = PadEdges.apply(x, grow, mode)
+    return Pad.apply(out, crop, 0) if cropped and mode == "reflect" else out
