@@ -14,7 +14,6 @@ from .functional._windows import conv_padding, spatial_ints
 from .module import Module
 from .parameter import Parameter
 
-
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 

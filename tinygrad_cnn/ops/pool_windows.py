@@ -184,7 +184,7 @@ def max_pool_indices(x: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
     ``(..., Ho, Wo)``).  A window whose every element is ``-inf`` points at its first element
     inside the input, as PyTorch's scan leaves it."""
     _, offset = max_pool_forward(x, geometry, with_index=True)
-    (kh, kw), (sh, sw), (dh, dw) = geometry.kernel, geometry.stride, geometry.dilation
+    (_, kw), (sh, sw), (dh, dw) = geometry.kernel, geometry.stride, geometry.dilation
     (top, _), (left, _) = geometry.padding
     height, width = geometry.in_size
     row0 = np.arange(geometry.out_size[0]) * sh - top
