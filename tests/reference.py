@@ -262,6 +262,8 @@ def _taps(o, n, m, mode, align_corners, scale_factor, two_d):
         else:
             position = np.float32((o + 0.5) * float(scale))
         return [(min(int(np.floor(position)), n - 1), 1.0)]
+    if m == n and mode != "bicubic":
+        return [(o, 1.0)]  # PyTorch's linear kernels leave an unchanged axis alone
     if align_corners:
         scale = (n - 1) / (m - 1) if m > 1 else 0.0
         src = scale * o

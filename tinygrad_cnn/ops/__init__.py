@@ -19,7 +19,7 @@ derivative order stays inside the file):
                     max); MaxUnpool2d -> PlaneGather
 ``pad.py``          Pad (its own adjoint: Pad with the widths negated); PadEdges <->
                     PadEdgesAdjoint (reflect / replicate / circular)
-``upsample.py``     UpsampleNearest (backward: block sums, reshape + Sum)
+``upsample.py``     UpsampleNearest <-> BlockSum (integer nearest upscaling and its block sums)
 ``resample.py``     Resample (its own adjoint: the transposed per-axis matrices; interpolate,
                     adaptive average pooling); NearestGather <-> NearestGatherAdjoint
 ``batchnorm.py``    BatchNormTraining (backward closed-form in Tensor ops)

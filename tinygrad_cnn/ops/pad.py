@@ -63,20 +63,21 @@ class Pad(Function):
 
 
 def pad_edges(x: np.ndarray, widths, mode: str) -> np.ndarray:
-    """Border-copying padding, one axis after the other (non-negative widths)."""
+    """Border-copying padding (non-negative widths): the input is copied once into the
+    interior of the output, then each axis's border is filled from the output itself
+    (full extent along the axes already done), so every border cell gets its final value."""
+    shape = tuple(n + b + a for n, (b, a) in zip(x.shape, widths))
+    out = np.empty(shape, dtype=x.dtype)
+    out[tuple(slice(b, b + n) for n, (b, _) in zip(x.shape, widths))] = x
     for axis, (before, after) in enumerate(widths):
         if before == 0 and after == 0:
             continue
         size = x.shape[axis]
         index = source_index(size, before, after, mode)
-        shape = x.shape[:axis] + (before + size + after,) + x.shape[axis + 1:]
-        out = np.empty(shape, dtype=x.dtype)
         lead = (slice(None),) * axis
-        out[lead + (slice(before, before + size),)] = x
         border = _border((before, after), size)
-        out[lead + (border,)] = np.take(x, index[border], axis=axis)
-        x = out
-    return x
+        out[lead + (border,)] = out[lead + (index[border] + before,)]
+    return out
 
 
 def pad_edges_adjoint(g: np.ndarray, widths, mode: str) -> np.ndarray:

@@ -199,36 +199,55 @@ def max_pool_indices(x: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
     return rows * width + cols
 
 
+def _adaptive_taps(size: int, out: int) -> np.ndarray:
+    """``(out, kmax)`` input positions of each adaptive window ``[floor(i*size/out),
+    ceil((i+1)*size/out))``, the positions past a shorter window's end repeating its last."""
+    i = np.arange(out)
+    start, end = (i * size) // out, -((-(i + 1) * size) // out)
+    span = int((end - start).max())
+    return np.minimum(start[:, None] + np.arange(span)[None, :], end[:, None] - 1)
+
+
+def _scan_taps(read, taps: int):
+    """The maximum over ``taps`` arrays ``read(t)`` and which tap holds it: the first maximum,
+    or the last NaN when there is one (PyTorch's ``val > max || isnan(val)`` scan).  A loop
+    over the taps of whole-array operations (``argmax`` over a short last axis is several
+    times slower)."""
+    best = read(0).copy()
+    kind = np.int8 if taps <= 127 else np.int32
+    choice = np.zeros(best.shape, dtype=kind)
+    for t in range(1, taps):
+        values = read(t)
+        # strictly greater: an equal later element never takes the place of the first
+        larger = (values > best).view(np.int8).astype(kind, copy=False)
+        choice += larger * (kind(t) - choice)
+        np.maximum(best, values, out=best)
+    if best.dtype.kind == "f" and best.size and np.isnan(best.max()):
+        for t in range(taps):  # only inputs holding a NaN pay for this pass
+            np.copyto(choice, t, where=np.isnan(read(t)))
+    return best, choice
+
+
 def adaptive_max_indices(x: np.ndarray, out_size: tuple) -> np.ndarray:
     """Flat indices ``r * W + c`` of the maximum of each adaptive window (PyTorch's
     ``adaptive_max_pool2d``): its first maximum in row-major order, or its last NaN.
 
-    Window ``i`` spans ``[floor(i*H/out), ceil((i+1)*H/out))``; windows of unequal length are
-    read as ``kmax`` positions with the ones past the end repeating the last element, which
-    changes neither the maximum nor which element is first (or last NaN).  One gather of all
-    windows, then one ``argmax``: no loop."""
+    Separable: first each row's maximum over every column window (and where it is), then the
+    maximum of those over every row window.  The first maximum in row-major order lies in the
+    first row whose maximum is the window's, at that row's first maximum (likewise for the
+    last NaN).  Windows of unequal length are read as ``kmax`` taps repeating the last
+    position, which moves neither.  Loops over the taps only."""
     (height, width), (oh, ow) = x.shape[-2:], out_size
     lead = x.shape[:-2]
     if oh == 0 or ow == 0:
         return np.zeros(lead + (oh, ow), dtype=np.int64)
-    axes = []
-    for size, out in ((height, oh), (width, ow)):
-        i = np.arange(out)
-        start, end = (i * size) // out, -((-(i + 1) * size) // out)
-        span = int((end - start).max())
-        axes.append(np.minimum(start[:, None] + np.arange(span)[None, :], end[:, None] - 1))
-    rows, cols = axes
-    kh, kw = rows.shape[1], cols.shape[1]
-    windows = x[..., rows[:, :, None, None], cols[None, None, :, :]]   # (..., oh, kh, ow, kw)
-    windows = np.moveaxis(windows, -3, -2).reshape(lead + (oh, ow, kh * kw))
-    choice = windows.argmax(axis=-1)
-    if windows.dtype.kind == "f":
-        nan = np.isnan(windows)
-        if nan.any():  # PyTorch's scan takes the LAST NaN of a window
-            last = kh * kw - 1 - nan[..., ::-1].argmax(axis=-1)
-            choice = np.where(nan.any(axis=-1), last, choice)
-    r = rows[np.arange(oh)[:, None], choice // kw]
-    c = cols[np.arange(ow)[None, :], choice % kw]
+    rows, cols = _adaptive_taps(height, oh), _adaptive_taps(width, ow)
+    row_max, col_tap = _scan_taps(lambda t: x[..., cols[:, t]], cols.shape[1])  # (..., H, ow)
+    _, row_tap = _scan_taps(lambda t: row_max[..., rows[:, t], :], rows.shape[1])
+    r = rows[np.arange(oh)[:, None], row_tap]                                    # (..., oh, ow)
+    tap = np.take_along_axis(col_tap.reshape(lead + (height * ow,)),
+                             (r * ow + np.arange(ow)).reshape(lead + (-1,)), axis=-1)
+    c = cols[np.arange(ow), tap.reshape(r.shape)]
     return r * width + c
 
 

@@ -168,6 +168,24 @@ def apply_along(x: np.ndarray, matrix: np.ndarray, axis: int) -> np.ndarray:
     return out.reshape(prefix + (matrix.shape[0],) + suffix)
 
 
+# A map of the last two axes whose output has at most this many elements per plane is applied
+# as ONE matrix product with the Kronecker product of its two matrices ((oh*ow, H*W), oh*ow
+# multiply-adds per input element): global and small adaptive pooling then cost one GEMM
+# instead of a batch of tiny ones along the second-last axis.
+KRON_OUTPUTS = 64
+
+
+def _apply_plane(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``rows @ x @ cols.T`` on each trailing ``(H, W)`` plane, by one matrix product."""
+    kron = np.kron(rows, cols).astype(x.dtype, copy=False)
+    lead = x.shape[:-2]
+    planes = np.ascontiguousarray(x).reshape(int(np.prod(lead, dtype=np.int64)), -1)
+    # one input element per plane (the adjoint of global pooling): a broadcast product, which
+    # BLAS does several times slower as a matrix product with inner dimension 1
+    out = planes * kron.T if planes.shape[1] == 1 else planes @ kron.T
+    return out.reshape(lead + (rows.shape[0], cols.shape[0]))
+
+
 class Resample(Function):
     """``x`` with ``matrices[k]`` ``(out_k, in_k)`` applied along its k-th trailing spatial
     axis (``None``: left alone); ``len(matrices)`` trailing axes in all."""
@@ -175,6 +193,10 @@ class Resample(Function):
     @staticmethod
     def forward(ctx, x, matrices):
         ctx.matrices = matrices
+        if len(matrices) >= 2 and matrices[-1] is not None and matrices[-2] is not None \
+                and matrices[-2].shape[0] * matrices[-1].shape[0] <= KRON_OUTPUTS:
+            x = _apply_plane(x, matrices[-2], matrices[-1])
+            matrices = matrices[:-2] + (None, None)
         first = x.ndim - len(matrices)
         for k, matrix in enumerate(matrices):
             if matrix is not None:

@@ -77,6 +77,10 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest",
     elements onto each other (``scale = (in - 1) / (out - 1)``).  ``antialias=True``
     (bilinear, bicubic) widens the filter when shrinking.  The gradient of each mode is its
     transpose (nearest: sums over the copies); every derivative order works.
+
+    PyTorch's special cases are kept: its 2-D ``nearest`` kernel copies an axis whose size is
+    unchanged (``dst // 2`` when it doubles) whatever the scale factor, its 1-D and 3-D ones
+    do not; its linear-family and antialiased kernels leave an unchanged axis alone.
     """
     op = "interpolate"
     check_tensor(op, "input", x)
@@ -126,5 +130,9 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest",
     else:
         build = resample.cubic_matrix if mode == "bicubic" else resample.linear_matrix
         matrices = [build(n, m, align_corners, f) for n, m, f in zip(in_sizes, sizes, factors)]
-    return Resample.apply(x, tuple(None if m.shape[0] == m.shape[1] and
-                                   np.array_equal(m, np.eye(len(m))) else m for m in matrices))
+    # PyTorch's linear-family and antialiased kernels leave an axis whose size does not change
+    # alone, whatever the scale factor; its plain bicubic kernel applies the formula
+    keep = mode != "bicubic" or antialias
+    return Resample.apply(x, tuple(
+        None if m.shape[0] == m.shape[1] and (keep or np.array_equal(m, np.eye(len(m))))
+        else m for m in matrices))
