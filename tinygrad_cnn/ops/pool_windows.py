@@ -181,22 +181,27 @@ def _first_inside(start: np.ndarray, step: int) -> np.ndarray:
 def max_pool_indices(x: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
     """PyTorch's ``max_pool2d`` indices: for each window, the flat index ``r * W + c`` into its
     ``(H, W)`` input plane of the element :func:`max_pool_forward` chose (int64,
-    ``(..., Ho, Wo)``).  A window whose every element is ``-inf`` points at its first element
-    inside the input, as PyTorch's scan leaves it."""
+    ``(..., Ho, Wo)``): the window's start plus a per-kernel-offset table, one lookup.  A
+    window whose every element is ``-inf`` (possible only with padding) points at its first
+    element inside the input, as PyTorch's scan leaves it."""
     _, offset = max_pool_forward(x, geometry, with_index=True)
-    (_, kw), (sh, sw), (dh, dw) = geometry.kernel, geometry.stride, geometry.dilation
+    (kh, kw), (sh, sw), (dh, dw) = geometry.kernel, geometry.stride, geometry.dilation
     (top, _), (left, _) = geometry.padding
     height, width = geometry.in_size
     row0 = np.arange(geometry.out_size[0]) * sh - top
     col0 = np.arange(geometry.out_size[1]) * sw - left
-    offset = offset.astype(np.int64)
-    rows = row0[:, None] + (offset // kw) * dh
-    cols = col0[None, :] + (offset % kw) * dw
-    outside = (rows < 0) | (rows >= height) | (cols < 0) | (cols >= width)
-    if outside.any():
-        rows = np.where(outside, _first_inside(row0, dh)[:, None], rows)
-        cols = np.where(outside, _first_inside(col0, dw)[None, :], cols)
-    return rows * width + cols
+    k = np.arange(kh * kw)
+    down, across = (k // kw) * dh, (k % kw) * dw
+    flat = (row0[:, None] * width + col0[None, :]) + np.take(down * width + across, offset)
+    if top or left:
+        rows = row0[:, None] + np.take(down, offset)
+        cols = col0[None, :] + np.take(across, offset)
+        outside = (rows < 0) | (rows >= height) | (cols < 0) | (cols >= width)
+        if outside.any():
+            first = (_first_inside(row0, dh)[:, None] * width
+                     + _first_inside(col0, dw)[None, :])
+            flat = np.where(outside, first, flat)
+    return flat
 
 
 def _adaptive_taps(size: int, out: int) -> np.ndarray:
@@ -241,6 +246,10 @@ def adaptive_max_indices(x: np.ndarray, out_size: tuple) -> np.ndarray:
     lead = x.shape[:-2]
     if oh == 0 or ow == 0:
         return np.zeros(lead + (oh, ow), dtype=np.int64)
+    if height % oh == 0 and width % ow == 0:  # equal windows that tile the plane: max pooling
+        kernel = (height // oh, width // ow)
+        return max_pool_indices(x, WindowGeometry((height, width), (oh, ow), kernel, kernel,
+                                                  ((0, 0), (0, 0)), (1, 1)))
     rows, cols = _adaptive_taps(height, oh), _adaptive_taps(width, ow)
     row_max, col_tap = _scan_taps(lambda t: x[..., cols[:, t]], cols.shape[1])  # (..., H, ow)
     _, row_tap = _scan_taps(lambda t: row_max[..., rows[:, t], :], rows.shape[1])
@@ -261,12 +270,13 @@ def plane_gather(x: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 def plane_scatter_add(g: np.ndarray, index: np.ndarray, size: tuple) -> np.ndarray:
     """Adjoint of :func:`plane_gather`: ``(..., h, w)`` values added at their flat indices of
-    ``(..., *size)`` planes (repeated indices accumulate), by one ``bincount``."""
+    ``(..., *size)`` planes (repeated indices accumulate), by one ``np.add.at``."""
     count = int(np.prod(g.shape[:-2], dtype=np.int64))
     area = size[0] * size[1]
     flat = index.reshape(count, -1) + (np.arange(count) * area)[:, None]
-    sums = np.bincount(flat.ravel(), weights=g.reshape(-1), minlength=count * area)
-    return sums.astype(g.dtype, copy=False).reshape(g.shape[:-2] + tuple(size))
+    out = np.zeros(count * area, dtype=g.dtype)
+    np.add.at(out, flat.ravel(), g.reshape(-1))
+    return out.reshape(g.shape[:-2] + tuple(size))
 
 
 def plane_scatter(g: np.ndarray, index: np.ndarray, size: tuple) -> np.ndarray:
