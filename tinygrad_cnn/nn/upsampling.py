@@ -1,6 +1,7 @@
 """Upsampling layers (as ``torch.nn``): ``Upsample``, ``UpsamplingNearest2d``,
 ``UpsamplingBilinear2d``; each calls :func:`tinygrad_cnn.nn.functional.interpolate`."""
 
+from .._checks import is_real
 from . import functional as F
 from .module import Module
 
@@ -14,8 +15,11 @@ class Upsample(Module):
         super().__init__()
         self.name = type(self).__name__
         self.size = size
-        self.scale_factor = float(scale_factor) if isinstance(scale_factor, (int, float)) \
-            and not isinstance(scale_factor, bool) else scale_factor
+        if isinstance(scale_factor, (tuple, list)):  # stored as floats, as PyTorch
+            scale_factor = tuple(float(f) if is_real(f) else f for f in scale_factor)
+        elif is_real(scale_factor):
+            scale_factor = float(scale_factor)
+        self.scale_factor = scale_factor
         self.mode = mode
         self.align_corners = align_corners
         self.recompute_scale_factor = recompute_scale_factor
