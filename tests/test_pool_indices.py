@@ -233,7 +233,8 @@ def test_max_pool_and_unpool_layers_round_trip_as_pytorch():
 
 
 @pytest.mark.parametrize("make,error,words", [
-    (lambda: nn.AdaptiveAvgPool2d((1, 2, 3)), ValueError, ["AdaptiveAvgPool2d", "output_size"]),
+    (lambda: nn.AdaptiveAvgPool2d((1, 2, 3)), RuntimeError, ["AdaptiveAvgPool2d", "output_size"]),
+    (lambda: nn.AdaptiveAvgPool2d(-1), ValueError, ["AdaptiveAvgPool2d", "output_size"]),
     (lambda: nn.AdaptiveAvgPool2d(1.5), TypeError, ["AdaptiveAvgPool2d", "output_size"]),
     (lambda: nn.AdaptiveMaxPool2d(2, return_indices=1), TypeError, ["return_indices"]),
     (lambda: nn.MaxPool2d(2, return_indices="yes"), TypeError, ["MaxPool2d", "return_indices"]),

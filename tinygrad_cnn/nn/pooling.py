@@ -9,7 +9,7 @@ forward).
 
 import sys
 
-from .._checks import check_bool, is_int
+from .._checks import MAX_INT_ARGUMENT, ArityError, ShapeError, check_bool, is_int
 from . import functional as F
 from .functional._windows import lp_norm_type, pair, pool_geometry
 from .module import Module
@@ -111,7 +111,7 @@ class MaxUnpool2d(Module):
         self.kernel_size = pair(kernel_size, "kernel_size", "MaxUnpool2d")
         self.stride = self.kernel_size if stride is None else pair(stride, "stride",
                                                                    "MaxUnpool2d")
-        self.padding = pair(padding, "padding", "MaxUnpool2d", minimum=0)
+        self.padding = pair(padding, "padding", "MaxUnpool2d", minimum=-MAX_INT_ARGUMENT)
 
     def forward(self, x, indices, output_size=None):
         return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding,
@@ -122,12 +122,18 @@ class MaxUnpool2d(Module):
 
 
 def _check_output_size(layer: str, output_size, rank: int) -> None:
+    """The checks of the functional op that hold for any input (PyTorch makes them at the
+    first forward; the errors are its types)."""
     sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * rank
-    if len(sizes) != rank or not all(v is None or (is_int(v) and v >= 0) for v in sizes):
-        raise (TypeError if len(sizes) == rank and not all(v is None or is_int(v)
-                                                           for v in sizes) else ValueError)(
-            f"{layer}: output_size must be an int >= 0 or {rank} of them (None keeps the "
-            f"input's size), got {output_size!r}")
+    if len(sizes) != rank:
+        raise ArityError(f"{layer}: output_size must have {rank} element(s), got "
+                         f"{output_size!r}")
+    if not all((v is None and rank == 2) or is_int(v) for v in sizes):
+        raise TypeError(f"{layer}: output_size must be an int or {rank} of them (None keeps "
+                        f"the input's size), got {output_size!r}")
+    if any(v is not None and not 0 <= v <= MAX_INT_ARGUMENT for v in sizes):
+        raise ShapeError(f"{layer}: elements of output_size must be >= 0 and at most 2**62, "
+                         f"got {output_size!r}")
 
 
 class _AdaptivePool(Module):

@@ -255,7 +255,7 @@ def adaptive_max_indices(x: np.ndarray, out_size: tuple) -> np.ndarray:
     _, row_tap = _scan_taps(lambda t: row_max[..., rows[:, t], :], rows.shape[1])
     r = rows[np.arange(oh)[:, None], row_tap]                                    # (..., oh, ow)
     tap = np.take_along_axis(col_tap.reshape(lead + (height * ow,)),
-                             (r * ow + np.arange(ow)).reshape(lead + (-1,)), axis=-1)
+                             (r * ow + np.arange(ow)).reshape(lead + (oh * ow,)), axis=-1)
     c = cols[np.arange(ow), tap.reshape(r.shape)]
     return r * width + c
 
@@ -263,8 +263,10 @@ def adaptive_max_indices(x: np.ndarray, out_size: tuple) -> np.ndarray:
 def plane_gather(x: np.ndarray, index: np.ndarray) -> np.ndarray:
     """``x[..., index]`` within each ``(H, W)`` plane: ``(..., H, W)``, int64 ``(..., h, w)``
     flat indices -> ``(..., h, w)``."""
-    planes = x.reshape(-1, x.shape[-2] * x.shape[-1])
-    chosen = np.take_along_axis(planes, index.reshape(planes.shape[0], -1), axis=1)
+    count = int(np.prod(x.shape[:-2], dtype=np.int64))
+    planes = x.reshape(count, x.shape[-2] * x.shape[-1])
+    chosen = np.take_along_axis(planes, index.reshape(count, index.shape[-2] * index.shape[-1]),
+                                axis=1)
     return chosen.reshape(index.shape)
 
 
@@ -273,7 +275,7 @@ def plane_scatter_add(g: np.ndarray, index: np.ndarray, size: tuple) -> np.ndarr
     ``(..., *size)`` planes (repeated indices accumulate), by one ``np.add.at``."""
     count = int(np.prod(g.shape[:-2], dtype=np.int64))
     area = size[0] * size[1]
-    flat = index.reshape(count, -1) + (np.arange(count) * area)[:, None]
+    flat = index.reshape(count, g.shape[-2] * g.shape[-1]) + (np.arange(count) * area)[:, None]
     out = np.zeros(count * area, dtype=g.dtype)
     np.add.at(out, flat.ravel(), g.reshape(-1))
     return out.reshape(g.shape[:-2] + tuple(size))
@@ -284,5 +286,6 @@ def plane_scatter(g: np.ndarray, index: np.ndarray, size: tuple) -> np.ndarray:
     (when an index repeats, the last write wins, as PyTorch's CPU loop)."""
     count = int(np.prod(g.shape[:-2], dtype=np.int64))
     out = np.zeros((count, size[0] * size[1]), dtype=g.dtype)
-    np.put_along_axis(out, index.reshape(count, -1), g.reshape(count, -1), axis=1)
+    per_plane = g.shape[-2] * g.shape[-1]
+    np.put_along_axis(out, index.reshape(count, per_plane), g.reshape(count, per_plane), axis=1)
     return out.reshape(g.shape[:-2] + tuple(size))

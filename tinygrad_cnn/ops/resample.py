@@ -179,7 +179,8 @@ def _apply_plane(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarra
     """``rows @ x @ cols.T`` on each trailing ``(H, W)`` plane, by one matrix product."""
     kron = np.kron(rows, cols).astype(x.dtype, copy=False)
     lead = x.shape[:-2]
-    planes = np.ascontiguousarray(x).reshape(int(np.prod(lead, dtype=np.int64)), -1)
+    planes = np.ascontiguousarray(x).reshape(int(np.prod(lead, dtype=np.int64)),
+                                             x.shape[-2] * x.shape[-1])
     # one input element per plane (the adjoint of global pooling): a broadcast product, which
     # BLAS does several times slower as a matrix product with inner dimension 1
     out = planes * kron.T if planes.shape[1] == 1 else planes @ kron.T

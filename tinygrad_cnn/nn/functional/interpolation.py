@@ -11,7 +11,15 @@ import math
 
 import numpy as np
 
-from ..._checks import check_bool, check_float, check_tensor, is_int, is_real
+from ..._checks import (
+    MAX_INT_ARGUMENT,
+    ShapeError,
+    check_bool,
+    check_float,
+    check_tensor,
+    is_int,
+    is_real,
+)
 from ...ops import resample
 from ...ops.resample import NearestGather, Resample
 from ...ops.upsample import UpsampleNearest
@@ -41,8 +49,10 @@ def _sizes(op, x, size, scale_factor, recompute_scale_factor):
         if not all(is_int(s) for s in sizes):
             raise TypeError(f"{op}: size must be an int or a tuple of ints, got {size!r}")
         if min(sizes) < 1:
-            raise RuntimeError(f"{op}: the output size {tuple(sizes)} is empty (size must be "
-                               f"positive) for input shape {x.shape}")
+            raise ShapeError(f"{op}: the output size {tuple(sizes)} is empty (size must be "
+                             f"positive) for input shape {x.shape}")
+        if max(sizes) > MAX_INT_ARGUMENT:
+            raise ShapeError(f"{op}: size must be at most 2**62, got {size!r}")
         return tuple(int(s) for s in sizes), (None,) * spatial
     factors = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) \
         else (scale_factor,) * spatial
@@ -54,11 +64,14 @@ def _sizes(op, x, size, scale_factor, recompute_scale_factor):
         raise TypeError(f"{op}: scale_factor must be a number or a tuple of numbers, got "
                         f"{scale_factor!r}")
     if not all(math.isfinite(f) for f in factors):
-        raise ValueError(f"{op}: scale_factor must be finite, got {scale_factor!r}")
+        raise ShapeError(f"{op}: scale_factor must be finite, got {scale_factor!r}")
     sizes = tuple(math.floor(float(n) * float(f)) for n, f in zip(x.shape[2:], factors))
+    if max(sizes) > MAX_INT_ARGUMENT:
+        raise ShapeError(f"{op}: scale_factor {scale_factor!r} makes an output size beyond "
+                         f"2**62 from input shape {x.shape}")
     if min(sizes) < 1:
-        raise RuntimeError(f"{op}: the output size {sizes} is empty (scale_factor "
-                           f"{scale_factor!r}, input shape {x.shape})")
+        raise ShapeError(f"{op}: the output size {sizes} is empty (scale_factor "
+                         f"{scale_factor!r}, input shape {x.shape})")
     passed = (None,) * spatial if recompute_scale_factor else tuple(float(f) for f in factors)
     return sizes, passed
 

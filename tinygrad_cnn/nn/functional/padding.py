@@ -1,6 +1,8 @@
 """Padding: ``pad`` (``torch.nn.functional.pad``), four modes."""
 
-from ..._checks import check_tensor, is_int, is_real
+import numpy as np
+
+from ..._checks import ShapeError, check_tensor, is_int, is_real
 from ...ops.pad import Pad, PadEdges
 from ...tensor import Tensor
 
@@ -13,11 +15,11 @@ def _flat_pad(pad, ndim: int, op: str) -> list:
         raise TypeError(f"{op}: pad must be a tuple of ints (before, after pairs from the last "
                         f"dimension backwards), got {pad!r}")
     if len(pad) % 2:
-        raise RuntimeError(f"{op}: pad length must be divisible by 2, got {len(pad)} "
-                           f"({tuple(pad)!r})")
+        raise ShapeError(f"{op}: pad length must be divisible by 2, got {len(pad)} "
+                         f"({tuple(pad)!r})")
     if len(pad) > 2 * ndim:
-        raise RuntimeError(f"{op}: pad length must be at most two times the input dimension, "
-                           f"got pad length {len(pad)} for an input of dimension {ndim}")
+        raise ShapeError(f"{op}: pad length must be at most two times the input dimension, "
+                         f"got pad length {len(pad)} for an input of dimension {ndim}")
     widths = [(0, 0)] * ndim
     for k in range(len(pad) // 2):
         widths[ndim - 1 - k] = (int(pad[2 * k]), int(pad[2 * k + 1]))
@@ -42,6 +44,8 @@ def pad(x: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     """
     op = "pad"
     check_tensor(op, "input", x)
+    if not isinstance(mode, str):
+        raise TypeError(f"{op}: mode must be a str, got {mode!r}")
     if mode not in MODES:
         raise NotImplementedError(f"{op}: mode must be one of {', '.join(MODES)}, "
                                   f"got {mode!r}")
@@ -52,10 +56,16 @@ def pad(x: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
             raise TypeError(f"{op}: value must be a real number, got {value!r}")
         if x.dtype.kind in "iu" and not float(value).is_integer():
             raise TypeError(f"{op}: value {value!r} cannot fill an integer tensor ({x.dtype})")
+        if x.dtype.kind == "f" and np.isfinite(value) and \
+                abs(float(value)) > np.finfo(x.dtype).max:
+            raise ShapeError(f"{op}: value {value!r} cannot be converted to {x.dtype} "
+                             f"without overflow")
     else:
+        if x.dtype == np.bool_:
+            raise TypeError(f"{op}: mode {mode!r} does not take a bool tensor")
         if value is not None and value != 0:
-            raise RuntimeError(f"{op}: mode {mode!r} doesn't take a value argument, "
-                               f"got value={value!r}")
+            raise ShapeError(f"{op}: mode {mode!r} doesn't take a value argument, "
+                             f"got value={value!r}")
         dims = len(pad) // 2
         if dims not in (1, 2, 3) or x.ndim not in (dims + 1, dims + 2):
             raise NotImplementedError(
@@ -63,10 +73,12 @@ def pad(x: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
                 f"mode {mode!r}: pad length 2 needs a 2-D or 3-D input, 4 a 3-D or 4-D, "
                 f"6 a 4-D or 5-D (input shape {x.shape})")
     for axis, ((before, after), size) in enumerate(zip(widths, x.shape)):
+        if (before, after) == (0, 0):
+            continue
         if size + before + after < 0 or (mode != "constant" and size + min(before, 0)
                                          + min(after, 0) <= 0):
-            raise RuntimeError(f"{op}: pad ({before}, {after}) of dimension {axis} leaves "
-                               f"nothing of an input of size {size} (input shape {x.shape})")
+            raise ShapeError(f"{op}: pad ({before}, {after}) of dimension {axis} leaves "
+                             f"nothing of an input of size {size} (input shape {x.shape})")
     if mode == "constant":
         return Pad.apply(x, tuple(widths), value)
     crop = tuple((min(b, 0), min(a, 0)) for b, a in widths)
@@ -77,11 +89,13 @@ def pad(x: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     if cropped and mode != "reflect":
         x = Pad.apply(x, crop, 0)
     for axis, ((before, after), size) in enumerate(zip(grow, x.shape)):
+        if (before, after) == (0, 0):
+            continue
         limit = size - 1 if mode == "reflect" else size if mode == "circular" else None
         if limit is not None and max(before, after) > limit:
             relation = "smaller than" if mode == "reflect" else "at most"
-            raise RuntimeError(f"{op}: in mode {mode!r} the padding must be {relation} the "
-                               f"size of the dimension it pads, got pad ({before}, {after}) "
-                               f"for dimension {axis} of size {size} (input shape {x.shape})")
+            raise ShapeError(f"{op}: in mode {mode!r} the padding must be {relation} the "
+                             f"size of the dimension it pads, got pad ({before}, {after}) "
+                             f"for dimension {axis} of size {size} (input shape {x.shape})")
     out = PadEdges.apply(x, grow, mode)
     return Pad.apply(out, crop, 0) if cropped and mode == "reflect" else out

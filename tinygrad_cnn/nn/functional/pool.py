@@ -10,7 +10,16 @@ ops.
 
 import numpy as np
 
-from ..._checks import check_bool, check_float, check_tensor, is_int
+from ..._checks import (
+    MAX_INT_ARGUMENT,
+    ArityError,
+    DtypeError,
+    ShapeError,
+    check_bool,
+    check_float,
+    check_tensor,
+    is_int,
+)
 from ...ops.elementwise import Where
 from ...ops.pool import MaxPool2d, MaxUnpool2d, PlaneGather, WindowSum
 from ...ops.pool_windows import (
@@ -91,19 +100,19 @@ def max_unpool2d(x: Tensor, indices: Tensor, kernel_size, stride=None, padding=0
     shape; within ``stride`` of that).  The gradient reads the output gradient at the indices.
     """
     op = "max_unpool2d"
-    _check_input(x, op, integers_ok=True)
+    _check_input(x, op, integers_ok=False)
     check_tensor(op, "indices", indices)
     if x.ndim not in (3, 4):
-        raise RuntimeError(f"{op}: input must be 3-D (C, h, w) or 4-D (N, C, h, w), "
-                           f"got shape {x.shape}")
+        raise ShapeError(f"{op}: input must be 3-D (C, h, w) or 4-D (N, C, h, w), "
+                         f"got shape {x.shape}")
     if indices.dtype != np.int64:
-        raise RuntimeError(f"{op}: indices must be int64, got {indices.dtype}")
+        raise DtypeError(f"{op}: indices must be int64, got {indices.dtype}")
     if indices.shape != x.shape:
-        raise RuntimeError(f"{op}: indices must have the input's shape {x.shape}, got "
-                           f"{indices.shape}")
+        raise ShapeError(f"{op}: indices must have the input's shape {x.shape}, got "
+                         f"{indices.shape}")
     kernel = pair(kernel_size, "kernel_size", op)
     step = kernel if stride is None else pair(stride, "stride", op)
-    pad = pair(padding, "padding", op, minimum=0)
+    pad = pair(padding, "padding", op, minimum=-MAX_INT_ARGUMENT)  # < 0 grows it, as PyTorch
     size = _unpool_size(op, x.shape, kernel, step, pad, output_size)
     if min(size) < 1:
         raise ValueError(f"{op}: the output size {size} is empty (input shape {x.shape}, "
@@ -111,8 +120,8 @@ def max_unpool2d(x: Tensor, indices: Tensor, kernel_size, stride=None, padding=0
     index = indices._data
     if index.size and (index.min() < 0 or index.max() >= size[0] * size[1]):
         bad = index.min() if index.min() < 0 else index.max()
-        raise RuntimeError(f"{op}: found an invalid max index {bad} (the output planes are "
-                           f"{size[0]}x{size[1]})")
+        raise ShapeError(f"{op}: found an invalid max index {bad} (the output planes are "
+                         f"{size[0]}x{size[1]})")
     return MaxUnpool2d.apply(x, index, size)
 
 
@@ -120,15 +129,15 @@ def max_unpool2d(x: Tensor, indices: Tensor, kernel_size, stride=None, padding=0
 
 
 def _adaptive_input(op: str, x, rank: int) -> None:
-    _check_input(x, op, integers_ok=op.startswith("adaptive_max"))
+    _check_input(x, op, integers_ok=False)  # PyTorch has no integer adaptive pooling
     ranks = (2, 3) if rank == 1 else (3, 4)
     if x.ndim not in ranks:
         what = "2-D (C, L) or 3-D (N, C, L)" if rank == 1 else \
             "3-D (C, H, W) or 4-D (N, C, H, W)"
-        raise RuntimeError(f"{op}: input must be {what}, got shape {x.shape}")
+        raise ShapeError(f"{op}: input must be {what}, got shape {x.shape}")
     if 0 in x.shape[-rank - 1:]:
-        raise RuntimeError(f"{op}: input {x.shape} must have no empty dimension (but the "
-                           f"batch)")
+        raise ShapeError(f"{op}: input {x.shape} must have no empty dimension (but the "
+                         f"batch)")
 
 
 def _adaptive_size(op: str, output_size, in_size: tuple) -> tuple:
@@ -138,14 +147,17 @@ def _adaptive_size(op: str, output_size, in_size: tuple) -> tuple:
     sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) \
         else (output_size,) * rank
     if len(sizes) != rank:
-        raise RuntimeError(f"{op}: output_size must have {rank} element(s), got "
-                           f"{output_size!r}")
-    if not all(v is None or is_int(v) for v in sizes):
-        raise TypeError(f"{op}: output_size must be an int or a tuple of ints (or None), "
-                        f"got {output_size!r}")
+        raise ArityError(f"{op}: output_size must have {rank} element(s), got "
+                         f"{output_size!r}")
+    if not all((v is None and rank == 2) or is_int(v) for v in sizes):
+        kind = "an int or a tuple of ints (or None)" if rank == 2 else "an int"
+        raise TypeError(f"{op}: output_size must be {kind}, got {output_size!r}")
     sizes = tuple(n if v is None else int(v) for v, n in zip(sizes, in_size))
     if min(sizes) < 0:
-        raise RuntimeError(f"{op}: elements of output_size must be >= 0, got {output_size!r}")
+        raise ShapeError(f"{op}: elements of output_size must be >= 0, got {output_size!r}")
+    if max(sizes) > MAX_INT_ARGUMENT:
+        raise ShapeError(f"{op}: elements of output_size must be at most 2**62, got "
+                         f"{output_size!r}")
     return sizes
 
 
