@@ -27,8 +27,11 @@ Kernels and value types (plain numpy, no ``Function``, no checks):
 ``im2col.py``       pad_for_windows, window_view, add_to_windows, im2col, col2im
 ``conv_gemm.py``    conv by im2col + one matrix product per group (``"im2col"``)
 ``conv_fft.py``     conv by scipy FFT (``"fft"``); same three-function interface
-``conv_select.py``  the cost model that resolves ``"auto"`` to one of the two, among those
-                    ``conv_accuracy.py`` finds as accurate as im2col (an FFT in float64)
+``conv_winograd.py`` 3x3 stride-1 conv by Winograd F(4x4,3x3) (``"winograd"``) or F(2x2,3x3)
+                    (``"winograd_f2"``); same interface
+``conv_select.py``  the cost model that resolves ``"auto"`` to one of them, among those
+                    as accurate as im2col (``conv_accuracy.py``: an FFT in float64; Winograd
+                    only F(2x2), on finite data)
 ``pool_windows.py`` max/sum over windows, scatter/gather of the chosen elements, divisors
 ==================  ===========================================================================
 
