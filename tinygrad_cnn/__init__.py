@@ -28,6 +28,7 @@ from .factories import (
     zeros_like,
 )
 from .io import load, save
+from .ops.threads import get_num_threads, set_num_threads
 from .random import manual_seed
 from .tensor import Tensor
 
@@ -39,4 +40,5 @@ __all__ = [
     "tensor", "zeros", "ones", "zeros_like", "ones_like", "rand", "randn", "arange",
     "concatenate", "cat", "stack", "save", "load", "functional", "data",
     "gradcheck", "testing", "nn", "optim", "backends", "viz",
+    "set_num_threads", "get_num_threads",
 ]

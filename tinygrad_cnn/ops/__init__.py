@@ -29,6 +29,7 @@ Kernels and value types (plain numpy, no ``Function``, no checks):
 ``conv_fft.py``     conv by scipy FFT (``"fft"``); same three-function interface
 ``conv_winograd.py`` 3x3 stride-1 conv by Winograd F(4x4,3x3) (``"winograd"``) or F(2x2,3x3)
                     (``"winograd_f2"``); same interface
+``threads.py``      set_num_threads / get_num_threads (BLAS, FFT workers), blas_threads
 ``conv_select.py``  the cost model that resolves ``"auto"`` to one of them, among those
                     as accurate as im2col (``conv_accuracy.py``: an FFT in float64; Winograd
                     only F(2x2), on finite data)
