@@ -62,3 +62,28 @@ def test_results_do_not_depend_on_the_thread_count(algorithm, restore_threads):
 
 def test_torch_names_are_exported():
     assert {"set_num_threads", "get_num_threads"} <= set(tg.__all__)
+
+
+def test_map_chunks_keeps_the_order_uses_the_threads_and_raises(restore_threads):
+    import threading
+
+    from tinygrad_cnn.ops.threads import map_chunks
+    tg.set_num_threads(2)
+    seen = set()
+
+    def square(value):
+        seen.add(threading.current_thread().name)
+        x = np.full((200, 200), float(value))
+        return float((x @ x)[0, 0])  # a BLAS call, GIL released
+
+    assert map_chunks(square, range(40)) == [200.0 * v * v for v in range(40)]
+    assert len(seen) <= 2
+    tg.set_num_threads(1)
+    assert map_chunks(square, [3]) == [1800.0]
+
+    def fail(value):
+        raise ValueError(f"chunk {value}")
+
+    tg.set_num_threads(2)
+    with pytest.raises(ValueError, match="chunk"):
+        map_chunks(fail, range(4))

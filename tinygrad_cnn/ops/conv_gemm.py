@@ -14,7 +14,9 @@ they are still in cache, and the products land directly in the ``(N, C_out, Ho*W
 (no transposing copy).  Measured with ``benchmarks/bench_conv.py``, this was 1.3-10x faster
 than unfolding the whole batch into one matrix and one big GEMM, and it bounds the extra
 memory by the chunk rather than the batch.  The Python loops are over chunks and groups,
-each iteration whole-array numpy and BLAS work.
+each iteration whole-array numpy and BLAS work; with ``set_num_threads(n > 1)`` the chunks
+are split over ``n`` threads (:func:`.threads.map_chunks`, each thread's BLAS on one core;
+the weight gradient sums one partial result per chunk).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 
 from .geometry import WindowGeometry
 from .im2col import col2im, im2col, pad_for_windows, window_view
+from .threads import map_chunks
 
 CHUNK_BYTES = 1 << 22
 
@@ -48,12 +51,15 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
     out_rows = geometry.group_slices(out_channels)
     col_rows = geometry.group_slices(weight_matrix.shape[1] * geometry.groups)
     out = np.empty((n, out_channels, ho * wo), dtype=np.result_type(x, weight))
-    for images in _chunks(n, _cols_bytes(x.shape, geometry, x.itemsize)):
+
+    def chunk(images):
         cols = im2col(x[images], geometry)
         for o, c in zip(out_rows, col_rows, strict=True):
             np.matmul(weight_matrix[o], cols[:, c], out=out[images, o])
         if bias is not None:
             out[images] += bias.reshape(-1, 1)
+
+    map_chunks(chunk, _chunks(n, _cols_bytes(x.shape, geometry, x.itemsize)))
     return out.reshape(n, out_channels, ho, wo)
 
 
@@ -69,7 +75,8 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     grad_matrix = grad_out.reshape(n, out_channels, grad_out.shape[2] * grad_out.shape[3])
     dtype = np.result_type(grad_out, weight)
     image = np.empty((n, channels) + tuple(geometry.in_size), dtype=dtype)
-    for images in _chunks(n, _cols_bytes((n, channels), geometry, grad_out.itemsize)):
+
+    def chunk(images):
         count = images.stop - images.start
         cols = np.empty((count, channels * geometry.kernel[0] * geometry.kernel[1],
                          grad_matrix.shape[2]), dtype=dtype)
@@ -77,6 +84,8 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
             np.matmul(weight_matrix[o].T, grad_matrix[images, o], out=cols[:, c])
         # col2im's result is a view of its padded canvas: this is the one copy per chunk.
         image[images] = col2im(cols, geometry, channels)
+
+    map_chunks(chunk, _chunks(n, _cols_bytes((n, channels), geometry, grad_out.itemsize)))
     if bias is not None:
         image += bias.reshape(1, -1, 1, 1)
     return image
@@ -103,9 +112,11 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
     out_rows = geometry.group_slices(out_channels)
     col_rows = geometry.group_slices(rows)
     grad_matrix = grad_out.reshape(n, out_channels, positions)
-    total = np.zeros((out_channels, rows // geometry.groups), dtype=np.result_type(x, grad_out))
+    dtype = np.result_type(x, grad_out)
     one_gemm = positions < rows // geometry.groups
-    for images in _chunks(n, _cols_bytes(x.shape, geometry, x.itemsize)):
+
+    def chunk(images):
+        total = np.zeros((out_channels, rows // geometry.groups), dtype=dtype)
         if one_gemm:
             count = images.stop - images.start
             padded = pad_for_windows(x[images], geometry).transpose(1, 0, 2, 3)
@@ -119,4 +130,10 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
             for o, c in zip(out_rows, col_rows, strict=True):
                 total[o] += np.matmul(grad_matrix[images, o],
                                       cols[:, c].transpose(0, 2, 1)).sum(0)
+        return total
+
+    partials = map_chunks(chunk, _chunks(n, _cols_bytes(x.shape, geometry, x.itemsize)))
+    total = partials[0] if partials else np.zeros((out_channels, rows // geometry.groups), dtype)
+    for partial in partials[1:]:
+        total += partial
     return total.reshape(out_channels, channels // geometry.groups, kh, kw)

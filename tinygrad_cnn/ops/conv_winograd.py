@@ -41,7 +41,8 @@ multiple of 4 KiB: transposing 32x32 float32 planes directly hits 4K aliasing, 3
 its overlapping tiles gathered into ``(a, a, tiles, C)`` runs of ``C`` elements, and every
 later array keeps the frequency axes first and the channels last, so the big GEMMs are
 ``(tiles, C) @ (C, C_out)`` per frequency. Chunks hold about ``CHUNK_BYTES`` of transformed
-tiles so they stay in cache between the passes.
+tiles so they stay in cache between the passes; with ``set_num_threads(n > 1)`` the chunks
+are split over ``n`` threads (:func:`.threads.map_chunks`), each thread's BLAS on one core.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .geometry import WindowGeometry
+from .threads import map_chunks
 
 CHUNK_BYTES = 1 << 20
 
@@ -169,7 +171,8 @@ def _forward_tiles(x: np.ndarray, weight: np.ndarray, m: int, offset, out_size, 
     tile_bytes = a * a * th * tw * max(channels, out_channels) * np.dtype(dtype).itemsize
     out_groups = _group_slices(out_channels, groups)
     in_groups = _group_slices(channels, groups)
-    for images in _chunks(n, tile_bytes):
+
+    def chunk(images):
         count = images.stop - images.start
         scratch = _channels_last_scratch(x[images], (m * th + 2, m * tw + 2), offset, dtype)
         v = _transform_input(scratch, m, bt)                             # (a, a, T, C)
@@ -184,6 +187,8 @@ def _forward_tiles(x: np.ndarray, weight: np.ndarray, m: int, offset, out_size, 
         else:
             planes = tiles.reshape(count, out_channels, th * m, tw * m)
             out[images] = planes[:, :, :ho, :wo]
+
+    map_chunks(chunk, _chunks(n, tile_bytes))
     if bias is not None:
         out += bias.reshape(1, -1, 1, 1)
     return out
@@ -250,9 +255,10 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
     th, tw = _tiles(ho, m), _tiles(wo, m)
     (top, _), (left, _) = geometry.padding
     x = x[:, :, :max(ho + 2 - top, 0), :max(wo + 2 - left, 0)]      # what the windows read
-    sigma = np.zeros((a, a, out_channels, per_group), dtype=dtype)
     tile_bytes = a * a * th * tw * max(channels, out_channels) * np.dtype(dtype).itemsize
-    for images in _chunks(n, tile_bytes):
+
+    def chunk(images):
+        sigma = np.zeros((a, a, out_channels, per_group), dtype=dtype)
         count = images.stop - images.start
         scratch = _channels_last_scratch(x[images], (m * th + 2, m * tw + 2), (top, left),
                                          dtype)
@@ -270,6 +276,12 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
             o = slice(k * out_per_group, (k + 1) * out_per_group)
             c = slice(k * per_group, (k + 1) * per_group)
             sigma[:, :, o] += np.matmul(dyt[:, :, :, o].transpose(0, 1, 3, 2), v[:, :, :, c])
+        return sigma
+
+    partials = map_chunks(chunk, _chunks(n, tile_bytes))
+    sigma = partials[0] if partials else np.zeros((a, a, out_channels, per_group), dtype)
+    for partial in partials[1:]:
+        sigma += partial
     return np.einsum("ai,aboc,bj->ocij", g, sigma, g, optimize=True).astype(result, copy=False)
 
 

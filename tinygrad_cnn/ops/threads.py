@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import os
 
 __all__ = ["set_num_threads", "get_num_threads", "blas_threads"]
@@ -122,3 +123,48 @@ def blas_threads(num_threads: int):
         for (setter, _), count in zip(libraries, previous, strict=True):
             if count is not None:
                 setter(count)
+
+
+_pool = None          # the library's worker threads (created on first parallel use)
+_pool_size = 0
+
+
+def map_chunks(function, chunks) -> list:
+    """``[function(chunk) for chunk in chunks]``, split over :func:`get_num_threads` threads
+    (this one and ``n - 1`` pool threads) when there are several chunks, the BLAS pinned to
+    one thread meanwhile (numpy releases the GIL inside its products and copies, so the
+    chunks' work overlaps).
+
+    Each thread takes the next chunk when it finishes one, so a thread slowed by a busy
+    neighbour core does fewer chunks instead of holding up a fixed share: the split is never
+    much slower than one thread doing everything (it waits for at most one chunk of the
+    slow thread). Results come back in chunk order, so sums over them do not depend on the
+    thread count. With one thread or one chunk: in order, on this thread, BLAS as set."""
+    global _pool, _pool_size
+    chunks = list(chunks)
+    workers = min(get_num_threads(), len(chunks))
+    if workers <= 1:
+        return [function(chunk) for chunk in chunks]
+    if _pool is None or _pool_size < workers - 1:
+        from concurrent.futures import ThreadPoolExecutor
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+        _pool = ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="tinygrad_cnn")
+        _pool_size = workers - 1
+    results = [None] * len(chunks)
+    order = itertools.count()  # next() on it is atomic under the GIL
+
+    def work():
+        for index in iter(order.__next__, None):
+            if index >= len(chunks):
+                return
+            results[index] = function(chunks[index])
+
+    with blas_threads(1):
+        futures = [_pool.submit(work) for _ in range(workers - 1)]
+        try:
+            work()
+        finally:
+            for future in futures:
+                future.result()
+    return results
