@@ -8,7 +8,8 @@
 
 float32. Per case and direction (``fwd`` the convolution, ``dx`` the input gradient, ``dw``
 the weight gradient, ``f+b`` a whole forward+backward through autograd with a bias): our
-milliseconds under ``"auto"`` and, for 3x3 stride-1 layers, under ``"winograd"`` (F(4x4));
+milliseconds under ``"auto"`` and in the second column (``2nd ms``), for 3x3 stride-1 layers,
+under ``"winograd"`` (F(4x4)), for (e) under ``"im2col"``;
 PyTorch's milliseconds; each over PyTorch's (``x torch``), timed turn by turn with PyTorch
 (best of ``--repeat`` rounds, so a burst of load hits both); and ``gemm``, one plain numpy
 GEMM with the direction's im2col FLOPs (the floor of any im2col method). Thread counts are
@@ -154,7 +155,7 @@ def run_case(name, torch, repeat, rows):
         print_row(row)
 
 
-HEADER = (f"{'case':4s} {'dir':4s} {'auto ms':>8s} {'x torch':>8s} {'wino ms':>8s} "
+HEADER = (f"{'case':4s} {'dir':4s} {'auto ms':>8s} {'x torch':>8s} {'2nd ms':>8s} "
           f"{'x torch':>8s} {'torch ms':>9s} {'gemm ms':>8s} {'auto/gemm':>9s}")
 
 
