@@ -278,3 +278,28 @@ def test_empty_batch_gives_empty_output_and_zero_weight_gradients(name, algorith
     assert x.grad.shape == x_shape
     np.testing.assert_array_equal(weight.grad, np.zeros(w_shape))
     np.testing.assert_array_equal(bias.grad, np.zeros(out_shape[1]))
+
+
+@pytest.mark.parametrize("options, kernel", [
+    (dict(padding=1), (3, 3)),
+    (dict(padding=(3, 0), dilation=(1, 2)), (3, 2)),          # padding beyond the span: crop
+    (dict(padding=2, dilation=2, groups=2), (3, 3)),
+    (dict(padding=(0, 1)), (1, 3)),
+])
+def test_stride_1_input_gradient_as_correlation_equals_col2im(monkeypatch, options, kernel):
+    # im2col's stride-1 input gradient with C_out <= C runs as a correlation (no col2im):
+    # the same values as the col2im path, and as the loop reference's transpose.
+    from tinygrad_cnn.ops import conv_gemm
+    rng = np.random.default_rng(31)
+    x = rng.standard_normal((2, 4, 7, 6))
+    weight = rng.standard_normal((4, 4 // options.get("groups", 1)) + kernel)
+    geometry = conv_geometry("conv2d", x, weight, **options)
+    grad_out = rng.standard_normal((2, 4) + tuple(geometry.out_size))
+    as_correlation = conv_gemm.conv2d_input_grad(grad_out, weight, geometry)
+    monkeypatch.setattr(conv_gemm, "CORRELATION_INPUT_GRAD", False)
+    with_col2im = conv_gemm.conv2d_input_grad(grad_out, weight, geometry)
+    np.testing.assert_allclose(as_correlation, with_col2im, rtol=1e-12, atol=1e-12)
+    # <conv(x), g> == <x, dx>: the adjoint identity against the loop reference's forward
+    y = reference.conv2d(x, weight, None, stride=(1, 1), padding=geometry.padding,
+                         dilation=geometry.dilation, groups=geometry.groups)
+    assert np.vdot(y, grad_out) == pytest.approx(np.vdot(x, as_correlation), rel=1e-12)
