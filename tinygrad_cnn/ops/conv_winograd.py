@@ -50,6 +50,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .conv_gemm import adjoint_weight
 from .geometry import WindowGeometry
 from .threads import map_chunks
 
@@ -206,16 +207,6 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
     return _forward_tiles(x, weight, m, (top, left), geometry.out_size, bias, compute)
 
 
-def _adjoint_weight(weight: np.ndarray, groups: int) -> np.ndarray:
-    """``(C_out, C/groups, 3, 3)`` -> ``(C, C_out/groups, 3, 3)``: channel axes swapped per
-    group, kernel rotated 180 degrees (the transposed convolution's kernel)."""
-    out_channels, per_group = weight.shape[:2]
-    swapped = weight.reshape(groups, out_channels // groups, per_group, 3, 3)
-    swapped = swapped.transpose(0, 2, 1, 3, 4).reshape(groups * per_group,
-                                                        out_channels // groups, 3, 3)
-    return np.ascontiguousarray(swapped[:, :, ::-1, ::-1])
-
-
 def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
                       bias: np.ndarray | None = None, m: int = 4, compute=None) -> np.ndarray:
     """The transposed convolution: grad_out ``(N, C_out, Ho, Wo)``, weight
@@ -228,7 +219,7 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     height, width = geometry.in_size
     extent = (geometry.padded_extent(0), geometry.padded_extent(1))     # (Ho + 2, Wo + 2)
     reach = (max(0, min(height, extent[0] - top)), max(0, min(width, extent[1] - left)))
-    rows = _forward_tiles(grad_out, _adjoint_weight(weight, geometry.groups), m,
+    rows = _forward_tiles(grad_out, adjoint_weight(weight, geometry.groups), m,
                           (2 - top, 2 - left), reach, compute=compute)
     if reach == (height, width):
         image = rows
