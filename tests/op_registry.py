@@ -171,6 +171,21 @@ CONV2D_ERRORS = errors(
     (((1, 2, 5, 5), (4, 2, 3, 3)), dict(padding="same", stride=2), ValueError,
      "conv2d: padding='same' is not supported for strided convolutions"),
 )
+# 3x3 stride-1 undilated layers, the ones Winograd computes (any padding, groups), plus one
+# it hands to im2col (strided): the "winograd" entries run both.
+WINOGRAD_CONV2D_SAMPLES = samples(
+    (((2, 2, 5, 6), (4, 2, 3, 3), (4,)), dict(padding=1)),
+    (((3, 4, 9, 8), (6, 2, 3, 3), (6,)), dict(padding=(2, 0), groups=2)),
+    (((2, 3, 4, 7), (2, 3, 3, 3)), dict(padding="same")),
+    (((1, 2, 3, 3), (3, 2, 3, 3), (3,)), {}),
+    (((2, 6, 5), (3, 2, 3, 3)), dict(padding=3)),  # unbatched; padding beyond the kernel
+    (((2, 2, 5, 6), (4, 2, 3, 3), (4,)), dict(stride=2, padding=1)),
+)
+WINOGRAD_CONV_TRANSPOSE2D_SAMPLES = samples(
+    (((2, 4, 3, 4), (4, 3, 3, 3), (6,)), dict(padding=1, groups=2)),
+    (((1, 2, 3, 3), (2, 3, 3, 3)), {}),
+    (((2, 3, 6, 5), (3, 2, 3, 3), (2,)), dict(padding=2)),
+)
 CONV_TRANSPOSE2D_SAMPLES = samples(
     (((2, 4, 3, 4), (4, 1, 3, 2), (2,)),
      dict(stride=(2, 1), padding=1, output_padding=(1, 0), dilation=(1, 2), groups=2)),
@@ -664,6 +679,10 @@ OPS = [
     OpInfo("conv2d_fft", _with_algorithm(F.conv2d, "fft"), _conv2d_reference,
            torch_op=TF and TF.conv2d, sample_inputs=CONV2D_SAMPLES, error_inputs=CONV2D_ERRORS,
            error_name="conv2d"),
+    *(OpInfo(f"conv2d_{name}", _with_algorithm(F.conv2d, name), _conv2d_reference,
+             torch_op=TF and TF.conv2d, sample_inputs=WINOGRAD_CONV2D_SAMPLES,
+             error_inputs=CONV2D_ERRORS, error_name="conv2d")
+      for name in ("winograd", "winograd_f2")),
     OpInfo("conv1d", F.conv1d, _conv1d_reference, torch_op=TF and TF.conv1d,
            sample_inputs=samples(
                (((2, 3, 9), (2, 3, 4), (2,)), dict(stride=2, padding=1, dilation=2)),
@@ -680,6 +699,11 @@ OPS = [
            _conv_transpose2d_reference, torch_op=TF and TF.conv_transpose2d,
            sample_inputs=CONV_TRANSPOSE2D_SAMPLES, error_inputs=CONV_TRANSPOSE2D_ERRORS,
            error_name="conv_transpose2d"),
+    *(OpInfo(f"conv_transpose2d_{name}", _with_algorithm(F.conv_transpose2d, name),
+             _conv_transpose2d_reference, torch_op=TF and TF.conv_transpose2d,
+             sample_inputs=WINOGRAD_CONV_TRANSPOSE2D_SAMPLES,
+             error_inputs=CONV_TRANSPOSE2D_ERRORS, error_name="conv_transpose2d")
+      for name in ("winograd", "winograd_f2")),
     OpInfo("unfold", F.unfold, _unfold_reference, torch_op=TF and TF.unfold,
            sample_inputs=lambda: [Sample((image,), options) for options, image in
                                   zip(UNFOLD_OPTIONS, [(2, 2, 5, 4), (2, 3, 7, 6)])],
