@@ -36,6 +36,7 @@ import zlib
 
 import numpy as np
 
+from . import io_safetensors
 from ._atomic import atomic_write
 from .tensor import Tensor, to_numpy
 
@@ -60,6 +61,8 @@ def save(obj, path) -> None:
     a value that cannot be stored without pickling (object arrays, arbitrary objects).
     """
     path = _fspath("save", path)
+    if io_safetensors.is_safetensors_path(path):  # a flat dict of tensors, PyTorch's format
+        return io_safetensors.save_file(obj, path)
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(obj, (), arrays)
     meta = json.dumps(
@@ -173,6 +176,8 @@ def load(path):
     checkpoint written by :func:`save` or is damaged.
     """
     path = _fspath("load", path)
+    if io_safetensors.is_safetensors_path(path):
+        return io_safetensors.load_file(path)
     with open(path, "rb") as stream:
         head = stream.read(4)
     if head[:2] != b"PK":
