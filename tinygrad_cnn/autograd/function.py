@@ -260,6 +260,8 @@ class Function:
                     f"{cls.__name__}: forward produced {_nonfinite_kind(output)}; the op was "
                     f"called at {ctx.site}"
                 )
+        if mode.tracing:  # the call as tinygrad_cnn.onnx.export reads it off the graph
+            ctx._traced = (args, output, user_call_site())
         if not record or output.dtype.kind != "f":
             return Tensor._make(output)
         edges, input_meta = [], []

@@ -11,11 +11,12 @@ import contextlib
 class _Mode:
     """The engine's switches; one instance, read on every op (so: plain attributes)."""
 
-    __slots__ = ("grad_enabled", "anomaly")
+    __slots__ = ("grad_enabled", "anomaly", "tracing")
 
     def __init__(self):
         self.grad_enabled = True
         self.anomaly = False
+        self.tracing = False  # ops keep their arguments and output (tinygrad_cnn.onnx.export)
 
 
 mode = _Mode()

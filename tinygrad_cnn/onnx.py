@@ -1,0 +1,681 @@
+"""``export``: a model's forward pass as an ONNX file, for onnxruntime and every other runtime.
+
+    import tinygrad_cnn.onnx
+    tinygrad_cnn.onnx.export(model, example_input, "model.onnx")   # as torch.onnx.export
+
+How it works: the model runs once on ``example_input`` with grad recording on and every op
+keeping its arguments and output (``mode.tracing``); the exporter then walks the recorded
+graph back from the output, as ``backward`` would, and writes each primitive ``Function`` it
+meets as ONNX nodes (the table ``CONVERTERS``, by Function name).  The model's parameters
+become initializers named by their state-dict keys, the example input the graph input,
+tensors computed outside the graph (a scalar, batch norm's folded running statistics)
+constants.  The batch dimension is symbolic (``dynamic_batch=True``), so the file runs on any
+batch size.
+
+Limits: what the forward computes outside recorded ops is frozen into the file as a
+constant; a constant that depends on the batch size (one whose first dimension is the
+example's batch) is refused under ``dynamic_batch``, so export with a batch of 2 or more.
+Training-mode batch norm, ``unfold``/``fold`` and backward-only ops have no ONNX
+equivalent here: the error names the op and the line of model code that called it.
+Needs the optional ``onnx`` package (``pip install "tinygrad_cnn[onnx]"``; onnxruntime to run
+the file).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .autograd.function import AccumulateGrad, Context
+from .autograd.grad_mode import enable_grad, mode
+from .tensor import Tensor
+
+__all__ = ["export", "CONVERTERS", "ExportError"]
+
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+class ExportError(RuntimeError):
+    """An op or a value that cannot be written as ONNX; the message names it."""
+
+
+def _onnx(op: str = "export"):
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError(f"tinygrad_cnn.onnx.{op}: needs the onnx package: pip install onnx "
+                          "(or pip install \"tinygrad_cnn[onnx]\")") from None
+    return onnx
+
+
+# ----------------------------------------------------------------------------- values
+
+
+class Value:
+    """A tensor of the exported graph: its value in the traced run (``array``), where it comes
+    from (``constant``: computed outside the graph), and its ONNX name once written."""
+
+    __slots__ = ("array", "constant", "name", "hint")
+
+    def __init__(self, array, constant: bool, name: str | None = None, hint: str = "const"):
+        self.array = np.asarray(array)
+        self.constant = constant
+        self.name = name
+        self.hint = hint
+
+    @property
+    def shape(self) -> tuple:
+        return self.array.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.array.dtype
+
+
+class Graph:
+    """The ONNX graph being written: nodes, initializers, unique names."""
+
+    def __init__(self, onnx, opset: int, batch: int | None):
+        self.onnx, self.helper = onnx, onnx.helper
+        self.opset = opset
+        self.batch = batch  # the example's batch size when the batch dimension is dynamic
+        self.nodes, self.initializers, self._names = [], [], set()
+        self._constants = {}
+
+    def unique(self, hint: str) -> str:
+        name, index = hint, 1
+        while name in self._names:
+            name, index = f"{hint}_{index}", index + 1
+        self._names.add(name)
+        return name
+
+    def initializer(self, array, hint: str) -> str:
+        array = np.asarray(array)
+        name = self.unique(hint)
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(array),
+                                                                   name))
+        return name
+
+    def const(self, array, dtype=None) -> str:
+        """An initializer holding ``array`` (cast to ``dtype``), shared between uses."""
+        array = np.asarray(array, dtype=dtype)
+        key = (array.dtype.str, array.shape, array.tobytes())
+        if key not in self._constants:
+            self._constants[key] = self.initializer(array, "const")
+        return self._constants[key]
+
+    def ints(self, values) -> str:
+        return self.const(np.asarray(list(values), dtype=np.int64))
+
+    def name_of(self, value: Value, dtype=None) -> str:
+        """The ONNX name of ``value``; a constant is written on first use (in ``dtype``)."""
+        if value.constant and (value.name is None or dtype is not None):
+            if dtype is not None and np.dtype(dtype) != value.dtype:
+                return self.const(value.array, dtype)
+            if value.name is None:
+                self._check_batch_free(value)
+                value.name = self.const(value.array)
+        return value.name
+
+    def _check_batch_free(self, value: Value) -> None:
+        if self.batch is not None and self.batch > 1 and value.array.ndim >= 1 \
+                and value.shape[0] == self.batch and value.hint == "const":
+            raise ExportError(
+                f"a tensor computed outside the recorded graph, of shape {value.shape}, has "
+                f"the example's batch size ({self.batch}) as its first dimension: frozen into "
+                "the file it would only fit that batch size; compute it with tensor ops from "
+                "the input, or export with dynamic_batch=False")
+
+    def node(self, op_type: str, inputs, outputs: int = 1, **attributes):
+        names = [self.unique(op_type.lower()) for _ in range(outputs)]
+        self.nodes.append(self.helper.make_node(op_type, list(inputs), names, **attributes))
+        return names[0] if outputs == 1 else names
+
+    # opset-dependent spellings ---------------------------------------------------------
+    def reduce(self, op_type: str, x: str, axes, keepdims: bool) -> str:
+        axes = [int(a) for a in axes]
+        if op_type == "ReduceSum" or self.opset >= 18:
+            return self.node(op_type, [x, self.ints(axes)], keepdims=int(keepdims))
+        return self.node(op_type, [x], axes=axes, keepdims=int(keepdims))
+
+
+class Call:
+    """One recorded op call as a converter sees it: ``inputs`` holds a :class:`Value` for each
+    tensor argument and the Python value of every other argument; ``output`` its result."""
+
+    def __init__(self, ctx: Context, inputs: list, output: Value, site: str):
+        self.ctx, self.inputs, self.output, self.site = ctx, inputs, output, site
+
+    @property
+    def op(self) -> str:
+        return self.ctx._function.__name__
+
+
+# ----------------------------------------------------------------------------- converters
+
+CONVERTERS = {}
+
+
+def converts(*names):
+    """Register a converter ``fn(graph, call) -> output name`` for Functions named ``names``."""
+    def register(function):
+        for name in names:
+            CONVERTERS[name] = function
+        return function
+    return register
+
+
+def _out_dtype(call: Call):
+    return call.output.dtype
+
+
+@converts("Add", "Sub", "Mul", "Div", "Pow")
+def _binary(g: Graph, call: Call) -> str:
+    a, b = call.inputs[:2]
+    if call.op == "Sub" and b.constant and not a.constant:
+        shift = _max_shift_axis(a, b)
+        if shift is not None:  # softmax's x - max(x): the max of the input, not a constant
+            maximum = g.reduce("ReduceMax", g.name_of(a), [shift], True)
+            return g.node("Sub", [g.name_of(a), maximum])
+    dtype = _out_dtype(call)
+    return g.node(call.op, [g.name_of(a, dtype), g.name_of(b, dtype)])
+
+
+def _max_shift_axis(x: Value, shift: Value):
+    """The axis ``shift`` is ``x``'s maximum along (keepdims), or None."""
+    if shift.array.ndim != x.array.ndim or x.array.size == 0:
+        return None
+    for axis in range(x.array.ndim):
+        kept = x.shape[:axis] + (1,) + x.shape[axis + 1:]
+        if shift.shape == kept and np.array_equal(shift.array,
+                                                  x.array.max(axis=axis, keepdims=True)):
+            return axis
+    return None
+
+
+@converts("Neg", "Exp", "Log", "Sqrt", "Abs", "Relu", "Sigmoid", "Tanh")
+def _unary(g: Graph, call: Call) -> str:
+    return g.node(call.op, [g.name_of(call.inputs[0])])
+
+
+@converts("PowScalar")
+def _pow_scalar(g: Graph, call: Call) -> str:
+    x, exponent = call.inputs[:2]
+    return g.node("Pow", [g.name_of(x), g.const(exponent, x.dtype)])
+
+
+@converts("LeakyRelu")
+def _leaky_relu(g: Graph, call: Call) -> str:
+    return g.node("LeakyRelu", [g.name_of(call.inputs[0])], alpha=float(call.inputs[1]))
+
+
+@converts("Clip")
+def _clip(g: Graph, call: Call) -> str:
+    x, lo, hi = call.inputs[:3]
+    bounds = ["" if bound is None else g.const(bound, x.dtype) for bound in (lo, hi)]
+    while bounds and bounds[-1] == "":
+        bounds.pop()
+    return g.node("Clip", [g.name_of(x), *bounds])
+
+
+@converts("Where")
+def _where(g: Graph, call: Call) -> str:
+    condition, a, b = call.inputs[:3]
+    dtype = _out_dtype(call)
+    return g.node("Where", [_mask(g, condition), g.name_of(a, dtype), g.name_of(b, dtype)])
+
+
+def _mask(g: Graph, mask) -> str:
+    """A constant boolean mask (checked, as every constant, not to carry the batch size)."""
+    array = mask.array if isinstance(mask, Value) else np.asarray(mask)
+    return g.name_of(Value(array.astype(bool), constant=True))
+
+
+@converts("MaskBy")
+def _mask_by(g: Graph, call: Call) -> str:
+    x, mask = call.inputs[:2]
+    return g.node("Where", [_mask(g, mask), g.name_of(x), g.const(0, x.dtype)])
+
+
+@converts("MatMul")
+def _matmul(g: Graph, call: Call) -> str:
+    dtype = _out_dtype(call)
+    return g.node("MatMul", [g.name_of(call.inputs[0], dtype), g.name_of(call.inputs[1], dtype)])
+
+
+def _pads(geometry) -> list:
+    (top, bottom), (left, right) = geometry.padding
+    return [top, left, bottom, right]
+
+
+@converts("Conv2d")
+def _conv(g: Graph, call: Call) -> str:
+    x, weight, bias, geometry = call.inputs[:4]
+    inputs = [g.name_of(x), g.name_of(weight)] + ([] if bias is None else [g.name_of(bias)])
+    return g.node("Conv", inputs, kernel_shape=list(geometry.kernel),
+                  strides=list(geometry.stride), pads=_pads(geometry),
+                  dilations=list(geometry.dilation), group=geometry.groups)
+
+
+@converts("ConvTranspose2d")
+def _conv_transpose(g: Graph, call: Call) -> str:
+    y, weight, bias, geometry = call.inputs[:4]
+    # The geometry is the forward convolution's: the transpose maps out_size back to in_size.
+    begins, ends, extra = [], [], []
+    for axis in (0, 1):
+        before = geometry.padding[axis][0]
+        reach = geometry.padded_extent(axis) - before  # rows the windows cover past the start
+        after = reach - geometry.in_size[axis]
+        begins.append(before)
+        ends.append(max(after, 0))
+        extra.append(max(-after, 0))  # rows no window reads: PyTorch's output_padding
+    inputs = [g.name_of(y), g.name_of(weight)] + ([] if bias is None else [g.name_of(bias)])
+    return g.node("ConvTranspose", inputs, kernel_shape=list(geometry.kernel),
+                  strides=list(geometry.stride), pads=begins + ends, output_padding=extra,
+                  dilations=list(geometry.dilation), group=geometry.groups)
+
+
+def _pool_pads(geometry) -> list:
+    """Pads that give exactly the geometry's output size without ceil mode: the end padding
+    reaches as far as the last window does (ceil mode's overhang included)."""
+    ends = [geometry.padded_extent(axis) - geometry.padding[axis][0] - geometry.in_size[axis]
+            for axis in (0, 1)]
+    return [geometry.padding[0][0], geometry.padding[1][0], max(ends[0], 0), max(ends[1], 0)]
+
+
+def _pad_fits(pads, kernel) -> bool:
+    return all(p < k for p, k in zip(pads, list(kernel) * 2))  # onnxruntime's rule
+
+
+def _explicit_pad(g: Graph, x: str, pads, rank: int, value) -> str:
+    """Pad the last two axes of ``x`` (rank ``rank``) by ``pads`` [top, left, bottom, right]."""
+    full = [0] * (rank - 2) + pads[:2] + [0] * (rank - 2) + pads[2:]
+    return g.node("Pad", [x, g.ints(full), g.const(value)], mode="constant")
+
+
+@converts("MaxPool2d")
+def _max_pool(g: Graph, call: Call) -> str:
+    x, geometry = call.inputs[:2]
+    _check_4d(call, x)
+    pads = _pool_pads(geometry)
+    name = g.name_of(x)
+    if not _pad_fits(pads, geometry.kernel):
+        name = _explicit_pad(g, name, pads, 4, np.asarray(-np.inf, x.dtype))
+        pads = [0, 0, 0, 0]
+    return g.node("MaxPool", [name], kernel_shape=list(geometry.kernel),
+                  strides=list(geometry.stride), pads=pads,
+                  dilations=list(geometry.dilation))
+
+
+@converts("WindowSum")
+def _window_sum(g: Graph, call: Call) -> str:
+    """Average pooling (``divisor``: the count of each window) or a plain window sum (Lp
+    pooling): AveragePool counting the padding, times the window's size, over the count."""
+    x, geometry, divisor = call.inputs[:3]
+    _check_4d(call, x)
+    if geometry.dilation != (1, 1):
+        raise _unsupported(call, "a dilated window sum has no ONNX pooling")
+    pads = _pool_pads(geometry)
+    name = g.name_of(x)
+    if not _pad_fits(pads, geometry.kernel):
+        name = _explicit_pad(g, name, pads, 4, np.asarray(0, x.dtype))
+        pads = [0, 0, 0, 0]
+    area = geometry.kernel[0] * geometry.kernel[1]
+    average = g.node("AveragePool", [name], kernel_shape=list(geometry.kernel),
+                     strides=list(geometry.stride), pads=pads, count_include_pad=1)
+    if divisor is not None and np.all(np.asarray(divisor) == area):
+        return average
+    total = g.node("Mul", [average, g.const(area, x.dtype)])
+    if divisor is None:
+        return total
+    return g.node("Div", [total, g.const(divisor, x.dtype)])
+
+
+def _check_4d(call: Call, x: Value) -> None:
+    if x.array.ndim != 4:
+        raise _unsupported(call, f"ONNX pooling needs (N, C, H, W) input, got {x.shape}")
+
+
+@converts("Reshape")
+def _reshape(g: Graph, call: Call) -> str:
+    x = call.inputs[0]
+    before, after = x.shape, call.output.shape
+    target = list(after)
+    if g.batch is not None and not x.constant and before and after:
+        if after[0] == before[0]:
+            target[0] = 0  # ONNX: copy the (batch) dimension from the input
+        elif after[0] % max(before[0], 1) == 0:
+            target[0] = -1  # the batch merged into the first dimension: inferred
+    return g.node("Reshape", [g.name_of(x), g.ints(target)])
+
+
+@converts("Permute")
+def _permute(g: Graph, call: Call) -> str:
+    return g.node("Transpose", [g.name_of(call.inputs[0])], perm=[int(d) for d in
+                                                                   call.inputs[1]])
+
+
+@converts("BroadcastTo")
+def _broadcast_to(g: Graph, call: Call) -> str:
+    x, shape = call.inputs[0], tuple(call.output.shape)
+    # Expand broadcasts both ways: a 1 keeps the input's size there (the batch stays dynamic).
+    lead = len(shape) - x.array.ndim
+    target = [1 if i >= lead and x.shape[i - lead] == size else size
+              for i, size in enumerate(shape)]
+    return g.node("Expand", [g.name_of(x), g.ints(target)])
+
+
+@converts("SumTo")
+def _sum_to(g: Graph, call: Call) -> str:
+    x, shape = call.inputs[0], tuple(call.output.shape)
+    lead = x.array.ndim - len(shape)
+    axes = list(range(lead)) + [lead + i for i, size in enumerate(shape)
+                                if size == 1 and x.shape[lead + i] != 1]
+    summed = g.reduce("ReduceSum", g.name_of(x), axes, True) if axes else g.name_of(x)
+    return g.node("Reshape", [summed, g.ints(shape)])
+
+
+@converts("Sum", "Mean", "Extremum")
+def _reduction(g: Graph, call: Call) -> str:
+    x, axes, keepdims = call.inputs[:3]
+    axes = tuple(axes) if axes is not None else tuple(range(x.array.ndim))
+    if not axes:
+        return g.node("Identity", [g.name_of(x)])
+    op_type = {"Sum": "ReduceSum", "Mean": "ReduceMean"}.get(call.op)
+    if op_type is None:
+        op_type = "ReduceMax" if call.inputs[3] else "ReduceMin"
+    return g.reduce(op_type, g.name_of(x), axes, bool(keepdims))
+
+
+@converts("Concatenate")
+def _concatenate(g: Graph, call: Call) -> str:
+    axis, *parts = call.inputs
+    dtype = _out_dtype(call)
+    return g.node("Concat", [g.name_of(part, dtype) for part in parts], axis=int(axis))
+
+
+@converts("Cast")
+def _cast(g: Graph, call: Call) -> str:
+    to = g.helper.np_dtype_to_tensor_dtype(np.dtype(call.output.dtype))
+    return g.node("Cast", [g.name_of(call.inputs[0])], to=to)
+
+
+@converts("Pad")
+def _pad(g: Graph, call: Call) -> str:
+    x, widths, value = call.inputs[:3]
+    pads = [before for before, _ in widths] + [after for _, after in widths]
+    return g.node("Pad", [g.name_of(x), g.ints(pads), g.const(value, x.dtype)],
+                  mode="constant")
+
+
+@converts("UpsampleNearest")
+def _upsample_nearest(g: Graph, call: Call) -> str:
+    x, scale = call.inputs[:2]
+    scales = np.asarray([1.0, 1.0, *scale], dtype=np.float32)
+    return g.node("Resize", [g.name_of(x), "", g.const(scales)], mode="nearest",
+                  coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+
+
+@converts("GetItem")
+def _get_item(g: Graph, call: Call) -> str:
+    x, index = call.inputs[:2]
+    items = list(index) if isinstance(index, tuple) else [index]
+    if any(item is Ellipsis for item in items):
+        at = items.index(Ellipsis)
+        fill = x.array.ndim - (len(items) - 1 - sum(item is None for item in items))
+        items[at:at + 1] = [slice(None)] * fill
+    name, axis, starts, ends, axes, steps, squeeze, unsqueeze, out_axis = (
+        g.name_of(x), 0, [], [], [], [], [], [], 0)
+    gathers = []
+    for item in items:
+        if item is None:
+            unsqueeze.append(out_axis)
+            out_axis += 1
+            continue
+        if isinstance(item, slice):
+            size = x.shape[axis]
+            start, stop, step = item.indices(size)
+            if (start, stop, step) != (0, size, 1):
+                if step < 0 and stop < 0:
+                    stop = -_INT64_MAX  # slice down to the first element inclusive
+                elif step > 0 and stop >= size:
+                    stop = _INT64_MAX  # to the end, whatever the size (the batch)
+                starts.append(start)
+                ends.append(stop)
+                axes.append(axis)
+                steps.append(step)
+            axis += 1
+            out_axis += 1
+            continue
+        if isinstance(item, (int, np.integer)):
+            starts.append(int(item))
+            ends.append(int(item) + 1 if int(item) != -1 else _INT64_MAX)
+            axes.append(axis)
+            steps.append(1)
+            squeeze.append(axis)
+            axis += 1
+            continue
+        array = np.asarray(item)
+        if array.dtype.kind in "iu" and not gathers:
+            gathers.append((axis, array))
+            axis += 1
+            out_axis += array.ndim
+            continue
+        raise _unsupported(call, f"indexing with {type(item).__name__} {item!r} (only slices, "
+                                 "ints, None, ... and one integer array export)")
+    if starts:
+        name = g.node("Slice", [name, g.ints(starts), g.ints(ends), g.ints(axes),
+                                g.ints(steps)])
+    if gathers:
+        gather_axis, array = gathers[0]
+        name = g.node("Gather", [name, g.const(array.astype(np.int64))], axis=gather_axis)
+        if squeeze:
+            raise _unsupported(call, "integer-array indexing mixed with integer indices")
+    if squeeze:
+        name = g.node("Squeeze", [name, g.ints(squeeze)])
+    if unsqueeze:
+        name = g.node("Unsqueeze", [name, g.ints(unsqueeze)])
+    return g.node("Reshape", [name, g.ints(_dynamic_shape(g, call))]) if gathers else name
+
+
+def _dynamic_shape(g: Graph, call: Call) -> list:
+    return [0 if g.batch is not None and i == 0 and size == call.inputs[0].shape[0] else size
+            for i, size in enumerate(call.output.shape)]
+
+
+@converts("BatchNormTraining")
+def _batch_norm_training(g: Graph, call: Call) -> str:
+    raise _unsupported(call, "batch norm in training mode normalises with each batch's "
+                             "statistics; call model.eval() (export does for Modules) or pass "
+                             "training=False")
+
+
+def _unsupported(call: Call, reason: str) -> ExportError:
+    return ExportError(f"onnx.export: cannot export {call.op} (called at {call.site}): "
+                       f"{reason}")
+
+
+# ----------------------------------------------------------------------------- the walk
+
+
+def _post_order(roots) -> list:
+    """The graph's op nodes reachable from ``roots``, each after the nodes it reads from
+    (an iterative walk, so deep graphs do not hit the recursion limit)."""
+    order, seen = [], set()
+    stack = [(root, False) for root in reversed(roots) if isinstance(root, Context)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for edge in reversed(node.edges):
+            if isinstance(edge, Context) and id(edge) not in seen:
+                stack.append((edge, False))
+    return order
+
+
+def _parameter_names(model) -> dict:
+    """id(tensor) -> state-dict name of every parameter and buffer of ``model``."""
+    names = {}
+    for getter in ("named_parameters", "named_buffers"):
+        if hasattr(model, getter):
+            for name, tensor in getattr(model, getter)():
+                if tensor is not None:
+                    names.setdefault(id(tensor), name)
+    return names
+
+
+def _as_inputs(example_input) -> list:
+    items = list(example_input) if isinstance(example_input, (tuple, list)) else [example_input]
+    if not items:
+        raise ValueError("onnx.export: example_input must be a tensor or a tuple of tensors, "
+                         "got an empty sequence")
+    inputs = []
+    for item in items:
+        array = item._data if isinstance(item, Tensor) else np.asarray(item)
+        if array.dtype.kind != "f":
+            raise TypeError(f"onnx.export: example_input must be floating point, got "
+                            f"{array.dtype}")
+        inputs.append(Tensor(np.array(array), requires_grad=True))
+    return inputs
+
+
+def _trace(model, inputs):
+    """Run ``model(*inputs)`` recording the graph with every op's arguments (eval mode)."""
+    modules = list(model.modules()) if hasattr(model, "modules") else []
+    training = [module.training for module in modules]
+    previous = mode.tracing
+    try:
+        for module in modules:
+            module.training = False
+        mode.tracing = True
+        with enable_grad():
+            outputs = model(*inputs)
+    finally:
+        mode.tracing = previous
+        for module, flag in zip(modules, training):
+            module.training = flag
+    single = isinstance(outputs, Tensor)
+    outputs = [outputs] if single else list(outputs) if isinstance(outputs, (tuple, list)) \
+        else None
+    if outputs is None or not all(isinstance(o, Tensor) for o in outputs):
+        raise TypeError("onnx.export: the model must return a Tensor or a tuple of Tensors")
+    return outputs
+
+
+def export(model, example_input, path, opset_version: int = 17, dynamic_batch: bool = True,
+           input_names=None, output_names=None, verbose: bool = False):
+    """Write ``model``'s forward pass on inputs like ``example_input`` to ``path`` as ONNX
+    (as ``torch.onnx.export(model, args, f, ...)``); returns the ``onnx.ModelProto``.
+
+    ``model``: a Module (exported in eval mode, its training flags restored afterwards) or
+    any callable of Tensors; ``example_input``: a float Tensor or array ``(N, ...)``, or a
+    tuple of them (one per model argument); ``path``: a str/PathLike or None (no file).
+    ``opset_version``: 13 to 20.  ``dynamic_batch``: the first dimension of every input
+    (and of outputs that share it) is the symbolic ``"batch"``.  ``input_names`` /
+    ``output_names`` default to ``input`` / ``output`` (``input_0``, ... for several).
+    Raises :class:`ExportError` naming the op and the model line for what ONNX cannot hold.
+    """
+    onnx = _onnx()
+    if not 13 <= int(opset_version) <= 20:
+        raise ValueError(f"onnx.export: opset_version must be 13..20, got {opset_version}")
+    inputs = _as_inputs(example_input)
+    outputs = _trace(model, inputs)
+    input_names = list(input_names) if input_names is not None else (
+        ["input"] if len(inputs) == 1 else [f"input_{i}" for i in range(len(inputs))])
+    output_names = list(output_names) if output_names is not None else (
+        ["output"] if len(outputs) == 1 else [f"output_{i}" for i in range(len(outputs))])
+    if len(input_names) != len(inputs) or len(output_names) != len(outputs):
+        raise ValueError(f"onnx.export: {len(inputs)} input(s) and {len(outputs)} output(s), "
+                         f"but input_names={input_names} and output_names={output_names}")
+    batch = inputs[0].shape[0] if dynamic_batch and inputs[0].ndim else None
+    g = Graph(onnx, int(opset_version), batch)
+    for name in input_names + output_names:
+        if name in g._names:
+            raise ValueError(f"onnx.export: the name {name!r} is given twice")
+        g._names.add(name)
+
+    parameters = _parameter_names(model)
+    leaves = {}  # id(leaf tensor) -> Value
+    for tensor, name in zip(inputs, input_names):
+        leaves[id(tensor)] = Value(tensor._data, constant=False, name=name)
+
+    def leaf_value(tensor: Tensor) -> Value:
+        if id(tensor) not in leaves:
+            name = parameters.get(id(tensor))
+            value = Value(tensor._data, constant=True, hint="param" if name else "const")
+            if name is not None:
+                value.name = g.initializer(tensor._data, name)
+            leaves[id(tensor)] = value
+        return leaves[id(tensor)]
+
+    values = {}  # id(ctx) -> Value of its output
+    for ctx in _post_order([o.grad_fn for o in outputs]):
+        traced = getattr(ctx, "_traced", None)
+        if traced is None:
+            raise ExportError(f"onnx.export: the op {ctx.name()} ran before export started "
+                              "(the model's output was computed outside its forward)")
+        args, output, site = traced
+        call_inputs = []
+        for index, arg in enumerate(args):
+            edge = ctx.edges[index] if index < len(ctx.edges) else None
+            if isinstance(edge, Context):
+                call_inputs.append(values[id(edge)])
+            elif isinstance(edge, AccumulateGrad):
+                call_inputs.append(leaf_value(edge.variable))
+            elif isinstance(arg, Tensor):
+                call_inputs.append(leaf_value(arg))
+            else:
+                call_inputs.append(arg)
+        call = Call(ctx, call_inputs, Value(output, constant=False), site)
+        converter = CONVERTERS.get(call.op)
+        if converter is None:
+            raise _unsupported(call, "no ONNX conversion is known for this op (add one to "
+                                     "tinygrad_cnn.onnx.CONVERTERS)")
+        call.output.name = converter(g, call)
+        values[id(ctx)] = call.output
+
+    graph_outputs = []
+    for tensor, name in zip(outputs, output_names):
+        if tensor.grad_fn is not None:
+            value = values[id(tensor.grad_fn)]
+        elif tensor.requires_grad:
+            value = leaf_value(tensor)
+        else:
+            value = Value(tensor._data, constant=True)
+        g.nodes.append(g.helper.make_node("Identity", [g.name_of(value)], [name]))
+        graph_outputs.append(_value_info(g, name, tensor._data, batch,
+                                         shares_batch=not value.constant))
+    graph_inputs = [_value_info(g, name, tensor._data, batch, shares_batch=True)
+                    for tensor, name in zip(inputs, input_names)]
+    graph = g.helper.make_graph(g.nodes, type(model).__name__, graph_inputs, graph_outputs,
+                                g.initializers)
+    proto = g.helper.make_model(graph, opset_imports=[g.helper.make_opsetid("", g.opset)],
+                                producer_name="tinygrad_cnn")
+    proto.ir_version = min(proto.ir_version, 8 if g.opset <= 17 else 9)
+    onnx.checker.check_model(proto, full_check=True)
+    if verbose:
+        print(g.helper.printable_graph(proto.graph))
+    if path is not None:
+        _write(proto, path)
+    return proto
+
+
+def _value_info(g: Graph, name: str, array: np.ndarray, batch, shares_batch: bool):
+    shape = list(array.shape)
+    if batch is not None and shares_batch and shape and shape[0] == batch:
+        shape[0] = "batch"
+    element = g.helper.np_dtype_to_tensor_dtype(array.dtype)
+    return g.helper.make_tensor_value_info(name, element, shape)
+
+
+def _write(proto, path) -> None:
+    from ._atomic import atomic_write
+
+    data = proto.SerializeToString()
+    atomic_write(os.fspath(path), lambda stream: stream.write(data))
