@@ -114,18 +114,8 @@ class Graph:
             if dtype is not None and np.dtype(dtype) != value.dtype:
                 return self.const(value.array, dtype)
             if value.name is None:
-                self._check_batch_free(value)
                 value.name = self.const(value.array)
         return value.name
-
-    def _check_batch_free(self, value: Value) -> None:
-        if self.batch is not None and self.batch > 1 and value.array.ndim >= 1 \
-                and value.shape[0] == self.batch and value.hint == "const":
-            raise ExportError(
-                f"a tensor computed outside the recorded graph, of shape {value.shape}, has "
-                f"the example's batch size ({self.batch}) as its first dimension: frozen into "
-                "the file it would only fit that batch size; compute it with tensor ops from "
-                "the input, or export with dynamic_batch=False")
 
     def node(self, op_type: str, inputs, outputs: int = 1, **attributes):
         names = [self.unique(op_type.lower()) for _ in range(outputs)]
@@ -173,18 +163,22 @@ def _out_dtype(call: Call):
 @converts("Add", "Sub", "Mul", "Div", "Pow")
 def _binary(g: Graph, call: Call) -> str:
     a, b = call.inputs[:2]
-    if call.op == "Sub" and b.constant and not a.constant:
-        shift = _max_shift_axis(a, b)
-        if shift is not None:  # softmax's x - max(x): the max of the input, not a constant
-            maximum = g.reduce("ReduceMax", g.name_of(a), [shift], True)
-            return g.node("Sub", [g.name_of(a), maximum])
+    shift = _softmax_shift(call)
+    if shift is not None:  # softmax's x - max(x): the max of the input, not a constant
+        maximum = g.reduce("ReduceMax", g.name_of(a), [shift], True)
+        return g.node("Sub", [g.name_of(a), maximum])
     dtype = _out_dtype(call)
     return g.node(call.op, [g.name_of(a, dtype), g.name_of(b, dtype)])
 
 
-def _max_shift_axis(x: Value, shift: Value):
-    """The axis ``shift`` is ``x``'s maximum along (keepdims), or None."""
-    if shift.array.ndim != x.array.ndim or x.array.size == 0:
+def _softmax_shift(call: Call):
+    """For ``x - c`` with ``c`` a constant equal to ``x``'s maximum along one axis (softmax's
+    overflow guard, taken outside the graph), that axis; else None."""
+    if call.op != "Sub" or not all(isinstance(v, Value) for v in call.inputs[:2]):
+        return None
+    x, shift = call.inputs[:2]
+    if x.constant or not shift.constant or shift.array.ndim != x.array.ndim \
+            or x.array.size == 0:
         return None
     for axis in range(x.array.ndim):
         kept = x.shape[:axis] + (1,) + x.shape[axis + 1:]
@@ -227,9 +221,8 @@ def _where(g: Graph, call: Call) -> str:
 
 
 def _mask(g: Graph, mask) -> str:
-    """A constant boolean mask (checked, as every constant, not to carry the batch size)."""
     array = mask.array if isinstance(mask, Value) else np.asarray(mask)
-    return g.name_of(Value(array.astype(bool), constant=True))
+    return g.const(array, bool)
 
 
 @converts("MaskBy")
@@ -491,6 +484,24 @@ def _batch_norm_training(g: Graph, call: Call) -> str:
                              "training=False")
 
 
+def _check_batch_free(g: Graph, call: Call) -> None:
+    """Refuse a constant operand that spans the batch: frozen into the file, it would fit
+    only the example's batch size (a mask or shift computed from the data outside the
+    graph, a tensor made with the input's size)."""
+    out = call.output.shape
+    if g.batch is None or g.batch < 2 or not out or out[0] != g.batch:
+        return
+    for item in call.inputs:
+        array = item.array if isinstance(item, Value) and item.constant and \
+            item.hint == "const" else item if isinstance(item, np.ndarray) else None
+        if array is not None and array.ndim == len(out) and array.shape[0] == g.batch:
+            raise _unsupported(
+                call, f"an operand computed outside the recorded graph, of shape "
+                f"{array.shape}, spans the example's batch ({g.batch}): frozen into the file "
+                "it would fit that batch size only; compute it from the input with tensor "
+                "ops, or export with dynamic_batch=False")
+
+
 def _unsupported(call: Call, reason: str) -> ExportError:
     return ExportError(f"onnx.export: cannot export {call.op} (called at {call.site}): "
                        f"{reason}")
@@ -633,6 +644,8 @@ def export(model, example_input, path, opset_version: int = 17, dynamic_batch: b
             else:
                 call_inputs.append(arg)
         call = Call(ctx, call_inputs, Value(output, constant=False), site)
+        if _softmax_shift(call) is None:  # that constant is rebuilt from the input
+            _check_batch_free(g, call)
         converter = CONVERTERS.get(call.op)
         if converter is None:
             raise _unsupported(call, "no ONNX conversion is known for this op (add one to "
