@@ -16,7 +16,8 @@ MODULES = [
     "tinygrad_cnn", "tinygrad_cnn.functional", "tinygrad_cnn.nn", "tinygrad_cnn.nn.init",
     "tinygrad_cnn.optim", "tinygrad_cnn.optim.lr_scheduler", "tinygrad_cnn.data",
     "tinygrad_cnn.data.datasets", "tinygrad_cnn.backends", "tinygrad_cnn.gradcheck",
-    "tinygrad_cnn.testing", "tinygrad_cnn.viz",
+    "tinygrad_cnn.testing", "tinygrad_cnn.viz", "tinygrad_cnn.io_safetensors",
+    "tinygrad_cnn.onnx",
 ]
 
 
