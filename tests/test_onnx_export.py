@@ -364,8 +364,8 @@ def test_an_integer_input_is_a_type_error():
 
 
 def test_export_leaves_no_tracing_on_after_an_error():
-    from tinygrad_cnn.autograd.grad_mode import mode
+    from tinygrad_cnn.autograd.grad_mode import set_tracing
 
     with pytest.raises(tonnx.ExportError):
         tonnx.export(Lambda(lambda m, x: F.unfold(x, 2)), sample((2, 1, 4, 4)), None)
-    assert mode.tracing is False
+    assert set_tracing(False) is False

@@ -4,7 +4,7 @@
     tinygrad_cnn.onnx.export(model, example_input, "model.onnx")   # as torch.onnx.export
 
 How it works: the model runs once on ``example_input`` with grad recording on and every op
-keeping its arguments and output (``mode.tracing``); the exporter then walks the recorded
+keeping its arguments and output (``set_tracing``); the exporter then walks the recorded
 graph back from the output, as ``backward`` would, and writes each primitive ``Function`` it
 meets as ONNX nodes (the table ``CONVERTERS``, by Function name).  The model's parameters
 become initializers named by their state-dict keys, the example input the graph input,
@@ -28,7 +28,7 @@ import os
 import numpy as np
 
 from .autograd.function import AccumulateGrad, Context
-from .autograd.grad_mode import enable_grad, mode
+from .autograd.grad_mode import enable_grad, set_tracing
 from .tensor import Tensor
 
 __all__ = ["export", "CONVERTERS", "ExportError"]
@@ -560,15 +560,16 @@ def _trace(model, inputs):
     """Run ``model(*inputs)`` recording the graph with every op's arguments (eval mode)."""
     modules = list(model.modules()) if hasattr(model, "modules") else []
     training = [module.training for module in modules]
-    previous = mode.tracing
+    previous = None
     try:
         for module in modules:
             module.training = False
-        mode.tracing = True
+        previous = set_tracing(True)
         with enable_grad():
             outputs = model(*inputs)
     finally:
-        mode.tracing = previous
+        if previous is not None:
+            set_tracing(previous)
         for module, flag in zip(modules, training):
             module.training = flag
     single = isinstance(outputs, Tensor)

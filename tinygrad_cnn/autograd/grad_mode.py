@@ -22,6 +22,13 @@ class _Mode:
 mode = _Mode()
 
 
+def set_tracing(enabled: bool) -> bool:
+    """Make every op keep its arguments and output on its ``ctx`` (``tinygrad_cnn.onnx``
+    reads the graph that way); returns the previous setting, to restore."""
+    previous, mode.tracing = mode.tracing, bool(enabled)
+    return previous
+
+
 def is_grad_enabled() -> bool:
     """True when ops record the graph needed for ``backward``."""
     return mode.grad_enabled
