@@ -96,12 +96,14 @@ LAYERS = {
     "lp pool": (lambda: nn.LPPool2d(2, 2), (2, 6, 6)),
     "linear": (lambda: nn.Linear(6, 4), (6,)),
     "linear no bias": (lambda: nn.Linear(6, 4, bias=False), (6,)),
+    "linear on 3-D input": (lambda: nn.Linear(6, 4), (5, 6)),
     "relu": (lambda: nn.ReLU(), (4, 5)),
     "leaky relu": (lambda: nn.LeakyReLU(0.2), (4, 5)),
     "sigmoid": (lambda: nn.Sigmoid(), (4, 5)),
     "tanh": (lambda: nn.Tanh(), (4, 5)),
     "flatten": (lambda: nn.Flatten(), (2, 3, 4)),
     "dropout (eval)": (lambda: nn.Dropout(0.5), (4, 5)),
+    "batch norm without affine": (lambda: nn.BatchNorm2d(2, affine=False), (2, 3, 3)),
 }
 
 
@@ -123,8 +125,9 @@ def test_batch_norm_in_eval_mode_exports(tmp_path):
                   "bias": rng.standard_normal(3).astype(np.float32)})
     layer.load_state_dict(state)
     proto = assert_exports(layer, (3, 4, 4), tmp_path)
+    assert op_types(proto) == ["BatchNormalization", "Identity"]
     names = {init.name for init in proto.graph.initializer}
-    assert {"weight", "bias"} <= names
+    assert {"weight", "bias", "running_mean", "running_var"} <= names
 
 
 # ----------------------------------------------------------------------------- functional ops
@@ -257,6 +260,8 @@ def test_the_example_cnn_exports(tmp_path):
     proto = assert_exports(model, (1, 8, 8), tmp_path)
     initializers = {init.name for init in proto.graph.initializer}
     assert set(model.state_dict()) <= initializers
+    assert op_types(proto) == ["Conv", "Relu", "MaxPool", "Conv", "Relu", "MaxPool", "Reshape",
+                               "Gemm", "Identity"]
     dims = proto.graph.input[0].type.tensor_type.shape.dim
     assert dims[0].dim_param == "batch" and [d.dim_value for d in dims[1:]] == [1, 8, 8]
 
@@ -267,6 +272,11 @@ def test_a_resnet_style_model_with_batch_norm_and_residuals_exports(tmp_path):
     assert not np.allclose(np.asarray(model.block2.bn1.running_var), 1.0)
     proto = assert_exports(model, (3, 8, 8), tmp_path)
     assert op_types(proto).count("Conv") == 6
+    assert op_types(proto).count("BatchNormalization") == 6
+    assert op_types(proto).count("Add") == 2  # the residual additions
+    assert op_types(proto).count("Gemm") == 1  # the head
+    initializers = {init.name for init in proto.graph.initializer}
+    assert {key for key in model.state_dict() if "num_batches" not in key} <= initializers
 
 
 def test_the_example_script_model_with_train_cnn_digits_cnn(tmp_path):

@@ -6,11 +6,12 @@
 How it works: the model runs once on ``example_input`` with grad recording on and every op
 keeping its arguments and output (``set_tracing``); the exporter then walks the recorded
 graph back from the output, as ``backward`` would, and writes each primitive ``Function`` it
-meets as ONNX nodes (the table ``CONVERTERS``, by Function name).  The model's parameters
+meets as ONNX nodes (the table ``CONVERTERS``, by Function name).  Batch norm layers (eval
+mode) and Linear layers on ``(N, in)`` input are written whole, as one BatchNormalization or
+Gemm node (their calls are recorded during the trace).  The model's parameters and buffers
 become initializers named by their state-dict keys, the example input the graph input,
-tensors computed outside the graph (a scalar, batch norm's folded running statistics)
-constants.  The batch dimension is symbolic (``dynamic_batch=True``), so the file runs on any
-batch size.
+tensors computed outside the graph (a scalar, a numpy array) constants.  The batch
+dimension is symbolic (``dynamic_batch=True``), so the file runs on any batch size.
 
 Limits: what the forward computes outside recorded ops is frozen into the file as a
 constant; a constant that depends on the batch size (one whose first dimension is the
@@ -29,7 +30,7 @@ import numpy as np
 
 from .autograd.function import AccumulateGrad, Context
 from .autograd.grad_mode import enable_grad, set_tracing
-from .tensor import Tensor
+from .tensor import Tensor, to_numpy
 
 __all__ = ["export", "CONVERTERS", "ExportError"]
 
@@ -477,6 +478,31 @@ def _dynamic_shape(g: Graph, call: Call) -> list:
             for i, size in enumerate(call.output.shape)]
 
 
+def _batch_norm(g: Graph, layer, x: Value, leaf_value) -> str:
+    """A batch norm layer in eval mode as one BatchNormalization node, its parameters and
+    running statistics initializers named by their state-dict keys."""
+    channels = x.shape[1]
+    dtype = x.dtype
+
+    def operand(tensor, fill):
+        if tensor is None:
+            return g.const(np.full(channels, fill), dtype)
+        value = leaf_value(tensor)
+        return g.name_of(value, dtype if value.dtype != dtype else None)
+
+    inputs = [g.name_of(x), operand(layer.weight, 1.0), operand(layer.bias, 0.0),
+              operand(layer.running_mean, 0.0), operand(layer.running_var, 1.0)]
+    return g.node("BatchNormalization", inputs, epsilon=float(layer.eps))
+
+
+def _gemm(g: Graph, layer, x: Value, leaf_value) -> str:
+    """A Linear layer on (N, in) input as one Gemm node: x @ weight.T + bias."""
+    inputs = [g.name_of(x), g.name_of(leaf_value(layer.weight), x.dtype)]
+    if getattr(layer, "bias", None) is not None:
+        inputs.append(g.name_of(leaf_value(layer.bias), x.dtype))
+    return g.node("Gemm", inputs, transB=1)
+
+
 @converts("BatchNormTraining")
 def _batch_norm_training(g: Graph, call: Call) -> str:
     raise _unsupported(call, "batch norm in training mode normalises with each batch's "
@@ -510,9 +536,10 @@ def _unsupported(call: Call, reason: str) -> ExportError:
 # ----------------------------------------------------------------------------- the walk
 
 
-def _post_order(roots) -> list:
+def _post_order(roots, composites) -> list:
     """The graph's op nodes reachable from ``roots``, each after the nodes it reads from
-    (an iterative walk, so deep graphs do not hit the recursion limit)."""
+    (an iterative walk, so deep graphs do not hit the recursion limit).  The node ending a
+    composite (a layer written as one ONNX node) reads from the layer's input alone."""
     order, seen = [], set()
     stack = [(root, False) for root in reversed(roots) if isinstance(root, Context)]
     while stack:
@@ -524,7 +551,9 @@ def _post_order(roots) -> list:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        for edge in reversed(node.edges):
+        composite = composites.get(id(node))
+        edges = node.edges if composite is None else (composite.input.grad_fn,)
+        for edge in reversed(edges):
             if isinstance(edge, Context) and id(edge) not in seen:
                 stack.append((edge, False))
     return order
@@ -556,20 +585,63 @@ def _as_inputs(example_input) -> list:
     return inputs
 
 
+class Composite:
+    """A layer call written as one ONNX node: the layer, its input tensor and the ctx that
+    produced its output (the ops in between are not written)."""
+
+    def __init__(self, layer, input_tensor):
+        self.layer, self.input = layer, input_tensor
+
+
+def _is_batch_norm(module) -> bool:
+    return type(module).__name__.startswith("BatchNorm") and all(
+        getattr(module, name, None) is not None for name in ("running_mean", "running_var"))
+
+
+def _composite_kind(module):
+    """How a layer is written as one ONNX node, or None (its ops are written one by one)."""
+    if _is_batch_norm(module):
+        return "BatchNormalization"
+    if type(module).__name__ == "Linear" and getattr(module, "weight", None) is not None:
+        return "Gemm"
+    return None
+
+
+def _recording(module, composites):
+    """``module.forward`` that records its call as a :class:`Composite`."""
+    forward = module.forward
+    matrices_only = _composite_kind(module) == "Gemm"  # Gemm takes (N, in) input only
+
+    def recorded(x, *args, **kwargs):
+        out = forward(x, *args, **kwargs)
+        if isinstance(x, Tensor) and isinstance(out, Tensor) and out.grad_fn is not None \
+                and not args and not kwargs and (x.ndim == 2 or not matrices_only):
+            composites[id(out.grad_fn)] = Composite(module, x)
+        return out
+    return recorded
+
+
 def _trace(model, inputs):
-    """Run ``model(*inputs)`` recording the graph with every op's arguments (eval mode)."""
+    """Run ``model(*inputs)`` recording the graph with every op's arguments (eval mode);
+    returns the outputs and the composites (batch norm layers, as BatchNormalization)."""
     modules = list(model.modules()) if hasattr(model, "modules") else []
     training = [module.training for module in modules]
+    composites, wrapped = {}, []
     previous = None
     try:
         for module in modules:
             module.training = False
+            if _composite_kind(module) and "forward" not in vars(module):
+                object.__setattr__(module, "forward", _recording(module, composites))
+                wrapped.append(module)
         previous = set_tracing(True)
         with enable_grad():
             outputs = model(*inputs)
     finally:
         if previous is not None:
             set_tracing(previous)
+        for module in wrapped:
+            del module.__dict__["forward"]
         for module, flag in zip(modules, training):
             module.training = flag
     single = isinstance(outputs, Tensor)
@@ -577,7 +649,7 @@ def _trace(model, inputs):
         else None
     if outputs is None or not all(isinstance(o, Tensor) for o in outputs):
         raise TypeError("onnx.export: the model must return a Tensor or a tuple of Tensors")
-    return outputs
+    return outputs, composites
 
 
 def export(model, example_input, path, opset_version: int = 17, dynamic_batch: bool = True,
@@ -597,7 +669,7 @@ def export(model, example_input, path, opset_version: int = 17, dynamic_batch: b
     if not 13 <= int(opset_version) <= 20:
         raise ValueError(f"onnx.export: opset_version must be 13..20, got {opset_version}")
     inputs = _as_inputs(example_input)
-    outputs = _trace(model, inputs)
+    outputs, composites = _trace(model, inputs)
     input_names = list(input_names) if input_names is not None else (
         ["input"] if len(inputs) == 1 else [f"input_{i}" for i in range(len(inputs))])
     output_names = list(output_names) if output_names is not None else (
@@ -617,17 +689,33 @@ def export(model, example_input, path, opset_version: int = 17, dynamic_batch: b
     for tensor, name in zip(inputs, input_names):
         leaves[id(tensor)] = Value(tensor._data, constant=False, name=name)
 
-    def leaf_value(tensor: Tensor) -> Value:
+    def leaf_value(tensor) -> Value:
+        """A parameter, buffer or other leaf (Tensor or array): an initializer."""
         if id(tensor) not in leaves:
             name = parameters.get(id(tensor))
-            value = Value(tensor._data, constant=True, hint="param" if name else "const")
+            array = to_numpy(tensor)
+            value = Value(array, constant=True, hint="param" if name else "const")
             if name is not None:
-                value.name = g.initializer(tensor._data, name)
+                value.name = g.initializer(array, name)
             leaves[id(tensor)] = value
         return leaves[id(tensor)]
 
+    def input_value(tensor: Tensor) -> Value:
+        """What the graph knows ``tensor`` as: an op's output, an input, a leaf."""
+        if tensor.grad_fn is not None:
+            return values[id(tensor.grad_fn)]
+        return leaves[id(tensor)] if id(tensor) in leaves else leaf_value(tensor)
+
     values = {}  # id(ctx) -> Value of its output
-    for ctx in _post_order([o.grad_fn for o in outputs]):
+    for ctx in _post_order([o.grad_fn for o in outputs], composites):
+        composite = composites.get(id(ctx))
+        if composite is not None:
+            output = Value(ctx._traced[1], constant=False)
+            write = _batch_norm if _composite_kind(composite.layer) == "BatchNormalization" \
+                else _gemm
+            output.name = write(g, composite.layer, input_value(composite.input), leaf_value)
+            values[id(ctx)] = output
+            continue
         traced = getattr(ctx, "_traced", None)
         if traced is None:
             raise ExportError(f"onnx.export: the op {ctx.name()} ran before export started "
