@@ -368,6 +368,21 @@ def test_a_constant_that_depends_on_the_batch_size_is_refused():
     tonnx.export(model, sample((3, 4)), None, dynamic_batch=False)  # fine at a fixed size
 
 
+def test_an_integer_output_is_refused_not_frozen():
+    with pytest.raises(tonnx.ExportError, match="output 0 .* argmax"):
+        tonnx.export(Lambda(lambda m, x: x.argmax(1)), sample((3, 4)), None)
+
+
+def test_a_trainable_tensor_of_batch_size_is_a_weight_not_a_frozen_constant(tmp_path):
+    weight = tc.Tensor(sample((3, 3), seed=2), requires_grad=True)
+    assert_exports(Lambda(lambda m, x: x @ weight), (3,), tmp_path)
+
+
+def test_the_input_itself_as_an_output(tmp_path):
+    proto = assert_exports(Lambda(lambda m, x: x), (3,), tmp_path)
+    assert op_types(proto) == ["Identity"]
+
+
 def test_an_integer_input_is_a_type_error():
     with pytest.raises(TypeError, match="floating point"):
         tonnx.export(nn.ReLU(), np.zeros((2, 3), np.int64), None)

@@ -694,7 +694,8 @@ def export(model, example_input, path, opset_version: int = 17, dynamic_batch: b
         if id(tensor) not in leaves:
             name = parameters.get(id(tensor))
             array = to_numpy(tensor)
-            value = Value(array, constant=True, hint="param" if name else "const")
+            trained = name is not None or getattr(tensor, "requires_grad", False)
+            value = Value(array, constant=True, hint="param" if trained else "const")
             if name is not None:
                 value.name = g.initializer(array, name)
             leaves[id(tensor)] = value
@@ -743,13 +744,13 @@ def export(model, example_input, path, opset_version: int = 17, dynamic_batch: b
         values[id(ctx)] = call.output
 
     graph_outputs = []
-    for tensor, name in zip(outputs, output_names):
-        if tensor.grad_fn is not None:
-            value = values[id(tensor.grad_fn)]
-        elif tensor.requires_grad:
-            value = leaf_value(tensor)
-        else:
-            value = Value(tensor._data, constant=True)
+    for index, (tensor, name) in enumerate(zip(outputs, output_names)):
+        if tensor.grad_fn is None and id(tensor) not in leaves:
+            raise ExportError(
+                f"onnx.export: output {index} ({name!r}, {tensor.dtype} {tensor.shape}) is not "
+                "computed from the input by recorded ops (an integer or boolean result such "
+                "as argmax, or a constant); return the float scores and post-process them")
+        value = input_value(tensor)
         g.nodes.append(g.helper.make_node("Identity", [g.name_of(value)], [name]))
         graph_outputs.append(_value_info(g, name, tensor._data, batch,
                                          shares_batch=not value.constant))
