@@ -519,11 +519,26 @@ def apply_settings(args, stored=None):
         for key in SETTINGS:
             if key in stored and key not in args.given:
                 setattr(args, key, stored[key])
+        check_stored_settings(args)
     if args.dataset is None:
         args.dataset = "digits"
     for key, value in {**DEFAULTS[args.dataset], "seed": 0, "limit": 0}.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+
+
+def check_stored_settings(args) -> None:
+    """Settings read from a checkpoint, checked as the command line checks them."""
+    minimum = {"epochs": 1, "batch_size": 1, "lr_step": 1, "seed": 0, "limit": 0}
+    valid = {"dataset": args.dataset in MODELS,
+             "optimizer": args.optimizer in ("sgd", "adam", "adamw"),
+             "lr": isinstance(args.lr, float) and args.lr > 0}
+    for key, least in minimum.items():
+        value = getattr(args, key)
+        valid[key] = type(value) is int and value >= least
+    problems = [key for key, ok in valid.items() if not ok and getattr(args, key) is not None]
+    if problems:
+        raise ValueError(f"its stored settings are not valid ({', '.join(problems)})")
 
 
 def holds_a_run(folder) -> bool:

@@ -116,6 +116,19 @@ def test_a_setting_given_on_resume_that_agrees_is_accepted(job, uninterrupted, t
     assert tc.load(out / "checkpoint.npz")["epoch"] == 3
 
 
+def test_a_checkpoint_with_invalid_stored_settings_is_a_one_line_error(job, uninterrupted,
+                                                                      tmp_path, capsys):
+    checkpoint = tc.load(uninterrupted / "checkpoint.npz")
+    checkpoint["config"]["dataset"] = "cifar"
+    checkpoint["config"]["batch_size"] = 0
+    os.makedirs(tmp_path / "bad")
+    tc.save(checkpoint, tmp_path / "bad" / "checkpoint.npz")
+    assert job.main(["--resume", "--out", str(tmp_path / "bad")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "cannot resume" in error
+    assert "stored settings are not valid (dataset, batch_size)" in error
+
+
 def test_a_run_folder_is_never_overwritten_without_overwrite(job, uninterrupted, capsys):
     before = {name: (uninterrupted / name).read_bytes() for name in os.listdir(uninterrupted)}
     status = job.main([*SMALLEST, "--epochs", "1", "--out", str(uninterrupted)])

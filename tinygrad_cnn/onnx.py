@@ -763,7 +763,7 @@ def export(model, example_input, path, opset_version: int = 17, dynamic_batch: b
     proto.ir_version = min(proto.ir_version, 8 if g.opset <= 17 else 9)
     onnx.checker.check_model(proto, full_check=True)
     if verbose:
-        print(g.helper.printable_graph(proto.graph))
+        print(onnx.printer.to_text(proto.graph))
     if path is not None:
         _write(proto, path)
     return proto
