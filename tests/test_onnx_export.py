@@ -59,7 +59,7 @@ def assert_exports(model, shape, tmp_path, positive=False, opset=17, atol=1e-5, 
         x = sample((batch,) + shape, seed=seed + 10, positive=positive)
         (result,) = run_onnx(path, x)
         expected = ours(model, x)
-        assert result.shape == expected.shape and result.dtype == np.float32
+        assert result.shape == expected.shape and result.dtype == expected.dtype
         np.testing.assert_allclose(result, expected, rtol=1e-5, atol=atol)
     return proto
 
@@ -170,6 +170,29 @@ FUNCTIONS = {
         lambda m, x: F.batch_norm(x, np.full(3, 0.5, np.float32), np.full(3, 2.0, np.float32),
                                   m.w[0], m.w[1], training=False), (3, 2, 2)),
 }
+
+
+def primitive(name):
+    """A primitive Function applied directly (what a Tensor method would record)."""
+    from tinygrad_cnn.ops import elementwise, shape
+
+    return getattr(elementwise, name, None) or getattr(shape, name)
+
+
+FUNCTIONS.update({
+    "stack": (lambda m, x: tc.stack([x, -x], 1), (3, 2)),
+    "cast to float64 and back": (lambda m, x: (x.astype(np.float64) * 2.0).astype(np.float32),
+                                 (3,)),
+    "integer array index": (lambda m, x: x[:, np.array([2, 0, 2])], (4, 2)),
+    "expand (BroadcastTo)": (lambda m, x: primitive("BroadcastTo").apply(
+        x.reshape(x.shape[0], 1, 3), (x.shape[0], 4, 3)), (3,)),
+    "sum to (SumTo)": (lambda m, x: primitive("SumTo").apply(x, (x.shape[0], 1, 3)), (4, 3)),
+    "sum to over the batch": (lambda m, x: m.w * primitive("SumTo").apply(x, (3,)), (3,)),
+    "where with a constant mask": (lambda m, x: primitive("Where").apply(
+        np.array([True, False, True]), x, x * 3.0), (2, 3)),
+    "mask by a constant mask": (lambda m, x: primitive("MaskBy").apply(
+        x, np.array([[True], [False]])), (2, 3)),
+})
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))

@@ -331,16 +331,23 @@ def _check_4d(call: Call, x: Value) -> None:
         raise _unsupported(call, f"ONNX pooling needs (N, C, H, W) input, got {x.shape}")
 
 
+def _reshape_target(g: Graph, before, after, constant: bool = False) -> list:
+    """The shape input of a Reshape from shape ``before`` to ``after``, the batch kept
+    dynamic: a first dimension equal to the input's is copied from it (0), one that merged
+    the batch into itself is inferred (-1)."""
+    target = [int(size) for size in after]
+    if g.batch is not None and not constant and before and target:
+        if target[0] == before[0]:
+            target[0] = 0  # ONNX: copy the (batch) dimension from the input
+        elif target[0] % max(before[0], 1) == 0:
+            target[0] = -1  # the batch merged into the first dimension: inferred
+    return target
+
+
 @converts("Reshape")
 def _reshape(g: Graph, call: Call) -> str:
     x = call.inputs[0]
-    before, after = x.shape, call.output.shape
-    target = list(after)
-    if g.batch is not None and not x.constant and before and after:
-        if after[0] == before[0]:
-            target[0] = 0  # ONNX: copy the (batch) dimension from the input
-        elif after[0] % max(before[0], 1) == 0:
-            target[0] = -1  # the batch merged into the first dimension: inferred
+    target = _reshape_target(g, x.shape, call.output.shape, x.constant)
     return g.node("Reshape", [g.name_of(x), g.ints(target)])
 
 
@@ -367,7 +374,8 @@ def _sum_to(g: Graph, call: Call) -> str:
     axes = list(range(lead)) + [lead + i for i, size in enumerate(shape)
                                 if size == 1 and x.shape[lead + i] != 1]
     summed = g.reduce("ReduceSum", g.name_of(x), axes, True) if axes else g.name_of(x)
-    return g.node("Reshape", [summed, g.ints(shape)])
+    kept = tuple(1 if axis in axes else size for axis, size in enumerate(x.shape))
+    return g.node("Reshape", [summed, g.ints(_reshape_target(g, kept, shape, x.constant))])
 
 
 @converts("Sum", "Mean", "Extremum")
@@ -470,12 +478,7 @@ def _get_item(g: Graph, call: Call) -> str:
         name = g.node("Squeeze", [name, g.ints(squeeze)])
     if unsqueeze:
         name = g.node("Unsqueeze", [name, g.ints(unsqueeze)])
-    return g.node("Reshape", [name, g.ints(_dynamic_shape(g, call))]) if gathers else name
-
-
-def _dynamic_shape(g: Graph, call: Call) -> list:
-    return [0 if g.batch is not None and i == 0 and size == call.inputs[0].shape[0] else size
-            for i, size in enumerate(call.output.shape)]
+    return name
 
 
 def _batch_norm(g: Graph, layer, x: Value, leaf_value) -> str:
