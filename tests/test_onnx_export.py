@@ -204,6 +204,27 @@ def test_function_exports_and_runs_in_onnxruntime(name, tmp_path):
     assert_exports(Lambda(function, w=weight), shape, tmp_path, positive=positive)
 
 
+# Ops of the fuller Tensor API, tested where this version has them.
+METHODS = {
+    "sin cos": (lambda x: x.sin() + x.cos(), "sin"),
+    "log1p expm1": (lambda x: x.abs().log1p() + x.expm1(), "log1p"),
+    "floor ceil sign": (lambda x: (x * 3.0).floor() + (x * 3.0).ceil() + x.sign(), "floor"),
+    "maximum minimum": (lambda x: tc.maximum(x, x * 0.5) + tc.minimum(x, -x), "maximum"),
+    "flip": (lambda x: x.flip(1), "flip"),
+    "cumsum": (lambda x: x.cumsum(1), "cumsum"),
+    "prod": (lambda x: x.prod(1, keepdim=True) * x, "prod"),
+    "clone": (lambda x: x.clone() * 2.0, "clone"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_tensor_method_exports(name, tmp_path):
+    function, method = METHODS[name]
+    if not (hasattr(tc.Tensor, method) or hasattr(tc, method)):
+        pytest.skip(f"Tensor.{method} is not in this version")
+    assert_exports(Lambda(lambda m, x: function(x)), (4,), tmp_path)
+
+
 def test_softmax_shift_is_computed_from_the_input_not_frozen(tmp_path):
     proto = assert_exports(Lambda(lambda m, x: F.softmax(x, 1)), (5,), tmp_path)
     assert "ReduceMax" in op_types(proto)

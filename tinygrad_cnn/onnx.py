@@ -125,6 +125,8 @@ class Graph:
 
     # opset-dependent spellings ---------------------------------------------------------
     def reduce(self, op_type: str, x: str, axes, keepdims: bool) -> str:
+        """A reduction: ReduceSum takes its axes as an input from opset 13, the others from
+        opset 18 (an attribute before)."""
         axes = [int(a) for a in axes]
         if op_type == "ReduceSum" or self.opset >= 18:
             return self.node(op_type, [x, self.ints(axes)], keepdims=int(keepdims))
@@ -192,6 +194,63 @@ def _softmax_shift(call: Call):
 @converts("Neg", "Exp", "Log", "Sqrt", "Abs", "Relu", "Sigmoid", "Tanh")
 def _unary(g: Graph, call: Call) -> str:
     return g.node(call.op, [g.name_of(call.inputs[0])])
+
+
+@converts("Sin", "Cos")
+def _trigonometric(g: Graph, call: Call) -> str:
+    return g.node(call.op, [g.name_of(call.inputs[0])])
+
+
+@converts("Log1p")
+def _log1p(g: Graph, call: Call) -> str:
+    x = call.inputs[0]
+    return g.node("Log", [g.node("Add", [g.name_of(x), g.const(1, x.dtype)])])
+
+
+@converts("Expm1")
+def _expm1(g: Graph, call: Call) -> str:
+    x = call.inputs[0]
+    return g.node("Sub", [g.node("Exp", [g.name_of(x)]), g.const(1, x.dtype)])
+
+
+_PIECEWISE = {"floor": "Floor", "ceil": "Ceil", "sign": "Sign", "rint": "Round",
+              "round": "Round", "around": "Round"}
+
+
+@converts("Piecewise")
+def _piecewise(g: Graph, call: Call) -> str:
+    x, function = call.inputs[:2]
+    op_type = _PIECEWISE.get(getattr(function, "__name__", ""))
+    if op_type is None:
+        raise _unsupported(call, f"the piecewise function {function!r} has no ONNX operator")
+    return g.node(op_type, [g.name_of(x)])
+
+
+@converts("Extreme2")
+def _extreme2(g: Graph, call: Call) -> str:
+    a, b, largest = call.inputs[:3]
+    dtype = _out_dtype(call)
+    return g.node("Max" if largest else "Min", [g.name_of(a, dtype), g.name_of(b, dtype)])
+
+
+@converts("Clone")
+def _clone(g: Graph, call: Call) -> str:
+    return g.node("Identity", [g.name_of(call.inputs[0])])
+
+
+@converts("Flip")
+def _flip(g: Graph, call: Call) -> str:
+    x, axes = call.inputs[:2]
+    axes = [int(a) for a in (axes if isinstance(axes, (tuple, list)) else (axes,))]
+    count = len(axes)
+    return g.node("Slice", [g.name_of(x), g.ints([-1] * count), g.ints([-_INT64_MAX] * count),
+                            g.ints(axes), g.ints([-1] * count)])
+
+
+@converts("Cumsum")
+def _cumsum(g: Graph, call: Call) -> str:
+    x, axis = call.inputs[:2]
+    return g.node("CumSum", [g.name_of(x), g.const(np.asarray(int(axis), np.int64))])
 
 
 @converts("PowScalar")
@@ -378,13 +437,13 @@ def _sum_to(g: Graph, call: Call) -> str:
     return g.node("Reshape", [summed, g.ints(_reshape_target(g, kept, shape, x.constant))])
 
 
-@converts("Sum", "Mean", "Extremum")
+@converts("Sum", "Mean", "Extremum", "Prod")
 def _reduction(g: Graph, call: Call) -> str:
     x, axes, keepdims = call.inputs[:3]
     axes = tuple(axes) if axes is not None else tuple(range(x.array.ndim))
     if not axes:
         return g.node("Identity", [g.name_of(x)])
-    op_type = {"Sum": "ReduceSum", "Mean": "ReduceMean"}.get(call.op)
+    op_type = {"Sum": "ReduceSum", "Mean": "ReduceMean", "Prod": "ReduceProd"}.get(call.op)
     if op_type is None:
         op_type = "ReduceMax" if call.inputs[3] else "ReduceMin"
     return g.reduce(op_type, g.name_of(x), axes, bool(keepdims))
