@@ -2,7 +2,7 @@
 
     python benchmarks/bench_conv.py [--threads 2] [--repeat 7] [--quick]
     python benchmarks/bench_conv.py --crossover     # im2col vs fft over kernel sizes
-    python benchmarks/bench_conv.py --calibrate     # constants for tinygrad_cnn.backends
+    python benchmarks/bench_conv.py --calibrate     # constants for tinygrad_cnn.ops.conv_select
 
 float32, best of ``--repeat`` runs, all in one process so every ratio compares like with like
 at the same thread count (``torch.set_num_threads``, ``threadpoolctl`` for numpy's BLAS and
@@ -185,7 +185,7 @@ def crossover(repeat):
     x = rng.standard_normal((8, 16, 64, 64), dtype=np.float32)
     print(f"{'kernel':>6s} {'im2col ms':>10s} {'fft ms':>8s} {'auto picks':>10s}")
     from tinygrad_cnn.backends import resolve_conv_algorithm
-    from tinygrad_cnn.ops._args import conv_geometry
+    from tinygrad_cnn.nn.functional._windows import conv_geometry
     for k in (3, 5, 7, 9, 11, 15):
         w = rng.standard_normal((16, 16, k, k), dtype=np.float32)
         b = np.zeros(16, dtype=np.float32)
@@ -199,8 +199,8 @@ def crossover(repeat):
 
 
 def calibrate(repeat):
-    """Measure the constants of the cost model in tinygrad_cnn.backends."""
-    from tinygrad_cnn.ops._args import conv_geometry
+    """Measure the constants of the cost model in tinygrad_cnn.ops.conv_select."""
+    from tinygrad_cnn.nn.functional._windows import conv_geometry
     from tinygrad_cnn.ops.im2col import im2col
     rng = np.random.default_rng(0)
     left = rng.standard_normal((128, 576), dtype=np.float32)

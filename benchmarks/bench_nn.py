@@ -2,7 +2,7 @@
 
 1. ``BatchNorm2d`` forward + backward in training mode, float32, (64, 32, 28, 28) — our
    backward is written with tensor ops (so double backward works); this says what that costs.
-2. One optimizer step (SGD with momentum, Adam) over the parameters of the issue's MNIST CNN
+2. One optimizer step (SGD with momentum, Adam) over the parameters of the README's MNIST CNN
    (about 420k float32 weights), gradients already in place.
 
 Best of ``--repeat`` runs, with the ratio to PyTorch measured in the same process at the same

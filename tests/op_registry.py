@@ -1,17 +1,29 @@
-"""One declaration per differentiable top-level op; ``test_ops.py`` turns each into tests.
+"""One declaration per differentiable op; ``test_ops.py`` turns each into the generic tests.
 
-An entry says how to call the op on Tensors, how to compute it with plain numpy (the
-independent reference), what PyTorch calls it (the optional oracle), what shapes to feed it
-and which values keep it away from kinks and outside its domain.
+An ``OpInfo`` (PyTorch's OpInfo idea) says how to call the op on Tensors, how to compute it
+with plain numpy (the independent reference), what PyTorch calls it (the optional oracle),
+which inputs to feed it (``sample_inputs``: shapes of the Tensor operands plus keyword
+arguments, the same keywords for all three callables) and which inputs it must reject
+(``error_inputs``).  Input values come from the one generator the public harness uses,
+:func:`tinygrad_cnn.testing.make_inputs`, kept ``AVOID_MARGIN`` clear of the op's kinks.
+
+The generic tests (``test_ops.py``) run on every (op, sample) pair: the numpy reference,
+float64 gradcheck and gradgradcheck, float32 in -> float32 out and gradients, PyTorch values
+and gradients; and on every error input: the exception type and a message that starts with
+the op's name.  What is specific to one op (hypothesis against the loop references, ties,
+all-zero windows, the two conv algorithms agreeing) stays in that op's test file.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import reference as loops
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
+from tinygrad_cnn.backends import conv_algorithm
+from tinygrad_cnn.testing import make_inputs
 
 try:  # PyTorch is an optional oracle; the torch_op lambdas only run when it is installed
     import torch
@@ -19,136 +31,629 @@ try:  # PyTorch is an optional oracle; the torch_op lambdas only run when it is 
 except ImportError:
     torch = TF = None
 
+AVOID_MARGIN = 0.1
+
+
+@dataclass
+class Sample:
+    """One call: a shape per Tensor operand, and the keyword arguments."""
+    shapes: tuple
+    kwargs: dict = field(default_factory=dict)
+    torch: bool = True          # False where PyTorch is documented to differ (see the op)
+
+    def __repr__(self):
+        options = ",".join(f"{k}={v}" for k, v in self.kwargs.items())
+        return "-".join("x".join(map(str, s)) or "scalar" for s in self.shapes) + \
+            (f"-{options}" if options else "")
+
+
+@dataclass
+class ErrorInput:
+    """A call the op must reject: operands of ``shapes``, ``kwargs``, through ``call`` (the
+    op itself when None) -> ``error`` with a message matching ``match`` (a regex)."""
+    shapes: tuple
+    kwargs: dict
+    error: type
+    match: str
+    call: Callable = None
+
+
 @dataclass
 class OpInfo:
     name: str
-    op: Callable                     # Tensors -> Tensor
-    reference: Callable              # ndarrays -> ndarray
-    shapes: tuple                    # one input shape per operand
-    torch_op: Callable = None        # torch tensors -> torch tensor
+    op: Callable                     # Tensors, **kwargs -> Tensor
+    reference: Callable              # ndarrays, **kwargs -> ndarray
+    shapes: tuple = None             # the one-sample case: one shape per operand, no kwargs
+    torch_op: Callable = None        # torch tensors, **kwargs -> torch tensor
     low: float = -2.0                # input range
     high: float = 2.0
     away_from: tuple = ()            # values to keep inputs clear of (kinks)
     broadcasting: bool = False       # a binary op that broadcasts its operands
-    extra: dict = field(default_factory=dict)
+    sample_inputs: Callable = None   # () -> list of Sample; default: [Sample(shapes)]
+    error_inputs: Callable = None    # () -> list of ErrorInput
+    error_name: str = None           # the name its messages start with (default: name)
+    grad_options: dict = field(default_factory=dict)  # extra gradcheck options
 
-    def sample(self, rng, shapes=None, dtype=np.float64):
-        arrays = []
-        for shape in shapes or self.shapes:
-            values = rng.uniform(self.low, self.high, size=shape)
-            for kink in self.away_from:
-                close = np.abs(values - kink) < 0.1
-                values = np.where(close, kink + 0.25 * np.sign(values - kink + 1e-12), values)
-            arrays.append(values.astype(dtype))
-        return arrays
+    def samples(self):
+        return list(self.sample_inputs()) if self.sample_inputs else [Sample(self.shapes)]
+
+    def errors(self):
+        return list(self.error_inputs()) if self.error_inputs else []
+
+    def inputs(self, sample, seed=0, dtype=np.float64, shapes=None):
+        """The operand arrays of ``sample``, from ``testing.make_inputs``."""
+        return make_inputs(shapes or sample.shapes, seed, (self.low, self.high),
+                           self.away_from, AVOID_MARGIN, dtype)
 
 
-def _softmax_reference(x):
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+def errors(*items):
+    return lambda: [ErrorInput(*item) for item in items]
+
+
+def samples(*items):
+    """Samples from ``Sample``s, ``(shapes, kwargs)`` pairs or bare ``shapes``."""
+    def build(item):
+        if isinstance(item, Sample):
+            return item
+        if len(item) == 2 and isinstance(item[1], dict):
+            return Sample(*item)
+        return Sample(item)
+    return lambda: [build(item) for item in items]
+
+
+def _softmax_reference(x, axis=1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _pair(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+# ------------------------------------------------------------------ convolution
+def _same_padding(kernel, dilation):
+    totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    return tuple((t // 2, t - t // 2) for t in totals)
+
+
+def _conv2d_reference(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    unbatched = x.ndim == 3
+    x = x[None] if unbatched else x
+    dilation = _pair(dilation)
+    if padding == "same":
+        padding = _same_padding(weight.shape[2:], dilation)
+    elif padding == "valid":
+        padding = 0
+    out = loops.conv2d(x, weight, bias, _pair(stride), padding if isinstance(padding, int)
+                       else tuple(padding), dilation, groups)
+    return out[0] if unbatched else out
+
+
+def _conv1d_reference(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    if padding == "same":
+        (pad,) = _same_padding(weight.shape[2:], (dilation,))
+    else:
+        pad = (padding, padding)
+    out = loops.conv2d(x[:, :, None], weight[:, :, None], bias, (1, stride), ((0, 0), pad),
+                       (1, dilation), groups)
+    return out[:, :, 0]
+
+
+def _conv_transpose2d_reference(x, weight, bias=None, stride=1, padding=0, output_padding=0,
+                                dilation=1, groups=1):
+    return loops.conv_transpose2d(x, weight, bias, _pair(stride), _pair(padding),
+                                  _pair(output_padding), _pair(dilation), groups)
+
+
+def _with_algorithm(function, algorithm):
+    def run(*args, **kwargs):
+        with conv_algorithm(algorithm):
+            return function(*args, **kwargs)
+    return run
+
+
+CONV2D_SAMPLES = samples(
+    (((2, 2, 5, 6), (4, 2, 3, 2), (4,)), {}),
+    (((2, 2, 5, 6), (4, 2, 3, 2), (4,)), dict(stride=2, padding=1)),
+    (((2, 2, 5, 6), (4, 2, 3, 2), (4,)), dict(stride=(1, 2), padding=(2, 0), dilation=(2, 1))),
+    (((2, 2, 5, 6), (4, 1, 3, 2), (4,)), dict(padding="same", dilation=2, groups=2)),
+    (((3, 4, 9, 8), (6, 2, 3, 3), (6,)),
+     dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2)),
+    (((3, 4, 9, 8), (6, 4, 3, 3), (6,)), dict(stride=1, padding=1)),
+    (((3, 4, 9, 8), (6, 4, 3, 3), (6,)), dict(padding="same", dilation=2)),
+    (((2, 5, 4), (3, 2, 2, 3)), dict(padding="valid")),  # unbatched, no bias
+)
+CONV2D_ERRORS = errors(
+    (((1, 3, 5, 5), (8, 1, 3, 3)), {}, ValueError,
+     r"conv2d: input has 3 channels but weight expects 1 \(weight shape \(8, 1, 3, 3\)\)"),
+    (((1, 2, 5, 5), (4, 2, 3, 3)), dict(stride=0), ValueError,
+     "conv2d: stride must be at least 1"),
+    (((1, 2, 5, 5), (4, 2, 3, 3)), dict(padding="same", stride=2), ValueError,
+     "conv2d: padding='same' is not supported for strided convolutions"),
+)
+CONV_TRANSPOSE2D_SAMPLES = samples(
+    (((2, 4, 3, 4), (4, 1, 3, 2), (2,)),
+     dict(stride=(2, 1), padding=1, output_padding=(1, 0), dilation=(1, 2), groups=2)),
+    (((2, 4, 5, 6), (4, 3, 3, 2), (6,)),
+     dict(stride=(2, 3), padding=(1, 0), output_padding=(1, 2), groups=2)),
+    (((1, 2, 3, 3), (2, 3, 2, 2)), {}),
+)
+CONV_TRANSPOSE2D_ERRORS = errors(
+    (((1, 2, 3, 3), (3, 1, 2, 2)), {}, ValueError,
+     "conv_transpose2d: input has 2 channels but weight expects 3"),
+    (((1, 2, 3, 3), (2, 1, 2, 2)), dict(stride=2, output_padding=2), ValueError,
+     "conv_transpose2d: output_padding .* must be smaller than stride"),
+)
+
+
+# ------------------------------------------------------------------ unfold / fold
+UNFOLD_OPTIONS = [dict(kernel_size=(2, 3), dilation=(2, 1), padding=1, stride=(1, 2)),
+                  dict(kernel_size=(3, 2), dilation=(1, 2), padding=(1, 0), stride=(2, 1))]
+
+
+def _unfold_reference(x, kernel_size, dilation=1, padding=0, stride=1):
+    return loops.unfold(x, _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride))
+
+
+def _fold_reference(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """fold as the adjoint of the loop unfold: the transpose of unfold's matrix, built
+    column by column from unit images."""
+    n, rows, _ = cols.shape
+    channels = rows // (_pair(kernel_size)[0] * _pair(kernel_size)[1])
+    image_shape = (1, channels) + _pair(output_size)
+    size = int(np.prod(image_shape))
+    matrix = np.stack([_unfold_reference(np.eye(size)[k].reshape(image_shape), kernel_size,
+                                         dilation, padding, stride).ravel()
+                       for k in range(size)], axis=1)
+    return (cols.reshape(n, -1) @ matrix).reshape((n,) + image_shape[1:])
+
+
+def _fold_samples():
+    found = []
+    for options, image in zip(UNFOLD_OPTIONS, [(2, 2, 5, 4), (2, 3, 7, 6)]):
+        cols = F.unfold(tg.Tensor(np.zeros(image)), **options).shape
+        found.append(Sample((cols,), dict(output_size=image[2:], **options)))
+    return found
+
+
+# ------------------------------------------------------------------ pooling
+POOL_SHAPES = [(2, 2, 7, 6), (2, 3, 7, 7), (1, 2, 6, 9), (2, 1, 5, 4)]
+MAX_POOL_CASES = [  # kernel_size, stride, padding, dilation, ceil_mode
+    (2, 2, 0, 1, False), (3, 2, 1, 1, True), (3, 1, 1, 2, False),
+    ((2, 3), (1, 2), (1, 0), 1, True), (2, None, 0, 1, False), (2, 2, 0, 1, True),
+    (3, 2, 1, 1, False), ((2, 3), (2, 1), (1, 1), (2, 1), True), (4, 3, 2, 1, True),
+    (1, 2, 0, 1, True)]
+AVG_POOL_CASES = [  # kernel_size, stride, padding, ceil_mode
+    (2, 2, 0, False), (3, 2, 1, True), (3, 1, 1, False), ((2, 3), (1, 2), (1, 0), True),
+    (2, None, 0, False), (2, 2, 1, True), (3, 2, 1, False), ((2, 3), (3, 1), (1, 1), True),
+    (4, 3, 2, True), (3, 3, 1, True)]
+
+
+def _max_pool_samples():
+    found = [Sample((POOL_SHAPES[k % 4],), dict(kernel_size=kernel, stride=s, padding=p,
+                                                dilation=d, ceil_mode=c))
+             for k, (kernel, s, p, d, c) in enumerate(MAX_POOL_CASES)]
+    return found + [Sample(((2, 7, 6),), dict(kernel_size=3, stride=2, padding=1))]
+
+
+def _avg_pool_samples():
+    return [Sample((POOL_SHAPES[k % 4],), dict(kernel_size=kernel, stride=s, padding=p,
+                                               ceil_mode=c, count_include_pad=include))
+            for k, (kernel, s, p, c) in enumerate(AVG_POOL_CASES) for include in (True, False)] \
+        + [Sample(((2, 7, 6),), dict(kernel_size=3, stride=2, padding=1))]
+
+
+def _lp_pool_samples():
+    # PyTorch rescales a partial ceil-mode window; we sum what it covers (F.lp_pool2d)
+    return [Sample(((2, 2, 7, 6),), dict(norm_type=p, kernel_size=k, stride=s, ceil_mode=c),
+                   torch=not c)
+            for p in (1, 2, 3, 1.5) for k, s, c in [(2, None, False), (2, 2, False),
+                                                    (3, 2, False), (3, 2, True),
+                                                    ((2, 3), 1, False)]]
+
+
+def _unbatched(reference):
+    def run(x, *args, **kwargs):
+        return reference(x[None], *args, **kwargs)[0] if x.ndim == 3 else \
+            reference(x, *args, **kwargs)
+    return run
+
+
+@_unbatched
+def _max_pool2d_reference(x, kernel_size, stride=None, padding=0, dilation=1,
+                          ceil_mode=False):
+    return loops.max_pool2d_ref(x, _pair(kernel_size), _pair(stride or kernel_size),
+                                _pair(padding), _pair(dilation), ceil_mode)
+
+
+@_unbatched
+def _avg_pool2d_reference(x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                          count_include_pad=True):
+    return loops.avg_pool2d_ref(x, _pair(kernel_size), _pair(stride or kernel_size),
+                                _pair(padding), ceil_mode, count_include_pad)
+
+
+def _lp_pool2d_reference(x, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return loops.lp_pool2d_ref(x, norm_type, _pair(kernel_size), _pair(stride or kernel_size),
+                               ceil_mode)
+
+
+POOL_ERRORS = {
+    "max_pool2d": errors(
+        (((1, 1, 4, 4),), dict(kernel_size=2, padding=2), ValueError,
+         r"max_pool2d: padding \(2, 2\) must be at most half of kernel_size"),
+        (((1, 1, 4, 4),), dict(kernel_size=0), ValueError,
+         "max_pool2d: kernel_size must be at least 1"),
+        (((4, 4),), dict(kernel_size=2), ValueError, r"max_pool2d: input must be 3-D")),
+    "avg_pool2d": errors(
+        (((1, 1, 4, 4),), dict(kernel_size=2, count_include_pad=1), TypeError,
+         "avg_pool2d: count_include_pad must be a bool"),
+        (((1, 1, 2, 2),), dict(kernel_size=3), ValueError, "avg_pool2d: output size")),
+    "lp_pool2d": errors(
+        (((1, 1, 4, 4),), dict(norm_type=0, kernel_size=2), ValueError,
+         "lp_pool2d: norm_type must be a positive finite number"),
+        (((1, 1, 4, 4),), dict(norm_type="2", kernel_size=2), TypeError,
+         "lp_pool2d: norm_type must be a number")),
+}
+
+
+# ------------------------------------------------------------------ pad, interpolate
+def _torch_pad(pad, ndim):
+    """numpy's widths (first axis first) as torch's flat list (last axis first)."""
+    widths = np.broadcast_to(np.asarray(pad, dtype=np.int64), (ndim, 2))
+    return [int(w) for pair in widths[::-1] for w in pair]
+
+
+def _interpolate_reference(x, scale_factor, mode="nearest"):
+    scale = _pair(scale_factor) if x.ndim == 4 else (
+        tuple(scale_factor) if isinstance(scale_factor, tuple) else (scale_factor,) * (x.ndim - 2))
+    for axis, s in enumerate(scale):
+        x = np.repeat(x, s, axis=2 + axis)
+    return x
+
+
+# ------------------------------------------------------------------ batch norm, dropout
+def _batch_norm_reference(x, weight=None, bias=None, running_mean=None, running_var=None,
+                          training=True, eps=1e-5):
+    axes = (0,) + tuple(range(2, x.ndim))
+    per_channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if training:
+        mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    else:
+        mean, var = running_mean.reshape(per_channel), running_var.reshape(per_channel)
+    out = (x - mean) / np.sqrt(var + eps)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out
+
+
+RUNNING_MEAN, RUNNING_VAR = np.array([0.3, -0.2, 0.1]), np.array([0.5, 2.0, 1.5])
+
+
+def _batch_norm_eval(x, weight, bias):
+    return F.batch_norm(x, RUNNING_MEAN.astype(x.dtype), RUNNING_VAR.astype(x.dtype), weight,
+                        bias, training=False)
+
+
+DROPOUT_SEED = 7
+
+
+def _seeded_dropout(x, p=0.5):
+    # dropout's mask is random; reseeding before every call makes it a fixed function of x
+    tg.manual_seed(DROPOUT_SEED)
+    return F.dropout(x, p)
+
+
+def _dropout_reference(x, p=0.5):
+    keep = np.random.default_rng(DROPOUT_SEED).random(x.shape) >= p
+    return x * keep / (1.0 - p)
+
+
+# ------------------------------------------------------------------ the registry
+def _axis_error(op, call):
+    return errors((((2, 3),), {}, ValueError, rf"{op}: axis -?\d is out of range", call))
 
 
 OPS = [
     OpInfo("add", lambda a, b: a + b, np.add, ((3, 4), (4,)), lambda a, b: a + b,
-           broadcasting=True),
+           broadcasting=True, error_inputs=errors(
+               (((2, 3), (4,)), {}, ValueError, r"add: shapes \(2, 3\) and \(4,\) cannot"))),
     OpInfo("sub", lambda a, b: a - b, np.subtract, ((3, 1), (1, 4)), lambda a, b: a - b,
-           broadcasting=True),
+           broadcasting=True, error_inputs=errors(
+               (((2,), (3,)), {}, ValueError, r"sub: shapes \(2,\) and \(3,\)"))),
     OpInfo("mul", lambda a, b: a * b, np.multiply, ((2, 3, 4), (3, 1)), lambda a, b: a * b,
-           broadcasting=True),
+           broadcasting=True, error_inputs=errors(
+               (((2, 3), (2, 2)), {}, ValueError, r"mul: shapes \(2, 3\) and \(2, 2\)"))),
     OpInfo("div", lambda a, b: a / b, np.divide, ((3, 4), (3, 4)), lambda a, b: a / b,
-           low=0.5, high=2.0, broadcasting=True),
+           low=0.5, high=2.0, broadcasting=True, error_inputs=errors(
+               (((2,), (3,)), {}, ValueError, r"div: shapes \(2,\) and \(3,\)"))),
     OpInfo("pow", lambda a, b: a ** b, np.power, ((3, 4), (4,)), lambda a, b: a ** b,
-           low=0.5, high=2.0, broadcasting=True),
-    OpInfo("pow_scalar", lambda a: a ** 3, lambda a: a ** 3, ((3, 4),), lambda a: a ** 3),
+           low=0.5, high=2.0, broadcasting=True, error_inputs=errors(
+               (((2,), (3,)), {}, ValueError, r"pow: shapes \(2,\) and \(3,\)"))),
+    OpInfo("pow_scalar", lambda a: a ** 3, lambda a: a ** 3, ((3, 4),), lambda a: a ** 3,
+           error_name="pow", error_inputs=errors(
+               (((2,),), {}, TypeError, "pow: cannot combine a tensor with str",
+                lambda a: a ** "3"))),
     OpInfo("rpow_scalar", lambda a: 2.0 ** a, lambda a: 2.0 ** a, ((3, 4),),
-           lambda a: 2.0 ** a),
+           lambda a: 2.0 ** a, error_name="pow", error_inputs=errors(
+               (((2,),), {}, TypeError, "pow: cannot combine a tensor with str",
+                lambda a: "2" ** a))),
     OpInfo("neg", lambda a: -a, np.negative, ((5,),), lambda a: -a),
-    OpInfo("matmul", lambda a, b: a @ b, np.matmul, ((3, 4), (4, 2)), lambda a, b: a @ b),
+    OpInfo("matmul", lambda a, b: a @ b, np.matmul, ((3, 4), (4, 2)), lambda a, b: a @ b,
+           error_inputs=errors(
+               (((2, 3), (4, 5)), {}, ValueError, r"matmul: shapes \(2, 3\) and \(4, 5\) do not"),
+               (((3,), ()), {}, ValueError, "matmul: both operands need at least one dim"))),
     OpInfo("matmul_batched", lambda a, b: a @ b, np.matmul, ((2, 3, 4), (4, 5)),
-           lambda a, b: a @ b),
+           lambda a, b: a @ b, error_name="matmul", error_inputs=errors(
+               (((2, 3, 4), (5, 4, 2)), {}, ValueError, r"matmul \(batch dimensions\)"))),
     OpInfo("matmul_vector", lambda a, b: a @ b, np.matmul, ((4,), (4, 3)),
-           lambda a, b: a @ b),
+           lambda a, b: a @ b, error_name="matmul", error_inputs=errors(
+               (((4,), (3, 3)), {}, ValueError, "matmul: shapes"))),
     OpInfo("exp", lambda a: a.exp(), np.exp, ((3, 4),), lambda a: a.exp()),
     OpInfo("log", lambda a: a.log(), np.log, ((3, 4),), lambda a: a.log(), low=0.2),
     OpInfo("sqrt", lambda a: a.sqrt(), np.sqrt, ((3, 4),), lambda a: a.sqrt(), low=0.2),
     OpInfo("abs", lambda a: a.abs(), np.abs, ((3, 4),), lambda a: a.abs(), away_from=(0.0,)),
-    OpInfo("relu", lambda a: a.relu(), lambda a: np.maximum(a, 0), ((3, 4),),
-           lambda a: a.relu(), away_from=(0.0,)),
-    OpInfo("sigmoid", lambda a: a.sigmoid(), lambda a: 1 / (1 + np.exp(-a)), ((3, 4),),
-           lambda a: a.sigmoid()),
-    OpInfo("tanh", lambda a: a.tanh(), np.tanh, ((3, 4),), lambda a: a.tanh()),
+    OpInfo("relu", F.relu, lambda a: np.maximum(a, 0), ((3, 4),),
+           lambda a: a.relu(), away_from=(0.0,), error_inputs=errors(
+               (((3,),), {}, TypeError, "relu: input must be a Tensor",
+                lambda a: F.relu(a._data)))),
+    OpInfo("sigmoid", F.sigmoid, lambda a: 1 / (1 + np.exp(-a)), ((3, 4),),
+           lambda a: a.sigmoid(), error_inputs=errors(
+               (((3,),), {}, TypeError, "sigmoid: input must be a Tensor",
+                lambda a: F.sigmoid(a._data)))),
+    OpInfo("tanh", F.tanh, np.tanh, ((3, 4),), lambda a: a.tanh(), error_inputs=errors(
+        (((3,),), {}, TypeError, "tanh: input must be a Tensor", lambda a: F.tanh(a.tolist())))),
     OpInfo("clip", lambda a: a.clip(-0.5, 1.0), lambda a: np.clip(a, -0.5, 1.0), ((3, 4),),
-           lambda a: a.clamp(-0.5, 1.0), away_from=(-0.5, 1.0)),
-    OpInfo("sum", lambda a: a.sum(), np.sum, ((3, 4),), lambda a: a.sum()),
+           lambda a: a.clamp(-0.5, 1.0), away_from=(-0.5, 1.0), error_inputs=errors(
+               (((2,),), {}, ValueError, "clip: at least one of lo and hi",
+                lambda a: a.clip()))),
+    OpInfo("sum", lambda a: a.sum(), np.sum, ((3, 4),), lambda a: a.sum(),
+           error_inputs=_axis_error("sum", lambda a: a.sum(axis=2))),
     OpInfo("sum_axis", lambda a: a.sum(1, keepdims=True),
-           lambda a: a.sum(1, keepdims=True), ((3, 4),), lambda a: a.sum(1, keepdim=True)),
+           lambda a: a.sum(1, keepdims=True), ((3, 4),), lambda a: a.sum(1, keepdim=True),
+           error_name="sum", error_inputs=_axis_error("sum", lambda a: a.sum(axis=-3))),
     OpInfo("mean", lambda a: a.mean((0, 2)), lambda a: a.mean((0, 2)), ((2, 3, 4),),
-           lambda a: a.mean((0, 2))),
+           lambda a: a.mean((0, 2)), error_inputs=errors(
+               (((2, 3),), {}, ValueError, "mean: axis .* repeats an axis",
+                lambda a: a.mean(axis=(0, 0))))),
     OpInfo("max", lambda a: a.max(1), lambda a: a.max(1), ((3, 4),),
-           lambda a: a.amax(1)),
-    OpInfo("min", lambda a: a.min(), np.min, ((3, 4),), lambda a: a.amin()),
+           lambda a: a.amax(1), error_inputs=errors(
+               (((2, 3),), {}, TypeError, "max: axis must be an int", lambda a: a.max(1.5)))),
+    OpInfo("min", lambda a: a.min(), np.min, ((3, 4),), lambda a: a.amin(),
+           error_inputs=_axis_error("min", lambda a: a.min(5))),
     OpInfo("var", lambda a: a.var(0), lambda a: a.var(0, ddof=1), ((5, 3),),
-           lambda a: a.var(0)),
+           lambda a: a.var(0), error_inputs=errors(
+               (((3,),), {}, TypeError, "var: correction must be a number",
+                lambda a: a.var(correction="a")))),
     OpInfo("var_biased", lambda a: a.var(correction=0), lambda a: a.var(), ((5, 3),),
-           lambda a: a.var(correction=0)),
+           lambda a: a.var(correction=0), error_name="var",
+           error_inputs=_axis_error("var", lambda a: a.var(5, correction=0))),
     OpInfo("reshape", lambda a: a.reshape(4, -1), lambda a: a.reshape(4, -1), ((2, 6),),
-           lambda a: a.reshape(4, -1)),
+           lambda a: a.reshape(4, -1), error_inputs=errors(
+               (((2, 3),), {}, ValueError, r"reshape: cannot reshape a tensor of shape \(2, 3\)",
+                lambda a: a.reshape(4, 2)),
+               (((2, 3),), {}, TypeError, "reshape: sizes must be ints",
+                lambda a: a.reshape(2.0, 3)))),
     OpInfo("transpose", lambda a: a.transpose(0, 2), lambda a: a.swapaxes(0, 2), ((2, 3, 4),),
-           lambda a: a.transpose(0, 2)),
+           lambda a: a.transpose(0, 2),
+           error_inputs=_axis_error("transpose", lambda a: a.transpose(0, 2))),
     OpInfo("permute", lambda a: a.permute(2, 0, 1), lambda a: a.transpose(2, 0, 1),
-           ((2, 3, 4),), lambda a: a.permute(2, 0, 1)),
+           ((2, 3, 4),), lambda a: a.permute(2, 0, 1), error_inputs=errors(
+               (((2, 3),), {}, ValueError, r"permute: \(0, 0\) is not a permutation",
+                lambda a: a.permute(0, 0)))),
     OpInfo("T", lambda a: a.T, lambda a: a.T, ((2, 3, 4),), lambda a: a.permute(2, 1, 0)),
     OpInfo("flatten", lambda a: a.flatten(1), lambda a: a.reshape(2, -1), ((2, 3, 4),),
-           lambda a: a.flatten(1)),
-    OpInfo("squeeze", lambda a: a.squeeze(), np.squeeze, ((3, 1, 4),), lambda a: a.squeeze()),
+           lambda a: a.flatten(1), error_inputs=errors(
+               (((2, 3),), {}, ValueError, "flatten: start_dim 1 comes after end_dim 0",
+                lambda a: a.flatten(1, 0)))),
+    OpInfo("squeeze", lambda a: a.squeeze(), np.squeeze, ((3, 1, 4),), lambda a: a.squeeze(),
+           error_inputs=_axis_error("squeeze", lambda a: a.squeeze(5))),
     OpInfo("unsqueeze", lambda a: a.unsqueeze(1), lambda a: a[:, None], ((3, 4),),
-           lambda a: a.unsqueeze(1)),
+           lambda a: a.unsqueeze(1),
+           error_inputs=_axis_error("unsqueeze", lambda a: a.unsqueeze(4))),
     OpInfo("getitem_basic", lambda a: a[1:, ::2], lambda a: a[1:, ::2], ((3, 4),),
-           lambda a: a[1:, ::2]),
+           lambda a: a[1:, ::2], error_name="getitem", error_inputs=errors(
+               (((2, 3),), {}, IndexError, r"getitem: .* \(tensor shape \(2, 3\)\)",
+                lambda a: a[5]))),
     OpInfo("getitem_repeated", lambda a: a[np.array([0, 2, 0, 0])],
            lambda a: a[np.array([0, 2, 0, 0])], ((3, 4),),
-           lambda a: a[[0, 2, 0, 0]]),
+           lambda a: a[[0, 2, 0, 0]], error_name="getitem", error_inputs=errors(
+               (((2, 3),), {}, TypeError, "getitem: index tensors must be integer or bool",
+                lambda a: a[tg.Tensor(np.ones(2))]))),
     OpInfo("getitem_pairs", lambda a: a[np.array([0, 1, 1]), np.array([3, 0, 0])],
            lambda a: a[np.array([0, 1, 1]), np.array([3, 0, 0])], ((3, 4),),
-           lambda a: a[[0, 1, 1], [3, 0, 0]]),
+           lambda a: a[[0, 1, 1], [3, 0, 0]], error_name="getitem", error_inputs=errors(
+               (((3, 4),), {}, IndexError, "getitem:",
+                lambda a: a[np.array([0, 5]), np.array([0, 0])]))),
     OpInfo("astype", lambda a: (a.astype(np.longdouble) ** 2).astype(a.dtype),
-           lambda a: a ** 2, ((3,),), None),
+           lambda a: a ** 2, ((3,),), None, error_inputs=errors(
+               (((2,),), {}, TypeError, "astype: 'foo' is not a data type",
+                lambda a: a.astype("foo")))),
     OpInfo("concatenate", lambda a, b: tg.concatenate([a, b], axis=1),
            lambda a, b: np.concatenate([a, b], axis=1), ((2, 3), (2, 2)),
-           lambda a, b: torch.cat([a, b], dim=1)),
+           lambda a, b: torch.cat([a, b], dim=1), error_inputs=errors(
+               (((2, 3), (3, 3)), {}, ValueError,
+                r"concatenate: tensor 1 has shape \(3, 3\), which does not match")),
+           ),
     OpInfo("stack", lambda a, b: tg.stack([a, b], axis=1),
            lambda a, b: np.stack([a, b], axis=1), ((2, 3), (2, 3)),
-           lambda a, b: torch.stack([a, b], dim=1)),
-    OpInfo("softmax", lambda a: F.softmax(a, axis=1), _softmax_reference, ((3, 5),),
-           lambda a: a.softmax(1)),
-    OpInfo("log_softmax", lambda a: F.log_softmax(a, axis=1),
-           lambda a: np.log(_softmax_reference(a)), ((3, 5),), lambda a: a.log_softmax(1)),
-    OpInfo("leaky_relu", lambda a: F.leaky_relu(a, 0.1),
-           lambda a: np.where(a > 0, a, 0.1 * a), ((3, 4),),
-           lambda a: TF.leaky_relu(a, 0.1), away_from=(0.0,)),
-    OpInfo("linear", lambda x, w, b: F.linear(x, w, b), lambda x, w, b: x @ w.T + b,
-           ((4, 3), (5, 3), (5,)),
-           lambda x, w, b: TF.linear(x, w, b)),
-    OpInfo("mse_loss", lambda a, b: F.mse_loss(a, b), lambda a, b: ((a - b) ** 2).mean(),
-           ((3, 4), (3, 4)), lambda a, b: TF.mse_loss(a, b)),
+           lambda a, b: torch.stack([a, b], dim=1), error_inputs=errors(
+               (((2,), (3,)), {}, ValueError, r"stack: tensor 1 has shape \(3,\)"))),
+    OpInfo("softmax", F.softmax, _softmax_reference, torch_op=lambda a, axis: a.softmax(axis),
+           sample_inputs=samples((((3, 5),), dict(axis=1)), (((2, 3, 4),), dict(axis=-1))),
+           error_inputs=errors(
+               (((2, 3),), dict(axis=3), ValueError, "softmax: axis 3 is out of range"))),
+    OpInfo("log_softmax", F.log_softmax, lambda a, axis: np.log(_softmax_reference(a, axis)),
+           torch_op=lambda a, axis: a.log_softmax(axis),
+           sample_inputs=samples((((3, 5),), dict(axis=1)), (((4, 2),), dict(axis=0))),
+           error_inputs=errors(
+               (((2, 3),), dict(axis=-3), ValueError, "log_softmax: axis -3 is out of range"))),
+    OpInfo("leaky_relu", F.leaky_relu, lambda a, negative_slope=0.01:
+           np.where(a > 0, a, negative_slope * a), torch_op=TF and TF.leaky_relu,
+           away_from=(0.0,), sample_inputs=samples((((3, 4),), dict(negative_slope=0.1)),
+                                                   (((2, 3, 2),), {})),
+           error_inputs=errors((((3,),), dict(negative_slope="a"), TypeError,
+                                "leaky_relu: negative_slope must be a number"))),
+    OpInfo("linear", F.linear, lambda x, w, b=None: x @ w.T + (0 if b is None else b),
+           torch_op=TF and TF.linear,
+           sample_inputs=samples(((4, 3), (5, 3), (5,)), ((2, 4, 3), (5, 3))),
+           error_inputs=errors(
+               (((4, 3), (5, 2)), {}, ValueError,
+                r"linear: input has 3 features \(shape \(4, 3\)\) but weight expects 2"),
+               (((4, 3), (5, 3), (4,)), {}, ValueError, r"linear: bias must have shape \(5,\)"))),
+    OpInfo("mse_loss", F.mse_loss, lambda a, b, reduction="mean":
+           {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction]((a - b) ** 2),
+           torch_op=TF and TF.mse_loss,
+           sample_inputs=samples(((3, 4), (3, 4)), (((2, 3), (2, 3)), dict(reduction="sum")),
+                                 (((5,), (5,)), dict(reduction="none"))),
+           error_inputs=errors(
+               (((2, 3), (3, 2)), {}, ValueError,
+                r"mse_loss: input shape \(2, 3\) and target shape \(3, 2\) differ"),
+               (((2,), (2,)), dict(reduction="avg"), ValueError,
+                "mse_loss: reduction must be one of"))),
     OpInfo("cross_entropy", lambda a: F.cross_entropy(a, np.array([1, 0, 4])),
            lambda a: -np.log(_softmax_reference(a))[np.arange(3), [1, 0, 4]].mean(),
            ((3, 5),),
-           lambda a: TF.cross_entropy(
-               a, torch.tensor([1, 0, 4]))),
+           lambda a: TF.cross_entropy(a, torch.tensor([1, 0, 4])), error_inputs=errors(
+               (((2, 3),), {}, ValueError, r"cross_entropy: target holds class index 3",
+                lambda a: F.cross_entropy(a, np.array([0, 3]))),
+               (((2, 3),), {}, TypeError, "cross_entropy: target must hold integer class",
+                lambda a: F.cross_entropy(a, np.array([0.0, 1.0]))),
+               (((2, 3),), {}, ValueError, "cross_entropy: reduction must be one of",
+                lambda a: F.cross_entropy(a, np.array([0, 1]), reduction="avg")))),
     OpInfo("cross_entropy_smoothed",
            lambda a: F.cross_entropy(a, np.array([1, 0, 4]), label_smoothing=0.2),
            lambda a: (0.8 * -np.log(_softmax_reference(a))[np.arange(3), [1, 0, 4]]
                       + 0.2 * -np.log(_softmax_reference(a)).mean(1)).mean(),
            ((3, 5),),
-           lambda a: TF.cross_entropy(
-               a, torch.tensor([1, 0, 4]), label_smoothing=0.2)),
+           lambda a: TF.cross_entropy(a, torch.tensor([1, 0, 4]), label_smoothing=0.2),
+           error_name="cross_entropy", error_inputs=errors(
+               (((2, 3),), {}, ValueError, r"cross_entropy: label_smoothing must be in \[0, 1\]",
+                lambda a: F.cross_entropy(a, np.array([0, 1]), label_smoothing=2.0)))),
     OpInfo("nll_loss_sum",
            lambda a: F.nll_loss(a, np.array([2, 2, 0]), reduction="sum"),
            lambda a: -a[np.arange(3), [2, 2, 0]].sum(), ((3, 4),),
-           lambda a: TF.nll_loss(
-               a, torch.tensor([2, 2, 0]), reduction="sum")),
+           lambda a: TF.nll_loss(a, torch.tensor([2, 2, 0]), reduction="sum"),
+           error_name="nll_loss", error_inputs=errors(
+               (((2, 3),), {}, ValueError, r"nll_loss: target shape \(3,\) does not match",
+                lambda a: F.nll_loss(a, np.array([0, 1, 2]))))),
+    # ---------------------------------------------------------------- CNN ops
+    OpInfo("conv2d", _with_algorithm(F.conv2d, "im2col"), _conv2d_reference,
+           torch_op=TF and TF.conv2d, sample_inputs=CONV2D_SAMPLES, error_inputs=CONV2D_ERRORS),
+    OpInfo("conv2d_fft", _with_algorithm(F.conv2d, "fft"), _conv2d_reference,
+           torch_op=TF and TF.conv2d, sample_inputs=CONV2D_SAMPLES, error_inputs=CONV2D_ERRORS,
+           error_name="conv2d"),
+    OpInfo("conv1d", F.conv1d, _conv1d_reference, torch_op=TF and TF.conv1d,
+           sample_inputs=samples(
+               (((2, 3, 9), (2, 3, 4), (2,)), dict(stride=2, padding=1, dilation=2)),
+               (((2, 4, 13), (6, 2, 4)), dict(padding="same", dilation=3, groups=2))),
+           error_inputs=errors(
+               (((1, 3, 9), (2, 2, 4)), {}, ValueError,
+                "conv1d: input has 3 channels but weight expects 2"),
+               (((1, 2, 9), (2, 2, 4)), dict(stride=(1, 1)), TypeError,
+                "conv1d: stride must be an int or a 1-tuple of ints"))),
+    OpInfo("conv_transpose2d", _with_algorithm(F.conv_transpose2d, "im2col"),
+           _conv_transpose2d_reference, torch_op=TF and TF.conv_transpose2d,
+           sample_inputs=CONV_TRANSPOSE2D_SAMPLES, error_inputs=CONV_TRANSPOSE2D_ERRORS),
+    OpInfo("conv_transpose2d_fft", _with_algorithm(F.conv_transpose2d, "fft"),
+           _conv_transpose2d_reference, torch_op=TF and TF.conv_transpose2d,
+           sample_inputs=CONV_TRANSPOSE2D_SAMPLES, error_inputs=CONV_TRANSPOSE2D_ERRORS,
+           error_name="conv_transpose2d"),
+    OpInfo("unfold", F.unfold, _unfold_reference, torch_op=TF and TF.unfold,
+           sample_inputs=lambda: [Sample((image,), options) for options, image in
+                                  zip(UNFOLD_OPTIONS, [(2, 2, 5, 4), (2, 3, 7, 6)])],
+           error_inputs=errors(
+               (((2, 3),), dict(kernel_size=2), ValueError, "unfold: input must be 3-D"),
+               (((1, 1, 2, 2),), dict(kernel_size=3), ValueError,
+                r"unfold: kernel \(3, 3\) .* is larger than the padded input"))),
+    OpInfo("fold", F.fold, _fold_reference, torch_op=TF and TF.fold,
+           sample_inputs=_fold_samples, error_inputs=errors(
+               (((1, 4, 5),), dict(output_size=(3, 3), kernel_size=2), ValueError,
+                "fold: input has 5 blocks"))),
+    OpInfo("max_pool2d", F.max_pool2d, _max_pool2d_reference, torch_op=TF and TF.max_pool2d,
+           sample_inputs=_max_pool_samples, error_inputs=POOL_ERRORS["max_pool2d"]),
+    OpInfo("avg_pool2d", F.avg_pool2d, _avg_pool2d_reference, torch_op=TF and TF.avg_pool2d,
+           sample_inputs=_avg_pool_samples, error_inputs=POOL_ERRORS["avg_pool2d"]),
+    OpInfo("lp_pool2d", F.lp_pool2d, _lp_pool2d_reference, torch_op=TF and TF.lp_pool2d,
+           low=0.1, sample_inputs=_lp_pool_samples, error_inputs=POOL_ERRORS["lp_pool2d"]),
+    OpInfo("pad", F.pad, lambda x, pad, value=0.0: loops.pad_ref(
+               x, np.broadcast_to(np.asarray(pad), (x.ndim, 2)).tolist(), value),
+           torch_op=lambda x, pad, value=0.0: TF.pad(x, _torch_pad(pad, x.ndim), value=value),
+           sample_inputs=samples(
+               (((2, 2, 3, 4),), dict(pad=((0, 1), (0, 0), (2, 1), (1, 3)), value=-1.0)),
+               (((2, 3, 4, 5),), dict(pad=((0, 0), (1, 0), (2, 1), (0, 3)), value=1.5)),
+               (((3, 2),), dict(pad=1))),
+           error_inputs=errors(
+               (((2, 2),), dict(pad=-1), ValueError, "pad: pad widths must be non-negative"),
+               (((2, 2),), dict(pad=((1, 1), (1, 1), (1, 1))), ValueError,
+                "pad: pad .* does not fit a tensor of 2 dimensions"),
+               (((2, 2),), dict(pad=1, value="a"), TypeError,
+                "pad: value must be a real number"))),
+    OpInfo("interpolate", F.interpolate, _interpolate_reference,
+           torch_op=TF and TF.interpolate,
+           sample_inputs=samples((((2, 2, 3),), dict(scale_factor=2)),
+                                 (((1, 2, 3, 2),), dict(scale_factor=(2, 1))),
+                                 (((2, 3, 4, 5),), dict(scale_factor=(1, 3))),
+                                 (((2, 3, 4, 5),), dict(scale_factor=2)),
+                                 (((2, 3, 4, 5),), dict(scale_factor=(2, 2))),
+                                 (((1, 1, 2, 2, 2),), dict(scale_factor=2))),
+           error_inputs=errors(
+               (((1, 1, 2, 2),), dict(scale_factor=2, mode="bilinear"), ValueError,
+                "interpolate: mode 'bilinear' is not supported"),
+               (((1, 1, 2, 2),), dict(scale_factor=1.5), ValueError,
+                "interpolate: only positive integer scale factors"),
+               (((2, 2),), dict(scale_factor=2), ValueError, "interpolate: input must be 3-D"))),
+    OpInfo("batch_norm", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+           lambda x, w, b: _batch_norm_reference(x, w, b),
+           torch_op=lambda x, w, b: TF.batch_norm(x, None, None, w, b, training=True),
+           sample_inputs=samples(((3, 2, 2, 2), (2,), (2,)), ((4, 3), (3,), (3,)),
+                                 ((2, 2, 3), (2,), (2,)), ((1, 2, 2, 3), (2,), (2,))),
+           grad_options=dict(fast=False), error_inputs=errors(
+               (((1, 2), (2,), (2,)), {}, ValueError,
+                "batch_norm: expected more than 1 value per channel when training"),
+               (((2, 2), (3,), (2,)), {}, ValueError,
+                r"batch_norm: weight must have shape \(2,\)"))),
+    OpInfo("batch_norm_no_affine", lambda x: F.batch_norm(x, None, None, training=True),
+           _batch_norm_reference,
+           torch_op=lambda x: TF.batch_norm(x, None, None, training=True),
+           shapes=((2, 2, 3, 2),), grad_options=dict(fast=False), error_name="batch_norm",
+           error_inputs=errors(
+               (((2,),), {}, ValueError, r"batch_norm: input must be \(N, C, \*\)"))),
+    OpInfo("batch_norm_weight_only", lambda x, w: F.batch_norm(x, None, None, w, training=True),
+           _batch_norm_reference,
+           torch_op=lambda x, w: TF.batch_norm(x, None, None, w, training=True),
+           shapes=((2, 2, 3, 2), (2,)), grad_options=dict(fast=False), error_name="batch_norm",
+           error_inputs=errors(
+               (((2, 2, 3), (2,)), {}, TypeError, "batch_norm: running_mean must be a float",
+                lambda x, w: F.batch_norm(x, np.zeros(2, int), None, w, training=True)))),
+    OpInfo("batch_norm_bias_only",
+           lambda x, b: F.batch_norm(x, None, None, None, b, training=True),
+           lambda x, b: _batch_norm_reference(x, None, b),
+           torch_op=lambda x, b: TF.batch_norm(x, None, None, None, b, training=True),
+           shapes=((2, 2, 3, 2), (2,)), grad_options=dict(fast=False), error_name="batch_norm",
+           error_inputs=errors(
+               (((2, 2, 3), (3,)), {}, ValueError, r"batch_norm: bias must have shape \(2,\)"))),
+    OpInfo("batch_norm_eval", _batch_norm_eval,
+           lambda x, w, b: _batch_norm_reference(x, w, b, RUNNING_MEAN, RUNNING_VAR, False),
+           torch_op=lambda x, w, b: TF.batch_norm(
+               x, torch.tensor(RUNNING_MEAN, dtype=x.dtype),
+               torch.tensor(RUNNING_VAR, dtype=x.dtype), w, b, training=False),
+           shapes=((2, 3, 2, 2), (3,), (3,)), error_name="batch_norm", error_inputs=errors(
+               (((2, 3),), {}, ValueError, "batch_norm: running_mean and running_var are needed",
+                lambda x: F.batch_norm(x, None, None, training=False)))),
+    OpInfo("dropout", _seeded_dropout, _dropout_reference,
+           sample_inputs=samples((((4, 5),), dict(p=0.5)), (((2, 3, 4),), dict(p=0.2)),
+                                 (((6,),), dict(p=0.0))),
+           error_inputs=errors(
+               (((3,),), dict(p=1.5), ValueError, "dropout: p must be a probability"),
+               (((3,),), dict(p="a"), TypeError, "dropout: p must be a number"))),
 ]
 
+# Ops that take nothing but one float Tensor: there is no invalid input to give them.
+WITHOUT_INVALID_INPUT = {"neg", "exp", "log", "sqrt", "abs", "T"}
 
 BY_NAME = {info.name: info for info in OPS}
+CASES = [(info, sample) for info in OPS for sample in info.samples()]
+ERROR_CASES = [(info, error) for info in OPS for error in info.errors()]

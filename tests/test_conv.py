@@ -1,5 +1,6 @@
 """conv2d, conv1d, conv_transpose2d: values against direct loops, the two algorithms against
-each other, first and second derivatives, PyTorch as an oracle where installed."""
+each other, third derivatives and PyTorch's second derivatives (the generic gradcheck,
+gradgradcheck, dtype and PyTorch tests of both algorithms run from ``tests/op_registry.py``)."""
 
 import numpy as np
 import pytest
@@ -10,8 +11,8 @@ from hypothesis import strategies as st
 import tinygrad_cnn as tg
 from tinygrad_cnn import functional as F
 from tinygrad_cnn.backends import conv_algorithm, current_conv_algorithm, resolve_conv_algorithm
-from tinygrad_cnn.gradcheck import gradcheck, gradgradcheck
-from tinygrad_cnn.ops._args import conv_geometry
+from tinygrad_cnn.gradcheck import gradcheck
+from tinygrad_cnn.nn.functional._windows import conv_geometry
 
 ALGORITHMS = ("im2col", "fft")
 
@@ -103,57 +104,6 @@ def test_conv_transpose2d_matches_direct_scatter_reference(case):
 
 
 # ------------------------------------------------------------------ derivatives
-GRAD_OPTIONS = [
-    dict(),
-    dict(stride=2, padding=1),
-    dict(stride=(1, 2), padding=(2, 0), dilation=(2, 1)),
-    dict(padding="same", dilation=2, groups=2),
-]
-
-
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-@pytest.mark.parametrize("options", GRAD_OPTIONS, ids=str)
-def test_conv2d_gradcheck_and_gradgradcheck(algorithm, options):
-    rng = np.random.default_rng(0)
-    x = tensor(rng.standard_normal((2, 2, 5, 6)), True)
-    weight = tensor(rng.standard_normal((4, 2 // options.get("groups", 1), 3, 2)), True)
-    bias = tensor(rng.standard_normal(4), True)
-
-    def fn(x, weight, bias):
-        with conv_algorithm(algorithm):
-            return F.conv2d(x, weight, bias, **options)
-
-    assert gradcheck(fn, (x, weight, bias))
-    assert gradgradcheck(fn, (x, weight, bias))
-
-
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_conv_transpose2d_gradcheck_and_gradgradcheck(algorithm):
-    rng = np.random.default_rng(1)
-    x = tensor(rng.standard_normal((2, 4, 3, 4)), True)
-    weight = tensor(rng.standard_normal((4, 1, 3, 2)), True)
-    bias = tensor(rng.standard_normal(2), True)
-
-    def fn(x, weight, bias):
-        with conv_algorithm(algorithm):
-            return F.conv_transpose2d(x, weight, bias, stride=(2, 1), padding=1,
-                                      output_padding=(1, 0), dilation=(1, 2), groups=2)
-
-    assert gradcheck(fn, (x, weight, bias))
-    assert gradgradcheck(fn, (x, weight, bias))
-
-
-def test_conv1d_gradcheck_and_gradgradcheck():
-    rng = np.random.default_rng(2)
-    x = tensor(rng.standard_normal((2, 3, 9)), True)
-    weight = tensor(rng.standard_normal((2, 3, 4)), True)
-    bias = tensor(rng.standard_normal(2), True)
-
-    def fn(x, weight, bias):
-        return F.conv1d(x, weight, bias, stride=2, padding=1, dilation=2)
-
-    assert gradcheck(fn, (x, weight, bias))
-    assert gradgradcheck(fn, (x, weight, bias))
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
@@ -213,16 +163,6 @@ def test_unbatched_input_gives_unbatched_output():
     np.testing.assert_allclose(out.data, reference.conv2d(x[None], weight, padding=1)[0])
 
 
-def test_float32_stays_float32_under_both_algorithms():
-    x = tg.Tensor(np.ones((1, 2, 6, 6), dtype=np.float32))
-    weight = tg.Tensor(np.ones((3, 2, 3, 3), dtype=np.float32))
-    for algorithm in ALGORITHMS:
-        with conv_algorithm(algorithm):
-            out = F.conv2d(x, weight, padding=1)
-        assert out.dtype == np.float32
-        assert out.data[0, 0, 2, 2] == pytest.approx(18.0)
-
-
 def test_conv_transpose2d_is_the_adjoint_of_conv2d():
     # <conv2d(x, w), y> == <x, conv_transpose2d(y, w)> for the matching output_padding.
     rng = np.random.default_rng(8)
@@ -270,50 +210,6 @@ def test_auto_picks_im2col_for_small_kernels_and_fft_for_large_ones(x_shape, w_s
 
 
 # ------------------------------------------------------------------ PyTorch oracle
-TORCH_CASES = [
-    dict(stride=1, padding=1),
-    dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2),
-    dict(padding="same", dilation=2),
-]
-
-
-@pytest.mark.torch
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-@pytest.mark.parametrize("options", TORCH_CASES, ids=str)
-def test_conv2d_values_and_gradients_match_pytorch(algorithm, options):
-    torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(9)
-    arrays = [rng.standard_normal((3, 4, 9, 8)).astype(np.float32),
-              rng.standard_normal((6, 4 // options.get("groups", 1), 3, 3)).astype(np.float32),
-              rng.standard_normal(6).astype(np.float32)]
-    ours = [tg.Tensor(a, requires_grad=True) for a in arrays]
-    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    with conv_algorithm(algorithm):
-        out = F.conv2d(*ours, **options)
-        (out * out).sum().backward()
-    expected = torch.nn.functional.conv2d(*theirs, **options)
-    (expected * expected).sum().backward()
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-4, atol=1e-4)
-    for mine, torch_tensor in zip(ours, theirs, strict=True):
-        np.testing.assert_allclose(mine.grad, torch_tensor.grad.numpy(), rtol=1e-3, atol=1e-3)
-
-
-@pytest.mark.torch
-def test_conv_transpose2d_and_conv1d_match_pytorch():
-    torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(10)
-    x, weight = rng.standard_normal((2, 4, 5, 6)), rng.standard_normal((4, 3, 3, 2))
-    options = dict(stride=(2, 3), padding=(1, 0), output_padding=(1, 2), dilation=(1, 1),
-                   groups=2)
-    expected = torch.nn.functional.conv_transpose2d(
-        torch.tensor(x), torch.tensor(weight), **options).numpy()
-    np.testing.assert_allclose(F.conv_transpose2d(tensor(x), tensor(weight), **options).data,
-                               expected, rtol=1e-10, atol=1e-10)
-    x1, w1 = rng.standard_normal((2, 4, 13)), rng.standard_normal((6, 2, 4))
-    expected = torch.nn.functional.conv1d(torch.tensor(x1), torch.tensor(w1), padding="same",
-                                          dilation=3, groups=2).numpy()
-    np.testing.assert_allclose(F.conv1d(tensor(x1), tensor(w1), padding="same", dilation=3,
-                                        groups=2).data, expected, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.torch

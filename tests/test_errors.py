@@ -71,6 +71,15 @@ def t(*shape, dtype=np.float32):
     (lambda: F.dropout(t(3), p=True), TypeError, "dropout: p must be a number"),
     (lambda: F.mse_loss(t(2), t(3), reduction="avg"), ValueError,
      "mse_loss: reduction must be one of"),
+    (lambda: tg.manual_seed(1.5), TypeError, "manual_seed: seed must be an int, got 1.5"),
+    (lambda: tg.nn.BatchNorm2d(2)(np.ones((2, 2, 1, 1))), TypeError,
+     "BatchNorm2d: input must be a Tensor, got ndarray"),
+    # one wording for a non-number everywhere (functions, layers, optimizers)
+    (lambda: tg.nn.Dropout(p="a"), TypeError, "Dropout: p must be a number, got 'a'"),
+    (lambda: tg.nn.LeakyReLU(negative_slope=True), TypeError,
+     "LeakyReLU: negative_slope must be a number, got True"),
+    (lambda: F.leaky_relu(t(2), negative_slope="a"), TypeError,
+     "leaky_relu: negative_slope must be a number, got 'a'"),
 ])
 def test_bad_input_gets_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):

@@ -1,4 +1,5 @@
-"""unfold / fold (im2col / col2im): layout, adjointness, derivatives, PyTorch as oracle."""
+"""unfold / fold (im2col / col2im): layout and adjointness (the generic gradcheck,
+gradgradcheck, dtype and PyTorch tests run from ``tests/op_registry.py``)."""
 
 import numpy as np
 import pytest
@@ -8,7 +9,6 @@ from hypothesis import strategies as st
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import functional as F
-from tinygrad_cnn.gradcheck import gradcheck, gradgradcheck
 
 
 def tensor(array, requires_grad=False):
@@ -94,26 +94,3 @@ def test_unbatched_unfold_and_fold():
     assert F.fold(cols, 3, 2).shape == (2, 3, 3)
 
 
-def test_unfold_and_fold_gradcheck_and_gradgradcheck():
-    rng = np.random.default_rng(2)
-    x = tensor(rng.standard_normal((2, 2, 5, 4)), True)
-    options = dict(kernel_size=(2, 3), dilation=(2, 1), padding=1, stride=(1, 2))
-    assert gradcheck(lambda t: F.unfold(t, **options), (x,))
-    assert gradgradcheck(lambda t: F.unfold(t, **options) ** 2, (x,))
-    cols = tensor(rng.standard_normal(F.unfold(x, **options).shape), True)
-    assert gradcheck(lambda t: F.fold(t, (5, 4), **options), (cols,))
-    assert gradgradcheck(lambda t: F.fold(t, (5, 4), **options) ** 2, (cols,))
-
-
-@pytest.mark.torch
-def test_unfold_and_fold_match_pytorch():
-    torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(3)
-    x = rng.standard_normal((2, 3, 7, 6))
-    options = dict(kernel_size=(3, 2), dilation=(1, 2), padding=(1, 0), stride=(2, 1))
-    expected = torch.nn.functional.unfold(torch.tensor(x), **options)
-    np.testing.assert_array_equal(F.unfold(tensor(x), **options).data, expected.numpy())
-    cols = rng.standard_normal(expected.shape)
-    np.testing.assert_allclose(
-        F.fold(tensor(cols), (7, 6), **options).data,
-        torch.nn.functional.fold(torch.tensor(cols), (7, 6), **options).numpy(), rtol=1e-12)

@@ -1,53 +1,96 @@
-"""Generic tests of every op in ``op_registry``: forward against numpy, float64 gradcheck and
-gradgradcheck, random broadcast shapes (hypothesis), and PyTorch as an oracle when present."""
+"""Generic tests of every (op, sample) pair of ``op_registry``: forward against the numpy
+reference, float64 gradcheck and gradgradcheck, float32 in -> float32 out, random broadcast
+shapes (hypothesis), PyTorch values and gradients when present; and every error input: the
+exception type, and a message that starts with the op's name."""
+
+import re
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from op_registry import BY_NAME, OPS
+from op_registry import (
+    AVOID_MARGIN,
+    BY_NAME,
+    CASES,
+    ERROR_CASES,
+    OPS,
+    WITHOUT_INVALID_INPUT,
+)
 
 import tinygrad_cnn as tg
 from tinygrad_cnn.gradcheck import gradcheck, gradgradcheck
 from tinygrad_cnn.testing import check_op
 
-IDS = [info.name for info in OPS]
+IDS = [f"{info.name}-{sample!r}" for info, sample in CASES]
 
 
-def _inputs(info, seed=0, shapes=None):
-    arrays = info.sample(np.random.default_rng(seed), shapes)
+def _array(value):
+    """The numpy array of a gradient (a Tensor or an array)."""
+    return value._data if isinstance(value, tg.Tensor) else np.asarray(value)
+
+
+def _inputs(info, sample, seed=0, shapes=None, dtype=np.float64):
+    arrays = info.inputs(sample, seed, dtype, shapes)
     return [tg.Tensor(a, requires_grad=True) for a in arrays]
 
 
-@pytest.mark.parametrize("info", OPS, ids=IDS)
-def test_forward_matches_numpy_reference(info):
-    inputs = _inputs(info)
-    result = info.op(*inputs)
-    expected = info.reference(*[t.data for t in inputs])
-    np.testing.assert_allclose(result.data, expected, rtol=1e-6, atol=1e-6)
+def _bound(function, sample):
+    return lambda *tensors: function(*tensors, **sample.kwargs)
+
+
+def test_the_registry_runs_at_least_this_many_op_sample_pairs():
+    # 48 (op, sample) pairs before the CNN ops joined the registry
+    print(f"op_registry: {len(OPS)} ops, {len(CASES)} (op, sample) pairs, "
+          f"{len(ERROR_CASES)} error inputs")
+    assert len(CASES) >= 120 and len(ERROR_CASES) >= 80
+
+
+@pytest.mark.parametrize("info, sample", CASES, ids=IDS)
+def test_forward_matches_numpy_reference(info, sample):
+    inputs = _inputs(info, sample)
+    result = info.op(*inputs, **sample.kwargs)
+    expected = info.reference(*[t._data for t in inputs], **sample.kwargs)
+    np.testing.assert_allclose(result._data, expected, rtol=1e-6, atol=1e-6)
     assert result.dtype == np.float64
 
 
-@pytest.mark.parametrize("info", OPS, ids=IDS)
-def test_gradcheck_float64(info):
-    assert gradcheck(info.op, _inputs(info, seed=1))
+@pytest.mark.parametrize("info, sample", CASES, ids=IDS)
+def test_gradcheck_float64(info, sample):
+    assert gradcheck(_bound(info.op, sample), _inputs(info, sample, seed=1),
+                     **info.grad_options)
 
 
-@pytest.mark.parametrize("info", OPS, ids=IDS)
-def test_gradgradcheck_float64(info):
-    assert gradgradcheck(info.op, _inputs(info, seed=2))
+@pytest.mark.parametrize("info, sample", CASES, ids=IDS)
+def test_gradgradcheck_float64(info, sample):
+    assert gradgradcheck(_bound(info.op, sample), _inputs(info, sample, seed=2),
+                         **info.grad_options)
 
 
-@pytest.mark.parametrize("info", OPS, ids=IDS)
-def test_float32_stays_float32(info):
-    arrays = info.sample(np.random.default_rng(3), dtype=np.float32)
-    inputs = [tg.Tensor(a, requires_grad=True) for a in arrays]
-    result = info.op(*inputs)
+@pytest.mark.parametrize("info, sample", CASES, ids=IDS)
+def test_float32_stays_float32(info, sample):
+    inputs = _inputs(info, sample, seed=3, dtype=np.float32)
+    result = info.op(*inputs, **sample.kwargs)
     assert result.dtype == np.float32
     result.sum().backward()
     for tensor in inputs:
         assert tensor.grad.dtype == np.float32 and tensor.grad.shape == tensor.shape
+
+
+@pytest.mark.parametrize("info, error", ERROR_CASES,
+                         ids=[f"{info.name}-{error.match[:40]}" for info, error in ERROR_CASES])
+def test_bad_input_raises_the_right_error_naming_the_op(info, error):
+    tensors = [tg.Tensor(np.ones(shape)) for shape in error.shapes]
+    with pytest.raises(error.error, match=error.match) as raised:
+        (error.call or info.op)(*tensors, **error.kwargs)
+    name = info.error_name or info.name
+    assert re.match(rf"{re.escape(name)}\b", str(raised.value)), str(raised.value)
+
+
+def test_every_op_but_the_argument_free_ones_has_an_error_input():
+    without = {info.name for info in OPS if not info.errors()}
+    assert without == WITHOUT_INVALID_INPUT
 
 
 BINARY = [info for info in OPS if info.broadcasting]
@@ -64,9 +107,9 @@ def broadcast_pair(draw):
 @settings(max_examples=15, deadline=None)
 @given(shapes=broadcast_pair(), seed=st.integers(0, 2**16))
 def test_broadcasting_values_and_gradients(info, shapes, seed):
-    inputs = _inputs(info, seed, shapes)
+    inputs = _inputs(info, info.samples()[0], seed, shapes)
     result = info.op(*inputs)
-    np.testing.assert_allclose(result.data, info.reference(*[t.data for t in inputs]),
+    np.testing.assert_allclose(result._data, info.reference(*[t._data for t in inputs]),
                                rtol=1e-6, atol=1e-6)
     assert gradcheck(info.op, inputs)
     result.sum().backward()
@@ -74,21 +117,48 @@ def test_broadcasting_values_and_gradients(info, shapes, seed):
         assert tensor.grad.shape == tensor.shape
 
 
+TORCH_CASES = [(info, sample) for info, sample in CASES
+               if info.torch_op is not None and sample.torch]
+
+
 @pytest.mark.torch
-@pytest.mark.parametrize("info", [i for i in OPS if i.torch_op is not None],
-                         ids=[i.name for i in OPS if i.torch_op is not None])
-def test_values_and_gradients_match_pytorch(info):
+@pytest.mark.parametrize("info, sample", TORCH_CASES,
+                         ids=[f"{info.name}-{sample!r}" for info, sample in TORCH_CASES])
+def test_values_and_gradients_match_pytorch(info, sample):
     torch = pytest.importorskip("torch")
-    arrays = info.sample(np.random.default_rng(4))
+    arrays = info.inputs(sample, seed=4)
     ours = [tg.Tensor(a, requires_grad=True) for a in arrays]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    result, expected = info.op(*ours), info.torch_op(*theirs)
-    np.testing.assert_allclose(result.data, expected.detach().numpy(), rtol=1e-7, atol=1e-9)
+    result = info.op(*ours, **sample.kwargs)
+    expected = info.torch_op(*theirs, **sample.kwargs)
+    np.testing.assert_allclose(result._data, expected.detach().numpy(), rtol=1e-7, atol=1e-9)
     seed = np.random.default_rng(5).standard_normal(result.shape)
     result.backward(seed)
     expected.backward(torch.tensor(seed))
     for mine, reference in zip(ours, theirs):
-        np.testing.assert_allclose(mine.grad, reference.grad.numpy(), rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(_array(mine.grad), reference.grad.numpy(), rtol=1e-6,
+                                   atol=1e-9)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("info, sample", TORCH_CASES,
+                         ids=[f"{info.name}-{sample!r}" for info, sample in TORCH_CASES])
+def test_float32_values_and_gradients_match_pytorch(info, sample):
+    torch = pytest.importorskip("torch")
+    arrays = info.inputs(sample, seed=6, dtype=np.float32)
+    ours = [tg.Tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    result = info.op(*ours, **sample.kwargs)
+    expected = info.torch_op(*theirs, **sample.kwargs)
+    assert result.dtype == np.float32
+    np.testing.assert_allclose(result._data, expected.detach().numpy(), rtol=1e-4, atol=1e-4)
+    seed = np.random.default_rng(7).standard_normal(result.shape).astype(np.float32)
+    result.backward(seed)
+    expected.backward(torch.tensor(seed))
+    for mine, reference in zip(ours, theirs):
+        assert _array(mine.grad).dtype == np.float32
+        np.testing.assert_allclose(_array(mine.grad), reference.grad.numpy(), rtol=1e-3,
+                                   atol=1e-3)
 
 
 @pytest.mark.torch
@@ -119,13 +189,13 @@ def test_hessian_vector_product_of_an_mlp_matches_pytorch():
 def test_repeated_integer_indices_accumulate():
     x = tg.Tensor(np.zeros(3), requires_grad=True)
     x[np.array([0, 0, 2, 0])].sum().backward()
-    np.testing.assert_array_equal(x.grad, [3.0, 0.0, 1.0])
+    np.testing.assert_array_equal(_array(x.grad), [3.0, 0.0, 1.0])
 
 
 def test_max_tie_splits_the_gradient_evenly():
     x = tg.Tensor(np.array([1.0, 3.0, 3.0]), requires_grad=True)
     x.max().backward()
-    np.testing.assert_array_equal(x.grad, [0.0, 0.5, 0.5])
+    np.testing.assert_array_equal(_array(x.grad), [0.0, 0.5, 0.5])
 
 
 def test_cross_entropy_is_finite_for_huge_logits():
@@ -149,7 +219,9 @@ def test_registry_covers_the_contract_ops():
                  "relu", "sigmoid", "tanh", "clip", "sum", "mean", "max", "min", "var",
                  "reshape", "transpose", "permute", "T", "flatten", "squeeze", "unsqueeze",
                  "getitem_basic", "concatenate", "stack", "softmax", "log_softmax", "linear",
-                 "mse_loss", "cross_entropy"):
+                 "mse_loss", "cross_entropy", "nll_loss_sum", "leaky_relu", "conv2d",
+                 "conv1d", "conv_transpose2d", "unfold", "fold", "max_pool2d", "avg_pool2d",
+                 "lp_pool2d", "pad", "interpolate", "batch_norm", "dropout"):
         assert name in BY_NAME
 
 
@@ -165,3 +237,16 @@ def test_unary_ops_through_the_public_check_op_harness(info):
     shapes = hnp.array_shapes(min_dims=0, max_dims=3, max_side=4).map(lambda s: [s])
     check_op(info.op, info.reference, shapes=shapes, elements=(info.low, info.high),
              avoid=info.away_from, avoid_margin=0.1, max_examples=8)
+
+
+FIRST_SAMPLES = [(info, info.samples()[0]) for info in OPS]
+
+
+@pytest.mark.parametrize("info, sample", FIRST_SAMPLES,
+                         ids=[info.name for info, _ in FIRST_SAMPLES])
+def test_every_op_through_the_public_check_op_harness_with_its_sample(info, sample):
+    # The same sample, through the users' harness: one input generator (make_inputs) for
+    # both, so check_op sees exactly the inputs the registry tests use.
+    check_op(info.op, info.reference, shapes=(list(sample.shapes), sample.kwargs),
+             elements=(info.low, info.high), avoid=info.away_from, avoid_margin=AVOID_MARGIN,
+             max_examples=1, **info.grad_options)

@@ -1,5 +1,6 @@
-"""max_pool2d, avg_pool2d, lp_pool2d: values and gradients against direct loops, gradient
-checks of first and second order, ties, zero windows, dtypes and argument errors."""
+"""max_pool2d, avg_pool2d, lp_pool2d: values and gradients against direct loops, ties, zero
+windows and argument errors (the generic gradcheck, gradgradcheck, dtype and PyTorch tests run
+from ``tests/op_registry.py``)."""
 
 import numpy as np
 import pytest
@@ -10,7 +11,6 @@ from reference import avg_pool2d_ref, lp_pool2d_ref, max_pool2d_ref, pool_output
 import tinygrad_cnn.functional as F
 from tinygrad_cnn.autograd.engine import grad
 from tinygrad_cnn.autograd.grad_mode import no_grad
-from tinygrad_cnn.gradcheck import gradcheck, gradgradcheck
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -97,35 +97,6 @@ def test_ceil_mode_drops_a_window_that_would_start_in_the_right_padding():
 
 
 # ------------------------------------------------------------------ gradient checks
-GRAD_CASES = [  # kernel, stride, padding, dilation, ceil_mode
-    (2, 2, 0, 1, False), (3, 2, 1, 1, True), (3, 1, 1, 2, False), ((2, 3), (1, 2), (1, 0), 1, True)]
-
-
-@pytest.mark.parametrize("k,s,p,d,ceil_mode", GRAD_CASES)
-def test_max_pool2d_passes_gradcheck_and_gradgradcheck(k, s, p, d, ceil_mode):
-    x = Tensor(distinct((2, 2, 7, 6)), requires_grad=True)
-    fn = lambda t: F.max_pool2d(t, k, s, p, d, ceil_mode)  # noqa: E731
-    assert gradcheck(fn, [x])
-    assert gradgradcheck(fn, [x])
-
-
-@pytest.mark.parametrize("k,s,p,_d,ceil_mode", GRAD_CASES)
-@pytest.mark.parametrize("count_include_pad", [True, False])
-def test_avg_pool2d_passes_gradcheck_and_gradgradcheck(k, s, p, _d, ceil_mode,
-                                                        count_include_pad):
-    x = Tensor(distinct((2, 2, 7, 6)), requires_grad=True)
-    fn = lambda t: F.avg_pool2d(t, k, s, p, ceil_mode, count_include_pad)  # noqa: E731
-    assert gradcheck(fn, [x])
-    assert gradgradcheck(fn, [x])
-
-
-@pytest.mark.parametrize("p", [1, 2, 3, 1.5])
-@pytest.mark.parametrize("k,s,ceil_mode", [(2, 2, False), (3, 2, True), ((2, 3), 1, False)])
-def test_lp_pool2d_passes_gradcheck_and_gradgradcheck(p, k, s, ceil_mode):
-    x = Tensor(distinct((2, 2, 7, 6), low=0.1), requires_grad=True)
-    fn = lambda t: F.lp_pool2d(t, p, k, s, ceil_mode)  # noqa: E731
-    assert gradcheck(fn, [x])
-    assert gradgradcheck(fn, [x])
 
 
 def test_max_pool2d_double_backward_gathers_at_the_chosen_positions():
@@ -215,15 +186,6 @@ def test_lp_pool2d_ceil_mode_partial_window_sums_what_it_covers():
 
 
 # ------------------------------------------------------------------ shapes and dtypes
-@pytest.mark.parametrize("op", ["max", "avg", "lp"])
-def test_float32_input_gives_float32_output_and_gradient(op):
-    fns = {"max": lambda t: F.max_pool2d(t, 2), "avg": lambda t: F.avg_pool2d(t, 3, 2, 1),
-           "lp": lambda t: F.lp_pool2d(t, 2, 2)}
-    x = Tensor(np.random.default_rng(0).random((2, 3, 6, 6)).astype(np.float32),
-               requires_grad=True)
-    y = fns[op](x)
-    y.sum().backward()
-    assert y.dtype == np.float32 and x.grad.dtype == np.float32
 
 
 @pytest.mark.parametrize("op", ["max", "avg", "lp"])

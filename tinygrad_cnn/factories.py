@@ -6,8 +6,8 @@ import numbers
 import numpy as np
 
 from . import random
+from ._checks import normalize_axis, sizes_argument
 from .ops import shape as shape_ops
-from .ops._errors import normalize_axis, sizes_argument
 from .tensor import DEFAULT_FLOAT, Tensor, as_array, as_dtype, promoted_dtype
 
 

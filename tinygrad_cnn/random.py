@@ -7,15 +7,15 @@ initialisation) draws from :func:`generator`.  Data shuffling is the exception: 
 
 import numpy as np
 
+from ._checks import check_int
+
 _generator = np.random.default_rng()
 
 
 def manual_seed(seed: int) -> None:
     """Seed every random source the library uses (as ``torch.manual_seed``)."""
     global _generator
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
-    _generator = np.random.default_rng(int(seed))
+    _generator = np.random.default_rng(check_int("manual_seed", "seed", seed))
 
 
 def generator() -> np.random.Generator:

@@ -13,11 +13,11 @@ import numbers
 
 import numpy as np
 
+from ._checks import check_broadcastable, normalize_axes, normalize_axis, sizes_argument
 from .autograd import engine
 from .ops import elementwise as ew
 from .ops import linalg, reduce
 from .ops import shape as shape_ops
-from .ops._errors import check_broadcastable, normalize_axes, normalize_axis, sizes_argument
 from .tensor import DEFAULT_FLOAT, Tensor, as_dtype, is_scalar, promoted_dtype
 
 

@@ -4,8 +4,8 @@ Shape-preserving: x ``(*)`` -> ``(*)``.  ``inplace=True`` is accepted for PyTorc
 and computes out of place (tensors here are never modified by ops), with the same result.
 """
 
-from .. import functional as F
-from .._validate import check_real
+from .._checks import check_real
+from . import functional as F
 from .module import Module
 
 

@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from .. import functional as F
-from .._validate import check_int, check_real
-from ..tensor import Tensor
+from .._checks import check_int, check_real, check_tensor
+from . import functional as F
 from .module import Module
 from .parameter import Parameter
 
@@ -70,8 +69,7 @@ class BatchNorm2d(Module):
             self.bias._data[...] = 0
 
     def _check_input(self, x) -> None:
-        if not isinstance(x, Tensor):
-            raise TypeError(f"BatchNorm2d: expected a Tensor input, got {type(x).__name__}")
+        check_tensor("BatchNorm2d", "input", x)
         if x.ndim != 4:
             raise ValueError(f"BatchNorm2d: expected 4D input (N, C, H, W), got {x.ndim}D input "
                              f"of shape {x.shape}")

@@ -7,10 +7,10 @@ bad input shape gets that op's message.
 
 import numpy as np
 
-from .. import functional as F
-from .._validate import check_int
-from ..ops._args import conv_padding, spatial_ints
+from .._checks import check_int
+from . import functional as F
 from . import init
+from .functional._windows import conv_padding, spatial_ints
 from .module import Module
 from .parameter import Parameter
 

@@ -1,7 +1,7 @@
 """``Dropout``: inverted dropout while training, identity in eval mode (``torch.nn.Dropout``)."""
 
-from .. import functional as F
-from .._validate import check_real
+from .._checks import check_real
+from . import functional as F
 from .module import Module
 
 

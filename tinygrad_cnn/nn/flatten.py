@@ -1,6 +1,6 @@
 """``Flatten``: merge a range of dimensions into one (``torch.nn.Flatten``)."""
 
-from .._validate import check_int
+from .._checks import check_int
 from .module import Module
 
 

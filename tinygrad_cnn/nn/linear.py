@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .. import functional as F
-from .._validate import check_int
+from .._checks import check_int
+from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter

@@ -17,7 +17,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._validate import check_bool
+from .._checks import check_bool
 from ..tensor import Tensor, to_numpy
 from .parameter import Parameter
 

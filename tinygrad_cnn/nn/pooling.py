@@ -8,10 +8,9 @@ forward).
 
 import sys
 
-from .. import functional as F
-from .._validate import check_bool
-from ..ops._args import pool_geometry
-from ..ops.pool import _check_norm_type
+from .._checks import check_bool
+from . import functional as F
+from .functional._windows import lp_norm_type, pool_geometry
 from .module import Module
 
 # The input size is unknown at construction, so the functional op's validator is run on an
@@ -80,7 +79,7 @@ class LPPool2d(Module):
 
     def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
         super().__init__()
-        _check_norm_type(norm_type)
+        lp_norm_type("lp_pool2d", norm_type)
         _check_window("LPPool2d", kernel_size, stride, 0, 1, ceil_mode)
         self.norm_type = norm_type
         self.kernel_size = kernel_size

@@ -10,21 +10,21 @@ With ``C`` the correlation ``y = conv2d(x, w)`` (linear in ``x`` and in ``w``):
 ``T`` (the transposed convolution, the lecture's full correlation with the kernel rotated 180
 degrees) is the adjoint of ``C`` in ``x``, and ``G`` (the correlation of the input with the
 output gradient) its adjoint in ``w``; bias gradients are sums over ``(N, H, W)``.  All three
-share one :class:`~tinygrad_cnn.ops._args.WindowGeometry` and one algorithm name; ``"auto"``
-is resolved per op by :func:`tinygrad_cnn.backends.resolve_conv_algorithm`.
+share one :class:`~tinygrad_cnn.ops.geometry.WindowGeometry` and one algorithm name; ``"auto"``
+is resolved per op by :func:`.conv_select.resolve_conv_algorithm`.
 """
 
 from __future__ import annotations
 
-from .. import backends
 from ..autograd.function import Function
 from . import conv_fft, conv_gemm
+from .conv_select import resolve_conv_algorithm
 
 _KERNELS = {"im2col": conv_gemm, "fft": conv_fft}
 
 
 def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geometry):
-    name = backends.resolve_conv_algorithm(algorithm, batch, channels, out_channels, geometry)
+    name = resolve_conv_algorithm(algorithm, batch, channels, out_channels, geometry)
     return _KERNELS[name]
 
 

@@ -25,13 +25,13 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
-from ._args import WindowGeometry
+from .geometry import WindowGeometry
 from .im2col import pad_for_windows, unpad_from_windows
 
 
 def fft_shape(geometry: WindowGeometry) -> tuple[int, int]:
     """The transform size: scipy's fast length at least the padded extent, per axis (also
-    the size :func:`tinygrad_cnn.backends.estimate_costs` prices)."""
+    the size :func:`.conv_select.estimate_costs` prices)."""
     return tuple(scipy.fft.next_fast_len(geometry.padded_extent(a), real=True) for a in (0, 1))
 
 

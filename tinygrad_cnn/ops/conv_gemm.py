@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._args import WindowGeometry
+from .geometry import WindowGeometry
 from .im2col import col2im, im2col, pad_for_windows, window_view
 
 CHUNK_BYTES = 1 << 22

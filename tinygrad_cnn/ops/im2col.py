@@ -22,7 +22,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..autograd.function import Function
-from ._args import WindowGeometry
+from .geometry import WindowGeometry
 
 
 def _reach(size: int, before: int, extent: int) -> int:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._validate import check_real
+from .._checks import check_real
 from .optimizer import PYTORCH_ONLY_OPTIONS, Optimizer
 
 

@@ -6,7 +6,7 @@ A scheduler sets each param group's ``"lr"``; call ``scheduler.step()`` once per
 
 import math
 
-from .._validate import check_int, check_real
+from .._checks import check_int, check_real
 from .optimizer import Optimizer
 
 

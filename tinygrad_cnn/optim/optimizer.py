@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 
+from .._checks import is_int
 from ..autograd.grad_mode import enable_grad
-from ..ops._errors import is_int
 from ..tensor import Tensor, to_numpy
 
 # Options of PyTorch's optimizers that ours do not implement, with the values that mean

@@ -1,9 +1,9 @@
-"""Normalise and validate convolution and pooling arguments, before any numpy call.
+"""Argument checks of the windowed ops (convolution, pooling, unfold/fold), before any numpy
+call; each returns the :class:`~tinygrad_cnn.ops.geometry.WindowGeometry` its op computes with.
 
 One helper per idea: :func:`spatial_ints` turns an int-or-tuple argument into one int per
-spatial axis (:func:`pair` for two), :func:`conv_output_size` is PyTorch's output-size formula
-(floor or ceil mode), :func:`conv_padding` resolves ``padding`` (int, tuple, ``"valid"``,
-``"same"``), and :func:`conv_geometry` / :func:`conv_transpose_geometry` /
+spatial axis (:func:`pair` for two), :func:`conv_padding` resolves ``padding`` (int, tuple,
+``"valid"``, ``"same"``), and :func:`conv_geometry` / :func:`conv_transpose_geometry` /
 :func:`pool_geometry` / :func:`unfold_geometry` / :func:`fold_geometry` check everything an op
 needs and return its :class:`WindowGeometry`.  Messages start with the op's name and name the
 argument and the shapes the caller passed (a ``conv1d`` speaks of 1-D kernels even though it
@@ -13,11 +13,10 @@ runs as a 2-D convolution), e.g.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
-from ._errors import check_float, is_int
+from ..._checks import check_float, is_int, is_real
+from ...ops.geometry import WindowGeometry, conv_output_size, dilated_kernel, lift
 
 _INPUT_RANKS = {1: "2-D (C, L) or 3-D (N, C, L)", 2: "3-D (C, H, W) or 4-D (N, C, H, W)"}
 
@@ -41,21 +40,6 @@ def pair(value, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
     return spatial_ints(value, name, op, 2, minimum)
 
 
-def conv_output_size(size: int, kernel: int, stride: int, pad, dilation: int,
-                     ceil_mode: bool = False) -> int:
-    """PyTorch's output size along one axis: ``floor`` (or with ``ceil_mode``, ``ceil``) of
-    ``(size + before + after - dilation*(kernel-1) - 1) / stride``, plus one.  ``pad`` is an
-    int (both sides) or a ``(before, after)`` pair.  In ceil mode a last window that would
-    start past the input and its left padding is dropped (PyTorch's ``pooling_output_shape``).
-    """
-    before, after = (pad, pad) if is_int(pad) else pad
-    span = size + before + after - dilation * (kernel - 1) - 1
-    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + before:
-        out -= 1
-    return out
-
-
 def conv_padding(padding, kernel: tuple, stride: tuple, dilation: tuple, op: str) -> tuple:
     """``padding`` as one ``(before, after)`` pair per spatial axis.
 
@@ -77,64 +61,6 @@ def conv_padding(padding, kernel: tuple, stride: tuple, dilation: tuple, op: str
         raise ValueError(f"{op}: padding must be an int, {kind}, 'valid' or 'same', "
                          f"got {padding!r}")
     return tuple((p, p) for p in spatial_ints(padding, "padding", op, rank, minimum=0))
-
-
-class WindowGeometry(NamedTuple):
-    """Where the sliding windows of a 2-D convolution, pooling or unfold lie; each field an
-    ``(h, w)`` pair but ``padding`` and ``groups``.
-
-    ``padding`` is ``((top, bottom), (left, right))``.  How far the windows really reach is
-    :meth:`padded_extent`: a ceil-mode pooling window may hang past the bottom padding, and
-    ``bottom`` / ``right`` may be negative, meaning the last input rows / columns are read by no
-    window (a transposed convolution's ``output_padding`` beyond its ``padding``).  A 1-D
-    convolution is the 2-D one with ``in_size[0] == kernel[0] == 1``.
-
-    The same geometry serves all three ops of the convolution triad: ``conv2d`` maps an input
-    of ``in_size`` to an output of ``out_size``, its transpose maps back, and the weight
-    gradient correlates the two.
-    """
-
-    in_size: tuple[int, int]
-    out_size: tuple[int, int]
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    padding: tuple[tuple[int, int], tuple[int, int]]
-    dilation: tuple[int, int]
-    groups: int = 1
-
-    def padded_extent(self, axis: int) -> int:
-        """Rows (axis 0) or columns (axis 1) the windows span, from the start of the padding:
-        the last window starts at ``(out-1)*stride`` and spans ``dilation*(kernel-1) + 1``."""
-        return ((self.out_size[axis] - 1) * self.stride[axis]
-                + self.dilation[axis] * (self.kernel[axis] - 1) + 1)
-
-    def offsets(self):
-        """Kernel offsets ``(k, i, j)`` in row-major window order (``k = i*kW + j``), the
-        order PyTorch scans a window in, so "first maximum" means the same thing."""
-        kh, kw = self.kernel
-        for i in range(kh):
-            for j in range(kw):
-                yield i * kw + j, i, j
-
-    def group_slices(self, channels: int) -> list[slice]:
-        """``channels`` split into ``groups`` consecutive equal slices, one per group."""
-        size = channels // self.groups
-        return [slice(g * size, (g + 1) * size) for g in range(self.groups)]
-
-
-def _lift(rank: int, in_size, out_size, kernel, stride, padding, dilation,
-          groups) -> WindowGeometry:
-    """A ``rank``-D geometry (``rank`` 1 or 2) as the 2-D one that computes it."""
-    if rank == 1:
-        return WindowGeometry((1,) + tuple(in_size), (1,) + tuple(out_size), (1,) + kernel,
-                              (1,) + stride, ((0, 0),) + tuple(padding), (1,) + dilation,
-                              int(groups))
-    return WindowGeometry(tuple(in_size), tuple(out_size), tuple(kernel), stride,
-                          tuple(padding), dilation, int(groups))
-
-
-def _dilated(kernel, dilation) -> tuple:
-    return tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
 
 
 def _shape_of(array) -> tuple:
@@ -204,14 +130,14 @@ def conv_geometry(op: str, x, weight, bias=None, stride=1, padding=0, dilation=1
     _check_bias(op, bias, out_channels, x)
     in_size = x_shape[-rank:]
     padded = tuple(size + sum(p) for size, p in zip(in_size, pads, strict=True))
-    if any(p < d for p, d in zip(padded, _dilated(kernel, dilation), strict=True)):
+    if any(p < d for p, d in zip(padded, dilated_kernel(kernel, dilation), strict=True)):
         raise ValueError(
-            f"{op}: kernel {tuple(kernel)} (dilated to {_dilated(kernel, dilation)}) is "
+            f"{op}: kernel {tuple(kernel)} (dilated to {dilated_kernel(kernel, dilation)}) is "
             f"larger than the padded input {padded} (input shape {x_shape}, "
             f"padding {padding!r})")
     out_size = [conv_output_size(in_size[a], kernel[a], stride[a], pads[a], dilation[a])
                 for a in range(rank)]
-    return _lift(rank, in_size, out_size, kernel, stride, pads, dilation, groups)
+    return lift(rank, in_size, out_size, kernel, stride, pads, dilation, groups)
 
 
 def conv_transpose_geometry(op: str, x, weight, bias=None, stride=1, padding=0,
@@ -256,7 +182,7 @@ def conv_transpose_geometry(op: str, x, weight, bias=None, stride=1, padding=0,
         # The adjoint convolution's windows end where the padding starts when
         # output_padding == 0; output_padding rows past the padding are read by no window.
         pads.append((pad[axis], pad[axis] - output_padding[axis]))
-    return _lift(2, in_size, x_shape[-2:], kernel, stride, pads, dilation, groups)
+    return lift(2, in_size, x_shape[-2:], kernel, stride, pads, dilation, groups)
 
 
 # --- pooling ---------------------------------------------------------------------------
@@ -316,8 +242,9 @@ def _blocks(op: str, size, kernel, dilation, pad, stride, what: str) -> tuple[in
     for axis in (0, 1):
         extent = size[axis] + 2 * pad[axis]
         if extent < dilation[axis] * (kernel[axis] - 1) + 1:
-            raise ValueError(f"{op}: kernel {kernel} (dilated to {_dilated(kernel, dilation)}) "
-                             f"is larger than the padded {what} "
+            raise ValueError(f"{op}: kernel {kernel} (dilated to "
+                             f"{dilated_kernel(kernel, dilation)}) is larger than the padded "
+                             f"{what} "
                              f"{tuple(s + 2 * p for s, p in zip(size, pad, strict=True))}")
         blocks.append(conv_output_size(size[axis], kernel[axis], stride[axis], pad[axis],
                                        dilation[axis]))
@@ -362,3 +289,13 @@ def fold_geometry(op: str, cols, output_size, kernel_size, dilation=1, padding=0
     geometry = WindowGeometry(size, out, kernel, stride, ((pad[0], pad[0]), (pad[1], pad[1])),
                               dilation)
     return geometry, c_shape[1] // area
+
+
+def lp_norm_type(op: str, norm_type) -> float:
+    """Lp pooling's ``norm_type`` as a positive finite float."""
+    if not is_real(norm_type):
+        raise TypeError(f"{op}: norm_type must be a number, got {norm_type!r}")
+    p = float(norm_type)
+    if not np.isfinite(p) or p <= 0:
+        raise ValueError(f"{op}: norm_type must be a positive finite number, got {p}")
+    return p

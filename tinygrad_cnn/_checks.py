@@ -1,0 +1,130 @@
+"""The one checking vocabulary of the library, at the bottom of the import graph.
+
+Every check raises before any numpy call, with one wording:
+``"{op}: {argument} must be ..., got ..."`` -- the op (function, layer or optimizer) first, then
+the argument, then what was given, e.g. ``Linear: in_features must be >= 1, got 0``.  A
+``TypeError`` means a value of the wrong kind, a ``ValueError`` one out of range (PyTorch's
+choice).  ``bool`` is never accepted as a number: ``True`` is an ``int`` to Python, but never
+what the user meant.
+
+This module imports only numpy and :mod:`.tensor`, so every floor above may use it.
+"""
+
+import numbers
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = [
+    "is_int", "is_real", "check_tensor", "check_float", "check_int", "check_real",
+    "check_number", "check_bool", "normalize_axis", "normalize_axes", "sizes_argument",
+    "check_broadcastable",
+]
+
+
+# ------------------------------------------------------------------ predicates
+def is_int(value) -> bool:
+    """True for a Python or numpy integer, False for bools (which are ints to Python)."""
+    return isinstance(value, (numbers.Integral, np.integer)) and \
+        not isinstance(value, (bool, np.bool_))
+
+
+def is_real(value) -> bool:
+    """True for a Python or numpy real number (int or float), False for bools."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+# ------------------------------------------------------------------ tensors
+def check_tensor(op: str, argument: str, value):
+    """``value`` itself if it is a Tensor, else a TypeError naming ``op`` and ``argument``."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}: {argument} must be a Tensor, got {type(value).__name__}")
+    return value
+
+
+def check_float(op: str, argument: str, dtype) -> None:
+    """A TypeError unless ``dtype`` is a floating-point dtype."""
+    if np.dtype(dtype).kind != "f":
+        raise TypeError(f"{op}: {argument} must be a floating point tensor, got {dtype}")
+
+
+# ------------------------------------------------------------------ scalars
+def check_int(op: str, argument: str, value, minimum=None) -> int:
+    """``value`` as a Python int, at least ``minimum`` when given."""
+    if not is_int(value):
+        raise TypeError(f"{op}: {argument} must be an int, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{op}: {argument} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_number(op: str, argument: str, value):
+    """``value`` unchanged if it is a real number (int or float, not bool), else a TypeError."""
+    if not is_real(value):
+        raise TypeError(f"{op}: {argument} must be a number, got {value!r}")
+    return value
+
+
+def check_real(op: str, argument: str, value, low=None, high=None,
+               include_high: bool = True):
+    """``value`` unchanged if it is a real number with ``low <= value`` and ``value <= high``
+    (``< high`` when ``include_high`` is false); NaN fails any bound."""
+    check_number(op, argument, value)
+    too_low = low is not None and not value >= low
+    too_high = high is not None and not (value <= high if include_high else value < high)
+    if too_low or too_high:
+        bounds = [f">= {low}"] if low is not None else []
+        if high is not None:
+            bounds.append(f"{'<=' if include_high else '<'} {high}")
+        raise ValueError(f"{op}: {argument} must be {' and '.join(bounds)}, got {value}")
+    return value
+
+
+def check_bool(op: str, argument: str, value) -> bool:
+    """``value`` as a Python bool; only ``bool`` and ``numpy.bool_`` are accepted."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{op}: {argument} must be a bool, got {value!r}")
+    return bool(value)
+
+
+# ------------------------------------------------------------------ axes and shapes
+def normalize_axis(axis, ndim: int, op: str, shape) -> int:
+    """One axis as a non-negative int, or a clear error naming the op and the shape."""
+    if not is_int(axis):
+        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
+    axis = int(axis)
+    bound = max(ndim, 1)  # a 0-d tensor accepts axis 0 and -1, as PyTorch
+    if not -bound <= axis < bound:
+        raise ValueError(
+            f"{op}: axis {axis} is out of range for a tensor of {ndim} dimensions (shape {shape})"
+        )
+    return axis % bound
+
+
+def normalize_axes(axis, ndim: int, op: str, shape):
+    """``None`` (all axes), an int or a sequence of ints -> a sorted tuple of distinct axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    result = tuple(sorted(normalize_axis(a, ndim, op, shape) for a in axes))
+    if len(set(result)) != len(result):
+        raise ValueError(f"{op}: axis {axis} repeats an axis")
+    return result if ndim else ()  # reducing a 0-d tensor over its one pseudo-axis: no-op
+
+
+def sizes_argument(op: str, args) -> tuple:
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` -> a tuple of ints (TypeError otherwise)."""
+    sizes = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+    if not all(is_int(size) for size in sizes):
+        raise TypeError(f"{op}: sizes must be ints, got {tuple(sizes)!r}")
+    return tuple(int(size) for size in sizes)
+
+
+def check_broadcastable(op: str, *shapes) -> tuple:
+    """The broadcast shape of ``shapes`` or a ValueError naming them."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = " and ".join(str(tuple(s)) for s in shapes)
+        raise ValueError(f"{op}: shapes {listed} cannot be broadcast together") from None

@@ -1,0 +1,82 @@
+"""Normalisation: ``batch_norm`` (``torch.nn.functional.batch_norm``)."""
+
+import numpy as np
+
+from ..._checks import check_float, check_tensor
+from ...ops.batchnorm import BatchNormTraining
+from ...tensor import Tensor
+
+
+def _running_statistic(value, name: str):
+    """The float ndarray a running statistic lives in (a Tensor's ``.data`` or the array
+    itself), which batch_norm updates in place; None stays None."""
+    if value is None:
+        return None
+    array = value._data if isinstance(value, Tensor) else value
+    if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+        got = (f"{type(value).__name__} of {array.dtype}" if isinstance(array, np.ndarray)
+               else type(value).__name__)
+        raise TypeError(f"batch_norm: {name} must be a float Tensor or float numpy array "
+                        f"(it is updated in place), got {got}")
+    return array
+
+
+def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = None,
+               bias: Tensor = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
+    """Batch normalisation per channel (``torch.nn.functional.batch_norm``).
+
+    x: ``(N, C, *)``; ``running_mean``, ``running_var``: ``(C,)`` float Tensors or float numpy
+    arrays, or ``None``; ``weight``, ``bias``: ``(C,)`` Tensors or ``None`` -> ``(N, C, *)``.
+
+    ``training=True``: normalise with the batch mean and *biased* variance over every axis but
+    1, and, when running statistics are given, update them in place (a Tensor's ``.data``):
+    ``running = (1 - momentum) * running + momentum * batch`` with the *unbiased* variance.
+    ``training=False``: normalise with the running statistics.  Training mode is the
+    primitive ``ops.batchnorm.BatchNormTraining`` (its backward is written with Tensor ops),
+    eval mode is composed of Tensor ops, so every derivative order works; the
+    running-statistics update records no graph.
+    """
+    check_tensor("batch_norm", "input", x)
+    check_float("batch_norm", "input", x.dtype)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: input must be (N, C, *), got shape {x.shape}")
+    channels = x.shape[1]
+    running_mean = _running_statistic(running_mean, "running_mean")
+    running_var = _running_statistic(running_var, "running_var")
+    for name, value in (("running_mean", running_mean), ("running_var", running_var),
+                        ("weight", weight), ("bias", bias)):
+        if value is not None and tuple(np.shape(value)) != (channels,):
+            raise ValueError(f"batch_norm: {name} must have shape ({channels},) for input "
+                             f"shape {x.shape}, got {tuple(np.shape(value))}")
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var are needed when "
+                         "training=False")
+    per_channel = (1, channels) + (1,) * (x.ndim - 2)
+    if training:
+        count = x.size // channels
+        if count <= 1:
+            raise ValueError("batch_norm: expected more than 1 value per channel when "
+                             f"training, got input of shape {x.shape}")
+        # One primitive (a few numpy passes, closed-form Tensor-op backward) instead of ten
+        # composed ops; it hands back the batch mean and biased variance it computed.
+        statistics = []
+        out = BatchNormTraining.apply(x, weight, bias, eps, statistics)
+        mean, var = statistics[0]
+        if running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean.reshape(-1)
+        if running_var is not None:
+            running_var *= 1 - momentum
+            running_var += momentum * (count / (count - 1)) * var.reshape(-1)
+        return out
+    # Fixed statistics: fold everything into one per-channel scale and shift, as
+    # PyTorch's CPU kernel does (x * alpha + beta: two full-size passes).
+    inv_std = Tensor._make(
+        (1.0 / np.sqrt(np.asarray(running_var, dtype=x.dtype) + eps)).reshape(per_channel))
+    mean = Tensor._make(np.asarray(running_mean, dtype=x.dtype).reshape(per_channel))
+    alpha = inv_std if weight is None else inv_std * weight.reshape(per_channel)
+    beta = -(mean * alpha)
+    if bias is not None:
+        beta = beta + bias.reshape(per_channel)
+    return x * alpha + beta
