@@ -351,6 +351,28 @@ def test_export_runs_in_eval_mode_and_restores_training_flags():
     assert [m.training for m in model.modules()] == [True] * 8 + [False, True]
 
 
+def test_pytorch_spelling_runs_with_only_the_import_changed(tmp_path):
+    import tinygrad_cnn as torch
+
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.Flatten())
+    x = torch.randn(2, 1, 5, 5)
+    torch.onnx.export(model, x, str(tmp_path / "m.onnx"), input_names=["x"],
+                      output_names=["y"], dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}},
+                      opset_version=17)
+    (result,) = run_onnx(tmp_path / "m.onnx", sample((4, 1, 5, 5)), name="x")
+    np.testing.assert_allclose(result, ours(model, sample((4, 1, 5, 5))), rtol=1e-5, atol=1e-6)
+
+
+def test_dynamic_axes_other_than_the_batch_are_refused():
+    with pytest.raises(ValueError, match="only the batch dimension"):
+        tonnx.export(nn.ReLU(), sample((2, 3)), None, dynamic_axes={"input": {1: "width"}})
+
+
+def test_without_dynamic_axes_entries_the_shape_is_fixed():
+    proto = tonnx.export(nn.ReLU(), sample((2, 3)), None, dynamic_axes={})
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_value == 2
+
+
 def test_names_and_several_inputs_and_outputs(tmp_path):
     class TwoInTwoOut(nn.Module):
         def __init__(self):

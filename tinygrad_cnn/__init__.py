@@ -3,7 +3,7 @@
 The public surface only; see ``docs/api.md`` for every name.
 """
 
-from . import backends, data, functional, gradcheck, nn, optim, testing, viz
+from . import backends, data, functional, gradcheck, nn, onnx, optim, testing, viz
 from . import tensor_methods as _tensor_methods  # noqa: F401  (binds Tensor's operators)
 from .autograd import (
     Function,
@@ -38,5 +38,5 @@ __all__ = [
     "is_grad_enabled", "detect_anomaly", "manual_seed",
     "tensor", "zeros", "ones", "zeros_like", "ones_like", "rand", "randn", "arange",
     "concatenate", "cat", "stack", "save", "load", "functional", "data",
-    "gradcheck", "testing", "nn", "optim", "backends", "viz",
+    "gradcheck", "testing", "nn", "optim", "backends", "viz", "onnx",
 ]

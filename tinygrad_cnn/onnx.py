@@ -715,7 +715,7 @@ def _trace(model, inputs):
 
 
 def export(model, example_input, path, opset_version: int = 17, dynamic_batch: bool = True,
-           input_names=None, output_names=None, verbose: bool = False):
+           input_names=None, output_names=None, verbose: bool = False, dynamic_axes=None):
     """Write ``model``'s forward pass on inputs like ``example_input`` to ``path`` as ONNX
     (as ``torch.onnx.export(model, args, f, ...)``); returns the ``onnx.ModelProto``.
 
@@ -725,9 +725,13 @@ def export(model, example_input, path, opset_version: int = 17, dynamic_batch: b
     ``opset_version``: 13 to 20.  ``dynamic_batch``: the first dimension of every input
     (and of outputs that share it) is the symbolic ``"batch"``.  ``input_names`` /
     ``output_names`` default to ``input`` / ``output`` (``input_0``, ... for several).
-    Raises :class:`ExportError` naming the op and the model line for what ONNX cannot hold.
+    ``dynamic_axes`` (PyTorch's spelling, ``{name: {0: "batch"}}`` or ``{name: [0]}``), when
+    given, decides instead: only the first dimension can be dynamic.  Raises
+    :class:`ExportError` naming the op and the model line for what ONNX cannot hold.
     """
     onnx = _onnx()
+    if dynamic_axes is not None:
+        dynamic_batch = _batch_from_dynamic_axes(dynamic_axes)
     if not 13 <= int(opset_version) <= 20:
         raise ValueError(f"onnx.export: opset_version must be 13..20, got {opset_version}")
     inputs = _as_inputs(example_input)
@@ -829,6 +833,21 @@ def export(model, example_input, path, opset_version: int = 17, dynamic_batch: b
     if path is not None:
         _write(proto, path)
     return proto
+
+
+def _batch_from_dynamic_axes(dynamic_axes) -> bool:
+    """PyTorch's ``dynamic_axes`` as ``dynamic_batch``: only axis 0 may be listed."""
+    if not isinstance(dynamic_axes, dict):
+        raise TypeError(f"onnx.export: dynamic_axes must be a dict name -> axes, got "
+                        f"{type(dynamic_axes).__name__}")
+    axes = set()
+    for listed in dynamic_axes.values():
+        axes.update(int(axis) for axis in (listed.keys() if isinstance(listed, dict)
+                                           else listed))
+    if axes - {0}:
+        raise ValueError(f"onnx.export: only the batch dimension (axis 0) can be dynamic, "
+                         f"got dynamic_axes={dynamic_axes!r}")
+    return bool(axes)
 
 
 def _value_info(g: Graph, name: str, array: np.ndarray, batch, shares_batch: bool):
