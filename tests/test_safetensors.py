@@ -102,8 +102,8 @@ def test_metadata_must_be_str_to_str(tmp_path, metadata):
 
 
 @pytest.mark.parametrize("obj, message", [
-    ({"state": {"a": np.ones(2)}}, "holds only tensors, but 'state' is a dict"),
-    ({"epoch": 3}, "'epoch' is a int"),
+    ({"state": {"a": np.ones(2)}}, "holds only tensors, but 'state' holds a Python dict"),
+    ({"epoch": 3}, "'epoch' holds a Python int"),
     ({"x": np.array(["a"], dtype=object)}, "dtype object"),
     ({1: np.ones(2)}, "keys must be str"),
     ([np.ones(2)], "holds a dict of name -> tensor"),

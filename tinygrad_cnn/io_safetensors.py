@@ -102,7 +102,7 @@ def _array_for_file(key: str, value) -> np.ndarray:
     if isinstance(value, (dict, list, tuple, str, bytes)) or value is None or (
             isinstance(value, (bool, int, float)) and not isinstance(value, np.generic)):
         raise TypeError(
-            f"save: a .safetensors file holds only tensors, but {key!r} is a "
+            f"save: a .safetensors file holds only tensors, but {key!r} holds a Python "
             f"{type(value).__name__}; save nested or non-tensor values to a .npz path")
     if not isinstance(value, (Tensor, np.ndarray, np.generic)) and not hasattr(value,
                                                                             "__array__"):
@@ -119,9 +119,8 @@ def _array_for_file(key: str, value) -> np.ndarray:
 # ----------------------------------------------------------------------------- load
 
 
-def _read(path, op: str) -> bytes:
-    path = os.fspath(path)
-    with open(path, "rb") as stream:  # FileNotFoundError and friends propagate
+def _read(path) -> bytes:
+    with open(os.fspath(path), "rb") as stream:  # FileNotFoundError and friends propagate
         return stream.read()
 
 
@@ -152,7 +151,7 @@ def load_file(path) -> dict:
     a state dict's order is not kept; ``load_state_dict`` does not need it); bfloat16
     tensors come back as float32.  ``ValueError`` for a file that is not valid."""
     safetensors = _package("load")
-    data = _read(path, "load")
+    data = _read(path)
     _header(data, path)
     try:
         entries = safetensors.deserialize(data)
