@@ -88,6 +88,8 @@ LAYERS = {
     "max pool stride padding": (lambda: nn.MaxPool2d(3, stride=2, padding=1), (2, 7, 8)),
     "max pool ceil mode": (lambda: nn.MaxPool2d(3, stride=2, ceil_mode=True), (2, 8, 8)),
     "max pool dilation": (lambda: nn.MaxPool2d(2, dilation=2), (2, 7, 7)),
+    "max pool dilated ceil overhang past the kernel": (
+        lambda: nn.MaxPool2d(2, stride=4, dilation=4, ceil_mode=True), (2, 6, 6)),
     "avg pool": (lambda: nn.AvgPool2d(2), (2, 6, 6)),
     "avg pool padding": (lambda: nn.AvgPool2d(3, stride=2, padding=1), (2, 7, 7)),
     "avg pool padding not counted": (
