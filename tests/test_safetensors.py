@@ -136,6 +136,21 @@ def test_a_missing_file_is_file_not_found(tmp_path):
         tc.load(tmp_path / "none.safetensors")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    path = tmp_path / "pipe.safetensors"
+    os.mkfifo(path)
+    with pytest.raises(ValueError, match="FIFO"):
+        tc.load(path)
+    with pytest.raises(ValueError, match="FIFO"):
+        io_safetensors.load_metadata(path)
+
+
+def test_map_location_cpu_is_accepted(tmp_path):
+    tc.save({"w": np.ones(2, np.float32)}, tmp_path / "m.safetensors")
+    assert set(tc.load(tmp_path / "m.safetensors", map_location="cpu")) == {"w"}
+
+
 def good_file_bytes():
     from safetensors.numpy import save
 

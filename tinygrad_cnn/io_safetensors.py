@@ -28,7 +28,7 @@ import os
 
 import numpy as np
 
-from ._atomic import atomic_write
+from ._atomic import atomic_write, open_regular_file
 from .tensor import Tensor, to_numpy
 
 __all__ = ["save_file", "load_file", "load_metadata", "is_safetensors_path"]
@@ -119,8 +119,10 @@ def _array_for_file(key: str, value) -> np.ndarray:
 # ----------------------------------------------------------------------------- load
 
 
-def _read(path) -> bytes:
-    with open(os.fspath(path), "rb") as stream:  # FileNotFoundError and friends propagate
+def _read(path, op: str) -> bytes:
+    # A regular file only (a FIFO or device is a ValueError, not a reader blocked forever);
+    # FileNotFoundError and IsADirectoryError propagate.
+    with open_regular_file(os.fspath(path), op) as stream:
         return stream.read()
 
 
@@ -151,7 +153,7 @@ def load_file(path) -> dict:
     a state dict's order is not kept; ``load_state_dict`` does not need it); bfloat16
     tensors come back as float32.  ``ValueError`` for a file that is not valid."""
     safetensors = _package("load")
-    data = _read(path)
+    data = _read(path, "load")
     _header(data, path)
     try:
         entries = safetensors.deserialize(data)
@@ -183,7 +185,7 @@ def load_metadata(path) -> dict:
     """The header metadata (a dict str -> str; empty when there is none) of the
     ``.safetensors`` file at ``path``, as ``safe_open(path, "np").metadata()``.  Reads the
     header only."""
-    with open(os.fspath(path), "rb") as stream:
+    with open_regular_file(os.fspath(path), "load_metadata") as stream:
         length = stream.read(8)
         size = int.from_bytes(length, "little") if len(length) == 8 else 0
         file_size = os.fstat(stream.fileno()).st_size

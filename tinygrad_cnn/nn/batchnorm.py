@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._checks import check_int, check_real, check_tensor
+from .._checks import ShapeError, check_int, check_real, check_tensor
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
@@ -71,10 +71,10 @@ class BatchNorm2d(Module):
     def _check_input(self, x) -> None:
         check_tensor("BatchNorm2d", "input", x)
         if x.ndim != 4:
-            raise ValueError(f"BatchNorm2d: expected 4D input (N, C, H, W), got {x.ndim}D input "
+            raise ShapeError(f"BatchNorm2d: expected 4D input (N, C, H, W), got {x.ndim}D input "
                              f"of shape {x.shape}")
         if x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm2d: input has {x.shape[1]} channels but num_features is "
+            raise ShapeError(f"BatchNorm2d: input has {x.shape[1]} channels but num_features is "
                              f"{self.num_features} (input shape {x.shape})")
         if x.dtype.kind != "f":
             raise TypeError(f"BatchNorm2d: input must be a floating point tensor, got {x.dtype}")

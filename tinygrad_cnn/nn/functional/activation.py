@@ -4,22 +4,23 @@
 
 import numpy as np
 
-from ..._checks import check_number, check_tensor, normalize_axis
+from ..._checks import DtypeError, check_float, check_number, check_tensor, normalize_axis
 from ...ops import elementwise as ew
 from ...tensor import Tensor
 
 
 def relu(x: Tensor) -> Tensor:
     """max(x, 0) elementwise; any shape (``torch.nn.functional.relu``)."""
-    return check_tensor("relu", "input", x).relu()
+    if check_tensor("relu", "input", x).dtype == np.bool_:
+        raise DtypeError("relu: not defined for bool tensors (as PyTorch)")
+    return x.relu()
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x where x > 0, else ``negative_slope * x``; any shape."""
     check_tensor("leaky_relu", "input", x)
     check_number("leaky_relu", "negative_slope", negative_slope)
-    if x.dtype.kind != "f":
-        x = x.float()
+    check_float("leaky_relu", "input", x.dtype)  # PyTorch: not implemented for integers
     return ew.LeakyRelu.apply(x, float(negative_slope))
 
 

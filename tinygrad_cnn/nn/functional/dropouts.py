@@ -5,7 +5,7 @@ the seeded generator of :mod:`tinygrad_cnn.random`.
 import numpy as np
 
 from ... import random
-from ..._checks import check_float, check_number, check_tensor
+from ..._checks import ShapeError, check_float, check_number, check_tensor
 from ...tensor import Tensor
 
 
@@ -14,9 +14,11 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     1/(1-p), so eval mode needs no rescaling.  x: any shape -> the same shape.  The mask comes
     from the seeded generator (``torch.nn.functional.dropout``)."""
     check_tensor("dropout", "input", x)
+    if not isinstance(training, (bool, np.bool_)):  # PyTorch: "no" is no bool either
+        raise TypeError(f"dropout: training must be a bool, got {type(training).__name__}")
     check_number("dropout", "p", p)
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
+        raise ShapeError(f"dropout: p must be a probability in [0, 1], got {p!r}")
     if not training or p == 0.0:
         return x
     check_float("dropout", "input", x.dtype)

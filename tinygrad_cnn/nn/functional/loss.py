@@ -3,10 +3,11 @@ reduced loss has shape ``()``.  Composed of Tensor ops, so every derivative orde
 """
 
 import numbers
+import warnings
 
 import numpy as np
 
-from ..._checks import check_tensor
+from ..._checks import ShapeError, check_float, check_tensor
 from ...tensor import Tensor
 from .activation import log_softmax
 
@@ -52,6 +53,7 @@ def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
     Returns shape () for "mean"/"sum", (N,) for "none".
     """
     check_tensor("nll_loss", "input", log_probs)
+    check_float("nll_loss", "input", log_probs.dtype)
     _check_reduction(reduction, "nll_loss")
     target = _class_targets(target, log_probs, "nll_loss")
     picked = log_probs[np.arange(len(target)), target]
@@ -66,6 +68,7 @@ def cross_entropy(logits: Tensor, target, reduction: str = "mean",
     target distribution is (1 - e) one-hot + e / C uniform, as PyTorch.
     """
     check_tensor("cross_entropy", "input", logits)
+    check_float("cross_entropy", "input", logits.dtype)
     _check_reduction(reduction, "cross_entropy")
     if not isinstance(label_smoothing, numbers.Real) or not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(
@@ -84,9 +87,17 @@ def mse_loss(a: Tensor, b: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error between two tensors of the same shape (any shape); shape () for
     "mean"/"sum", the inputs' shape for "none" (``torch.nn.functional.mse_loss``)."""
     check_tensor("mse_loss", "input", a)
+    check_tensor("mse_loss", "target", b)
     _check_reduction(reduction, "mse_loss")
-    b = b if isinstance(b, Tensor) else Tensor(b)
     if a.shape != b.shape:
-        raise ValueError(f"mse_loss: input shape {a.shape} and target shape {b.shape} differ")
+        # PyTorch broadcasts with a warning (usually a bug in the caller's shapes); so do we
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise ShapeError(f"mse_loss: input shape {a.shape} and target shape {b.shape} "
+                             "differ and cannot be broadcast together") from None
+        warnings.warn(f"mse_loss: target shape {b.shape} differs from input shape {a.shape}; "
+                      "they are broadcast, which is likely not what you meant",
+                      UserWarning, stacklevel=2)
     difference = a - b
     return _reduce(difference * difference, reduction)

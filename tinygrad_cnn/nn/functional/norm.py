@@ -1,8 +1,10 @@
 """Normalisation: ``batch_norm`` (``torch.nn.functional.batch_norm``)."""
 
+import numbers
+
 import numpy as np
 
-from ..._checks import check_float, check_tensor
+from ..._checks import ShapeError, check_float, check_tensor
 from ...ops.batchnorm import BatchNormTraining
 from ...tensor import Tensor
 
@@ -21,6 +23,37 @@ def _running_statistic(value, name: str):
     return array
 
 
+def _check_batch_norm_arguments(x, weight, bias, training, momentum, eps) -> None:
+    """Everything ``batch_norm`` takes besides the running statistics, checked as PyTorch
+    does (types: TypeError; eps <= 0 in training, < 0 in eval: ValueError) and more
+    strictly where PyTorch would return NaN silently (a NaN or infinite eps or momentum)."""
+    check_tensor("batch_norm", "input", x)
+    check_float("batch_norm", "input", x.dtype)
+    if x.ndim < 2:
+        raise ShapeError(f"batch_norm: input must be (N, C, *), got shape {x.shape}")
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"batch_norm: training must be a bool, got {type(training).__name__}")
+    for name, value in (("momentum", momentum), ("eps", eps)):
+        if not isinstance(value, numbers.Real) or isinstance(value, np.bool_):
+            raise TypeError(f"batch_norm: {name} must be a real number, got "
+                            f"{type(value).__name__}")
+        if not np.isfinite(value):
+            raise ValueError(f"batch_norm: {name} must be finite, got {value}")
+    if training and not eps > 0:
+        raise ValueError(f"batch_norm: eps must be positive during training, got {eps}")
+    if not eps >= 0:
+        raise ValueError(f"batch_norm: eps must be non-negative, got {eps}")
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is None:
+            continue
+        if not isinstance(value, Tensor):
+            raise TypeError(f"batch_norm: {name} must be a Tensor or None, got "
+                            f"{type(value).__name__}")
+        if value.dtype != x.dtype:
+            raise RuntimeError(f"batch_norm: {name} has dtype {value.dtype}, the input "
+                               f"{x.dtype}; they must match")
+
+
 def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = None,
                bias: Tensor = None, training: bool = False, momentum: float = 0.1,
                eps: float = 1e-5) -> Tensor:
@@ -37,25 +70,30 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = 
     eval mode is composed of Tensor ops, so every derivative order works; the
     running-statistics update records no graph.
     """
-    check_tensor("batch_norm", "input", x)
-    check_float("batch_norm", "input", x.dtype)
-    if x.ndim < 2:
-        raise ValueError(f"batch_norm: input must be (N, C, *), got shape {x.shape}")
+    _check_batch_norm_arguments(x, weight, bias, training, momentum, eps)
     channels = x.shape[1]
     running_mean = _running_statistic(running_mean, "running_mean")
     running_var = _running_statistic(running_var, "running_var")
     for name, value in (("running_mean", running_mean), ("running_var", running_var),
                         ("weight", weight), ("bias", bias)):
-        if value is not None and tuple(np.shape(value)) != (channels,):
-            raise ValueError(f"batch_norm: {name} must have shape ({channels},) for input "
+        if value is not None and np.size(value) != channels:
+            raise ShapeError(f"batch_norm: {name} must have shape ({channels},) for input "
                              f"shape {x.shape}, got {tuple(np.shape(value))}")
+    # as PyTorch, a weight or bias with C elements in another shape, e.g. (1, C), is accepted
+    weight = weight if weight is None or weight.shape == (channels,) else weight.reshape(channels)
+    bias = bias if bias is None or bias.shape == (channels,) else bias.reshape(channels)
+    running_mean, running_var = (s if s is None or s.shape == (channels,)
+                                 else s.reshape(channels) for s in (running_mean, running_var))
     if not training and (running_mean is None or running_var is None):
-        raise ValueError("batch_norm: running_mean and running_var are needed when "
+        raise ShapeError("batch_norm: running_mean and running_var are needed when "
                          "training=False")
     per_channel = (1, channels) + (1,) * (x.ndim - 2)
     if training:
-        count = x.size // channels
-        if count <= 1:
+        count = x.size // channels if channels else 0
+        if count == 0:  # an empty batch: an empty result, statistics untouched (PyTorch)
+            scale = x if weight is None else x * weight.reshape(per_channel)
+            return scale if bias is None else scale + bias.reshape(per_channel)
+        if count == 1:
             raise ValueError("batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {x.shape}")
         # One primitive (a few numpy passes, closed-form Tensor-op backward) instead of ten
