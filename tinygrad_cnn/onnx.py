@@ -785,6 +785,9 @@ def export(model, example_input, path, opset_version: int = 17, dynamic_batch: b
             continue
         traced = getattr(ctx, "_traced", None)
         if traced is None:
+            if getattr(ctx, "n_outputs", 1) > 1:
+                raise ExportError(f"onnx.export: cannot export {ctx.name()}: an op with several "
+                                  "outputs (such as max_pool2d with return_indices=True)")
             raise ExportError(f"onnx.export: the op {ctx.name()} ran before export started "
                               "(the model's output was computed outside its forward)")
         args, output, site = traced
