@@ -161,7 +161,7 @@ def train_one_epoch(model, optimizer, loader, description):
         optimizer.step()
 
         total_loss += loss.item() * len(labels)
-        correct += int((logits.numpy().argmax(axis=1) == labels.numpy()).sum())
+        correct += (logits.argmax(1) == labels).sum().item()
         seen += len(labels)
         if bar is not loader:
             bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.3f}")
@@ -177,7 +177,7 @@ def evaluate(model, images, labels, batch_size=500):
         logits = model(tc.Tensor(images[start:start + batch_size]))
         target = labels[start:start + batch_size]
         total_loss += F.cross_entropy(logits, target, reduction="sum").item()
-        predictions.append(logits.numpy().argmax(axis=1))
+        predictions.append(logits.argmax(1).numpy())
     predicted = np.concatenate(predictions)
     return total_loss / len(labels), float((predicted == labels).mean()), predicted
 

@@ -1,6 +1,6 @@
 """Weight initialisation, in place, as ``torch.nn.init``.
 
-Every function fills ``tensor.data`` in place from :func:`tinygrad_cnn.random.generator`
+Every function fills the tensor in place from :func:`tinygrad_cnn.random.generator`
 (so :func:`tinygrad_cnn.manual_seed` makes it repeatable), records no graph, and returns the
 tensor.  PyTorch's layers initialise themselves with :func:`kaiming_uniform_` and
 ``a=sqrt(5)``, which works out to the uniform bound ``1/sqrt(fan_in)`` for weights and biases.
@@ -22,6 +22,7 @@ def _check_tensor(name: str, tensor) -> np.ndarray:
 
 def _fill(tensor: Tensor, values) -> Tensor:
     tensor._data[...] = values
+    tensor._bump_version()  # an in-place change, as PyTorch's init functions make
     return tensor
 
 

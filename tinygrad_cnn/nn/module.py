@@ -18,6 +18,7 @@ from collections import namedtuple
 import numpy as np
 
 from .._checks import check_bool
+from ..devices import check_device, is_device_like
 from ..tensor import Tensor, to_numpy
 from .parameter import Parameter
 
@@ -277,7 +278,8 @@ class Module:
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad[...] = 0
+                param.grad.detach_()
+                param.grad.zero_()
 
     def _cast_floating(self, dtype) -> "Module":
         dtype = np.dtype(dtype)
@@ -299,6 +301,42 @@ class Module:
     def double(self):
         """Cast floating parameters and buffers to float64 (in place; returns ``self``)."""
         return self._cast_floating(np.float64)
+
+    def half(self):
+        """Cast floating parameters and buffers to float16 (in place; returns ``self``)."""
+        return self._cast_floating(np.float16)
+
+    def to(self, *args, **kwargs):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``: as
+        ``torch.nn.Module.to``, in place, returning ``self``.  The device must be the CPU (a
+        GPU raises ``RuntimeError``); a dtype casts the floating parameters and buffers."""
+        dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"Module.to: unexpected keyword arguments {sorted(kwargs)}")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif is_device_like(arg) or (isinstance(arg, int) and not isinstance(arg, bool)):
+                device = arg
+            elif not isinstance(arg, bool):
+                dtype = arg
+        check_device("Module.to", device)
+        if dtype is None:
+            return self
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to: only floating point dtypes are accepted, got {dtype}")
+        return self._cast_floating(dtype)
+
+    def cpu(self):
+        """``self``: modules live on the CPU."""
+        return self
+
+    def cuda(self, device=None):
+        """Raises ``RuntimeError``: this library runs on the CPU with numpy."""
+        check_device("Module.cuda", "cuda" if device is None else device)
+        return self
 
     # ------------------------------------------------------------------ state dicts
     def _state_entries(self, prefix: str = ""):

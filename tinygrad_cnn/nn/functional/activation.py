@@ -2,6 +2,8 @@
 ``torch.nn.functional``); any shape in, the same shape out.
 """
 
+import warnings
+
 import numpy as np
 
 from ..._checks import DtypeError, check_float, check_number, check_tensor, normalize_axis
@@ -43,29 +45,39 @@ def _shifted(x: Tensor, axis: int) -> Tensor:
     return x - Tensor._make(np.max(x._data, axis=axis, keepdims=True))
 
 
-def _softmax_input(x: Tensor, axis: int, op: str):
-    """Validated input of (log_)softmax as a float tensor with at least one dimension."""
+def _softmax_input(x: Tensor, dim, axis, dtype, op: str):
+    """Validated input of (log_)softmax as a float tensor with at least one dimension, and
+    the dimension: ``dim`` (PyTorch's name) or ``axis``; neither means PyTorch's legacy
+    implicit choice (0 for 0-, 1- and 3-d input, else 1), with PyTorch's warning."""
     check_tensor(op, "input", x)
+    if axis is None:
+        axis = dim
+    if axis is None:
+        warnings.warn(f"{op}: implicit dimension choice has been deprecated; pass dim=",
+                      UserWarning, stacklevel=3)
+        axis = 0 if x.ndim in (0, 1, 3) else 1
     axis = normalize_axis(axis, x.ndim, op, x.shape)
+    if dtype is not None:
+        x = x.to(dtype)
     if x.dtype.kind != "f":
         x = x.float()
     return (x.reshape(1) if x.ndim == 0 else x), axis
 
 
-def softmax(x: Tensor, axis: int) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis``; x: any shape -> the same shape, finite for any
-    finite input (``torch.softmax``)."""
-    values, axis = _softmax_input(x, axis, "softmax")
+def softmax(x: Tensor, dim=None, _stacklevel=3, dtype=None, *, axis=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim`` (also spelled ``axis``); x: any shape -> the same
+    shape, finite for any finite input (``torch.nn.functional.softmax``)."""
+    values, axis = _softmax_input(x, dim, axis, dtype, "softmax")
     if values.shape[axis] == 0:
         return values.reshape(x.shape)
     exps = _shifted(values, axis).exp()
     return (exps / exps.sum(axis, keepdims=True)).reshape(x.shape)
 
 
-def log_softmax(x: Tensor, axis: int) -> Tensor:
-    """x - logsumexp(x) along ``axis``; x: any shape -> the same shape, finite for any finite
-    input (``torch.log_softmax``)."""
-    values, axis = _softmax_input(x, axis, "log_softmax")
+def log_softmax(x: Tensor, dim=None, _stacklevel=3, dtype=None, *, axis=None) -> Tensor:
+    """x - logsumexp(x) along ``dim`` (also spelled ``axis``); x: any shape -> the same
+    shape, finite for any finite input (``torch.nn.functional.log_softmax``)."""
+    values, axis = _softmax_input(x, dim, axis, dtype, "log_softmax")
     if values.shape[axis] == 0:
         return values.reshape(x.shape)
     shifted = _shifted(values, axis)
