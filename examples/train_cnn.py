@@ -621,7 +621,7 @@ def main(argv=None):
         print(f"resumed from {checkpoint_path} after epoch {done}")
 
     print(f"{args.dataset}: {len(train_labels)} training and {len(test_labels)} test images; "
-          f"{sum(p.size for p in model.parameters())} parameters; {args.optimizer} lr={args.lr}")
+          f"{sum(p.numel() for p in model.parameters())} parameters; {args.optimizer} lr={args.lr}")
     start = time.perf_counter()
     seconds = seconds_before
     predicted = None  # the test set's predicted classes after the last epoch
