@@ -14,9 +14,14 @@ derivative order stays inside the file):
 ``conv.py``         the triad Conv2d ``C`` -> ConvTranspose2d ``T`` and Conv2dWeightGrad ``G``:
                     each one's backward is the other two (table in its docstring)
 ``im2col.py``       Unfold <-> Fold
-``pool.py``         MaxPool2d -> WindowScatter <-> WindowGather; WindowSum <-> WindowSumAdjoint
-``pad.py``          Pad (backward: the slice that removes the padding, a GetItem)
-``upsample.py``     UpsampleNearest (backward: block sums, reshape + Sum)
+``pool.py``         MaxPool2d -> WindowScatter <-> WindowGather; WindowSum <-> WindowSumAdjoint;
+                    PlaneGather <-> PlaneScatterAdd (flat indices: return_indices, adaptive
+                    max); MaxUnpool2d -> PlaneGather
+``pad.py``          Pad (its own adjoint: Pad with the widths negated); PadEdges <->
+                    PadEdgesAdjoint (reflect / replicate / circular)
+``upsample.py``     UpsampleNearest <-> BlockSum (integer nearest upscaling and its block sums)
+``resample.py``     Resample (its own adjoint: the transposed per-axis matrices; interpolate,
+                    adaptive average pooling); NearestGather <-> NearestGatherAdjoint
 ``batchnorm.py``    BatchNormTraining (backward closed-form in Tensor ops)
 ==================  ===========================================================================
 
@@ -29,7 +34,9 @@ Kernels and value types (plain numpy, no ``Function``, no checks):
 ``conv_fft.py``     conv by scipy FFT (``"fft"``); same three-function interface
 ``conv_select.py``  the cost model that resolves ``"auto"`` to one of the two, among those
                     ``conv_accuracy.py`` finds as accurate as im2col (an FFT in float64)
-``pool_windows.py`` max/sum over windows, scatter/gather of the chosen elements, divisors
+``pool_windows.py`` max/sum over windows, scatter/gather of the chosen elements, divisors,
+                    flat indices (max_pool_indices, adaptive_max_indices), plane gather/scatter
+``resample.py``     the per-axis matrices and indices of interpolate and adaptive pooling
 ==================  ===========================================================================
 
 Adding a primitive: see "Adding a primitive" in ``docs/contributing.md``.
