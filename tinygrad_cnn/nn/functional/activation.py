@@ -1,71 +1,210 @@
-"""Activations: relu, leaky_relu, sigmoid, tanh, softmax, log_softmax (as
-``torch.nn.functional``); any shape in, the same shape out.
+"""Activations (as ``torch.nn.functional``): relu, relu6, leaky_relu, elu, gelu, silu, mish,
+hardswish, hardtanh, hardsigmoid, sigmoid, tanh, softplus, softmax, log_softmax.
+
+Elementwise ones take any shape and return the same shape; (log_)softmax work along one
+dimension.  Most are composed of Tensor ops (every derivative order for free); ``softplus``
+and the exact ``gelu`` apply the primitives of :mod:`tinygrad_cnn.ops.activation`.
+``inplace=True`` writes the result into the input, as PyTorch's, through
+:func:`_maybe_inplace`.
 """
+
+import math
+import warnings
 
 import numpy as np
 
-from ..._checks import check_number, check_tensor, normalize_axis
+from ..._checks import check_bool, check_number, check_tensor, normalize_axis
+from ...ops import activation as act
 from ...ops import elementwise as ew
 from ...tensor import Tensor
 
 
-def relu(x: Tensor) -> Tensor:
-    """max(x, 0) elementwise; any shape (``torch.nn.functional.relu``)."""
-    return check_tensor("relu", "input", x).relu()
+def _float_input(op: str, x) -> Tensor:
+    check_tensor(op, "input", x)
+    return x if x.dtype.kind == "f" else x.float()
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """x where x > 0, else ``negative_slope * x``; any shape."""
-    check_tensor("leaky_relu", "input", x)
+def _maybe_inplace(op: str, x: Tensor, inplace, compute) -> Tensor:
+    """``compute(x)``; with ``inplace=True`` written into ``x``'s memory (``x`` returned).
+
+    Uses the Tensor's in-place machinery (``copy_``: version counter, graph rebasing) when
+    the Tensor has it; otherwise the values are written into the array and the result is
+    returned, so the caller's data and the returned tensor agree.
+    """
+    inplace = check_bool(op, "inplace", inplace)
+    result = compute(x)
+    if not inplace:
+        return result
+    copy = getattr(x, "copy_", None)
+    if copy is not None:
+        return copy(result)
+    if x.requires_grad:
+        return result  # without in-place machinery a graph cannot be rebased: stay out of place
+    x._data[...] = result._data
+    return x
+
+
+def _where(condition: np.ndarray, a: Tensor, b) -> Tensor:
+    """``a`` where the constant ``condition`` holds, else ``b`` (a Tensor or a number)."""
+    if not isinstance(b, Tensor):
+        b = Tensor._make(np.asarray(b, dtype=a.dtype))
+    return ew.Where.apply(condition, a, b)
+
+
+# ------------------------------------------------------------------ rectifiers
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(x, 0)`` elementwise; any shape (``torch.nn.functional.relu``)."""
+    check_tensor("relu", "input", input)
+    return _maybe_inplace("relu", input, inplace, lambda x: x.relu())
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """``min(max(x, 0), 6)`` elementwise (``torch.nn.functional.relu6``)."""
+    return hardtanh(input, 0.0, 6.0, inplace, op="relu6")
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False, *, op: str = "hardtanh") -> Tensor:
+    """``x`` clamped to ``[min_val, max_val]`` (``torch.nn.functional.hardtanh``)."""
+    x = _float_input(op, input)
+    check_number(op, "min_val", min_val)
+    check_number(op, "max_val", max_val)
+    if min_val > max_val:
+        raise ValueError(f"{op}: min_val must be <= max_val, got min_val={min_val}, "
+                         f"max_val={max_val}")
+    return _maybe_inplace(op, x, inplace, lambda t: t.clip(min_val, max_val))
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > 0``, else ``negative_slope * x``; any shape."""
+    x = _float_input("leaky_relu", input)
     check_number("leaky_relu", "negative_slope", negative_slope)
-    if x.dtype.kind != "f":
-        x = x.float()
-    return ew.LeakyRelu.apply(x, float(negative_slope))
+    return _maybe_inplace("leaky_relu", x, inplace,
+                          lambda t: ew.LeakyRelu.apply(t, float(negative_slope)))
 
 
-def sigmoid(x: Tensor) -> Tensor:
-    """1 / (1 + exp(-x)), stable for large |x|; any shape."""
-    return check_tensor("sigmoid", "input", x).sigmoid()
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)`` (``torch.nn.functional.elu``)."""
+    x = _float_input("elu", input)
+    check_number("elu", "alpha", alpha)
+
+    def compute(t):
+        # exp of min(x, 0): the unused branch never overflows, so no inf * 0 in backward
+        negative = (t.clip(None, 0.0).exp() - 1.0) * alpha
+        return _where(t._data > 0, t, negative)
+    return _maybe_inplace("elu", x, inplace, compute)
 
 
-def tanh(x: Tensor) -> Tensor:
+# ------------------------------------------------------------------ smooth gates
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)``, Phi the standard normal CDF (``torch.nn.functional.gelu``);
+    ``approximate="tanh"``: ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3)))``."""
+    x = _float_input("gelu", input)
+    if approximate == "none":
+        return x * (act.Erf.apply(x * (1.0 / math.sqrt(2.0))) + 1.0) * 0.5
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        return x * (inner.tanh() + 1.0) * 0.5
+    raise RuntimeError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``, stable for large ``|x|``; any shape."""
+    return check_tensor("sigmoid", "input", input).sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
     """The hyperbolic tangent elementwise; any shape (``torch.nn.functional.tanh``)."""
-    return check_tensor("tanh", "input", x).tanh()
+    return check_tensor("tanh", "input", input).tanh()
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)`` (``torch.nn.functional.silu``, the swish)."""
+    x = _float_input("silu", input)
+    return _maybe_inplace("silu", x, inplace, lambda t: t * t.sigmoid())
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``; never overflows
+    (``torch.nn.functional.softplus``)."""
+    x = _float_input("softplus", input)
+    check_number("softplus", "beta", beta)
+    check_number("softplus", "threshold", threshold)
+    if beta == 0:
+        raise ValueError("softplus: beta must be non-zero, got 0")
+    return act.Softplus.apply(x, float(beta), float(threshold))
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))`` (``torch.nn.functional.mish``)."""
+    x = _float_input("mish", input)
+    return _maybe_inplace("mish", x, inplace,
+                          lambda t: t * act.Softplus.apply(t, 1.0, 20.0).tanh())
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``clamp(x / 6 + 1/2, 0, 1)`` (``torch.nn.functional.hardsigmoid``)."""
+    x = _float_input("hardsigmoid", input)
+    return _maybe_inplace("hardsigmoid", x, inplace,
+                          lambda t: (t * (1.0 / 6.0) + 0.5).clip(0.0, 1.0))
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6`` (``torch.nn.functional.hardswish``)."""
+    x = _float_input("hardswish", input)
+    return _maybe_inplace("hardswish", x, inplace,
+                          lambda t: t * (t + 3.0).clip(0.0, 6.0) * (1.0 / 6.0))
+
+
+# ------------------------------------------------------------------ softmax
+def _implicit_dim(op: str, ndim: int, stacklevel: int) -> int:
+    """PyTorch's deprecated choice when ``dim`` is not given: 0 for 0-, 1- and 3-D, else 1."""
+    warnings.warn(f"{op}: implicit dimension choice for {op} has been deprecated. Change the "
+                  "call to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
 
 
 def _shifted(x: Tensor, axis: int) -> Tensor:
-    """x minus its (constant) maximum along ``axis``: softmax is unchanged, exp cannot overflow.
-
-    The shift is treated as a constant; that is exact, because softmax and log_softmax do not
-    depend on it, so no gradient is lost.
-    """
+    """``x`` minus its (constant) maximum along ``axis``: softmax is unchanged and exp
+    cannot overflow.  Treating the shift as a constant loses no gradient, since softmax does
+    not depend on it."""
     return x - Tensor._make(np.max(x._data, axis=axis, keepdims=True))
 
 
-def _softmax_input(x: Tensor, axis: int, op: str):
-    """Validated input of (log_)softmax as a float tensor with at least one dimension."""
+def _softmax_input(op: str, x, dim, axis, dtype, stacklevel):
     check_tensor(op, "input", x)
-    axis = normalize_axis(axis, x.ndim, op, x.shape)
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: got both dim and its alias axis")
+        dim = axis
+    if dim is None:
+        dim = _implicit_dim(op, x.ndim, stacklevel + 1)
+    dim = normalize_axis(dim, x.ndim, op, x.shape)
+    if dtype is not None:
+        x = x.astype(np.dtype(dtype))
     if x.dtype.kind != "f":
         x = x.float()
-    return (x.reshape(1) if x.ndim == 0 else x), axis
+    return (x.reshape(1) if x.ndim == 0 else x), dim
 
 
-def softmax(x: Tensor, axis: int) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis``; x: any shape -> the same shape, finite for any
-    finite input (``torch.softmax``)."""
-    values, axis = _softmax_input(x, axis, "softmax")
-    if values.shape[axis] == 0:
-        return values.reshape(x.shape)
-    exps = _shifted(values, axis).exp()
-    return (exps / exps.sum(axis, keepdims=True)).reshape(x.shape)
+def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None, *,
+            axis=None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim`` (``torch.nn.functional.softmax``; ``axis`` is
+    an alias).  Any shape -> the same shape; finite for any finite input.  ``dtype`` casts the
+    input first.  Without ``dim``: PyTorch's implicit choice, with its warning."""
+    values, dim = _softmax_input("softmax", input, dim, axis, dtype, _stacklevel)
+    if values.shape[dim] == 0:
+        return values.reshape(input.shape)
+    exps = _shifted(values, dim).exp()
+    return (exps / exps.sum(dim, keepdims=True)).reshape(input.shape)
 
 
-def log_softmax(x: Tensor, axis: int) -> Tensor:
-    """x - logsumexp(x) along ``axis``; x: any shape -> the same shape, finite for any finite
-    input (``torch.log_softmax``)."""
-    values, axis = _softmax_input(x, axis, "log_softmax")
-    if values.shape[axis] == 0:
-        return values.reshape(x.shape)
-    shifted = _shifted(values, axis)
-    return (shifted - shifted.exp().sum(axis, keepdims=True).log()).reshape(x.shape)
+def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None, *,
+                axis=None) -> Tensor:
+    """``x - logsumexp(x)`` along ``dim`` (``torch.nn.functional.log_softmax``; ``axis`` is
+    an alias).  Any shape -> the same shape; finite for any finite input."""
+    values, dim = _softmax_input("log_softmax", input, dim, axis, dtype, _stacklevel)
+    if values.shape[dim] == 0:
+        return values.reshape(input.shape)
+    shifted = _shifted(values, dim)
+    return (shifted - shifted.exp().sum(dim, keepdims=True).log()).reshape(input.shape)

@@ -1,9 +1,11 @@
-"""Normalisation: ``batch_norm`` (``torch.nn.functional.batch_norm``)."""
+"""Normalisation (as ``torch.nn.functional``): ``batch_norm``, ``layer_norm``, ``group_norm``,
+``normalize``."""
 
 import numpy as np
 
-from ..._checks import check_float, check_tensor
+from ..._checks import check_float, check_int, check_number, check_tensor, normalize_axis
 from ...ops.batchnorm import BatchNormTraining
+from ...ops.reduce import Extremum
 from ...tensor import Tensor
 
 
@@ -80,3 +82,116 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = 
     if bias is not None:
         beta = beta + bias.reshape(per_channel)
     return x * alpha + beta
+
+
+def _affine(op: str, name: str, value, shape) -> Tensor:
+    if value is None:
+        return None
+    check_tensor(op, name, value)
+    if tuple(value.shape) != tuple(shape):
+        raise RuntimeError(f"{op}: {name} must have shape {tuple(shape)}, got "
+                           f"{tuple(value.shape)}")
+    return value
+
+
+def _standardize(x: Tensor, axes: tuple, eps: float) -> Tensor:
+    """``(x - mean) / sqrt(var + eps)`` over ``axes`` (biased variance), in Tensor ops."""
+    centered = x - x.mean(axes, keepdims=True)
+    variance = (centered * centered).mean(axes, keepdims=True)
+    return centered * (variance + eps) ** -0.5
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor = None, bias: Tensor = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` dimensions
+    (``torch.nn.functional.layer_norm``).
+
+    input: ``(*, *normalized_shape)`` -> the same shape; ``weight``, ``bias``:
+    ``normalized_shape`` or ``None``.  Biased variance, as PyTorch; composed of Tensor ops.
+    """
+    op = "layer_norm"
+    check_tensor(op, "input", input)
+    check_float(op, "input", input.dtype)
+    if isinstance(normalized_shape, int) or np.isscalar(normalized_shape):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(int(size) for size in normalized_shape)
+    check_float_eps(op, eps)
+    count = len(normalized_shape)
+    if count == 0 or input.shape[input.ndim - count:] != normalized_shape or \
+            input.ndim < count:
+        raise RuntimeError(f"{op}: given normalized_shape={list(normalized_shape)}, expected "
+                           f"input with shape [*, {', '.join(map(str, normalized_shape))}], "
+                           f"got input of shape {input.shape}")
+    weight = _affine(op, "weight", weight, normalized_shape)
+    bias = _affine(op, "bias", bias, normalized_shape)
+    out = _standardize(input, tuple(range(input.ndim - count, input.ndim)), eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor = None, bias: Tensor = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise each of ``num_groups`` groups of channels per sample
+    (``torch.nn.functional.group_norm``).
+
+    input: ``(N, C, *)`` with ``C`` divisible by ``num_groups`` -> the same shape;
+    ``weight``, ``bias``: ``(C,)`` per-channel affine.  Composed of Tensor ops.
+    """
+    op = "group_norm"
+    check_tensor(op, "input", input)
+    check_float(op, "input", input.dtype)
+    num_groups = check_int(op, "num_groups", num_groups, minimum=1)
+    check_float_eps(op, eps)
+    if input.ndim < 2:
+        raise RuntimeError(f"{op}: input must be (N, C, *), got shape {input.shape}")
+    batch, channels = input.shape[:2]
+    if channels % num_groups:
+        raise RuntimeError(f"{op}: expected number of channels in input to be divisible by "
+                           f"num_groups, got input of shape {input.shape} and "
+                           f"num_groups={num_groups}")
+    weight = _affine(op, "weight", weight, (channels,))
+    bias = _affine(op, "bias", bias, (channels,))
+    grouped = input.reshape(batch, num_groups, -1)
+    out = _standardize(grouped, (2,), eps).reshape(input.shape)
+    per_channel = (1, channels) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out
+
+
+def check_float_eps(op: str, eps) -> None:
+    check_number(op, "eps", eps)
+    if not eps >= 0:
+        raise ValueError(f"{op}: eps must be >= 0, got {eps}")
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out=None) -> Tensor:
+    """``x / max(||x||_p, eps)`` along ``dim`` (``torch.nn.functional.normalize``).
+
+    Any shape -> the same shape.  For ``p=2`` the norm is ``sqrt(max(sum x**2, eps**2))``
+    (the same value), so an all-zero slice has a zero gradient, as PyTorch's.
+    """
+    op = "normalize"
+    check_tensor(op, "input", input)
+    check_float(op, "input", input.dtype)
+    check_number(op, "p", p)
+    check_float_eps(op, eps)
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported; use the returned tensor")
+    axis = normalize_axis(dim, input.ndim, op, input.shape)
+    if p == 2:
+        norm = (input * input).sum(axis, keepdims=True).clip(eps * eps, None).sqrt()
+    elif p == float("inf"):
+        norm = Extremum.apply(input.abs(), (axis,), True, True).clip(eps, None)
+    elif p > 0:
+        norm = (input.abs() ** p).sum(axis, keepdims=True) ** (1.0 / p)
+        norm = norm.clip(eps, None)
+    else:
+        raise ValueError(f"{op}: p must be positive, got {p}")
+    return input / norm
