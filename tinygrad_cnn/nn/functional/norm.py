@@ -175,7 +175,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
     """``x / max(||x||_p, eps)`` along ``dim`` (``torch.nn.functional.normalize``).
 
     Any shape -> the same shape.  For ``p=2`` the norm is ``sqrt(max(sum x**2, eps**2))``
-    (the same value), so an all-zero slice has a zero gradient, as PyTorch's.
+    (the same value), so an all-zero slice has the finite gradient ``1/eps``, as PyTorch's.
     """
     op = "normalize"
     check_tensor(op, "input", input)
