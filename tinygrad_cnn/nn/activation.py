@@ -61,11 +61,17 @@ class Hardswish(_InplaceActivation):
 
     function = staticmethod(F.hardswish)
 
+    def extra_repr(self) -> str:
+        return ""  # PyTorch's Hardswish does not print inplace
+
 
 class Hardsigmoid(_InplaceActivation):
     """``relu6(x + 3) / 6`` (``torch.nn.Hardsigmoid``)."""
 
     function = staticmethod(F.hardsigmoid)
+
+    def extra_repr(self) -> str:
+        return ""  # PyTorch's Hardsigmoid does not print inplace
 
 
 class LeakyReLU(Module):

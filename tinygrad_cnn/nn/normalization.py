@@ -57,7 +57,7 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class GroupNorm(Module):
@@ -65,11 +65,12 @@ class GroupNorm(Module):
     (``torch.nn.GroupNorm``).
 
     x ``(N, C, *)`` with ``C = num_channels`` -> the same shape; with ``affine`` a learnable
-    per-channel ``weight`` (ones) and ``bias`` (zeros) of shape ``(C,)``.
+    per-channel ``weight`` (ones) and ``bias`` (zeros, unless ``bias=False``) of shape
+    ``(C,)``.
     """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, device=None, dtype=None):
+                 affine: bool = True, device=None, dtype=None, *, bias: bool = True):
         super().__init__()
         self.num_groups = check_int("GroupNorm", "num_groups", num_groups, minimum=1)
         self.num_channels = check_int("GroupNorm", "num_channels", num_channels, minimum=1)
@@ -81,19 +82,24 @@ class GroupNorm(Module):
         dtype = _layer_dtype("GroupNorm", device, dtype)
         if self.affine:
             self.weight = Parameter(np.ones(self.num_channels, dtype=dtype))
-            self.bias = Parameter(np.zeros(self.num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(self.num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
 
     def reset_parameters(self) -> None:
         """Weight 1, bias 0."""
-        if self.affine:
+        if self.weight is not None:
             self.weight._data[...] = 1
+        if self.bias is not None:
             self.bias._data[...] = 0
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
