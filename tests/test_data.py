@@ -89,12 +89,12 @@ def labels_of(loader):
     return [batch[1].numpy().tolist() for batch in loader]
 
 
-def test_loader_yields_tuples_of_tensors_without_grad_in_order():
+def test_loader_yields_lists_of_tensors_without_grad_in_order():
     images = np.arange(10 * 3, dtype=np.float32).reshape(10, 3)
     loader = DataLoader(TensorDataset(images, np.arange(10)), batch_size=4)
     batches = list(loader)
     assert [b[0].shape for b in batches] == [(4, 3), (4, 3), (2, 3)]
-    assert all(isinstance(b, tuple) and len(b) == 2 for b in batches)
+    assert all(isinstance(b, list) and len(b) == 2 for b in batches)  # as PyTorch
     assert all(isinstance(t, Tensor) and not t.requires_grad for b in batches for t in b)
     np.testing.assert_array_equal(np.concatenate([b[0].numpy() for b in batches]), images)
     assert batches[0][0].dtype == np.float32 and batches[0][1].dtype == np.int64
@@ -198,7 +198,7 @@ def test_generic_dataset_of_dicts_yields_dicts():
     assert batch["y"].numpy().tolist() == [0, 1, 2, 3]
 
 
-def test_samples_of_different_shapes_raise_value_error_naming_them():
+def test_samples_of_different_shapes_raise_runtime_error_naming_them():
     class Ragged(Dataset):
         def __len__(self):
             return 2
@@ -206,7 +206,7 @@ def test_samples_of_different_shapes_raise_value_error_naming_them():
         def __getitem__(self, index):
             return np.zeros(index + 1)
 
-    with pytest.raises(ValueError, match=r"\(1,\).*\(2,\)"):
+    with pytest.raises(RuntimeError, match=r"\[1\].*\[2\]"):  # as torch.stack
         list(DataLoader(Ragged(), batch_size=2))
 
 

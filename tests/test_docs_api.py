@@ -15,7 +15,8 @@ API_DOC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MODULES = [
     "tinygrad_cnn", "tinygrad_cnn.functional", "tinygrad_cnn.nn", "tinygrad_cnn.nn.init",
     "tinygrad_cnn.optim", "tinygrad_cnn.optim.lr_scheduler", "tinygrad_cnn.data",
-    "tinygrad_cnn.data.datasets", "tinygrad_cnn.backends", "tinygrad_cnn.gradcheck",
+    "tinygrad_cnn.data.datasets", "tinygrad_cnn.vision", "tinygrad_cnn.vision.datasets",
+    "tinygrad_cnn.vision.transforms", "tinygrad_cnn.backends", "tinygrad_cnn.gradcheck",
     "tinygrad_cnn.testing", "tinygrad_cnn.viz",
 ]
 

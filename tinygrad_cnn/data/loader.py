@@ -1,115 +1,479 @@
-"""``DataLoader``: batches of a dataset, optionally shuffled, as ``torch.utils.data``'s."""
+"""``DataLoader``: batches of a dataset, in this process or in workers, as PyTorch's."""
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing
 import numbers
+import os
+import queue
+import time
+import weakref
 
 import numpy as np
 
-from ..random import generator
-from ..tensor import Tensor
-from .dataset import TensorDataset
+from . import transfer
+from ._rng import draw_seed, numpy_generator
+from .collate import default_collate, default_convert
+from .dataset import IterableDataset
+from .fetch import make_fetcher
+from .samplers import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from .worker import (
+    STATUS_CHECK_INTERVAL,
+    ExceptionWrapper,
+    IterableStop,
+    ResumeIteration,
+    worker_loop,
+)
 
 __all__ = ["DataLoader"]
 
+# How long (seconds) a shut-down worker may take to exit before it is terminated: an idle
+# worker exits at once; one busy in a slow __getitem__ is not waited for.
+JOIN_TIMEOUT = 0.5
 
-class DataLoader:
-    """Iterate over ``dataset`` in batches (as ``torch.utils.data.DataLoader``, one process).
 
-    Each batch is a tuple of ``Tensor``s that do not require grad, one per field of a sample:
-    a ``TensorDataset(images (N, 1, 28, 28), labels (N,))`` yields
-    ``(images (B, 1, 28, 28), labels (B,))`` with ``B = batch_size`` (the last batch may be
-    smaller unless ``drop_last``). A generic dataset whose samples are single arrays yields
-    single ``Tensor``s and one whose samples are dicts yields dicts, as PyTorch's
-    ``default_collate`` does. ``len(loader)`` is the number of batches per epoch.
-
-    ``shuffle=True`` draws a new permutation every epoch from the loader's own
-    ``numpy.random.Generator``, seeded by ``generator_seed``, so the same seed gives the same
-    sequence of epoch orders; with ``generator_seed=None`` the seed is drawn from the
-    library's generator (repeatable after ``tinygrad_cnn.manual_seed``).
-
-    A ``TensorDataset`` (not overriding ``__getitem__``) is batched by indexing its arrays
-    with the batch's index array: no per-sample Python loop. Other datasets are read sample
-    by sample and stacked with ``np.stack``.
-    """
-
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False,
-                 generator_seed=None):
-        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
-            raise TypeError(
-                f"DataLoader: dataset must define __len__ and __getitem__, got "
-                f"{type(dataset).__name__}"
-            )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
-            raise TypeError(
-                f"DataLoader: batch_size must be an int, got {type(batch_size).__name__}"
-            )
-        if batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
-        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
-            if not isinstance(flag, (bool, np.bool_)):
-                raise TypeError(f"DataLoader: {name} must be a bool, got {type(flag).__name__}")
-        if generator_seed is None:
-            generator_seed = int(generator().integers(2**63))
-        elif isinstance(generator_seed, bool) or not isinstance(generator_seed, numbers.Integral):
-            raise TypeError(
-                f"DataLoader: generator_seed must be an int or None, got "
-                f"{type(generator_seed).__name__}"
-            )
-        elif generator_seed < 0:
-            raise ValueError(f"DataLoader: generator_seed must be >= 0, got {generator_seed}")
-        self.dataset = dataset
-        self.batch_size = int(batch_size)
-        self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
-        self.generator = np.random.default_rng(int(generator_seed))
-
-    def __len__(self) -> int:
-        count = len(self.dataset)
-        if self.drop_last:
-            return count // self.batch_size
-        return -(-count // self.batch_size)
-
-    def _batch_indices(self):
-        count = len(self.dataset)
-        order = self.generator.permutation(count) if self.shuffle else np.arange(count)
-        stop = len(self) * self.batch_size
-        for start in range(0, min(stop, count), self.batch_size):
-            yield order[start:start + self.batch_size]
+class _InfiniteConstantSampler(Sampler):
+    """The "sampler" of an iterable dataset: ``None`` forever (the fetcher reads the stream)."""
 
     def __iter__(self):
-        # Each iter() is a new epoch: _batch_indices draws a fresh permutation when shuffling.
-        if type(self.dataset).__getitem__ is TensorDataset.__getitem__:
-            arrays = [t._data for t in self.dataset.tensors]
-            for indices in self._batch_indices():
-                yield tuple(Tensor(array[indices]) for array in arrays)
+        return itertools.repeat(None)
+
+
+def _default_context():
+    # fork starts workers in milliseconds and shares the dataset copy-on-write; elsewhere
+    # (macOS, Windows) the platform's default applies and the dataset is pickled.
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+class DataLoader:
+    """Iterate over ``dataset`` in batches (as ``torch.utils.data.DataLoader``).
+
+    ``DataLoader(dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
+    num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+    worker_init_fn=None, generator=None, prefetch_factor=None, persistent_workers=False)``.
+
+    A ``TensorDataset(images (N, 1, 28, 28), labels (N,))`` yields
+    ``[images (B, 1, 28, 28), labels (B,)]`` (a list, as PyTorch's ``default_collate`` makes
+    of tuple samples) with ``B = batch_size``; the last batch may be smaller unless
+    ``drop_last``. ``batch_size=None`` turns batching off (samples are converted one by one).
+    ``len(loader)`` is the number of batches per epoch.
+
+    The order: ``sampler`` (default ``SequentialSampler``, or ``RandomSampler`` with
+    ``shuffle=True``) grouped by a ``BatchSampler``, or a user's ``batch_sampler``.
+    ``generator`` (a ``numpy.random.Generator`` or ``tinygrad_cnn.Generator``; default the
+    library's seeded generator) drives shuffling and the workers' seeds.
+
+    ``num_workers > 0`` loads batches in that many worker processes (fork on Linux): batch
+    ``k`` goes to worker ``k mod num_workers`` (skipping finished workers), at most
+    ``prefetch_factor * num_workers`` batches are in flight, and the results are reordered,
+    so the batches and their order are those of ``num_workers=0``. Each epoch draws a base
+    seed from ``generator``; worker ``i`` seeds ``random``, ``tinygrad_cnn.manual_seed`` and
+    numpy's global generator from ``base_seed + i`` (see ``get_worker_info()``), so random
+    transforms differ between workers and repeat run to run. A worker's exception is raised
+    again in this process, of the same type, with the worker's traceback in its message;
+    after it (or ``timeout`` seconds without a batch: ``RuntimeError``, or Ctrl-C) the
+    workers are terminated, as they are when the iterator is exhausted, closed or collected.
+    ``persistent_workers=True`` keeps them alive between epochs. ``pin_memory`` has no
+    effect (there is no GPU).
+
+    Differences: ``shuffle`` defaults to False (PyTorch: None, meaning False);
+    ``multiprocessing_context`` (a start method name or a context) and ``generator_seed``
+    (an int: the same as ``generator=numpy.random.default_rng(generator_seed)``) are
+    keyword-only.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
+                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+                 worker_init_fn=None, generator=None, prefetch_factor=None,
+                 persistent_workers=False, *, multiprocessing_context=None,
+                 generator_seed=None):
+        if not hasattr(dataset, "__getitem__") and not isinstance(dataset, IterableDataset):
+            raise TypeError(
+                f"DataLoader: dataset must define __len__ and __getitem__ (or be an "
+                f"IterableDataset), got {type(dataset).__name__}"
+            )
+        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last),
+                           ("pin_memory", pin_memory),
+                           ("persistent_workers", persistent_workers)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"DataLoader: {name} must be a bool, got {type(flag).__name__}")
+        if batch_size is not None and (isinstance(batch_size, bool)
+                                       or not isinstance(batch_size, numbers.Integral)):
+            raise TypeError(
+                f"DataLoader: batch_size must be an int or None, got {type(batch_size).__name__}"
+            )
+        if batch_size is not None and batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral):
+            raise TypeError(
+                f"DataLoader: num_workers must be an int, got {type(num_workers).__name__}"
+            )
+        if num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; "
+                             "use num_workers=0 to disable multiprocessing.")
+        if not isinstance(timeout, numbers.Real) or isinstance(timeout, bool):
+            raise TypeError(f"DataLoader: timeout must be a number, got {type(timeout).__name__}")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError(
+                "prefetch_factor option could only be specified in multiprocessing. "
+                "let num_workers > 0 to enable multiprocessing, otherwise set "
+                "prefetch_factor to None."
+            )
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        if prefetch_factor is not None and (
+                isinstance(prefetch_factor, bool)
+                or not isinstance(prefetch_factor, numbers.Integral) or prefetch_factor < 1):
+            raise ValueError(
+                f"DataLoader: prefetch_factor must be an int >= 1, got {prefetch_factor!r}"
+            )
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+        if worker_init_fn is not None and not callable(worker_init_fn):
+            raise TypeError(f"DataLoader: worker_init_fn must be callable, got "
+                            f"{type(worker_init_fn).__name__}")
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError(f"DataLoader: collate_fn must be callable, got "
+                            f"{type(collate_fn).__name__}")
+        if generator_seed is not None:
+            if generator is not None:
+                raise ValueError("DataLoader: pass generator or generator_seed, not both")
+            if isinstance(generator_seed, bool) or not isinstance(generator_seed,
+                                                                  numbers.Integral):
+                raise TypeError(f"DataLoader: generator_seed must be an int or None, got "
+                                f"{type(generator_seed).__name__}")
+            if generator_seed < 0:
+                raise ValueError(f"DataLoader: generator_seed must be >= 0, got "
+                                 f"{generator_seed}")
+            generator = np.random.default_rng(int(generator_seed))
+        if generator is not None:
+            numpy_generator(generator)  # a bad generator fails here, not at the first epoch
+
+        if isinstance(dataset, IterableDataset):
+            self._dataset_kind = "iterable"
+            if shuffle:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified "
+                                 f"shuffle option, but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified "
+                                 f"sampler option, but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified "
+                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
         else:
-            for indices in self._batch_indices():
-                yield _collate([self.dataset[int(i)] for i in indices])
+            self._dataset_kind = "map"
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                                 "shuffle, sampler, and drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
+        if sampler is None:
+            if self._dataset_kind == "iterable":
+                sampler = _InfiniteConstantSampler()
+            elif shuffle:
+                sampler = RandomSampler(dataset, generator=generator)
+            else:
+                sampler = SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, bool(drop_last))
+
+        self.dataset = dataset
+        self.batch_size = None if batch_size is None else int(batch_size)
+        self.drop_last = bool(drop_last)
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.num_workers = int(num_workers)
+        self.prefetch_factor = prefetch_factor
+        self.pin_memory = bool(pin_memory)
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.generator = generator
+        self.persistent_workers = bool(persistent_workers)
+        if isinstance(multiprocessing_context, str):
+            multiprocessing_context = multiprocessing.get_context(multiprocessing_context)
+        self.multiprocessing_context = multiprocessing_context
+        if collate_fn is None:
+            collate_fn = default_collate if self._auto_collation else default_convert
+        self.collate_fn = collate_fn
+        self._iterator = None
+        self._initialized = True
+
+    def __setattr__(self, name, value):
+        # as PyTorch: the order of an epoch is fixed at construction
+        if getattr(self, "_initialized", False) and name in (
+                "batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
+                "persistent_workers"):
+            raise ValueError(f"{name} attribute should not be set after "
+                             f"{type(self).__name__} is initialized")
+        super().__setattr__(name, value)
+
+    @property
+    def _auto_collation(self) -> bool:
+        return self.batch_sampler is not None
+
+    @property
+    def _index_sampler(self):
+        return self.batch_sampler if self._auto_collation else self.sampler
+
+    def __len__(self) -> int:
+        if self._dataset_kind == "iterable":
+            count = len(self.dataset)
+            if self.batch_size is not None:
+                return count // self.batch_size if self.drop_last else -(-count
+                                                                         // self.batch_size)
+            return count
+        return len(self._index_sampler)
+
+    def __iter__(self):
+        if self.num_workers == 0:
+            return _SingleProcessIter(self)
+        if self.persistent_workers:
+            if self._iterator is None or self._iterator._finished:
+                self._iterator = _MultiProcessIter(self)
+            else:
+                # the workers keep their first seeds; a seed is still drawn for the epoch so
+                # the shuffling stream matches num_workers=0
+                draw_seed(self.generator)
+                self._iterator._reset(first_epoch=False)
+            return self._iterator
+        return _MultiProcessIter(self)
 
 
-def _plain(value):
-    return value._data if isinstance(value, Tensor) else value
+def _index_stream(loader):
+    """The epoch's sampler output; numpy index arrays when a built-in BatchSampler allows."""
+    sampler = loader._index_sampler
+    if type(sampler) is BatchSampler:
+        batches = sampler._index_batches()
+        if batches is not None:
+            return iter(batches)
+    return iter(sampler)
 
 
-def _collate(samples: list, field: str = "sample"):
-    """Stack a list of samples of one structure into a batch of the same structure."""
-    first = samples[0]
-    if isinstance(first, (tuple, list)):
-        widths = {len(sample) for sample in samples}
-        if len(widths) != 1:
-            raise ValueError(f"DataLoader: samples have different numbers of fields {widths}")
-        return tuple(
-            _collate([sample[i] for sample in samples], f"field {i}") for i in range(len(first))
-        )
-    if isinstance(first, dict):
-        return {key: _collate([sample[key] for sample in samples], f"field {key!r}")
-                for key in first}
-    arrays = [np.asarray(_plain(sample)) for sample in samples]
-    shapes = {array.shape for array in arrays}
-    if len(shapes) != 1:
-        raise ValueError(
-            f"DataLoader: cannot stack {field} of different shapes {sorted(shapes)} "
-            "into one batch"
-        )
-    return Tensor(np.stack(arrays))
+class _BaseIter:
+    def __init__(self, loader):
+        self._loader = loader
+        self._dataset_kind = loader._dataset_kind
+        # drawn every epoch with or without workers, so both see the same shuffling stream
+        self._base_seed = draw_seed(loader.generator)
+        self._finished = False
+
+    def __iter__(self):
+        return self
+
+    def __len__(self) -> int:
+        return len(self._loader)
+
+
+class _SingleProcessIter(_BaseIter):
+    def __init__(self, loader):
+        super().__init__(loader)
+        self._indices = _index_stream(loader)
+        self._fetcher = make_fetcher(loader._dataset_kind, loader.dataset,
+                                     loader._auto_collation, loader.collate_fn,
+                                     loader.drop_last)
+
+    def __next__(self):
+        return self._fetcher.fetch(next(self._indices))
+
+
+class _WorkerPool:
+    """The worker processes and queues of one multi-process iterator; ``shutdown`` ends them.
+
+    Kept apart from the iterator so a ``weakref.finalize`` on the iterator can call
+    ``shutdown`` without keeping the iterator alive.
+    """
+
+    def __init__(self, loader, base_seed: int):
+        context = loader.multiprocessing_context or _default_context()
+        self.done_event = context.Event()
+        self.data_queue = context.Queue()
+        self.index_queues, self.workers = [], []
+        self.closed = False
+        # batches' arrays travel through shared memory where its slot rule holds (forked
+        # workers, strict round-robin: map-style datasets); see transfer.py
+        self.slots = None
+        if loader._dataset_kind == "map" and context.get_start_method() == "fork":
+            self.slots = transfer.SharedSlots(loader.num_workers, loader.prefetch_factor)
+        try:
+            for worker_id in range(loader.num_workers):
+                index_queue = context.Queue()
+                index_queue.cancel_join_thread()  # never block our exit on unsent indices
+                worker = context.Process(
+                    target=worker_loop, daemon=True,
+                    args=(loader._dataset_kind, loader.dataset, index_queue, self.data_queue,
+                          self.done_event, loader._auto_collation, loader.collate_fn,
+                          loader.drop_last, base_seed, loader.worker_init_fn, worker_id,
+                          loader.num_workers, os.getpid(), self.slots))
+                worker.start()
+                self.index_queues.append(index_queue)
+                self.workers.append(worker)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def shutdown(self) -> None:
+        """Tell the workers to exit, wait briefly, terminate the rest; idempotent.
+
+        The termination is in a ``finally``: a second Ctrl-C during the wait still ends
+        every worker.
+        """
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.done_event.set()
+            for index_queue in self.index_queues:
+                try:
+                    index_queue.put(None)
+                except (OSError, ValueError):
+                    pass
+            deadline = time.monotonic() + JOIN_TIMEOUT
+            for worker in self.workers:
+                worker.join(timeout=max(0.0, deadline - time.monotonic()))
+        finally:
+            for worker in self.workers:
+                if worker.is_alive():
+                    worker.terminate()
+            for worker in self.workers:
+                worker.join()
+            for index_queue in self.index_queues:
+                index_queue.close()
+            self.data_queue.cancel_join_thread()
+            self.data_queue.close()
+
+
+class _MultiProcessIter(_BaseIter):
+    def __init__(self, loader):
+        super().__init__(loader)
+        self._num_workers = loader.num_workers
+        self._window = loader.prefetch_factor * loader.num_workers
+        self._timeout = loader.timeout
+        self._persistent = loader.persistent_workers
+        self._pool = _WorkerPool(loader, self._base_seed)
+        self._finalizer = weakref.finalize(self, self._pool.shutdown)
+        self._reset(first_epoch=True)
+
+    def _reset(self, first_epoch: bool) -> None:
+        self._indices = _index_stream(self._loader)
+        self._send_index = 0      # number of the next task to hand out
+        self._receive_index = 0   # number of the next batch to return
+        self._tasks = {}          # task number -> (worker id,) or (worker id, result)
+        self._active = [True] * self._num_workers
+        self._next_worker = itertools.cycle(range(self._num_workers))
+        self._epoch_done = False
+        if not first_epoch:
+            # persistent workers: start the new epoch; drop what the last one left in flight
+            for index_queue in self._pool.index_queues:
+                index_queue.put(ResumeIteration())
+            waiting = self._num_workers
+            while waiting:
+                task_number, _ = self._get()
+                if isinstance(task_number, ResumeIteration):
+                    waiting -= 1
+        for _ in range(self._window):
+            self._put_task()
+
+    def _put_task(self) -> None:
+        if self._send_index - self._receive_index >= self._window:
+            return
+        try:
+            indices = next(self._indices)
+        except StopIteration:
+            return
+        for _ in range(self._num_workers):
+            worker_id = next(self._next_worker)
+            if self._active[worker_id]:
+                break
+        else:
+            return
+        self._pool.index_queues[worker_id].put((self._send_index, indices))
+        self._tasks[self._send_index] = (worker_id,)
+        self._send_index += 1
+
+    def _get(self):
+        """The next ``(task number, payload)`` from the workers, watching time and health."""
+        waited = 0.0
+        while True:
+            interval = STATUS_CHECK_INTERVAL
+            if self._timeout > 0:
+                interval = min(interval, self._timeout - waited)
+            try:
+                return self._pool.data_queue.get(timeout=interval)
+            except queue.Empty:
+                waited += interval
+            dead = [w.pid for w in self._pool.workers if not w.is_alive()]
+            if dead:
+                raise RuntimeError(
+                    f"DataLoader worker (pid(s) {', '.join(map(str, dead))}) exited "
+                    "unexpectedly"
+                )
+            if self._timeout > 0 and waited >= self._timeout:
+                raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
+
+    def _next_batch(self):
+        while True:
+            while self._receive_index < self._send_index:
+                task = self._tasks[self._receive_index]
+                if len(task) == 2 or self._active[task[0]]:
+                    break
+                # the task of a worker whose stream ended: it will never be answered
+                del self._tasks[self._receive_index]
+                self._receive_index += 1
+                self._put_task()
+            else:
+                raise StopIteration
+            task = self._tasks[self._receive_index]
+            if len(task) == 2:
+                del self._tasks[self._receive_index]
+                return self._deliver(task[1])
+            task_number, payload = self._get()
+            if isinstance(task_number, ResumeIteration):
+                continue
+            data = transfer.loads(payload, self._pool.slots)
+            if isinstance(data, IterableStop):
+                self._active[data.worker_id] = False
+                continue
+            if task_number != self._receive_index:
+                self._tasks[task_number] += (data,)
+                continue
+            del self._tasks[task_number]
+            return self._deliver(data)
+
+    def _deliver(self, data):
+        self._receive_index += 1
+        self._put_task()
+        if isinstance(data, ExceptionWrapper):
+            data.reraise()
+        return data
+
+    def __next__(self):
+        if self._finished or self._epoch_done:
+            raise StopIteration
+        try:
+            return self._next_batch()
+        except StopIteration:
+            if not self._persistent:
+                self._close()
+            else:
+                self._epoch_done = True
+            raise
+        except BaseException:
+            # a worker's error, a timeout, Ctrl-C: end the workers before the error travels
+            self._close()
+            raise
+
+    def _close(self) -> None:
+        self._finished = True
+        self._finalizer()
+
+    close = _close
