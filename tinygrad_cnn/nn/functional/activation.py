@@ -139,7 +139,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))`` (``torch.nn.functional.mish``)."""
     x = _float_input("mish", input)
     return _maybe_inplace("mish", x, inplace,
-                          lambda t: t * act.Softplus.apply(t, 1.0, 20.0).tanh())
+                          lambda t: t * act.Softplus.apply(t, 1.0, float("inf")).tanh())
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:

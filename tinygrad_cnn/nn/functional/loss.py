@@ -327,7 +327,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_av
     op = "binary_cross_entropy_with_logits"
     reduction = legacy_reduction(size_average, reduce, reduction)
     input, target = _pointwise_pair(op, input, target, reduction, exact=True)
-    softplus_negative = act.Softplus.apply(-input, 1.0, 20.0)
+    softplus_negative = act.Softplus.apply(-input, 1.0, float("inf"))  # no linear cut-off
     if pos_weight is None:
         loss = (1.0 - target) * input + softplus_negative
     else:
