@@ -286,11 +286,11 @@ def test_to_float_double_half_type_and_devices():
     assert model.scale.dtype == np.float16
     model.type(np.float64)
     assert model.features[1].num_batches_tracked.dtype == np.float64  # type() casts all
-    with pytest.raises(RuntimeError, match="cuda: this library runs on the CPU"):
+    with pytest.raises(RuntimeError, match="cuda: .*runs on the CPU"):
         model.cuda()
-    with pytest.raises(RuntimeError, match="to: 'cuda:0' requested"):
+    with pytest.raises(RuntimeError, match="to: .*cuda:0"):
         model.to("cuda:0")
-    with pytest.raises(TypeError, match="to: only accepts floating point dtypes"):
+    with pytest.raises(TypeError, match="to: only floating point dtypes are accepted"):
         model.to(np.int64)
 
 

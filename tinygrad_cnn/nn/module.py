@@ -70,8 +70,7 @@ def check_device(op: str, device) -> None:
 def _float_dtype(op: str, dtype) -> np.dtype:
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
-        raise TypeError(f"{op}: only accepts floating point dtypes, but got desired "
-                        f"dtype={dtype}")
+        raise TypeError(f"{op}: only floating point dtypes are accepted, got {dtype}")
     return dtype
 
 

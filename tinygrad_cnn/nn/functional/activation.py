@@ -18,6 +18,11 @@ from ...ops import activation as act
 from ...ops import elementwise as ew
 from ...tensor import Tensor
 
+try:  # the Tensor's in-place machinery (version counters, graph rebasing), where present
+    from ...tensor_inplace import inplace as _record_inplace
+except ImportError:  # a tree without tensor_inplace: write the values, do not rebase
+    _record_inplace = None
+
 
 def _float_input(op: str, x) -> Tensor:
     check_tensor(op, "input", x)
@@ -25,21 +30,23 @@ def _float_input(op: str, x) -> Tensor:
 
 
 def _maybe_inplace(op: str, x: Tensor, inplace, compute) -> Tensor:
-    """``compute(x)``; with ``inplace=True`` written into ``x``'s memory (``x`` returned).
+    """``compute(x)``; with ``inplace=True`` written into ``x``'s memory and ``x`` returned,
+    as PyTorch's in-place activations.
 
-    Uses the Tensor's in-place machinery (``copy_``: version counter, graph rebasing) when
-    the Tensor has it; otherwise the values are written into the array and the result is
-    returned, so the caller's data and the returned tensor agree.
+    With the Tensor's in-place machinery (``tensor_inplace.inplace``) the change is
+    recorded as PyTorch records it: ``compute`` runs on a snapshot, the version counter
+    moves, the graph is rebased, and a leaf that requires grad raises ``RuntimeError``.
+    Without it, a tensor in a graph is computed out of place (the right values, a new
+    tensor) and any other tensor has the values written into its array.
     """
     inplace = check_bool(op, "inplace", inplace)
-    result = compute(x)
     if not inplace:
-        return result
-    copy = getattr(x, "copy_", None)
-    if copy is not None:
-        return copy(result)
+        return compute(x)
+    if _record_inplace is not None:
+        return _record_inplace(op, x, compute)
+    result = compute(x)
     if x.requires_grad:
-        return result  # without in-place machinery a graph cannot be rebased: stay out of place
+        return result
     x._data[...] = result._data
     return x
 

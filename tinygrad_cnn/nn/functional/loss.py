@@ -239,7 +239,7 @@ def _probability_cross_entropy(op, log_probs, target, weight, reduction, label_s
         target = target * (1.0 - label_smoothing) + label_smoothing / classes
     loss = -(log_probs * target)
     if reduction == "mean":
-        return loss.sum() / (log_probs.size // classes)
+        return loss.sum() / (log_probs._data.size // classes)
     if reduction == "sum":
         return loss.sum()
     return loss.sum(class_axis)
