@@ -14,6 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
+from tinygrad_cnn.nn.functional import activation as activation_module
 
 FINITE = st.floats(-30, 30, allow_nan=False, width=64)
 
@@ -234,3 +235,30 @@ def test_every_ignored_target_gives_nan_mean_as_pytorch():
         warnings.simplefilter("ignore")
         loss = F.cross_entropy(_tensor([[1.0, 2.0]]), np.array([-100]))
     assert np.isnan(loss.item())
+
+
+needs_inplace_machinery = pytest.mark.skipif(
+    activation_module._record_inplace is None,
+    reason="the Tensor's in-place machinery (tensor_inplace) is not in this tree")
+
+
+@needs_inplace_machinery
+@pytest.mark.parametrize("name", ["relu", "elu", "hardswish", "silu", "leaky_relu"])
+def test_inplace_inside_a_graph_gives_pytorchs_gradient(name):
+    torch = pytest.importorskip("torch")
+    values = np.array([-2.0, -0.5, 0.5, 3.0])
+    x = _tensor(values, requires_grad=True)
+    hidden = x * 2.0
+    out = getattr(F, name)(hidden, inplace=True)
+    assert out is hidden
+    (out * out).sum().backward()
+    tx = torch.tensor(values, requires_grad=True)
+    tout = getattr(torch.nn.functional, name)(tx * 2.0, inplace=True)
+    (tout * tout).sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
+
+
+@needs_inplace_machinery
+def test_inplace_on_a_leaf_that_requires_grad_raises_as_pytorch():
+    with pytest.raises(RuntimeError, match="relu: a leaf Variable that requires grad"):
+        F.relu(_tensor([1.0], requires_grad=True), inplace=True)
