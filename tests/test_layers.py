@@ -344,3 +344,13 @@ def test_sgd_steps_of_a_model_built_from_these_layers_match_pytorch():
         np.testing.assert_allclose(loss.item(), tloss.item(), rtol=1e-9)
     for key, value in theirs.state_dict().items():
         np.testing.assert_allclose(ours.state_dict()[key], value.numpy(), rtol=1e-8, atol=1e-10)
+
+
+def test_an_always_call_hook_runs_when_forward_raises():
+    layer = nn.Linear(2, 2)
+    calls = []
+    layer.register_forward_hook(lambda m, a, o: calls.append(o), always_call=True)
+    layer.register_forward_hook(lambda m, a, o: calls.append("not always"))
+    with pytest.raises(ValueError, match="linear: input has 3 features"):
+        layer(tg.zeros(1, 3))
+    assert calls == [None]

@@ -128,6 +128,7 @@ class Module:
         object.__setattr__(self, "_forward_pre_hooks", _HookDict())
         object.__setattr__(self, "_forward_hooks", _HookDict())
         object.__setattr__(self, "_hooks_with_kwargs", set())
+        object.__setattr__(self, "_always_called", set())
 
     # ------------------------------------------------------------------ registration
     def _check_new_name(self, kind: str, name) -> None:
@@ -260,7 +261,18 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
+        try:
+            output = self.forward(*args, **kwargs)
+        except BaseException:
+            for key in self._always_called:  # always_call=True: run them on failure too
+                hook = self._forward_hooks.get(key)
+                if hook is not None:
+                    try:
+                        (hook(self, args, kwargs, None) if key in with_kwargs
+                         else hook(self, args, None))
+                    except Exception:  # the forward's error is the one to report
+                        pass
+            raise
         for key, hook in list(self._forward_hooks.items()):
             result = (hook(self, args, kwargs, output) if key in with_kwargs
                       else hook(self, args, output))
@@ -291,8 +303,12 @@ class Module:
                               always_call: bool = False) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after each ``forward``
         (``hook(module, args, kwargs, output)`` with ``with_kwargs``); a non-None result
-        replaces the output (``torch.nn.Module.register_forward_hook``)."""
-        return self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
+        replaces the output; with ``always_call`` the hook also runs (output ``None``) when
+        ``forward`` raises (``torch.nn.Module.register_forward_hook``)."""
+        handle = self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
+        if always_call:
+            self._always_called.add(handle.id)
+        return handle
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):

@@ -67,12 +67,16 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """``min(max(x, 0), 6)`` elementwise (``torch.nn.functional.relu6``)."""
-    return hardtanh(input, 0.0, 6.0, inplace, op="relu6")
+    return _clamped("relu6", input, 0.0, 6.0, inplace)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
-             inplace: bool = False, *, op: str = "hardtanh") -> Tensor:
+             inplace: bool = False) -> Tensor:
     """``x`` clamped to ``[min_val, max_val]`` (``torch.nn.functional.hardtanh``)."""
+    return _clamped("hardtanh", input, min_val, max_val, inplace)
+
+
+def _clamped(op: str, input, min_val, max_val, inplace) -> Tensor:
     x = _float_input(op, input)
     check_number(op, "min_val", min_val)
     check_number(op, "max_val", max_val)
