@@ -18,6 +18,11 @@ derivative order stays inside the file):
 ``pad.py``          Pad (backward: the slice that removes the padding, a GetItem)
 ``upsample.py``     UpsampleNearest (backward: block sums, reshape + Sum)
 ``batchnorm.py``    BatchNormTraining (backward closed-form in Tensor ops)
+``standardize.py``  Standardize (the core of layer_norm and group_norm; backward closed-form)
+``activation.py``   Softplus; Gelu -> GeluDerivative, Silu -> SiluDerivative, Hardswish ->
+                    HardswishDerivative (each derivative a primitive, its own derivative in
+                    Tensor ops)
+``loss.py``         BinaryCrossEntropy (backward as PyTorch's, in Tensor ops)
 ==================  ===========================================================================
 
 Kernels and value types (plain numpy, no ``Function``, no checks):

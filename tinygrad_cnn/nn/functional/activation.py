@@ -2,13 +2,13 @@
 hardswish, hardtanh, hardsigmoid, sigmoid, tanh, softplus, softmax, log_softmax.
 
 Elementwise ones take any shape and return the same shape; (log_)softmax work along one
-dimension.  Most are composed of Tensor ops (every derivative order for free); ``softplus``
-and the exact ``gelu`` apply the primitives of :mod:`tinygrad_cnn.ops.activation`.
+dimension.  Most are composed of Tensor ops (every derivative order for free); the gates models run
+in their inner loop (``gelu``, ``silu``, ``hardswish``, ``softplus``) apply the fused
+primitives of :mod:`tinygrad_cnn.ops.activation`.
 ``inplace=True`` writes the result into the input, as PyTorch's, through
 :func:`_maybe_inplace`.
 """
 
-import math
 import warnings
 
 import numpy as np
@@ -111,12 +111,9 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x * Phi(x)``, Phi the standard normal CDF (``torch.nn.functional.gelu``);
     ``approximate="tanh"``: ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3)))``."""
     x = _float_input("gelu", input)
-    if approximate == "none":
-        return x * (act.Erf.apply(x * (1.0 / math.sqrt(2.0))) + 1.0) * 0.5
-    if approximate == "tanh":
-        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
-        return x * (inner.tanh() + 1.0) * 0.5
-    raise RuntimeError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return act.Gelu.apply(x, approximate)
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -132,7 +129,7 @@ def tanh(input: Tensor) -> Tensor:
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (``torch.nn.functional.silu``, the swish)."""
     x = _float_input("silu", input)
-    return _maybe_inplace("silu", x, inplace, lambda t: t * t.sigmoid())
+    return _maybe_inplace("silu", x, inplace, act.Silu.apply)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -163,8 +160,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6`` (``torch.nn.functional.hardswish``)."""
     x = _float_input("hardswish", input)
-    return _maybe_inplace("hardswish", x, inplace,
-                          lambda t: t * (t + 3.0).clip(0.0, 6.0) * (1.0 / 6.0))
+    return _maybe_inplace("hardswish", x, inplace, act.Hardswish.apply)
 
 
 # ------------------------------------------------------------------ softmax

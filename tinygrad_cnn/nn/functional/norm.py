@@ -6,6 +6,7 @@ import numpy as np
 from ..._checks import check_float, check_int, check_number, check_tensor, normalize_axis
 from ...ops.batchnorm import BatchNormTraining
 from ...ops.reduce import Extremum
+from ...ops.standardize import Standardize
 from ...tensor import Tensor
 
 
@@ -94,20 +95,14 @@ def _affine(op: str, name: str, value, shape) -> Tensor:
     return value
 
 
-def _standardize(x: Tensor, axes: tuple, eps: float) -> Tensor:
-    """``(x - mean) / sqrt(var + eps)`` over ``axes`` (biased variance), in Tensor ops."""
-    centered = x - x.mean(axes, keepdims=True)
-    variance = (centered * centered).mean(axes, keepdims=True)
-    return centered * (variance + eps) ** -0.5
-
-
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor = None, bias: Tensor = None,
                eps: float = 1e-5) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dimensions
     (``torch.nn.functional.layer_norm``).
 
     input: ``(*, *normalized_shape)`` -> the same shape; ``weight``, ``bias``:
-    ``normalized_shape`` or ``None``.  Biased variance, as PyTorch; composed of Tensor ops.
+    ``normalized_shape`` or ``None``.  Biased variance, as PyTorch; the primitive
+    ``ops.normalization.Standardize``, then the affine part in Tensor ops.
     """
     op = "layer_norm"
     check_tensor(op, "input", input)
@@ -124,7 +119,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor = None, bias: Ten
                            f"got input of shape {input.shape}")
     weight = _affine(op, "weight", weight, normalized_shape)
     bias = _affine(op, "bias", bias, normalized_shape)
-    out = _standardize(input, tuple(range(input.ndim - count, input.ndim)), eps)
+    out = Standardize.apply(input, tuple(range(input.ndim - count, input.ndim)), eps)
     if weight is not None:
         out = out * weight
     if bias is not None:
@@ -138,7 +133,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor = None, bias: Tens
     (``torch.nn.functional.group_norm``).
 
     input: ``(N, C, *)`` with ``C`` divisible by ``num_groups`` -> the same shape;
-    ``weight``, ``bias``: ``(C,)`` per-channel affine.  Composed of Tensor ops.
+    ``weight``, ``bias``: ``(C,)`` per-channel affine.  ``Standardize`` over ``(N, G, -1)``,
+    then the affine part in Tensor ops.
     """
     op = "group_norm"
     check_tensor(op, "input", input)
@@ -155,7 +151,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor = None, bias: Tens
     weight = _affine(op, "weight", weight, (channels,))
     bias = _affine(op, "bias", bias, (channels,))
     grouped = input.reshape(batch, num_groups, -1)
-    out = _standardize(grouped, (2,), eps).reshape(input.shape)
+    out = Standardize.apply(grouped, (2,), eps).reshape(input.shape)
     per_channel = (1, channels) + (1,) * (input.ndim - 2)
     if weight is not None:
         out = out * weight.reshape(per_channel)
