@@ -446,16 +446,24 @@ def _seeded_dropout2d(x, p=0.5):
     return F.dropout2d(x, p)
 
 
-def _loss(name, reference, samples_, errors_, **options):
-    return OpInfo(name, getattr(F, name), reference, torch_op=TF and _torch_call(getattr(TF, name)),
+def _loss(name, reference, samples_, errors_, function=None, **options):
+    """An OpInfo for the loss ``F.<function>`` (``function`` defaults to ``name``)."""
+    function = function or name
+    return OpInfo(name, getattr(F, function), reference,
+                  torch_op=TF and _torch_call(getattr(TF, function)),
                   sample_inputs=samples_, error_inputs=errors_, **options)
 
 
-def _pointwise_reference(function):
+def _pointwise_reference(function, mean_by_weight=False):
     def run(x, y, reduction="mean", weight=None, **options):
         loss = function(x, y, **options)
+        if weight is not None and reduction == "mean" and mean_by_weight:
+            return np.sum(loss * weight) / np.sum(weight)
         return loops.reduce_ref(loss if weight is None else loss * weight, reduction)
     return run
+
+
+PAIR_WEIGHT = np.array([[0.5, 1.0, 2.0, 0.0], [1.0, 1.0, 3.0, 0.5], [0.2, 0.0, 1.0, 1.0]])
 
 
 PAIR = ((3, 4), (3, 4))
@@ -491,16 +499,26 @@ LAYER_OPS = [
          "nll_loss: target -2 is out of bounds"),
         (((2, 3),), dict(target=np.array([0.0, 1.0])), RuntimeError,
          "nll_loss: target must hold integer class indices"))),
-    _loss("l1_loss", _pointwise_reference(lambda x, y: np.abs(x - y)),
-          samples(PAIR, (PAIR, dict(reduction="none")), (PAIR, dict(reduction="sum"))),
-          errors((((2, 3), (3, 2)), {}, RuntimeError, "l1_loss: target shape"))),
+    _loss("l1_loss", _pointwise_reference(lambda x, y: np.abs(x - y), mean_by_weight=True),
+          samples(PAIR, (PAIR, dict(reduction="none")), (PAIR, dict(reduction="sum")),
+                  (PAIR, dict(weight=PAIR_WEIGHT))),
+          errors((((2, 3), (3, 2)), {}, RuntimeError, "l1_loss: target shape"),
+                 (PAIR, dict(weight=np.ones(4)), ValueError,
+                  r"l1_loss: weight must have the input's shape \(3, 4\)"))),
+    _loss("mse_loss_weighted", _pointwise_reference(lambda x, y: (x - y) ** 2, True),
+          samples((PAIR, dict(weight=PAIR_WEIGHT)),
+                  (PAIR, dict(weight=PAIR_WEIGHT, reduction="sum"))),
+          errors((PAIR, dict(weight=np.ones((3, 1))), ValueError,
+                  "mse_loss: weight must have the input's shape")), function="mse_loss",
+          error_name="mse_loss"),
     _loss("smooth_l1_loss", _pointwise_reference(loops.smooth_l1_ref),
           samples(PAIR, (PAIR, dict(beta=0.5, reduction="sum")),
                   (PAIR, dict(beta=2.0, reduction="none"))),
           errors((PAIR, dict(beta=-1.0), RuntimeError, "smooth_l1_loss: beta must be >= 0"))),
     _loss("huber_loss", _pointwise_reference(loops.huber_ref),
           samples(PAIR, (PAIR, dict(delta=0.5, reduction="sum")),
-                  (PAIR, dict(delta=2.0, reduction="none"))),
+                  (PAIR, dict(delta=2.0, reduction="none")),
+                  (PAIR, dict(delta=0.7, weight=PAIR_WEIGHT))),
           errors((PAIR, dict(delta=0.0), RuntimeError, "huber_loss: delta must be > 0"))),
     _loss("binary_cross_entropy", _pointwise_reference(loops.bce_ref),
           samples(PAIR, (PAIR, dict(reduction="none")),

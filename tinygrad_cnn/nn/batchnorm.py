@@ -5,7 +5,7 @@ import numpy as np
 
 from .._checks import check_int, check_real, check_tensor
 from . import functional as F
-from .module import Module
+from .module import Module, check_device
 from .parameter import Parameter
 
 
@@ -31,9 +31,10 @@ class _BatchNorm(Module):
     layout = ""           # how the error message spells them
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, dtype=None, *, bias=True):
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         name = type(self).__name__
+        check_device(name, device)
         self.num_features = check_int(name, "num_features", num_features, minimum=1)
         self.eps = check_real(name, "eps", eps, low=0)
         if momentum is not None:

@@ -85,6 +85,23 @@ def _pointwise_pair(op: str, input, target, reduction, exact: bool = False):
     return input, target
 
 
+def _weighted_pointwise(op: str, loss: Tensor, weight, reduction: str,
+                        mean_by_weight: bool) -> Tensor:
+    """``loss * weight`` reduced, for the losses whose ``weight`` has the input's shape
+    (PyTorch 2.x's ``mse_loss``, ``l1_loss``: "mean" divides by the summed weight;
+    ``huber_loss``: by the element count)."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    weight = _as_tensor(op, "weight", weight, loss)
+    if weight.shape != loss.shape:
+        raise ValueError(f"{op}: weight must have the input's shape {loss.shape}, got "
+                         f"{weight.shape}")
+    weighted = loss * weight
+    if reduction == "mean" and mean_by_weight:
+        return weighted.sum() / weight.sum()
+    return _reduce(weighted, reduction)
+
+
 def _weighted(op: str, loss: Tensor, weight, name: str = "weight") -> Tensor:
     if weight is None:
         return loss
@@ -246,22 +263,24 @@ def _probability_cross_entropy(op, log_probs, target, weight, reduction, label_s
 
 
 # ------------------------------------------------------------------ regression losses
-def mse_loss(input: Tensor, target, size_average=None, reduce=None,
-             reduction: str = "mean") -> Tensor:
+def mse_loss(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
+             weight=None) -> Tensor:
     """``(input - target) ** 2``, reduced (``torch.nn.functional.mse_loss``); any shape,
-    target broadcast with PyTorch's warning when its shape differs."""
+    target broadcast with PyTorch's warning when its shape differs.  ``weight`` (the input's
+    shape) multiplies each term; "mean" then divides by the summed weight, as PyTorch."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     input, target = _pointwise_pair("mse_loss", input, target, reduction)
     difference = input - target
-    return _reduce(difference * difference, reduction)
+    return _weighted_pointwise("mse_loss", difference * difference, weight, reduction, True)
 
 
-def l1_loss(input: Tensor, target, size_average=None, reduce=None,
-            reduction: str = "mean") -> Tensor:
-    """``|input - target|``, reduced (``torch.nn.functional.l1_loss``)."""
+def l1_loss(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
+            weight=None) -> Tensor:
+    """``|input - target|``, reduced (``torch.nn.functional.l1_loss``); ``weight`` as in
+    :func:`mse_loss`."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     input, target = _pointwise_pair("l1_loss", input, target, reduction)
-    return _reduce((input - target).abs(), reduction)
+    return _weighted_pointwise("l1_loss", (input - target).abs(), weight, reduction, True)
 
 
 def _piecewise_quadratic(difference: Tensor, width: float, linear_scale: float) -> Tensor:
@@ -291,14 +310,15 @@ def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None,
 def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0,
                weight=None) -> Tensor:
     """``0.5 d**2`` where ``|d| < delta``, else ``delta * (|d| - delta/2)``
-    (``torch.nn.functional.huber_loss``); ``weight`` multiplies elementwise."""
+    (``torch.nn.functional.huber_loss``); ``weight`` (the input's shape) multiplies each
+    term, and "mean" stays the mean over elements, as PyTorch."""
     op = "huber_loss"
     input, target = _pointwise_pair(op, input, target, reduction)
     check_number(op, "delta", delta)
     if delta <= 0:
         raise RuntimeError(f"{op}: delta must be > 0, got {delta}")
     loss = _piecewise_quadratic(input - target, float(delta), float(delta))
-    return _reduce(_weighted(op, loss, weight), reduction)
+    return _weighted_pointwise(op, loss, weight, reduction, False)
 
 
 # ------------------------------------------------------------------ binary losses
