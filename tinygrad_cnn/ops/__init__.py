@@ -19,8 +19,8 @@ derivative order stays inside the file):
 ``upsample.py``     UpsampleNearest (backward: block sums, reshape + Sum)
 ``batchnorm.py``    BatchNormTraining (backward closed-form in Tensor ops)
 ``standardize.py``  Standardize (the core of layer_norm and group_norm; backward closed-form)
-``activation.py``   Softplus Gelu Silu Hardswish, each -> its derivative primitive
-                    (SoftplusDerivative, ...), whose own derivative is in Tensor ops
+``activation.py``   Softmax LogSoftmax; Softplus Gelu Silu Hardswish, each -> its derivative
+                    primitive (SoftplusDerivative, ...), whose own derivative is in Tensor ops
 ``loss.py``         BinaryCrossEntropy (backward as PyTorch's, in Tensor ops)
 ==================  ===========================================================================
 

@@ -248,3 +248,42 @@ class HardswishDerivative(Function):
         (x,) = ctx.saved_tensors
         middle = (x._data >= -3) & (x._data <= 3)
         return MaskBy.apply(grad, middle) * (1.0 / 3.0)
+
+
+# ------------------------------------------------------------------ softmax
+class Softmax(Function):
+    """``exp(x - max) / sum(exp(x - max))`` along ``axis``; backward
+    ``y * (g - sum(g * y))`` in Tensor ops on the saved output ``y``."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        out = x - x.max(axis=axis, keepdims=True)
+        np.exp(out, out=out)
+        out /= out.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return out * (grad - (grad * out).sum(ctx.axis, keepdims=True)), None
+
+
+class LogSoftmax(Function):
+    """``x - max - log(sum(exp(x - max)))`` along ``axis`` (log-sum-exp: finite for any finite
+    input); backward ``g - exp(y) * sum(g)`` in Tensor ops on the saved output ``y``."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        out = x - x.max(axis=axis, keepdims=True)
+        total = np.exp(out).sum(axis=axis, keepdims=True)
+        out -= np.log(total, out=total)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad - out.exp() * grad.sum(ctx.axis, keepdims=True), None

@@ -4,7 +4,7 @@ hardswish, hardtanh, hardsigmoid, sigmoid, tanh, softplus, softmax, log_softmax.
 Elementwise ones take any shape and return the same shape; (log_)softmax work along one
 dimension.  Most are composed of Tensor ops (every derivative order for free); the gates models run
 in their inner loop (``gelu``, ``silu``, ``hardswish``, ``softplus``) apply the fused
-primitives of :mod:`tinygrad_cnn.ops.activation`.
+primitives of :mod:`tinygrad_cnn.ops.activation`, as do ``softmax`` and ``log_softmax``.
 ``inplace=True`` writes the result into the input, as PyTorch's, through
 :func:`_maybe_inplace`.
 """
@@ -171,13 +171,6 @@ def _implicit_dim(op: str, ndim: int, stacklevel: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def _shifted(x: Tensor, axis: int) -> Tensor:
-    """``x`` minus its (constant) maximum along ``axis``: softmax is unchanged and exp
-    cannot overflow.  Treating the shift as a constant loses no gradient, since softmax does
-    not depend on it."""
-    return x - Tensor._make(np.max(x._data, axis=axis, keepdims=True))
-
-
 def _softmax_input(op: str, x, dim, axis, dtype, stacklevel):
     check_tensor(op, "input", x)
     if axis is not None:
@@ -202,8 +195,7 @@ def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None, *,
     values, dim = _softmax_input("softmax", input, dim, axis, dtype, _stacklevel)
     if values.shape[dim] == 0:
         return values.reshape(input.shape)
-    exps = _shifted(values, dim).exp()
-    return (exps / exps.sum(dim, keepdims=True)).reshape(input.shape)
+    return act.Softmax.apply(values, dim).reshape(input.shape)
 
 
 def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None, *,
@@ -213,5 +205,4 @@ def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None, *,
     values, dim = _softmax_input("log_softmax", input, dim, axis, dtype, _stacklevel)
     if values.shape[dim] == 0:
         return values.reshape(input.shape)
-    shifted = _shifted(values, dim)
-    return (shifted - shifted.exp().sum(dim, keepdims=True).log()).reshape(input.shape)
+    return act.LogSoftmax.apply(values, dim).reshape(input.shape)
