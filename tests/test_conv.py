@@ -201,7 +201,8 @@ def _auto_choice(x_shape, w_shape, padding):
     ((64, 32, 14, 14), (64, 32, 3, 3), 1, "im2col"),
     ((32, 64, 32, 32), (128, 64, 3, 3), 1, "im2col"),
     ((8, 16, 64, 64), (16, 16, 3, 3), 1, "im2col"),     # the crossover sweep's 3x3 ...
-    ((8, 16, 64, 64), (16, 16, 7, 7), 3, "fft"),        # ... and 7x7
+    ((8, 16, 64, 64), (16, 16, 7, 7), 3, "im2col"),     # ... 7x7 (FFT priced in float64)
+    ((8, 16, 64, 64), (16, 16, 9, 9), 4, "fft"),        # ... and 9x9
     ((8, 16, 64, 64), (16, 16, 15, 15), 7, "fft"),      # bench_conv.py (e)
 ])
 def test_auto_picks_im2col_for_small_kernels_and_fft_for_large_ones(x_shape, w_shape, padding,

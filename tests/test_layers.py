@@ -188,7 +188,7 @@ def test_data_parallel_runs_the_module_and_prefixes_its_state_dict_keys():
                                                           torch.nn.BatchNorm1d(2)))
     assert list(wrapped.state_dict()) == list(reference.state_dict())
     assert wrapped.module is inner
-    x = tg.Tensor(np.random.default_rng(0).standard_normal((4, 3)))
+    x = tg.Tensor(np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32))
     wrapped.eval()
     np.testing.assert_array_equal(wrapped(x)._data, inner(x)._data)
     wrapped.load_state_dict({k: v.numpy() for k, v in reference.state_dict().items()})

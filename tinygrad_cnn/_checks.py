@@ -2,10 +2,20 @@
 
 Every check raises before any numpy call, with one wording:
 ``"{op}: {argument} must be ..., got ..."`` -- the op (function, layer or optimizer) first, then
-the argument, then what was given, e.g. ``Linear: in_features must be >= 1, got 0``.  A
+the argument, then what was given, e.g. ``Linear: in_features must be >= 0, got -1``.  A
 ``TypeError`` means a value of the wrong kind, a ``ValueError`` one out of range (PyTorch's
 choice).  ``bool`` is never accepted as a number: ``True`` is an ``int`` to Python, but never
 what the user meant.
+
+Three exception classes carry both spellings of one mistake: PyTorch raises ``RuntimeError``
+for a bad shape, size or value (``conv2d`` with a 3-D weight, a stride of 0) and for a tensor
+of the wrong dtype (an int tensor where a float one belongs), where Python code expects
+``ValueError`` and ``TypeError``. :class:`ShapeError` is a ``ValueError`` and a
+``RuntimeError``; :class:`DtypeError` and :class:`ArityError` (a tuple argument with the wrong
+number of values) are a ``TypeError`` and a ``RuntimeError``; :class:`AxisError` (a dim out of
+range) an ``IndexError`` and a ``ValueError``, as numpy's. So ``except RuntimeError``
+written for PyTorch and ``except ValueError`` written for this library both catch them
+(``tests/test_bad_input_sweep.py`` checks the types against PyTorch's).
 
 This module imports only numpy and :mod:`.tensor`, so every floor above may use it.
 """
@@ -17,10 +27,33 @@ import numpy as np
 from .tensor import Tensor
 
 __all__ = [
+    "ShapeError", "DtypeError", "ArityError", "AxisError", "MAX_INT_ARGUMENT",
     "is_int", "is_real", "check_tensor", "check_float", "check_int", "check_real",
     "check_number", "check_bool", "normalize_axis", "normalize_axes", "sizes_argument",
     "check_broadcastable",
 ]
+
+
+class ShapeError(ValueError, RuntimeError):
+    """A bad shape, size or argument value: PyTorch's ``RuntimeError``, Python's ``ValueError``."""
+
+
+class DtypeError(TypeError, RuntimeError):
+    """A tensor of the wrong dtype: PyTorch's ``RuntimeError``, Python's ``TypeError``."""
+
+
+class AxisError(IndexError, ValueError):
+    """A dim out of range: PyTorch's ``IndexError``, Python's (and numpy's) ``ValueError``."""
+
+
+class ArityError(TypeError, RuntimeError):
+    """A tuple argument with the wrong number of values (a stride of three ints for a 2-D op):
+    PyTorch's ``RuntimeError``, Python's ``TypeError``."""
+
+
+# ints beyond this cannot be sizes, strides or paddings (PyTorch's int64 arguments): refused
+# with a message naming the op before numpy overflows on them
+MAX_INT_ARGUMENT = 2 ** 62
 
 
 # ------------------------------------------------------------------ predicates
@@ -44,18 +77,21 @@ def check_tensor(op: str, argument: str, value):
 
 
 def check_float(op: str, argument: str, dtype) -> None:
-    """A TypeError unless ``dtype`` is a floating-point dtype."""
+    """A :class:`DtypeError` unless ``dtype`` is a floating-point dtype."""
     if np.dtype(dtype).kind != "f":
-        raise TypeError(f"{op}: {argument} must be a floating point tensor, got {dtype}")
+        raise DtypeError(f"{op}: {argument} must be a floating point tensor, got {dtype}")
 
 
 # ------------------------------------------------------------------ scalars
 def check_int(op: str, argument: str, value, minimum=None) -> int:
-    """``value`` as a Python int, at least ``minimum`` when given."""
+    """``value`` as a Python int, at least ``minimum`` when given; a size-like argument (one
+    with a ``minimum``) is also at most 2**62, refused before numpy overflows on it."""
     if not is_int(value):
         raise TypeError(f"{op}: {argument} must be an int, got {value!r}")
     if minimum is not None and value < minimum:
-        raise ValueError(f"{op}: {argument} must be >= {minimum}, got {value}")
+        raise ShapeError(f"{op}: {argument} must be >= {minimum}, got {value}")
+    if minimum is not None and value > MAX_INT_ARGUMENT:
+        raise ShapeError(f"{op}: {argument} must be at most 2**62, got {value}")
     return int(value)
 
 
@@ -77,7 +113,7 @@ def check_real(op: str, argument: str, value, low=None, high=None,
         bounds = [f">= {low}"] if low is not None else []
         if high is not None:
             bounds.append(f"{'<=' if include_high else '<'} {high}")
-        raise ValueError(f"{op}: {argument} must be {' and '.join(bounds)}, got {value}")
+        raise ShapeError(f"{op}: {argument} must be {' and '.join(bounds)}, got {value}")
     return value
 
 
@@ -96,7 +132,7 @@ def normalize_axis(axis, ndim: int, op: str, shape) -> int:
     axis = int(axis)
     bound = max(ndim, 1)  # a 0-d tensor accepts axis 0 and -1, as PyTorch
     if not -bound <= axis < bound:
-        raise ValueError(
+        raise AxisError(
             f"{op}: axis {axis} is out of range for a tensor of {ndim} dimensions (shape {shape})"
         )
     return axis % bound
@@ -109,7 +145,7 @@ def normalize_axes(axis, ndim: int, op: str, shape):
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     result = tuple(sorted(normalize_axis(a, ndim, op, shape) for a in axes))
     if len(set(result)) != len(result):
-        raise ValueError(f"{op}: axis {axis} repeats an axis")
+        raise ShapeError(f"{op}: axis {axis} repeats an axis")
     return result if ndim else ()  # reducing a 0-d tensor over its one pseudo-axis: no-op
 
 
@@ -118,13 +154,15 @@ def sizes_argument(op: str, args) -> tuple:
     sizes = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
     if not all(is_int(size) for size in sizes):
         raise TypeError(f"{op}: sizes must be ints, got {tuple(sizes)!r}")
+    if any(abs(int(size)) > MAX_INT_ARGUMENT for size in sizes):
+        raise ShapeError(f"{op}: sizes must be at most 2**62, got {tuple(sizes)!r}")
     return tuple(int(size) for size in sizes)
 
 
 def check_broadcastable(op: str, *shapes) -> tuple:
-    """The broadcast shape of ``shapes`` or a ValueError naming them."""
+    """The broadcast shape of ``shapes`` or a :class:`ShapeError` naming them."""
     try:
         return np.broadcast_shapes(*shapes)
     except ValueError:
         listed = " and ".join(str(tuple(s)) for s in shapes)
-        raise ValueError(f"{op}: shapes {listed} cannot be broadcast together") from None
+        raise ShapeError(f"{op}: shapes {listed} cannot be broadcast together") from None

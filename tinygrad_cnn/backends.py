@@ -2,8 +2,16 @@
 
 ``"im2col"`` is the lecture's method (unfold the windows into a matrix, then one matrix
 product per group); ``"fft"`` correlates through scipy's FFT, whose cost does not grow with
-the kernel area; ``"auto"`` (the default) estimates both and takes the cheaper.  All three
-give the same results to rounding.
+the kernel area; ``"auto"`` (the default) estimates both and takes the cheaper *among the
+algorithms as accurate as im2col in the input's dtype*.
+
+Accuracy promise of ``"auto"``: it never costs accuracy. An FFT's rounding error follows the
+largest values anywhere in the plane, im2col's the values in each output's window, so for
+float16/float32 data "auto" runs the FFT in float64 and only when no window is much weaker
+than its plane (a bright pixel keeps the layer on im2col); float64 data, NaN/inf and dilated
+kernels stay on im2col (:mod:`tinygrad_cnn.ops.conv_accuracy`). An explicit ``"fft"``
+computes in the input's dtype and agrees with im2col to rounding relative to the plane's
+largest values.
 
 The cost model behind ``"auto"`` (its constants, calibration and measured crossover) lives
 with the kernels it prices, in :mod:`tinygrad_cnn.ops.conv_select`; its functions and
@@ -18,16 +26,21 @@ import contextvars
 from .ops.conv_select import (
     CMAC_SECONDS,
     COPY_SECONDS,
+    FFT_FLOAT64_FACTOR,
+    FFT_MAX_ENERGY_RATIO,
     FFT_SECONDS,
     GEMM_FLOPS_PER_SECOND,
     estimate_costs,
+    fft_compute_dtype,
+    operand_boxes,
     resolve_conv_algorithm,
 )
 
 __all__ = [
     "conv_algorithm", "current_conv_algorithm", "ALGORITHMS",
-    "resolve_conv_algorithm", "estimate_costs",
+    "resolve_conv_algorithm", "estimate_costs", "fft_compute_dtype", "operand_boxes",
     "GEMM_FLOPS_PER_SECOND", "COPY_SECONDS", "FFT_SECONDS", "CMAC_SECONDS",
+    "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO",
 ]
 
 ALGORITHMS = ("auto", "im2col", "fft")
@@ -38,7 +51,8 @@ _current = contextvars.ContextVar("tinygrad_cnn_conv_algorithm", default="auto")
 @contextlib.contextmanager
 def conv_algorithm(name: str):
     """Compute the convolutions inside the ``with`` block with ``name``: ``"auto"`` (the
-    default: the fastest for the shape), ``"im2col"`` or ``"fft"``.
+    default: the fastest for the shape among the algorithms as accurate as im2col in the
+    input's dtype, see the module docstring), ``"im2col"`` or ``"fft"``.
 
     The choice is taken when an op is called and travels with it into its backward (and
     double backward), so a whole training step made inside the block uses it.

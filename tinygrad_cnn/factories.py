@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from . import random
-from ._checks import normalize_axis, sizes_argument
+from ._checks import MAX_INT_ARGUMENT, ShapeError, normalize_axis, sizes_argument
 from .ops import shape as shape_ops
 from .tensor import DEFAULT_FLOAT, Tensor, as_array, as_dtype, promoted_dtype
 
@@ -14,7 +14,7 @@ from .tensor import DEFAULT_FLOAT, Tensor, as_array, as_dtype, promoted_dtype
 def _sizes(op, sizes):
     shape = sizes_argument(op, sizes)
     if any(size < 0 for size in shape):
-        raise ValueError(f"{op}: sizes must be non-negative, got {shape}")
+        raise ShapeError(f"{op}: sizes must be non-negative, got {shape}")
     return shape
 
 
@@ -85,7 +85,16 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad=False) -> Tensor:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"arange: {name} must be a number, got {value!r}")
     if step == 0:
-        raise ValueError("arange: step must not be zero")
+        raise RuntimeError("arange: step must be nonzero")
+    if not all(np.isfinite(float(v)) for v in (start, stop, step)):
+        raise RuntimeError(f"arange: start, stop and step must be finite, got "
+                           f"({start}, {stop}, {step})")
+    if max(abs(start), abs(stop), abs(step)) > MAX_INT_ARGUMENT:
+        raise ShapeError(f"arange: start, stop and step must be at most 2**62 in magnitude, got "
+                         f"({start}, {stop}, {step})")
+    if (stop - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
+                           f"(start={start}, stop={stop}, step={step})")
     if dtype is None:
         integral = all(isinstance(v, (numbers.Integral, np.integer)) for v in (start, stop, step))
         dtype = np.int64 if integral else DEFAULT_FLOAT

@@ -1,7 +1,7 @@
-"""``save`` / ``load``: state dicts to and from ``.npz`` files, written atomically.
+"""``save`` / ``load``: state dicts to and from checksummed ``.npz`` files, written atomically.
 
-The file is an ordinary ``.npz`` (a zip of ``.npy`` members), so ``numpy.load`` opens it
-without this library. It holds
+The file is an ordinary ``.npz`` (a zip of uncompressed ``.npy`` members), so ``numpy.load``
+opens it without this library. It holds
 
 * one member per array, named by the array's key path: a flat model state dict keeps its
   keys as they are (``"conv1.weight"``), nested containers join their keys with ``/``
@@ -10,7 +10,12 @@ without this library. It holds
 * one member, ``"__tinygrad_cnn__"``, a uint8 array holding UTF-8 JSON that describes the
   whole object: its container structure (dicts with their ``str`` / ``int`` keys in order,
   lists, tuples), every scalar exactly (``bool``, ``int``, ``float`` as ``float.hex``,
-  ``str``, ``None``) and, for each array leaf, the member that holds it.
+  ``str``, ``None``) and, for each array leaf, the member that holds it;
+* the zip comment ``tinygrad_cnn sha256=<64 hex digits>``: the SHA-256 of every byte of the
+  file before the digest (members, their headers, the central directory and the comment's
+  own prefix), so a flipped bit anywhere is found before anything is decoded (format
+  version 2; version-1 files, written before the digest existed, still load, checked by the
+  zip's CRC-32s only).
 
 ``load`` rebuilds the object from that description: ints stay ints, tuples stay tuples,
 integer dict keys stay integers, numpy scalars come back as numpy scalars of their dtype,
@@ -18,32 +23,42 @@ arrays keep dtype and shape. Our ``Tensor`` (and anything else exposing ``__arra
 torch tensors included) is stored as its array and comes back as a ``numpy.ndarray``, which
 ``Module.load_state_dict`` and ``Optimizer.load_state_dict`` accept.
 
-Guarantees: ``save`` writes to a temporary file in the destination directory, fsyncs it
-and renames it into place with ``os.replace``, so a crash or error mid-write leaves any
-previous file at ``path`` untouched and no temporary file behind. ``load`` never unpickles
-(``allow_pickle=False``) and turns every way a file can be wrong (not a zip, a zip that is
-not ours, a damaged member, garbled metadata, object arrays) into a ``ValueError`` naming
-the path and the problem. The file is written exactly at ``path``: unlike ``numpy.savez``,
-no ``.npz`` suffix is appended.
+Guarantees (see :mod:`tinygrad_cnn._atomic`): ``save`` writes a temporary file beside the
+destination, fsyncs it and renames it into place, so a crash (even ``kill -9``) leaves the
+old or the new file at ``path``; a temporary file left by a killed process is removed by the
+next save to that folder; a symlink is written through (the link stays) and an existing
+file's permissions are kept. ``load`` validates the whole file before returning anything
+and never unpickles: every way a file can be wrong (not a regular file, not a zip, a zip
+that is not ours, compressed, encrypted or unexpected members, a checksum mismatch, object
+arrays, crafted ``.npy`` headers, garbled or too deeply nested metadata) is a ``ValueError``
+naming the path and the problem, found with memory bounded by the file's size: members are
+stored uncompressed and every array's size is checked against its member before it is
+allocated. The file is written exactly at ``path``: no ``.npz`` suffix is appended.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import zipfile
-import zlib
 
 import numpy as np
 
-from ._atomic import atomic_write
+from ._atomic import atomic_write, open_regular_file
 from .tensor import Tensor, to_numpy
 
 __all__ = ["save", "load"]
 
 META_KEY = "__tinygrad_cnn__"
 FORMAT_NAME = "tinygrad_cnn.state"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+DIGEST_PREFIX = b"tinygrad_cnn sha256="
+DIGEST_HEX_LENGTH = 64
+MAX_DEPTH = 100  # containers nested deeper than this are refused by save and load
+MAX_META_BYTES = 64 << 20
+_CHUNK = 1 << 20
 
 
 # ----------------------------------------------------------------------------- save
@@ -53,11 +68,12 @@ def save(obj, path) -> None:
     """Write ``obj`` (a state dict) to ``path`` as ``.npz``, atomically (as ``torch.save``).
 
     ``obj`` is a dict of arrays (``numpy`` arrays, ``Tensor``s, numpy scalars) such as
-    ``Module.state_dict()``, or any nesting of dicts (``str`` or ``int`` keys), lists and
-    tuples of those and of ``bool`` / ``int`` / ``float`` / ``str`` / ``None``, such as
-    ``Optimizer.state_dict()``. ``path`` is a ``str`` or ``os.PathLike``; the file is
-    written exactly there (no suffix is added). Raises ``TypeError`` naming the key path of
-    a value that cannot be stored without pickling (object arrays, arbitrary objects).
+    ``Module.state_dict()``, or any nesting (up to 100 levels) of dicts (``str`` or ``int``
+    keys), lists and tuples of those and of ``bool`` / ``int`` / ``float`` / ``str`` /
+    ``None``, such as ``Optimizer.state_dict()``. ``path`` is a ``str`` or ``os.PathLike``;
+    the file is written exactly there (no suffix is added; through a symlink, its target).
+    Raises ``TypeError`` naming the key path of a value that cannot be stored without
+    pickling (object arrays, arbitrary objects).
     """
     path = _fspath("save", path)
     arrays: dict[str, np.ndarray] = {}
@@ -93,6 +109,9 @@ def _as_array(value):
 
 def _encode(value, keys: tuple, arrays: dict):
     """JSON description of ``value``; array leaves are added to ``arrays``."""
+    if len(keys) > MAX_DEPTH:
+        raise ValueError(f"save: containers nested deeper than {MAX_DEPTH} levels at "
+                         f"{_key_path(keys[:5])}/...")
     if isinstance(value, np.generic):  # before float: np.float64 is a float subclass
         return _encode_array(np.asarray(value), keys, arrays, kind="scalar")
     if value is None:
@@ -149,88 +168,241 @@ def _encode_array(array: np.ndarray, keys: tuple, arrays: dict, kind: str):
 
 
 def _write_npz(stream, arrays: dict) -> None:
+    """Write ``arrays`` as stored ``.npy`` members, then stamp the file's SHA-256 into the
+    zip comment. ``stream`` must be readable and seekable (the digest is computed by
+    reading back what was written)."""
     # Written member by member (as numpy.savez does) rather than through np.savez, whose
     # own keyword names ("file", "allow_pickle") would clash with state-dict keys.
+    start = stream.tell()
     with zipfile.ZipFile(stream, mode="w", compression=zipfile.ZIP_STORED) as archive:
         for name, array in arrays.items():
             with archive.open(name + ".npy", mode="w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+        archive.comment = DIGEST_PREFIX + b"0" * DIGEST_HEX_LENGTH
+    end = stream.tell()
+    stream.seek(start)
+    digest = _sha256_of_stream(stream, end - start - DIGEST_HEX_LENGTH)
+    stream.seek(end - DIGEST_HEX_LENGTH)
+    stream.write(digest.encode("ascii"))
+
+
+def _sha256_of_stream(stream, length: int) -> str:
+    digest = hashlib.sha256()
+    remaining = length
+    while remaining > 0:
+        chunk = stream.read(min(_CHUNK, remaining))
+        if not chunk:
+            break
+        digest.update(chunk)
+        remaining -= len(chunk)
+    return digest.hexdigest()
 
 
 # ----------------------------------------------------------------------------- load
 
 
 class _CorruptFile(Exception):
-    """Internal: a problem found while decoding; ``load`` re-raises it as ValueError."""
+    """Internal: a problem found while validating; ``load`` re-raises it as ValueError."""
 
 
-def load(path):
+def load(path, map_location=None, weights_only=True):
     """Read an object written by :func:`save` (as ``torch.load``); never unpickles.
 
     Returns the object with its structure and scalar types restored; array leaves come back
-    as ``numpy.ndarray`` (numpy scalars as numpy scalars). Raises ``FileNotFoundError`` for a
-    missing file and ``ValueError`` naming ``path`` and the problem for a file that is not a
-    checkpoint written by :func:`save` or is damaged.
+    as ``numpy.ndarray`` (numpy scalars as numpy scalars). ``map_location`` may be ``None``
+    or a CPU location (``"cpu"``, ``device("cpu")``); a GPU location raises ``RuntimeError``.
+    ``weights_only`` is accepted for PyTorch's spelling: nothing is ever unpickled either way.
+
+    The whole file is validated (checksum, zip structure, every member's ``.npy`` header and
+    size, the metadata) before anything is returned. Raises ``FileNotFoundError`` for a
+    missing file, ``IsADirectoryError`` for a directory and ``ValueError`` naming ``path`` and
+    the problem for anything else that is not an intact checkpoint written by :func:`save`
+    (including FIFOs and devices, refused without reading them).
     """
     path = _fspath("load", path)
-    with open(path, "rb") as stream:
-        head = stream.read(4)
+    _check_map_location(map_location)
+    if not isinstance(weights_only, bool):
+        raise TypeError(f"load: weights_only must be a bool, got {type(weights_only).__name__}")
+    with open_regular_file(path, "load") as stream:
+        try:
+            return _read_checkpoint(stream, path)
+        except _CorruptFile as error:
+            raise ValueError(f"load: {path} is not a valid tinygrad_cnn checkpoint: {error}") \
+                from None
+        except Exception as error:  # noqa: BLE001 - any decoder failure means a bad file
+            raise ValueError(
+                f"load: {path} is corrupt or truncated ({type(error).__name__}: {error})"
+            ) from None
+
+
+def _check_map_location(map_location) -> None:
+    locations = map_location.values() if isinstance(map_location, dict) else [map_location]
+    for location in locations:
+        if location is None:
+            continue
+        if not isinstance(location, str) and type(location).__name__ != "device":
+            raise TypeError(
+                "load: map_location must be None, a device string such as 'cpu', a device or "
+                f"a dict of them, got {type(location).__name__}"
+            )
+        if str(location).split(":")[0] != "cpu":
+            raise RuntimeError(
+                f"load: map_location {str(location)!r}: this library runs on the CPU with "
+                "numpy; use map_location='cpu' (or leave it None)"
+            )
+
+
+def _read_checkpoint(stream, path: str):
+    size = os.fstat(stream.fileno()).st_size
+    head = stream.read(4)
     if head[:2] != b"PK":
         what = "a .npy array" if head[:4] == b"\x93NUM" else "not a zip/.npz file"
-        raise ValueError(f"load: {path} is not a tinygrad_cnn checkpoint ({what})")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            names = set(archive.files)
-            if META_KEY not in names:
-                raise _CorruptFile(
-                    f"a .npz without the {META_KEY!r} metadata entry, so not written by "
-                    "tinygrad_cnn.save (a plain numpy.savez file opens with dict(numpy.load(path)))"
-                )
-            tree = _read_meta(archive[META_KEY])
-            used: set[str] = set()
-            obj = _decode(tree, archive, names, used)
-            unused = names - used - {META_KEY}
-            if unused:
-                raise _CorruptFile(f"entries not described by the metadata: {sorted(unused)}")
-            return obj
-    except _CorruptFile as error:
-        raise ValueError(f"load: {path} is not a valid tinygrad_cnn checkpoint: {error}") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, OSError) as error:
-        if isinstance(error, (FileNotFoundError, PermissionError, IsADirectoryError)):
-            raise
-        raise ValueError(
-            f"load: {path} is corrupt or truncated ({type(error).__name__}: {error})"
-        ) from error
+        raise _CorruptFile(what)
+    stream.seek(0)
+    with zipfile.ZipFile(stream) as archive:
+        digest_checked = _verify_digest(archive, stream, size)
+        members = _check_members(archive, size)
+        if META_KEY not in members:
+            raise _CorruptFile(
+                f"a .npz without the {META_KEY!r} metadata entry, so not written by "
+                "tinygrad_cnn.save (a plain numpy.savez file opens with dict(numpy.load(path)))"
+            )
+        layouts = {name: _member_layout(archive, info) for name, info in members.items()}
+        version, tree = _read_meta(_read_member(archive, members[META_KEY], layouts[META_KEY]))
+        if version >= 2 and not digest_checked:
+            raise _CorruptFile("its SHA-256 checksum (the zip comment) is missing or garbled")
+        used: set[str] = set()
+        obj = _decode(tree, archive, members, layouts, used, 0)
+        unused = set(members) - used - {META_KEY}
+        if unused:
+            raise _CorruptFile(f"entries not described by the metadata: {sorted(unused)}")
+        return obj
+
+
+def _verify_digest(archive: zipfile.ZipFile, stream, size: int) -> bool:
+    """Check the SHA-256 in the zip comment against the file; False when there is none."""
+    comment = archive.comment
+    if not (comment.startswith(DIGEST_PREFIX)
+            and len(comment) == len(DIGEST_PREFIX) + DIGEST_HEX_LENGTH):
+        return False
+    stated = comment[len(DIGEST_PREFIX):].decode("ascii", errors="replace")
+    stream.seek(0)
+    actual = _sha256_of_stream(stream, size - DIGEST_HEX_LENGTH)
+    if actual != stated:
+        raise _CorruptFile(
+            f"corrupt: checksum mismatch (SHA-256 {actual}, the file states {stated}): the "
+            "file was damaged after it was written"
+        )
+    return True
+
+
+def _check_members(archive: zipfile.ZipFile, size: int) -> dict:
+    """name (without ``.npy``) -> ZipInfo, after checking every member is one save writes."""
+    members = {}
+    for info in archive.infolist():
+        name = info.filename
+        if not name.endswith(".npy"):
+            raise _CorruptFile(f"foreign member {name!r} (only .npy arrays and the metadata "
+                               "written by tinygrad_cnn.save belong here)")
+        if info.flag_bits & 0x1:
+            raise _CorruptFile(f"member {name!r} is encrypted")
+        if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
+            raise _CorruptFile(
+                f"member {name!r} is compressed (method {info.compress_type}); save stores "
+                "members uncompressed"
+            )
+        if info.header_offset + info.compress_size > size:
+            raise _CorruptFile(f"member {name!r} extends past the end of the file")
+        if name[:-4] in members:
+            raise _CorruptFile(f"member {name!r} appears twice")
+        members[name[:-4]] = info
+    return members
+
+
+def _member_layout(archive: zipfile.ZipFile, info: zipfile.ZipInfo):
+    """``(shape, fortran_order, dtype, data_offset)`` of a stored ``.npy`` member, its header
+    checked against the member's size (so nothing larger than the file is ever allocated)."""
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise _CorruptFile(f"member {info.filename!r} has .npy format version {version}")
+        offset = member.tell()
+    if dtype.hasobject:
+        raise _CorruptFile(
+            f"member {info.filename!r} holds an object array (pickled Python objects; "
+            "reading it would need allow_pickle=True, which load never does)"
+        )
+    count = 1
+    for extent in shape:  # Python ints: the product cannot overflow
+        count *= extent
+    data_bytes = count * dtype.itemsize
+    if offset + data_bytes != info.file_size or (dtype.itemsize == 0 and count):
+        raise _CorruptFile(
+            f"member {info.filename!r}: its header declares {dtype} data of shape {shape} "
+            f"({data_bytes} bytes), the member holds {info.file_size - offset}"
+        )
+    return shape, fortran, dtype, offset
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, layout) -> np.ndarray:
+    """The array in a stored ``.npy`` member whose ``layout`` was checked."""
+    shape, fortran, dtype, offset = layout
+    data_bytes = info.file_size - offset
+    array = np.empty(shape[::-1] if fortran else shape, dtype=dtype)
+    view = memoryview(array.reshape(-1).view(np.uint8)) if data_bytes else memoryview(b"")
+    with archive.open(info) as member:
+        member.read(offset)
+        filled = 0
+        while filled < data_bytes:
+            chunk = member.read(min(_CHUNK, data_bytes - filled))
+            if not chunk:
+                raise _CorruptFile(f"member {info.filename!r} is truncated")
+            view[filled:filled + len(chunk)] = chunk
+            filled += len(chunk)
+        if member.read(1):  # reaching the end also verifies the member's CRC-32
+            raise _CorruptFile(f"member {info.filename!r} has data after its array")
+    return array.T if fortran else array
 
 
 def _read_meta(meta: np.ndarray):
     if meta.dtype != np.uint8 or meta.ndim != 1:
         raise _CorruptFile(f"metadata entry has dtype {meta.dtype} and shape {meta.shape}")
+    if meta.size > MAX_META_BYTES:
+        raise _CorruptFile(f"metadata of {meta.size} bytes exceeds {MAX_META_BYTES}")
     try:
         header = json.loads(meta.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise _CorruptFile(f"metadata is not valid JSON ({error})") from None
+    except RecursionError:
+        raise _CorruptFile("metadata nested too deeply") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
         raise _CorruptFile("metadata does not name the tinygrad_cnn.state format")
-    if header.get("version") != FORMAT_VERSION:
+    version = header.get("version")
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
         raise _CorruptFile(
-            f"format version {header.get('version')!r}, this library reads {FORMAT_VERSION}"
+            f"format version {version!r}, this library reads versions {READABLE_VERSIONS}"
         )
     if "tree" not in header:
         raise _CorruptFile("metadata has no object tree")
-    return header["tree"]
+    return version, header["tree"]
 
 
-def _decode(node, archive, names: set, used: set):
+def _decode(node, archive, members: dict, layouts: dict, used: set, depth: int):
+    if depth > MAX_DEPTH + 1:
+        raise _CorruptFile(f"metadata nested deeper than {MAX_DEPTH} levels")
     if not isinstance(node, dict) or not isinstance(node.get("t"), str):
         raise _CorruptFile(f"garbled metadata node {str(node)[:80]}")
     kind = node["t"]
     if kind in ("array", "scalar"):
         name = _field(node, "key", str)
-        if name not in names or name in used:
+        if name not in members or name in used or name == META_KEY:
             raise _CorruptFile(f"metadata refers to a missing or repeated entry {name!r}")
         used.add(name)
-        array = archive[name]  # zip and .npy errors propagate to load's handler
+        array = _read_member(archive, members[name], layouts[name])
         if kind == "scalar":
             if array.ndim != 0:
                 raise _CorruptFile(f"scalar entry {name!r} has shape {array.shape}")
@@ -254,11 +426,12 @@ def _decode(node, archive, names: set, used: set):
             key_kind, key, value = item
             key = _expect(key, str)
             result[_parse(int, key) if key_kind == "i" else key] = _decode(
-                value, archive, names, used
+                value, archive, members, layouts, used, depth + 1
             )
         return result
     if kind in ("list", "tuple"):
-        items = [_decode(item, archive, names, used) for item in _field(node, "items", list)]
+        items = [_decode(item, archive, members, layouts, used, depth + 1)
+                 for item in _field(node, "items", list)]
         return tuple(items) if kind == "tuple" else items
     raise _CorruptFile(f"unknown metadata node kind {kind!r}")
 

@@ -13,7 +13,14 @@ import numbers
 
 import numpy as np
 
-from ._checks import check_broadcastable, normalize_axes, normalize_axis, sizes_argument
+from ._checks import (
+    AxisError,
+    ShapeError,
+    check_broadcastable,
+    normalize_axes,
+    normalize_axis,
+    sizes_argument,
+)
 from .autograd import engine
 from .ops import elementwise as ew
 from .ops import linalg, reduce
@@ -176,11 +183,36 @@ def _comparison(compare, name):
 
 
 # ------------------------------------------------------------------ reductions
+def _reduction_axes(axis, tensor, name):
+    """The axes a reduction runs over; ``()`` (an empty dim list) means every axis, as
+    PyTorch's ``sum(dim=())``."""
+    if isinstance(axis, (tuple, list)) and len(axis) == 0:
+        axis = None
+    return normalize_axes(axis, tensor.ndim, name, tensor.shape)
+
+
+def _check_nonempty_reduction(tensor, axes, name, whole: bool) -> None:
+    """PyTorch's rule for max/min/argmax/argmin of empty tensors: a reduced axis of size 0
+    is an IndexError; the whole of an empty tensor a RuntimeError; reducing along a
+    non-empty axis of an empty tensor gives an empty result."""
+    if tensor.size and not whole:
+        return
+    if whole:
+        if tensor.size == 0:
+            raise RuntimeError(f"{name}: cannot reduce an empty tensor (shape {tensor.shape}) "
+                               "as a whole; specify the reduction dim")
+        return
+    for axis in axes:
+        if tensor.shape[axis] == 0:
+            raise IndexError(f"{name}: expected reduction dim {axis} to have non-zero size, "
+                             f"got shape {tensor.shape}")
+
+
 def _reduction(function, name, floating_only):
     def method(self, axis=None, keepdims=False):
         if floating_only:
             _require_floating(name, self)
-        axes = normalize_axes(axis, self.ndim, name, self.shape)
+        axes = _reduction_axes(axis, self, name)
         return function.apply(self, axes, bool(keepdims))
 
     method.__name__ = name
@@ -190,9 +222,8 @@ def _reduction(function, name, floating_only):
 
 def _extremum(largest, name):
     def method(self, axis=None, keepdims=False):
-        if self.size == 0:
-            raise ValueError(f"{name}: cannot reduce an empty tensor (shape {self.shape})")
-        axes = normalize_axes(axis, self.ndim, name, self.shape)
+        axes = _reduction_axes(axis, self, name)
+        _check_nonempty_reduction(self, axes, name, whole=axis is None)
         return reduce.Extremum.apply(self, axes, bool(keepdims), largest)
 
     method.__name__ = name
@@ -212,7 +243,7 @@ def var(self, axis=None, keepdims=False, correction=1):
     _require_floating("var", self)
     if isinstance(correction, bool) or not isinstance(correction, numbers.Real):
         raise TypeError(f"var: correction must be a number, got {correction!r}")
-    axes = normalize_axes(axis, self.ndim, "var", self.shape)
+    axes = _reduction_axes(axis, self, "var")
     count = int(np.prod([self.shape[a] for a in axes], dtype=np.int64))
     divisor = count - correction
     deviation = self - self.mean(axes, keepdims=True)
@@ -222,12 +253,12 @@ def var(self, axis=None, keepdims=False, correction=1):
 
 def _arg_extremum(function, name):
     def method(self, axis=None):
-        if self.size == 0:
-            raise ValueError(f"{name}: cannot take {name} of an empty tensor")
         if axis is not None:
             axis = normalize_axis(axis, self.ndim, name, self.shape)
             if self.ndim == 0:
                 axis = None
+        _check_nonempty_reduction(self, () if axis is None else (axis,), name,
+                                  whole=axis is None)
         return Tensor._make(np.asarray(function(self._data, axis=axis), dtype=np.int64))
 
     method.__name__ = name
@@ -241,11 +272,11 @@ def reshape(self, *shape):
     unknown = [i for i, size in enumerate(shape) if size == -1]
     known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
     if len(unknown) > 1 or any(size < -1 for size in shape):
-        raise ValueError(f"reshape: invalid shape {shape} (at most one -1, no other negatives)")
+        raise ShapeError(f"reshape: invalid shape {shape} (at most one -1, no other negatives)")
     if unknown and known and self.size % known == 0:
         shape = shape[: unknown[0]] + (self.size // known,) + shape[unknown[0] + 1:]
     elif unknown or known != self.size:
-        raise ValueError(
+        raise ShapeError(
             f"reshape: cannot reshape a tensor of shape {self.shape} ({self.size} elements) "
             f"into shape {shape}"
         )
@@ -257,9 +288,11 @@ def reshape(self, *shape):
 def permute(self, *dims):
     """Reorder the axes: result axis i is input axis ``dims[i]`` (as PyTorch)."""
     dims = sizes_argument("permute", dims)
-    in_range = all(-self.ndim <= d < self.ndim for d in dims)
-    if not in_range or sorted(d % self.ndim for d in dims) != list(range(self.ndim)):
-        raise ValueError(
+    if not all(-self.ndim <= d < self.ndim for d in dims):  # PyTorch: an IndexError
+        raise AxisError(f"permute: {dims} is not a permutation of the {self.ndim} axes of "
+                        f"shape {self.shape} (a dim is out of range)")
+    if sorted(d % self.ndim for d in dims) != list(range(self.ndim)):
+        raise ShapeError(
             f"permute: {dims} is not a permutation of the {self.ndim} axes of shape {self.shape}"
         )
     dims = tuple(d % self.ndim for d in dims)

@@ -133,7 +133,7 @@ def _as_list(result):
 
 def check_op(op, reference=None, shapes=None, *, elements=(-2.0, 2.0), avoid=(),
              avoid_margin=1e-3, dtype=np.float64, atol=None, rtol=None, check_dtype=True,
-             requires_grad=True, gradcheck=True, gradgrad=True, fast=True, eps=1e-6,
+             requires_grad=True, gradcheck=True, gradgrad=True, fast=False, eps=1e-6,
              grad_atol=1e-5, grad_rtol=1e-3, max_examples=20, seed=0, shrink=True):
     """Property-test ``op``: forward against ``reference``, gradients by ``gradcheck`` and
     ``gradgradcheck``, on hypothesis-generated examples.
@@ -148,7 +148,8 @@ def check_op(op, reference=None, shapes=None, *, elements=(-2.0, 2.0), avoid=(),
     the reference within ``atol``/``rtol`` (defaults by dtype: 1e-9/1e-7 for float64) with the
     same shape and, with ``check_dtype``, the input dtype.  ``requires_grad``: True for all
     inputs, or one bool per input; ``gradcheck`` / ``gradgrad`` switch the two gradient checks
-    (run in float64 with ``eps``, ``grad_atol``, ``grad_rtol``, ``fast``).  ``max_examples`` and
+    (run in float64 with ``eps``, ``grad_atol``, ``grad_rtol``; ``fast=True`` is their
+    ``fast_mode``, and their probes' seed is the example's seed).  ``max_examples`` and
     ``seed`` make the run as long and as repeatable as you need; ``shrink=False`` reports the
     first failing example without searching for a smaller one.
 
@@ -212,7 +213,8 @@ def check_op(op, reference=None, shapes=None, *, elements=(-2.0, 2.0), avoid=(),
             return
         grad_inputs = [Tensor(a.astype(np.float64), requires_grad=flag)
                        for a, flag in zip(arrays, flags)]
-        options = dict(eps=eps, atol=grad_atol, rtol=grad_rtol, fast=fast)
+        options = dict(eps=eps, atol=grad_atol, rtol=grad_rtol, fast_mode=fast,
+                       seed=example_seed)
         try:
             if gradcheck:
                 _gradcheck(bound, grad_inputs, **options)

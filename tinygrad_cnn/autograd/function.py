@@ -93,6 +93,13 @@ class FirstOrderOnly(Node):
         )
 
 
+class _StashPolicy:
+    """gradgradcheck's switch: while ``trusted``, float arrays stashed on ``ctx`` are taken as
+    constants, so that it can decide numerically whether they are."""
+
+    trusted = False
+
+
 class Context(Node):
     """The ``ctx`` of one ``Function`` call; once recorded, the call's node in the graph.
 
@@ -104,6 +111,7 @@ class Context(Node):
     _to_save = ()
     _saved = None
     _released = False
+    _constants = ()
 
     def __init__(self, inputs, needs_input_grad):
         self._inputs = inputs  # the forward's input arrays, only while forward runs
@@ -159,11 +167,23 @@ class Context(Node):
             tensors.append(Tensor._make(array, node))
         return tuple(tensors)
 
+    def mark_constant(self, *names) -> None:
+        """Declare float arrays stashed on ctx under these attribute names constants (a dropout
+        mask, a fixed weight): they do not depend on the inputs, so a backward using them
+        can still be differentiated again.  ``gradgradcheck`` checks the claim numerically."""
+        for name in names:
+            if not isinstance(name, str):
+                raise TypeError(f"{self.name()}.mark_constant: names must be attribute names "
+                                f"(str), got {type(name).__name__}")
+        self._constants = self._constants + names
+
     def _stashed_float_arrays(self) -> list:
+        if _StashPolicy.trusted:
+            return []
         return [
             key for key, value in vars(self).items()
-            if not key.startswith("_") and isinstance(value, np.ndarray)
-            and value.dtype.kind in "fc"
+            if not key.startswith("_") and key not in self._constants
+            and isinstance(value, np.ndarray) and value.dtype.kind in "fc"
         ]
 
     def apply_backward(self, grad, create_graph):
@@ -182,7 +202,9 @@ class Context(Node):
         if create_graph:
             stashed = self._stashed_float_arrays()
             if stashed:
-                reason = f"it uses float array(s) stashed on ctx: {', '.join(stashed)}"
+                reason = (f"it uses float array(s) stashed on ctx: {', '.join(stashed)}; if "
+                          "they do not depend on the inputs, declare them with "
+                          f"ctx.mark_constant({', '.join(map(repr, stashed))})")
         results = []
         for index, (edge, gradient) in enumerate(zip(self.edges, grads)):
             if edge is None or gradient is None:

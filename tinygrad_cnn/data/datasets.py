@@ -44,6 +44,12 @@ MNIST_FILES = {
 }
 
 
+# Bounds on one MNIST download: the largest file is 9.9 MB compressed, 47 MB decompressed;
+# a server sending more (with or without Content-Length) is stopped at these sizes.
+MNIST_MAX_BYTES = 64 << 20
+MNIST_MAX_RAW_BYTES = 64 << 20
+
+
 def digits():
     """scikit-learn's bundled handwritten digits (``sklearn.datasets.load_digits``).
 
@@ -85,9 +91,19 @@ def download_mnist(root, base_url: str = MNIST_BASE_URL, files=None, progress: b
     A file already present in ``root`` (``.gz`` or uncompressed) is kept as it is. Each
     download is checked against ``files`` (default :data:`MNIST_FILES`: name -> (SHA-256 of
     the ``.gz``, SHA-256 of its decompressed content)) and written atomically; on failure
-    nothing partial is left (see :func:`tinygrad_cnn.data.download.fetch`).
+    nothing partial is left (see :func:`tinygrad_cnn.data.download.fetch`); a body larger
+    than :data:`MNIST_MAX_BYTES` is refused before its checksum is computed. Raises
+    ``TypeError`` for a ``root`` or ``base_url`` of the wrong type and ``ValueError`` for an
+    empty ``base_url``.
     """
-    root = os.fspath(root)
+    root = _root("download_mnist", root)
+    if not isinstance(base_url, str):
+        raise TypeError(
+            f"download_mnist: base_url must be a str (a URL such as {MNIST_BASE_URL!r}), got "
+            f"{type(base_url).__name__}"
+        )
+    if not base_url.strip():
+        raise ValueError("download_mnist: base_url must be a URL, got an empty string")
     files = MNIST_FILES if files is None else files
     if not base_url.endswith("/"):
         base_url += "/"
@@ -97,7 +113,17 @@ def download_mnist(root, base_url: str = MNIST_BASE_URL, files=None, progress: b
         if _find(root, stem) is not None:
             continue
         fetch(base_url + name, os.path.join(root, name), gz_sha256, raw_sha256,
-              timeout=timeout, progress=progress)
+              timeout=timeout, progress=progress, max_bytes=MNIST_MAX_BYTES,
+              max_raw_bytes=MNIST_MAX_RAW_BYTES)
+
+
+def _root(op: str, root) -> str:
+    if not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"{op}: root must be a str or os.PathLike, got {type(root).__name__}")
+    root = os.fspath(root)
+    if not isinstance(root, str):
+        raise TypeError(f"{op}: root must be a text path, got {type(root).__name__}")
+    return root
 
 
 def mnist(root, train: bool = True, download: bool = False, base_url: str = MNIST_BASE_URL):
@@ -111,7 +137,7 @@ def mnist(root, train: bool = True, download: bool = False, base_url: str = MNIS
     files when they are absent and ``download`` is False, and ``ValueError`` for files that
     are corrupt or do not hold MNIST-shaped data.
     """
-    root = os.fspath(root)
+    root = _root("mnist", root)
     if download:
         download_mnist(root, base_url=base_url)
     image_stem, label_stem = _split_files(train)

@@ -4,15 +4,19 @@
 it, checks the length against ``Content-Length`` and the SHA-256 against the expected
 digest, and only then renames the file into place. On any failure (connection refused or
 dropped midway, HTTP error, checksum mismatch, Ctrl-C) the temporary file is removed, so the
-destination either holds a verified file or nothing. urllib only; a ``tqdm`` progress bar
-when tqdm is installed, silence otherwise.
+destination either holds a verified file or nothing; a temporary file left by a process
+killed mid-download is removed by the next download into that folder (see
+:mod:`tinygrad_cnn._atomic`). The body is bounded before any checksum is computed: by
+``max_bytes`` always, by ``Content-Length`` when the server sends one; a gzip body checked by
+its decompressed content is decompressed as a stream, bounded by ``max_raw_bytes``. urllib
+only; a ``tqdm`` progress bar when tqdm is installed, silence otherwise.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import http.client
+import io
 import os
 import urllib.error
 import urllib.request
@@ -23,6 +27,9 @@ from .._atomic import atomic_write
 __all__ = ["fetch", "DownloadError", "sha256_of"]
 
 CHUNK_BYTES = 1 << 16
+# Defaults of fetch's bounds: far above any dataset file it is used for, far below a disk.
+MAX_BYTES = 1 << 30
+MAX_RAW_BYTES = 4 << 30
 
 
 class DownloadError(ConnectionError):
@@ -38,35 +45,75 @@ def sha256_of(path) -> str:
     return digest.hexdigest()
 
 
-def gunzipped_sha256(content: bytes) -> str | None:
-    """Hex SHA-256 of the decompressed content of gzip bytes, or None when not valid gzip."""
+def gunzipped_sha256(content, max_bytes: int = MAX_RAW_BYTES) -> str | None:
+    """Hex SHA-256 of the decompressed content of gzip data (bytes or a binary stream), or
+    None when it is not valid gzip or decompresses to more than ``max_bytes``.
+
+    Decompressed as a stream (every gzip member in turn), so memory stays bounded whatever
+    the compression ratio (a gzip bomb costs time up to ``max_bytes``, never memory)."""
+    stream = io.BytesIO(content) if isinstance(content, (bytes, bytearray)) else content
+    digest = hashlib.sha256()
+    produced = 0
+    decompressor = zlib.decompressobj(wbits=31)
+    pending = b""
     try:
-        return hashlib.sha256(gzip.decompress(content)).hexdigest()
-    except (OSError, EOFError, zlib.error):
+        while True:
+            data = pending or stream.read(CHUNK_BYTES)
+            pending = b""
+            if not data:
+                return digest.hexdigest() if decompressor.eof else None  # else: cut short
+            if decompressor.eof:  # the previous gzip member ended: the next one starts
+                decompressor = zlib.decompressobj(wbits=31)
+            while data:
+                # bounded output per call: a bomb never materialises in memory
+                chunk = decompressor.decompress(data, CHUNK_BYTES)
+                produced += len(chunk)
+                if produced > max_bytes:
+                    return None
+                digest.update(chunk)
+                if decompressor.eof:
+                    pending = decompressor.unused_data
+                    break
+                data = decompressor.unconsumed_tail
+    except zlib.error:
         return None
 
 
 def fetch(url: str, destination, sha256: str, raw_sha256: str | None = None,
-          timeout: float = 30.0, progress: bool = True) -> None:
+          timeout: float = 30.0, progress: bool = True, max_bytes: int = MAX_BYTES,
+          max_raw_bytes: int = MAX_RAW_BYTES, size: int | None = None) -> None:
     """Download ``url`` to ``destination`` (a file path) if its SHA-256 is ``sha256``.
 
     ``raw_sha256``, when given, is the digest of the *decompressed* content of a gzip file:
     a mirror that re-compressed the same data (different bytes, same content) is accepted
-    too. Raises :class:`DownloadError` (a ``ConnectionError``) when the transfer fails and
-    ``ValueError`` on a checksum mismatch; in both cases nothing is left at ``destination``
-    or beside it.
+    too. The transfer stops with ``ValueError`` as soon as the body exceeds ``max_bytes``
+    or the ``Content-Length`` the server announced (a ``Content-Length`` above ``max_bytes``
+    is refused before anything is read); a gzip body is decompressed for ``raw_sha256``
+    up to ``max_raw_bytes``. ``size``, when the file's size is known, bounds the body too
+    (more is refused as it arrives, less is a dropped transfer, whatever the server's
+    ``Content-Length`` says). Raises :class:`DownloadError` (a ``ConnectionError``) when the
+    transfer fails and ``ValueError`` on a checksum mismatch or a size beyond a bound; in
+    every case nothing is left at ``destination`` or beside it.
     """
+    if not isinstance(url, str):
+        raise TypeError(f"download: url must be a str, got {type(url).__name__}")
+    for name, value in (("max_bytes", max_bytes), ("max_raw_bytes", max_raw_bytes),
+                        ("size", 0 if size is None else size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"download: {name} must be a non-negative int, got {value!r}")
+    if size is not None:
+        max_bytes = min(max_bytes, size)
     destination = os.fspath(destination)
     base = os.path.basename(destination)
 
     def write_verified(stream):
-        digest = _stream_to(url, stream, timeout, progress, base)
+        digest = _stream_to(url, stream, timeout, progress, base, max_bytes, size)
         if digest == sha256.lower():
             return
         raw_digest = None
         if raw_sha256 is not None:
             stream.seek(0)
-            raw_digest = gunzipped_sha256(stream.read())
+            raw_digest = gunzipped_sha256(stream, max_raw_bytes)
         if raw_digest is None or raw_digest != raw_sha256.lower():
             raise ValueError(
                 f"download: checksum mismatch for {url}: SHA-256 {digest}, expected "
@@ -78,7 +125,8 @@ def fetch(url: str, destination, sha256: str, raw_sha256: str | None = None,
     atomic_write(destination, write_verified)
 
 
-def _stream_to(url: str, stream, timeout: float, progress: bool, label: str) -> str:
+def _stream_to(url: str, stream, timeout: float, progress: bool, label: str,
+               max_bytes: int, size: int | None = None) -> str:
     """Copy the body of ``url`` into ``stream``; return its SHA-256 hex digest.
 
     Network failures become :class:`DownloadError`; a failing write (disk full) keeps its
@@ -97,6 +145,17 @@ def _stream_to(url: str, stream, timeout: float, progress: bool, label: str) -> 
     with response:
         length = response.headers.get("Content-Length")
         expected = int(length) if length is not None and length.strip().isdigit() else None
+        if size is not None and expected is not None and expected != size:
+            raise ValueError(
+                f"download: {url} announces {expected} bytes (Content-Length), the file is "
+                f"known to have {size}; nothing was kept"
+            )
+        if expected is not None and expected > max_bytes:
+            raise ValueError(
+                f"download: {url} announces {expected} bytes (Content-Length), more than the "
+                f"limit of {max_bytes} bytes; nothing was kept"
+            )
+        limit = max_bytes if expected is None else expected
         with _progress_bar(progress, expected, label) as bar:
             while True:
                 try:
@@ -109,10 +168,19 @@ def _stream_to(url: str, stream, timeout: float, progress: bool, label: str) -> 
                     ) from None
                 if not chunk:
                     break
+                if received + len(chunk) > limit:
+                    what = ("the Content-Length it announced" if expected is not None
+                            else "the size limit")
+                    raise ValueError(
+                        f"download: {url} sent more than {limit} bytes ({what}); the transfer "
+                        "was stopped and nothing was kept"
+                    )
                 digest.update(chunk)
                 stream.write(chunk)
                 received += len(chunk)
                 bar.update(len(chunk))
+    if expected is None and size is not None:
+        expected = size
     if expected is not None and received != expected:
         # urllib hands back a short body without complaint when the server closes early.
         raise DownloadError(

@@ -3,7 +3,7 @@ axis, exactly as PyTorch's."""
 
 import numpy as np
 
-from .._checks import check_int, check_real, check_tensor
+from .._checks import ShapeError, check_int, check_real, check_tensor
 from . import functional as F
 from .module import Module, check_device
 from .parameter import Parameter
@@ -79,10 +79,10 @@ class _BatchNorm(Module):
         name = type(self).__name__
         check_tensor(name, "input", x)
         if x.ndim not in self.ranks:
-            raise ValueError(f"{name}: expected {self.layout}, got {x.ndim}D input "
+            raise ShapeError(f"{name}: expected {self.layout}, got {x.ndim}D input "
                              f"of shape {x.shape}")
         if x.shape[1] != self.num_features:
-            raise ValueError(f"{name}: input has {x.shape[1]} channels but num_features is "
+            raise ShapeError(f"{name}: input has {x.shape[1]} channels but num_features is "
                              f"{self.num_features} (input shape {x.shape})")
         if x.dtype.kind != "f":
             raise TypeError(f"{name}: input must be a floating point tensor, got {x.dtype}")

@@ -18,8 +18,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
-        self.in_features = check_int("Linear", "in_features", in_features, minimum=1)
-        self.out_features = check_int("Linear", "out_features", out_features, minimum=1)
+        self.in_features = check_int("Linear", "in_features", in_features, minimum=0)
+        self.out_features = check_int("Linear", "out_features", out_features, minimum=0)
         dtype = np.dtype(np.float32 if dtype is None else dtype)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
         if bias:

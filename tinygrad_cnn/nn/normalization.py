@@ -29,6 +29,9 @@ class LayerNorm(Module):
         super().__init__()
         if is_int(normalized_shape):
             normalized_shape = (normalized_shape,)
+        if not isinstance(normalized_shape, (tuple, list)):
+            raise TypeError(f"LayerNorm: normalized_shape must be an int or a tuple of ints, "
+                            f"got {normalized_shape!r}")
         self.normalized_shape = tuple(check_int("LayerNorm", "normalized_shape", size, 0)
                                       for size in normalized_shape)
         self.eps = check_real("LayerNorm", "eps", eps, low=0)

@@ -31,7 +31,8 @@ Kernels and value types (plain numpy, no ``Function``, no checks):
 ``im2col.py``       pad_for_windows, window_view, add_to_windows, im2col, col2im
 ``conv_gemm.py``    conv by im2col + one matrix product per group (``"im2col"``)
 ``conv_fft.py``     conv by scipy FFT (``"fft"``); same three-function interface
-``conv_select.py``  the cost model that resolves ``"auto"`` to one of the two
+``conv_select.py``  the cost model that resolves ``"auto"`` to one of the two, among those
+                    ``conv_accuracy.py`` finds as accurate as im2col (an FFT in float64)
 ``pool_windows.py`` max/sum over windows, scatter/gather of the chosen elements, divisors
 ==================  ===========================================================================
 

@@ -11,10 +11,14 @@ With ``C`` the correlation ``y = conv2d(x, w)`` (linear in ``x`` and in ``w``):
 degrees) is the adjoint of ``C`` in ``x``, and ``G`` (the correlation of the input with the
 output gradient) its adjoint in ``w``; bias gradients are sums over ``(N, H, W)``.  All three
 share one :class:`~tinygrad_cnn.ops.geometry.WindowGeometry` and one algorithm name; ``"auto"``
-is resolved per op by :func:`.conv_select.resolve_conv_algorithm`.
+is resolved per op by :func:`.conv_select.resolve_conv_algorithm` from the op's two operands;
+when it picks FFT for float32 data, the FFT runs in float64 (:class:`_WidenedFft`), so "auto"
+is never less accurate than im2col (:mod:`.conv_accuracy`).
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from ..autograd.function import Function
 from . import conv_fft, conv_gemm
@@ -23,8 +27,35 @@ from .conv_select import resolve_conv_algorithm
 _KERNELS = {"im2col": conv_gemm, "fft": conv_fft}
 
 
-def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geometry):
-    name = resolve_conv_algorithm(algorithm, batch, channels, out_channels, geometry)
+class _WidenedFft:
+    """The fft kernels run in float64 on narrower data, results cast back: what "auto"
+    uses when it picks FFT for float32 input (see :mod:`.conv_accuracy`)."""
+
+    @staticmethod
+    def conv2d_forward(x, weight, geometry, bias=None):
+        out = conv_fft.conv2d_forward(_wide(x), _wide(weight), geometry, _wide(bias))
+        return out.astype(x.dtype)
+
+    @staticmethod
+    def conv2d_input_grad(grad_out, weight, geometry, bias=None):
+        out = conv_fft.conv2d_input_grad(_wide(grad_out), _wide(weight), geometry, _wide(bias))
+        return out.astype(grad_out.dtype)
+
+    @staticmethod
+    def conv2d_weight_grad(x, grad_out, geometry):
+        return conv_fft.conv2d_weight_grad(_wide(x), _wide(grad_out), geometry).astype(x.dtype)
+
+
+def _wide(array):
+    return None if array is None else array.astype(np.float64, copy=False)
+
+
+def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geometry, role,
+             *operands):
+    name = resolve_conv_algorithm(algorithm, batch, channels, out_channels, geometry,
+                                  operands, role)
+    if algorithm == "auto" and name == "fft" and operands[0].dtype != np.float64:
+        return _WidenedFft
     return _KERNELS[name]
 
 
@@ -36,7 +67,8 @@ class Conv2d(Function):
     def forward(ctx, x, weight, bias, geometry, algorithm):
         ctx.geometry, ctx.algorithm = geometry, algorithm
         ctx.save_for_backward(x, weight)
-        kernels = _kernels(algorithm, x.shape[0], x.shape[1], weight.shape[0], geometry)
+        kernels = _kernels(algorithm, x.shape[0], x.shape[1], weight.shape[0], geometry,
+                           "forward", x, weight)
         return kernels.conv2d_forward(x, weight, geometry, bias)
 
     @staticmethod
@@ -63,7 +95,8 @@ class ConvTranspose2d(Function):
         ctx.geometry, ctx.algorithm = geometry, algorithm
         ctx.save_for_backward(y, weight)
         channels = weight.shape[1] * geometry.groups
-        kernels = _kernels(algorithm, y.shape[0], channels, weight.shape[0], geometry)
+        kernels = _kernels(algorithm, y.shape[0], channels, weight.shape[0], geometry,
+                           "input_grad", y, weight)
         return kernels.conv2d_input_grad(y, weight, geometry, bias)
 
     @staticmethod
@@ -89,7 +122,8 @@ class Conv2dWeightGrad(Function):
     def forward(ctx, x, grad_out, geometry, algorithm):
         ctx.geometry, ctx.algorithm = geometry, algorithm
         ctx.save_for_backward(x, grad_out)
-        kernels = _kernels(algorithm, x.shape[0], x.shape[1], grad_out.shape[1], geometry)
+        kernels = _kernels(algorithm, x.shape[0], x.shape[1], grad_out.shape[1], geometry,
+                           "weight_grad", x, grad_out)
         return kernels.conv2d_weight_grad(x, grad_out, geometry)
 
     @staticmethod

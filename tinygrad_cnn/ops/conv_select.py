@@ -15,6 +15,13 @@ Crossover measured in one run of ``bench_conv.py --crossover --threads 1 --repea
 7x7 111 vs 45; 9x9 205 vs 46; 11x11 302 vs 49; 15x15 635 vs 52.  The model switches
 between 5x5 and 7x7 for this shape and keeps every 3x3 layer of the benchmark on im2col.
 
+"auto" chooses only among the algorithms as accurate as im2col in the input's dtype
+(:mod:`.conv_accuracy`): an FFT for float32 data runs in float64, which costs about twice a
+float32 FFT (complex128 transforms and products; measured forward+backward on x
+``(8, 16, 64, 64)``, one thread, fft float32 / float64 / im2col: 7x7 33 / 72 / 88 ms, 9x9
+32 / 77 / 176, 15x15 40 / 82 / 554), so the FFT estimate is multiplied by
+``FFT_FLOAT64_FACTOR`` and "auto" now switches between 7x7 and 9x9 for that shape.
+
 The user's switch is :func:`tinygrad_cnn.backends.conv_algorithm`; this module only prices
 and picks, per op of the triad, in :mod:`.conv`.
 """
@@ -23,13 +30,19 @@ from __future__ import annotations
 
 import math
 
+from .conv_accuracy import FFT_MAX_ENERGY_RATIO, fft_compute_dtype, operand_boxes
 from .conv_fft import fft_shape
+
+__all__ = ["estimate_costs", "resolve_conv_algorithm", "fft_compute_dtype", "operand_boxes",
+           "GEMM_FLOPS_PER_SECOND", "COPY_SECONDS", "FFT_SECONDS", "CMAC_SECONDS",
+           "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO"]
 
 # Calibrated constants (see the module docstring).
 GEMM_FLOPS_PER_SECOND = 6.0e10
 COPY_SECONDS = 1.35e-9
 FFT_SECONDS = 0.9e-9
 CMAC_SECONDS = 0.5e-9
+FFT_FLOAT64_FACTOR = 2.0  # "auto" runs FFTs of float32 data in float64 (see the docstring)
 
 
 def estimate_costs(batch: int, channels: int, out_channels: int, geometry) -> dict:
@@ -51,9 +64,18 @@ def estimate_costs(batch: int, channels: int, out_channels: int, geometry) -> di
 
 
 def resolve_conv_algorithm(name: str, batch: int, channels: int, out_channels: int,
-                           geometry) -> str:
-    """``name`` itself, or for ``"auto"`` the algorithm with the lower estimated cost."""
+                           geometry, operands=None, role: str = "forward") -> str:
+    """``name`` itself, or for ``"auto"`` the cheaper of the algorithms as accurate as
+    im2col on ``operands`` (the op's two arrays, ``role`` as in
+    :func:`.conv_accuracy.operand_boxes`). Without ``operands`` the choice is by cost alone,
+    pricing the FFT as "auto" runs it on float32 data (in float64)."""
     if name != "auto":
         return name
     costs = estimate_costs(batch, channels, out_channels, geometry)
-    return "fft" if costs["fft"] < costs["im2col"] else "im2col"
+    if costs["fft"] * FFT_FLOAT64_FACTOR >= costs["im2col"]:
+        return "im2col"
+    if operands is None:
+        return "fft"
+    boxes = operand_boxes(role, geometry)
+    eligible = boxes is not None and fft_compute_dtype(operands, boxes) is not None
+    return "fft" if eligible else "im2col"

@@ -110,15 +110,20 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        # PyTorch's conventions at the domain's edges: d/db is 0 where e == 0 (so 0**0 has
+        # gradient 0, not 0 * 0**-1 = NaN); d/de = b^e log b is 0 where b == 0 and e >= 0
+        # (the limit), and NaN for a negative base (log of a negative number), as PyTorch.
         base, exponent, output = ctx.saved_tensors
         grad_base = grad_exponent = None
+        zero = np.zeros((), dtype=grad.dtype)
         if ctx.needs_input_grad[0]:
-            grad_base = sum_to(grad * exponent * base ** (exponent - 1.0), base.shape)
+            slope = grad * exponent * base ** (exponent - 1.0)
+            grad_base = sum_to(Where.apply(exponent._data == 0, zero, slope), base.shape)
         if ctx.needs_input_grad[1]:
-            # d(b^e)/de = b^e log b; where b == 0 the limit of the product is 0.
-            positive = base._data > 0
-            safe_log = Where.apply(positive, base, np.ones((), dtype=base.dtype)).log()
-            grad_exponent = sum_to(grad * output * safe_log, exponent.shape)
+            limit = (base._data == 0) & (exponent._data >= 0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                log_base = Where.apply(limit, np.ones((), dtype=base.dtype), base).log()
+            grad_exponent = sum_to(grad * output * log_base, exponent.shape)
         return grad_base, grad_exponent
 
 
@@ -171,11 +176,13 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * _constant(np.sign(x._data), x.dtype)
+        # sign(NaN) is NaN in numpy, 0 in PyTorch's abs backward: a NaN input gets gradient 0.
+        return grad * _constant(np.nan_to_num(np.sign(x._data), nan=0.0), x.dtype)
 
 
 class Relu(Function):
-    """max(x, 0); the gradient at exactly 0 is 0, as PyTorch."""
+    """max(x, 0); the gradient at exactly 0 is 0 and a NaN passes its gradient through,
+    as PyTorch (whose mask is ``not (output <= 0)``)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -186,7 +193,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (output,) = ctx.saved_tensors
-        return MaskBy.apply(grad, output._data > 0)
+        return MaskBy.apply(grad, ~(output._data <= 0))
 
 
 class LeakyRelu(Function):

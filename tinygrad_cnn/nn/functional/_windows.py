@@ -15,7 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._checks import check_float, is_int, is_real
+from ..._checks import (
+    MAX_INT_ARGUMENT,
+    ArityError,
+    DtypeError,
+    ShapeError,
+    check_float,
+    is_int,
+    is_real,
+)
 from ...ops.geometry import WindowGeometry, conv_output_size, dilated_kernel, lift
 
 _INPUT_RANKS = {1: "2-D (C, L) or 3-D (N, C, L)", 2: "3-D (C, H, W) or 4-D (N, C, H, W)"}
@@ -26,12 +34,16 @@ def spatial_ints(value, name: str, op: str, rank: int = 2, minimum: int = 1) -> 
     ``minimum``; a TypeError or ValueError naming ``op`` and ``name`` (and the value as the
     caller gave it) otherwise."""
     values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * rank
-    if len(values) != rank or not all(is_int(v) for v in values):
-        kind = "a pair" if rank == 2 else f"a {rank}-tuple"
+    kind = "a pair" if rank == 2 else f"a {rank}-tuple"
+    if not all(is_int(v) for v in values):
         raise TypeError(f"{op}: {name} must be an int or {kind} of ints, got {value!r}")
+    if len(values) != rank:  # PyTorch: a RuntimeError (the types are right, the count not)
+        raise ArityError(f"{op}: {name} must be an int or {kind} of ints, got {value!r}")
     values = tuple(int(v) for v in values)
     if min(values) < minimum:
-        raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
+        raise ShapeError(f"{op}: {name} must be at least {minimum}, got {value!r}")
+    if max(values) > MAX_INT_ARGUMENT:
+        raise ShapeError(f"{op}: {name} must be at most 2**62, got {value!r}")
     return values
 
 
@@ -53,12 +65,12 @@ def conv_padding(padding, kernel: tuple, stride: tuple, dilation: tuple, op: str
             return ((0, 0),) * rank
         if padding == "same":
             if stride != (1,) * rank:
-                raise ValueError(f"{op}: padding='same' is not supported for strided "
+                raise ShapeError(f"{op}: padding='same' is not supported for strided "
                                  f"convolutions (stride {stride})")
             totals = (d * (k - 1) for k, d in zip(kernel, dilation, strict=True))
             return tuple((total // 2, total - total // 2) for total in totals)
         kind = "a pair" if rank == 2 else f"a {rank}-tuple"
-        raise ValueError(f"{op}: padding must be an int, {kind}, 'valid' or 'same', "
+        raise ShapeError(f"{op}: padding must be an int, {kind}, 'valid' or 'same', "
                          f"got {padding!r}")
     return tuple((p, p) for p in spatial_ints(padding, "padding", op, rank, minimum=0))
 
@@ -71,7 +83,7 @@ def _check_float_pair(op: str, x, weight) -> None:
     check_float(op, "input", x.dtype)
     check_float(op, "weight", weight.dtype)
     if np.dtype(x.dtype) != np.dtype(weight.dtype):
-        raise TypeError(f"{op}: input dtype {np.dtype(x.dtype)} and weight dtype "
+        raise DtypeError(f"{op}: input dtype {np.dtype(x.dtype)} and weight dtype "
                         f"{np.dtype(weight.dtype)} differ; cast one with .astype()")
 
 
@@ -80,16 +92,18 @@ def _check_common(op: str, x, weight, groups, rank: int):
     (``(C, *spatial)``); returns both shapes as given."""
     x_shape, w_shape = _shape_of(x), _shape_of(weight)
     if len(x_shape) not in (rank + 1, rank + 2):
-        raise ValueError(f"{op}: input must be {_INPUT_RANKS[rank]}, got shape {x_shape}")
+        raise ShapeError(f"{op}: input must be {_INPUT_RANKS[rank]}, got shape {x_shape}")
     if len(w_shape) != rank + 2:
-        raise ValueError(f"{op}: weight must be {rank + 2}-D, got shape {w_shape}")
+        raise ShapeError(f"{op}: weight must be {rank + 2}-D, got shape {w_shape}")
     _check_float_pair(op, x, weight)
     if not is_int(groups):
         raise TypeError(f"{op}: groups must be an int, got {groups!r}")
+    if groups > MAX_INT_ARGUMENT:
+        raise ShapeError(f"{op}: groups must be at most 2**62, got {groups!r}")
     if groups < 1:
-        raise ValueError(f"{op}: groups must be at least 1, got {groups}")
+        raise ShapeError(f"{op}: groups must be at least 1, got {groups}")
     if 0 in x_shape[-rank - 1:] or 0 in w_shape:
-        raise ValueError(f"{op}: input {x_shape} and weight {w_shape} must have no empty "
+        raise ShapeError(f"{op}: input {x_shape} and weight {w_shape} must have no empty "
                          "dimension (but the batch)")
     return x_shape, w_shape
 
@@ -99,9 +113,9 @@ def _check_bias(op: str, bias, channels: int, x) -> None:
         return
     b_shape = _shape_of(bias)
     if b_shape != (channels,):
-        raise ValueError(f"{op}: bias must have shape ({channels},), got {b_shape}")
+        raise ShapeError(f"{op}: bias must have shape ({channels},), got {b_shape}")
     if np.dtype(bias.dtype) != np.dtype(x.dtype):
-        raise TypeError(f"{op}: bias dtype {np.dtype(bias.dtype)} differs from input dtype "
+        raise DtypeError(f"{op}: bias dtype {np.dtype(bias.dtype)} differs from input dtype "
                         f"{np.dtype(x.dtype)}")
 
 
@@ -119,19 +133,19 @@ def conv_geometry(op: str, x, weight, bias=None, stride=1, padding=0, dilation=1
     channels, out_channels = x_shape[-rank - 1], w_shape[0]
     if channels != w_shape[1] * groups:
         if groups == 1:
-            raise ValueError(f"{op}: input has {channels} channels but weight expects "
+            raise ShapeError(f"{op}: input has {channels} channels but weight expects "
                              f"{w_shape[1]} (weight shape {w_shape})")
-        raise ValueError(f"{op}: input has {channels} channels but weight expects "
+        raise ShapeError(f"{op}: input has {channels} channels but weight expects "
                          f"{w_shape[1]} per group x {groups} groups = {w_shape[1] * groups} "
                          f"(weight shape {w_shape})")
     if out_channels % groups:
-        raise ValueError(f"{op}: weight's {out_channels} output channels are not divisible "
+        raise ShapeError(f"{op}: weight's {out_channels} output channels are not divisible "
                          f"by groups={groups} (weight shape {w_shape})")
     _check_bias(op, bias, out_channels, x)
     in_size = x_shape[-rank:]
     padded = tuple(size + sum(p) for size, p in zip(in_size, pads, strict=True))
     if any(p < d for p, d in zip(padded, dilated_kernel(kernel, dilation), strict=True)):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: kernel {tuple(kernel)} (dilated to {dilated_kernel(kernel, dilation)}) is "
             f"larger than the padded input {padded} (input shape {x_shape}, "
             f"padding {padding!r})")
@@ -152,19 +166,19 @@ def conv_transpose_geometry(op: str, x, weight, bias=None, stride=1, padding=0,
     stride = pair(stride, "stride", op)
     dilation = pair(dilation, "dilation", op)
     if isinstance(padding, str):
-        raise ValueError(f"{op}: padding must be an int or a pair, got {padding!r}")
+        raise TypeError(f"{op}: padding must be an int or a pair, got {padding!r}")
     pad = pair(padding, "padding", op, minimum=0)
     output_padding = pair(output_padding, "output_padding", op, minimum=0)
     for axis in (0, 1):
         if output_padding[axis] >= max(stride[axis], dilation[axis]):
-            raise ValueError(f"{op}: output_padding {output_padding} must be smaller than "
+            raise ShapeError(f"{op}: output_padding {output_padding} must be smaller than "
                              f"stride {stride} or dilation {dilation}")
     channels = x_shape[-3]
     if channels != w_shape[0]:
-        raise ValueError(f"{op}: input has {channels} channels but weight expects "
+        raise ShapeError(f"{op}: input has {channels} channels but weight expects "
                          f"{w_shape[0]} (weight shape {w_shape})")
     if channels % groups:
-        raise ValueError(f"{op}: input's {channels} channels are not divisible by "
+        raise ShapeError(f"{op}: input's {channels} channels are not divisible by "
                          f"groups={groups} (weight shape {w_shape})")
     out_channels = w_shape[1] * groups
     _check_bias(op, bias, out_channels, x)
@@ -174,7 +188,7 @@ def conv_transpose_geometry(op: str, x, weight, bias=None, stride=1, padding=0,
         size = ((x_shape[-2 + axis] - 1) * stride[axis] - 2 * pad[axis]
                 + dilation[axis] * (kernel[axis] - 1) + output_padding[axis] + 1)
         if size < 1:
-            raise ValueError(f"{op}: the output would be empty (size {size} along axis "
+            raise ShapeError(f"{op}: the output would be empty (size {size} along axis "
                              f"{len(x_shape) - 2 + axis}) for input shape {x_shape}, weight "
                              f"shape {w_shape}, stride {stride}, padding {pad}, dilation "
                              f"{dilation}")
@@ -200,9 +214,9 @@ def pool_geometry(op: str, shape, kernel_size, stride=None, padding=0, dilation=
     """
     shape = tuple(shape)
     if len(shape) not in (3, 4):
-        raise ValueError(f"{op}: input must be {_INPUT_RANKS[2]}, got shape {shape}")
+        raise ShapeError(f"{op}: input must be {_INPUT_RANKS[2]}, got shape {shape}")
     if 0 in shape[-3:]:
-        raise ValueError(f"{op}: input {shape} must have no empty dimension (but the batch)")
+        raise ShapeError(f"{op}: input {shape} must have no empty dimension (but the batch)")
     kernel = pair(kernel_size, "kernel_size", op)
     stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and
                                           len(stride) == 0) else pair(stride, "stride", op)
@@ -211,12 +225,12 @@ def pool_geometry(op: str, shape, kernel_size, stride=None, padding=0, dilation=
     if not isinstance(ceil_mode, (bool, np.bool_)):
         raise TypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
     if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
-        raise ValueError(f"{op}: padding {pad} must be at most half of kernel_size {kernel}")
+        raise ShapeError(f"{op}: padding {pad} must be at most half of kernel_size {kernel}")
     in_size = shape[-2:]
     out_size = tuple(conv_output_size(in_size[a], kernel[a], stride[a], pad[a], dilation[a],
                                       bool(ceil_mode)) for a in (0, 1))
     if min(out_size) < 1:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: output size {out_size} is too small: input shape {shape}, kernel_size "
             f"{kernel}, stride {stride}, padding {pad}, dilation {dilation}; the "
             f"(dilated) kernel must fit in the padded input")
@@ -231,7 +245,7 @@ def _window_args(op: str, kernel_size, dilation, padding, stride):
     kernel = pair(kernel_size, "kernel_size", op)
     dilation = pair(dilation, "dilation", op)
     if isinstance(padding, str):
-        raise ValueError(f"{op}: padding must be an int or a pair, got {padding!r}")
+        raise TypeError(f"{op}: padding must be an int or a pair, got {padding!r}")
     pad = pair(padding, "padding", op, minimum=0)
     stride = pair(stride, "stride", op)
     return kernel, dilation, pad, stride
@@ -242,7 +256,7 @@ def _blocks(op: str, size, kernel, dilation, pad, stride, what: str) -> tuple[in
     for axis in (0, 1):
         extent = size[axis] + 2 * pad[axis]
         if extent < dilation[axis] * (kernel[axis] - 1) + 1:
-            raise ValueError(f"{op}: kernel {kernel} (dilated to "
+            raise ShapeError(f"{op}: kernel {kernel} (dilated to "
                              f"{dilated_kernel(kernel, dilation)}) is larger than the padded "
                              f"{what} "
                              f"{tuple(s + 2 * p for s, p in zip(size, pad, strict=True))}")
@@ -256,10 +270,10 @@ def unfold_geometry(op: str, x, kernel_size, dilation=1, padding=0,
     """Validate ``unfold`` arguments for x ``(N, C, H, W)`` and return the window geometry."""
     x_shape = _shape_of(x)
     if len(x_shape) != 4:
-        raise ValueError(f"{op}: input must be {_INPUT_RANKS[2]}, got shape {x_shape}")
+        raise ShapeError(f"{op}: input must be {_INPUT_RANKS[2]}, got shape {x_shape}")
     kernel, dilation, pad, stride = _window_args(op, kernel_size, dilation, padding, stride)
     if 0 in x_shape[1:]:
-        raise ValueError(f"{op}: input {x_shape} must have no empty dimension (but the batch)")
+        raise ShapeError(f"{op}: input {x_shape} must have no empty dimension (but the batch)")
     out = _blocks(op, x_shape[2:], kernel, dilation, pad, stride, "input")
     return WindowGeometry(tuple(x_shape[2:]), out, kernel, stride,
                           ((pad[0], pad[0]), (pad[1], pad[1])), dilation)
@@ -271,18 +285,18 @@ def fold_geometry(op: str, cols, output_size, kernel_size, dilation=1, padding=0
     and ``C``."""
     c_shape = _shape_of(cols)
     if len(c_shape) != 3:
-        raise ValueError(f"{op}: input must be 2-D (C*kH*kW, L) or 3-D (N, C*kH*kW, L), "
+        raise ShapeError(f"{op}: input must be 2-D (C*kH*kW, L) or 3-D (N, C*kH*kW, L), "
                          f"got shape {c_shape}")
     size = pair(output_size, "output_size", op)
     kernel, dilation, pad, stride = _window_args(op, kernel_size, dilation, padding, stride)
     area = kernel[0] * kernel[1]
     if c_shape[1] % area or c_shape[1] == 0:
-        raise ValueError(f"{op}: input's dimension 1 ({c_shape[1]}) must be a non-zero multiple "
+        raise ShapeError(f"{op}: input's dimension 1 ({c_shape[1]}) must be a non-zero multiple "
                          f"of the kernel area {kernel[0]}*{kernel[1]}={area} "
                          f"(input shape {c_shape})")
     out = _blocks(op, size, kernel, dilation, pad, stride, "output")
     if c_shape[2] != out[0] * out[1]:
-        raise ValueError(f"{op}: input has {c_shape[2]} blocks (dimension 2 of shape {c_shape}) "
+        raise ShapeError(f"{op}: input has {c_shape[2]} blocks (dimension 2 of shape {c_shape}) "
                          f"but output_size {size} with kernel {kernel}, dilation {dilation}, "
                          f"padding {pad}, stride {stride} gives {out[0]}x{out[1]}="
                          f"{out[0] * out[1]}")
@@ -297,5 +311,5 @@ def lp_norm_type(op: str, norm_type) -> float:
         raise TypeError(f"{op}: norm_type must be a number, got {norm_type!r}")
     p = float(norm_type)
     if not np.isfinite(p) or p <= 0:
-        raise ValueError(f"{op}: norm_type must be a positive finite number, got {p}")
+        raise ShapeError(f"{op}: norm_type must be a positive finite number, got {p}")
     return p

@@ -13,7 +13,15 @@ import warnings
 
 import numpy as np
 
-from ..._checks import check_bool, check_number, check_tensor, normalize_axis
+from ..._checks import (
+    DtypeError,
+    ShapeError,
+    check_bool,
+    check_float,
+    check_number,
+    check_tensor,
+    normalize_axis,
+)
 from ...ops import activation as act
 from ...ops import elementwise as ew
 from ...tensor import Tensor
@@ -25,8 +33,17 @@ except ImportError:  # a tree without tensor_inplace: write the values, do not r
 
 
 def _float_input(op: str, x) -> Tensor:
+    """``x``, checked to be a floating Tensor (PyTorch: "not implemented" for integers)."""
     check_tensor(op, "input", x)
-    return x if x.dtype.kind == "f" else x.float()
+    check_float(op, "input", x.dtype)
+    return x
+
+
+def _real_input(op: str, x) -> Tensor:
+    """``x``, checked to be a Tensor of numbers (integers work, as PyTorch's; bool does not)."""
+    if check_tensor(op, "input", x).dtype == np.bool_:
+        raise DtypeError(f"{op}: not defined for bool tensors (as PyTorch)")
+    return x
 
 
 def _maybe_inplace(op: str, x: Tensor, inplace, compute) -> Tensor:
@@ -51,6 +68,15 @@ def _maybe_inplace(op: str, x: Tensor, inplace, compute) -> Tensor:
     return x
 
 
+def _scalar(op: str, name: str, value, dtype) -> float:
+    """A number argument, refused (as PyTorch) when it overflows the input's dtype."""
+    check_number(op, name, value)
+    if dtype.kind == "f" and np.isfinite(value) and abs(value) > np.finfo(dtype).max:
+        raise ShapeError(f"{op}: {name}={value} cannot be converted to the input's dtype "
+                         f"{dtype} without overflow")
+    return float(value)
+
+
 def _where(condition: np.ndarray, a: Tensor, b) -> Tensor:
     """``a`` where the constant ``condition`` holds, else ``b`` (a Tensor or a number)."""
     if not isinstance(b, Tensor):
@@ -61,7 +87,7 @@ def _where(condition: np.ndarray, a: Tensor, b) -> Tensor:
 # ------------------------------------------------------------------ rectifiers
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)`` elementwise; any shape (``torch.nn.functional.relu``)."""
-    check_tensor("relu", "input", input)
+    _real_input("relu", input)
     return _maybe_inplace("relu", input, inplace, lambda x: x.relu())
 
 
@@ -77,9 +103,9 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
 
 
 def _clamped(op: str, input, min_val, max_val, inplace) -> Tensor:
-    x = _float_input(op, input)
-    check_number(op, "min_val", min_val)
-    check_number(op, "max_val", max_val)
+    x = _real_input(op, input)
+    _scalar(op, "min_val", min_val, x.dtype)
+    _scalar(op, "max_val", max_val, x.dtype)
     if min_val > max_val:
         raise ValueError(f"{op}: min_val must be <= max_val, got min_val={min_val}, "
                          f"max_val={max_val}")
@@ -97,7 +123,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)`` (``torch.nn.functional.elu``)."""
     x = _float_input("elu", input)
-    check_number("elu", "alpha", alpha)
+    _scalar("elu", "alpha", alpha, x.dtype)
 
     def compute(t):
         # exp of min(x, 0): the unused branch never overflows, so no inf * 0 in backward
@@ -136,8 +162,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``; never overflows
     (``torch.nn.functional.softplus``)."""
     x = _float_input("softplus", input)
-    check_number("softplus", "beta", beta)
-    check_number("softplus", "threshold", threshold)
+    _scalar("softplus", "beta", beta, x.dtype)
+    _scalar("softplus", "threshold", threshold, x.dtype)
     if beta == 0:
         raise ValueError("softplus: beta must be non-zero, got 0")
     return act.Softplus.apply(x, float(beta), float(threshold))
@@ -182,8 +208,7 @@ def _softmax_input(op: str, x, dim, axis, dtype, stacklevel):
     dim = normalize_axis(dim, x.ndim, op, x.shape)
     if dtype is not None:
         x = x.astype(np.dtype(dtype))
-    if x.dtype.kind != "f":
-        x = x.float()
+    check_float(op, "input", x.dtype)  # PyTorch: not implemented for integers
     return (x.reshape(1) if x.ndim == 0 else x), dim
 
 

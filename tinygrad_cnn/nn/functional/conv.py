@@ -6,7 +6,7 @@ applies the Functions of :mod:`tinygrad_cnn.ops.conv` / :mod:`tinygrad_cnn.ops.i
 """
 
 from ... import backends
-from ..._checks import check_tensor
+from ..._checks import ShapeError, check_float, check_tensor
 from ...ops.conv import Conv2d, ConvTranspose2d
 from ...ops.im2col import Fold, Unfold
 from ...tensor import Tensor
@@ -107,8 +107,10 @@ def unfold(x: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     ``w.reshape(C_out, -1) @ unfold(x, ...)`` reshaped.  Its gradient is :func:`fold`.
     """
     check_tensor("unfold", "input", x)
+    if x.dtype.kind not in "fb":  # PyTorch unfolds float and bool tensors, not integers
+        check_float("unfold", "input", x.dtype)
     if x.ndim not in (3, 4):
-        raise ValueError(f"unfold: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
+        raise ShapeError(f"unfold: input must be 3-D (C, H, W) or 4-D (N, C, H, W), "
                          f"got shape {x.shape}")
     x, unbatched = _batched(x, 2)
     geometry = unfold_geometry("unfold", x, kernel_size, dilation, padding, stride)
@@ -126,8 +128,10 @@ def fold(cols: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1
     ``fold(unfold(x))`` multiplies each pixel by the number of windows covering it.
     """
     check_tensor("fold", "input", cols)
+    if cols.dtype.kind not in "fb":
+        check_float("fold", "input", cols.dtype)
     if cols.ndim not in (2, 3):
-        raise ValueError(f"fold: input must be 2-D (C*kH*kW, L) or 3-D (N, C*kH*kW, L), "
+        raise ShapeError(f"fold: input must be 2-D (C*kH*kW, L) or 3-D (N, C*kH*kW, L), "
                          f"got shape {cols.shape}")
     cols, unbatched = _batched(cols, 1)
     geometry, channels = fold_geometry("fold", cols, output_size, kernel_size,

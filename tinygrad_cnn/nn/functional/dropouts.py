@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from ... import random
-from ..._checks import check_bool, check_float, check_number, check_tensor
+from ..._checks import ShapeError, check_bool, check_float, check_number, check_tensor
 from ...tensor import Tensor
 from .activation import _maybe_inplace
 
@@ -15,7 +15,7 @@ from .activation import _maybe_inplace
 def _check_p(op: str, p) -> float:
     check_number(op, "p", p)
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{op}: p must be a probability in [0, 1], got {p!r}")
+        raise ShapeError(f"{op}: p must be a probability in [0, 1], got {p!r}")
     return float(p)
 
 
@@ -49,27 +49,27 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     """Channel dropout: zero whole channels with probability ``p``, scale the rest by
     ``1/(1-p)`` (``torch.nn.functional.dropout2d``).
 
-    input ``(N, C, H, W)`` or ``(C, H, W)`` -> the same shape.  As PyTorch 2.x, a 3-D input
-    is taken as ``(N, C, L)`` (with PyTorch's warning) and a 2-D input as ``(N, C)`` (with
-    its deprecation warning).
+    input ``(N, C, H, W)`` -> the same shape.  As PyTorch 2.x, a 3-D input is taken as
+    ``(N, C, L)`` and any other rank as ``(N, C, ...)``, each with a warning.
     """
     op = "dropout2d"
     check_tensor(op, "input", input)
     p = _check_p(op, p)
     training = check_bool(op, "training", training)
-    if input.ndim not in (2, 3, 4):
-        raise RuntimeError(f"{op}: input must be 3-D or 4-D (N, C, H, W), got shape "
-                           f"{input.shape}")
     if input.ndim == 3:
         warnings.warn(f"{op}: received a 3D input and assuming that channel-wise 1D dropout "
                       "behaviour is desired: input is interpreted as shape (N, C, L), where "
                       "C is the channel dim (as PyTorch 2.x).", UserWarning, stacklevel=2)
-    elif input.ndim == 2:
-        warnings.warn(f"{op}: received a 2-D input, which is deprecated; use dropout "
-                      "instead.", UserWarning, stacklevel=2)
+    elif input.ndim != 4:
+        warnings.warn(f"{op}: received a {input.ndim}-D input; dropout2d expects (N, C, H, W) "
+                      "and drops whole channels of dim 1 (as PyTorch).", UserWarning,
+                      stacklevel=2)
     if not training or p == 0.0:
         check_bool(op, "inplace", inplace)
         return input
     check_float(op, "input", input.dtype)
+    if input.ndim < 2:
+        raise ShapeError(f"{op}: input must have a channel dimension (N, C, ...) to drop "
+                         f"channels in training, got shape {input.shape}")
     mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
     return _maybe_inplace(op, input, inplace, lambda x: _masked(x, p, mask_shape))

@@ -14,7 +14,16 @@ import warnings
 
 import numpy as np
 
-from ..._checks import check_broadcastable, check_number, check_tensor, is_real
+from ..._checks import (
+    DtypeError,
+    ShapeError,
+    check_broadcastable,
+    check_float,
+    check_int,
+    check_number,
+    check_tensor,
+    is_real,
+)
 from ...ops import activation as act
 from ...ops import elementwise as ew
 from ...ops.loss import BinaryCrossEntropy
@@ -57,17 +66,34 @@ def _as_tensor(op: str, argument: str, value, like: Tensor) -> Tensor:
 
 
 def _float(op: str, x: Tensor) -> Tensor:
+    """``x``, checked to be a floating Tensor (PyTorch: "not implemented" for integers)."""
     check_tensor(op, "input", x)
-    return x if x.dtype.kind == "f" else x.float()
+    check_float(op, "input", x.dtype)
+    return x
 
 
-def _pointwise_pair(op: str, input, target, reduction, exact: bool = False):
+def _pointwise_pair(op: str, input, target, reduction, exact: bool = False,
+                    promote: str = "int bool", float_target: bool = False,
+                    bool_target: bool = True):
     """Checked ``(input, target)`` of an elementwise loss; ``target`` is broadcast to the
-    input's shape with PyTorch's warning when the shapes differ (``exact``: they must not)."""
+    input's shape with PyTorch's warning when the shapes differ (``exact``: they must not).
+
+    dtypes as PyTorch treats each loss: an input whose kind is named in ``promote`` ("int",
+    "bool") meets a floating target in the target's dtype, any other non-floating input is
+    refused; ``float_target``: the target must be floating too; ``bool_target=False``: a
+    bool target is refused (PyTorch's ``l1_loss`` cannot subtract it).
+    """
     _check_reduction(op, reduction)
-    input = _float(op, input)
-    target = _as_tensor(op, "target", target, input)
+    check_tensor(op, "input", input)
+    check_tensor(op, "target", target)
+    kind = {"i": "int", "u": "int", "b": "bool"}.get(input.dtype.kind)
+    if kind is not None and kind in promote.split() and target.dtype.kind == "f":
+        input = input.astype(target.dtype)
+    check_float(op, "input", input.dtype)
     if target.dtype.kind != "f":
+        if float_target or target.dtype == np.bool_ and not bool_target:
+            raise DtypeError(f"{op}: target must be a floating point tensor, got "
+                             f"{target.dtype}")
         target = target.astype(input.dtype)
     if target.shape != input.shape:
         if exact:
@@ -76,8 +102,8 @@ def _pointwise_pair(op: str, input, target, reduction, exact: bool = False):
         try:
             np.broadcast_shapes(input.shape, target.shape)
         except ValueError:
-            raise RuntimeError(f"{op}: target shape {target.shape} cannot be broadcast to "
-                               f"input shape {input.shape}") from None
+            raise ShapeError(f"{op}: input shape {input.shape} and target shape "
+                             f"{target.shape} differ and cannot be broadcast together") from None
         warnings.warn(f"{op}: using a target size ({target.shape}) that is different to the "
                       f"input size ({input.shape}); this will likely lead to incorrect results "
                       "due to broadcasting. Please ensure they have the same size.",
@@ -133,6 +159,13 @@ def _class_layout(op: str, input: Tensor, target: np.ndarray):
     scores = input if input.ndim == 2 else \
         input.permute(0, *range(2, input.ndim), 1).reshape(-1, classes)
     return scores, target.reshape(-1), target.shape
+
+
+def _check_ignore_index(op: str, ignore_index) -> int:
+    ignore_index = check_int(op, "ignore_index", ignore_index)
+    if not -2**63 <= ignore_index < 2**63:
+        raise ValueError(f"{op}: ignore_index must fit in int64, got {ignore_index}")
+    return ignore_index
 
 
 def _class_indices(op: str, target) -> np.ndarray:
@@ -191,6 +224,7 @@ def nll_loss(input: Tensor, target, weight=None, size_average=None, ignore_index
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(op, reduction)
     input = _float(op, input)
+    ignore_index = _check_ignore_index(op, ignore_index)
     loss, _ = _nll(op, input, _class_indices(op, target), weight, ignore_index, reduction)
     return loss
 
@@ -210,10 +244,11 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None,
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(op, reduction)
     input = _float(op, input)
+    ignore_index = _check_ignore_index(op, ignore_index)
     check_number(op, "label_smoothing", label_smoothing)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise RuntimeError(f"{op}: label_smoothing must be between 0.0 and 1.0, got "
-                           f"{label_smoothing}")
+    if not 0.0 <= label_smoothing <= 1.0:  # PyTorch computes a negative or NaN one; we refuse
+        raise ShapeError(f"{op}: label_smoothing must be between 0.0 and 1.0, got "
+                         f"{label_smoothing}")
     class_axis = 0 if input.ndim == 1 else 1
     if input.ndim == 0:
         raise ValueError(f"{op}: input must be (C,), (N, C) or (N, C, d1, ...), got a 0-d "
@@ -279,7 +314,8 @@ def l1_loss(input: Tensor, target, size_average=None, reduce=None, reduction: st
     """``|input - target|``, reduced (``torch.nn.functional.l1_loss``); ``weight`` as in
     :func:`mse_loss`."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    input, target = _pointwise_pair("l1_loss", input, target, reduction)
+    input, target = _pointwise_pair("l1_loss", input, target, reduction, promote="int",
+                                    bool_target=False)
     return _weighted_pointwise("l1_loss", (input - target).abs(), weight, reduction, True)
 
 
@@ -299,8 +335,8 @@ def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None,
     reduction = legacy_reduction(size_average, reduce, reduction)
     input, target = _pointwise_pair(op, input, target, reduction)
     check_number(op, "beta", beta)
-    if beta < 0:
-        raise RuntimeError(f"{op}: beta must be >= 0, got {beta}")
+    if not beta >= 0:
+        raise ShapeError(f"{op}: beta must be >= 0, got {beta}")
     difference = input - target
     if beta == 0:
         return _reduce(difference.abs(), reduction)
@@ -313,10 +349,10 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
     (``torch.nn.functional.huber_loss``); ``weight`` (the input's shape) multiplies each
     term, and "mean" stays the mean over elements, as PyTorch."""
     op = "huber_loss"
-    input, target = _pointwise_pair(op, input, target, reduction)
+    input, target = _pointwise_pair(op, input, target, reduction, promote="")
     check_number(op, "delta", delta)
-    if delta <= 0:
-        raise RuntimeError(f"{op}: delta must be > 0, got {delta}")
+    if not delta > 0:
+        raise ShapeError(f"{op}: delta must be > 0, got {delta}")
     loss = _piecewise_quadratic(input - target, float(delta), float(delta))
     return _weighted_pointwise(op, loss, weight, reduction, False)
 
@@ -329,10 +365,11 @@ def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, 
     the same shape; ``weight`` broadcast to it."""
     op = "binary_cross_entropy"
     reduction = legacy_reduction(size_average, reduce, reduction)
-    input, target = _pointwise_pair(op, input, target, reduction, exact=True)
-    values = input._data
-    if values.size and not ((values >= 0) & (values <= 1)).all():
-        raise RuntimeError(f"{op}: all elements of input should be between 0 and 1")
+    input, target = _pointwise_pair(op, input, target, reduction, exact=True, promote="",
+                                    float_target=True)
+    for name, values in (("input", input._data), ("target", target._data)):
+        if values.size and not ((values >= 0) & (values <= 1)).all():
+            raise ShapeError(f"{op}: all elements of {name} should be between 0 and 1")
     loss = BinaryCrossEntropy.apply(input, target)
     return _reduce(_weighted(op, loss, weight), reduction)
 
@@ -346,7 +383,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_av
     broadcasts against the last (class) dimension."""
     op = "binary_cross_entropy_with_logits"
     reduction = legacy_reduction(size_average, reduce, reduction)
-    input, target = _pointwise_pair(op, input, target, reduction, exact=True)
+    input, target = _pointwise_pair(op, input, target, reduction, exact=True, promote="",
+                                    float_target=True)
     softplus_negative = act.Softplus.apply(-input, 1.0, float("inf"))  # no linear cut-off
     if pos_weight is None:
         loss = (1.0 - target) * input + softplus_negative
@@ -368,7 +406,7 @@ def kl_div(input: Tensor, target, size_average=None, reduce=None, reduction: str
     if reduction not in _REDUCTIONS + ("batchmean",):
         raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS + ('batchmean',)}, "
                          f"got {reduction!r}")
-    input, target = _pointwise_pair(op, input, target, "none")
+    input, target = _pointwise_pair(op, input, target, "none", promote="", float_target=True)
     if log_target:
         loss = target.exp() * (target - input)
     else:

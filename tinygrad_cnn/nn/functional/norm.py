@@ -1,9 +1,19 @@
 """Normalisation (as ``torch.nn.functional``): ``batch_norm``, ``layer_norm``, ``group_norm``,
 ``normalize``."""
 
+import numbers
+
 import numpy as np
 
-from ..._checks import check_float, check_int, check_number, check_tensor, normalize_axis
+from ..._checks import (
+    DtypeError,
+    ShapeError,
+    check_float,
+    check_int,
+    check_number,
+    check_tensor,
+    normalize_axes,
+)
 from ...ops.batchnorm import BatchNormTraining
 from ...ops.reduce import Extremum
 from ...ops.standardize import Standardize
@@ -24,6 +34,37 @@ def _running_statistic(value, name: str):
     return array
 
 
+def _check_batch_norm_arguments(x, weight, bias, training, momentum, eps) -> None:
+    """Everything ``batch_norm`` takes besides the running statistics, checked as PyTorch
+    does (types: TypeError; eps <= 0 in training, < 0 in eval: ValueError) and more
+    strictly where PyTorch would return NaN silently (a NaN or infinite eps or momentum)."""
+    check_tensor("batch_norm", "input", x)
+    check_float("batch_norm", "input", x.dtype)
+    if x.ndim < 2:
+        raise ShapeError(f"batch_norm: input must be (N, C, *), got shape {x.shape}")
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"batch_norm: training must be a bool, got {type(training).__name__}")
+    for name, value in (("momentum", momentum), ("eps", eps)):
+        if not isinstance(value, numbers.Real) or isinstance(value, np.bool_):
+            raise TypeError(f"batch_norm: {name} must be a real number, got "
+                            f"{type(value).__name__}")
+        if not np.isfinite(value):
+            raise ValueError(f"batch_norm: {name} must be finite, got {value}")
+    if training and not eps > 0:
+        raise ValueError(f"batch_norm: eps must be positive during training, got {eps}")
+    if not eps >= 0:
+        raise ValueError(f"batch_norm: eps must be non-negative, got {eps}")
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is None:
+            continue
+        if not isinstance(value, Tensor):
+            raise TypeError(f"batch_norm: {name} must be a Tensor or None, got "
+                            f"{type(value).__name__}")
+        if value.dtype != x.dtype:
+            raise RuntimeError(f"batch_norm: {name} has dtype {value.dtype}, the input "
+                               f"{x.dtype}; they must match")
+
+
 def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = None,
                bias: Tensor = None, training: bool = False, momentum: float = 0.1,
                eps: float = 1e-5) -> Tensor:
@@ -40,25 +81,30 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = 
     eval mode is composed of Tensor ops, so every derivative order works; the
     running-statistics update records no graph.
     """
-    check_tensor("batch_norm", "input", x)
-    check_float("batch_norm", "input", x.dtype)
-    if x.ndim < 2:
-        raise ValueError(f"batch_norm: input must be (N, C, *), got shape {x.shape}")
+    _check_batch_norm_arguments(x, weight, bias, training, momentum, eps)
     channels = x.shape[1]
     running_mean = _running_statistic(running_mean, "running_mean")
     running_var = _running_statistic(running_var, "running_var")
     for name, value in (("running_mean", running_mean), ("running_var", running_var),
                         ("weight", weight), ("bias", bias)):
-        if value is not None and tuple(np.shape(value)) != (channels,):
-            raise ValueError(f"batch_norm: {name} must have shape ({channels},) for input "
+        if value is not None and np.size(value) != channels:
+            raise ShapeError(f"batch_norm: {name} must have shape ({channels},) for input "
                              f"shape {x.shape}, got {tuple(np.shape(value))}")
+    # as PyTorch, a weight or bias with C elements in another shape, e.g. (1, C), is accepted
+    weight = weight if weight is None or weight.shape == (channels,) else weight.reshape(channels)
+    bias = bias if bias is None or bias.shape == (channels,) else bias.reshape(channels)
+    running_mean, running_var = (s if s is None or s.shape == (channels,)
+                                 else s.reshape(channels) for s in (running_mean, running_var))
     if not training and (running_mean is None or running_var is None):
-        raise ValueError("batch_norm: running_mean and running_var are needed when "
+        raise ShapeError("batch_norm: running_mean and running_var are needed when "
                          "training=False")
     per_channel = (1, channels) + (1,) * (x.ndim - 2)
     if training:
-        count = x.size // channels
-        if count <= 1:
+        count = x.size // channels if channels else 0
+        if count == 0:  # an empty batch: an empty result, statistics untouched (PyTorch)
+            scale = x if weight is None else x * weight.reshape(per_channel)
+            return scale if bias is None else scale + bias.reshape(per_channel)
+        if count == 1:
             raise ValueError("batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {x.shape}")
         # One primitive (a few numpy passes, closed-form Tensor-op backward) instead of ten
@@ -89,8 +135,10 @@ def _affine(op: str, name: str, value, shape) -> Tensor:
     if value is None:
         return None
     check_tensor(op, name, value)
+    if value.dtype.kind != "f":
+        raise DtypeError(f"{op}: {name} must be a floating point tensor, got {value.dtype}")
     if tuple(value.shape) != tuple(shape):
-        raise RuntimeError(f"{op}: {name} must have shape {tuple(shape)}, got "
+        raise ShapeError(f"{op}: {name} must have shape {tuple(shape)}, got "
                            f"{tuple(value.shape)}")
     return value
 
@@ -114,7 +162,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor = None, bias: Ten
     count = len(normalized_shape)
     if count == 0 or input.shape[input.ndim - count:] != normalized_shape or \
             input.ndim < count:
-        raise RuntimeError(f"{op}: given normalized_shape={list(normalized_shape)}, expected "
+        raise ShapeError(f"{op}: given normalized_shape={list(normalized_shape)}, expected "
                            f"input with shape [*, {', '.join(map(str, normalized_shape))}], "
                            f"got input of shape {input.shape}")
     weight = _affine(op, "weight", weight, normalized_shape)
@@ -142,15 +190,15 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor = None, bias: Tens
     num_groups = check_int(op, "num_groups", num_groups, minimum=1)
     check_float_eps(op, eps)
     if input.ndim < 2:
-        raise RuntimeError(f"{op}: input must be (N, C, *), got shape {input.shape}")
+        raise ShapeError(f"{op}: input must be (N, C, *), got shape {input.shape}")
     batch, channels = input.shape[:2]
     if channels % num_groups:
-        raise RuntimeError(f"{op}: expected number of channels in input to be divisible by "
+        raise ShapeError(f"{op}: expected number of channels in input to be divisible by "
                            f"num_groups, got input of shape {input.shape} and "
                            f"num_groups={num_groups}")
     weight = _affine(op, "weight", weight, (channels,))
     bias = _affine(op, "bias", bias, (channels,))
-    grouped = input.reshape(batch, num_groups, -1)
+    grouped = input.reshape(batch, num_groups, input._data.size // max(batch * num_groups, 1))
     out = Standardize.apply(grouped, (2,), eps).reshape(input.shape)
     per_channel = (1, channels) + (1,) * (input.ndim - 2)
     if weight is not None:
@@ -161,33 +209,39 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor = None, bias: Tens
 
 
 def check_float_eps(op: str, eps) -> None:
+    """A non-negative eps (PyTorch computes NaN from a negative or NaN one; we refuse)."""
     check_number(op, "eps", eps)
     if not eps >= 0:
-        raise ValueError(f"{op}: eps must be >= 0, got {eps}")
+        raise ShapeError(f"{op}: eps must be >= 0, got {eps}")
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
-              out=None) -> Tensor:
-    """``x / max(||x||_p, eps)`` along ``dim`` (``torch.nn.functional.normalize``).
+def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12, out=None) -> Tensor:
+    """``x / max(||x||_p, eps)`` along ``dim`` (an int or a tuple of ints)
+    (``torch.nn.functional.normalize``).
 
-    Any shape -> the same shape.  For ``p=2`` the norm is ``sqrt(max(sum x**2, eps**2))``
-    (the same value), so an all-zero slice has the finite gradient ``1/eps``, as PyTorch's.
+    Any shape -> the same shape.  ``p``: any number but NaN (``None`` is 2, ``inf`` the
+    largest magnitude, ``-inf`` the smallest, 0 the count of non-zeros).  For ``p=2`` the norm
+    is ``sqrt(max(sum x**2, eps**2))`` (the same value), so an all-zero slice has the finite
+    gradient ``1/eps``, as PyTorch's.
     """
     op = "normalize"
     check_tensor(op, "input", input)
     check_float(op, "input", input.dtype)
-    check_number(op, "p", p)
+    p = 2.0 if p is None else check_number(op, "p", p)
     check_float_eps(op, eps)
     if out is not None:
         raise TypeError(f"{op}: out= is not supported; use the returned tensor")
-    axis = normalize_axis(dim, input.ndim, op, input.shape)
+    axes = normalize_axes(dim, input.ndim, op, input.shape)
+    if p != p:
+        raise ShapeError(f"{op}: p must be a number, got nan")
+    size = input.abs()
     if p == 2:
-        norm = (input * input).sum(axis, keepdims=True).clip(eps * eps, None).sqrt()
-    elif p == float("inf"):
-        norm = Extremum.apply(input.abs(), (axis,), True, True).clip(eps, None)
-    elif p > 0:
-        norm = (input.abs() ** p).sum(axis, keepdims=True) ** (1.0 / p)
-        norm = norm.clip(eps, None)
+        norm = (input * input).sum(axes, keepdims=True).clip(eps * eps, None).sqrt()
+    elif p == float("inf") or p == -float("inf"):
+        norm = Extremum.apply(size, axes, True, p > 0).clip(eps, None)
+    elif p == 0:
+        count = (input._data != 0).sum(axis=axes, keepdims=True).astype(input.dtype)
+        norm = Tensor._make(np.maximum(count, input.dtype.type(eps)))
     else:
-        raise ValueError(f"{op}: p must be positive, got {p}")
+        norm = ((size ** p).sum(axes, keepdims=True) ** (1.0 / p)).clip(eps, None)
     return input / norm

@@ -1,0 +1,90 @@
+"""The accuracy rule of ``conv_algorithm("auto")``: which algorithms are as accurate as im2col.
+
+im2col's rounding error at an output follows the values in its own window; an FFT's follows
+the largest values anywhere in the plane, so next to a bright pixel an FFT in the input's
+own precision loses digits that im2col keeps. "auto" may therefore pick an FFT only where it
+costs no accuracy (:func:`fft_compute_dtype`):
+
+* float16/float32 operands: the FFT runs in float64, whose rounding (1.1e-16) sits 2**29
+  below float32's, and only when no window an output reads holds less than
+  ``1 / FFT_MAX_ENERGY_RATIO`` of its sample's energy (sum of squares). The FFT's error at
+  an output scales with the square root of the total, im2col's with that of its window, so
+  this keeps the FFT's error under im2col's at every output whose window is not entirely
+  zero (there im2col gives exact zeros and the FFT values below 1e-16 of the plane's scale).
+* NaN or inf anywhere (an FFT spreads them over the whole plane), dilated kernels (their
+  windows are sparse, a box would overstate their energy) and float64 operands (there is no
+  wider type to compute in): im2col.
+
+The cost model (:mod:`.conv_select`) only chooses among the eligible algorithms; this check
+runs only when it prefers the FFT, and costs a few passes over an operand without its
+channels (4 ms on x ``(8, 16, 64, 64)``, next to ~70 ms for the float64 FFT step).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Largest ratio of a sample's total energy to the energy in the weakest non-empty window an
+# output reads: float64 has 2**29 the precision of float32, so 2**40 (2**20 in norm) leaves
+# a factor 2**9 for the FFT's own error growth (log of the transform size, channel sums).
+FFT_MAX_ENERGY_RATIO = 2.0 ** 40
+
+
+def fft_compute_dtype(operands, boxes):
+    """The dtype "auto" runs an FFT in so that it is as accurate as im2col, or None when no
+    FFT is.
+
+    ``operands`` are the op's two arrays ``(N, C, H, W)``-shaped (or kernels); ``boxes``
+    gives for each the ``(h, w)`` box of the window one output reads from it, or None for
+    a kernel (read whole by every output); see :func:`operand_boxes`."""
+    if any(np.dtype(a.dtype) not in (np.float16, np.float32) for a in operands):
+        return None
+    for array, box in zip(operands, boxes, strict=True):
+        if array.size and not np.isfinite(array).all():
+            return None
+        if box is not None and array.size and not _windows_hold_their_share(array, box):
+            return None
+    return np.float64
+
+
+def operand_boxes(role: str, geometry):
+    """The window boxes of the two operands of a convolution-shaped op: ``role`` is
+    ``"forward"`` (x, weight), ``"input_grad"`` (grad_out, weight) or ``"weight_grad"``
+    (x, grad_out); None for dilated kernels (then "auto" keeps to im2col)."""
+    if geometry.dilation != (1, 1):
+        return None
+    kernel = geometry.kernel
+    if role == "forward":
+        return (kernel, None)
+    if role == "input_grad":  # dx[p] reads grad_out over about kernel/stride positions
+        return (tuple(-(-k // s) for k, s in zip(kernel, geometry.stride, strict=True)), None)
+    return (kernel, (1, 1))
+
+
+def _windows_hold_their_share(array, box) -> bool:
+    """Whether every non-empty ``box`` window (all channels; partial windows at the borders
+    included) of every sample holds at least 1/FFT_MAX_ENERGY_RATIO of the sample's energy."""
+    energy = np.square(array, dtype=np.float64).sum(axis=1)                  # (N, H, W)
+    nonzero = (array != 0).any(axis=1).astype(np.int64)
+    window_energy = _box_sums(energy, box)
+    window_count = _box_sums(nonzero, box)
+    total = energy.reshape(len(energy), -1).sum(axis=1).reshape(-1, 1, 1)
+    # windows with values whose energy rounds to nothing fail too (<= rather than <)
+    weak = (window_count > 0) & (window_energy * FFT_MAX_ENERGY_RATIO <= total)
+    return not weak.any()
+
+
+def _box_sums(plane, box):
+    """Sums of ``plane (N, H, W)`` over every ``box``-sized window that overlaps it (the
+    plane zero-padded by ``box - 1`` on each side), by an integral image."""
+    bh, bw = box
+    height, width = plane.shape[1:]
+    integral = np.zeros((len(plane), height + 2 * bh - 1, width + 2 * bw - 1),
+                        dtype=plane.dtype)
+    np.cumsum(np.cumsum(plane, axis=1), axis=2,
+              out=integral[:, bh:bh + height, bw:bw + width])
+    integral[:, bh + height:, bw:bw + width] = integral[:, bh + height - 1:bh + height,
+                                                         bw:bw + width]
+    integral[:, :, bw + width:] = integral[:, :, bw + width - 1:bw + width]
+    return (integral[:, bh:, bw:] - integral[:, :-bh or None, bw:]
+            - integral[:, bh:, :-bw or None] + integral[:, :-bh or None, :-bw or None])
