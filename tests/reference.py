@@ -360,5 +360,9 @@ def group_norm_ref(x, num_groups, weight=None, bias=None, eps=1e-5):
 
 
 def normalize_ref(x, p=2.0, dim=1, eps=1e-12):
-    norm = np.linalg.norm(np.moveaxis(x, dim, -1), ord=p, axis=-1, keepdims=True)
-    return x / np.moveaxis(np.maximum(norm, eps), -1, dim)
+    dims = sorted(d % x.ndim for d in (dim if isinstance(dim, tuple) else (dim,)))
+    moved = np.moveaxis(x, dims, range(x.ndim - len(dims), x.ndim))
+    flat = moved.reshape(moved.shape[:x.ndim - len(dims)] + (-1,))
+    norm = np.linalg.norm(flat, ord=p, axis=-1)
+    norm = np.expand_dims(np.maximum(norm, eps), tuple(range(x.ndim - len(dims), x.ndim)))
+    return x / np.moveaxis(norm, range(x.ndim - len(dims), x.ndim), dims)
