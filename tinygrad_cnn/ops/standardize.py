@@ -21,22 +21,22 @@ class Standardize(Function):
 
     @staticmethod
     def forward(ctx, x, axes, eps):
-        ctx.save_for_backward(x)
         ctx.options = (axes, float(eps))
         centered = x - x.mean(axis=axes, keepdims=True)
         var = np.square(centered).mean(axis=axes, keepdims=True)
         var += float(eps)
         np.sqrt(var, out=var)
         centered /= var
+        ctx.save_for_backward(x, centered)
         return centered
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
+        # y (the output) is saved and graph-connected, so a second derivative through it
+        # runs this backward again; inv_std is recomputed from x in Tensor ops
+        x, normalized = ctx.saved_tensors
         axes, eps = ctx.options
-        centered = x - x.mean(axes, keepdims=True)
-        inv_std = ((centered * centered).mean(axes, keepdims=True) + eps) ** -0.5
-        normalized = centered * inv_std
+        inv_std = (x.var(axes, keepdims=True, correction=0) + eps) ** -0.5
         correction = grad.mean(axes, keepdims=True) + \
             normalized * (grad * normalized).mean(axes, keepdims=True)
         return (grad - correction) * inv_std, None, None
