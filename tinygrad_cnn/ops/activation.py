@@ -1,7 +1,8 @@
 """Activation primitives that composing Tensor ops would make unstable or slow: ``Softplus``
-(overflow-free ``log(1 + exp(beta x)) / beta``) and the gates models run in their inner loop,
-``Gelu``, ``Silu`` and ``Hardswish``, each paired with a primitive for its derivative.  Every
-other activation of :mod:`tinygrad_cnn.nn.functional.activation` is composed of Tensor ops.
+(overflow-free ``log(1 + exp(beta x)) / beta``), the gates models run in their inner loop
+(``Gelu``, ``Silu``, ``Hardswish``; each of these and ``Softplus`` paired with a primitive
+for its derivative), and ``Softmax`` / ``LogSoftmax``.  Every other activation of
+:mod:`tinygrad_cnn.nn.functional.activation` is composed of Tensor ops.
 """
 
 import numpy as np

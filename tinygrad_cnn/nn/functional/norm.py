@@ -158,7 +158,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor = None, bias: Ten
     if isinstance(normalized_shape, int) or np.isscalar(normalized_shape):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(int(size) for size in normalized_shape)
-    check_float_eps(op, eps)
+    _check_eps(op, eps)
     count = len(normalized_shape)
     if count == 0 or input.shape[input.ndim - count:] != normalized_shape or \
             input.ndim < count:
@@ -188,7 +188,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor = None, bias: Tens
     check_tensor(op, "input", input)
     check_float(op, "input", input.dtype)
     num_groups = check_int(op, "num_groups", num_groups, minimum=1)
-    check_float_eps(op, eps)
+    _check_eps(op, eps)
     if input.ndim < 2:
         raise ShapeError(f"{op}: input must be (N, C, *), got shape {input.shape}")
     batch, channels = input.shape[:2]
@@ -208,7 +208,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor = None, bias: Tens
     return out
 
 
-def check_float_eps(op: str, eps) -> None:
+def _check_eps(op: str, eps) -> None:
     """A non-negative eps (PyTorch computes NaN from a negative or NaN one; we refuse)."""
     check_number(op, "eps", eps)
     if not eps >= 0:
@@ -228,7 +228,7 @@ def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12, out=None
     check_tensor(op, "input", input)
     check_float(op, "input", input.dtype)
     p = 2.0 if p is None else check_number(op, "p", p)
-    check_float_eps(op, eps)
+    _check_eps(op, eps)
     if out is not None:
         raise TypeError(f"{op}: out= is not supported; use the returned tensor")
     axes = normalize_axes(dim, input.ndim, op, input.shape)
