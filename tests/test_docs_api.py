@@ -13,7 +13,9 @@ API_DOC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
                        "docs", "api.md")
 
 MODULES = [
-    "tinygrad_cnn", "tinygrad_cnn.functional", "tinygrad_cnn.nn", "tinygrad_cnn.nn.init",
+    "tinygrad_cnn", "tinygrad_cnn.autograd", "tinygrad_cnn.autograd.functional",
+    "tinygrad_cnn.functional", "tinygrad_cnn.nn", "tinygrad_cnn.nn.init",
+    "tinygrad_cnn.nn.utils",
     "tinygrad_cnn.optim", "tinygrad_cnn.optim.lr_scheduler", "tinygrad_cnn.data",
     "tinygrad_cnn.data.datasets", "tinygrad_cnn.vision", "tinygrad_cnn.vision.datasets",
     "tinygrad_cnn.vision.transforms", "tinygrad_cnn.backends", "tinygrad_cnn.gradcheck",

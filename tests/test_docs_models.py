@@ -51,3 +51,9 @@ def test_the_load_error_shown_is_what_is_raised(run):
     _, printed = run
     shown = [text for text in blocks("text") if text.strip().startswith("load_state_dict")]
     assert any(output.strip() == shown[0].strip() for output in printed)
+
+
+def test_the_schedule_shown_is_what_runs(run):
+    _, printed = run
+    shown = [text for text in blocks("text") if text.strip().startswith("[0.05")]
+    assert shown and any(output.strip() == shown[0].strip() for output in printed)

@@ -41,7 +41,7 @@ def test_backward_of_non_scalar_needs_a_gradient():
 
 def test_backward_gradient_shape_is_checked():
     x = leaf([1.0, 2.0])
-    with pytest.raises(ValueError, match=r"gradient has shape \(3,\)"):
+    with pytest.raises(RuntimeError, match=r"gradient has shape \(3,\)"):
         (x * 2.0).backward(np.ones(3))
 
 
@@ -120,9 +120,12 @@ def test_grad_with_respect_to_an_intermediate():
     np.testing.assert_allclose(gh.data, [12.0])
 
 
-def test_grad_of_an_unused_input_is_zero():
+def test_grad_of_an_unused_input_raises_unless_allowed():
     x, unused = leaf([1.0]), leaf([5.0])
-    _, g_unused = tg.grad((x * 2.0).sum(), [x, unused])
+    with pytest.raises(RuntimeError, match="index 1 .* not have been used in the graph"):
+        tg.grad((x * 2.0).sum(), [x, unused])
+    assert tg.grad((x * 2.0).sum(), [x, unused], allow_unused=True)[1] is None
+    _, g_unused = tg.grad((x * 2.0).sum(), [x, unused], materialize_grads=True)
     np.testing.assert_allclose(g_unused.data, [0.0])
 
 

@@ -214,18 +214,26 @@ def stepped(make):
     return opt, opt.state_dict()
 
 
-@pytest.mark.parametrize("make, option, value", [
-    (lambda ps: optim.Adam(ps), "amsgrad", True),
-    (lambda ps: optim.Adam(ps), "maximize", True),
-    (lambda ps: optim.Adam(ps), "decoupled_weight_decay", True),
-    (lambda ps: optim.AdamW(ps), "decoupled_weight_decay", False),
-    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), "maximize", True),
-])
-def test_load_state_dict_rejects_a_pytorch_option_we_do_not_implement(make, option, value):
-    opt, saved = stepped(make)
+@pytest.mark.parametrize("option, value", [("foreach", "yes"), ("fused", 1), ("capturable", None)])
+def test_load_state_dict_rejects_an_implementation_switch_that_is_not_a_bool(option, value):
+    opt, saved = stepped(lambda ps: optim.Adam(ps))
     saved["param_groups"][0][option] = value
-    with pytest.raises(ValueError, match=f"param group 0: option {option}={value}"):
+    with pytest.raises(ValueError, match=f"param group 0: option {option}={value!r}"):
         opt.load_state_dict(saved)
+
+
+def test_load_state_dict_takes_maximize_and_weight_decay_style_from_the_saved_groups():
+    opt, saved = stepped(lambda ps: optim.SGD(ps, lr=0.1))
+    saved["param_groups"][0]["maximize"] = True
+    opt.load_state_dict(saved)
+    p = opt.param_groups[0]["params"][0]
+    before = p.data.copy()
+    opt.step()
+    np.testing.assert_allclose(p.data, before + 0.1 * 0.5)  # ascends the gradient
+    opt, saved = stepped(lambda ps: optim.Adam(ps, weight_decay=0.5))
+    saved["param_groups"][0]["decoupled_weight_decay"] = True
+    opt.load_state_dict(saved)
+    assert opt.param_groups[0]["decoupled_weight_decay"] is True
 
 
 def test_load_state_dict_accepts_pytorch_options_at_their_defaults():
@@ -250,9 +258,12 @@ def test_adamw_accepts_pytorchs_decoupled_weight_decay_flag():
     opt.load_state_dict(saved)
 
 
-def test_a_param_group_with_a_pytorch_only_option_is_rejected_at_construction():
-    with pytest.raises(ValueError, match="amsgrad=True"):
-        optim.Adam([{"params": [param([1.0])], "amsgrad": True}])
+def test_a_param_group_may_set_its_own_amsgrad():
+    p, q = param([1.0], [1.0]), param([1.0], [1.0])
+    opt = optim.Adam([{"params": [p], "amsgrad": True}, {"params": [q]}])
+    opt.step()
+    assert set(opt.state[p]) == {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+    assert set(opt.state[q]) == {"step", "exp_avg", "exp_avg_sq"}
 
 
 def test_load_state_dict_rejects_a_group_without_params():
@@ -384,3 +395,128 @@ def test_scheduler_state_dict_round_trips():
 def test_scheduler_arguments_are_validated(make, error):
     with pytest.raises(error):
         make(optim.SGD([param([1.0])], lr=1.0))
+
+
+# ------------------------------------------------------------------ more optimizers by hand
+
+def test_rmsprop_first_step_divides_by_the_root_of_the_mean_square():
+    p = param([1.0, -2.0], [0.5, -4.0])
+    optim.RMSprop([p], lr=0.1, alpha=0.9, eps=0.0).step()
+    v = 0.1 * np.array([0.25, 16.0])
+    np.testing.assert_allclose(p.data, [1.0, -2.0] - 0.1 * np.array([0.5, -4.0]) / np.sqrt(v))
+
+
+def test_centered_rmsprop_subtracts_the_squared_mean():
+    p = param([0.0], [2.0])
+    optim.RMSprop([p], lr=1.0, alpha=0.5, eps=0.0, centered=True).step()
+    # v = 0.5 * 4 = 2, m = 0.5 * 2 = 1, avg = sqrt(2 - 1) = 1.
+    np.testing.assert_allclose(p.data, [-2.0])
+
+
+def test_adagrad_accumulates_squares_and_decays_the_rate():
+    p = param([0.0], [3.0])
+    opt = optim.Adagrad([p], lr=1.0, lr_decay=0.5, initial_accumulator_value=16.0, eps=0.0)
+    assert float(opt.state_dict()["state"][0]["step"]) == 0.0  # state from the start
+    opt.step()
+    np.testing.assert_allclose(p.data, [-3.0 / 5.0])          # sqrt(16 + 9) = 5
+    p.grad = np.array([0.0])
+    opt.step()
+    np.testing.assert_allclose(p.data, [-3.0 / 5.0])
+    np.testing.assert_allclose(opt.state[p]["sum"], [25.0])
+
+
+def test_adadelta_first_step_is_sqrt_eps_over_the_rms_of_the_gradient():
+    p = param([0.0], [2.0])
+    optim.Adadelta([p], lr=1.0, rho=0.75, eps=1e-2).step()
+    expected = np.sqrt(1e-2) / np.sqrt(0.25 * 4.0 + 1e-2) * 2.0
+    np.testing.assert_allclose(p.data, [-expected])
+
+
+def test_amsgrad_keeps_the_largest_second_moment():
+    p = param([0.0], [10.0])
+    opt = optim.Adam([p], amsgrad=True)
+    opt.step()
+    p.grad = np.array([0.0])
+    opt.step()
+    state = opt.state[p]
+    assert state["max_exp_avg_sq"][0] == pytest.approx(0.001 * 100.0)
+    assert state["exp_avg_sq"][0] < state["max_exp_avg_sq"][0]
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1, maximize=True), lambda ps: optim.Adam(ps, maximize=True),
+    lambda ps: optim.RMSprop(ps, maximize=True), lambda ps: optim.Adagrad(ps, maximize=True),
+    lambda ps: optim.Adadelta(ps, maximize=True)])
+def test_maximize_climbs_the_gradient(make):
+    p = param([0.0], [1.0])
+    make([p]).step()
+    assert p.data[0] > 0
+
+
+# ------------------------------------------------------------------ more schedulers by hand
+
+def test_multistep_exponential_and_linear_schedules():
+    from tinygrad_cnn.optim.lr_scheduler import ExponentialLR, LinearLR, MultiStepLR
+
+    values = lrs(MultiStepLR(optim.SGD([param([1.0])], lr=1.0), milestones=[3, 1, 3]), 4)
+    np.testing.assert_allclose(values, [1, 0.1, 0.1, 0.001, 0.001])
+    values = lrs(ExponentialLR(optim.SGD([param([1.0])], lr=2.0), gamma=0.5), 3)
+    np.testing.assert_allclose(values, [2, 1, 0.5, 0.25])
+    values = lrs(LinearLR(optim.SGD([param([1.0])], lr=1.0), start_factor=0.25,
+                          total_iters=3), 5)
+    np.testing.assert_allclose(values, [0.25, 0.5, 0.75, 1, 1, 1])
+
+
+def test_one_cycle_rises_to_max_lr_then_falls_to_the_floor():
+    from tinygrad_cnn.optim.lr_scheduler import OneCycleLR
+
+    opt = optim.SGD([param([1.0])], lr=1.0, momentum=0.9)
+    scheduler = OneCycleLR(opt, max_lr=1.0, total_steps=11, pct_start=3 / 11 * 1.0,
+                           anneal_strategy="linear")
+    values = lrs(scheduler, 10)
+    assert values[0] == pytest.approx(1.0 / 25)
+    assert values[2] == pytest.approx(1.0) and max(values) == pytest.approx(1.0)
+    assert values[-1] == pytest.approx(1.0 / 25 / 1e4)
+    assert opt.param_groups[0]["momentum"] == pytest.approx(0.95)
+
+
+def test_reduce_on_plateau_waits_patience_epochs_then_cools_down():
+    from tinygrad_cnn.optim.lr_scheduler import ReduceLROnPlateau
+
+    opt = optim.SGD([param([1.0])], lr=1.0)
+    scheduler = ReduceLROnPlateau(opt, patience=1, cooldown=1, factor=0.5)
+    seen = []
+    for metric in [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5]:
+        scheduler.step(metric)
+        seen.append(scheduler.get_last_lr()[0])
+    assert seen == [1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25]
+
+
+def test_lambda_lr_multiplies_the_initial_rate():
+    from tinygrad_cnn.optim.lr_scheduler import LambdaLR
+
+    values = lrs(LambdaLR(optim.SGD([param([1.0])], lr=2.0), lambda epoch: 1 / (epoch + 1)), 3)
+    np.testing.assert_allclose(values, [2, 1, 2 / 3, 0.5])
+
+
+# ------------------------------------------------------------------ nn.utils by hand
+
+def test_clip_grad_norm_scales_all_gradients_together():
+    a, b = param([0.0, 0.0], [3.0, 0.0]), param([0.0], [4.0])
+    total = nn.utils.clip_grad_norm_([a, b], max_norm=1.0)
+    assert float(total) == pytest.approx(5.0)
+    scale = 1.0 / (5.0 + 1e-6)
+    np.testing.assert_allclose(np.asarray(a.grad), [3.0 * scale, 0.0])
+    np.testing.assert_allclose(np.asarray(b.grad), [4.0 * scale])
+
+
+def test_clip_grad_value_and_vector_round_trip():
+    a, b = param([1.0, 2.0], [-3.0, 0.5]), param([[3.0]], [[9.0]])
+    nn.utils.clip_grad_value_([a, b], 1.0)
+    np.testing.assert_array_equal(np.asarray(a.grad), [-1.0, 0.5])
+    np.testing.assert_array_equal(np.asarray(b.grad), [[1.0]])
+    vector = nn.utils.parameters_to_vector([a, b])
+    np.testing.assert_array_equal(vector.data, [1.0, 2.0, 3.0])
+    nn.utils.vector_to_parameters(vector * 2, [a, b])
+    np.testing.assert_array_equal(a.data, [2.0, 4.0])
+    assert b.shape == (1, 1) and b.data[0, 0] == 6.0

@@ -235,14 +235,20 @@ def test_pytorch_sgd_state_dict_loads_into_ours():
         np.testing.assert_allclose(p.data, q.data, **TIGHT)
 
 
-def test_pytorch_amsgrad_state_dict_is_rejected_naming_the_option():
+def test_pytorch_amsgrad_state_dict_loads_into_ours_and_continues_alike():
     weight = torch.nn.Parameter(torch.ones(2, dtype=torch.float64))
     their_opt = torch.optim.Adam([weight], amsgrad=True)
-    weight.grad = torch.ones(2, dtype=torch.float64)
+    weight.grad = torch.tensor([1.0, -3.0], dtype=torch.float64)
     their_opt.step()
-    our_opt = optim.Adam([nn.Parameter(np.ones(2))])
-    with pytest.raises(ValueError, match="param group 0: option amsgrad=True"):
-        our_opt.load_state_dict(their_opt.state_dict())
+    ours = nn.Parameter(weight.detach().numpy().copy())
+    our_opt = optim.Adam([ours])
+    our_opt.load_state_dict(their_opt.state_dict())
+    assert our_opt.param_groups[0]["amsgrad"] is True
+    weight.grad = torch.tensor([0.1, 0.2], dtype=torch.float64)
+    ours.grad = np.array([0.1, 0.2])
+    their_opt.step()
+    our_opt.step()
+    np.testing.assert_allclose(ours.data, weight.detach().numpy(), **TIGHT)
 
 
 def test_pytorch_adamw_state_dict_loads_into_ours_and_continues_alike():

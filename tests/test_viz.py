@@ -32,21 +32,21 @@ def test_to_dot_is_a_digraph_with_one_node_per_graph_node_and_the_output():
     assert dot.startswith("digraph") and dot.rstrip().endswith("}")
     labels, _ = nodes_and_arrows(dot)
     names = sorted(label.split("\\n")[0] for label in labels.values())
-    assert names == ["MatMulBackward", "MulBackward", "SumBackward", "leaf", "leaf", "output"]
+    assert names == ["MatMulBackward0", "MulBackward0", "SumBackward0", "leaf", "leaf", "output"]
 
 
 def test_to_dot_arrows_follow_the_data_flow_from_leaves_to_output():
     _, _, y = small_graph()
     labels, arrows = nodes_and_arrows(viz.to_dot(y))
     named = {(labels[a].split("\\n")[0], labels[b].split("\\n")[0]) for a, b in arrows}
-    assert named == {("leaf", "MatMulBackward"), ("MatMulBackward", "MulBackward"),
-                     ("MulBackward", "SumBackward"), ("SumBackward", "output")}
+    assert named == {("leaf", "MatMulBackward0"), ("MatMulBackward0", "MulBackward0"),
+                     ("MulBackward0", "SumBackward0"), ("SumBackward0", "output")}
 
 
 def test_to_dot_labels_ops_with_input_and_output_shapes_and_dtypes():
     _, _, y = small_graph()
     labels, _ = nodes_and_arrows(viz.to_dot(y))
-    matmul = next(label for label in labels.values() if label.startswith("MatMulBackward"))
+    matmul = next(label for label in labels.values() if label.startswith("MatMulBackward0"))
     assert "in: (2, 3) float64, (3, 4) float64" in matmul
     assert "out: (2, 4) float64" in matmul
 

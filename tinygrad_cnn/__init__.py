@@ -3,14 +3,16 @@
 The public surface only; see ``docs/api.md`` for every name.
 """
 
-from . import backends, data, functional, gradcheck, nn, optim, testing, viz
+from . import autograd, backends, data, functional, gradcheck, nn, optim, testing, viz
 from . import tensor_methods as _tensor_methods  # noqa: F401  (binds Tensor's operators)
 from .autograd import (
     Function,
     detect_anomaly,
     enable_grad,
     grad,
+    inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
 )
@@ -35,7 +37,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Function", "grad", "no_grad", "enable_grad", "set_grad_enabled",
-    "is_grad_enabled", "detect_anomaly", "manual_seed",
+    "is_grad_enabled", "detect_anomaly", "manual_seed", "autograd", "inference_mode",
+    "is_inference_mode_enabled",
     "tensor", "zeros", "ones", "zeros_like", "ones_like", "rand", "randn", "arange",
     "concatenate", "cat", "stack", "save", "load", "functional", "data",
     "gradcheck", "testing", "nn", "optim", "backends", "viz",

@@ -111,7 +111,8 @@ class Tensor:
     the leaves that require grad.
     """
 
-    __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_accumulator", "__weakref__")
+    __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_accumulator", "_output_nr",
+                 "__weakref__")
 
     # numpy must hand `array <op> tensor` to our reflected operators instead of looping.
     __array_ufunc__ = None
@@ -122,6 +123,7 @@ class Tensor:
         self.grad_fn = None
         self._requires_grad = False
         self._accumulator = None
+        self._output_nr = 0  # which output of grad_fn this is (Functions with several)
         if requires_grad:
             self.requires_grad = True
 
@@ -134,6 +136,7 @@ class Tensor:
         tensor.grad_fn = grad_fn
         tensor._requires_grad = grad_fn is not None
         tensor._accumulator = None
+        tensor._output_nr = 0
         return tensor
 
     @property

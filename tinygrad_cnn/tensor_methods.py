@@ -21,7 +21,7 @@ from ._checks import (
     normalize_axis,
     sizes_argument,
 )
-from .autograd import engine
+from .autograd import engine, hooks
 from .ops import elementwise as ew
 from .ops import linalg, reduce
 from .ops import shape as shape_ops
@@ -381,11 +381,6 @@ def astype(self, dtype):
     return shape_ops.Cast.apply(self, dtype)
 
 
-def backward(self, gradient=None, retain_graph=False, create_graph=False):
-    """Accumulate the gradient of this tensor into ``.grad`` of every leaf that needs it."""
-    engine.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
-
-
 _METHODS = {
     "__add__": add, "__radd__": _reflected(add),
     "__sub__": sub, "__rsub__": _reflected(sub),
@@ -413,7 +408,9 @@ _METHODS = {
     "relu": lambda self: ew.Relu.apply(self), "clip": clip,
     "astype": astype, "float": lambda self: astype(self, np.float32),
     "double": lambda self: astype(self, np.float64),
-    "backward": backward,
+    # autograd's side of the Tensor: backward and hooks
+    "backward": engine.tensor_backward, "register_hook": hooks.register_hook,
+    "retain_grad": hooks.retain_grad, "retains_grad": property(hooks.retains_grad),
 }
 
 for _name, _method in _METHODS.items():

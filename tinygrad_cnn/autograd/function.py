@@ -5,14 +5,18 @@ and a static ``backward(ctx, *grad_outputs)`` that computes with Tensors.  ``app
 forward and, when grad recording is on and an input requires grad, makes the ``ctx`` a node
 of the graph:
 
-    input tensors --(edges)--> ctx (node) --> output tensor.grad_fn is ctx
+    input tensors --(edges)--> ctx (node) --> output tensor(s), whose grad_fn is ctx
 
-Each edge points at the node that produced an input (its ``grad_fn``) or, for a leaf that
-requires grad, at that leaf's ``AccumulateGrad`` node.  Nodes hold no reference to the
-intermediate *tensors* of the graph, only to the arrays they saved; that is what lets
-``backward`` free a graph's memory while the tensors are still alive.
+Each edge points at the node that produced an input (its ``grad_fn``, and in
+``edge_outputs`` which of that node's outputs the input was) or, for a leaf that requires
+grad, at that leaf's ``AccumulateGrad`` node.  Nodes hold no reference to the intermediate
+*tensors* of the graph, only to the arrays they saved; that is what lets ``backward`` free
+a graph's memory while the tensors are still alive.  A forward may return several arrays:
+the outputs share the node and are told apart by their output number (``_output_nr``), as
+PyTorch's.
 """
 
+import functools
 import os
 import sys
 import weakref
@@ -20,10 +24,10 @@ import weakref
 import numpy as np
 
 from ..tensor import Tensor
-from .grad_mode import mode
+from .grad_mode import AnomalyError, current_mode, no_grad
 
+_LIBRARY = __name__.split(".")[0]
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_OUTPUT = -1  # the slot of a saved array that is the forward's output
 
 
 def user_call_site() -> str:
@@ -38,22 +42,40 @@ def user_call_site() -> str:
 
 
 class Node:
-    """A vertex of the backward graph.  The engine only uses what is defined here."""
+    """A vertex of the backward graph.  The engine only uses what is defined here.
+
+    ``edges`` are the nodes gradients go to (None where none goes), ``edge_outputs`` which
+    output of each of them (None: output 0 everywhere, the common case, kept cheap);
+    ``n_outputs`` how many gradients the node receives; ``hooks`` the hooks of the tensors
+    it produced (None until a tensor's ``register_hook`` or ``retain_grad`` is called).
+    """
 
     edges: tuple = ()
+    edge_outputs = None
+    n_outputs = 1
+    hooks = None
     site = None
 
     def name(self) -> str:
         return type(self).__name__
 
+    @property
+    def next_functions(self) -> tuple:
+        """``((node, output_number), ...)``, one pair per Tensor input, ``(None, 0)`` for an
+        input that needs no gradient (as PyTorch's ``grad_fn.next_functions``)."""
+        numbers = self.edge_outputs or (0,) * len(self.edges)
+        return tuple((edge, number if edge is not None else 0)
+                     for edge, number in zip(self.edges, numbers))
+
     def release(self) -> None:
         """Drop what backward needed, after a backward without ``retain_graph``."""
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
 
 
 class AccumulateGrad(Node):
     """The node behind a leaf that requires grad: gradients arriving here end on ``.grad``."""
-
-    __slots__ = ("variable",)
 
     def __init__(self, variable: Tensor):
         self.variable = variable
@@ -71,16 +93,17 @@ class AccumulateGrad(Node):
 class FirstOrderOnly(Node):
     """Stands behind a gradient that cannot be differentiated again.
 
-    Made when ``create_graph=True`` meets a ``backward`` that returned plain arrays or used a
-    float array stashed on ``ctx``: the gradient's value is right, but the graph behind it
-    would be missing terms, so a second derivative through it raises instead of being
-    silently wrong.
+    Made when ``create_graph=True`` meets a ``backward`` that returned plain arrays, used a
+    float array stashed on ``ctx`` or is marked ``@once_differentiable``: the gradient's value
+    is right, but the graph behind it would be missing terms, so a second derivative through
+    it raises instead of being silently wrong.
     """
 
-    def __init__(self, op_name: str, reason: str, edges: tuple):
+    def __init__(self, op_name: str, reason: str, origin: Node):
         self.op_name = op_name
         self.reason = reason
-        self.edges = edges  # the op's inputs: where a true second derivative would lead
+        self.edges = origin.edges  # the op's inputs: where a true second derivative would lead
+        self.edge_outputs = origin.edge_outputs
 
     def name(self) -> str:
         return f"FirstOrderOnly[{self.op_name}]"
@@ -89,8 +112,22 @@ class FirstOrderOnly(Node):
         raise RuntimeError(
             f"{self.op_name}: its backward is first-order only ({self.reason}), so it cannot "
             "be differentiated again; write its backward with Tensor operations on "
-            "ctx.saved_tensors to make second derivatives work"
+            "ctx.saved_tensors (without @once_differentiable) to make second derivatives work"
         )
+
+
+def once_differentiable(fn):
+    """Decorator of a ``Function.backward`` (as ``torch.autograd.function.once_differentiable``):
+    the backward runs without recording, and a second derivative through it raises
+    ``RuntimeError`` naming the op (PyTorch raises too)."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *grad_outputs):
+        with no_grad():
+            return fn(ctx, *grad_outputs)
+
+    wrapper.once_differentiable = True
+    return wrapper
 
 
 class _StashPolicy:
@@ -111,6 +148,13 @@ class Context(Node):
     _to_save = ()
     _saved = None
     _released = False
+    _non_differentiable = ()
+    _output_meta = None  # ((shape, dtype, differentiable), ...) per output, when several
+    _non_tensor_args = ()  # positions of the arguments that were not Tensors
+    # A user's Function has its backward checked as PyTorch checks it; the library's own ops
+    # pass numpy constants as arguments and may return gradients for them, which are dropped.
+    _user_op = True
+    materialize_grads = True
     _constants = ()
 
     def __init__(self, inputs, needs_input_grad):
@@ -120,28 +164,55 @@ class Context(Node):
     def name(self) -> str:
         return type(self).__name__
 
+    @property
+    def next_functions(self) -> tuple:
+        numbers = self.edge_outputs or (0,) * len(self.edges)
+        return tuple((edge, number if edge is not None else 0)
+                     for index, (edge, number) in enumerate(zip(self.edges, numbers))
+                     if index not in self._non_tensor_args)
+
     def save_for_backward(self, *arrays) -> None:
-        """Keep forward input arrays and/or the output array for backward."""
+        """Keep forward input arrays and/or output arrays for backward."""
         self._to_save = arrays
 
-    def _resolve_saved(self, output, raw_output) -> None:
-        """Turn the arrays given to ``save_for_backward`` into (array, slot) pairs."""
+    def mark_non_differentiable(self, *outputs) -> None:
+        """Outputs (arrays the forward returns) that get no gradient: they do not require
+        grad, and backward receives zeros for them (None without materialized grads)."""
+        self._non_differentiable = outputs
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """With ``False``, backward receives None (not zeros) for an output that got no
+        gradient; several-output Functions only, as the engine runs a node only when some
+        gradient reached it."""
+        self.materialize_grads = bool(value)
+
+    def _resolve_saved(self, output, raw_output, outputs=None, raw_outputs=None) -> None:
+        """Turn the arrays given to ``save_for_backward`` into (array, slot) pairs: slot i >= 0
+        is input i, slot -1 - j is output j (``output`` for one output, ``outputs`` for
+        several)."""
         saved = []
         for array in self._to_save:
             if array is None:
                 saved.append(None)
                 continue
-            if array is output or array is raw_output:
-                saved.append((output, _OUTPUT))
-                continue
+            if outputs is None:  # one output: the common case, without a loop
+                if array is output or array is raw_output:
+                    saved.append((output, -1))
+                    continue
+            else:
+                number = _output_number(array, outputs, raw_outputs)
+                if number is not None:
+                    saved.append((outputs[number], -1 - number))
+                    continue
             for slot, candidate in enumerate(self._inputs):
                 if array is candidate:
                     saved.append((array, slot))
                     break
             else:
                 raise ValueError(
-                    f"{self._function.__name__}.forward: save_for_backward takes the forward's "
-                    "input arrays and its output; recompute intermediates in backward from them"
+                    f"{self._function.__name__}.forward: save_for_backward takes the "
+                    "forward's input arrays and its outputs; recompute intermediates in "
+                    "backward from them"
                 )
         self._saved = tuple(saved)
         self._to_save = ()
@@ -163,8 +234,18 @@ class Context(Node):
             array, slot = entry
             # An input's tensor is rebuilt around the same array and the same graph node, so
             # gradients of a differentiable backward flow where the original input's would.
-            node = self if slot == _OUTPUT else self.edges[slot]
-            tensors.append(Tensor._make(array, node))
+            if slot == -1 and self._output_meta is None:  # the one output
+                tensors.append(Tensor._make(array, self))
+                continue
+            if slot < 0:
+                number = -1 - slot
+                node = self if self._output_meta[number][2] else None
+            else:
+                node = self.edges[slot]
+                number = self.edge_outputs[slot] if self.edge_outputs else 0
+            tensor = Tensor._make(array, node)
+            tensor._output_nr = number
+            tensors.append(tensor)
         return tuple(tensors)
 
     def mark_constant(self, *names) -> None:
@@ -186,12 +267,26 @@ class Context(Node):
             and isinstance(value, np.ndarray) and value.dtype.kind in "fc"
         ]
 
+    def _output_gradients(self, grads) -> list:
+        """One gradient per output, zeros (or None) where none arrived."""
+        grads = list(grads)
+        if self.materialize_grads:
+            for number, (shape, dtype, _) in enumerate(self._output_meta):
+                if grads[number] is None:
+                    grads[number] = Tensor._make(np.zeros(shape, dtype))
+        return grads
+
     def apply_backward(self, grad, create_graph):
-        """Run the Function's backward for one output gradient; one result per input."""
+        """Run the Function's backward on the output gradient(s) (a Tensor, or one entry per
+        output for a forward with several); one result per input."""
         function = self._function
-        grads = function.backward(self, grad)
+        backward = function.backward
+        if self.n_outputs == 1:
+            grads = backward(self, grad)
+        else:
+            grads = backward(self, *self._output_gradients(grad))
         if not isinstance(grads, tuple):
-            grads = (grads,)
+            grads = tuple(grads) if isinstance(grads, list) else (grads,)
         if len(grads) != len(self.edges):
             raise RuntimeError(
                 f"{function.__name__}.backward returned {len(grads)} gradient(s) but forward "
@@ -200,14 +295,22 @@ class Context(Node):
             )
         reason = None
         if create_graph:
-            stashed = self._stashed_float_arrays()
-            if stashed:
-                reason = (f"it uses float array(s) stashed on ctx: {', '.join(stashed)}; if "
-                          "they do not depend on the inputs, declare them with "
-                          f"ctx.mark_constant({', '.join(map(repr, stashed))})")
+            if getattr(backward, "once_differentiable", False):
+                reason = "its backward is marked @once_differentiable"
+            else:
+                stashed = self._stashed_float_arrays()
+                if stashed:
+                    reason = (f"it uses float array(s) stashed on ctx: {', '.join(stashed)}; if "
+                              "they do not depend on the inputs, declare them with "
+                              f"ctx.mark_constant({', '.join(map(repr, stashed))})")
         results = []
         for index, (edge, gradient) in enumerate(zip(self.edges, grads)):
             if edge is None or gradient is None:
+                if gradient is not None and self._user_op and index in self._non_tensor_args:
+                    raise RuntimeError(
+                        f"{function.__name__}.backward returned a gradient for argument "
+                        f"{index}, which was not a Tensor; return None for it"
+                    )
                 results.append(None)
                 continue
             expected_shape, expected_dtype = self.input_meta[index]
@@ -216,11 +319,11 @@ class Context(Node):
                 node = None
                 if create_graph:
                     node = FirstOrderOnly(function.__name__, "its backward returned plain "
-                                          "arrays, not Tensors", self.edges)
+                                          "arrays, not Tensors", self)
                 gradient = Tensor._make(gradient, node)
             elif reason is not None:
-                gradient = Tensor._make(gradient._data, FirstOrderOnly(function.__name__, reason,
-                                                                  self.edges))
+                gradient = Tensor._make(gradient._data, FirstOrderOnly(function.__name__,
+                                                                       reason, self))
             if gradient._data.shape != expected_shape:
                 raise RuntimeError(
                     f"{function.__name__}.backward returned a gradient of shape "
@@ -237,24 +340,45 @@ class Context(Node):
         self._released = True
 
 
+def _output_number(array, outputs, raw_outputs):
+    """Which output ``array`` is (None if none)."""
+    for number, (output, raw) in enumerate(zip(outputs, raw_outputs)):
+        if array is output or array is raw:
+            return number
+    return None
+
+
 class Function:
     """Base class of every differentiable op, the library's own and the user's.
 
-    Subclasses define ``forward(ctx, *args)`` (numpy arrays in, one array out) and
-    ``backward(ctx, grad_output)`` (Tensors in, one gradient per forward argument out) as
-    static methods and are called as ``MyOp.apply(*args)``; Tensor arguments arrive in
-    forward as their arrays, anything else unchanged.  See ``docs/gradcheck.md``.
+    Subclasses define ``forward(ctx, *args)`` (numpy arrays in, an array or a tuple of arrays
+    out) and ``backward(ctx, *grad_outputs)`` (Tensors in, one per output; one gradient per
+    forward argument out) as static methods and are called as ``MyOp.apply(*args)``; Tensor
+    arguments arrive in forward as their arrays, anything else unchanged.  ``apply`` returns a
+    Tensor, or a tuple of Tensors when forward returned a tuple.  See ``docs/autograd.md``.
     """
 
     _context_class = Context
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        # Each Function gets its own node class, named as PyTorch names them ("MulBackward").
-        cls._context_class = type(f"{cls.__name__}Backward", (Context,), {"_function": cls})
+        # Each Function gets its own node class, named as PyTorch names them: the library's
+        # own ops "MulBackward0" (PyTorch numbers its built-in overloads), a user's Function
+        # "MyOpBackward".
+        user_op = not cls.__module__.startswith(_LIBRARY + ".")
+        cls._context_class = type(f"{cls.__name__}Backward{'' if user_op else '0'}",
+                                  (Context,), {"_function": cls, "_user_op": user_op})
+        cls._run_forward = staticmethod(_forward_runner(cls))
 
     @staticmethod
     def forward(ctx, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2's other style: ``forward(*args)`` without ``ctx``, then
+        ``setup_context(ctx, inputs, output)`` saves what backward needs (``inputs`` are the
+        arrays forward received, ``output`` what it returned)."""
         raise NotImplementedError
 
     @staticmethod
@@ -262,42 +386,119 @@ class Function:
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *args) -> Tensor:
+    def apply(cls, *args):
         """Run ``forward`` on the arrays of ``args`` and record the call when grad is on."""
         arrays = [arg._data if isinstance(arg, Tensor) else arg for arg in args]
+        mode = current_mode.get()
         record = False
         if mode.grad_enabled:
-            needs = tuple(isinstance(arg, Tensor) and arg._requires_grad for arg in args)
+            # (a list comprehension: faster than tuple() of a generator)
+            needs = tuple([isinstance(arg, Tensor) and arg._requires_grad for arg in args])
             record = True in needs
         else:
             needs = (False,) * len(args)
         ctx = cls._context_class(arrays, needs)
-        raw_output = output = cls.forward(ctx, *arrays)
+        raw_output = output = cls._run_forward(ctx, *arrays)
         if type(output) is not np.ndarray:
+            if type(output) is tuple:
+                return _apply_several(cls, ctx, args, needs, record, output, mode)
             output = _as_output_array(cls, output)  # numpy returns scalars for 0-d results
         if mode.anomaly:
-            ctx.site = user_call_site()
-            if output.dtype.kind == "f" and not np.isfinite(output).all():
-                raise FloatingPointError(
-                    f"{cls.__name__}: forward produced {_nonfinite_kind(output)}; the op was "
-                    f"called at {ctx.site}"
-                )
-        if not record or output.dtype.kind != "f":
+            _check_forward(cls, ctx, output, mode)
+        if not record or output.dtype.kind != "f" or (
+                ctx._non_differentiable and _is_marked(ctx, output, raw_output)):
             return Tensor._make(output)
-        edges, input_meta = [], []
-        for arg, needed in zip(args, needs):
-            if needed:
-                edges.append(arg.grad_fn or AccumulateGrad.of(arg))
-                input_meta.append((arg._data.shape, arg._data.dtype))
-            else:
-                edges.append(None)
-                input_meta.append(None)
-        ctx.edges = tuple(edges)
-        ctx.input_meta = input_meta
+        _connect(ctx, args, needs)
         if ctx._to_save:
             ctx._resolve_saved(output, raw_output)
         ctx._inputs = None
         return Tensor._make(output, ctx)
+
+
+def _forward_runner(cls):
+    """``forward(ctx, *arrays)``, or for a Function that defines ``setup_context``,
+    ``forward(*arrays)`` followed by ``setup_context(ctx, arrays, output)``."""
+    if cls.setup_context is Function.setup_context:
+        return cls.forward
+    forward, setup_context = cls.forward, cls.setup_context
+
+    def run(ctx, *arrays):
+        output = forward(*arrays)
+        setup_context(ctx, arrays, output)
+        return output
+
+    return run
+
+
+def _connect(ctx, args, needs) -> None:
+    """Make ``ctx`` a node: one edge per argument, to the node its gradient goes to.
+
+    Hot: runs once per recorded op.  Edges to a node with several outputs also record which
+    output (``edge_outputs``); arguments that were not Tensors are listed for
+    ``next_functions`` (``_non_tensor_args``).  Both are set only when needed.
+    """
+    edges, input_meta = [], []
+    for arg, needed in zip(args, needs):
+        if needed:
+            producer = arg.grad_fn
+            if producer is None:
+                producer = AccumulateGrad.of(arg)
+            elif producer.n_outputs != 1:
+                if ctx.edge_outputs is None:
+                    ctx.edge_outputs = [0] * len(args)
+                ctx.edge_outputs[len(edges)] = arg._output_nr
+            edges.append(producer)
+            input_meta.append((arg._data.shape, arg._data.dtype))
+        else:
+            if not isinstance(arg, Tensor):
+                ctx._non_tensor_args += (len(edges),)
+            edges.append(None)
+            input_meta.append(None)
+    ctx.edges = tuple(edges)
+    ctx.input_meta = input_meta
+
+
+def _is_marked(ctx, output, raw_output) -> bool:
+    return any(marked is output or marked is raw_output for marked in ctx._non_differentiable)
+
+
+def _apply_several(cls, ctx, args, needs, record, raw_outputs, mode) -> tuple:
+    """``apply`` for a forward that returned a tuple: one Tensor per output, all sharing the
+    node, each knowing its output number."""
+    outputs = tuple(_as_output_array(cls, output) for output in raw_outputs)
+    if mode.anomaly:
+        for output in outputs:
+            _check_forward(cls, ctx, output, mode)
+    differentiable = [
+        record and output.dtype.kind == "f" and not _is_marked(ctx, output, raw)
+        for output, raw in zip(outputs, raw_outputs)
+    ]
+    if not any(differentiable):
+        return tuple(Tensor._make(output) for output in outputs)
+    _connect(ctx, args, needs)
+    ctx.n_outputs = len(outputs)
+    ctx._output_meta = tuple((output.shape, output.dtype, flag)
+                             for output, flag in zip(outputs, differentiable))
+    if ctx._to_save:
+        ctx._resolve_saved(None, None, outputs, raw_outputs)
+    ctx._inputs = None
+    tensors = []
+    for number, (output, flag) in enumerate(zip(outputs, differentiable)):
+        tensor = Tensor._make(output, ctx if flag else None)
+        if flag:
+            tensor._output_nr = number
+        tensors.append(tensor)
+    return tuple(tensors)
+
+
+def _check_forward(cls, ctx, output, mode) -> None:
+    """Anomaly mode: remember the user's line; a NaN or inf result raises naming it."""
+    ctx.site = user_call_site()
+    if mode.anomaly_check_nan and output.dtype.kind == "f" and not np.isfinite(output).all():
+        raise AnomalyError(
+            f"{cls.__name__}: forward produced {_nonfinite_kind(output)}; the op was "
+            f"called at {ctx.site}"
+        )
 
 
 def _as_output_array(function, output) -> np.ndarray:
@@ -306,7 +507,8 @@ def _as_output_array(function, output) -> np.ndarray:
     if isinstance(output, (np.generic, float, int, bool)):
         return np.asarray(output)
     raise TypeError(
-        f"{function.__name__}.forward must return one numpy array, got {type(output).__name__}"
+        f"{function.__name__}.forward must return a numpy array or a tuple of them, got "
+        f"{type(output).__name__}"
     )
 
 

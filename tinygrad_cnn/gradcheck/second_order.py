@@ -49,8 +49,10 @@ class FirstDerivatives:
             pairs = [(o, v) for o, v in zip(outputs, vectors) if o.requires_grad]
             if not pairs:
                 return tuple(Tensor(np.zeros_like(values[k]._data)) for k in checked)
+            # an input fn ignores has a zero first derivative (grad raises for it otherwise)
             return _grad([o for o, _ in pairs], [values[k] for k in checked],
-                         grad_outputs=[v for _, v in pairs], create_graph=differentiable)
+                         grad_outputs=[v for _, v in pairs], create_graph=differentiable,
+                         materialize_grads=True)
 
     def stashed(self):
         """The float values stashed on ctx in fn's graph (see ``stash.find``)."""

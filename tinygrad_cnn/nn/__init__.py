@@ -5,7 +5,7 @@ conversion alone; default initialisation is PyTorch's (Kaiming-uniform), seeded 
 :func:`tinygrad_cnn.manual_seed`.
 """
 
-from . import init
+from . import init, utils
 from .activation import (
     ELU,
     GELU,
@@ -47,7 +47,7 @@ from .parameter import Parameter
 from .pooling import AvgPool2d, LPPool2d, MaxPool2d
 
 __all__ = [
-    "Module", "Parameter", "init",
+    "Module", "Parameter", "init", "utils",
     "Linear", "Identity", "Conv1d", "Conv2d", "ConvTranspose2d",
     "MaxPool2d", "AvgPool2d", "LPPool2d",
     "ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid",

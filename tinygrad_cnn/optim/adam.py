@@ -2,80 +2,105 @@
 
 import numpy as np
 
-from .._checks import check_real
-from .optimizer import PYTORCH_ONLY_OPTIONS, Optimizer
+from .optimizer import Optimizer, check_flag, check_option, lerp_
 
 
 class Adam(Optimizer):
-    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)``.
+    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+    foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+    decoupled_weight_decay=False)``.
 
-    Per parameter ``p`` with gradient ``g`` at step ``t`` (counting from 1), as PyTorch::
+    Per parameter ``p`` with gradient ``g`` (``-g`` when maximizing) at step ``t`` (counting
+    from 1), as PyTorch::
 
-        g = g + weight_decay * p                  (L2 penalty; AdamW decays p instead)
+        g = g + weight_decay * p                  (L2 penalty; with decoupled_weight_decay,
+                                                   as AdamW, p = p * (1 - lr * weight_decay))
         m = m + (1 - beta1) * (g - m)
         v = beta2 * v + (1 - beta2) * g * g
+        v_max = max(v_max, v)                     (amsgrad: the largest v so far is used)
         p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
 
     Note where ``eps`` sits: added after the bias-corrected square root, as PyTorch does.
     """
 
-    _decoupled_weight_decay = False
-    _state_spec = {"step": "step", "exp_avg": "array", "exp_avg_sq": "array"}
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                        capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
+
+    def _state_spec_for(self, group: dict) -> dict:
+        spec = {"step": "step", "exp_avg": "array", "exp_avg_sq": "array"}
+        if group["amsgrad"]:
+            spec["max_exp_avg_sq"] = "array"
+        return spec
 
     def _validate_group(self, group: dict) -> None:
         name = type(self).__name__
-        check_real(name, "learning rate", group["lr"], low=0.0)
-        check_real(name, "epsilon", group["eps"], low=0.0)
+        check_option(name, "learning rate", group["lr"])
+        check_option(name, "epsilon value", group["eps"])
         betas = group["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{name}: betas must be a pair of floats, got {betas!r}")
         group["betas"] = tuple(betas)
         for index, beta in enumerate(betas):
-            check_real(name, f"beta parameter at index {index}", beta, low=0.0, high=1.0,
-                       include_high=False)
-        check_real(name, "weight_decay", group["weight_decay"], low=0.0)
+            check_option(name, f"beta parameter at index {index}", beta, high=1.0,
+                         include_high=False)
+        check_option(name, "weight_decay value", group["weight_decay"])
+        for flag in ("amsgrad", "maximize", "decoupled_weight_decay"):
+            check_flag(name, group, flag)
 
     def _update(self) -> None:
         for group in self.param_groups:
             lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
             beta1, beta2 = group["betas"]
+            amsgrad = group["amsgrad"]
             for param, grad, state in self._params_with_grad(group):
                 if not state:
                     state["step"] = 0
                     state["exp_avg"] = np.zeros_like(param._data)
                     state["exp_avg_sq"] = np.zeros_like(param._data)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = np.zeros_like(param._data)
                 state["step"] += 1
                 step = state["step"]
                 if weight_decay != 0:
-                    if self._decoupled_weight_decay:
+                    if group["decoupled_weight_decay"]:
                         param._data *= 1 - lr * weight_decay
                     else:
                         grad = grad + weight_decay * param._data
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                # torch's lerp_ with weight < 0.5 computes m + w * (g - m); keep its rounding.
-                exp_avg += (1 - beta1) * (grad - exp_avg)
+                lerp_(exp_avg, grad, 1 - beta1)
                 exp_avg_sq *= beta2
-                exp_avg_sq += (1 - beta2) * (grad * grad)
+                exp_avg_sq += (1 - beta2) * grad * grad
+                if amsgrad:
+                    np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
+                    second = state["max_exp_avg_sq"]
+                else:
+                    second = exp_avg_sq
                 step_size = lr / (1 - beta1**step)
-                denom = np.sqrt(exp_avg_sq) / (1 - beta2**step) ** 0.5
+                denom = np.sqrt(second) / (1 - beta2**step) ** 0.5
                 denom += eps
-                param._data -= step_size * (exp_avg / denom)
+                param._data -= step_size * exp_avg / denom
 
 
 class AdamW(Adam):
-    """``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)``.
+    """``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+    amsgrad=False, *, maximize=False, foreach=None, capturable=False, differentiable=False,
+    fused=None)``.
 
     Adam with decoupled weight decay: each step first scales the parameter by
-    ``1 - lr * weight_decay`` and leaves the gradient alone (``torch.optim.AdamW``).
+    ``1 - lr * weight_decay`` and leaves the gradient alone (``torch.optim.AdamW``; its groups
+    say ``decoupled_weight_decay=True``, as PyTorch's).
     """
 
-    _decoupled_weight_decay = True
-    # PyTorch's AdamW is its Adam with decoupled_weight_decay=True, and says so in its groups.
-    _fixed_options = {**PYTORCH_ONLY_OPTIONS, "decoupled_weight_decay": (True,)}
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

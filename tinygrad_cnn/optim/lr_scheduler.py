@@ -1,22 +1,62 @@
 """Learning-rate schedules (``torch.optim.lr_scheduler``), using PyTorch's recursive formulas.
 
-A scheduler sets each param group's ``"lr"``; call ``scheduler.step()`` once per epoch, after
-``optimizer.step()``.  Creating one records ``initial_lr`` in every group and performs step 0.
+A scheduler sets each param group's ``"lr"``; call ``scheduler.step()`` once per epoch (or
+per batch for ``OneCycleLR``), after ``optimizer.step()``.  Creating one records
+``initial_lr`` in every group and performs step 0.  The attributes, and so the state dicts,
+are PyTorch's: a scheduler's ``state_dict()`` loads into the other library's scheduler.
 """
 
 import math
+import types
+import warnings
+from bisect import bisect_right
+from collections import Counter
 
-from .._checks import check_int, check_real
+from .._checks import check_int, check_real, is_int
 from .optimizer import Optimizer
+
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
+           "LambdaLR", "LinearLR", "OneCycleLR", "SequentialLR", "ReduceLROnPlateau"]
+
+_EPOCH_DEPRECATION = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
+    "where possible. Please use `scheduler.step()` to step the scheduler. During the "
+    "deprecation, if epoch is different from None, the closed form is used instead of the "
+    "new chainable form, where available."
+)
+
+
+def _check_optimizer(name: str, optimizer) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{name}: {type(optimizer).__name__} is not an Optimizer")
+
+
+def _per_group(name: str, optimizer, value) -> list:
+    """``value`` once per param group (a list or tuple must already have one per group)."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(optimizer.param_groups):
+            raise ValueError(
+                f"{name} must have the same length as optimizer.param_groups. {name} has "
+                f"{len(value)} values, param_groups has {len(optimizer.param_groups)}."
+            )
+        return list(value)
+    return [value] * len(optimizer.param_groups)
 
 
 class LRScheduler:
-    """Base class: ``step()``, ``get_last_lr()``, ``last_epoch``, ``state_dict()``."""
+    """Base class: ``step()``, ``get_last_lr()``, ``last_epoch``, ``state_dict()``.
+
+    Subclasses define ``get_lr()`` (the recursive form, from the groups' current ``lr``) and,
+    where PyTorch has one, ``_get_closed_form_lr()`` (from ``base_lrs``), used by
+    ``step(epoch)`` and by :class:`SequentialLR` at its milestones.
+    """
+
+    _get_lr_called_within_step = False
+    _is_initial = False
 
     def __init__(self, optimizer, last_epoch: int = -1):
         name = type(self).__name__
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{name}: {type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(name, optimizer)
         check_int(name, "last_epoch", last_epoch, minimum=-1)
         self.optimizer = optimizer
         if last_epoch == -1:
@@ -31,23 +71,59 @@ class LRScheduler:
                     )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """PyTorch's step 0, inside the constructor: most schedules keep the current lr."""
         self._step_count = 0
-        # PyTorch's first step (inside the constructor) keeps the current learning rates.
         self._is_initial = True
-        self.step()
-        self._is_initial = False
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self) -> list:
         """The learning rates for ``last_epoch`` (subclasses; called by :meth:`step`)."""
         raise NotImplementedError
 
-    def step(self) -> None:
-        """Advance one epoch and write the new learning rates into the optimizer."""
+    def _warn_outside_step(self) -> None:
+        if not self._get_lr_called_within_step:
+            warnings.warn("To get the last learning rate computed by the scheduler, please "
+                          "use `get_last_lr()`.", UserWarning, stacklevel=3)
+
+    def _current_lrs(self) -> list:
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def step(self, epoch=None) -> None:
+        """Advance one epoch and write the new learning rates into the optimizer.
+
+        ``epoch`` (deprecated in PyTorch, with a warning) jumps to that epoch, using the
+        closed form where the schedule has one."""
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(
+                "Detected call of `lr_scheduler.step()` before `optimizer.step()`: call them "
+                "in the opposite order (as in PyTorch >= 1.1), or the first value of the "
+                "learning rate schedule is skipped.", UserWarning, stacklevel=2)
         self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        if epoch is not None:
+            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch=None) -> None:
+        self._get_lr_called_within_step = True
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                self.last_epoch = epoch
+                closed_form = getattr(self, "_get_closed_form_lr", None)
+                values = closed_form() if closed_form is not None else self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+        for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._current_lrs()
 
     def get_last_lr(self) -> list:
         """The learning rates the last :meth:`step` set, one per param group."""
@@ -58,6 +134,7 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restore the attributes saved by :meth:`state_dict` (ours or PyTorch's)."""
         self.__dict__.update(state_dict)
 
 
@@ -76,9 +153,63 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        self._warn_outside_step()
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
-            return [group["lr"] for group in self.optimizer.param_groups]
+            return self._current_lrs()
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list:
+        return [base * self.gamma ** (self.last_epoch // self.step_size)
+                for base in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` at each milestone epoch (a milestone listed
+    twice multiplies by ``gamma**2``); ``milestones`` need not be sorted."""
+
+    def __init__(self, optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1):
+        milestones = list(milestones)
+        for milestone in milestones:
+            if not is_int(milestone):
+                raise TypeError(f"MultiStepLR: milestones must be ints, got {milestone!r}")
+        check_real("MultiStepLR", "gamma", gamma)
+        self.milestones = Counter(int(m) for m in milestones)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        self._warn_outside_step()
+        if self.last_epoch not in self.milestones:
+            return self._current_lrs()
+        factor = self.gamma ** self.milestones[self.last_epoch]
+        return [group["lr"] * factor for group in self.optimizer.param_groups]
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        super().load_state_dict(state_dict)
+        self.milestones = Counter(self.milestones)  # a plain dict after tinygrad_cnn.load
+
+    def _get_closed_form_lr(self) -> list:
+        milestones = sorted(self.milestones.elements())
+        return [base * self.gamma ** bisect_right(milestones, self.last_epoch)
+                for base in self.base_lrs]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` every epoch."""
+
+    def __init__(self, optimizer, gamma: float, last_epoch: int = -1):
+        check_real("ExponentialLR", "gamma", gamma)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        self._warn_outside_step()
+        if self._is_initial:
+            return self._current_lrs()
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list:
+        return [base * self.gamma**self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -96,13 +227,405 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
+        self._warn_outside_step()
         groups = self.optimizer.param_groups
         epoch, t_max, eta_min = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
-            return [group["lr"] for group in groups]
+            return self._current_lrs()
+        if self._step_count == 1 and epoch > 0:
+            return [eta_min + (base - eta_min) * (1 + math.cos(epoch * math.pi / t_max)) / 2
+                    for base in self.base_lrs]
         if (epoch - 1 - t_max) % (2 * t_max) == 0:
             return [group["lr"] + (base - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
                     for base, group in zip(self.base_lrs, groups)]
         ratio = (1 + math.cos(math.pi * epoch / t_max)) / (
             1 + math.cos(math.pi * (epoch - 1) / t_max))
         return [ratio * (group["lr"] - eta_min) + eta_min for group in groups]
+
+    def _get_closed_form_lr(self) -> list:
+        return [self.eta_min + (base - self.eta_min)
+                * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for base in self.base_lrs]
+
+
+class LambdaLR(LRScheduler):
+    """``lr = initial_lr * lr_lambda(epoch)``; one function, or a list with one per group.
+
+    ``state_dict()`` holds ``lr_lambdas`` as PyTorch's does: ``None`` for a plain function
+    (functions are not saved) and the attribute dict of a callable object.
+    """
+
+    def __init__(self, optimizer, lr_lambda, last_epoch: int = -1):
+        _check_optimizer("LambdaLR", optimizer)
+        self.optimizer = optimizer
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != len(optimizer.param_groups):
+                raise ValueError(f"LambdaLR: Expected {len(optimizer.param_groups)} "
+                                 f"lr_lambdas, but got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
+        for function in self.lr_lambdas:
+            if not callable(function):
+                raise TypeError(f"LambdaLR: lr_lambda should be a function, but got "
+                                f"{type(function).__name__}")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        self._warn_outside_step()
+        return [base * function(self.last_epoch)
+                for function, base in zip(self.lr_lambdas, self.base_lrs)]
+
+    def state_dict(self) -> dict:
+        state = {key: value for key, value in self.__dict__.items()
+                 if key not in ("optimizer", "lr_lambdas")}
+        state["lr_lambdas"] = [None if isinstance(function, types.FunctionType)
+                               else function.__dict__.copy() for function in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        saved = {key: value for key, value in state_dict.items() if key != "lr_lambdas"}
+        self.__dict__.update(saved)
+        for function, attributes in zip(self.lr_lambdas, state_dict.get("lr_lambdas", ())):
+            if attributes is not None:
+                function.__dict__.update(attributes)
+
+
+class LinearLR(LRScheduler):
+    """Scale the learning rate linearly from ``start_factor * initial_lr`` to
+    ``end_factor * initial_lr`` over ``total_iters`` epochs, then keep it."""
+
+    def __init__(self, optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+                 total_iters: int = 5, last_epoch: int = -1):
+        check_real("LinearLR", "start_factor", start_factor)
+        check_real("LinearLR", "end_factor", end_factor)
+        if start_factor > 1.0 or start_factor <= 0:
+            raise ValueError("LinearLR: Starting multiplicative factor expected to be greater "
+                             f"than 0 and less or equal to 1, got {start_factor}")
+        if end_factor > 1.0 or end_factor < 0:
+            raise ValueError("LinearLR: Ending multiplicative factor expected to be between 0 "
+                             f"and 1, got {end_factor}")
+        check_int("LinearLR", "total_iters", total_iters, minimum=1)
+        self.start_factor = start_factor
+        self.end_factor = end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        self._warn_outside_step()
+        if self.last_epoch == 0:
+            return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._current_lrs()
+        change = self.end_factor - self.start_factor
+        factor = 1.0 + change / (self.total_iters * self.start_factor
+                                 + (self.last_epoch - 1) * change)
+        return [group["lr"] * factor for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list:
+        change = self.end_factor - self.start_factor
+        return [base * (self.start_factor
+                        + change * min(self.total_iters, self.last_epoch) / self.total_iters)
+                for base in self.base_lrs]
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy: the learning rate rises from ``max_lr / div_factor`` to ``max_lr``
+    over ``pct_start`` of ``total_steps`` (or ``epochs * steps_per_epoch``) steps, then falls
+    to ``initial_lr / final_div_factor``; momentum (SGD's/RMSprop's ``momentum``, Adam's
+    ``beta1``) cycles the other way between ``max_momentum`` and ``base_momentum``.
+    ``three_phase`` comes back to ``initial_lr`` before the final fall.  Step it after every
+    batch; one step past ``total_steps`` is a ``ValueError``.
+    """
+
+    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
+                 pct_start: float = 0.3, anneal_strategy: str = "cos",
+                 cycle_momentum: bool = True, base_momentum=0.85, max_momentum=0.95,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4,
+                 three_phase: bool = False, last_epoch: int = -1):
+        _check_optimizer("OneCycleLR", optimizer)
+        self.optimizer = optimizer
+        if total_steps is not None:
+            if not is_int(total_steps) or total_steps <= 0:
+                raise ValueError(f"OneCycleLR: Expected positive integer total_steps, but got "
+                                 f"{total_steps}")
+            self.total_steps = int(total_steps)
+        elif epochs is not None and steps_per_epoch is not None:
+            if not is_int(epochs) or epochs <= 0:
+                raise ValueError(f"OneCycleLR: Expected positive integer epochs, but got "
+                                 f"{epochs}")
+            if not is_int(steps_per_epoch) or steps_per_epoch <= 0:
+                raise ValueError("OneCycleLR: Expected positive integer steps_per_epoch, but "
+                                 f"got {steps_per_epoch}")
+            self.total_steps = int(epochs) * int(steps_per_epoch)
+        else:
+            raise ValueError("OneCycleLR: You must define either total_steps OR (epochs AND "
+                             "steps_per_epoch)")
+        if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
+            raise ValueError(f"OneCycleLR: Expected float between 0 and 1 pct_start, but got "
+                             f"{pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError("OneCycleLR: anneal_strategy must be one of 'cos' or 'linear', "
+                             f"instead got {anneal_strategy}")
+        total = self.total_steps
+        if three_phase:
+            self._schedule_phases = [
+                self._phase(float(pct_start * total) - 1, "initial_lr", "max_lr",
+                            "max_momentum", "base_momentum"),
+                self._phase(float(2 * pct_start * total) - 2, "max_lr", "initial_lr",
+                            "base_momentum", "max_momentum"),
+                self._phase(total - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
+            ]
+        else:
+            self._schedule_phases = [
+                self._phase(float(pct_start * total) - 1, "initial_lr", "max_lr",
+                            "max_momentum", "base_momentum"),
+                self._phase(total - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
+            ]
+        self._anneal_func_type = anneal_strategy
+        max_lrs = _per_group("max_lr", optimizer, max_lr)
+        if last_epoch == -1:
+            for group, top in zip(optimizer.param_groups, max_lrs):
+                group["initial_lr"] = top / div_factor
+                group["max_lr"] = top
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("OneCycleLR: optimizer must support momentum or beta1 with "
+                                 "`cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in optimizer.defaults
+            max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+            base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            if last_epoch == -1:
+                for top, bottom, group in zip(max_momentums, base_momentums,
+                                              optimizer.param_groups):
+                    self._set_momentum(group, top)
+                    group["max_momentum"] = top
+                    group["base_momentum"] = bottom
+        super().__init__(optimizer, last_epoch)
+
+    @staticmethod
+    def _phase(end_step, start_lr, end_lr, start_momentum, end_momentum) -> dict:
+        return {"end_step": end_step, "start_lr": start_lr, "end_lr": end_lr,
+                "start_momentum": start_momentum, "end_momentum": end_momentum}
+
+    def _set_momentum(self, group: dict, value) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _anneal(self, start, end, pct):
+        if self._anneal_func_type == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> list:
+        self._warn_outside_step()
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"OneCycleLR: Tried to step {step} times. The specified number "
+                             f"of total steps is {self.total_steps}")
+        lrs = []
+        last = len(self._schedule_phases) - 1
+        for group in self.optimizer.param_groups:
+            start_step = 0.0
+            for index, phase in enumerate(self._schedule_phases):
+                end_step = phase["end_step"]
+                if step <= end_step or index == last:
+                    pct = (step - start_step) / (end_step - start_step)
+                    lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]],
+                                            pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(
+                            group[phase["start_momentum"]], group[phase["end_momentum"]], pct))
+                    break
+                start_step = phase["end_step"]
+        return lrs
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers`` one after another, switching at the epochs in ``milestones``
+    (one fewer than the schedulers); each scheduler starts over from ``initial_lr`` at its
+    milestone.  ``state_dict()`` holds each scheduler's state dict under ``_schedulers``.
+    """
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch: int = -1):
+        _check_optimizer("SequentialLR", optimizer)
+        schedulers, milestones = list(schedulers), list(milestones)
+        if len(schedulers) < 1:
+            raise ValueError("SequentialLR expects at least one scheduler, but got no "
+                             "scheduler.")
+        for index, scheduler in enumerate(schedulers):
+            if not hasattr(scheduler, "optimizer"):
+                raise TypeError(f"SequentialLR: the scheduler at index {index} should have "
+                                "`optimizer` as its attribute.")
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(
+                    "SequentialLR does not support `ReduceLROnPlateau` scheduler as it requires "
+                    "additional kwargs to be specified when calling `step`, but got one at "
+                    f"index {index} in the given schedulers sequence.")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(
+                    "SequentialLR expects all schedulers to belong to the same optimizer, but "
+                    f"got scheduler {type(scheduler).__name__} at index {index} with another "
+                    "optimizer.")
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(
+                "Sequential Schedulers expects number of schedulers provided to be one more "
+                f"than the number of milestone points, but got number of schedulers "
+                f"{len(schedulers)} and the number of milestones to be equal to "
+                f"{len(milestones)}")
+        for milestone in milestones:
+            if not is_int(milestone):
+                raise TypeError(f"SequentialLR: milestones must be ints, got {milestone!r}")
+        self._schedulers = schedulers
+        self._milestones = milestones
+        self.last_epoch = last_epoch + 1
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        self.recursive_undo()
+        index = bisect_right(milestones, 0)
+        schedulers[index]._initial_step()
+        self._last_lr = schedulers[index].get_last_lr()
+
+    def recursive_undo(self, sched=None) -> None:
+        """Take back the initial step each scheduler made when it was constructed."""
+        scheduler = self if sched is None else sched
+        if hasattr(scheduler, "_schedulers"):
+            for inner in scheduler._schedulers:
+                self.recursive_undo(inner)
+        elif hasattr(scheduler, "last_epoch"):
+            scheduler.last_epoch -= 1
+
+    def step(self) -> None:
+        """Advance one epoch in the scheduler whose turn it is (restarting it at a milestone)."""
+        self.last_epoch += 1
+        index = bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            scheduler._update_lr(0)
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self) -> dict:
+        state = {key: value for key, value in self.__dict__.items()
+                 if key not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        saved = {key: value for key, value in state_dict.items() if key != "_schedulers"}
+        self.__dict__.update(saved)
+        for scheduler, inner in zip(self._schedulers, state_dict.get("_schedulers", ())):
+            scheduler.load_state_dict(inner)
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiply the learning rate by ``factor`` when a metric has stopped improving.
+
+    ``step(metrics)`` after each validation: a metric better than the best so far (by more
+    than ``threshold``, relative or absolute) resets the count of bad epochs; more than
+    ``patience`` bad epochs in a row reduce every group's lr (not below ``min_lr``, and only
+    by more than ``eps``) and start ``cooldown`` epochs in which bad epochs are not counted.
+    """
+
+    def __init__(self, optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
+                 min_lr=0, eps: float = 1e-8):
+        check_real("ReduceLROnPlateau", "factor", factor)
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau: Factor should be < 1.0, got {factor}")
+        self.factor = factor
+        _check_optimizer("ReduceLROnPlateau", optimizer)
+        self.optimizer = optimizer
+        if isinstance(min_lr, (list, tuple)):
+            if len(min_lr) != len(optimizer.param_groups):
+                raise ValueError(f"ReduceLROnPlateau: expected {len(optimizer.param_groups)} "
+                                 f"min_lrs, got {len(min_lr)}")
+            self.default_min_lr = None
+            self.min_lrs = list(min_lr)
+        else:
+            self.default_min_lr = min_lr
+            self.min_lrs = [min_lr] * len(optimizer.param_groups)
+        self.patience = check_int("ReduceLROnPlateau", "patience", patience, minimum=0)
+        self.cooldown = check_int("ReduceLROnPlateau", "cooldown", cooldown, minimum=0)
+        self.eps = check_real("ReduceLROnPlateau", "eps", eps)
+        self.last_epoch = 0
+        self._last_lr = self._current_lrs()
+        self._init_is_better(mode=mode, threshold=threshold, threshold_mode=threshold_mode)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best = self.mode_worse
+        self.cooldown_counter = 0
+        self.num_bad_epochs = 0
+
+    def step(self, metrics, epoch=None) -> None:
+        """Record this epoch's metric (a number or a one-element tensor) and maybe reduce."""
+        current = float(metrics)
+        if epoch is None:
+            epoch = self.last_epoch + 1
+        else:
+            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
+        self.last_epoch = epoch
+        if self._is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.in_cooldown:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # bad epochs in cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            self._reduce_lr()
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = self._current_lrs()
+
+    def _reduce_lr(self) -> None:
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.min_lrs):
+            if self.default_min_lr is None:
+                raise RuntimeError(
+                    f"ReduceLROnPlateau: the optimizer has {len(groups)} param groups but "
+                    f"min_lr has {len(self.min_lrs)} values (a group was added after the "
+                    "scheduler was made); set the scheduler's min_lrs to match")
+            self.min_lrs = [self.default_min_lr] * len(groups)
+        for group, min_lr in zip(groups, self.min_lrs):
+            old_lr = float(group["lr"])
+            new_lr = max(old_lr * self.factor, min_lr)
+            if old_lr - new_lr > self.eps:
+                group["lr"] = new_lr
+
+    @property
+    def in_cooldown(self) -> bool:
+        return self.cooldown_counter > 0
+
+    def _is_better(self, a, best) -> bool:
+        if self.mode == "min" and self.threshold_mode == "rel":
+            return a < best * (1.0 - self.threshold)
+        if self.mode == "min":
+            return a < best - self.threshold
+        if self.threshold_mode == "rel":
+            return a > best * (self.threshold + 1.0)
+        return a > best + self.threshold
+
+    def _init_is_better(self, mode, threshold, threshold_mode) -> None:
+        if mode not in ("min", "max"):
+            raise ValueError(f"ReduceLROnPlateau: mode {mode} is unknown!")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"ReduceLROnPlateau: threshold mode {threshold_mode} is unknown!")
+        check_real("ReduceLROnPlateau", "threshold", threshold)
+        self.mode_worse = math.inf if mode == "min" else -math.inf
+        self.mode = mode
+        self.threshold = threshold
+        self.threshold_mode = threshold_mode
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.__dict__.update(state_dict)
+        self._init_is_better(mode=self.mode, threshold=self.threshold,
+                             threshold_mode=self.threshold_mode)

@@ -1,7 +1,8 @@
 """``Optimizer``: parameter groups, per-parameter state and state dicts (as ``torch.optim``).
 
-Subclasses define ``step()``; the updates work in place on ``param.data`` with numpy, outside
-any graph, and skip parameters whose ``.grad`` is ``None``.
+Subclasses define ``_update()``; the updates work in place on ``param._data`` with numpy,
+outside any graph, and skip parameters whose ``.grad`` is ``None``.  Every update reads its
+gradients through :meth:`Optimizer._params_with_grad` (which also applies ``maximize``).
 """
 
 import copy
@@ -9,20 +10,13 @@ import math
 
 import numpy as np
 
-from .._checks import is_int
+from .._checks import is_int, is_real
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor, to_numpy
 
-# Options of PyTorch's optimizers that ours do not implement, with the values that mean
-# "off" (PyTorch's defaults).  A param group may carry them (a PyTorch state dict always
-# does) only at those values: any other would be ignored and the updates would differ.
-# PyTorch group options not implemented here, with the values we accept.  The first three
-# change the update, so only PyTorch's default is accepted; the others only choose how
-# PyTorch computes the same update, so any value is accepted (and ignored).
+# PyTorch group options that only choose how PyTorch computes the same update (vectorised,
+# fused, graph-capturable, differentiable): accepted at any bool/None value and ignored.
 PYTORCH_ONLY_OPTIONS = {
-    "amsgrad": (False,),
-    "maximize": (False,),
-    "decoupled_weight_decay": (False,),
     "foreach": (None, False, True),
     "capturable": (False, True),
     "differentiable": (False, True),
@@ -30,21 +24,60 @@ PYTORCH_ONLY_OPTIONS = {
 }
 
 
+def grad_array(grad):
+    """The numpy array of a gradient, whether ``.grad`` holds a Tensor or an array."""
+    return grad._data if isinstance(grad, Tensor) else grad
+
+
+def check_option(optimizer: str, label: str, value, low=0.0, high=None,
+                 include_high: bool = True):
+    """A real hyper-parameter in ``[low, high]``; PyTorch's message for one out of range:
+    ``ValueError("Adam: Invalid learning rate: -1")``; ``TypeError`` for a non-number."""
+    if not is_real(value):
+        raise TypeError(f"{optimizer}: {label} must be a number, got {value!r}")
+    too_high = high is not None and not (value <= high if include_high else value < high)
+    if not value >= low or too_high:
+        raise ValueError(f"{optimizer}: Invalid {label}: {value}")
+    return value
+
+
+def check_flag(optimizer: str, group: dict, key: str) -> None:
+    """A group's boolean option (``amsgrad``, ``maximize``, ...) must be a bool."""
+    if not isinstance(group[key], (bool, np.bool_)):
+        raise TypeError(f"{optimizer}: {key} must be a bool, got {group[key]!r}")
+
+
+def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
+    """``start`` moved in place toward ``end`` by ``weight``, by torch.lerp's two formulas
+    (PyTorch's kernel fuses the multiply-add, so the last bit may still differ)."""
+    if weight < 0.5:
+        start += weight * (end - start)
+    else:
+        start -= end
+        start *= 1 - weight
+        np.add(end, start, out=start)
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` (a list of dicts) and ``state`` (per parameter).
 
     ``params`` is an iterable of tensors, or of dicts each holding ``"params"`` and options
-    that override ``defaults`` for that group, as in PyTorch.  A group may also carry
-    PyTorch's options this library does not implement (``amsgrad``, ``maximize``,
-    ``foreach``, ...) but only at their PyTorch defaults; anything else is a ``ValueError``.
+    that override ``defaults`` for that group, as in PyTorch.  PyTorch's implementation
+    switches (``foreach``, ``fused``, ``capturable``, ``differentiable``) are accepted and
+    ignored: they choose how PyTorch computes the same update.
     """
 
-    # Option -> the values this optimizer's update rule implements (subclasses may differ).
+    # Implementation switch -> the values accepted (and ignored) in a group.
     _fixed_options = PYTORCH_ONLY_OPTIONS
     # Per-parameter state entry -> "step" (a whole number), "array" (shaped like the
     # parameter) or "optional array" (the same, or None / absent).  None (a subclass that
-    # does not declare its state) loads whatever was saved, arrays copied.
+    # does not declare its state) loads whatever was saved, arrays copied.  Subclasses whose
+    # state depends on a group's options override _state_spec_for.
     _state_spec = None
+
+    def _state_spec_for(self, group: dict):
+        """The state entries a parameter of ``group`` keeps (see ``_state_spec``)."""
+        return self._state_spec
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
@@ -102,10 +135,8 @@ class Optimizer:
                 continue
             value = group[option]
             if not ((value is None or isinstance(value, (bool, np.bool_))) and value in allowed):
-                raise ValueError(
-                    f"{where}: option {option}={value!r} is not supported "
-                    f"({type(self).__name__} implements only {option}={allowed[0]!r})"
-                )
+                raise ValueError(f"{where}: option {option}={value!r} is not supported "
+                                 f"(expected one of {allowed})")
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad`` (to ``None`` by default, as PyTorch 2)."""
@@ -114,7 +145,7 @@ class Optimizer:
                 if set_to_none:
                     param.grad = None
                 elif param.grad is not None:
-                    param.grad[...] = 0
+                    grad_array(param.grad)[...] = 0
 
     def step(self, closure=None):
         """Update the parameters once.  ``closure`` re-evaluates the model and returns the loss."""
@@ -123,15 +154,23 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._update()
+        self._opt_called = True  # lets a scheduler warn when it is stepped first (PyTorch's)
         return loss
 
     def _update(self) -> None:
         raise NotImplementedError
 
     def _params_with_grad(self, group):
+        """``(param, gradient array, state dict)`` for each parameter of ``group`` that has a
+        gradient; the gradient negated when the group maximizes.  The caller updates
+        ``param._data`` in place (never rebinding it) in its loop body."""
+        maximize = group.get("maximize", False)
         for param in group["params"]:
-            if param.grad is not None:
-                yield param, param.grad, self.state.setdefault(param, {})
+            if param.grad is None:
+                continue
+            grad = grad_array(param.grad)
+            yield param, (-grad if maximize else grad), self.state.setdefault(param, {})
+            # Here the loop body has finished this parameter's in-place update.
 
     # ------------------------------------------------------------------ state dicts
     def state_dict(self) -> dict:
@@ -192,9 +231,11 @@ class Optimizer:
                 f"{where}: the state dict has {len(saved_groups)} parameter groups, the "
                 f"optimizer {len(self.param_groups)}"
             )
-        param_of, new_groups = {}, []
+        param_of, group_of, new_groups = {}, {}, []
         for number, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
-            param_of.update(self._saved_indices(where, number, group, saved, param_of))
+            indices = self._saved_indices(where, number, group, saved, param_of)
+            param_of.update(indices)
+            group_of.update(dict.fromkeys(indices, number))
             merged = {**group, **copy.deepcopy({k: v for k, v in saved.items() if k != "params"})}
             merged["params"] = group["params"]
             self._check_fixed_options(merged, f"{where}: param group {number}")
@@ -207,7 +248,7 @@ class Optimizer:
                 raise ValueError(f"{where}: state for unknown parameter {index!r} (the param "
                                  f"groups hold indices {sorted(param_of)})")
             state = self._load_entries(f"{where}: state of parameter {key}", entries,
-                                       param_of[key])
+                                       param_of[key], new_groups[group_of[key]])
             if state:
                 new_state[param_of[key]] = state
         for group, merged in zip(self.param_groups, new_groups):
@@ -247,13 +288,13 @@ class Optimizer:
             return int(index)  # a state dict that went through JSON
         raise ValueError(f"{where}: state key {index!r} is not a parameter index")
 
-    def _load_entries(self, where: str, entries, param) -> dict:
-        """One parameter's saved state, checked against ``_state_spec`` and copied."""
+    def _load_entries(self, where: str, entries, param, group: dict) -> dict:
+        """One parameter's saved state, checked against its group's state spec and copied."""
         if not isinstance(entries, dict):
             raise ValueError(f"{where}: expected a dict, got {type(entries).__name__}")
         if not entries:
             return {}
-        spec = self._state_spec
+        spec = self._state_spec_for(group)
         if spec is None:
             spec = {key: "step" if key == "step" else "any" for key in entries}
         unexpected = [key for key in entries if key not in spec]

@@ -3,13 +3,14 @@
 import numpy as np
 
 from .._checks import check_real
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_flag, check_option
 
 
 class SGD(Optimizer):
-    """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)``.
+    """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+    maximize=False, foreach=None, differentiable=False, fused=None)``.
 
-    Per parameter ``p`` with gradient ``g``, as PyTorch::
+    Per parameter ``p`` with gradient ``g`` (``-g`` when maximizing), as PyTorch::
 
         g = g + weight_decay * p                      (if weight_decay != 0)
         buf = g                                       (first step with momentum)
@@ -22,17 +23,21 @@ class SGD(Optimizer):
 
     _state_spec = {"momentum_buffer": "optional array"}
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                 nesterov=False):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov)
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        foreach=foreach, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict) -> None:
-        check_real("SGD", "learning rate", group["lr"], low=0.0)
-        check_real("SGD", "momentum", group["momentum"], low=0.0)
+        check_option("SGD", "learning rate", group["lr"])
+        check_option("SGD", "momentum value", group["momentum"])
         check_real("SGD", "dampening", group["dampening"])
-        check_real("SGD", "weight_decay", group["weight_decay"], low=0.0)
+        check_option("SGD", "weight_decay value", group["weight_decay"])
+        check_flag("SGD", group, "nesterov")
+        check_flag("SGD", group, "maximize")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening "
                              f"(got momentum={group['momentum']}, "

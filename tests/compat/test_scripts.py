@@ -1,0 +1,65 @@
+"""PyTorch-style scripts (tests/compat/scripts/), each run unchanged under PyTorch and under
+tinygrad_cnn (whose run maps ``import torch...`` to ``import tinygrad_cnn...``), with the
+results compared: losses step by step, final parameters, printed facts.
+
+Every script draws its data and starting weights with numpy and loads them into the model,
+so the two runs start from the same numbers."""
+
+import os
+
+import pytest
+from compat_lib import TENSOR_HALF, assert_same, run_script
+
+SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
+
+# script -> (rtol, atol): float32 training loops drift apart by rounding over many steps
+CASES = {
+    "cnn_training.py": (2e-4, 1e-5),
+    "manual_sgd.py": (1e-9, 1e-12),
+    "gan.py": (2e-4, 1e-5),
+    "custom_function.py": (2e-4, 1e-5),
+    "view_cat_model.py": (2e-4, 1e-5),
+    "autograd_tutorial.py": (1e-12, 1e-12),
+}
+# The tinygrad_cnn runs expected to fail until other work lands: the Tensor half of issue 9
+# (.data/.grad as Tensors, size(), in-place ops, torch.from_numpy, ...) for all of them, and
+# the nn names of API.md's nn section some scripts use.  Each script was checked to match
+# PyTorch with the Tensor half merged and stand-ins for those nn names.
+EXPECTED_FAILURES = {
+    "cnn_training.py": TENSOR_HALF + " and nn.CrossEntropyLoss",
+    "manual_sgd.py": TENSOR_HALF,
+    "gan.py": TENSOR_HALF + " and nn.BCELoss",
+    "custom_function.py": TENSOR_HALF + " and nn.MSELoss",
+    "view_cat_model.py": TENSOR_HALF + " and F.adaptive_avg_pool2d",
+    "autograd_tutorial.py": TENSOR_HALF,
+}
+
+_torch_results = {}
+
+
+def torch_result(script):
+    if script not in _torch_results:
+        _torch_results[script] = run_script(os.path.join(SCRIPTS, script), "torch")
+    return _torch_results[script]
+
+
+def test_every_script_is_listed():
+    assert sorted(name for name in os.listdir(SCRIPTS) if name.endswith(".py")) == \
+        sorted(CASES)
+
+
+@pytest.mark.parametrize("script", sorted(CASES))
+def test_script_runs_under_torch(script):
+    pytest.importorskip("torch")
+    assert torch_result(script)
+
+
+@pytest.mark.parametrize("script", [
+    pytest.param(name, marks=pytest.mark.xfail(reason=EXPECTED_FAILURES[name], strict=False))
+    if name in EXPECTED_FAILURES else name for name in sorted(CASES)])
+def test_script_gives_torchs_results_under_tinygrad_cnn(script):
+    pytest.importorskip("torch")
+    expected = torch_result(script)
+    rtol, atol = CASES[script]
+    assert_same(run_script(os.path.join(SCRIPTS, script), "tinygrad_cnn"), expected,
+                rtol=rtol, atol=atol, where=script)
