@@ -50,7 +50,7 @@ class SoftplusFirstOrderOnly(Softplus):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output.data / (1.0 + np.exp(-ctx.beta * x.data)), None
+        return grad_output.numpy() / (1.0 + np.exp(-ctx.beta * x.numpy())), None
 
 
 def softplus(x, beta=2.0):

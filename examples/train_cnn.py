@@ -146,7 +146,7 @@ def train_one_epoch(model, optimizer, loader, description):
         optimizer.step()
 
         total_loss += loss.item() * len(labels)
-        correct += int((logits.data.argmax(axis=1) == labels.data).sum())
+        correct += (logits.argmax(1) == labels).sum().item()
         seen += len(labels)
         if bar is not loader:
             bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.3f}")
@@ -162,7 +162,7 @@ def evaluate(model, images, labels, batch_size=500):
         logits = model(tc.Tensor(images[start:start + batch_size]))
         target = labels[start:start + batch_size]
         total_loss += F.cross_entropy(logits, target, reduction="sum").item()
-        predictions.append(logits.data.argmax(axis=1))
+        predictions.append(logits.argmax(1).numpy())
     predicted = np.concatenate(predictions)
     return total_loss / len(labels), float((predicted == labels).mean()), predicted
 
@@ -425,7 +425,7 @@ def main(argv=None):
         print(f"resumed from {checkpoint_path} after epoch {done}")
 
     print(f"{args.dataset}: {len(train_labels)} training and {len(test_labels)} test images; "
-          f"{sum(p.size for p in model.parameters())} parameters; {args.optimizer} lr={args.lr}")
+          f"{sum(p.numel() for p in model.parameters())} parameters; {args.optimizer} lr={args.lr}")
     start = time.perf_counter()
     seconds = seconds_before
     predicted = None  # the test set's predicted classes after the last epoch

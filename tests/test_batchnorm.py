@@ -109,7 +109,7 @@ def test_running_statistics_update_is_unchanged_bit_for_bit(momentum):
     running_mean, running_var = np.full(3, 0.5, np.float32), np.full(3, 2.0, np.float32)
     F.batch_norm(x, running_mean, running_var, training=True, momentum=momentum)
     _, mean, var = reference(x, None, None)
-    count = x.size // x.shape[1]
+    count = x.numel() // x.shape[1]
     expected_mean, expected_var = np.full(3, 0.5, np.float32), np.full(3, 2.0, np.float32)
     expected_mean *= 1 - momentum
     expected_mean += momentum * mean

@@ -32,7 +32,7 @@ def test_tensor_block_prints_the_shown_shapes_and_dtypes(printed):
 
 
 def test_gradient_blocks_print_the_shown_derivatives(printed):
-    assert printed[1].splitlines() == ["[ 2. -4.  6.]", "SumBackward0"]
+    assert printed[1].splitlines() == ["tensor([ 2., -4.,  6.])", "SumBackward0"]
     assert printed[2].strip() == "12.0 12.0"
 
 

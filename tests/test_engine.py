@@ -64,7 +64,7 @@ def test_a_chain_of_100000_ops_needs_no_recursion():
 def test_saved_arrays_are_freed_after_backward():
     x = leaf(np.ones(1000))
     hidden = x.exp()
-    probe = weakref.ref(hidden.data)
+    probe = weakref.ref(hidden.numpy())
     loss = (hidden * hidden).sum()
     del hidden
     gc.collect()
@@ -180,7 +180,7 @@ class CubeWithPlainArrays(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad.data * 3.0 * x.data ** 2
+        return grad.numpy() * 3.0 * x.numpy() ** 2
 
 
 class CubeWithStash(Function):

@@ -58,7 +58,9 @@ def test_backends_is_only_the_users_switch_with_an_explicit_all():
     from tinygrad_cnn import backends
 
     assert "conv_algorithm" in backends.__all__
-    assert imported_modules(PACKAGE / "backends.py") == {"tinygrad_cnn.ops.conv_select"}
+    assert imported_modules(PACKAGE / "backends.py") == {"tinygrad_cnn.ops.conv_select",
+                                                         "tinygrad_cnn.devices"}
+    assert {"cudnn", "mps"} <= set(backends.__all__)  # PyTorch's flags (accepted, no effect)
 
 
 def test_both_import_paths_give_the_same_functions():

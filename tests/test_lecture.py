@@ -187,7 +187,7 @@ def test_max_pooling_keeps_the_highest_value_of_each_2x2_region():
 
 def test_2x2_pooling_keeps_a_quarter_of_the_data():
     y = F.max_pool2d(Tensor(np.zeros((1, 1, 28, 28))), 2)
-    assert y.size * 4 == 28 * 28
+    assert y.numel() * 4 == 28 * 28
 
 
 def test_average_pooling():
@@ -209,7 +209,7 @@ def test_input_gradient_is_full_correlation_with_the_kernel_rotated_180_degrees(
     y = F.conv2d(x, w)
     delta = rng.standard_normal(y.shape)
     y.backward(delta)
-    rot180 = Tensor(w.data[..., ::-1, ::-1].copy())
+    rot180 = Tensor(w.numpy()[..., ::-1, ::-1].copy())
     full = F.conv2d(Tensor(delta), rot180, padding=2)  # "full": pad by kernel - 1
     np.testing.assert_allclose(x.grad, full.data)
     np.testing.assert_allclose(x.grad, F.conv_transpose2d(Tensor(delta), w).data)

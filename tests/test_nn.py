@@ -313,7 +313,7 @@ def test_default_init_is_uniform_within_one_over_sqrt_fan_in(make_layer, fan_in)
     bound = 1 / math.sqrt(fan_in)
     for values in (layer.weight.data, layer.bias.data):
         assert np.abs(values).max() <= bound
-    weights = layer.weight.data.ravel()
+    weights = layer.weight.numpy().ravel()
     # A uniform sample of thousands reaches near both ends and has variance bound**2 / 3.
     assert weights.max() > 0.95 * bound and weights.min() < -0.95 * bound
     assert abs(weights.var() / (bound**2 / 3) - 1) < 0.1
@@ -403,7 +403,7 @@ def test_dropout_is_the_identity_in_eval_mode():
 
 def test_dropout_in_training_zeroes_and_rescales():
     tg.manual_seed(0)
-    out = nn.Dropout(0.25)(tg.ones(10000)).data
+    out = nn.Dropout(0.25)(tg.ones(10000)).numpy()
     assert set(np.unique(out)) <= {0.0, np.float32(1 / 0.75)}
     assert abs((out == 0).mean() - 0.25) < 0.03
 
@@ -451,7 +451,7 @@ def batch(shape=(4, 3, 5, 5), seed=0, dtype=np.float32):
 
 
 def test_batchnorm_training_output_has_zero_mean_and_unit_variance():
-    out = nn.BatchNorm2d(3)(batch()).data
+    out = nn.BatchNorm2d(3)(batch()).numpy()
     np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-5)
     np.testing.assert_allclose(out.var(axis=(0, 2, 3)), 1, atol=1e-3)
 
@@ -460,7 +460,7 @@ def test_batchnorm_running_stats_use_momentum_and_unbiased_variance():
     layer = nn.BatchNorm2d(3, momentum=0.3)
     x = batch()
     layer(x)
-    data = x.data.astype(np.float64)
+    data = x.numpy().astype(np.float64)
     np.testing.assert_allclose(layer.running_mean, 0.3 * data.mean(axis=(0, 2, 3)), rtol=1e-5)
     np.testing.assert_allclose(layer.running_var, 0.7 + 0.3 * data.var(axis=(0, 2, 3), ddof=1),
                                rtol=1e-5)
@@ -522,7 +522,7 @@ def test_functional_batch_norm_rejects_wrong_statistics_shapes():
 
 
 def _expected_running_stats(x, momentum=0.1):
-    data = x.data.astype(np.float64)
+    data = x.numpy().astype(np.float64)
     return (momentum * data.mean(axis=(0, 2, 3)),
             (1 - momentum) + momentum * data.var(axis=(0, 2, 3), ddof=1))
 
@@ -530,11 +530,11 @@ def _expected_running_stats(x, momentum=0.1):
 @pytest.mark.parametrize("wrap", [np.asarray, Tensor], ids=["ndarray", "Tensor"])
 def test_functional_batch_norm_updates_running_stats_in_place(wrap):
     running_mean, running_var = wrap(np.zeros(3, np.float32)), wrap(np.ones(3, np.float32))
-    mean_array = running_mean.data if isinstance(running_mean, Tensor) else running_mean
+    mean_array = running_mean.numpy() if isinstance(running_mean, Tensor) else running_mean
     x = batch()
     F.batch_norm(x, running_mean, running_var, training=True)
     expected_mean, expected_var = _expected_running_stats(x)
-    as_array = (lambda v: v.data) if isinstance(running_mean, Tensor) else np.asarray
+    as_array = (lambda v: v.numpy()) if isinstance(running_mean, Tensor) else np.asarray
     assert as_array(running_mean) is mean_array  # updated in place, not rebound
     np.testing.assert_allclose(as_array(running_mean), expected_mean, rtol=1e-5)
     np.testing.assert_allclose(as_array(running_var), expected_var, rtol=1e-5)

@@ -171,7 +171,7 @@ def test_resuming_from_a_state_dict_continues_exactly(make):
     opt = make(first)
     run_steps(opt, first, grads[:3])
     saved = opt.state_dict()
-    resumed = [param(p.data.copy()) for p in first]
+    resumed = [param(p.numpy().copy()) for p in first]
     opt2 = make(resumed)
     opt2.load_state_dict(saved)
     run_steps(opt2, resumed, grads[3:])
@@ -227,7 +227,7 @@ def test_load_state_dict_takes_maximize_and_weight_decay_style_from_the_saved_gr
     saved["param_groups"][0]["maximize"] = True
     opt.load_state_dict(saved)
     p = opt.param_groups[0]["params"][0]
-    before = p.data.copy()
+    before = p.numpy().copy()
     opt.step()
     np.testing.assert_allclose(p.data, before + 0.1 * 0.5)  # ascends the gradient
     opt, saved = stepped(lambda ps: optim.Adam(ps, weight_decay=0.5))

@@ -153,7 +153,7 @@ def test_max_pool2d_padding_counts_as_minus_infinity():
     y = F.max_pool2d(x, 3, 1, 1)
     assert (y.data < 0).all()  # zero padding would have made border windows 0
     y.sum().backward()
-    assert x.grad.sum() == y.size  # every window's gradient lands inside the input
+    assert x.grad.sum() == y.numel()  # every window's gradient lands inside the input
 
 
 @pytest.mark.parametrize("p", [2, 3, 1.5])
@@ -221,7 +221,7 @@ def test_max_pool2d_propagates_nan():
 def test_max_pool2d_nan_takes_the_gradient_as_pytorch(window, chosen):
     x = Tensor(np.array(window).reshape(1, 1, 2, 2), requires_grad=True)
     F.max_pool2d(x, 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.ravel(), np.eye(4)[chosen])
+    np.testing.assert_array_equal(x.grad.numpy().ravel(), np.eye(4)[chosen])
 
 
 def test_max_pool2d_nan_in_one_window_leaves_the_others_alone():

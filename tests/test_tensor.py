@@ -30,11 +30,11 @@ def test_dtype_argument_overrides():
 
 def test_tensor_of_tensor_wraps_its_data():
     inner = tg.Tensor([1.0, 2.0])
-    assert np.shares_memory(tg.Tensor(inner).data, inner.data)
+    assert np.shares_memory(tg.Tensor(inner).numpy(), inner.numpy())
 
 
 def test_integer_tensors_cannot_require_grad():
-    with pytest.raises(TypeError, match="only floating point tensors can require gradients"):
+    with pytest.raises(RuntimeError, match="only floating point tensors can require gradients"):
         tg.Tensor([1, 2, 3], requires_grad=True)
 
 
@@ -91,20 +91,23 @@ def test_plain_values_out():
     x = tg.Tensor([[1.0, 2.0]])
     assert x.tolist() == [[1.0, 2.0]]
     assert isinstance(x.numpy(), np.ndarray)
-    assert np.asarray(x) is x.data
+    assert np.asarray(x) is x.numpy()
     assert tg.Tensor([3.5]).item() == 3.5
-    with pytest.raises(ValueError, match="one-element"):
+    with pytest.raises(RuntimeError, match="2 elements cannot be converted"):
         x.item()
 
 
 def test_facts_follow_numpy():
     x = tg.zeros(2, 3, 4)
-    assert (x.shape, x.ndim, x.size, x.dtype, len(x)) == ((2, 3, 4), 3, 24, np.float32, 2)
+    assert (x.shape, x.ndim, x.numel(), x.dtype, len(x)) == ((2, 3, 4), 3, 24, np.float32, 2)
+    assert x.size() == (2, 3, 4) and x.size(1) == 3 and x.size(-1) == 4 and x.dim() == 3
+    assert isinstance(x.size(), tg.Size) and x.size().numel() == 24
 
 
 def test_repr_shows_data_dtype_and_grad_fn():
     x = tg.Tensor([1.0, 2.0], requires_grad=True)
-    assert repr(x) == "Tensor([1., 2.], dtype=float32, requires_grad=True)"
+    assert repr(x) == "tensor([1., 2.], requires_grad=True)"
+    assert repr(tg.tensor([1.0], dtype=np.float64)) == "tensor([1.], dtype=tinygrad_cnn.float64)"
     assert "grad_fn=<MulBackward0>" in repr(x * 2.0)
 
 
@@ -139,15 +142,15 @@ def test_factories_take_sizes_both_ways():
     assert tg.ones(2, requires_grad=True).requires_grad
     assert tg.arange(5).dtype == np.int64 and tg.arange(0.0, 1.0, 0.25).dtype == np.float32
     assert tg.zeros_like(tg.ones(2, 2, dtype=np.float64)).dtype == np.float64
-    with pytest.raises(ValueError, match="zeros: sizes must be non-negative"):
+    with pytest.raises(RuntimeError, match="zeros: sizes must be non-negative"):
         tg.zeros(2, -1)
 
 
 def test_random_factories_follow_manual_seed():
     tg.manual_seed(7)
-    first = tg.randn(3, 4).data.copy()
+    first = tg.randn(3, 4).numpy().copy()
     tg.manual_seed(7)
-    np.testing.assert_array_equal(first, tg.randn(3, 4).data)
+    np.testing.assert_array_equal(first, tg.randn(3, 4))
     assert tg.rand(100).data.min() >= 0.0 and tg.rand(100).data.max() < 1.0
 
 
@@ -171,7 +174,7 @@ def test_integer_tensor_to_a_fractional_power_is_float():
 
 
 def test_integer_tensor_to_a_negative_integer_power_is_a_clear_error():
-    with pytest.raises(ValueError, match="pow: integer tensors to negative integer powers"):
+    with pytest.raises(RuntimeError, match="pow: integers to negative integer powers"):
         tg.Tensor([4]) ** -1
 
 
@@ -194,15 +197,16 @@ def test_concatenating_int_and_float32_gives_float32():
 
 
 def test_mean_and_var_need_floating_tensors():
-    with pytest.raises(TypeError, match="mean: input must be a floating point tensor"):
+    with pytest.raises(RuntimeError, match="mean: input dtype must be a floating point"):
         tg.Tensor([1, 2]).mean()
-    with pytest.raises(TypeError, match="var: input must be a floating point tensor"):
+    with pytest.raises(RuntimeError, match="var: input dtype must be a floating point"):
         tg.Tensor([1, 2]).var()
 
 
 def test_0d_tensors_accept_axis_0_and_minus_1():
     x = tg.Tensor(3.0)
-    for result in (x.sum(0), x.sum(-1), x.max(0), x.mean(-1), x.transpose(0, -1)):
+    for result in (x.sum(0), x.sum(-1), x.max(0).values, x.amax(0), x.mean(-1),
+                   x.transpose(0, -1)):
         assert result.shape == () and result.item() == 3.0
     assert tg.functional.softmax(x, 0).item() == 1.0
 

@@ -27,7 +27,7 @@ class SoftplusArrayBackward(Softplus):
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
-        return grad_output.data / (1.0 + np.exp(-x.data))
+        return grad_output.numpy() / (1.0 + np.exp(-x.numpy()))
 
 
 def softplus_reference(x):
@@ -118,7 +118,7 @@ def test_make_inputs_rebuilds_the_failing_example_from_its_seed():
     seen = []
 
     def recording_op(x):
-        seen.append(x.data.copy())
+        seen.append(x.numpy().copy())
         return x * 1.0
 
     with pytest.raises(AssertionError) as caught:

@@ -1,10 +1,13 @@
 """tinygrad_cnn: a small, fast, honest deep-learning framework on numpy and scipy.
 
-The public surface only; see ``docs/api.md`` for every name.
+The public surface, spelled as PyTorch's ``torch`` namespace (``import tinygrad_cnn as
+torch``): the Tensor and its functions, factories, dtypes, devices, random generators, grad
+modes and the subpackages.  See ``docs/api.md`` for every name.
 """
 
-from . import autograd, backends, data, functional, gradcheck, nn, optim, testing, viz
-from . import tensor_methods as _tensor_methods  # noqa: F401  (binds Tensor's operators)
+import numpy as _np
+
+from . import autograd, backends, data, functional, gradcheck, nn, optim, testing, utils, viz
 from .autograd import (
     Function,
     detect_anomaly,
@@ -16,30 +19,240 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .devices import cuda, device
 from .factories import (
     arange,
+    as_tensor,
     cat,
+    concat,
     concatenate,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    hstack,
+    linspace,
     ones,
     ones_like,
     rand,
+    rand_like,
+    randint,
+    randint_like,
     randn,
+    randn_like,
+    randperm,
     stack,
     tensor,
+    vstack,
     zeros,
     zeros_like,
 )
 from .io import load, save
-from .random import manual_seed
-from .tensor import Tensor
+from .random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+from .tensor import Size, Tensor
+from .tensor_math import (
+    abs,
+    add,
+    allclose,
+    bmm,
+    ceil,
+    clamp,
+    clip,
+    cos,
+    div,
+    divide,
+    eq,
+    equal,
+    exp,
+    expm1,
+    floor,
+    floor_divide,
+    ge,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    log,
+    log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    masked_fill,
+    matmul,
+    maximum,
+    minimum,
+    mm,
+    mul,
+    multiply,
+    ne,
+    neg,
+    negative,
+    nonzero,
+    pow,
+    reciprocal,
+    relu,
+    remainder,
+    round,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    sub,
+    subtract,
+    tanh,
+    true_divide,
+    trunc,
+    where,
+)
+from .tensor_methods import install as _install
+from .tensor_reduce import (
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    argsort,
+    count_nonzero,
+    cumsum,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    softmax,
+    sort,
+    std,
+    sum,
+    topk,
+    var,
+)
+from .tensor_shape import (
+    broadcast_to,
+    chunk,
+    clone,
+    flatten,
+    flip,
+    gather,
+    index_select,
+    narrow,
+    permute,
+    reshape,
+    select,
+    split,
+    squeeze,
+    swapaxes,
+    t,
+    transpose,
+    unbind,
+    unflatten,
+    unsqueeze,
+)
 
-__version__ = "0.1.0"
+_install()  # binds Tensor's methods (tensor_methods.install), once, here
+
+__version__ = "0.2.0.dev0"
+
+# dtypes: numpy's, so ``t.dtype == tinygrad_cnn.float32`` and numpy code agree.
+float32 = float = _np.dtype(_np.float32)
+float64 = double = _np.dtype(_np.float64)
+float16 = half = _np.dtype(_np.float16)
+int64 = long = _np.dtype(_np.int64)
+int32 = int = _np.dtype(_np.int32)
+int16 = short = _np.dtype(_np.int16)
+int8 = _np.dtype(_np.int8)
+uint8 = _np.dtype(_np.uint8)
+bool = _np.dtype(_np.bool_)
+dtype = _np.dtype
+
+
+def is_tensor(obj) -> "bool":
+    """True if ``obj`` is a Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> "int":
+    """The number of elements of ``input``."""
+    return input.numel()
+
+
+def is_floating_point(input) -> "bool":
+    """True if ``input`` has a floating point dtype."""
+    return input.is_floating_point()
+
+
+def get_default_dtype():
+    """The dtype Python floats become: float32."""
+    return float32
+
+
+def set_num_threads(count) -> None:
+    """Accepted for PyTorch compatibility; numpy's BLAS keeps its own thread count (use
+    ``threadpoolctl`` to change it)."""
+
+
+def get_num_threads() -> "int":
+    """1: the library's own code is single-threaded (numpy's BLAS may use more)."""
+    return 1
+
+
+swapdims = swapaxes
 
 __all__ = [
-    "Tensor", "Function", "grad", "no_grad", "enable_grad", "set_grad_enabled",
-    "is_grad_enabled", "detect_anomaly", "manual_seed", "autograd", "inference_mode",
-    "is_inference_mode_enabled",
-    "tensor", "zeros", "ones", "zeros_like", "ones_like", "rand", "randn", "arange",
-    "concatenate", "cat", "stack", "save", "load", "functional", "data",
-    "gradcheck", "testing", "nn", "optim", "backends", "viz",
+    # core
+    "Tensor", "Size", "Function", "grad", "no_grad", "enable_grad", "set_grad_enabled",
+    "is_grad_enabled", "detect_anomaly", "autograd", "inference_mode",
+    "is_inference_mode_enabled", "is_tensor", "numel", "is_floating_point",
+    "get_default_dtype", "set_num_threads", "get_num_threads",
+    # random
+    "Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
+    "set_rng_state",
+    # devices
+    "device", "cuda", "backends",
+    # dtypes
+    "dtype", "float32", "float", "float64", "double", "float16", "half", "int64", "long",
+    "int32", "int", "int16", "short", "int8", "uint8", "bool",
+    # factories
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like",
+    "ones_like", "empty_like", "full_like", "rand", "randn", "rand_like", "randn_like",
+    "randint", "randint_like", "randperm", "arange", "linspace", "eye",
+    "cat", "concat", "concatenate", "stack", "hstack", "vstack",
+    # math
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
+    "floor_divide", "remainder", "pow", "matmul", "mm", "bmm", "neg", "negative", "exp",
+    "log", "log1p", "expm1", "sqrt", "rsqrt", "reciprocal", "square", "abs", "sin", "cos",
+    "tanh", "sigmoid", "relu", "sign", "floor", "ceil", "round", "trunc", "maximum",
+    "minimum", "clamp", "clip", "where", "masked_fill", "nonzero", "eq", "ne", "lt", "le",
+    "gt", "ge", "isnan", "isinf", "isfinite", "allclose", "isclose", "equal", "logical_not",
+    "logical_and", "logical_or", "logical_xor",
+    # reductions
+    "sum", "mean", "var", "std", "prod", "cumsum", "logsumexp", "softmax", "log_softmax",
+    "norm", "amax", "amin",
+    "max", "min", "argmax", "argmin", "sort", "argsort", "topk", "all", "any",
+    "count_nonzero",
+    # shape
+    "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose",
+    "swapaxes", "swapdims", "t", "narrow", "select", "split", "chunk", "unbind", "flip",
+    "clone", "gather", "index_select", "broadcast_to",
+    # io and subpackages
+    "save", "load", "functional", "data", "utils", "gradcheck", "testing", "nn", "optim",
+    "viz",
 ]

@@ -41,6 +41,7 @@ __all__ = [
     "resolve_conv_algorithm", "estimate_costs", "fft_compute_dtype", "operand_boxes",
     "GEMM_FLOPS_PER_SECOND", "COPY_SECONDS", "FFT_SECONDS", "CMAC_SECONDS",
     "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO",
+    "cudnn", "mps",
 ]
 
 ALGORITHMS = ("auto", "im2col", "fft")
@@ -70,3 +71,8 @@ def conv_algorithm(name: str):
 def current_conv_algorithm() -> str:
     """The algorithm set by the innermost ``conv_algorithm`` block (``"auto"`` outside)."""
     return _current.get()
+
+
+# PyTorch's ``torch.backends.cudnn`` / ``torch.backends.mps`` switches: accepted, no effect
+# (there is no GPU; see ``tinygrad_cnn.devices``).
+from .devices import cudnn, mps  # noqa: E402, F401

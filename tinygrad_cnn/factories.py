@@ -1,5 +1,6 @@
 """Tensor factories, as PyTorch's: sizes as ``zeros(2, 3)`` or ``zeros((2, 3))``, float32 by
-default, ``dtype=`` and ``requires_grad=`` on each."""
+default, ``dtype=``, ``requires_grad=`` and ``device=`` (the CPU) on each, ``generator=`` on
+the random ones; and ``cat``/``stack``."""
 
 import numbers
 
@@ -7,14 +8,17 @@ import numpy as np
 
 from . import random
 from ._checks import MAX_INT_ARGUMENT, ShapeError, normalize_axis, sizes_argument
+from .devices import check_device
 from .ops import shape as shape_ops
-from .tensor import DEFAULT_FLOAT, Tensor, as_array, as_dtype, promoted_dtype
+from .tensor import DEFAULT_FLOAT, Size, Tensor, as_array, as_dtype, promoted_dtype
 
 
 def _sizes(op, sizes):
+    if len(sizes) == 1 and isinstance(sizes[0], Size):
+        sizes = tuple(sizes[0])
     shape = sizes_argument(op, sizes)
     if any(size < 0 for size in shape):
-        raise ShapeError(f"{op}: sizes must be non-negative, got {shape}")
+        raise ShapeError(f"{op}: sizes must be non-negative, got {list(shape)}")
     return shape
 
 
@@ -22,84 +26,229 @@ def _dtype_or_default(op, dtype):
     return DEFAULT_FLOAT if dtype is None else as_dtype(op, dtype)
 
 
-def _finish(array, requires_grad) -> Tensor:
+def _finish(op, array, requires_grad, device=None) -> Tensor:
+    if device is not None:
+        check_device(op, device)
     tensor = Tensor._make(array)
     if requires_grad:
         tensor.requires_grad = True
     return tensor
 
 
-def tensor(data, requires_grad=False, dtype=None) -> Tensor:
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (as ``torch.tensor``)."""
-    return _finish(np.array(as_array(data, dtype), copy=True), requires_grad)
+    return _finish("tensor", np.array(as_array(data, dtype), copy=True), requires_grad, device)
 
 
-def zeros(*sizes, dtype=None, requires_grad=False) -> Tensor:
-    dtype = _dtype_or_default("zeros", dtype)
-    return _finish(np.zeros(_sizes("zeros", sizes), dtype=dtype), requires_grad)
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """``data`` as a tensor, sharing memory with an ndarray (or a Tensor) when no dtype
+    conversion is needed (as ``torch.as_tensor``)."""
+    if isinstance(data, Tensor) and (dtype is None or as_dtype("as_tensor", dtype) == data.dtype):
+        check_device("as_tensor", device)
+        return data
+    return _finish("as_tensor", as_array(data, dtype), False, device)
 
 
-def ones(*sizes, dtype=None, requires_grad=False) -> Tensor:
-    dtype = _dtype_or_default("ones", dtype)
-    return _finish(np.ones(_sizes("ones", sizes), dtype=dtype), requires_grad)
+def from_numpy(array) -> Tensor:
+    """A tensor sharing ``array``'s memory and keeping its dtype (as ``torch.from_numpy``)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"from_numpy: can't convert np.ndarray of type {array.dtype}; the "
+                        "supported types are float, int, uint and bool")
+    return Tensor._make(array)
 
 
-def zeros_like(other, dtype=None, requires_grad=False) -> Tensor:
-    array = as_array(other)
-    dtype = array.dtype if dtype is None else as_dtype("zeros_like", dtype)
-    return _finish(np.zeros(array.shape, dtype=dtype), requires_grad)
+def _filled(op, sizes, value, dtype, requires_grad, device, out=None):
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported")
+    return _finish(op, np.full(_sizes(op, sizes), value, dtype=dtype), requires_grad, device)
 
 
-def ones_like(other, dtype=None, requires_grad=False) -> Tensor:
-    array = as_array(other)
-    dtype = array.dtype if dtype is None else as_dtype("ones_like", dtype)
-    return _finish(np.ones(array.shape, dtype=dtype), requires_grad)
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
+    """A tensor of zeros of shape ``size`` (``zeros(2, 3)`` or ``zeros((2, 3))``)."""
+    return _filled("zeros", size, 0, _dtype_or_default("zeros", dtype), requires_grad, device,
+                   out)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
+    """A tensor of ones of shape ``size``."""
+    return _filled("ones", size, 1, _dtype_or_default("ones", dtype), requires_grad, device, out)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+          memory_format=None, pin_memory=False) -> Tensor:
+    """An uninitialised tensor of shape ``size`` (zeros here: numpy's ``empty`` would leak
+    old memory into results)."""
+    return _filled("empty", size, 0, _dtype_or_default("empty", dtype), requires_grad, device,
+                   out)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    """A tensor of shape ``size`` filled with ``fill_value`` (dtype inferred from it, as
+    PyTorch's: bool, int64 or float32)."""
+    if dtype is None:
+        dtype = as_array(fill_value).dtype
+    return _filled("full", (size,) if not isinstance(size, (tuple, list)) else tuple(size),
+                   fill_value, as_dtype("full", dtype), requires_grad, device, out)
+
+
+def _like(op, other, dtype):
+    array = other._data if isinstance(other, Tensor) else as_array(other)
+    return array.shape, array.dtype if dtype is None else as_dtype(op, dtype)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False,
+               memory_format=None) -> Tensor:
+    """Zeros of ``input``'s shape (and dtype unless ``dtype`` is given)."""
+    shape, dtype = _like("zeros_like", input, dtype)
+    return _finish("zeros_like", np.zeros(shape, dtype=dtype), requires_grad, device)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False,
+              memory_format=None) -> Tensor:
+    """Ones of ``input``'s shape (and dtype unless ``dtype`` is given)."""
+    shape, dtype = _like("ones_like", input, dtype)
+    return _finish("ones_like", np.ones(shape, dtype=dtype), requires_grad, device)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False,
+               memory_format=None) -> Tensor:
+    """An uninitialised (zeroed) tensor of ``input``'s shape and dtype."""
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+              memory_format=None) -> Tensor:
+    """``fill_value`` in ``input``'s shape (and dtype unless ``dtype`` is given)."""
+    shape, dtype = _like("full_like", input, dtype)
+    return _finish("full_like", np.full(shape, fill_value, dtype=dtype), requires_grad, device)
 
 
 def _random_float_dtype(op, dtype):
     dtype = _dtype_or_default(op, dtype)
     if dtype.kind != "f":
-        raise TypeError(f"{op}: dtype must be a floating point type, got {dtype}")
+        raise RuntimeError(f"{op}: dtype must be a floating point type, got {dtype}")
     return dtype
 
 
-def rand(*sizes, dtype=None, requires_grad=False) -> Tensor:
-    """Uniform samples in [0, 1) from the library's seeded generator."""
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False,
+         out=None) -> Tensor:
+    """Samples uniform in [0, 1) from ``generator`` (default: the library's seeded one)."""
     dtype = _random_float_dtype("rand", dtype)
-    array = random.generator().random(_sizes("rand", sizes), dtype=dtype)
-    return _finish(array, requires_grad)
+    rng = random.numpy_generator("rand", generator)
+    array = rng.random(_sizes("rand", size)).astype(dtype, copy=False)
+    return _finish("rand", array, requires_grad, device)
 
 
-def randn(*sizes, dtype=None, requires_grad=False) -> Tensor:
-    """Standard normal samples from the library's seeded generator."""
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False,
+          out=None) -> Tensor:
+    """Standard normal samples from ``generator`` (default: the library's seeded one)."""
     dtype = _random_float_dtype("randn", dtype)
-    array = random.generator().standard_normal(_sizes("randn", sizes), dtype=dtype)
-    return _finish(array, requires_grad)
+    rng = random.numpy_generator("randn", generator)
+    array = rng.standard_normal(_sizes("randn", size)).astype(dtype, copy=False)
+    return _finish("randn", array, requires_grad, device)
 
 
-def arange(start, stop=None, step=1, dtype=None, requires_grad=False) -> Tensor:
-    """Evenly spaced values in [start, stop); int64 for int arguments, else float32."""
-    if stop is None:
-        start, stop = 0, start
-    for name, value in (("start", start), ("stop", stop), ("step", step)):
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    """:func:`rand` in ``input``'s shape and dtype."""
+    shape, dtype = _like("rand_like", input, dtype)
+    return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad,
+                generator=generator)
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False,
+               generator=None) -> Tensor:
+    """:func:`randn` in ``input``'s shape and dtype."""
+    shape, dtype = _like("randn_like", input, dtype)
+    return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad,
+                 generator=generator)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False) -> Tensor:
+    """Integers uniform in ``[low, high)`` of shape ``size`` (``low`` may be left out: 0);
+    int64 by default."""
+    if size is None and isinstance(high, (tuple, list, Size)):
+        low, high, size = 0, low, high
+    if high is None or size is None:
+        raise TypeError("randint: expected randint(low=0, high, size)")
+    if high <= low:
+        raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
+    rng = random.numpy_generator("randint", generator)
+    dtype = np.dtype(np.int64) if dtype is None else as_dtype("randint", dtype)
+    array = rng.integers(low, high, _sizes("randint", (tuple(size),))).astype(dtype)
+    return _finish("randint", array, requires_grad, device)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
+                 generator=None) -> Tensor:
+    """:func:`randint` in ``input``'s shape and dtype."""
+    if high is None:
+        low, high = 0, low
+    shape, dtype = _like("randint_like", input, dtype)
+    return randint(low, high, shape, generator=generator, dtype=dtype, device=device,
+                   requires_grad=requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (int64 by default)."""
+    if isinstance(n, bool) or not isinstance(n, (numbers.Integral, np.integer)) or n < 0:
+        raise RuntimeError(f"randperm: n must be a non-negative int, got {n!r}")
+    rng = random.numpy_generator("randperm", generator)
+    dtype = np.dtype(np.int64) if dtype is None else as_dtype("randperm", dtype)
+    return _finish("randperm", rng.permutation(int(n)).astype(dtype), requires_grad, device)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False,
+           out=None) -> Tensor:
+    """Evenly spaced values in [start, end); int64 for int arguments, else float32."""
+    if end is None:
+        start, end = 0, start
+    for name, value in (("start", start), ("end", end), ("step", step)):
+        if isinstance(value, Tensor):
+            value = value.item()
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"arange: {name} must be a number, got {value!r}")
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
-    if not all(np.isfinite(float(v)) for v in (start, stop, step)):
-        raise RuntimeError(f"arange: start, stop and step must be finite, got "
-                           f"({start}, {stop}, {step})")
-    if max(abs(start), abs(stop), abs(step)) > MAX_INT_ARGUMENT:
-        raise ShapeError(f"arange: start, stop and step must be at most 2**62 in magnitude, got "
-                         f"({start}, {stop}, {step})")
-    if (stop - start) * step < 0:
+    if not all(np.isfinite(float(v)) for v in (start, end, step)):
+        raise RuntimeError(f"arange: start, end and step must be finite, got "
+                           f"({start}, {end}, {step})")
+    if max(abs(start), abs(end), abs(step)) > MAX_INT_ARGUMENT:
+        raise ShapeError(f"arange: start, end and step must be at most 2**62 in magnitude, got "
+                         f"({start}, {end}, {step})")
+    if (end - start) * step < 0:
         raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
-                           f"(start={start}, stop={stop}, step={step})")
+                           f"(start={start}, end={end}, step={step})")
     if dtype is None:
-        integral = all(isinstance(v, (numbers.Integral, np.integer)) for v in (start, stop, step))
+        integral = all(isinstance(v, (numbers.Integral, np.integer)) for v in (start, end, step))
         dtype = np.int64 if integral else DEFAULT_FLOAT
     dtype = as_dtype("arange", dtype)
-    return _finish(np.arange(start, stop, step).astype(dtype), requires_grad)
+    return _finish("arange", np.arange(start, end, step).astype(dtype), requires_grad, device)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
+             out=None) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (float32)."""
+    if isinstance(steps, bool) or not isinstance(steps, (numbers.Integral, np.integer)) \
+            or steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps!r}")
+    dtype = _dtype_or_default("linspace", dtype)
+    return _finish("linspace", np.linspace(start, end, int(steps)).astype(dtype),
+                   requires_grad, device)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``)."""
+    m = n if m is None else m
+    for name, value in (("n", n), ("m", m)):
+        if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)) \
+                or value < 0:
+            raise RuntimeError(f"eye: {name} must be a non-negative int, got {value!r}")
+    dtype = _dtype_or_default("eye", dtype)
+    return _finish("eye", np.eye(int(n), int(m), dtype=dtype), requires_grad, device)
 
 
 def _as_tensors(op, tensors):
@@ -108,37 +257,63 @@ def _as_tensors(op, tensors):
     return [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
 
 
-def concatenate(tensors, axis=0) -> Tensor:
-    """Join tensors along an existing axis (as ``torch.cat``)."""
-    tensors = _as_tensors("concatenate", tensors)
+def _dim(op, dim, axis):
+    if axis is not None:
+        return axis
+    return dim
+
+
+def cat(tensors, dim=0, *, axis=None, out=None) -> Tensor:
+    """Join tensors along an existing dimension ``dim`` (as ``torch.cat``); 1-D empty
+    tensors are skipped, as PyTorch's legacy rule."""
+    dim = _dim("cat", dim, axis)
+    tensors = _as_tensors("cat", tensors)
+    kept = [t for t in tensors if not (t.ndim == 1 and t._data.shape[0] == 0)]
+    tensors = kept or tensors[:1]
     first = tensors[0]
     if any(t.ndim == 0 for t in tensors):
-        raise ValueError("concatenate: 0-d tensors have no axis to join along; use stack")
-    axis = normalize_axis(axis, first.ndim, "concatenate", first.shape)
+        raise ShapeError("cat: zero-dimensional tensor cannot be concatenated; use stack")
+    axis = normalize_axis(dim, first.ndim, "cat", first.shape)
     for index, other in enumerate(tensors[1:], start=1):
         if other.ndim != first.ndim or any(
             a != b for i, (a, b) in enumerate(zip(first.shape, other.shape)) if i != axis
         ):
-            raise ValueError(
-                f"concatenate: tensor {index} has shape {other.shape}, which does not match "
-                f"tensor 0's shape {first.shape} outside axis {axis}"
+            raise ShapeError(
+                f"cat: sizes of tensors must match except in dimension {axis}: tensor "
+                f"{index} has shape {tuple(other.shape)}, tensor 0 has shape "
+                f"{tuple(first.shape)}"
             )
     dtype = promoted_dtype(*[t._data for t in tensors])
-    tensors = [t.astype(dtype) for t in tensors]
+    tensors = [t.to(dtype) for t in tensors]
+    if len(tensors) == 1:
+        return shape_ops.Clone.apply(tensors[0])
     return shape_ops.Concatenate.apply(axis, *tensors)
 
 
-cat = concatenate
+concatenate = concat = cat
 
 
-def stack(tensors, axis=0) -> Tensor:
-    """Join same-shaped tensors along a new axis."""
+def stack(tensors, dim=0, *, axis=None, out=None) -> Tensor:
+    """Join same-shaped tensors along a new dimension ``dim``."""
+    dim = _dim("stack", dim, axis)
     tensors = _as_tensors("stack", tensors)
     for index, other in enumerate(tensors[1:], start=1):
         if other.shape != tensors[0].shape:
-            raise ValueError(
-                f"stack: tensor {index} has shape {other.shape} but tensor 0 has shape "
-                f"{tensors[0].shape}; stacked tensors must have the same shape"
+            raise ShapeError(
+                f"stack: expects each tensor to be equal size, but got {tuple(tensors[0].shape)}"
+                f" at entry 0 and {tuple(other.shape)} at entry {index}"
             )
-    axis = normalize_axis(axis, tensors[0].ndim + 1, "stack", tensors[0].shape)
-    return concatenate([t.unsqueeze(axis) for t in tensors], axis=axis)
+    axis = normalize_axis(dim, tensors[0].ndim + 1, "stack", tensors[0].shape)
+    return cat([t.unsqueeze(axis) for t in tensors], axis)
+
+
+def hstack(tensors) -> Tensor:
+    """Join along dimension 1 (dimension 0 for 1-D tensors)."""
+    tensors = _as_tensors("hstack", tensors)
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """Join along dimension 0, 1-D tensors as rows."""
+    tensors = _as_tensors("vstack", tensors)
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)

@@ -8,7 +8,7 @@ so the two runs start from the same numbers."""
 import os
 
 import pytest
-from compat_lib import TENSOR_HALF, assert_same, run_script
+from compat_lib import assert_same, run_script
 
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
 
@@ -21,17 +21,14 @@ CASES = {
     "view_cat_model.py": (2e-4, 1e-5),
     "autograd_tutorial.py": (1e-12, 1e-12),
 }
-# The tinygrad_cnn runs expected to fail until other work lands: the Tensor half of issue 9
-# (.data/.grad as Tensors, size(), in-place ops, torch.from_numpy, ...) for all of them, and
-# the nn names of API.md's nn section some scripts use.  Each script was checked to match
-# PyTorch with the Tensor half merged and stand-ins for those nn names.
+# The tinygrad_cnn runs expected to fail until other work lands: the nn names of API.md's nn
+# section some scripts use (the Tensor half of issue 9 has landed).  Each script was checked
+# to match PyTorch with stand-ins for those nn names.
 EXPECTED_FAILURES = {
-    "cnn_training.py": TENSOR_HALF + " and nn.CrossEntropyLoss",
-    "manual_sgd.py": TENSOR_HALF,
-    "gan.py": TENSOR_HALF + " and nn.BCELoss",
-    "custom_function.py": TENSOR_HALF + " and nn.MSELoss",
-    "view_cat_model.py": TENSOR_HALF + " and F.adaptive_avg_pool2d",
-    "autograd_tutorial.py": TENSOR_HALF,
+    "cnn_training.py": "needs nn.CrossEntropyLoss",
+    "gan.py": "needs nn.BCELoss",
+    "custom_function.py": "needs nn.MSELoss",
+    "view_cat_model.py": "needs F.adaptive_avg_pool2d",
 }
 
 _torch_results = {}

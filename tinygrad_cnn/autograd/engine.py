@@ -143,10 +143,26 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None) -> dict:
 
 
 def _accumulate(leaf: Tensor, gradient: Tensor) -> None:
-    if leaf.grad is None:
-        leaf.grad = np.array(gradient._data, dtype=leaf._data.dtype, copy=True)
+    """Add ``gradient`` into ``leaf.grad`` (a Tensor of the leaf's shape and dtype).
+
+    A first gradient is copied (the engine's gradients may share memory with each other);
+    later ones are added in place, as PyTorch does.  A gradient that is part of a graph
+    (``create_graph=True``) is kept with its graph, and added out of place, so ``.grad``
+    can be differentiated again.
+    """
+    existing = leaf._grad
+    dtype = leaf._data.dtype
+    if gradient.grad_fn is not None:
+        if gradient._data.dtype != dtype:
+            gradient = gradient.astype(dtype)
+        leaf._grad = gradient if existing is None else existing + gradient
+    elif existing is None:
+        leaf._grad = Tensor._make(np.array(gradient._data, dtype=dtype, copy=True))
+    elif existing.grad_fn is not None:
+        leaf._grad = existing + gradient
     else:
-        leaf.grad += gradient._data
+        existing._data += gradient._data
+        existing._bump_version()
 
 
 def _node_of(tensor: Tensor):

@@ -186,10 +186,14 @@ class Context(Node):
         gradient reached it."""
         self.materialize_grads = bool(value)
 
-    def _resolve_saved(self, output, raw_output, outputs=None, raw_outputs=None) -> None:
-        """Turn the arrays given to ``save_for_backward`` into (array, slot) pairs: slot i >= 0
-        is input i, slot -1 - j is output j (``output`` for one output, ``outputs`` for
-        several)."""
+    def _resolve_saved(self, output, raw_output, args, results, outputs=None,
+                       raw_outputs=None) -> None:
+        """Turn the arrays given to ``save_for_backward`` into (array, slot, counter, version)
+        entries: slot i >= 0 is input i, slot -1 - j is output j (``output`` for one output,
+        ``outputs`` for several); ``counter`` is the version counter of the tensor the array
+        belongs to (an argument in ``args``, or the output tensor in ``results``) and
+        ``version`` its value now, so that backward can tell whether it was changed in place
+        since."""
         saved = []
         for array in self._to_save:
             if array is None:
@@ -197,16 +201,29 @@ class Context(Node):
                 continue
             if outputs is None:  # one output: the common case, without a loop
                 if array is output or array is raw_output:
-                    saved.append((output, -1))
+                    counter = results._counter
+                    if counter is None:
+                        counter = results._counter = [0]
+                    saved.append((output, -1, counter, 0))
                     continue
             else:
                 number = _output_number(array, outputs, raw_outputs)
                 if number is not None:
-                    saved.append((outputs[number], -1 - number))
+                    counter = results[number]._counter
+                    if counter is None:
+                        counter = results[number]._counter = [0]
+                    saved.append((outputs[number], -1 - number, counter, 0))
                     continue
             for slot, candidate in enumerate(self._inputs):
                 if array is candidate:
-                    saved.append((array, slot))
+                    arg = args[slot]
+                    if isinstance(arg, Tensor):
+                        counter = arg._counter
+                        if counter is None:
+                            counter = arg._counter = [0]
+                        saved.append((array, slot, counter, counter[0]))
+                    else:
+                        saved.append((array, slot, None, 0))
                     break
             else:
                 raise ValueError(
@@ -231,7 +248,9 @@ class Context(Node):
             if entry is None:
                 tensors.append(None)
                 continue
-            array, slot = entry
+            array, slot, counter, version = entry
+            if counter is not None and counter[0] != version:
+                raise self._modified_error(slot, array, counter, version)
             # An input's tensor is rebuilt around the same array and the same graph node, so
             # gradients of a differentiable backward flow where the original input's would.
             if slot == -1 and self._output_meta is None:  # the one output
@@ -247,6 +266,18 @@ class Context(Node):
             tensor._output_nr = number
             tensors.append(tensor)
         return tuple(tensors)
+
+    def _modified_error(self, slot, array, counter, version) -> RuntimeError:
+        what = f"output {-1 - slot}" if slot < 0 else f"input {slot}"
+        if slot == -1 and self._output_meta is None:
+            what = "output"
+        return RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: the {what} of {self.name()} (a tensor of shape "
+            f"{tuple(array.shape)}, dtype {array.dtype}) is at version {counter[0]}; expected "
+            f"version {version} instead (it was changed in place after {self.name()} saved "
+            "it; clone() it before changing it, or change it after backward)"
+        )
 
     def mark_constant(self, *names) -> None:
         """Declare float arrays stashed on ctx under these attribute names constants (a dropout
@@ -409,10 +440,11 @@ class Function:
                 ctx._non_differentiable and _is_marked(ctx, output, raw_output)):
             return Tensor._make(output)
         _connect(ctx, args, needs)
+        result = Tensor._make(output, ctx)
         if ctx._to_save:
-            ctx._resolve_saved(output, raw_output)
+            ctx._resolve_saved(output, raw_output, args, result)
         ctx._inputs = None
-        return Tensor._make(output, ctx)
+        return result
 
 
 def _forward_runner(cls):
@@ -479,15 +511,15 @@ def _apply_several(cls, ctx, args, needs, record, raw_outputs, mode) -> tuple:
     ctx.n_outputs = len(outputs)
     ctx._output_meta = tuple((output.shape, output.dtype, flag)
                              for output, flag in zip(outputs, differentiable))
-    if ctx._to_save:
-        ctx._resolve_saved(None, None, outputs, raw_outputs)
-    ctx._inputs = None
     tensors = []
     for number, (output, flag) in enumerate(zip(outputs, differentiable)):
         tensor = Tensor._make(output, ctx if flag else None)
         if flag:
             tensor._output_nr = number
         tensors.append(tensor)
+    if ctx._to_save:
+        ctx._resolve_saved(None, None, args, tensors, outputs, raw_outputs)
+    ctx._inputs = None
     return tuple(tensors)
 
 

@@ -4,8 +4,9 @@ axis, exactly as PyTorch's."""
 import numpy as np
 
 from .._checks import ShapeError, check_int, check_real, check_tensor
+from ..devices import check_device
 from . import functional as F
-from .module import Module, check_device
+from .module import Module
 from .parameter import Parameter
 
 

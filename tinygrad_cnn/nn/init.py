@@ -44,9 +44,7 @@ def _rng(op: str, generator) -> np.random.Generator:
 
 def _fill(tensor: Tensor, values) -> Tensor:
     tensor._data[...] = values
-    version = getattr(tensor, "_version", None)
-    if isinstance(version, list):  # a version counter shared with views: this is a change
-        version[0] += 1
+    tensor._bump_version()  # an in-place change, as PyTorch's init functions make
     return tensor
 
 

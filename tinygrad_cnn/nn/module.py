@@ -20,6 +20,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from .._checks import check_bool
+from ..devices import check_device, is_device_like
 from ..tensor import Tensor, to_numpy
 from .parameter import Parameter
 
@@ -43,35 +44,6 @@ def _buffer_array(name: str, value):
             "(bool, int or float data required)"
         )
     return array
-
-
-_GPU_MESSAGE = ("this library runs on the CPU with numpy: there is no CUDA device (use "
-                "'cpu', or keep PyTorch's `cuda.is_available()` test)")
-
-
-def check_device(op: str, device) -> None:
-    """Accept ``None``, ``"cpu"`` (``"cpu:0"``) or a device object of type cpu; a GPU is a
-    ``RuntimeError``, anything else a ``TypeError``/``RuntimeError`` as PyTorch's."""
-    if device is None:
-        return
-    name = getattr(device, "type", device)
-    if isinstance(device, int):
-        name = "cuda"
-    if not isinstance(name, str):
-        raise TypeError(f"{op}: device must be a str or device, got {type(device).__name__}")
-    kind = name.split(":")[0]
-    if kind == "cpu":
-        return
-    if kind in ("cuda", "mps", "xpu"):
-        raise RuntimeError(f"{op}: {name!r} requested, but {_GPU_MESSAGE}")
-    raise RuntimeError(f"{op}: expected a device type such as 'cpu', got {name!r}")
-
-
-def _float_dtype(op: str, dtype) -> np.dtype:
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"{op}: only floating point dtypes are accepted, got {dtype}")
-    return dtype
 
 
 class RemovableHandle:
@@ -432,7 +404,8 @@ class Module:
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad[...] = 0
+                param.grad.detach_()
+                param.grad.zero_()
 
     def _cast_floating(self, dtype, every_dtype: bool = False) -> "Module":
         """Cast parameters and buffers to ``dtype`` in place: the floating ones, or with
@@ -449,48 +422,9 @@ class Module:
                     module._buffers[name] = buffer.astype(dtype)
         return self
 
-    def half(self):
-        """Cast floating parameters and buffers to float16 (in place; returns ``self``)."""
-        return self._cast_floating(np.float16)
-
     def type(self, dst_type):
         """Cast every parameter and buffer to ``dst_type`` (in place; returns ``self``)."""
         return self._cast_floating(np.dtype(dst_type), every_dtype=True)
-
-    def to(self, *args, **kwargs):
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``: as PyTorch's.
-
-        The device must be the CPU (a GPU raises ``RuntimeError``); a dtype must be
-        floating and casts the floating parameters and buffers in place.  Returns ``self``.
-        """
-        device = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to: unexpected keyword argument(s) {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, (str, int)) or hasattr(arg, "type") and \
-                    isinstance(getattr(arg, "type", None), str):
-                device = arg
-            elif isinstance(arg, bool):  # non_blocking given positionally
-                continue
-            else:
-                dtype = arg
-        check_device("to", device)
-        if dtype is not None:
-            self._cast_floating(_float_dtype("to", dtype))
-        return self
-
-    def cpu(self):
-        """This module (everything already lives on the CPU)."""
-        return self
-
-    def cuda(self, device=None):
-        """Raises ``RuntimeError``: there is no GPU here."""
-        raise RuntimeError(f"cuda: {_GPU_MESSAGE}")
 
     def float(self):
         """Cast floating parameters and buffers to float32 (in place; returns ``self``)."""
@@ -499,6 +433,42 @@ class Module:
     def double(self):
         """Cast floating parameters and buffers to float64 (in place; returns ``self``)."""
         return self._cast_floating(np.float64)
+
+    def half(self):
+        """Cast floating parameters and buffers to float16 (in place; returns ``self``)."""
+        return self._cast_floating(np.float16)
+
+    def to(self, *args, **kwargs):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``: as
+        ``torch.nn.Module.to``, in place, returning ``self``.  The device must be the CPU (a
+        GPU raises ``RuntimeError``); a dtype casts the floating parameters and buffers."""
+        dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"Module.to: unexpected keyword arguments {sorted(kwargs)}")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif is_device_like(arg) or (isinstance(arg, int) and not isinstance(arg, bool)):
+                device = arg
+            elif not isinstance(arg, bool):
+                dtype = arg
+        check_device("Module.to", device)
+        if dtype is None:
+            return self
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to: only floating point dtypes are accepted, got {dtype}")
+        return self._cast_floating(dtype)
+
+    def cpu(self):
+        """``self``: modules live on the CPU."""
+        return self
+
+    def cuda(self, device=None):
+        """Raises ``RuntimeError``: this library runs on the CPU with numpy."""
+        check_device("Module.cuda", "cuda" if device is None else device)
+        return self
 
     # ------------------------------------------------------------------ state dicts
     def _state_entries(self, prefix: str = ""):

@@ -4,8 +4,9 @@ same in training and evaluation; no running statistics."""
 import numpy as np
 
 from .._checks import check_bool, check_int, check_real, is_int
+from ..devices import check_device
 from . import functional as F
-from .module import Module, check_device
+from .module import Module
 from .parameter import Parameter
 
 

@@ -52,8 +52,8 @@ class Mul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        grad_a = sum_to(grad * b, a.shape) if ctx.needs_input_grad[0] else None
-        grad_b = sum_to(grad * a, b.shape) if ctx.needs_input_grad[1] else None
+        grad_a = sum_to(grad * b, a._data.shape) if ctx.needs_input_grad[0] else None
+        grad_b = sum_to(grad * a, b._data.shape) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -66,8 +66,8 @@ class Div(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        grad_a = sum_to(grad / b, a.shape) if ctx.needs_input_grad[0] else None
-        grad_b = sum_to(-grad * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        grad_a = sum_to(grad / b, a._data.shape) if ctx.needs_input_grad[0] else None
+        grad_b = sum_to(-grad * a / (b * b), b._data.shape) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -118,12 +118,12 @@ class Pow(Function):
         zero = np.zeros((), dtype=grad.dtype)
         if ctx.needs_input_grad[0]:
             slope = grad * exponent * base ** (exponent - 1.0)
-            grad_base = sum_to(Where.apply(exponent._data == 0, zero, slope), base.shape)
+            grad_base = sum_to(Where.apply(exponent._data == 0, zero, slope), base._data.shape)
         if ctx.needs_input_grad[1]:
             limit = (base._data == 0) & (exponent._data >= 0)
             with np.errstate(invalid="ignore", divide="ignore"):
                 log_base = Where.apply(limit, np.ones((), dtype=base.dtype), base).log()
-            grad_exponent = sum_to(grad * output * log_base, exponent.shape)
+            grad_exponent = sum_to(grad * output * log_base, exponent._data.shape)
         return grad_base, grad_exponent
 
 
@@ -295,3 +295,90 @@ class MaskBy(Function):
     @staticmethod
     def backward(ctx, grad):
         return MaskBy.apply(grad, ctx.mask), None
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * Cos.apply(x)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -(grad * Sin.apply(x))
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (x + 1.0)
+
+
+class Expm1(Function):
+    @staticmethod
+    def forward(ctx, x):
+        output = np.expm1(x)
+        ctx.save_for_backward(output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad):
+        (output,) = ctx.saved_tensors
+        return grad * (output + 1.0)
+
+
+class Piecewise(Function):
+    """A piecewise constant function (``np.floor``, ``np.sign``, ...): gradient zero, as
+    PyTorch's ``floor``/``ceil``/``round``/``trunc``/``sign``."""
+
+    @staticmethod
+    def forward(ctx, x, function):
+        ctx.shape = x.shape
+        return np.asarray(function(x), dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return MaskBy.apply(grad, np.zeros((), dtype=bool)), None
+
+
+class Extreme2(Function):
+    """``np.maximum(a, b)`` / ``np.minimum(a, b)``: the gradient goes to the larger (smaller)
+    operand, split evenly on ties (as ``torch.maximum``)."""
+
+    @staticmethod
+    def forward(ctx, a, b, largest):
+        ctx.save_for_backward(a, b)
+        ctx.largest = largest
+        return np.maximum(a, b) if largest else np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        wins = a._data > b._data if ctx.largest else a._data < b._data
+        weight_a = wins + 0.5 * (a._data == b._data)
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = sum_to(grad * _constant(weight_a, grad.dtype), a._data.shape)
+        if ctx.needs_input_grad[1]:
+            grad_b = sum_to(grad * _constant(1.0 - weight_a, grad.dtype), b._data.shape)
+        return grad_a, grad_b, None

@@ -22,6 +22,6 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        grad_a = sum_to(grad @ _swap_last(b), a.shape) if ctx.needs_input_grad[0] else None
-        grad_b = sum_to(_swap_last(a) @ grad, b.shape) if ctx.needs_input_grad[1] else None
+        grad_a = sum_to(grad @ _swap_last(b), a._data.shape) if ctx.needs_input_grad[0] else None
+        grad_b = sum_to(_swap_last(a) @ grad, b._data.shape) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b

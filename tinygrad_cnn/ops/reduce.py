@@ -4,7 +4,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .shape import BroadcastTo, Reshape
+from .shape import BroadcastTo, Flip, Reshape
 
 
 def _kept_shape(input_shape, axes) -> tuple:
@@ -67,3 +67,56 @@ class Extremum(Function):
         share = winners / winners.sum(axis=ctx.axes, keepdims=True)
         grad_x = _spread(grad, x.shape, ctx.axes) * Tensor._make(share)
         return grad_x, None, None, None
+
+
+class Prod(Function):
+    """``x.prod(axis=axes, keepdims=keepdims)``.
+
+    The gradient of each element is the product of the others: ``output / x`` where no
+    element of its slice is zero (a Tensor formula, so it differentiates again); slices
+    holding zeros get the exact products of the others from numpy (first order only).
+    """
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        ctx.axes = axes
+        output = np.asarray(x.prod(axis=axes, keepdims=keepdims))
+        ctx.save_for_backward(x, output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, output = ctx.saved_tensors
+        kept = _kept_shape(x.shape, ctx.axes)
+        spread_out = _spread(Reshape.apply(output, kept) * Reshape.apply(grad, kept), x.shape,
+                             ctx.axes)
+        if not (x._data == 0).any():
+            return spread_out / x, None, None
+        return _others_product(x._data, ctx.axes) * _spread(grad, x.shape, ctx.axes)._data, \
+            None, None
+
+
+def _others_product(x: np.ndarray, axes) -> np.ndarray:
+    """For each element, the product of the other elements of its slice over ``axes``."""
+    others = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, others + list(axes))
+    flat = moved.reshape(moved.shape[:len(others)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    result = (left * right).reshape(moved.shape)
+    return np.transpose(result, np.argsort(others + list(axes)))
+
+
+class Cumsum(Function):
+    """``np.cumsum(x, axis)``; the gradient is the reversed cumulative sum."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return np.cumsum(x, axis=axis, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        flipped = Flip.apply(grad, (ctx.axis,))
+        return Flip.apply(Cumsum.apply(flipped, ctx.axis), (ctx.axis,)), None

@@ -7,6 +7,7 @@ backward, so every derivative order stays inside this file.
 import numpy as np
 
 from ..autograd.function import Function
+from ..tensor import Tensor
 
 
 class Reshape(Function):
@@ -73,7 +74,7 @@ def sum_array_to(array: np.ndarray, shape: tuple) -> np.ndarray:
 
 def sum_to(grad, shape):
     """The gradient of a broadcast operand: ``grad`` summed back to the operand's ``shape``."""
-    if grad.shape == tuple(shape):
+    if grad._data.shape == tuple(shape):
         return grad
     return SumTo.apply(grad, tuple(shape))
 
@@ -88,14 +89,19 @@ def _is_basic_index(index) -> bool:
 
 
 class GetItem(Function):
-    """``x[index]`` for basic and integer-array indexing."""
+    """``x[index]`` for basic (a view, as PyTorch's) and integer-array indexing."""
 
     @staticmethod
     def forward(ctx, x, index):
         ctx.input_shape = x.shape
         ctx.index = index  # may hold integer index arrays: piecewise constant, fine to keep
-        result = x[index]
-        return np.array(result) if _is_basic_index(index) else result
+        if _is_basic_index(index):
+            # A trailing Ellipsis keeps a 0-d result a view (numpy gives a copied scalar).
+            items = index if isinstance(index, tuple) else (index,)
+            if not any(item is Ellipsis for item in items):
+                items = items + (Ellipsis,)
+            return x[items]
+        return x[index]
 
     @staticmethod
     def backward(ctx, grad):
@@ -149,3 +155,87 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, grad):
         return Cast.apply(grad, ctx.input_dtype), None
+
+
+class Flip(Function):
+    """``np.flip(x, axes)`` (a copy); the gradient is flipped back."""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return np.flip(x, axes).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Flip.apply(grad, ctx.axes), None
+
+
+def _written_mask(shape, index) -> np.ndarray:
+    """True where ``x[index] = v`` leaves ``x`` unchanged."""
+    mask = np.ones(shape, dtype=bool)
+    mask[index] = False
+    return mask
+
+
+def _constant_mask(mask: np.ndarray, like):
+    """A bool mask as a constant Tensor of ``like``'s dtype, to multiply a gradient by (a
+    piecewise constant factor: exact to every derivative order)."""
+    return Tensor._make(mask.astype(like._data.dtype))
+
+
+class IndexPut(Function):
+    """``x`` with ``x[index] = values`` (a new array): ``t[index] = v`` under autograd.
+
+    ``values`` broadcasts to ``x[index]``; the gradient of ``x`` is zero where it was
+    overwritten, that of ``values`` is the gradient there, summed back to its shape.
+    """
+
+    @staticmethod
+    def forward(ctx, x, index, values):
+        ctx.index = index
+        ctx.values_shape = values.shape
+        output = x.copy()
+        output[index] = values
+        return output
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = grad_values = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad * _constant_mask(_written_mask(grad._data.shape, ctx.index), grad)
+        if ctx.needs_input_grad[2]:
+            grad_values = sum_to(GetItem.apply(grad, ctx.index), ctx.values_shape)
+        return grad_x, None, grad_values
+
+
+class ViewUpdate(Function):
+    """Records that the region ``view_of(base)`` of ``base`` was overwritten by ``values``.
+
+    The data has already been written (the view shares the base's memory), so forward
+    returns the base's array; backward sends the gradient outside the region to the old
+    base and the gradient inside it to ``values`` (PyTorch's ``CopySlices``).
+    """
+
+    @staticmethod
+    def forward(ctx, base, values, view_of, outside):
+        ctx.view_of = view_of
+        ctx.outside = outside
+        return base
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_base = grad * _constant_mask(ctx.outside, grad) if ctx.needs_input_grad[0] else None
+        grad_values = ctx.view_of(grad) if ctx.needs_input_grad[1] else None
+        return grad_base, grad_values, None, None
+
+
+class Clone(Function):
+    """A copy of ``x`` (C-contiguous); the gradient passes unchanged."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.array(x, order="C", copy=True)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad

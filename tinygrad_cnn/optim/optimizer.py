@@ -2,7 +2,10 @@
 
 Subclasses define ``_update()``; the updates work in place on ``param._data`` with numpy,
 outside any graph, and skip parameters whose ``.grad`` is ``None``.  Every update reads its
-gradients through :meth:`Optimizer._params_with_grad` (which also applies ``maximize``).
+gradients through :meth:`Optimizer._params_with_grad` (which also applies ``maximize`` and
+bumps each updated parameter's version counter, as PyTorch's in-place updates do, so a
+backward through a graph that saved a parameter before ``step()`` raises instead of using the
+new values).
 """
 
 import copy
@@ -145,7 +148,8 @@ class Optimizer:
                 if set_to_none:
                     param.grad = None
                 elif param.grad is not None:
-                    grad_array(param.grad)[...] = 0
+                    param.grad.detach_()
+                    param.grad.zero_()
 
     def step(self, closure=None):
         """Update the parameters once.  ``closure`` re-evaluates the model and returns the loss."""
@@ -169,6 +173,7 @@ class Optimizer:
             if param.grad is None:
                 continue
             grad = grad_array(param.grad)
+            param._bump_version()  # about to change in place
             yield param, (-grad if maximize else grad), self.state.setdefault(param, {})
             # Here the loop body has finished this parameter's in-place update.
 

@@ -87,7 +87,7 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = 
     running_var = _running_statistic(running_var, "running_var")
     for name, value in (("running_mean", running_mean), ("running_var", running_var),
                         ("weight", weight), ("bias", bias)):
-        if value is not None and np.size(value) != channels:
+        if value is not None and np.asarray(value).size != channels:
             raise ShapeError(f"batch_norm: {name} must have shape ({channels},) for input "
                              f"shape {x.shape}, got {tuple(np.shape(value))}")
     # as PyTorch, a weight or bias with C elements in another shape, e.g. (1, C), is accepted
@@ -100,7 +100,7 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = 
                          "training=False")
     per_channel = (1, channels) + (1,) * (x.ndim - 2)
     if training:
-        count = x.size // channels if channels else 0
+        count = x.numel() // channels if channels else 0
         if count == 0:  # an empty batch: an empty result, statistics untouched (PyTorch)
             scale = x if weight is None else x * weight.reshape(per_channel)
             return scale if bias is None else scale + bias.reshape(per_channel)

@@ -1,0 +1,57 @@
+"""Devices as PyTorch spells them, on a CPU-only library: the usual device-selection code
+runs unchanged, and asking for a GPU raises a clear RuntimeError."""
+
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import nn
+
+GPU = "runs on the CPU with numpy"
+
+
+def test_the_usual_device_selection_runs_unchanged():
+    device = tg.device("cuda" if tg.cuda.is_available() else "cpu")
+    model = nn.Linear(3, 2).to(device)
+    x = tg.ones(4, 3).to(device)
+    assert model(x).shape == (4, 2)
+    assert device == tg.device("cpu") and device == "cpu" and str(device) == "cpu"
+    assert x.device == tg.device("cpu") and not x.is_cuda and x.get_device() == -1
+    assert tg.cuda.device_count() == 0 and not tg.backends.mps.is_available()
+
+
+def test_cudnn_flags_are_accepted():
+    tg.backends.cudnn.benchmark = True
+    tg.backends.cudnn.deterministic = True
+    assert tg.backends.cudnn.enabled
+    tg.backends.cudnn.benchmark = False
+    tg.cuda.manual_seed_all(0)
+
+
+@pytest.mark.parametrize("ask", [
+    lambda: tg.ones(2).cuda(), lambda: tg.ones(2).to("cuda"), lambda: tg.ones(2).to("cuda:0"),
+    lambda: tg.zeros(2, device="cuda"), lambda: tg.tensor([1.0], device=tg.device("cuda")),
+    lambda: tg.randn(2, device="cuda"), lambda: tg.ones(2).to(tg.device("cuda", 1)),
+    lambda: tg.cuda.current_device(), lambda: tg.ones(2).to(0),
+])
+def test_asking_for_a_gpu_raises_a_clear_runtime_error(ask):
+    with pytest.raises(RuntimeError, match=GPU):
+        ask()
+
+
+def test_device_objects_compare_and_print_as_pytorchs():
+    assert tg.device("cuda:1") == tg.device("cuda", 1) and tg.device("cuda:1").index == 1
+    assert repr(tg.device("cpu")) == "device(type='cpu')"
+    assert tg.device("cpu").type == "cpu"
+    with pytest.raises(RuntimeError, match="device type"):
+        tg.device("gpu")
+
+
+def test_module_paths_of_pytorch():
+    import tinygrad_cnn.utils.data as data_module
+    from tinygrad_cnn.utils.data import DataLoader, TensorDataset
+
+    assert DataLoader is tg.data.DataLoader and TensorDataset is tg.data.TensorDataset
+    assert set(tg.data.__all__) <= set(dir(data_module))
+    import tinygrad_cnn.functional as F
+
+    assert F.relu(tg.tensor([-1.0, 1.0])).tolist() == [0.0, 1.0]

@@ -1,0 +1,372 @@
+"""Tensor's reductions, as PyTorch's: ``sum mean var std prod amax amin max min argmax argmin
+logsumexp all any cumsum topk sort argsort norm``.
+
+Every one takes ``dim`` and ``keepdim`` and PyTorch's aliases ``axis`` and ``keepdims``.
+``dim`` is an int, a tuple of ints or ``None`` where PyTorch accepts them; ``dim=()`` reduces
+every dimension for ``sum``/``mean``/``amax``/``amin``, as PyTorch's.  ``max``/``min`` with a
+dimension, ``sort`` and ``topk`` return a named tuple ``(values, indices)`` whose values take
+the gradient at the returned indices.
+"""
+
+import collections
+import math
+import numbers
+
+import numpy as np
+
+from ._checks import normalize_axes, normalize_axis
+from .ops import reduce as reduce_ops
+from .ops import shape as shape_ops
+from .tensor import DEFAULT_FLOAT, Tensor, as_dtype
+from .tensor_math import maximum, minimum
+from .tensor_shape import take_index
+
+# Named tuples as PyTorch's ``torch.return_types``: ``values, indices = t.max(1)`` and
+# ``t.max(1).indices`` both work.
+return_types = {
+    name: collections.namedtuple(name, ["values", "indices"])
+    for name in ("max", "min", "sort", "topk", "kthvalue", "median", "mode")
+}
+
+
+def _dim_args(op: str, dim, axis, keepdim, keepdims, out=None):
+    """PyTorch's ``dim``/``keepdim`` merged with numpy's spellings ``axis``/``keepdims``
+    (``out=`` is accepted only as None, so numpy's ``np.sum(t)`` reaches us)."""
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported")
+    if axis is not None:
+        if dim is not None and dim != ():
+            raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}; give one")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return dim, bool(keepdim)
+
+
+def _axes(op: str, input: Tensor, dim) -> tuple:
+    """``dim`` (None or () meaning every dimension) as a sorted tuple of axes."""
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        dim = None
+    return normalize_axes(dim, input.ndim, op, input._data.shape)
+
+
+def _floating(op: str, input: Tensor, dtype=None) -> Tensor:
+    if dtype is not None:
+        input = input.to(as_dtype(op, dtype))
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: input dtype must be a floating point type, got "
+                           f"{input.dtype} (convert with .float() or pass dtype=)")
+    return input
+
+
+def _squeeze(result: Tensor, axes, keepdim: bool) -> Tensor:
+    if keepdim or not axes:
+        return result
+    shape = tuple(s for i, s in enumerate(result._data.shape) if i not in axes)
+    return shape_ops.Reshape.apply(result, shape)
+
+
+# ------------------------------------------------------------------ sums and means
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None,
+        out=None) -> Tensor:
+    """The sum over ``dim`` (None or (): every dimension); bool and integer tensors sum to
+    int64, as PyTorch's."""
+    dim, keepdim = _dim_args("sum", dim, axis, keepdim, keepdims, out)
+    if dtype is not None:
+        input = input.to(as_dtype("sum", dtype))
+    elif input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
+        input = input.to(np.int64)
+    return reduce_ops.Sum.apply(input, _axes("sum", input, dim), keepdim)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None,
+         out=None) -> Tensor:
+    """The mean over ``dim``; floating point tensors only (a mean over nothing is NaN)."""
+    dim, keepdim = _dim_args("mean", dim, axis, keepdim, keepdims, out)
+    input = _floating("mean", input, dtype)
+    axes = _axes("mean", input, dim)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return reduce_ops.Mean.apply(input, axes, keepdim)
+
+
+def _correction(op, unbiased, correction) -> float:
+    if correction is not None:
+        if isinstance(correction, bool) or not isinstance(correction, numbers.Real):
+            raise TypeError(f"{op}: correction must be a number, got {correction!r}")
+        return correction
+    return 0 if unbiased is False else 1
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None, out=None) -> Tensor:
+    """Variance over ``dim`` divided by ``count - correction`` (1 by default: unbiased;
+    ``unbiased=False`` means 0), as ``torch.var``."""
+    if isinstance(dim, bool):  # torch.var(x, False): the old (input, unbiased) overload
+        dim, unbiased = None, dim
+    dim, keepdim = _dim_args("var", dim, axis, keepdim, keepdims, out)
+    correction = _correction("var", unbiased, correction)
+    input = _floating("var", input)
+    axes = _axes("var", input, dim)
+    count = int(np.prod([input._data.shape[a] for a in axes], dtype=np.int64))
+    divisor = count - correction
+    deviation = input - reduce_ops.Mean.apply(input, axes, True)
+    total = reduce_ops.Sum.apply(deviation * deviation, axes, keepdim)
+    return total * (1.0 / divisor if divisor > 0 else float("nan"))
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None, out=None) -> Tensor:
+    """Standard deviation: the square root of :func:`var` (same arguments)."""
+    return var(input, dim, unbiased, keepdim, correction=correction, axis=axis,
+               keepdims=keepdims, out=out).sqrt()
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None,
+         out=None) -> Tensor:
+    """The product over ``dim`` (an int, or None for every element)."""
+    dim, keepdim = _dim_args("prod", dim, axis, keepdim, keepdims, out)
+    if dtype is not None:
+        input = input.to(as_dtype("prod", dtype))
+    elif input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
+        input = input.to(np.int64)
+    return reduce_ops.Prod.apply(input, _axes("prod", input, dim), keepdim)
+
+
+def cumsum(input, dim, *, dtype=None, axis=None) -> Tensor:
+    """Cumulative sums along ``dim``."""
+    dim, _ = _dim_args("cumsum", dim, axis, False, None)
+    if dtype is not None:
+        input = input.to(as_dtype("cumsum", dtype))
+    elif input._data.dtype.kind in "biu":
+        input = input.to(np.int64)
+    axis = normalize_axis(dim, input.ndim, "cumsum", input._data.shape)
+    if input.ndim == 0:
+        return shape_ops.Clone.apply(input)
+    return reduce_ops.Cumsum.apply(input, axis)
+
+
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
+              out=None) -> Tensor:
+    """``log(sum(exp(input)))`` over ``dim``, computed without overflow."""
+    dim, keepdim = _dim_args("logsumexp", dim, axis, keepdim, keepdims, out)
+    if input._data.dtype.kind != "f":
+        input = input.to(DEFAULT_FLOAT)
+    axes = _axes("logsumexp", input, dim)
+    if input._data.size == 0:
+        shift = np.zeros(tuple(1 if i in axes else s for i, s in enumerate(input.shape)),
+                         dtype=input.dtype)
+    else:
+        shift = np.max(input._data, axis=axes, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0).astype(input.dtype)
+    shift_tensor = Tensor._make(shift)
+    with np.errstate(divide="ignore"):
+        summed = reduce_ops.Sum.apply((input - shift_tensor).exp(), axes, True)
+        result = summed.log() + shift_tensor
+    return _squeeze(result, axes, keepdim)
+
+
+def log_softmax(input, dim, dtype=None) -> Tensor:
+    """``input - logsumexp(input)`` along ``dim`` (an int): log-probabilities, finite for
+    any finite input (as ``torch.log_softmax``)."""
+    if dtype is not None:
+        input = input.to(as_dtype("log_softmax", dtype))
+    if input._data.dtype.kind != "f":
+        input = input.to(DEFAULT_FLOAT)
+    axis = normalize_axis(dim, input.ndim, "log_softmax", input._data.shape)
+    return input - logsumexp(input, axis, keepdim=True)
+
+
+def softmax(input, dim, dtype=None) -> Tensor:
+    """``exp(input) / sum(exp(input))`` along ``dim`` (an int), without overflow (as
+    ``torch.softmax``)."""
+    return log_softmax(input, dim, dtype).exp()
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
+    """The vector p-norm over ``dim`` (``p`` = 'fro', 2, 1, inf, -inf or a number)."""
+    input = _floating("norm", input, dtype)
+    axes = _axes("norm", input, dim)
+    if p in ("fro", 2, 2.0):
+        return reduce_ops.Sum.apply(input * input, axes, keepdim).sqrt()
+    if p == math.inf:
+        return amax(input.abs(), axes, keepdim)
+    if p == -math.inf:
+        return amin(input.abs(), axes, keepdim)
+    if p == 1:
+        return reduce_ops.Sum.apply(input.abs(), axes, keepdim)
+    if isinstance(p, numbers.Real) and not isinstance(p, bool) and p > 0:
+        return reduce_ops.Sum.apply(input.abs() ** p, axes, keepdim) ** (1.0 / p)
+    raise ValueError(f"norm: unsupported p={p!r}")
+
+
+# ------------------------------------------------------------------ extrema
+def _nonempty(op: str, input: Tensor, axes, whole: bool) -> None:
+    """PyTorch's rule for extrema of empty tensors: the whole of an empty tensor is a
+    ``RuntimeError``; a reduced dim of size 0 an ``IndexError``; reducing along non-empty
+    dims of an empty tensor gives an empty result."""
+    if input._data.size:
+        return
+    if whole:
+        raise RuntimeError(f"{op}: cannot reduce an empty tensor (shape "
+                           f"{tuple(input.shape)}) as a whole; specify the reduction dim")
+    for axis in axes:
+        if input._data.shape[axis] == 0:
+            raise IndexError(f"{op}: expected reduction dim {axis} to have non-zero size, "
+                             f"got shape {tuple(input.shape)}")
+
+
+def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None, out=None) -> Tensor:
+    """The maximum over ``dim`` (() or None: every dimension); the gradient of a tie is split
+    evenly among the tied elements."""
+    dim, keepdim = _dim_args("amax", dim, axis, keepdim, keepdims, out)
+    axes = _axes("amax", input, dim)
+    _nonempty("amax", input, axes, whole=dim is None or dim == ())
+    return reduce_ops.Extremum.apply(input, axes, keepdim, True)
+
+
+def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None, out=None) -> Tensor:
+    """The minimum over ``dim``; ties share the gradient evenly (as ``torch.amin``)."""
+    dim, keepdim = _dim_args("amin", dim, axis, keepdim, keepdims, out)
+    axes = _axes("amin", input, dim)
+    _nonempty("amin", input, axes, whole=dim is None or dim == ())
+    return reduce_ops.Extremum.apply(input, axes, keepdim, False)
+
+
+def _arg_extremum(op, input, dim, keepdim, largest) -> np.ndarray:
+    function = np.argmax if largest else np.argmin
+    axis = normalize_axis(dim, input.ndim, op, input._data.shape)
+    if input.ndim == 0:
+        return np.zeros((), dtype=np.int64), 0
+    _nonempty(op, input, (axis,), whole=False)
+    return function(input._data, axis=axis, keepdims=True).astype(np.int64), axis
+
+
+def _values_indices(op, input, dim, keepdim, largest):
+    indices, axis = _arg_extremum(op, input, dim, keepdim, largest)
+    if input.ndim == 0:
+        return return_types[op](input, Tensor._make(indices))
+    values = shape_ops.GetItem.apply(input, take_index(indices, axis))
+    if not keepdim:
+        values = _squeeze(values, (axis,), False)
+        indices = np.squeeze(indices, axis)
+    return return_types[op](values, Tensor._make(indices))
+
+
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
+    """Without ``dim``: the largest value (ties share the gradient).  With ``dim``: the named
+    tuple ``(values, indices)`` along ``dim`` (the gradient goes to the returned index).
+    With a tensor in place of ``dim``: the elementwise :func:`maximum`."""
+    if isinstance(dim, Tensor):
+        return maximum(input, dim)
+    dim, keepdim = _dim_args("max", dim, axis, keepdim, keepdims, out)
+    if dim is None:
+        return amax(input)
+    return _values_indices("max", input, dim, keepdim, True)
+
+
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
+    """As :func:`max`, for the smallest values (with a tensor: :func:`minimum`)."""
+    if isinstance(dim, Tensor):
+        return minimum(input, dim)
+    dim, keepdim = _dim_args("min", dim, axis, keepdim, keepdims, out)
+    if dim is None:
+        return amin(input)
+    return _values_indices("min", input, dim, keepdim, False)
+
+
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
+           out=None) -> Tensor:
+    """The index of the largest value along ``dim`` (None: in the flattened tensor)."""
+    dim, keepdim = _dim_args("argmax", dim, axis, keepdim, keepdims, out)
+    if dim is None:
+        _nonempty("argmax", input, (), whole=True)
+        flat = np.int64(np.argmax(input._data))
+        return Tensor._make(np.full((1,) * input.ndim if keepdim else (), flat))
+    indices, axis_ = _arg_extremum("argmax", input, dim, keepdim, True)
+    return Tensor._make(indices if keepdim or input.ndim == 0 else np.squeeze(indices, axis_))
+
+
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
+           out=None) -> Tensor:
+    """The index of the smallest value along ``dim`` (None: in the flattened tensor)."""
+    dim, keepdim = _dim_args("argmin", dim, axis, keepdim, keepdims, out)
+    if dim is None:
+        _nonempty("argmin", input, (), whole=True)
+        flat = np.int64(np.argmin(input._data))
+        return Tensor._make(np.full((1,) * input.ndim if keepdim else (), flat))
+    indices, axis_ = _arg_extremum("argmin", input, dim, keepdim, False)
+    return Tensor._make(indices if keepdim or input.ndim == 0 else np.squeeze(indices, axis_))
+
+
+def _sort_indices(input, axis, descending) -> np.ndarray:
+    array = input._data
+    if array.ndim == 0:
+        return np.zeros((), dtype=np.int64)
+    if descending:
+        keys = -array.astype(np.int64) if array.dtype.kind in "bu" else -array
+        return np.argsort(keys, axis=axis, kind="stable").astype(np.int64)
+    return np.argsort(array, axis=axis, kind="stable").astype(np.int64)
+
+
+def sort(input, dim=-1, descending=False, stable=False, *, axis=None):
+    """The named tuple ``(values, indices)`` of ``input`` sorted along ``dim`` (equal values
+    keep their order); values take the gradient back to where they came from."""
+    dim, _ = _dim_args("sort", dim, axis, False, None)
+    axis = normalize_axis(dim, input.ndim, "sort", input._data.shape)
+    indices = _sort_indices(input, axis, descending)
+    if input.ndim == 0:
+        return return_types["sort"](input, Tensor._make(indices))
+    values = shape_ops.GetItem.apply(input, take_index(indices, axis))
+    return return_types["sort"](values, Tensor._make(indices))
+
+
+def argsort(input, dim=-1, descending=False, stable=False) -> Tensor:
+    """The indices that sort ``input`` along ``dim``."""
+    axis = normalize_axis(dim, input.ndim, "argsort", input._data.shape)
+    return Tensor._make(_sort_indices(input, axis, descending))
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """The named tuple ``(values, indices)`` of the ``k`` largest (``largest=False``:
+    smallest) entries along ``dim``, largest first."""
+    axis = normalize_axis(dim, input.ndim, "topk", input._data.shape)
+    size = input._data.shape[axis] if input.ndim else 1
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= size:
+        raise RuntimeError(f"topk: k ({k}) is out of range for dimension {axis} of size "
+                           f"{size} (shape {tuple(input.shape)})")
+    order = _sort_indices(input, axis, descending=largest)
+    if input.ndim == 0:
+        return return_types["topk"](input, Tensor._make(order))
+    indices = np.take(order, np.arange(k), axis=axis)
+    values = shape_ops.GetItem.apply(input, take_index(indices, axis))
+    return return_types["topk"](values, Tensor._make(indices))
+
+
+# ------------------------------------------------------------------ logical
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None) -> Tensor:
+    """True where every element along ``dim`` is non-zero (a bool tensor)."""
+    dim, keepdim = _dim_args("all", dim, axis, keepdim, keepdims, out)
+    axes = _axes("all", input, dim)
+    return Tensor._make(np.asarray(np.all(input._data, axis=axes, keepdims=keepdim)))
+
+
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None) -> Tensor:
+    """True where some element along ``dim`` is non-zero (a bool tensor)."""
+    dim, keepdim = _dim_args("any", dim, axis, keepdim, keepdims, out)
+    axes = _axes("any", input, dim)
+    return Tensor._make(np.asarray(np.any(input._data, axis=axes, keepdims=keepdim)))
+
+
+def count_nonzero(input, dim=None) -> Tensor:
+    """The number of non-zero elements along ``dim`` (int64)."""
+    axes = _axes("count_nonzero", input, dim)
+    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axes), dtype=np.int64))
+
+
+METHODS = {
+    "sum": sum, "mean": mean, "var": var, "std": std, "prod": prod, "cumsum": cumsum,
+    "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "norm": norm,
+    "amax": amax, "amin": amin, "max": max, "min": min,
+    "argmax": argmax, "argmin": argmin, "sort": sort, "argsort": argsort, "topk": topk,
+    "all": all, "any": any, "count_nonzero": count_nonzero,
+}

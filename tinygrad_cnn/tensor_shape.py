@@ -1,0 +1,391 @@
+"""Tensor's shape methods and indexing, as PyTorch's: ``view reshape flatten unflatten squeeze
+unsqueeze transpose permute t T expand repeat split chunk unbind narrow select flip``,
+``t[index]``, ``cat``/``stack``.
+
+Views.  Where PyTorch returns a view (``view``, ``reshape`` when it can, ``transpose``,
+``permute``, basic indexing, ``split``, ...) the result's array is a numpy view of the
+input's, so an in-place change through either shows in both.  :func:`mark_view` also makes
+the result share the input's version counter and remembers how to recompute it from its base
+tensor (``_view = (base, again)``), which :mod:`tinygrad_cnn.tensor_inplace` uses to record an
+in-place change of a view on its base, as PyTorch's ``CopySlices``.
+"""
+
+import weakref
+
+import numpy as np
+
+from ._checks import AxisError, ShapeError, normalize_axes, normalize_axis, sizes_argument
+from .ops import shape as shape_ops
+from .tensor import Tensor, as_dtype
+
+
+# ------------------------------------------------------------------ views
+def mark_view(result: Tensor, source: Tensor, again) -> Tensor:
+    """Make ``result`` a view of ``source`` if their arrays share memory.
+
+    ``again(tensor)`` applies the same view operation to another tensor (of ``source``'s
+    shape).  Views share ``source``'s version counter; the counter's second element (made
+    here on first use) is the weak set of live views, refreshed after an in-place change.
+    """
+    array = result._data
+    if array.base is None or result is source or not np.may_share_memory(array, source._data):
+        return result
+    counter = source._version_counter()
+    result._counter = counter
+    if source._view is None:
+        result._view = (source, again)
+    else:
+        base, earlier = source._view
+        result._view = (base, lambda tensor: again(earlier(tensor)))
+    if len(counter) == 1:
+        counter.append(weakref.WeakSet())
+    counter[1].add(result)
+    return result
+
+
+# ------------------------------------------------------------------ reshaping
+def _target_shape(op: str, tensor: Tensor, shape) -> tuple:
+    """``shape`` with one -1 resolved, checked against the tensor's element count."""
+    shape = sizes_argument(op, shape)
+    count = tensor._data.size
+    unknown = [i for i, size in enumerate(shape) if size == -1]
+    known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+    if len(unknown) > 1 or any(size < -1 for size in shape):
+        raise ShapeError(f"{op}: invalid shape {list(shape)} (at most one -1, no other "
+                           "negative sizes)")
+    if unknown and known and count % known == 0:
+        return shape[: unknown[0]] + (count // known,) + shape[unknown[0] + 1:]
+    if unknown or known != count:
+        raise ShapeError(
+            f"{op}: shape {list(shape)} is invalid for input of size {count} (shape "
+            f"{tuple(tensor.shape)})"
+        )
+    return shape
+
+
+def reshape(input, *shape) -> Tensor:
+    """The elements in a new shape ``(N, ...)``; one size may be -1 (inferred).  A view of
+    ``input`` when its strides allow one, else a copy (as ``torch.reshape``)."""
+    shape = _target_shape("reshape", input, shape)
+    if shape == input._data.shape:
+        return input
+    result = shape_ops.Reshape.apply(input, shape)
+    return mark_view(result, input, lambda t: reshape(t, shape))
+
+
+def view(input, *shape) -> Tensor:
+    """The same memory seen with another shape; raises ``RuntimeError`` where no view is
+    possible (a non-contiguous input whose dimensions cannot be merged), as PyTorch's."""
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
+        return _view_dtype(input, shape[0])
+    shape = _target_shape("view", input, shape)
+    if shape == input._data.shape:
+        return mark_view(shape_ops.Reshape.apply(input, shape), input,
+                         lambda t: view(t, shape))
+    array = input._data
+    if array.size and not np.may_share_memory(array.reshape(shape), array):
+        raise ShapeError(
+            f"view: size is not compatible with input tensor's size and stride (shape "
+            f"{tuple(input.shape)} cannot be viewed as {shape} without a copy; at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        )
+    result = shape_ops.Reshape.apply(input, shape)
+    return mark_view(result, input, lambda t: view(t, shape))
+
+
+def _view_dtype(input, dtype) -> Tensor:
+    dtype = as_dtype("view", dtype)
+    if input._requires_grad:
+        raise ShapeError("view(dtype): not supported for a tensor that requires grad")
+    result = Tensor._make(input._data.view(dtype))
+    result._counter = input._version_counter()
+    return result
+
+
+def view_as(input, other) -> Tensor:
+    """``input.view(other.shape)``."""
+    return view(input, tuple(other.shape))
+
+
+def reshape_as(input, other) -> Tensor:
+    """``input.reshape(other.shape)``."""
+    return reshape(input, tuple(other.shape))
+
+
+def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
+    """Merge dimensions ``start_dim..end_dim`` into one (as ``torch.flatten``)."""
+    if input.ndim == 0:
+        return reshape(input, 1)
+    shape = input._data.shape
+    start = normalize_axis(start_dim, input.ndim, "flatten", shape)
+    end = normalize_axis(end_dim, input.ndim, "flatten", shape)
+    if start > end:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
+    return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
+
+
+def unflatten(input, dim, sizes) -> Tensor:
+    """Split dimension ``dim`` into ``sizes`` (one may be -1), as ``torch.unflatten``."""
+    shape = input._data.shape
+    dim = normalize_axis(dim, input.ndim, "unflatten", shape)
+    sizes = tuple(sizes)
+    inner = _target_shape("unflatten", Tensor._make(np.empty(shape[dim], dtype=bool)), sizes)
+    return reshape(input, shape[:dim] + inner + shape[dim + 1:])
+
+
+def squeeze(input, dim=None) -> Tensor:
+    """Drop dimensions of size 1 (all of them, or those of ``dim``, an int or tuple; others
+    named in ``dim`` are left, as PyTorch)."""
+    axes = normalize_axes(dim, input.ndim, "squeeze", input._data.shape)
+    shape = tuple(s for i, s in enumerate(input._data.shape) if not (i in axes and s == 1))
+    return reshape(input, shape)
+
+
+def unsqueeze(input, dim) -> Tensor:
+    """Insert a dimension of size 1 at ``dim`` (``-ndim-1 <= dim <= ndim``)."""
+    shape = input._data.shape
+    dim = normalize_axis(dim, input.ndim + 1, "unsqueeze", shape)
+    return reshape(input, shape[:dim] + (1,) + shape[dim:])
+
+
+def permute(input, *dims) -> Tensor:
+    """Reorder the dimensions: result dimension i is input dimension ``dims[i]`` (a view)."""
+    dims = sizes_argument("permute", dims)
+    ndim = input.ndim
+    in_range = all(-max(ndim, 1) <= d < max(ndim, 1) for d in dims)
+    if not in_range:  # PyTorch: an IndexError
+        raise AxisError(f"permute: {dims} is not a permutation of the {ndim} dimensions of "
+                        f"shape {tuple(input.shape)} (a dim is out of range)")
+    if len(dims) != ndim or sorted(d % max(ndim, 1) for d in dims) != list(range(ndim)):
+        raise ShapeError(
+            f"permute: {dims} is not a permutation of the {ndim} dimensions of shape "
+            f"{tuple(input.shape)}"
+        )
+    dims = tuple(d % ndim for d in dims) if ndim else ()
+    if dims == tuple(range(ndim)):
+        return input
+    result = shape_ops.Permute.apply(input, dims)
+    return mark_view(result, input, lambda t: permute(t, dims))
+
+
+def transpose(input, dim0, dim1) -> Tensor:
+    """Swap two dimensions (a view, as ``torch.transpose``)."""
+    shape = input._data.shape
+    dim0 = normalize_axis(dim0, input.ndim, "transpose", shape)
+    dim1 = normalize_axis(dim1, input.ndim, "transpose", shape)
+    if input.ndim < 2 or dim0 == dim1:
+        return input
+    dims = list(range(input.ndim))
+    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    return permute(input, dims)
+
+
+def t(input) -> Tensor:
+    """The transpose of a matrix (0-d and 1-d tensors come back unchanged)."""
+    if input.ndim > 2:
+        raise ShapeError(f"t: expects a tensor with <= 2 dimensions, but self is "
+                           f"{input.ndim}-D (shape {tuple(input.shape)})")
+    return transpose(input, 0, 1) if input.ndim == 2 else input
+
+
+def reverse_dims(input) -> Tensor:
+    """``t.T``: all dimensions reversed."""
+    return permute(input, tuple(reversed(range(input.ndim))))
+
+
+def expand(input, *sizes) -> Tensor:
+    """Broadcast to ``sizes`` (-1 keeps a size), as ``torch.expand``; new dimensions go in
+    front.  (The result is a copy here: writing to it does not change ``input``.)"""
+    sizes = sizes_argument("expand", sizes)
+    shape = input._data.shape
+    if len(sizes) < len(shape):
+        raise ShapeError(f"expand: the number of sizes provided ({len(sizes)}) must be "
+                           f"greater or equal to the number of dimensions ({len(shape)})")
+    lead = len(sizes) - len(shape)
+    target = []
+    for i, size in enumerate(sizes):
+        old = shape[i - lead] if i >= lead else None
+        if size == -1:
+            if old is None:
+                raise ShapeError("expand: -1 is not allowed for a new leading dimension")
+            size = old
+        elif old is not None and old != 1 and old != size:
+            raise ShapeError(
+                f"expand: the expanded size of the tensor ({size}) must match the existing "
+                f"size ({old}) at non-singleton dimension {i}; target sizes {list(sizes)}, "
+                f"tensor shape {tuple(shape)}"
+            )
+        target.append(size)
+    target = tuple(target)
+    if target == shape:
+        return input
+    return shape_ops.BroadcastTo.apply(input, target)
+
+
+def expand_as(input, other) -> Tensor:
+    """``input.expand(other.shape)``."""
+    return expand(input, tuple(other.shape))
+
+
+def broadcast_to(input, shape) -> Tensor:
+    """``torch.broadcast_to``: ``input.expand(shape)``."""
+    return expand(input, tuple(shape))
+
+
+def repeat(input, *sizes) -> Tensor:
+    """Tile the tensor ``sizes[i]`` times along each dimension (as ``torch.Tensor.repeat``)."""
+    sizes = sizes_argument("repeat", sizes)
+    if len(sizes) < input.ndim:
+        raise ShapeError(
+            f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than number of "
+            f"dimensions of tensor ({input.ndim})"
+        )
+    source = reshape(input, (1,) * (len(sizes) - input.ndim) + input._data.shape)
+    interleaved, target = [], []
+    for size, count in zip(source._data.shape, sizes):
+        interleaved += [1, size]
+        target += [count, size]
+    tiled = expand(reshape(source, tuple(interleaved)), tuple(target))
+    return reshape(tiled, tuple(c * s for c, s in zip(sizes, source._data.shape)))
+
+
+def flip(input, *dims) -> Tensor:
+    """Reverse the order of elements along ``dims`` (a copy, as ``torch.flip``)."""
+    dims = sizes_argument("flip", dims)
+    axes = normalize_axes(dims, input.ndim, "flip", input._data.shape)
+    return shape_ops.Flip.apply(input, axes)
+
+
+def narrow(input, dim, start, length) -> Tensor:
+    """Elements ``start .. start + length`` of dimension ``dim`` (a view)."""
+    dim = normalize_axis(dim, input.ndim, "narrow", input._data.shape)
+    size = input._data.shape[dim]
+    start = int(start) + (size if int(start) < 0 else 0)
+    if not (0 <= start and length >= 0 and start + length <= size):
+        raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension "
+                         f"size ({size})")
+    return getitem(input, (slice(None),) * dim + (slice(start, start + length),))
+
+
+def select(input, dim, index) -> Tensor:
+    """``input`` at ``index`` of dimension ``dim``, that dimension removed (a view)."""
+    dim = normalize_axis(dim, input.ndim, "select", input._data.shape)
+    return getitem(input, (slice(None),) * dim + (int(index),))
+
+
+def split(input, split_size_or_sections, dim=0) -> tuple:
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or pieces of the
+    listed sizes (as ``torch.split``); views."""
+    dim = normalize_axis(dim, input.ndim, "split", input._data.shape)
+    size = input._data.shape[dim]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sections = [int(s) for s in split_size_or_sections]
+        if sum(sections) != size or any(s < 0 for s in sections):
+            raise ShapeError(f"split: split sizes {sections} must sum to the size of "
+                               f"dimension {dim} ({size})")
+    else:
+        step = int(split_size_or_sections)
+        if step <= 0:
+            raise ShapeError(f"split: split_size must be positive, got {step}")
+        sections = [min(step, size - start) for start in range(0, size, step)] or [0]
+    pieces, start = [], 0
+    for length in sections:
+        pieces.append(narrow(input, dim, start, length))
+        start += length
+    return tuple(pieces)
+
+
+def chunk(input, chunks, dim=0) -> tuple:
+    """At most ``chunks`` pieces of equal size (the last may be smaller) along ``dim``."""
+    if int(chunks) <= 0:
+        raise ShapeError(f"chunk: chunks must be positive, got {chunks}")
+    dim = normalize_axis(dim, input.ndim, "chunk", input._data.shape)
+    size = input._data.shape[dim]
+    step = max(1, -(-size // int(chunks)))
+    return split(input, step, dim)
+
+
+def unbind(input, dim=0) -> tuple:
+    """The slices along ``dim``, that dimension removed."""
+    dim = normalize_axis(dim, input.ndim, "unbind", input._data.shape)
+    return tuple(select(input, dim, i) for i in range(input._data.shape[dim]))
+
+
+def contiguous(input, memory_format=None) -> Tensor:
+    """``input`` itself when C-contiguous, else a contiguous copy (differentiable)."""
+    if input._data.flags.c_contiguous:
+        return input
+    return shape_ops.Clone.apply(input)
+
+
+def clone(input, memory_format=None) -> Tensor:
+    """A copy of the data (gradients flow back to ``input``, as ``torch.clone``)."""
+    return shape_ops.Clone.apply(input)
+
+
+# ------------------------------------------------------------------ indexing
+def _index_item(item):
+    if isinstance(item, Tensor):
+        if item._data.dtype.kind not in "iub":
+            raise IndexError(f"getitem: tensors used as indices must be long, int or bool "
+                             f"tensors, got {item.dtype}")
+        return item._data
+    if isinstance(item, list):
+        return np.asarray(item)
+    return item
+
+
+def index_key(index):
+    """A user's index (tensors, lists, slices, ...) as one numpy index."""
+    if isinstance(index, tuple):
+        return tuple(_index_item(i) for i in index)
+    return _index_item(index)
+
+
+def getitem(input, index) -> Tensor:
+    """``t[index]``: basic indexing gives a view; integer-array and boolean indexing a copy
+    (repeated indices accumulate their gradients)."""
+    key = index_key(index)
+    try:
+        result = shape_ops.GetItem.apply(input, key)
+    except IndexError as error:
+        raise IndexError(f"getitem: {error} (tensor shape {tuple(input.shape)})") from None
+    return mark_view(result, input, lambda tensor: getitem(tensor, index))
+
+
+def gather(input, dim, index) -> Tensor:
+    """``out[i][j] = input[index[i][j]][j]`` along ``dim`` (as ``torch.gather``)."""
+    dim = normalize_axis(dim, input.ndim, "gather", input._data.shape)
+    indices = _index_item(index)
+    if indices.ndim != input.ndim:
+        raise ShapeError(f"gather: index has {indices.ndim} dimensions but input has "
+                           f"{input.ndim}")
+    return shape_ops.GetItem.apply(input, take_index(indices, dim))
+
+
+def take_index(indices: np.ndarray, dim: int) -> tuple:
+    """The advanced index picking ``indices`` (shaped like the result) along ``dim``."""
+    grids = list(np.indices(indices.shape, sparse=True))
+    grids[dim] = indices
+    return tuple(grids)
+
+
+def index_select(input, dim, index) -> Tensor:
+    """The entries ``index`` (1-D) of dimension ``dim``."""
+    dim = normalize_axis(dim, input.ndim, "index_select", input._data.shape)
+    return getitem(input, (slice(None),) * dim + (_index_item(index),))
+
+
+METHODS = {
+    "view": view, "view_as": view_as, "reshape": reshape, "reshape_as": reshape_as,
+    "flatten": flatten, "unflatten": unflatten, "squeeze": squeeze, "unsqueeze": unsqueeze,
+    "permute": permute, "transpose": transpose, "swapaxes": transpose, "swapdims": transpose,
+    "t": t, "T": property(reverse_dims), "expand": expand, "expand_as": expand_as,
+    "broadcast_to": broadcast_to, "repeat": repeat, "flip": flip, "narrow": narrow,
+    "select": select, "split": split, "chunk": chunk, "unbind": unbind,
+    "contiguous": contiguous, "clone": clone, "__getitem__": getitem, "gather": gather,
+    "index_select": index_select,
+}
+
+swapaxes = swapdims = transpose
