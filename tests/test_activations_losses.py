@@ -14,7 +14,6 @@ from hypothesis.extra import numpy as hnp
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
-from tinygrad_cnn.nn.functional import activation as activation_module
 
 FINITE = st.floats(-30, 30, allow_nan=False, width=64)
 
@@ -237,12 +236,6 @@ def test_every_ignored_target_gives_nan_mean_as_pytorch():
     assert np.isnan(loss.item())
 
 
-needs_inplace_machinery = pytest.mark.skipif(
-    activation_module._record_inplace is None,
-    reason="the Tensor's in-place machinery (tensor_inplace) is not in this tree")
-
-
-@needs_inplace_machinery
 @pytest.mark.parametrize("name", ["relu", "elu", "hardswish", "silu", "leaky_relu"])
 def test_inplace_inside_a_graph_gives_pytorchs_gradient(name):
     torch = pytest.importorskip("torch")
@@ -258,7 +251,6 @@ def test_inplace_inside_a_graph_gives_pytorchs_gradient(name):
     np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
 
 
-@needs_inplace_machinery
 def test_inplace_on_a_leaf_that_requires_grad_raises_as_pytorch():
     with pytest.raises(RuntimeError, match="relu: a leaf Variable that requires grad"):
         F.relu(_tensor([1.0], requires_grad=True), inplace=True)

@@ -25,9 +25,6 @@ CASES = {
 # section some scripts use (the Tensor half of issue 9 has landed).  Each script was checked
 # to match PyTorch with stand-ins for those nn names.
 EXPECTED_FAILURES = {
-    "cnn_training.py": "needs nn.CrossEntropyLoss",
-    "gan.py": "needs nn.BCELoss",
-    "custom_function.py": "needs nn.MSELoss",
     "view_cat_model.py": "needs F.adaptive_avg_pool2d",
 }
 

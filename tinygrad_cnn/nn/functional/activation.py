@@ -25,11 +25,7 @@ from ..._checks import (
 from ...ops import activation as act
 from ...ops import elementwise as ew
 from ...tensor import Tensor
-
-try:  # the Tensor's in-place machinery (version counters, graph rebasing), where present
-    from ...tensor_inplace import inplace as _record_inplace
-except ImportError:  # a tree without tensor_inplace: write the values, do not rebase
-    _record_inplace = None
+from ...tensor_inplace import inplace as record_inplace
 
 
 def _float_input(op: str, x) -> Tensor:
@@ -48,24 +44,15 @@ def _real_input(op: str, x) -> Tensor:
 
 def _maybe_inplace(op: str, x: Tensor, inplace, compute) -> Tensor:
     """``compute(x)``; with ``inplace=True`` written into ``x``'s memory and ``x`` returned,
-    as PyTorch's in-place activations.
-
-    With the Tensor's in-place machinery (``tensor_inplace.inplace``) the change is
-    recorded as PyTorch records it: ``compute`` runs on a snapshot, the version counter
-    moves, the graph is rebased, and a leaf that requires grad raises ``RuntimeError``.
-    Without it, a tensor in a graph is computed out of place (the right values, a new
-    tensor) and any other tensor has the values written into its array.
+    as PyTorch's in-place activations: through the Tensor's in-place machinery
+    (``tensor_inplace.inplace``), so the change is recorded as PyTorch records it
+    (``compute`` runs on a snapshot, the version counter moves, the graph is rebased, and a
+    leaf that requires grad raises ``RuntimeError``).
     """
     inplace = check_bool(op, "inplace", inplace)
     if not inplace:
         return compute(x)
-    if _record_inplace is not None:
-        return _record_inplace(op, x, compute)
-    result = compute(x)
-    if x.requires_grad:
-        return result
-    x._data[...] = result._data
-    return x
+    return record_inplace(op, x, compute)
 
 
 def _scalar(op: str, name: str, value, dtype) -> float:
