@@ -44,12 +44,24 @@ from .module import Module
 from .normalization import GroupNorm, LayerNorm
 from .parallel import DataParallel
 from .parameter import Parameter
-from .pooling import AvgPool2d, LPPool2d, MaxPool2d
+from .pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool2d,
+    LPPool2d,
+    MaxPool2d,
+    MaxUnpool2d,
+)
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "Module", "Parameter", "init", "utils",
     "Linear", "Identity", "Conv1d", "Conv2d", "ConvTranspose2d",
-    "MaxPool2d", "AvgPool2d", "LPPool2d",
+    "MaxPool2d", "MaxUnpool2d", "AvgPool2d", "LPPool2d", "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
     "ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid",
     "Hardtanh", "Softplus", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",

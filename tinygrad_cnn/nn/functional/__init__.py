@@ -14,7 +14,8 @@ family's module and is listed here and in ``__all__``:
 ``activation``     relu, relu6, leaky_relu, elu, gelu, silu, mish, hardswish, hardtanh,
                    hardsigmoid, sigmoid, tanh, softplus, softmax, log_softmax
 ``conv``           conv1d, conv2d, conv_transpose2d, unfold, fold
-``pool``           max_pool2d, avg_pool2d, lp_pool2d
+``pool``           max_pool2d, max_unpool2d, avg_pool2d, lp_pool2d, adaptive_avg_pool1d,
+                   adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d
 ``norm``           batch_norm, layer_norm, group_norm, normalize
 ``dense``          linear
 ``dropouts``       dropout, dropout2d
@@ -62,7 +63,16 @@ from .loss import (
 )
 from .norm import batch_norm, group_norm, layer_norm, normalize
 from .padding import pad
-from .pool import avg_pool2d, lp_pool2d, max_pool2d
+from .pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool2d,
+    lp_pool2d,
+    max_pool2d,
+    max_unpool2d,
+)
 
 __all__ = [
     # activation
@@ -71,7 +81,8 @@ __all__ = [
     # conv
     "conv1d", "conv2d", "conv_transpose2d", "unfold", "fold",
     # pool
-    "max_pool2d", "avg_pool2d", "lp_pool2d",
+    "max_pool2d", "max_unpool2d", "avg_pool2d", "lp_pool2d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
     # norm
     "batch_norm", "layer_norm", "group_norm", "normalize",
     # dense, dropouts, encoding
