@@ -64,7 +64,6 @@ def test_readme_pytorch_script_changes_only_the_imports():
     assert "torch." in source and "tg." not in source
 
 
-@pytest.mark.xfail(reason="needs nn.CrossEntropyLoss (layers)", strict=False)
 def test_readme_pytorch_script_gives_pytorchs_numbers(capsys):
     source = python_block(PYTORCH_SECTION)
     ours = run_printing(source, capsys)
