@@ -37,12 +37,13 @@ def _topological_order(roots) -> list:
         # its edges) rather than one of (node, iterator) pairs: no tuple per node.
         path = [root]
         pending = [iter(root.edges)]
+        visit, push_path, push_pending = visited.add, path.append, pending.append
         while pending:
             for child in pending[-1]:
                 if child is not None and child not in visited:
-                    visited.add(child)
-                    path.append(child)
-                    pending.append(iter(child.edges))
+                    visit(child)
+                    push_path(child)
+                    push_pending(iter(child.edges))
                     break
             else:
                 pending.pop()

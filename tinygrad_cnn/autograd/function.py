@@ -433,31 +433,46 @@ class Function:
                 return Tensor._make(output)
             return _finish(cls, ctx, args, (False,) * len(args), False, output, mode, None)
         # Hot: one pass over the arguments gives their arrays, which of them need a gradient,
-        # and the graph edge each gradient would take (kept only if the call is recorded).
-        arrays, needs, edges = [], [], []
-        record = False
+        # and the graph edge each gradient would take with its shape and dtype (kept only if
+        # the call is recorded).  Edges to a node with several outputs and arguments that are
+        # not Tensors are rare: they are only noted here, and handled by _connect_rare.
+        arrays, needs, edges, input_meta = [], [], [], []
+        record = rare = False
         for arg in args:
             if isinstance(arg, Tensor):
-                arrays.append(arg._data)
+                data = arg._data
+                arrays.append(data)
                 if arg._requires_grad:
                     record = True
                     needs.append(True)
-                    edges.append(arg)
+                    producer = arg.grad_fn
+                    if producer is None:
+                        producer = AccumulateGrad.of(arg)
+                    elif producer.n_outputs != 1:
+                        rare = True
+                    edges.append(producer)
+                    input_meta.append((data.shape, data.dtype))
                     continue
             else:
                 arrays.append(arg)
+                rare = True
             needs.append(False)
             edges.append(None)
+            input_meta.append(None)
         ctx = object.__new__(cls._context_class)
         ctx._inputs = arrays
         ctx.needs_input_grad = needs = tuple(needs)
         raw_output = output = cls._run_forward(ctx, *arrays)
         if type(output) is not np.ndarray or mode.anomaly:
-            return _finish(cls, ctx, args, needs, record, output, mode, edges)
+            return _finish(cls, ctx, args, needs, record, output, mode,
+                           (edges, input_meta, rare))
         if not record or output.dtype.kind != "f" or (
                 ctx._non_differentiable and _is_marked(ctx, output, raw_output)):
             return Tensor._make(output)
-        _connect(ctx, args, edges)
+        ctx.edges = tuple(edges)  # (what _connect does, inline)
+        ctx.input_meta = input_meta
+        if rare:
+            _connect_rare(ctx, args)
         result = Tensor._make(output, ctx)
         if ctx._to_save:
             ctx._resolve_saved(output, raw_output, args, result)
@@ -465,20 +480,20 @@ class Function:
         return result
 
 
-def _finish(cls, ctx, args, needs, record, output, mode, edges):
+def _finish(cls, ctx, args, needs, record, output, mode, graph):
     """``apply`` past the forward, for the cases its fast path leaves out: a forward that
     returned a tuple or a numpy scalar, anomaly mode, or nothing to record."""
     raw_output = output
     if type(output) is not np.ndarray:
         if type(output) is tuple:
-            return _apply_several(cls, ctx, args, needs, record, output, mode, edges)
+            return _apply_several(cls, ctx, args, needs, record, output, mode, graph)
         output = _as_output_array(cls, output)  # numpy returns scalars for 0-d results
     if mode.anomaly:
         _check_forward(cls, ctx, output, mode)
     if not record or output.dtype.kind != "f" or (
             ctx._non_differentiable and _is_marked(ctx, output, raw_output)):
         return Tensor._make(output)
-    _connect(ctx, args, edges)
+    _connect(ctx, args, graph)
     result = Tensor._make(output, ctx)
     if ctx._to_save:
         ctx._resolve_saved(output, raw_output, args, result)
@@ -501,40 +516,35 @@ def _forward_runner(cls):
     return run
 
 
-def _connect(ctx, args, edges) -> None:
-    """Make ``ctx`` a node: ``edges`` (from ``apply``: the argument where it needs a gradient,
-    None elsewhere) becomes, per argument, the node its gradient goes to.
+def _connect(ctx, args, graph) -> None:
+    """Make ``ctx`` a node: ``graph`` is ``(edges, input_meta, rare)`` from ``apply``, one
+    entry per argument: the node its gradient goes to (None where none goes), the argument's
+    ``(shape, dtype)``, and whether some argument needs :func:`_connect_rare`."""
+    edges, input_meta, rare = graph
+    ctx.edges = tuple(edges)
+    ctx.input_meta = input_meta
+    if rare:
+        _connect_rare(ctx, args)
 
-    Hot: runs once per recorded op.  Edges to a node with several outputs also record which
-    output (``edge_outputs``); arguments that were not Tensors are listed for
-    ``next_functions`` (``_non_tensor_args``).  Both are set only when needed.
-    """
-    input_meta = []
-    for index, arg in enumerate(edges):
-        if arg is None:
-            input_meta.append(None)
-            if not isinstance(args[index], Tensor):
-                ctx._non_tensor_args += (index,)
-            continue
-        data = arg._data
-        input_meta.append((data.shape, data.dtype))
-        producer = arg.grad_fn
-        if producer is None:
-            producer = AccumulateGrad.of(arg)
-        elif producer.n_outputs != 1:
+
+def _connect_rare(ctx, args) -> None:
+    """The rare parts of a node's edges, set only when needed: which output of a node with
+    several outputs an edge leads to (``edge_outputs``), and which arguments were not
+    Tensors (``_non_tensor_args``, left out of ``next_functions``)."""
+    for index, (arg, edge) in enumerate(zip(args, ctx.edges)):
+        if not isinstance(arg, Tensor):
+            ctx._non_tensor_args += (index,)
+        elif edge is not None and edge.n_outputs != 1:
             if ctx.edge_outputs is None:
                 ctx.edge_outputs = [0] * len(args)
             ctx.edge_outputs[index] = arg._output_nr
-        edges[index] = producer
-    ctx.edges = tuple(edges)
-    ctx.input_meta = input_meta
 
 
 def _is_marked(ctx, output, raw_output) -> bool:
     return any(marked is output or marked is raw_output for marked in ctx._non_differentiable)
 
 
-def _apply_several(cls, ctx, args, needs, record, raw_outputs, mode, edges) -> tuple:
+def _apply_several(cls, ctx, args, needs, record, raw_outputs, mode, graph) -> tuple:
     """``apply`` for a forward that returned a tuple: one Tensor per output, all sharing the
     node, each knowing its output number."""
     outputs = tuple(_as_output_array(cls, output) for output in raw_outputs)
@@ -547,7 +557,7 @@ def _apply_several(cls, ctx, args, needs, record, raw_outputs, mode, edges) -> t
     ]
     if not any(differentiable):
         return tuple(Tensor._make(output) for output in outputs)
-    _connect(ctx, args, edges)
+    _connect(ctx, args, graph)
     ctx.n_outputs = len(outputs)
     ctx._output_meta = tuple((output.shape, output.dtype, flag)
                              for output, flag in zip(outputs, differentiable))
