@@ -50,6 +50,7 @@ from .factories import (
     zeros_like,
 )
 from .io import load, save
+from .ops.threads import get_num_threads, set_num_threads
 from .random import (
     Generator,
     default_generator,
@@ -202,16 +203,6 @@ def is_floating_point(input) -> "bool":
 def get_default_dtype():
     """The dtype Python floats become: float32."""
     return float32
-
-
-def set_num_threads(count) -> None:
-    """Accepted for PyTorch compatibility; numpy's BLAS keeps its own thread count (use
-    ``threadpoolctl`` to change it)."""
-
-
-def get_num_threads() -> "int":
-    """1: the library's own code is single-threaded (numpy's BLAS may use more)."""
-    return 1
 
 
 swapdims = swapaxes
