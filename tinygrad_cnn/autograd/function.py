@@ -328,13 +328,14 @@ class Context(Node):
         reason = None
         if create_graph:
             reason = self._first_order_reason(backward)
-        results = []
-        for index, (edge, gradient, meta) in enumerate(zip(edges, grads, self.input_meta)):
+        results = []  # (argument i's result is results[i]: len(results) is its index)
+        for edge, gradient, meta in zip(edges, grads, self.input_meta):
             if edge is None or gradient is None:
-                if gradient is not None and self._user_op and index in self._non_tensor_args:
+                if (gradient is not None and self._user_op
+                        and len(results) in self._non_tensor_args):
                     raise RuntimeError(
                         f"{function.__name__}.backward returned a gradient for argument "
-                        f"{index}, which was not a Tensor; return None for it"
+                        f"{len(results)}, which was not a Tensor; return None for it"
                     )
                 results.append(None)
                 continue
@@ -352,7 +353,7 @@ class Context(Node):
             if data.shape != meta[0]:
                 raise RuntimeError(
                     f"{function.__name__}.backward returned a gradient of shape "
-                    f"{data.shape} for argument {index}, whose shape is {meta[0]}"
+                    f"{data.shape} for argument {len(results)}, whose shape is {meta[0]}"
                 )
             if data.dtype != meta[1]:
                 gradient = gradient.astype(meta[1])
