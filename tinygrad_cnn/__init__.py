@@ -7,7 +7,19 @@ modes and the subpackages.  See ``docs/api.md`` for every name.
 
 import numpy as _np
 
-from . import autograd, backends, data, functional, gradcheck, nn, optim, testing, utils, viz
+from . import (
+    autograd,
+    backends,
+    data,
+    functional,
+    gradcheck,
+    nn,
+    onnx,
+    optim,
+    testing,
+    utils,
+    viz,
+)
 from .autograd import (
     Function,
     detect_anomaly,
@@ -245,5 +257,5 @@ __all__ = [
     "clone", "gather", "index_select", "broadcast_to",
     # io and subpackages
     "save", "load", "functional", "data", "utils", "gradcheck", "testing", "nn", "optim",
-    "viz",
+    "viz", "onnx",
 ]

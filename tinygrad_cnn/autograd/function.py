@@ -430,7 +430,7 @@ class Function:
             ctx._inputs = [arg._data if isinstance(arg, Tensor) else arg for arg in args]
             ctx.needs_input_grad = (False,) * len(args)
             output = cls._run_forward(ctx, *ctx._inputs)
-            if type(output) is np.ndarray and not mode.anomaly:
+            if type(output) is np.ndarray and not mode.anomaly and not mode.tracing:
                 return Tensor._make(output)
             return _finish(cls, ctx, args, (False,) * len(args), False, output, mode, None)
         # Hot: one pass over the arguments gives their arrays, which of them need a gradient,
@@ -464,7 +464,7 @@ class Function:
         ctx._inputs = arrays
         ctx.needs_input_grad = needs = tuple(needs)
         raw_output = output = cls._run_forward(ctx, *arrays)
-        if type(output) is not np.ndarray or mode.anomaly:
+        if type(output) is not np.ndarray or mode.anomaly or mode.tracing:
             return _finish(cls, ctx, args, needs, record, output, mode,
                            (edges, input_meta, rare))
         if not record or output.dtype.kind != "f" or (
@@ -483,7 +483,7 @@ class Function:
 
 def _finish(cls, ctx, args, needs, record, output, mode, graph):
     """``apply`` past the forward, for the cases its fast path leaves out: a forward that
-    returned a tuple or a numpy scalar, anomaly mode, or nothing to record."""
+    returned a tuple or a numpy scalar, anomaly mode, tracing, or nothing to record."""
     raw_output = output
     if type(output) is not np.ndarray:
         if type(output) is tuple:
@@ -491,6 +491,8 @@ def _finish(cls, ctx, args, needs, record, output, mode, graph):
         output = _as_output_array(cls, output)  # numpy returns scalars for 0-d results
     if mode.anomaly:
         _check_forward(cls, ctx, output, mode)
+    if mode.tracing:  # the call as tinygrad_cnn.onnx.export reads it off the graph
+        ctx._traced = (args, output, user_call_site())
     if not record or output.dtype.kind != "f" or (
             ctx._non_differentiable and _is_marked(ctx, output, raw_output)):
         return Tensor._make(output)

@@ -165,4 +165,4 @@ class ConvTranspose2d(_ConvNd):
 
     def forward(self, x):
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.dilation, self.groups)
+                                  self.output_padding, self.groups, self.dilation)
