@@ -478,6 +478,206 @@ def _upsample_nearest(g: Graph, call: Call) -> str:
                   coordinate_transformation_mode="asymmetric", nearest_mode="floor")
 
 
+# ----------------------------------------------------------------------------- resampling
+
+
+@converts("Resample")
+def _resample(g: Graph, call: Call) -> str:
+    """Interpolation (linear family, bicubic) as one Resize node when ONNX's rule matches
+    PyTorch's; adaptive average pooling as GlobalAveragePool / AveragePool when its windows
+    tile the input; anything else (irregular adaptive windows, antialiasing, scale factors
+    whose float32 rounding could change the output size) as the exact per-axis products
+    with the recorded matrices."""
+    x, matrices = call.inputs[:2]
+    if all(m is None for m in matrices):
+        return g.node("Identity", [g.name_of(x)])
+    spec = getattr(call.ctx, "interpolation", None)
+    if spec is not None:
+        name = _resize(g, call, x, matrices, spec)
+        if name is not None:
+            return name
+    name = _adaptive_average(g, x, matrices)
+    if name is not None:
+        return name
+    return _per_axis_products(g, g.name_of(x), x.array.ndim, matrices, x.dtype)
+
+
+def _resize(g: Graph, call: Call, x: Value, matrices, spec):
+    from .ops.resample import source_scale
+
+    mode, align_corners, antialias, factors = spec
+    if antialias or mode not in ("linear", "bilinear", "trilinear", "bicubic"):
+        return None
+    first = x.array.ndim - len(matrices)
+    out_sizes = call.output.shape[first:]
+    in_sizes = x.shape[first:]
+    # Resize takes the output sizes (its coordinate scale then out/in) or scales (its output
+    # size floor(in * scale) in float32): sizes when PyTorch's scale is in/out, else scales
+    # when the float32 product cannot round across an integer.
+    use_scales = False
+    for n, m, f, matrix in zip(in_sizes, out_sizes, factors, matrices):
+        if matrix is None or align_corners or f is None:
+            continue
+        if abs(source_scale(n, m, False, f) - n / m) > 1e-12 * (n / m):
+            use_scales = True
+    if use_scales:
+        scales = []
+        for n, f, matrix in zip(in_sizes, factors, matrices):
+            if matrix is None:
+                scales.append(1.0)
+                continue
+            exact = float(np.float32(f)) == float(f) and (n * float(f)).is_integer()
+            fraction = (n * float(np.float32(f))) % 1.0
+            if not (exact or 1e-3 < fraction < 1 - 1e-3):
+                return None
+            scales.append(float(f))
+        sizes_or_scales = ["", g.const(np.asarray([1.0] * first + scales, np.float32))]
+    else:
+        shape = g.node("Shape", [g.name_of(x)])
+        lead = g.node("Slice", [shape, g.ints([0]), g.ints([first]), g.ints([0])])
+        sizes = g.node("Concat", [lead, g.ints(out_sizes)], axis=0)
+        sizes_or_scales = ["", "", sizes]
+    attributes = {"coordinate_transformation_mode":
+                  "align_corners" if align_corners else "half_pixel"}
+    if mode == "bicubic":
+        attributes.update(mode="cubic", cubic_coeff_a=-0.75, exclude_outside=0)
+    else:
+        attributes.update(mode="linear")
+    return g.node("Resize", [g.name_of(x), *sizes_or_scales], **attributes)
+
+
+def _adaptive_average(g: Graph, x: Value, matrices):
+    """Adaptive average pooling of an (N, C, ...) input whose windows tile each axis (or
+    cover it whole) as one pooling node; None otherwise."""
+    from .ops.resample import area_matrix
+
+    rank, first = x.array.ndim, x.array.ndim - len(matrices)
+    if first != 2 or rank < 3:
+        return None
+    kernel = []
+    for n, matrix in zip(x.shape[first:], matrices):
+        if matrix is None:
+            kernel.append(1)
+            continue
+        m = matrix.shape[0]
+        if n % m or matrix.shape[1] != n or not np.array_equal(matrix, area_matrix(n, m)):
+            return None
+        kernel.append(n // m)
+    if all(matrix is not None for matrix in matrices) and \
+            all(k == n for k, n in zip(kernel, x.shape[first:])):
+        return g.node("GlobalAveragePool", [g.name_of(x)])
+    return g.node("AveragePool", [g.name_of(x)], kernel_shape=kernel, strides=kernel)
+
+
+def _per_axis_products(g: Graph, name: str, rank: int, matrices, dtype) -> str:
+    """``matrices[k]`` ``(out, in)`` applied along the k-th of the trailing axes: MatMul with
+    the matrix's transpose on the last axis, with the matrix on the second last, and on
+    another axis between two Transposes."""
+    first = rank - len(matrices)
+    for k, matrix in enumerate(matrices):
+        if matrix is None:
+            continue
+        axis = first + k
+        if axis == rank - 1:
+            name = g.node("MatMul", [name, g.const(matrix.T, dtype)])
+        elif axis == rank - 2:
+            name = g.node("MatMul", [g.const(matrix, dtype), name])
+        else:
+            perm = list(range(rank))
+            perm[axis], perm[-1] = perm[-1], perm[axis]
+            moved = g.node("Transpose", [name], perm=perm)
+            name = g.node("Transpose", [g.node("MatMul", [moved, g.const(matrix.T, dtype)])],
+                          perm=perm)
+    return name
+
+
+@converts("NearestGather")
+def _nearest_gather(g: Graph, call: Call) -> str:
+    """Nearest interpolation with a non-integer scale: one Gather of the recorded source
+    indices per axis.  (Resize's nearest modes compute those indices in float32 in the
+    runtime, which can round differently from PyTorch's formula at a tie; the gather is exact.)"""
+    x, indices = call.inputs[:2]
+    rank, name = x.array.ndim, g.name_of(x)
+    first = rank - len(indices)
+    for k, index in enumerate(indices):
+        if index is not None:
+            name = g.node("Gather", [name, g.const(np.asarray(index, np.int64))],
+                          axis=first + k)
+    return name
+
+
+# ----------------------------------------------------------------------------- pooling, padding
+
+
+@converts("PlaneGather")
+def _plane_gather(g: Graph, call: Call) -> str:
+    """Adaptive max pooling (the recorded indices are the adaptive windows' maxima):
+    GlobalMaxPool, MaxPool when the windows tile the plane, else per axis the maximum of
+    each window's slice (max is separable).  Other gathers (``max_pool2d`` with
+    ``return_indices``) pick data-dependent positions the file cannot hold."""
+    from .ops.pool_windows import adaptive_max_indices
+
+    x, index = call.inputs[:2]
+    rank = x.array.ndim
+    (height, width), (oh, ow) = x.shape[-2:], call.output.shape[-2:]
+    if rank < 3 or not np.array_equal(np.asarray(index),
+                                      adaptive_max_indices(x.array, (oh, ow))):
+        raise _unsupported(call, "max pooling with return_indices=True gathers data-dependent "
+                                 "positions (only its values export, through max_pool2d "
+                                 "without return_indices; adaptive max pooling exports)")
+    name = g.name_of(x)
+    if rank == 4 and (oh, ow) == (1, 1):
+        return g.node("GlobalMaxPool", [name])
+    if rank == 4 and height % oh == 0 and width % ow == 0:
+        kernel = [height // oh, width // ow]
+        return g.node("MaxPool", [name], kernel_shape=kernel, strides=kernel)
+    from .ops.resample import adaptive_bounds
+
+    for axis, n, m in ((rank - 1, width, ow), (rank - 2, height, oh)):
+        if n == m:
+            continue
+        starts, ends = adaptive_bounds(n, m)
+        parts = [g.reduce("ReduceMax", g.node("Slice", [name, g.ints([start]), g.ints([end]),
+                                                         g.ints([axis])]), [axis], True)
+                 for start, end in zip(starts, ends)]
+        name = parts[0] if len(parts) == 1 else g.node("Concat", parts, axis=axis)
+    return name
+
+
+@converts("MaxUnpool2d")
+def _max_unpool(g: Graph, call: Call) -> str:
+    raise _unsupported(call, "max_unpool2d writes at the indices of a max_pool2d with "
+                             "return_indices=True, which depend on the data: the file cannot "
+                             "hold them")
+
+
+_EDGE_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+@converts("PadEdges")
+def _pad_edges(g: Graph, call: Call) -> str:
+    """reflect / replicate / circular padding (also Conv2d's ``padding_mode``): Pad in mode
+    reflect / edge / wrap (wrap from opset 19; below, each axis as the Concat of its wrapped
+    end, itself and its wrapped start)."""
+    x, widths, mode = call.inputs[:3]
+    name = g.name_of(x)
+    if mode != "circular" or g.opset >= 19:
+        pads = [before for before, _ in widths] + [after for _, after in widths]
+        return g.node("Pad", [name, g.ints(pads)], mode=_EDGE_MODES[mode])
+    for axis, (before, after) in enumerate(widths):
+        if before == 0 and after == 0:
+            continue
+        parts = [name]
+        if before:
+            parts.insert(0, g.node("Slice", [name, g.ints([-before]), g.ints([_INT64_MAX]),
+                                             g.ints([axis])]))
+        if after:
+            parts.append(g.node("Slice", [name, g.ints([0]), g.ints([after]),
+                                          g.ints([axis])]))
+        name = g.node("Concat", parts, axis=axis)
+    return name
+
+
 @converts("GetItem")
 def _get_item(g: Graph, call: Call) -> str:
     x, index = call.inputs[:2]
@@ -588,6 +788,10 @@ def _check_batch_free(g: Graph, call: Call) -> None:
                 f"{array.shape}, spans the example's batch ({g.batch}): frozen into the file "
                 "it would fit that batch size only; compute it from the input with tensor "
                 "ops, or export with dynamic_batch=False")
+
+
+# ops whose array arguments are checked by their converter (indices recomputed from the input)
+_OWN_CONSTANTS = ("PlaneGather", "MaxUnpool2d")
 
 
 def _unsupported(call: Call, reason: str) -> ExportError:
@@ -803,7 +1007,8 @@ def export(model, example_input, path, opset_version: int = 17, dynamic_batch: b
             else:
                 call_inputs.append(arg)
         call = Call(ctx, call_inputs, Value(output, constant=False), site)
-        if _softmax_shift(call) is None:  # that constant is rebuilt from the input
+        if _softmax_shift(call) is None and call.op not in _OWN_CONSTANTS:
+            # (the softmax shift is rebuilt from the input; _OWN_CONSTANTS check theirs)
             _check_batch_free(g, call)
         converter = CONVERTERS.get(call.op)
         if converter is None:
