@@ -16,8 +16,11 @@ dimension is symbolic (``dynamic_batch=True``), so the file runs on any batch si
 Limits: what the forward computes outside recorded ops is frozen into the file as a
 constant; a constant that depends on the batch size (one whose first dimension is the
 example's batch) is refused under ``dynamic_batch``, so export with a batch of 2 or more.
-Training-mode batch norm, ``unfold``/``fold`` and backward-only ops have no ONNX
-equivalent here: the error names the op and the line of model code that called it.
+Interpolation is one Resize node where ONNX's rule is PyTorch's, adaptive pooling a
+pooling node where its windows tile the input; otherwise (irregular windows, antialiasing,
+nearest with a fractional scale) the exact recorded per-axis matrices or indices are written
+(MatMul, Gather, Slice + ReduceMax).  Training-mode batch norm, ``unfold``/``fold``,
+``max_unpool2d`` and backward-only ops have no ONNX equivalent here: the error names the op and the line of model code that called it.
 Needs the optional ``onnx`` package (``pip install "tinygrad_cnn[onnx]"``; onnxruntime to run
 the file).
 """
