@@ -20,7 +20,8 @@ Interpolation is one Resize node where ONNX's rule is PyTorch's, adaptive poolin
 pooling node where its windows tile the input; otherwise (irregular windows, antialiasing,
 nearest with a fractional scale) the exact recorded per-axis matrices or indices are written
 (MatMul, Gather, Slice + ReduceMax).  Training-mode batch norm, ``unfold``/``fold``,
-``max_unpool2d`` and backward-only ops have no ONNX equivalent here: the error names the op and the line of model code that called it.
+``max_unpool2d`` and backward-only ops have no ONNX equivalent here: the error names the op
+and the line of model code that called it.
 Needs the optional ``onnx`` package (``pip install "tinygrad_cnn[onnx]"``; onnxruntime to run
 the file).
 """
@@ -280,7 +281,33 @@ def _clip(g: Graph, call: Call) -> str:
 def _where(g: Graph, call: Call) -> str:
     condition, a, b = call.inputs[:3]
     dtype = _out_dtype(call)
-    return g.node("Where", [_mask(g, condition), g.name_of(a, dtype), g.name_of(b, dtype)])
+    compared = _sign_mask(call)
+    mask = _mask(g, condition) if compared is None else g.node(
+        compared[1], [g.name_of(compared[0]), g.const(0, compared[0].dtype)])
+    return g.node("Where", [mask, g.name_of(a, dtype), g.name_of(b, dtype)])
+
+
+_COMPARISONS = (("Greater", np.greater), ("Less", np.less),
+                ("GreaterOrEqual", np.greater_equal), ("LessOrEqual", np.less_equal))
+
+
+def _sign_mask(call: Call):
+    """For ``where(v > 0, ...)`` with the mask computed outside the graph from an operand
+    ``v`` of the graph (elu's, taken on the array), ``(v, comparison)``; else None."""
+    if call.op != "Where" or isinstance(call.inputs[0], Value):
+        return None
+    condition = np.asarray(call.inputs[0])
+    if condition.dtype != bool:
+        return None
+    for value in call.inputs[1:3]:
+        if isinstance(value, Value) and not value.constant and \
+                value.shape == condition.shape and value.array.size:
+            for op_type, compare in _COMPARISONS:
+                if np.array_equal(condition, compare(value.array, 0)):
+                    return value, op_type
+    return None
+
+
 
 
 def _mask(g: Graph, mask) -> str:
@@ -479,6 +506,79 @@ def _upsample_nearest(g: Graph, call: Call) -> str:
     scales = np.asarray([1.0, 1.0, *scale], dtype=np.float32)
     return g.node("Resize", [g.name_of(x), "", g.const(scales)], mode="nearest",
                   coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+
+
+# ----------------------------------------------------------------------------- activations, norms
+
+
+@converts("Softmax", "LogSoftmax")
+def _softmax(g: Graph, call: Call) -> str:
+    x, axis = call.inputs[:2]
+    return g.node(call.op, [g.name_of(x)], axis=int(axis))
+
+
+@converts("Softplus")
+def _softplus(g: Graph, call: Call) -> str:
+    """``softplus(beta * x) / beta``, and ``x`` where ``beta * x > threshold``."""
+    x, beta, threshold = call.inputs[:3]
+    name = g.name_of(x)
+    scaled = name if beta == 1 else g.node("Mul", [name, g.const(beta, x.dtype)])
+    smooth = g.node("Softplus", [scaled])
+    if beta != 1:
+        smooth = g.node("Div", [smooth, g.const(beta, x.dtype)])
+    if not np.isfinite(threshold):
+        return smooth
+    linear = g.node("Greater", [scaled, g.const(threshold, x.dtype)])
+    return g.node("Where", [linear, name, smooth])
+
+
+@converts("Gelu")
+def _gelu(g: Graph, call: Call) -> str:
+    """Gelu (opset 20), else its formula: ``x * (1 + erf(x / sqrt 2)) / 2`` or the tanh
+    approximation ``x * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2``."""
+    x, approximate = call.inputs[:2]
+    name, dtype = g.name_of(x), x.dtype
+    if g.opset >= 20:
+        return g.node("Gelu", [name], approximate=str(approximate))
+    if approximate == "tanh":
+        cube = g.node("Mul", [g.node("Mul", [name, name]), name])
+        inner = g.node("Add", [name, g.node("Mul", [cube, g.const(0.044715, dtype)])])
+        gate = g.node("Tanh", [g.node("Mul", [inner, g.const(np.sqrt(2 / np.pi), dtype)])])
+    else:
+        gate = g.node("Erf", [g.node("Mul", [name, g.const(np.sqrt(0.5), dtype)])])
+    half = g.node("Mul", [name, g.const(0.5, dtype)])
+    return g.node("Mul", [half, g.node("Add", [gate, g.const(1, dtype)])])
+
+
+@converts("Silu")
+def _silu(g: Graph, call: Call) -> str:
+    name = g.name_of(call.inputs[0])
+    return g.node("Mul", [name, g.node("Sigmoid", [name])])
+
+
+@converts("Hardswish")
+def _hardswish(g: Graph, call: Call) -> str:
+    name = g.name_of(call.inputs[0])
+    if g.opset >= 14:
+        return g.node("HardSwish", [name])
+    return g.node("Mul", [name, g.node("HardSigmoid", [name], alpha=1 / 6, beta=0.5)])
+
+
+@converts("Standardize")
+def _standardize(g: Graph, call: Call) -> str:
+    """``(x - mean) / sqrt(var + eps)`` over ``axes`` (layer_norm, group_norm; their affine
+    parts are separate ops): LayerNormalization (opset 17) with a unit scale when the axes
+    are the trailing ones, else the reductions."""
+    x, axes, eps = call.inputs[:3]
+    rank, name, dtype = x.array.ndim, g.name_of(x), x.dtype
+    axes = sorted(int(a) % rank for a in axes)
+    if g.opset >= 17 and axes == list(range(axes[0], rank)):
+        ones = g.const(np.ones(x.shape[axes[0]:]), dtype)
+        return g.node("LayerNormalization", [name, ones], axis=axes[0], epsilon=float(eps))
+    centered = g.node("Sub", [name, g.reduce("ReduceMean", name, axes, True)])
+    variance = g.reduce("ReduceMean", g.node("Mul", [centered, centered]), axes, True)
+    spread = g.node("Sqrt", [g.node("Add", [variance, g.const(eps, dtype)])])
+    return g.node("Div", [centered, spread])
 
 
 # ----------------------------------------------------------------------------- resampling
@@ -1010,7 +1110,8 @@ def export(model, example_input, path, opset_version: int = 17, dynamic_batch: b
             else:
                 call_inputs.append(arg)
         call = Call(ctx, call_inputs, Value(output, constant=False), site)
-        if _softmax_shift(call) is None and call.op not in _OWN_CONSTANTS:
+        if _softmax_shift(call) is None and call.op not in _OWN_CONSTANTS and \
+                _sign_mask(call) is None:
             # (the softmax shift is rebuilt from the input; _OWN_CONSTANTS check theirs)
             _check_batch_free(g, call)
         converter = CONVERTERS.get(call.op)
