@@ -229,7 +229,8 @@ def test_tensor_method_exports(name, tmp_path):
 
 def test_softmax_shift_is_computed_from_the_input_not_frozen(tmp_path):
     proto = assert_exports(Lambda(lambda m, x: F.softmax(x, 1)), (5,), tmp_path)
-    assert "ReduceMax" in op_types(proto)
+    # the composed softmax's shift as a ReduceMax of the input, or softmax as one node
+    assert "ReduceMax" in op_types(proto) or "Softmax" in op_types(proto)
 
 
 @pytest.mark.parametrize("opset", [13, 17, 18, 20])
@@ -644,3 +645,65 @@ def test_a_resnet_head_with_adaptive_average_pooling_exports(tmp_path):
     model = trained_a_little(ResNetHead(), (3, 9, 11))
     proto = assert_exports(model, (3, 9, 11), tmp_path)
     assert "GlobalAveragePool" in op_types(proto) and "Gemm" in op_types(proto)
+
+
+# ----------------------------------------------------------------------------- activations, norms
+
+# name -> (the layer, given nn; input shape without the batch); tested where this version has it
+ACTIVATIONS = {
+    "gelu": (lambda nn: nn.GELU(), (3, 4)),
+    "gelu tanh": (lambda nn: nn.GELU(approximate="tanh"), (3, 4)),
+    "silu": (lambda nn: nn.SiLU(), (3, 4)),
+    "elu": (lambda nn: nn.ELU(alpha=0.7), (3, 4)),
+    "hardswish": (lambda nn: nn.Hardswish(), (3, 4)),
+    "hardsigmoid": (lambda nn: nn.Hardsigmoid(), (3, 4)),
+    "hardtanh": (lambda nn: nn.Hardtanh(-0.5, 0.8), (3, 4)),
+    "relu6": (lambda nn: nn.ReLU6(), (3, 4)),
+    "softplus": (lambda nn: nn.Softplus(), (3, 4)),
+    "softplus beta threshold": (lambda nn: nn.Softplus(beta=2.0, threshold=1.5), (3, 4)),
+    "mish": (lambda nn: nn.Mish(), (3, 4)),
+    "softmax layer": (lambda nn: nn.Softmax(dim=1), (3, 4)),
+    "log softmax layer": (lambda nn: nn.LogSoftmax(dim=-1), (3, 4)),
+    "layer norm": (lambda nn: nn.LayerNorm(4), (3, 4)),
+    "layer norm over two axes": (lambda nn: nn.LayerNorm((3, 4), eps=1e-3), (3, 4)),
+    "layer norm without affine": (lambda nn: nn.LayerNorm(4, elementwise_affine=False), (3, 4)),
+    "group norm": (lambda nn: nn.GroupNorm(2, 4), (4, 3, 3)),
+    "group norm one group per channel": (lambda nn: nn.GroupNorm(4, 4, affine=False),
+                                         (4, 3, 3)),
+}
+
+
+def _layer_or_skip(build):
+    try:
+        return build(nn)
+    except AttributeError as error:
+        pytest.skip(f"not in this version: {error}")
+
+
+@pytest.mark.parametrize("opset", [13, 17, 20])
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activations_and_norms_export(name, opset, tmp_path):
+    build, shape = ACTIVATIONS[name]
+    tc.manual_seed(8)
+    layer = _layer_or_skip(build)
+    for parameter in layer.parameters():  # not the trivial ones and zeros
+        parameter._data[...] = sample(parameter.shape, seed=9)
+    # inputs spread wide enough to reach every branch (clips, thresholds, signs)
+    model = nn.Sequential(Lambda(lambda m, x: x * 4.0), layer)
+    assert_exports(model, shape, tmp_path, opset=opset)
+
+
+def test_elu_mask_is_computed_from_the_input_not_frozen(tmp_path):
+    layer = _layer_or_skip(lambda nn: nn.ELU())
+    proto = assert_exports(layer, (6,), tmp_path)
+    assert "Greater" in op_types(proto)
+
+
+def test_norm_layers_use_their_onnx_operators_from_opset_17(tmp_path):
+    layer = _layer_or_skip(lambda nn: nn.LayerNorm(4))
+    assert "LayerNormalization" in op_types(assert_exports(layer, (3, 4), tmp_path))
+    assert "LayerNormalization" not in op_types(assert_exports(layer, (3, 4), tmp_path,
+                                                               opset=13))
+    gelu = _layer_or_skip(lambda nn: nn.GELU())
+    assert "Gelu" in op_types(assert_exports(gelu, (3,), tmp_path, opset=20))
+    assert "Erf" in op_types(assert_exports(gelu, (3,), tmp_path, opset=17))
