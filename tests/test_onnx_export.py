@@ -536,10 +536,11 @@ RESAMPLING = {
 }
 
 
+@pytest.mark.parametrize("opset", [13, 18])
 @pytest.mark.parametrize("name", sorted(RESAMPLING))
-def test_resampling_exports_and_runs_in_onnxruntime(name, tmp_path):
+def test_resampling_exports_and_runs_in_onnxruntime(name, opset, tmp_path):
     function, shape, op_type = RESAMPLING[name]
-    proto = assert_exports(Lambda(function), shape, tmp_path)
+    proto = assert_exports(Lambda(function), shape, tmp_path, opset=opset)
     assert op_type in op_types(proto)
 
 
