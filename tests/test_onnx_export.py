@@ -530,9 +530,8 @@ RESAMPLING = {
     "adaptive max pool irregular": (lambda m, x: F.adaptive_max_pool2d(x, (3, 4)), (2, 7, 6),
                                     "ReduceMax"),
     "adaptive max pool 1-D": (lambda m, x: F.adaptive_max_pool1d(x, 3), (2, 7), "ReduceMax"),
-    # overlapping windows that are the adaptive ones: the values export
     "max pool return_indices values": (
-        lambda m, x: F.max_pool2d(x, 3, 2, return_indices=True)[0], (2, 7, 7), "ReduceMax"),
+        lambda m, x: F.max_pool2d(x, 3, 2, 1, return_indices=True)[0], (2, 7, 8), "MaxPool"),
 }
 
 
@@ -585,18 +584,41 @@ def test_conv2d_padding_modes_export(padding_mode, tmp_path):
     assert "Conv" in op_types(proto)
 
 
-def test_max_pool_indices_other_than_adaptive_windows_are_refused():
-    model = Lambda(lambda m, x: F.max_pool2d(x, 2, 2, return_indices=True)[0])
-    with pytest.raises(tonnx.ExportError, match="PlaneGather.*return_indices"):
-        tonnx.export(model, sample((2, 1, 7, 7)), None)
+def max_pool_and_unpool(kernel, stride, padding, ceil_mode=False):
+    def pool_unpool(m, x):
+        values, indices = F.max_pool2d(x, kernel, stride, padding, ceil_mode=ceil_mode,
+                                       return_indices=True)
+        return F.max_unpool2d(values * 2.0, indices, kernel, stride, padding,
+                              output_size=x.shape[-2:])
+    return pool_unpool
 
 
-def test_max_unpool_is_refused_with_its_reason():
+@pytest.mark.parametrize("kernel, stride, padding, ceil_mode, shape", [
+    (2, 2, 0, False, (2, 6, 6)), (2, 2, 0, False, (2, 7, 7)), (3, 2, 1, False, (2, 7, 8)),
+    (3, 3, 0, True, (2, 7, 8))])
+def test_max_unpool_of_max_pool_indices_exports(kernel, stride, padding, ceil_mode, shape,
+                                                tmp_path):
+    proto = assert_exports(Lambda(max_pool_and_unpool(kernel, stride, padding, ceil_mode)),
+                           shape, tmp_path)
+    assert {"MaxPool", "MaxUnpool"} <= set(op_types(proto))
+
+
+def test_max_unpool_of_indices_from_outside_the_graph_is_refused():
     def unpool(m, x):
-        values, indices = F.max_pool2d(x, 2, 2, return_indices=True)
+        values = F.max_pool2d(x, 2, 2)
+        indices = tc.Tensor(np.zeros(values.shape, np.int64))
         return F.max_unpool2d(values, indices, 2)
 
     with pytest.raises(tonnx.ExportError, match="MaxUnpool2d.*indices"):
+        tonnx.export(Lambda(unpool), sample((2, 1, 6, 6)), None)
+
+
+def test_max_unpool_to_another_size_is_refused():
+    def unpool(m, x):
+        values, indices = F.max_pool2d(x, 2, 2, return_indices=True)
+        return F.max_unpool2d(values, indices, 2, output_size=(7, 7))
+
+    with pytest.raises(tonnx.ExportError, match="MaxUnpool2d.*size"):
         tonnx.export(Lambda(unpool), sample((2, 1, 6, 6)), None)
 
 

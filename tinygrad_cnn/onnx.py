@@ -19,8 +19,8 @@ example's batch) is refused under ``dynamic_batch``, so export with a batch of 2
 Interpolation is one Resize node where ONNX's rule is PyTorch's, adaptive pooling a
 pooling node where its windows tile the input; otherwise (irregular windows, antialiasing,
 nearest with a fractional scale) the exact recorded per-axis matrices or indices are written
-(MatMul, Gather, Slice + ReduceMax).  Training-mode batch norm, ``unfold``/``fold``,
-``max_unpool2d`` and backward-only ops have no ONNX equivalent here: the error names the op
+(MatMul, Gather, Slice + ReduceMax).  Training-mode batch norm, ``unfold``/``fold`` and
+backward-only ops have no ONNX equivalent here: the error names the op
 and the line of model code that called it.
 Needs the optional ``onnx`` package (``pip install "tinygrad_cnn[onnx]"``; onnxruntime to run
 the file).
@@ -87,6 +87,7 @@ class Graph:
         self.batch = batch  # the example's batch size when the batch dimension is dynamic
         self.nodes, self.initializers, self._names = [], [], set()
         self._constants = {}
+        self.pool_indices = {}  # id(index array of max_pool2d) -> (ONNX name, input plane)
 
     def unique(self, hint: str) -> str:
         name, index = hint, 1
@@ -723,11 +724,14 @@ def _plane_gather(g: Graph, call: Call) -> str:
     x, index = call.inputs[:2]
     rank = x.array.ndim
     (height, width), (oh, ow) = x.shape[-2:], call.output.shape[-2:]
+    geometry = getattr(call.ctx, "pool_geometry", None)
+    if geometry is not None:
+        return _max_pool_with_indices(g, call, x, index, geometry)
     if rank < 3 or not np.array_equal(np.asarray(index),
                                       adaptive_max_indices(x.array, (oh, ow))):
-        raise _unsupported(call, "max pooling with return_indices=True gathers data-dependent "
-                                 "positions (only its values export, through max_pool2d "
-                                 "without return_indices; adaptive max pooling exports)")
+        raise _unsupported(call, "this gather reads data-dependent positions the file cannot "
+                                 "hold (max pooling with return_indices=True exports through "
+                                 "max_pool2d; adaptive max pooling exports)")
     name = g.name_of(x)
     if rank == 4 and (oh, ow) == (1, 1):
         return g.node("GlobalMaxPool", [name])
@@ -747,11 +751,45 @@ def _plane_gather(g: Graph, call: Call) -> str:
     return name
 
 
+def _max_pool_with_indices(g: Graph, call: Call, x: Value, index, geometry) -> str:
+    """``max_pool2d(..., return_indices=True)``: MaxPool with its Indices output, kept for a
+    later ``max_unpool2d`` of those indices (ONNX's count every element of the tensor, not of
+    one plane; MaxUnpool reads them so)."""
+    _check_4d(call, x)
+    pads = _pool_pads(geometry)
+    if not _pad_fits(pads, geometry.kernel):
+        raise _unsupported(call, "max_pool2d with return_indices=True and ceil_mode windows "
+                                 "reaching past the padding (ONNX's MaxPool would need "
+                                 "explicit padding, which moves its indices)")
+    values, indices = g.node("MaxPool", [g.name_of(x)], outputs=2,
+                             kernel_shape=list(geometry.kernel),
+                             strides=list(geometry.stride), pads=pads,
+                             dilations=list(geometry.dilation))
+    g.pool_indices[id(index)] = (indices, tuple(x.shape[-2:]), geometry)
+    return values
+
+
 @converts("MaxUnpool2d")
 def _max_unpool(g: Graph, call: Call) -> str:
-    raise _unsupported(call, "max_unpool2d writes at the indices of a max_pool2d with "
-                             "return_indices=True, which depend on the data: the file cannot "
-                             "hold them")
+    """``max_unpool2d`` of the indices of a ``max_pool2d`` in the same graph: MaxUnpool to
+    the pooled input's size."""
+    x, index, size = call.inputs[:3]
+    pooled = g.pool_indices.get(id(index))
+    if pooled is None:
+        raise _unsupported(call, "max_unpool2d writes at indices that do not come from a "
+                                 "max_pool2d(..., return_indices=True) of the exported graph: "
+                                 "the file cannot hold data-dependent positions")
+    indices, plane, geometry = pooled
+    if tuple(size) != plane or x.array.ndim != 4:
+        raise _unsupported(call, f"max_unpool2d to a size {tuple(size)} other than the pooled "
+                                 f"input's {plane} (ONNX's indices count whole tensors)")
+    name = g.name_of(x)
+    shape = g.node("Shape", [name])
+    lead = g.node("Slice", [shape, g.ints([0]), g.ints([2]), g.ints([0])])
+    output_shape = g.node("Concat", [lead, g.ints(plane)], axis=0)
+    return g.node("MaxUnpool", [name, indices, output_shape],
+                  kernel_shape=list(geometry.kernel), strides=list(geometry.stride),
+                  pads=_pool_pads(geometry))
 
 
 _EDGE_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
