@@ -543,6 +543,21 @@ def test_resampling_exports_and_runs_in_onnxruntime(name, opset, tmp_path):
     assert op_type in op_types(proto)
 
 
+@pytest.mark.parametrize("options", [
+    dict(scale_factor=2, mode="bilinear"), dict(size=(7, 3), mode="bilinear", align_corners=True),
+    dict(scale_factor=1.5, mode="bicubic"), dict(size=(4, 9), mode="bicubic"),
+    dict(size=(7, 4), mode="nearest"), dict(size=(7, 4), mode="nearest-exact"),
+    dict(size=(3, 4), mode="area")])
+def test_onnxruntime_gives_pytorchs_interpolation(options, tmp_path):
+    torch = pytest.importorskip("torch")
+    model = Lambda(lambda m, x: F.interpolate(x, **options))
+    tonnx.export(model, sample((2, 2, 5, 6)), tmp_path / "m.onnx")
+    x = sample((4, 2, 5, 6), seed=3)
+    (result,) = run_onnx(tmp_path / "m.onnx", x)
+    expected = torch.nn.functional.interpolate(torch.from_numpy(x), **options).numpy()
+    np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-5)
+
+
 RESAMPLING_LAYERS = {
     "upsample bilinear": (lambda: nn.Upsample(scale_factor=2, mode="bilinear"), "Resize"),
     "upsample nearest": (lambda: nn.Upsample(size=(7, 9)), "Gather"),
