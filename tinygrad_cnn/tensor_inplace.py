@@ -21,6 +21,7 @@ in PyTorch.
 import numpy as np
 
 from . import random
+from ._checks import check_float
 from .autograd.grad_mode import enable_grad, mode
 from .ops import elementwise as ew
 from .ops import shape as shape_ops
@@ -311,8 +312,7 @@ def copy_(self, src, non_blocking=False) -> Tensor:
 
 
 def _random_fill(op, self, draw, generator) -> Tensor:
-    if self._data.dtype.kind != "f":
-        raise RuntimeError(f"{op}: expected a floating point tensor, got {self.dtype}")
+    check_float(op, "self", self._data.dtype)
     rng = random.numpy_generator(op, generator)
     return inplace(op, self, lambda old: _filled(old, draw(rng, old._data.shape)))
 

@@ -9,7 +9,7 @@ sees them: a bad one raises naming the op, the argument and the shapes.
 
 import numpy as np
 
-from ._checks import ShapeError, check_broadcastable
+from ._checks import DtypeError, ShapeError, check_broadcastable
 from .ops import elementwise as ew
 from .ops import linalg
 from .tensor import DEFAULT_FLOAT, Tensor, is_scalar, promoted_dtype
@@ -206,8 +206,14 @@ def bmm(input, mat2) -> Tensor:
 
 
 def neg(input) -> Tensor:
-    """``-input``."""
-    return ew.Neg.apply(input)
+    """``-input``; bool tensors are refused, as PyTorch (``~`` negates them)."""
+    try:  # free unless it fails; checked after the fact to keep ``-t`` fast
+        return ew.Neg.apply(input)
+    except TypeError:
+        if not (isinstance(input, Tensor) and input._data.dtype.kind == "b"):
+            raise
+    raise DtypeError("neg: input must not be a bool tensor (the `-` operator on bools is not "
+                     "supported; use `~` or logical_not), got dtype bool")
 
 
 # Operators: the methods Python calls for ``a + b`` etc.  (Kept apart from ``add`` and

@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from ._checks import normalize_axes, normalize_axis
+from ._checks import check_float, normalize_axes, normalize_axis
 from .ops import reduce as reduce_ops
 from .ops import shape as shape_ops
 from .tensor import DEFAULT_FLOAT, Tensor, as_dtype
@@ -53,9 +53,7 @@ def _axes(op: str, input: Tensor, dim) -> tuple:
 def _floating(op: str, input: Tensor, dtype=None) -> Tensor:
     if dtype is not None:
         input = input.to(as_dtype(op, dtype))
-    if input._data.dtype.kind != "f":
-        raise RuntimeError(f"{op}: input dtype must be a floating point type, got "
-                           f"{input.dtype} (convert with .float() or pass dtype=)")
+    check_float(op, "input", input._data.dtype)
     return input
 
 
