@@ -13,6 +13,7 @@ from ._checks import (
     check_float,
     check_int,
     check_number,
+    check_tensor,
     normalize_axis,
     sizes_argument,
 )
@@ -109,6 +110,7 @@ def _like(op, other, dtype):
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
     """Zeros of ``input``'s shape (and dtype unless ``dtype`` is given)."""
+    check_tensor("zeros_like", "input", input)
     shape, dtype = _like("zeros_like", input, dtype)
     return _finish("zeros_like", np.zeros(shape, dtype=dtype), requires_grad, device)
 
@@ -116,6 +118,7 @@ def zeros_like(input, *, dtype=None, device=None, requires_grad=False,
 def ones_like(input, *, dtype=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
     """Ones of ``input``'s shape (and dtype unless ``dtype`` is given)."""
+    check_tensor("ones_like", "input", input)
     shape, dtype = _like("ones_like", input, dtype)
     return _finish("ones_like", np.ones(shape, dtype=dtype), requires_grad, device)
 
@@ -123,12 +126,14 @@ def ones_like(input, *, dtype=None, device=None, requires_grad=False,
 def empty_like(input, *, dtype=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
     """An uninitialised (zeroed) tensor of ``input``'s shape and dtype."""
+    check_tensor("empty_like", "input", input)
     return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
     """``fill_value`` in ``input``'s shape (and dtype unless ``dtype`` is given)."""
+    check_tensor("full_like", "input", input)
     shape, dtype = _like("full_like", input, dtype)
     return _finish("full_like", np.full(shape, fill_value, dtype=dtype), requires_grad, device)
 
@@ -159,6 +164,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False,
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """:func:`rand` in ``input``'s shape and dtype."""
+    check_tensor("rand_like", "input", input)
     shape, dtype = _like("rand_like", input, dtype)
     return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad,
                 generator=generator)
@@ -167,6 +173,7 @@ def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=
 def randn_like(input, *, dtype=None, device=None, requires_grad=False,
                generator=None) -> Tensor:
     """:func:`randn` in ``input``'s shape and dtype."""
+    check_tensor("randn_like", "input", input)
     shape, dtype = _like("randn_like", input, dtype)
     return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad,
                  generator=generator)
@@ -194,6 +201,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
                  generator=None) -> Tensor:
     """:func:`randint` in ``input``'s shape and dtype."""
+    check_tensor("randint_like", "input", input)
     if high is None:
         low, high = 0, low
     shape, dtype = _like("randint_like", input, dtype)

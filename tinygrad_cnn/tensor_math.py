@@ -9,7 +9,7 @@ sees them: a bad one raises naming the op, the argument and the shapes.
 
 import numpy as np
 
-from ._checks import DtypeError, ShapeError, check_broadcastable
+from ._checks import DtypeError, ShapeError, check_broadcastable, check_number, check_tensor
 from .ops import elementwise as ew
 from .ops import linalg
 from .tensor import DEFAULT_FLOAT, Tensor, is_scalar, promoted_dtype
@@ -431,10 +431,10 @@ def clamp(input, min=None, max=None) -> Tensor:
     result = input
     if lo is not None:
         result, lo = binary("clamp", result, lo)
-        result = where(result._data < lo._data, lo, result)
+        result = where(Tensor._make(result._data < lo._data), lo, result)
     if hi is not None:
         result, hi = binary("clamp", result, hi)
-        result = where(result._data > hi._data, hi, result)
+        result = where(Tensor._make(result._data > hi._data), hi, result)
     return result
 
 
@@ -446,9 +446,9 @@ def where(condition, input=None, other=None) -> Tensor:
     the chosen operand).  With ``condition`` alone: ``condition.nonzero(as_tuple=True)``."""
     if input is None and other is None:
         return nonzero(_as_tensor(condition), as_tuple=True)
-    mask = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    mask = check_tensor("where", "condition", condition)._data
     if mask.dtype != np.bool_:
-        raise RuntimeError(f"where: condition must be a bool tensor, got {mask.dtype}")
+        raise DtypeError(f"where: condition must be a bool tensor, got {mask.dtype}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = Tensor(input)
     a, b = binary("where", input, other)
@@ -465,7 +465,13 @@ def where_method(self, condition, other) -> Tensor:
 
 def masked_fill(input, mask, value) -> Tensor:
     """``input`` with ``value`` where the bool ``mask`` is true (broadcasting)."""
-    value = value if isinstance(value, Tensor) else _scalar_operand("masked_fill", value, input)
+    check_tensor("masked_fill", "input", input)
+    check_tensor("masked_fill", "mask", mask)
+    if mask._data.dtype != np.bool_:
+        raise DtypeError(f"masked_fill: mask must be a bool tensor, got {mask.dtype}")
+    if not isinstance(value, Tensor):
+        value = _scalar_operand("masked_fill", check_number("masked_fill", "value", value),
+                                input)
     if value._data.dtype != input._data.dtype:
         value = value.to(input.dtype)
     return where(mask, value, input)
