@@ -16,8 +16,17 @@ wrong rank (we: ``ValueError`` naming the rank; a dim out of range is PyTorch's
 ``IndexError`` here too, as :class:`~tinygrad_cnn._checks.AxisError`), ``TypeError`` for an
 int beyond int64 in some ops where others raise ``ValueError`` (we: ``ValueError``
 everywhere). :data:`DELIBERATE` lists where we refuse what
-PyTorch computes, on purpose (the API's "never a silently wrong result"); :data:`KNOWN_GAPS`
-what PyTorch computes and we refuse for want of the feature.
+PyTorch computes, on purpose (the API's "never a silently wrong result"), and
+:data:`DELIBERATE_SPOILERS` the spoiled values (a string or None as a flag, NaN as a rate)
+we always refuse; :data:`KNOWN_GAPS` what PyTorch computes and we refuse for want of the
+feature. ``bad_input_pending.txt`` lists the inputs still to fix, one a line: the sweep fails
+on any difference not listed there and on any listed input that no longer differs.
+
+The specs cover the CNN functional ops and layers, the factories, the Tensor methods and
+``torch.*`` functions (reductions along a dim, shape ops, indexing, in-place ops, dtype
+conversions), the optimizers' and schedulers' constructors, ``DataLoader``, ``save``/``load``
+and ``gradcheck``. Not yet: the vision transforms (torchvision, their oracle, is not
+installed here).
 """
 
 import math

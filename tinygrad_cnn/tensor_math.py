@@ -446,7 +446,9 @@ def where(condition, input=None, other=None) -> Tensor:
     the chosen operand).  With ``condition`` alone: ``condition.nonzero(as_tuple=True)``."""
     if input is None and other is None:
         return nonzero(_as_tensor(condition), as_tuple=True)
-    mask = check_tensor("where", "condition", condition)._data
+    # a numpy bool array is accepted too (library code and the op registry pass one)
+    mask = condition if isinstance(condition, np.ndarray) else \
+        check_tensor("where", "condition", condition)._data
     if mask.dtype != np.bool_:
         raise DtypeError(f"where: condition must be a bool tensor, got {mask.dtype}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
