@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import os
+import pathlib
 import re
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 
 import tinygrad_cnn as tc
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+EXAMPLES = os.path.join(str(pathlib.Path(__file__).resolve().parents[2]), "examples")
 TRAIN = os.path.join(EXAMPLES, "train_cnn.py")
 TINY = ["--limit", "160", "--batch-size", "32"]
 
