@@ -1,19 +1,22 @@
-"""Convolution (and 2x2 max pooling) speed and memory against PyTorch and the GEMM roofline.
+"""Convolution speed per direction against PyTorch and the GEMM floor, at 1 and 2 threads.
 
-    python benchmarks/bench_conv.py [--threads 2] [--repeat 7] [--quick]
-    python benchmarks/bench_conv.py --crossover     # im2col vs fft over kernel sizes
-    python benchmarks/bench_conv.py --calibrate     # constants for tinygrad_cnn.ops.conv_select
+    python benchmarks/bench_conv.py                    # cases (a)-(e), 1 and 2 threads
+    python benchmarks/bench_conv.py --busy             # the same with the other core busy
+    python benchmarks/bench_conv.py --threads 1 --cases bc --repeat 9
+    python benchmarks/bench_conv.py --crossover        # im2col vs fft over kernel sizes
+    python benchmarks/bench_conv.py --calibrate        # constants for tinygrad_cnn.ops.conv_select
 
-float32, best of ``--repeat`` runs, all in one process so every ratio compares like with like
-at the same thread count (``torch.set_num_threads``, ``threadpoolctl`` for numpy's BLAS and
-``scipy.fft.set_workers`` for the FFT).  Columns:
-
-* ``fwd`` / ``fwd+bwd``: our milliseconds and the ratio to PyTorch (``x torch``);
-* ``x gemm``: our forward over one plain numpy GEMM with the convolution's FLOPs (the
-  roofline of any im2col method);
-* ``peak/cols``: tracemalloc peak of forward+backward over the size of the whole batch's
-  im2col matrix; ``work/cols``: the same peak less what must exist anyway (the output and
-  the gradients of x, weight and bias), i.e. the working memory of the algorithm.
+float32. Per case and direction (``fwd`` the convolution, ``dx`` the input gradient, ``dw``
+the weight gradient, ``f+b`` a whole forward+backward through autograd with a bias): our
+milliseconds under ``"auto"`` and in the second column (``2nd ms``), for 3x3 stride-1 layers,
+under ``"winograd"`` (F(4x4)), for (e) under ``"im2col"``;
+PyTorch's milliseconds; each over PyTorch's (``x torch``), timed turn by turn with PyTorch
+(best of ``--repeat`` rounds, so a burst of load hits both); and ``gemm``, one plain numpy
+GEMM with the direction's im2col FLOPs (the floor of any im2col method). Thread counts are
+set with :func:`tinygrad_cnn.set_num_threads` (numpy's BLAS, scipy's FFT) and
+``torch.set_num_threads``; each table prints the BLAS kernel (threadpoolctl) and the load
+average. ``--busy`` starts a process spinning on one core for the run (the "busy neighbour":
+the other helpers of a shared machine), stopped at the end.
 
 Needs torch and threadpoolctl (benchmark-only dependencies).
 """
@@ -21,10 +24,10 @@ Needs torch and threadpoolctl (benchmark-only dependencies).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import time
-import tracemalloc
 
 import numpy as np
 import scipy.fft
@@ -42,18 +45,23 @@ CASES = {
     "d": ((32, 3, 64, 64), (16, 3, 5, 5), dict(stride=2, padding=2)),
     "e": ((8, 16, 64, 64), (16, 16, 15, 15), dict(padding=7)),
 }
-QUICK_CASES = ("a", "b", "d")
-POOL_SHAPE = (64, 32, 28, 28)
+
+
+def interleaved(repeat, *functions):
+    """Best-of-``repeat`` milliseconds of each function, timed turn by turn."""
+    for fn in functions:
+        fn()
+    best = [float("inf")] * len(functions)
+    for _ in range(repeat):
+        for i, fn in enumerate(functions):
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return [b * 1e3 for b in best]
 
 
 def best_ms(fn, repeat: int) -> float:
-    fn()  # warm up (allocator, BLAS threads, FFT plans)
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best * 1e3
+    return interleaved(repeat, fn)[0]
 
 
 def conv_output_shape(x_shape, w_shape, options):
@@ -63,51 +71,68 @@ def conv_output_shape(x_shape, w_shape, options):
     return (x_shape[0], w_shape[0], ho, wo)
 
 
-def ours_conv(x, w, b, grad, options, algorithm, backward):
+def ours_direction(direction, x, w, b, grad, options, algorithm):
+    """Our op for one direction, through the triad's Functions (no autograd recording)."""
+    from tinygrad_cnn.nn.functional._windows import conv_geometry
+    from tinygrad_cnn.ops.conv import Conv2d, Conv2dWeightGrad, ConvTranspose2d
+    geometry = conv_geometry("conv2d", x, w, **options)
+    xt, wt, bt, gt = (tg.Tensor(a) for a in (x, w, b, grad))
+
     def run():
-        with conv_algorithm(algorithm):
-            xt = tg.Tensor(x, requires_grad=backward)
-            wt = tg.Tensor(w, requires_grad=backward)
-            bt = tg.Tensor(b, requires_grad=backward)
-            out = F.conv2d(xt, wt, bt, **options)
-            if backward:
-                out.backward(grad)
+        with conv_algorithm(algorithm), tg.no_grad():
+            if direction == "fwd":
+                Conv2d.apply(xt, wt, bt, geometry, algorithm)
+            elif direction == "dx":
+                ConvTranspose2d.apply(gt, wt, None, geometry, algorithm)
+            elif direction == "dw":
+                Conv2dWeightGrad.apply(xt, gt, geometry, algorithm)
+            else:
+                xr = tg.Tensor(x, requires_grad=True)
+                wr = tg.Tensor(w, requires_grad=True)
+                br = tg.Tensor(b, requires_grad=True)
+                with tg.enable_grad():
+                    F.conv2d(xr, wr, br, **options).backward(grad)
     return run
 
 
-def torch_conv(torch, x, w, b, grad, options, backward):
+def torch_direction(torch, direction, x, w, b, grad, options):
     tx, tw, tb, tgrad = (torch.from_numpy(a) for a in (x, w, b, grad))
 
     def run():
-        xt = tx.detach().requires_grad_(backward)
-        wt = tw.detach().requires_grad_(backward)
-        bt = tb.detach().requires_grad_(backward)
-        if backward:
-            torch.nn.functional.conv2d(xt, wt, bt, **options).backward(tgrad)
-        else:
+        if direction == "fwd":
             with torch.no_grad():
-                torch.nn.functional.conv2d(xt, wt, bt, **options)
+                torch.nn.functional.conv2d(tx, tw, tb, **options)
+        elif direction == "dx":
+            torch.nn.grad.conv2d_input(tx.shape, tw, tgrad, **options)
+        elif direction == "dw":
+            torch.nn.grad.conv2d_weight(tx, tw.shape, tgrad, **options)
+        else:
+            xt, wt, bt = (a.detach().requires_grad_(True) for a in (tx, tw, tb))
+            torch.nn.functional.conv2d(xt, wt, bt, **options).backward(tgrad)
     return run
 
 
-def gemm_roofline(x_shape, w_shape, out_shape, repeat):
-    """One numpy GEMM with the convolution's FLOPs: (C_out, C*kH*kW) @ (C*kH*kW, N*Ho*Wo)."""
+def gemm_floor(direction, x_shape, w_shape, out_shape):
+    """One numpy GEMM with the direction's im2col FLOPs (f+b: the three in a row)."""
     rng = np.random.default_rng(0)
     k = w_shape[1] * w_shape[2] * w_shape[3]
-    left = rng.standard_normal((w_shape[0], k), dtype=np.float32)
-    right = rng.standard_normal((k, out_shape[0] * out_shape[2] * out_shape[3]),
-                                dtype=np.float32)
-    return best_ms(lambda: left @ right, repeat)
+    positions = out_shape[0] * out_shape[2] * out_shape[3]
+    weight = rng.standard_normal((w_shape[0], k), dtype=np.float32)
+    cols = rng.standard_normal((k, positions), dtype=np.float32)
+    grads = rng.standard_normal((w_shape[0], positions), dtype=np.float32)
+    products = {"fwd": lambda: weight @ cols, "dx": lambda: weight.T @ grads,
+                "dw": lambda: grads @ cols.T}
+    if direction in products:
+        return products[direction]
+    return lambda: [p() for p in products.values()]
 
 
-def peak_bytes(fn) -> int:
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    base = tracemalloc.get_traced_memory()[0]
-    fn()
-    peak = tracemalloc.get_traced_memory()[1] - base
-    tracemalloc.stop()
-    return peak
+def winograd_applies(w_shape, options):
+    return w_shape[2:] == (3, 3) and options.get("stride", 1) == 1 and \
+        options.get("dilation", 1) == 1
+
+
+DIRECTIONS = ("fwd", "dx", "dw", "f+b")
 
 
 def run_case(name, torch, repeat, rows):
@@ -118,65 +143,45 @@ def run_case(name, torch, repeat, rows):
     b = rng.standard_normal(w_shape[0], dtype=np.float32)
     out_shape = conv_output_shape(x_shape, w_shape, options)
     grad = rng.standard_normal(out_shape, dtype=np.float32)
-    algorithms = ("auto", "im2col") if name == "e" else ("auto",)
-    torch_fwd = best_ms(torch_conv(torch, x, w, b, grad, options, False), repeat)
-    torch_both = best_ms(torch_conv(torch, x, w, b, grad, options, True), repeat)
-    gemm = gemm_roofline(x_shape, w_shape, out_shape, repeat)
-    cols_bytes = 4 * x_shape[1] * w_shape[2] * w_shape[3] * out_shape[0] * out_shape[2] \
-        * out_shape[3]
-    for algorithm in algorithms:
-        fwd = best_ms(ours_conv(x, w, b, grad, options, algorithm, False), repeat)
-        both = best_ms(ours_conv(x, w, b, grad, options, algorithm, True), repeat)
-        peak = peak_bytes(ours_conv(x, w, b, grad, options, algorithm, True))
-        kept = 4 * (int(np.prod(out_shape)) + x.size + w.size + b.size)
-        label = f"({name}) conv {'x'.join(map(str, x_shape))} k{w_shape[2]}" + \
-            ("" if algorithm == "auto" else f" [{algorithm}]")
-        rows.append((label, fwd, fwd / torch_fwd, fwd / gemm, both, both / torch_both,
-                     peak / cols_bytes, (peak - kept) / cols_bytes, torch_fwd, torch_both))
-        print_row(rows[-1])
+    algorithms = ["auto"] + (["winograd"] if winograd_applies(w_shape, options) else []) + \
+        (["im2col"] if name == "e" else [])
+    for direction in DIRECTIONS:
+        functions = [ours_direction(direction, x, w, b, grad, options, a) for a in algorithms]
+        functions += [torch_direction(torch, direction, x, w, b, grad, options),
+                      gemm_floor(direction, x_shape, w_shape, out_shape)]
+        *ours, theirs, gemm = interleaved(repeat, *functions)
+        row = (name, direction, dict(zip(algorithms, ours)), theirs, gemm)
+        rows.append(row)
+        print_row(row)
 
 
-def run_pool(torch, repeat, rows):
-    if not hasattr(F, "max_pool2d"):
-        return
-    x = np.random.default_rng(0).standard_normal(POOL_SHAPE, dtype=np.float32)
-    grad = np.ones((64, 32, 14, 14), dtype=np.float32)
-    tx, tgrad = torch.from_numpy(x), torch.from_numpy(grad)
-
-    def ours(backward):
-        def run():
-            xt = tg.Tensor(x, requires_grad=backward)
-            out = F.max_pool2d(xt, 2)
-            if backward:
-                out.backward(grad)
-        return run
-
-    def theirs(backward):
-        def run():
-            xt = tx.detach().requires_grad_(backward)
-            if backward:
-                torch.nn.functional.max_pool2d(xt, 2).backward(tgrad)
-            else:
-                with torch.no_grad():
-                    torch.nn.functional.max_pool2d(xt, 2)
-        return run
-
-    fwd, both = best_ms(ours(False), repeat), best_ms(ours(True), repeat)
-    torch_fwd, torch_both = best_ms(theirs(False), repeat), best_ms(theirs(True), repeat)
-    rows.append(("max_pool2d 2x2 64x32x28x28", fwd, fwd / torch_fwd, float("nan"), both,
-                 both / torch_both, float("nan"), float("nan"), torch_fwd, torch_both))
-    print_row(rows[-1])
-
-
-HEADER = (f"{'case':38s} {'fwd ms':>8s} {'x torch':>8s} {'x gemm':>7s} {'fwd+bwd':>8s} "
-          f"{'x torch':>8s} {'peak/cols':>9s} {'work/cols':>9s} {'torch fwd':>9s} "
-          f"{'torch f+b':>9s}")
+HEADER = (f"{'case':4s} {'dir':4s} {'auto ms':>8s} {'x torch':>8s} {'2nd ms':>8s} "
+          f"{'x torch':>8s} {'torch ms':>9s} {'gemm ms':>8s} {'auto/gemm':>9s}")
 
 
 def print_row(row):
-    label, fwd, fwd_ratio, gemm_ratio, both, both_ratio, memory, work, tf, tb = row
-    print(f"{label:38s} {fwd:8.2f} {fwd_ratio:8.2f} {gemm_ratio:7.2f} {both:8.2f} "
-          f"{both_ratio:8.2f} {memory:9.2f} {work:9.2f} {tf:9.2f} {tb:9.2f}", flush=True)
+    name, direction, ours, theirs, gemm = row
+    auto = ours["auto"]
+    wino = ours.get("winograd") or ours.get("im2col")
+    wino_cells = (f"{wino:8.2f} {wino / theirs:8.2f}" if wino is not None
+                  else f"{'':8s} {'':8s}")
+    print(f"({name}) {direction:4s} {auto:8.2f} {auto / theirs:8.2f} {wino_cells} "
+          f"{theirs:9.2f} {gemm:8.2f} {auto / gemm:9.2f}", flush=True)
+
+
+def environment_line(threads, busy):
+    from threadpoolctl import threadpool_info
+    kernels = sorted({f"{i.get('internal_api')} {i.get('architecture')}"
+                      for i in threadpool_info() if i.get("user_api") == "blas"})
+    load = os.getloadavg()
+    return (f"threads={threads} busy_neighbour={'yes' if busy else 'no'} "
+            f"BLAS: {', '.join(kernels)}; load average {load[0]:.2f} {load[1]:.2f} "
+            f"{load[2]:.2f}")
+
+
+def _spin():
+    while True:
+        pass
 
 
 def crossover(repeat):
@@ -191,7 +196,7 @@ def crossover(repeat):
         b = np.zeros(16, dtype=np.float32)
         options = dict(padding=k // 2)
         grad = rng.standard_normal((8, 16, 64, 64), dtype=np.float32)
-        times = [best_ms(ours_conv(x, w, b, grad, options, a, True), repeat)
+        times = [best_ms(ours_direction("f+b", x, w, b, grad, options, a), repeat)
                  for a in ("im2col", "fft")]
         geometry = conv_geometry("conv2d", x, w, padding=k // 2)
         pick = resolve_conv_algorithm("auto", 8, 16, 16, geometry)
@@ -218,34 +223,66 @@ def calibrate(repeat):
     bmat = (rng.standard_normal((3321, 16, 16)) + 1j).astype(np.complex64)
     cmac = best_ms(lambda: np.matmul(a, bmat), repeat) / 1e3
     print(f"CMAC_SECONDS = {cmac / (3321 * 8 * 16 * 16):.3g}")
+    # Winograd: an op's time less its GEMMs' (at the GEMM rate above), per transformed
+    # element a*a*tiles*(C + C_out), on (b) and (c), each direction, F(2x2) and F(4x4).
+    from tinygrad_cnn.ops import conv_winograd
+    for name in "bc":
+        x_shape, w_shape, options = CASES[name]
+        xs = rng.standard_normal(x_shape, dtype=np.float32)
+        ws = rng.standard_normal(w_shape, dtype=np.float32)
+        geometry = conv_geometry("conv2d", xs, ws, **options)
+        gs = rng.standard_normal((x_shape[0], w_shape[0]) + geometry.out_size, dtype=np.float32)
+        for m, kernels in ((2, conv_winograd.F2), (4, conv_winograd.F4)):
+            tiles = x_shape[0] * -(-geometry.out_size[0] // m) * -(-geometry.out_size[1] // m)
+            a = (m + 2) ** 2
+            flops = 2 * a * tiles * x_shape[1] * w_shape[0]
+            elements = a * tiles * (x_shape[1] + w_shape[0])
+            calls = ((kernels.conv2d_forward, (xs, ws, geometry)),
+                     (kernels.conv2d_input_grad, (gs, ws, geometry)),
+                     (kernels.conv2d_weight_grad, (xs, gs, geometry)))
+            times = [best_ms(functools.partial(f, *operands), repeat) / 1e3
+                     for f, operands in calls]
+            per = [(t - flops * gemm / (2 * 128 * 576 * 32768)) / elements for t in times]
+            print(f"WINOGRAD_ELEMENT_SECONDS ({name}, F({m}x{m})) fwd/dx/dw = "
+                  + " / ".join(f"{p:.3g}" for p in per))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--quick", action="store_true", help=f"cases {QUICK_CASES} only")
-    parser.add_argument("--cases", default=None, help="e.g. 'ace'")
+    parser.add_argument("--cases", default="abcde", help="e.g. 'ace'")
+    parser.add_argument("--busy", action="store_true", help="a process spins on one core")
     parser.add_argument("--crossover", action="store_true")
     parser.add_argument("--calibrate", action="store_true")
     args = parser.parse_args(argv)
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(args.threads), scipy.fft.set_workers(args.threads):
-        if args.calibrate:
-            return calibrate(args.repeat)
-        if args.crossover:
-            return crossover(args.repeat)
-        import torch
-        torch.set_num_threads(args.threads)
-        print(f"threads={args.threads} repeat={args.repeat} numpy {np.__version__} "
-              f"torch {torch.__version__}")
-        print(HEADER)
-        rows = []
-        names = args.cases or ("".join(QUICK_CASES) if args.quick else "abcde")
-        for name in names:
-            run_case(name, torch, args.repeat, rows)
-        if not args.cases:
-            run_pool(torch, args.repeat, rows)
+    if args.calibrate or args.crossover:
+        tg.set_num_threads(args.threads[0])
+        with scipy.fft.set_workers(args.threads[0]):
+            return calibrate(args.repeat) if args.calibrate else crossover(args.repeat)
+    import multiprocessing
+
+    import torch
+    spinner = None
+    if args.busy:
+        spinner = multiprocessing.Process(target=_spin, daemon=True)
+        spinner.start()
+    rows = {}
+    try:
+        print(f"numpy {np.__version__} torch {torch.__version__}; repeat={args.repeat}")
+        for threads in args.threads:
+            tg.set_num_threads(threads)
+            torch.set_num_threads(threads)
+            print(environment_line(threads, args.busy))
+            print(HEADER)
+            rows[threads] = []
+            for name in args.cases:
+                run_case(name, torch, args.repeat, rows[threads])
+            print(environment_line(threads, args.busy))
+    finally:
+        if spinner is not None:
+            spinner.terminate()
+            spinner.join()
     return rows
 
 

@@ -1,7 +1,8 @@
 """nn layers and optimizer steps against PyTorch, in one run.
 
 1. ``BatchNorm2d`` forward + backward in training mode, float32, (64, 32, 28, 28) — our
-   backward is written with tensor ops (so double backward works); this says what that costs.
+   first-order backward is fused numpy, its create_graph backward Tensor ops (so double
+   backward works); this says what the training step costs.
 2. One optimizer step (SGD with momentum, Adam) over the parameters of the README's MNIST CNN
    (about 420k float32 weights), gradients already in place.
 

@@ -2,7 +2,9 @@
 
     python examples/train_cnn.py                                      # scikit-learn digits, offline
     python examples/train_cnn.py --dataset mnist --data-dir data/mnist --download
-    python examples/train_cnn.py --epochs 20 --resume                 # continue an earlier run
+    python examples/train_cnn.py --resume                             # continue an interrupted run
+    python examples/train_cnn.py --resume --epochs 40                 # ... or train it longer
+    python examples/train_cnn.py --resume --export model/             # take the model elsewhere
 
 The default trains on scikit-learn's 8x8 digits (1,797 images; 20% held out for testing,
 split by ``--seed``) and reaches 98.6% test accuracy with the default seed, after about 7 s
@@ -17,16 +19,26 @@ Everything the run produces goes to ``--out`` (default ``runs/<dataset>``):
   ``history`` (per-epoch losses and accuracies), ``seconds`` (training time so far, over
   all runs that built it), ``normalization`` (the training images' ``mean`` and ``std``:
   a reloaded model expects images as ``(images - mean) / std``), ``config`` (the settings
-  a resumed run must share) and ``rng`` (the data loader's and the library's random
-  generator states). ``--resume`` continues from it and ends with the same weights as a
-  run that was never interrupted;
+  of the run) and ``rng`` (the data loader's and the library's random generator states).
+  ``--resume`` continues from it with the settings stored there (a setting given again
+  must be the same; only ``--epochs`` may change, to train longer) and ends with the same
+  weights as a run that was never interrupted;
 * ``metrics.json``: test accuracy and loss, epochs, total training seconds, the settings,
   per-epoch history;
-* ``curves.png``, ``kernels.png`` (the first layer's kernels), ``confusion.png`` (needs
-  matplotlib; without it the run trains anyway and says so).
+* ``curves.png`` (loss on a logarithmic axis, accuracy), ``kernels.png`` (the first
+  layer's kernels on one colour scale), ``confusion.png`` (counts per true and predicted
+  class) (needs matplotlib; without it the run trains anyway and says so).
+
+A folder that already holds a run is never overwritten: ``--resume`` continues it,
+``--overwrite`` replaces it. ``--export DIR`` writes ``model.safetensors`` (the weights, with
+the input normalisation in its metadata), ``model.onnx`` (the network with the
+normalisation built in) and ``README.txt`` (three lines to load each in PyTorch and in
+onnxruntime); it needs the ``safetensors`` and ``onnx`` packages. The progress bar is drawn
+only when stderr is a terminal, so a log file gets the per-epoch lines alone.
 
 The same ``--seed`` gives the same numbers. Needs the ``examples`` extra:
-``pip install -e ".[examples]"`` (scikit-learn, tqdm, matplotlib).
+``pip install -e ".[examples]"`` (scikit-learn, tqdm, matplotlib; ``.[all]`` adds what
+``--export`` needs).
 """
 
 from __future__ import annotations
@@ -125,7 +137,10 @@ def standardize(train_images, test_images, mean=None, std=None):
 
 
 def progress(loader, description):
-    """tqdm's progress bar over ``loader`` when tqdm is installed, else the loader itself."""
+    """tqdm's progress bar over ``loader`` when tqdm is installed and stderr is a terminal
+    (a log file would fill with the bar's refreshes), else the loader itself."""
+    if not sys.stderr.isatty():
+        return loader
     try:
         from tqdm import tqdm
     except ImportError:
@@ -205,18 +220,29 @@ class CheckpointError(ValueError):
 MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError, OSError)
 
 
-def read_checkpoint(path, config):
-    """The checkpoint at ``path`` as a dict, after checking it was written with ``config``."""
+def read_checkpoint(path, given):
+    """The checkpoint at ``path`` as a dict, after checking that the settings ``given`` on
+    the command line (a dict, e.g. ``{"lr": 0.5}``) are those it was written with."""
     try:
         checkpoint = tc.load(path)
         written_with = checkpoint["config"]
-        changed = sorted(k for k in config if written_with.get(k) != config[k])
+        changed = [key for key in sorted(given) if written_with.get(key) != given[key]]
+        if changed:
+            theirs = " and ".join(f"{flag(key)} {written_with.get(key)}" for key in changed)
+            ours = " and ".join(f"{flag(key)} {given[key]}" for key in changed)
     except MALFORMED as error:
         raise unusable(path, error) from error
     if changed:
-        raise CheckpointError(f"--resume: {path} was written with different settings "
-                              f"({', '.join(changed)}); use those or another --out")
+        raise CheckpointError(
+            f"--resume: {path} was written with {theirs}, but the command line gives {ours}; "
+            "leave them out to continue that run with its settings, or start another run "
+            "with --out")
     return checkpoint
+
+
+def flag(setting: str) -> str:
+    """The command-line flag of a setting: ``lr_step`` -> ``--lr-step``."""
+    return "--" + setting.replace("_", "-")
 
 
 def restore_checkpoint(path, checkpoint, model, optimizer, scheduler, loader):
@@ -275,66 +301,178 @@ def save_plots(out, history, first_layer_weight, labels, predicted):
     matplotlib.use("Agg")  # files only, no window
     import matplotlib.pyplot as plt
 
+    for name, figure in (("curves.png", curves_figure(history)),
+                         ("kernels.png", kernels_figure(first_layer_weight)),
+                         ("confusion.png", confusion_figure(labels, predicted))):
+        figure.savefig(os.path.join(out, name), dpi=100)
+        plt.close(figure)
+    return True
+
+
+def curves_figure(history):
+    """Loss (a logarithmic axis: the late epochs' small changes stay visible) and accuracy
+    per epoch, training and test."""
+    import matplotlib.pyplot as plt
+
     epochs = np.arange(1, len(history["train_loss"]) + 1)
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     # Training figures are running means over each epoch (dropout on); test ones are
     # measured after it, which is why test can sit above train early on.
     left.plot(epochs, history["train_loss"], "o-", label="train")
     left.plot(epochs, history["test_loss"], "o-", label="test")
-    left.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss")
+    left.set_yscale("log")
+    left.set(xlabel="epoch", ylabel="cross-entropy loss (log scale)", title="Loss")
     right.plot(epochs, history["train_accuracy"], "o-", label="train")
     right.plot(epochs, history["test_accuracy"], "o-", label="test")
     right.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
     for axes in (left, right):
         axes.legend()
-        axes.grid(alpha=0.3)
+        axes.grid(alpha=0.3, which="both")
     figure.tight_layout()
-    figure.savefig(os.path.join(out, "curves.png"), dpi=100)
-    plt.close(figure)
+    return figure
 
-    # The lecture's point: first-layer kernels learn small strokes, edges and blobs.
+
+def kernels_figure(first_layer_weight):
+    """The first layer's kernels (the lecture's point: they learn small strokes, edges and
+    blobs), all on one symmetric colour scale, shown by a colour bar."""
+    import matplotlib.pyplot as plt
+
     kernels = first_layer_weight[:, 0]  # (C_out, kH, kW)
+    limit = float(np.abs(kernels).max()) or 1.0
     columns = 8
     rows = -(-len(kernels) // columns)
-    figure, grid = plt.subplots(rows, columns, figsize=(columns * 1.2, rows * 1.2 + 0.5),
+    figure, grid = plt.subplots(rows, columns, figsize=(columns * 1.2 + 1.2, rows * 1.2 + 0.5),
                                 squeeze=False, constrained_layout=True)
+    image = None
     for index, axes in enumerate(grid.flat):
         axes.axis("off")
         if index < len(kernels):
-            limit = np.abs(kernels[index]).max() or 1.0
-            axes.imshow(kernels[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            image = axes.imshow(kernels[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
             axes.set_title(str(index), fontsize=8)
+    figure.colorbar(image, ax=grid, label="weight", shrink=0.9)
     figure.suptitle("First-layer kernels (red positive, blue negative)")
-    figure.savefig(os.path.join(out, "kernels.png"), dpi=100)
-    plt.close(figure)
+    return figure
 
-    confusion = np.zeros((10, 10), dtype=np.int64)
+
+def confusion_figure(labels, predicted, classes=10):
+    """Counts of (true, predicted) class pairs, each written in its cell."""
+    import matplotlib.pyplot as plt
+
+    confusion = np.zeros((classes, classes), dtype=np.int64)
     np.add.at(confusion, (labels, predicted), 1)
     figure, axes = plt.subplots(figsize=(6, 5.5))
     image = axes.imshow(confusion, cmap="Blues")
-    for true_class in range(10):
-        for predicted_class in range(10):
+    for true_class in range(classes):
+        for predicted_class in range(classes):
             count = confusion[true_class, predicted_class]
-            if count:
-                bright = count > confusion.max() / 2
-                axes.text(predicted_class, true_class, str(count), ha="center", va="center",
-                          fontsize=8, color="white" if bright else "black")
-    axes.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true",
+            bright = count > confusion.max() / 2
+            axes.text(predicted_class, true_class, str(count), ha="center", va="center",
+                      fontsize=8, color="white" if bright else ("black" if count else "0.7"))
+    axes.set(xticks=range(classes), yticks=range(classes), xlabel="predicted", ylabel="true",
              title=f"Confusion matrix ({int(np.trace(confusion))}/{len(labels)} correct)")
-    figure.colorbar(image)
+    figure.colorbar(image, label="images")
     figure.tight_layout()
-    figure.savefig(os.path.join(out, "confusion.png"), dpi=100)
-    plt.close(figure)
+    return figure
+
+
+# ----------------------------------------------------------------------------- export
+
+
+def export_available() -> bool:
+    """True when the packages --export writes with (safetensors, onnx) are installed."""
+    try:
+        import onnx  # noqa: F401
+        import safetensors  # noqa: F401
+    except ImportError:
+        return False
     return True
+
+
+class NormalizedInput(nn.Sequential):
+    """The network with the input normalisation in front: raw images in [0, 1] in, class
+    scores out (what model.onnx holds). Its layers keep the network's state-dict keys."""
+
+    def __init__(self, network, mean, std):
+        super().__init__(*network)
+        self.mean, self.std = mean, std
+
+    def forward(self, images):
+        return super().forward((images - self.mean) / self.std)
+
+
+def pytorch_spelling(network) -> str:
+    """``network`` (an nn.Sequential) as the PyTorch expression that builds it: each layer's
+    repr is a constructor call PyTorch accepts (PyTorch's own reprs)."""
+    return "nn.Sequential(" + ", ".join(f"nn.{layer!r}" for layer in network) + ")"
+
+
+README_TEXT = """\
+A CNN for {dataset} trained with tinygrad_cnn (examples/train_cnn.py): test accuracy
+{accuracy:.4f} on {tested} held-out images.
+
+Input: float32 images of shape (N, {shape}), pixel values in [0, 1].
+Output: (N, 10) class scores (logits); the predicted digit is their argmax.
+
+model.safetensors  the weights (PyTorch's state-dict keys) and, in its metadata, the input
+                   normalisation: the network expects (images - mean) / std, with
+                   mean = {mean!r} and std = {std!r}.
+model.onnx         the same network with the normalisation built in: give it the raw images.
+
+In PyTorch (pip install torch safetensors), run in this folder, images a float32 torch tensor:
+
+    {torch_lines}
+
+In onnxruntime (pip install onnxruntime), run in this folder, images a float32 numpy array:
+
+    import onnxruntime
+    session = onnxruntime.InferenceSession("model.onnx")
+    logits = session.run(None, {{"images": images}})[0]
+"""
+
+
+def export_model(folder, network, stats, dataset, image_shape, accuracy, tested):
+    """Write model.safetensors (weights; normalisation in the metadata), model.onnx
+    (normalisation built in; input "images", output "logits") and README.txt to ``folder``."""
+    import tinygrad_cnn.onnx as tc_onnx
+    from tinygrad_cnn.io_safetensors import save_file
+
+    os.makedirs(folder, exist_ok=True)
+    mean, std = stats["mean"], stats["std"]
+    metadata = {"mean": repr(mean), "std": repr(std), "dataset": dataset,
+                "input": f"float32 (N, {', '.join(map(str, image_shape))}) images in [0, 1]; "
+                         "the network expects (images - mean) / std"}
+    save_file(network.state_dict(), os.path.join(folder, "model.safetensors"), metadata)
+    example = tc.zeros((2, *image_shape))
+    tc_onnx.export(NormalizedInput(network, mean, std), example,
+                   os.path.join(folder, "model.onnx"), input_names=["images"],
+                   output_names=["logits"])
+    torch_lines = [
+        "import torch; from torch import nn; from safetensors import safe_open; "
+        "from safetensors.torch import load_file",
+        f"model = {pytorch_spelling(network)}; "
+        'model.load_state_dict(load_file("model.safetensors")); model.eval()',
+        'meta = safe_open("model.safetensors", "pt").metadata(); '
+        'logits = model((images - float(meta["mean"])) / float(meta["std"]))',
+    ]
+    text = README_TEXT.format(torch_lines="\n    ".join(torch_lines), dataset=dataset,
+                              accuracy=accuracy, tested=tested, mean=mean, std=std,
+                              shape=", ".join(map(str, image_shape)))
+    with open(os.path.join(folder, "README.txt"), "w") as stream:
+        stream.write(text)
 
 
 # ----------------------------------------------------------------------------- main
 
 
+# The settings of a run: stored in its checkpoint, taken from there by --resume.
+SETTINGS = ("dataset", "epochs", "batch_size", "optimizer", "lr", "lr_step", "seed", "limit")
+
+
 def parse_args(argv=None):
+    """The command line; ``args.given`` holds the settings it names (before defaults)."""
     parser = argparse.ArgumentParser(
         description="Train a small CNN on handwritten digits (scikit-learn digits or MNIST).")
-    parser.add_argument("--dataset", choices=sorted(MODELS), default="digits")
+    parser.add_argument("--dataset", choices=sorted(MODELS), help="(default digits)")
     parser.add_argument("--data-dir", default=os.path.join("data", "mnist"),
                         help="folder with the MNIST IDX files (--dataset mnist)")
     parser.add_argument("--download", action="store_true",
@@ -345,24 +483,67 @@ def parse_args(argv=None):
     parser.add_argument("--lr", type=float, help="learning rate")
     parser.add_argument("--lr-step", type=int,
                         help="multiply the learning rate by 0.2 every this many epochs")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, help="(default 0)")
     parser.add_argument("--out", help="output folder (default runs/<dataset>)")
     parser.add_argument("--resume", action="store_true",
-                        help="continue from the checkpoint in --out")
+                        help="continue the run in --out with its stored settings (--epochs "
+                             "may be raised to train longer)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the run already in --out instead of refusing")
+    parser.add_argument("--export", metavar="DIR",
+                        help="write model.safetensors, model.onnx and README.txt to DIR")
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS threads (default 1: fastest for these small layers, "
                              "and on a busy machine)")
-    parser.add_argument("--limit", type=int, default=0,
+    parser.add_argument("--limit", type=int,
                         help="use only this many training images (and a quarter as many "
                              "test images): for quick tries")
     args = parser.parse_args(argv)
-    for name, value in DEFAULTS[args.dataset].items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
-    if min(args.epochs, args.batch_size, args.lr, args.lr_step, args.threads) <= 0:
-        parser.error("--epochs, --batch-size, --lr, --lr-step and --threads must be positive")
-    args.out = args.out or os.path.join("runs", args.dataset)
+    args.given = {key: getattr(args, key) for key in SETTINGS if getattr(args, key) is not None}
+    positive = ("epochs", "batch_size", "lr", "lr_step")
+    if any(args.given.get(key, 1) <= 0 for key in positive) or args.threads <= 0 \
+            or args.given.get("limit", 0) < 0:
+        parser.error("--epochs, --batch-size, --lr, --lr-step and --threads must be positive "
+                     "(and --limit not negative)")
+    if args.resume and args.overwrite:
+        parser.error("--resume continues the run in --out and --overwrite replaces it: "
+                     "choose one")
+    args.out = args.out or os.path.join("runs", args.dataset or "digits")
     return args
+
+
+def apply_settings(args, stored=None):
+    """Fill every setting: from the checkpoint's ``stored`` settings when resuming (an older
+    checkpoint lacks ``epochs``), then the per-dataset defaults."""
+    if stored is not None:
+        for key in SETTINGS:
+            if key in stored and key not in args.given:
+                setattr(args, key, stored[key])
+        check_stored_settings(args)
+    if args.dataset is None:
+        args.dataset = "digits"
+    for key, value in {**DEFAULTS[args.dataset], "seed": 0, "limit": 0}.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+
+
+def check_stored_settings(args) -> None:
+    """Settings read from a checkpoint, checked as the command line checks them."""
+    minimum = {"epochs": 1, "batch_size": 1, "lr_step": 1, "seed": 0, "limit": 0}
+    valid = {"dataset": args.dataset in MODELS,
+             "optimizer": args.optimizer in ("sgd", "adam", "adamw"),
+             "lr": isinstance(args.lr, float) and args.lr > 0}
+    for key, least in minimum.items():
+        value = getattr(args, key)
+        valid[key] = type(value) is int and value >= least
+    problems = [key for key, ok in valid.items() if not ok and getattr(args, key) is not None]
+    if problems:
+        raise ValueError(f"its stored settings are not valid ({', '.join(problems)})")
+
+
+def holds_a_run(folder) -> bool:
+    """True when ``folder`` exists and is not empty (a run, or anything else, lives there)."""
+    return os.path.isdir(folder) and bool(os.listdir(folder))
 
 
 def limit_blas_threads(threads):
@@ -374,32 +555,48 @@ def limit_blas_threads(threads):
     return threadpool_limits(limits=threads, user_api="blas")
 
 
+def fail(message) -> int:
+    print(f"train_cnn.py: error: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv=None):
     args = parse_args(argv)
     checkpoint_path = os.path.join(args.out, "checkpoint.npz")
-    if args.resume and not os.path.exists(checkpoint_path):
-        print(f"train_cnn.py: error: --resume: no checkpoint at {checkpoint_path}",
-              file=sys.stderr)
-        return 2
+    checkpoint = None
+    if args.resume:
+        if not os.path.exists(checkpoint_path):
+            return fail(f"--resume: no checkpoint at {checkpoint_path}")
+        try:
+            # Every setting comes from the checkpoint; one given again must agree with it.
+            checkpoint = read_checkpoint(checkpoint_path,
+                                         {k: v for k, v in args.given.items() if k != "epochs"})
+            apply_settings(args, checkpoint["config"])
+        except CheckpointError as error:
+            return fail(error)
+        except MALFORMED as error:
+            return fail(unusable(checkpoint_path, error))
+    else:
+        if holds_a_run(args.out) and not args.overwrite:
+            return fail(f"{args.out} already holds a run; continue it with --resume, replace "
+                        "it with --overwrite, or choose another --out")
+        apply_settings(args)
+    if args.export and not export_available():
+        return fail("--export needs the safetensors and onnx packages: "
+                    "pip install safetensors onnx (or pip install -e \".[all]\")")
     try:
         (train_images, train_labels), (test_images, test_labels) = load_data(args)
     except (FileNotFoundError, ImportError, ValueError, OSError) as error:
-        print(f"train_cnn.py: error: {error}", file=sys.stderr)
-        return 2
-    # The settings a resumed run must share with the run it continues (--epochs may grow).
-    config = {"dataset": args.dataset, "batch_size": args.batch_size, "lr": args.lr,
-              "optimizer": args.optimizer, "lr_step": args.lr_step, "seed": args.seed,
-              "limit": args.limit}
+        return fail(error)
+    config = {key: getattr(args, key) for key in SETTINGS}
     stats = normalization(train_images)
-    checkpoint = None
-    if args.resume:
+    if checkpoint is not None:
         try:
-            checkpoint = read_checkpoint(checkpoint_path, config)
             # The model was trained on images scaled by these: keep using them.
             stats["mean"], stats["std"] = checkpoint_normalization(checkpoint_path, checkpoint)
         except CheckpointError as error:
-            print(f"train_cnn.py: error: {error}", file=sys.stderr)
-            return 2
+            return fail(error)
+    raw_test_images = test_images
     train_images, test_images = standardize(train_images, test_images, **stats)
     limit_blas_threads(args.threads)
 
@@ -420,8 +617,7 @@ def main(argv=None):
             done, history, seconds_before = restore_checkpoint(
                 checkpoint_path, checkpoint, model, optimizer, scheduler, loader)
         except CheckpointError as error:
-            print(f"train_cnn.py: error: {error}", file=sys.stderr)
-            return 2
+            return fail(error)
         print(f"resumed from {checkpoint_path} after epoch {done}")
 
     print(f"{args.dataset}: {len(train_labels)} training and {len(test_labels)} test images; "
@@ -429,21 +625,28 @@ def main(argv=None):
     start = time.perf_counter()
     seconds = seconds_before
     predicted = None  # the test set's predicted classes after the last epoch
-    for epoch in range(done + 1, args.epochs + 1):
-        train_loss, train_accuracy = train_one_epoch(model, optimizer, loader,
-                                                     f"epoch {epoch}/{args.epochs}")
-        test_loss, test_accuracy, predicted = evaluate(model, test_images, test_labels)
-        for key, value in (("train_loss", train_loss), ("train_accuracy", train_accuracy),
-                           ("test_loss", test_loss), ("test_accuracy", test_accuracy)):
-            history[key].append(value)
-        scheduler.step()
-        # Training time over every run that built this checkpoint, not just this one.
-        seconds = seconds_before + time.perf_counter() - start
-        save_checkpoint(checkpoint_path, model, optimizer, scheduler, loader, epoch, history,
-                        seconds, stats, config)
-        print(f"epoch {epoch:3d}/{args.epochs}  train loss {train_loss:.4f}  "
-              f"acc {train_accuracy:.4f}  |  test loss {test_loss:.4f}  acc {test_accuracy:.4f}"
-              f"  ({seconds:.1f} s)")
+    epoch = done
+    try:
+        for epoch in range(done + 1, args.epochs + 1):
+            train_loss, train_accuracy = train_one_epoch(model, optimizer, loader,
+                                                         f"epoch {epoch}/{args.epochs}")
+            test_loss, test_accuracy, predicted = evaluate(model, test_images, test_labels)
+            for key, value in (("train_loss", train_loss), ("train_accuracy", train_accuracy),
+                               ("test_loss", test_loss), ("test_accuracy", test_accuracy)):
+                history[key].append(value)
+            scheduler.step()
+            # Training time over every run that built this checkpoint, not just this one.
+            seconds = seconds_before + time.perf_counter() - start
+            save_checkpoint(checkpoint_path, model, optimizer, scheduler, loader, epoch,
+                            history, seconds, stats, config)
+            print(f"epoch {epoch:3d}/{args.epochs}  train loss {train_loss:.4f}  "
+                  f"acc {train_accuracy:.4f}  |  test loss {test_loss:.4f}  "
+                  f"acc {test_accuracy:.4f}  ({seconds:.1f} s)")
+    except KeyboardInterrupt:
+        print(f"\ninterrupted in epoch {epoch}; {checkpoint_path} holds epoch {epoch - 1}: "
+              f"continue with  python {sys.argv[0]} --resume --out {args.out}",
+              file=sys.stderr)
+        return 130
     if predicted is None:  # resumed a finished run: no epoch evaluated the final weights
         test_loss, test_accuracy, predicted = evaluate(model, test_images, test_labels)
 
@@ -459,6 +662,10 @@ def main(argv=None):
         print("matplotlib is not installed: no plots (pip install matplotlib)")
     print(f"test accuracy {test_accuracy:.4f} ({int((predicted == test_labels).sum())}/"
           f"{len(test_labels)}), {seconds:.1f} s of training; results in {args.out}")
+    if args.export:
+        export_model(args.export, model, stats, args.dataset, raw_test_images.shape[1:],
+                     test_accuracy, len(test_labels))
+        print(f"exported model.safetensors, model.onnx and README.txt to {args.export}")
     return 0
 
 

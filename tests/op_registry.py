@@ -171,6 +171,21 @@ CONV2D_ERRORS = errors(
     (((1, 2, 5, 5), (4, 2, 3, 3)), dict(padding="same", stride=2), ValueError,
      "conv2d: padding='same' is not supported for strided convolutions"),
 )
+# 3x3 stride-1 undilated layers, the ones Winograd computes (any padding, groups), plus one
+# it hands to im2col (strided): the "winograd" entries run both.
+WINOGRAD_CONV2D_SAMPLES = samples(
+    (((2, 2, 5, 6), (4, 2, 3, 3), (4,)), dict(padding=1)),
+    (((3, 4, 9, 8), (6, 2, 3, 3), (6,)), dict(padding=(2, 0), groups=2)),
+    (((2, 3, 4, 7), (2, 3, 3, 3)), dict(padding="same")),
+    (((1, 2, 3, 3), (3, 2, 3, 3), (3,)), {}),
+    (((2, 6, 5), (3, 2, 3, 3)), dict(padding=3)),  # unbatched; padding beyond the kernel
+    (((2, 2, 5, 6), (4, 2, 3, 3), (4,)), dict(stride=2, padding=1)),
+)
+WINOGRAD_CONV_TRANSPOSE2D_SAMPLES = samples(
+    (((2, 4, 3, 4), (4, 3, 3, 3), (6,)), dict(padding=1, groups=2)),
+    (((1, 2, 3, 3), (2, 3, 3, 3)), {}),
+    (((2, 3, 6, 5), (3, 2, 3, 3), (2,)), dict(padding=2)),
+)
 CONV_TRANSPOSE2D_SAMPLES = samples(
     (((2, 4, 3, 4), (4, 1, 3, 2), (2,)),
      dict(stride=(2, 1), padding=1, output_padding=(1, 0), dilation=(1, 2), groups=2)),
@@ -298,18 +313,135 @@ POOL_ERRORS = {
 
 
 # ------------------------------------------------------------------ pad, interpolate
-def _torch_pad(pad, ndim):
-    """numpy's widths (first axis first) as torch's flat list (last axis first)."""
-    widths = np.broadcast_to(np.asarray(pad, dtype=np.int64), (ndim, 2))
-    return [int(w) for pair in widths[::-1] for w in pair]
+PAD_SAMPLES = samples(
+    (((2, 2, 3, 4),), dict(pad=(1, 3, 2, 1, 0, 0, 0, 1), value=-1.0)),
+    (((2, 3, 4, 5),), dict(pad=(-1, 2, 0, 3), value=1.5)),
+    (((3, 2),), dict(pad=(1, 1))),
+    (((2, 3, 5, 4),), dict(pad=(1, 2, 3, 1), mode="reflect")),
+    (((2, 3, 7),), dict(pad=(3, 6), mode="reflect")),
+    (((3, 5),), dict(pad=(-1, 2), mode="reflect")),
+    (((2, 3, 4, 5),), dict(pad=(2, 0, 1, 3), mode="replicate")),
+    (((1, 2, 3, 4, 3),), dict(pad=(1, 2, 0, 1, 2, 1), mode="replicate")),
+    (((2, 2, 4, 5),), dict(pad=(5, 1, 4, 2), mode="circular")),
+    (((2, 3, 3, 4),), dict(pad=(1, -1, 2, 1), mode="circular")),
+    (((2, 2, 3, 4, 5),), dict(pad=(1, 1, 2, 0, 1, 2), mode="reflect")))
 
 
-def _interpolate_reference(x, scale_factor, mode="nearest"):
-    scale = _pair(scale_factor) if x.ndim == 4 else (
-        tuple(scale_factor) if isinstance(scale_factor, tuple) else (scale_factor,) * (x.ndim - 2))
-    for axis, s in enumerate(scale):
-        x = np.repeat(x, s, axis=2 + axis)
-    return x
+def _pad_reference(x, pad, mode="constant", value=None):
+    return loops.pad_modes_ref(x, pad, mode, 0.0 if value is None else value)
+
+
+def _interpolate_reference(x, size=None, scale_factor=None, mode="nearest",
+                           align_corners=None, recompute_scale_factor=None):
+    spatial = x.ndim - 2
+    if size is not None:
+        sizes = tuple(size) if isinstance(size, tuple) else (size,) * spatial
+        factors = None
+    else:
+        factors = tuple(scale_factor) if isinstance(scale_factor, tuple) \
+            else (scale_factor,) * spatial
+        sizes = tuple(int(np.floor(n * f)) for n, f in zip(x.shape[2:], factors))
+        factors = None if recompute_scale_factor or mode == "area" else factors
+    return loops.interpolate_ref(x, sizes, mode, bool(align_corners), factors)
+
+
+INTERPOLATE_SAMPLES = samples(
+    (((2, 2, 3),), dict(scale_factor=2)),
+    (((1, 2, 3, 2),), dict(scale_factor=(2, 1))),
+    (((2, 3, 4, 5),), dict(scale_factor=(1.5, 2.3))),
+    (((2, 3, 4, 5),), dict(size=(3, 7))),
+    (((2, 2, 5, 4),), dict(scale_factor=0.6, mode="nearest-exact")),
+    (((1, 1, 2, 2, 2),), dict(scale_factor=2)),
+    (((2, 3, 5),), dict(size=8, mode="linear")),
+    (((2, 3, 5),), dict(scale_factor=1.7, mode="linear", align_corners=True)),
+    (((2, 2, 4, 5),), dict(scale_factor=2, mode="bilinear")),
+    (((2, 2, 5, 7),), dict(scale_factor=(1.5, 0.6), mode="bilinear")),
+    (((2, 2, 5, 7),), dict(size=(3, 11), mode="bilinear", align_corners=True)),
+    (((2, 2, 5, 7),), dict(scale_factor=1.7, mode="bilinear", recompute_scale_factor=True)),
+    (((1, 2, 5, 6),), dict(size=(9, 4), mode="bicubic")),
+    (((1, 2, 5, 6),), dict(scale_factor=2.3, mode="bicubic", align_corners=True)),
+    (((1, 2, 6, 5),), dict(scale_factor=0.7, mode="bicubic")),
+    (((2, 2, 7, 9),), dict(size=(3, 4), mode="area")),
+    (((2, 3, 7),), dict(scale_factor=0.5, mode="area")),
+    (((1, 2, 3, 4, 5),), dict(scale_factor=1.5, mode="trilinear")))
+
+
+# ------------------------------------------------------------------ indices, unpool, adaptive
+def _max_pool2d_with_indices(x, **kwargs):
+    return F.max_pool2d(x, return_indices=True, **kwargs)[0]
+
+
+UNPOOL_SEED = 11
+
+
+def _unpool_plan(shape, kernel_size, stride=None, padding=0, output_size=None):
+    """``(image, geometry kwargs, output size)`` whose max pooling gives ``shape``: the
+    indices max_unpool2d gets come from max-pooling this fixed image."""
+    k, s, p = _pair(kernel_size), _pair(stride or kernel_size), _pair(padding)
+    default = tuple((shape[-2 + a] - 1) * s[a] - 2 * p[a] + k[a] for a in (0, 1))
+    size = tuple(output_size[-2:]) if output_size is not None else default
+    image = np.random.default_rng(UNPOOL_SEED).standard_normal(shape[:-2] + size)
+    return image, dict(kernel_size=k, stride=s, padding=p), size
+
+
+def _unpool_indices(shape, **kwargs):
+    image, pooling, size = _unpool_plan(shape, **kwargs)
+    indices = F.max_pool2d(tg.Tensor(image), return_indices=True, **pooling)[1]
+    assert indices.shape == tuple(shape), (indices.shape, shape)
+    return indices, size
+
+
+def _max_unpool2d(x, **kwargs):
+    indices, _ = _unpool_indices(x.shape, **kwargs)
+    return F.max_unpool2d(x, indices, **kwargs)
+
+
+def _max_unpool2d_reference(x, **kwargs):
+    indices, size = _unpool_indices(x.shape, **kwargs)
+    unbatched = x.ndim == 3
+    out = loops.max_unpool2d_ref(x[None] if unbatched else x,
+                                 indices._data[None] if unbatched else indices._data, size)
+    return out[0] if unbatched else out
+
+
+def _torch_max_unpool2d(x, **kwargs):
+    indices, _ = _unpool_indices(tuple(x.shape), **kwargs)
+    return TF.max_unpool2d(x, torch.from_numpy(indices._data), **kwargs)
+
+
+def _adaptive_sizes(x, output_size):
+    sizes = output_size if isinstance(output_size, tuple) else (output_size,) * 2
+    return tuple(n if v is None else v for v, n in zip(sizes, x.shape[-2:]))
+
+
+@_unbatched
+def _adaptive_avg_pool2d_reference(x, output_size):
+    return loops.adaptive_pool2d_ref(x, _adaptive_sizes(x, output_size), "avg")
+
+
+@_unbatched
+def _adaptive_max_pool2d_reference(x, output_size):
+    return loops.adaptive_pool2d_ref(x, _adaptive_sizes(x, output_size), "max")[0]
+
+
+def _adaptive_1d(reference):
+    def run(x, output_size):
+        rows = x[..., None, :]
+        return reference(rows, (1, output_size))[..., 0, :]
+    return run
+
+
+ADAPTIVE_SAMPLES = samples(
+    (((2, 3, 7, 7),), dict(output_size=1)),
+    (((2, 2, 14, 14),), dict(output_size=5)),
+    (((2, 2, 6, 9),), dict(output_size=(4, 2))),
+    (((2, 2, 5, 7),), dict(output_size=(3, None))),
+    (((3, 5, 7),), dict(output_size=(2, 3))),
+    (((1, 2, 4, 3),), dict(output_size=(9, 7))),
+    (((1, 2, 8, 6),), dict(output_size=(4, 3))))
+ADAPTIVE_1D_SAMPLES = samples((((2, 3, 7),), dict(output_size=3)),
+                              (((3, 10),), dict(output_size=4)),
+                              (((2, 3, 5),), dict(output_size=8)))
 
 
 # ------------------------------------------------------------------ batch norm, dropout
@@ -547,6 +679,10 @@ OPS = [
     OpInfo("conv2d_fft", _with_algorithm(F.conv2d, "fft"), _conv2d_reference,
            torch_op=TF and TF.conv2d, sample_inputs=CONV2D_SAMPLES, error_inputs=CONV2D_ERRORS,
            error_name="conv2d"),
+    *(OpInfo(f"conv2d_{name}", _with_algorithm(F.conv2d, name), _conv2d_reference,
+             torch_op=TF and TF.conv2d, sample_inputs=WINOGRAD_CONV2D_SAMPLES,
+             error_inputs=CONV2D_ERRORS, error_name="conv2d")
+      for name in ("winograd", "winograd_f2")),
     OpInfo("conv1d", F.conv1d, _conv1d_reference, torch_op=TF and TF.conv1d,
            sample_inputs=samples(
                (((2, 3, 9), (2, 3, 4), (2,)), dict(stride=2, padding=1, dilation=2)),
@@ -563,6 +699,11 @@ OPS = [
            _conv_transpose2d_reference, torch_op=TF and TF.conv_transpose2d,
            sample_inputs=CONV_TRANSPOSE2D_SAMPLES, error_inputs=CONV_TRANSPOSE2D_ERRORS,
            error_name="conv_transpose2d"),
+    *(OpInfo(f"conv_transpose2d_{name}", _with_algorithm(F.conv_transpose2d, name),
+             _conv_transpose2d_reference, torch_op=TF and TF.conv_transpose2d,
+             sample_inputs=WINOGRAD_CONV_TRANSPOSE2D_SAMPLES,
+             error_inputs=CONV_TRANSPOSE2D_ERRORS, error_name="conv_transpose2d")
+      for name in ("winograd", "winograd_f2")),
     OpInfo("unfold", F.unfold, _unfold_reference, torch_op=TF and TF.unfold,
            sample_inputs=lambda: [Sample((image,), options) for options, image in
                                   zip(UNFOLD_OPTIONS, [(2, 2, 5, 4), (2, 3, 7, 6)])],
@@ -580,33 +721,99 @@ OPS = [
            sample_inputs=_avg_pool_samples, error_inputs=POOL_ERRORS["avg_pool2d"]),
     OpInfo("lp_pool2d", F.lp_pool2d, _lp_pool2d_reference, torch_op=TF and TF.lp_pool2d,
            low=0.1, sample_inputs=_lp_pool_samples, error_inputs=POOL_ERRORS["lp_pool2d"]),
-    OpInfo("pad", F.pad, lambda x, pad, value=0.0: loops.pad_ref(
-               x, np.broadcast_to(np.asarray(pad), (x.ndim, 2)).tolist(), value),
-           torch_op=lambda x, pad, value=0.0: TF.pad(x, _torch_pad(pad, x.ndim), value=value),
-           sample_inputs=samples(
-               (((2, 2, 3, 4),), dict(pad=((0, 1), (0, 0), (2, 1), (1, 3)), value=-1.0)),
-               (((2, 3, 4, 5),), dict(pad=((0, 0), (1, 0), (2, 1), (0, 3)), value=1.5)),
-               (((3, 2),), dict(pad=1))),
+    OpInfo("pad", F.pad, _pad_reference, torch_op=TF and TF.pad, sample_inputs=PAD_SAMPLES,
            error_inputs=errors(
-               (((2, 2),), dict(pad=-1), ValueError, "pad: pad widths must be non-negative"),
-               (((2, 2),), dict(pad=((1, 1), (1, 1), (1, 1))), ValueError,
-                "pad: pad .* does not fit a tensor of 2 dimensions"),
-               (((2, 2),), dict(pad=1, value="a"), TypeError,
-                "pad: value must be a real number"))),
+               (((2, 2),), dict(pad=(1, 1, 1)), RuntimeError,
+                "pad: pad length must be divisible by 2"),
+               (((2, 2),), dict(pad=(1, 1, 1, 1, 1, 1)), RuntimeError,
+                "pad: pad length must be at most two times the input dimension"),
+               (((2, 2),), dict(pad=((1, 1), (1, 1))), TypeError, "pad: pad must be a tuple"),
+               (((2, 2),), dict(pad=(1, 1), value="a"), TypeError,
+                "pad: value must be a real number"),
+               (((1, 2, 3),), dict(pad=(3, 0), mode="reflect"), RuntimeError,
+                "pad: in mode 'reflect' the padding must be smaller than"),
+               (((1, 2, 3),), dict(pad=(4, 0), mode="circular"), RuntimeError,
+                "pad: in mode 'circular' the padding must be at most"),
+               (((3, 4),), dict(pad=(1, 1, 1, 1), mode="replicate"), NotImplementedError,
+                "pad: pad of length 4 is not supported for a 2-D input"),
+               (((1, 2, 3),), dict(pad=(1, 1), mode="wrap"), NotImplementedError,
+                "pad: mode must be one of"),
+               (((1, 2, 3),), dict(pad=(1, 1), mode="reflect", value=2.0), RuntimeError,
+                "pad: mode 'reflect' doesn't take a value"))),
     OpInfo("interpolate", F.interpolate, _interpolate_reference,
-           torch_op=TF and TF.interpolate,
-           sample_inputs=samples((((2, 2, 3),), dict(scale_factor=2)),
-                                 (((1, 2, 3, 2),), dict(scale_factor=(2, 1))),
-                                 (((2, 3, 4, 5),), dict(scale_factor=(1, 3))),
-                                 (((2, 3, 4, 5),), dict(scale_factor=2)),
-                                 (((2, 3, 4, 5),), dict(scale_factor=(2, 2))),
-                                 (((1, 1, 2, 2, 2),), dict(scale_factor=2))),
+           torch_op=TF and TF.interpolate, sample_inputs=INTERPOLATE_SAMPLES,
            error_inputs=errors(
-               (((1, 1, 2, 2),), dict(scale_factor=2, mode="bilinear"), ValueError,
-                "interpolate: mode 'bilinear' is not supported"),
-               (((1, 1, 2, 2),), dict(scale_factor=1.5), ValueError,
-                "interpolate: only positive integer scale factors"),
-               (((2, 2),), dict(scale_factor=2), ValueError, "interpolate: input must be 3-D"))),
+               (((1, 1, 2, 2),), dict(scale_factor=2, mode="linear"), NotImplementedError,
+                r"interpolate: mode 'linear' needs a 3-D input"),
+               (((1, 1, 2, 2),), dict(scale_factor=2, mode="lanczos"), NotImplementedError,
+                "interpolate: mode must be one of"),
+               (((1, 1, 2, 2),), dict(size=3, scale_factor=2), ValueError,
+                "interpolate: exactly one of size or scale_factor"),
+               (((1, 1, 2, 2),), dict(size=3, align_corners=True), ValueError,
+                "interpolate: align_corners can only be set with the interpolating modes"),
+               (((1, 1, 2, 2),), dict(size=(3, 3, 3)), ValueError,
+                "interpolate: size .* must give one size per spatial dimension"),
+               (((1, 1, 4, 4),), dict(scale_factor=0.1), RuntimeError,
+                r"interpolate: the output size \(0, 0\) is empty"),
+               (((2, 2),), dict(scale_factor=2), NotImplementedError,
+                "interpolate: mode 'nearest' needs a 3-D or 4-D or 5-D input"))),
+    OpInfo("max_pool2d_with_indices", _max_pool2d_with_indices, _max_pool2d_reference,
+           torch_op=TF and (lambda x, **kw: TF.max_pool2d(x, return_indices=True, **kw)[0]),
+           sample_inputs=_max_pool_samples, error_name="max_pool2d", error_inputs=errors(
+               (((1, 1, 4, 4),), dict(kernel_size=2, return_indices=1), TypeError,
+                "max_pool2d: return_indices must be a bool", F.max_pool2d))),
+    OpInfo("max_unpool2d", _max_unpool2d, _max_unpool2d_reference,
+           torch_op=TF and _torch_max_unpool2d,
+           sample_inputs=samples(
+               (((2, 3, 3, 4),), dict(kernel_size=2)),
+               (((2, 2, 3, 3),), dict(kernel_size=(2, 3), stride=(3, 3))),
+               (((2, 2, 3, 3),), dict(kernel_size=2, output_size=(7, 7))),
+               (((2, 2, 4, 3),), dict(kernel_size=3, stride=3, padding=1)),
+               (((3, 3, 4),), dict(kernel_size=2))),
+           error_inputs=errors(
+               (((1, 1, 2, 2),), {}, RuntimeError, r"max_unpool2d: indices must be int64",
+                lambda x: F.max_unpool2d(x, tg.Tensor(np.zeros((1, 1, 2, 2))), 2)),
+               (((1, 1, 2, 2),), {}, RuntimeError,
+                r"max_unpool2d: indices must have the input's shape",
+                lambda x: F.max_unpool2d(x, tg.Tensor(np.zeros((1, 1, 2, 3), np.int64)), 2)),
+               (((1, 1, 2, 2),), {}, RuntimeError, "max_unpool2d: found an invalid max index 16",
+                lambda x: F.max_unpool2d(x, tg.Tensor(np.full((1, 1, 2, 2), 16)), 2)),
+               (((1, 1, 2, 2),), {}, ValueError,
+                r"max_unpool2d: output_size \(7, 7\) is invalid: dimension 0 must be between "
+                r"2 and 6", lambda x: F.max_unpool2d(
+                    x, tg.Tensor(np.zeros((1, 1, 2, 2), np.int64)), 2, output_size=(7, 7))),
+               (((2, 2),), {}, RuntimeError, "max_unpool2d: input must be 3-D",
+                lambda x: F.max_unpool2d(x, tg.Tensor(np.zeros((2, 2), np.int64)), 2)))),
+    OpInfo("adaptive_avg_pool2d", F.adaptive_avg_pool2d, _adaptive_avg_pool2d_reference,
+           torch_op=TF and TF.adaptive_avg_pool2d, sample_inputs=ADAPTIVE_SAMPLES,
+           error_inputs=errors(
+               (((1, 2, 4, 4),), dict(output_size=-1), RuntimeError,
+                "adaptive_avg_pool2d: elements of output_size must be >= 0"),
+               (((1, 2, 4, 4),), dict(output_size=(1, 2, 3)), RuntimeError,
+                "adaptive_avg_pool2d: output_size must have 2 element"),
+               (((1, 2, 4, 4),), dict(output_size=2.5), TypeError,
+                "adaptive_avg_pool2d: output_size must be an int"),
+               (((4, 4),), dict(output_size=2), RuntimeError,
+                "adaptive_avg_pool2d: input must be 3-D"))),
+    OpInfo("adaptive_max_pool2d", F.adaptive_max_pool2d, _adaptive_max_pool2d_reference,
+           torch_op=TF and TF.adaptive_max_pool2d, sample_inputs=ADAPTIVE_SAMPLES,
+           error_inputs=errors(
+               (((1, 0, 4, 4),), dict(output_size=2), RuntimeError,
+                "adaptive_max_pool2d: input .* must have no empty dimension"),
+               (((1, 2, 4, 4),), dict(output_size=2, return_indices=None), TypeError,
+                "adaptive_max_pool2d: return_indices must be a bool"))),
+    OpInfo("adaptive_avg_pool1d", F.adaptive_avg_pool1d,
+           _adaptive_1d(_adaptive_avg_pool2d_reference),
+           torch_op=TF and TF.adaptive_avg_pool1d, sample_inputs=ADAPTIVE_1D_SAMPLES,
+           error_inputs=errors(
+               (((1, 2, 3, 4),), dict(output_size=2), RuntimeError,
+                "adaptive_avg_pool1d: input must be 2-D"))),
+    OpInfo("adaptive_max_pool1d", F.adaptive_max_pool1d,
+           _adaptive_1d(_adaptive_max_pool2d_reference),
+           torch_op=TF and TF.adaptive_max_pool1d, sample_inputs=ADAPTIVE_1D_SAMPLES,
+           error_inputs=errors(
+               (((1, 2, 4),), dict(output_size=(2, 2)), RuntimeError,
+                "adaptive_max_pool1d: output_size must have 1 element"))),
     OpInfo("batch_norm", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
            lambda x, w, b: _batch_norm_reference(x, w, b),
            torch_op=lambda x, w, b: TF.batch_norm(x, None, None, w, b, training=True),

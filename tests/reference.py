@@ -197,3 +197,161 @@ def upsample_nearest_ref(x, scale):
         n, c, r, q = index
         out[index] = x[n, c, r // scale[0], q // scale[1]]
     return out
+
+
+# ------------------------------------------------------------------ PyTorch's pad modes
+def _edge_source(p, n, mode):
+    """Input position an output position ``p`` (relative to the input start) copies."""
+    if mode == "replicate":
+        return min(max(p, 0), n - 1)
+    if mode == "circular":
+        return p % n
+    while p < 0 or p >= n:  # reflect about the first / last element
+        p = -p if p < 0 else 2 * (n - 1) - p
+    return p
+
+
+def pad_modes_ref(x, pad, mode="constant", value=0.0):
+    """``torch.nn.functional.pad`` element by element: ``pad`` flat, last axis first; every
+    output element is computed from its source position.  Negative widths crop: in reflect
+    mode the source positions count from the uncropped input (pad, then crop), in the other
+    modes from the cropped one (crop, then pad), as PyTorch."""
+    widths = [(0, 0)] * x.ndim
+    for k in range(len(pad) // 2):
+        widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    if mode != "reflect":
+        x = x[tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(x.shape, widths))]
+        widths = [(max(b, 0), max(a, 0)) for b, a in widths]
+    out = np.empty(tuple(n + b + a for n, (b, a) in zip(x.shape, widths)), dtype=x.dtype)
+    for index in np.ndindex(*out.shape):
+        source = []
+        for j, n, (b, _) in zip(index, x.shape, widths):
+            p = j - b  # b < 0 (reflect only here): output 0 is input position -b
+            source.append(p if mode == "constant" else _edge_source(p, n, mode))
+        inside = all(0 <= p < n for p, n in zip(source, x.shape))
+        out[index] = x[tuple(source)] if inside else value
+    return out
+
+
+# ------------------------------------------------------------------ interpolate
+def _cubic(t, a=-0.75):
+    t = abs(t)
+    if t <= 1:
+        return (a + 2) * t ** 3 - (a + 3) * t ** 2 + 1
+    if t < 2:
+        return a * t ** 3 - 5 * a * t ** 2 + 8 * a * t - 4 * a
+    return 0.0
+
+
+def _taps(o, n, m, mode, align_corners, scale_factor, two_d):
+    """The (input position, weight) pairs output ``o`` of an axis of ``n`` -> ``m`` reads.
+    ``two_d``: PyTorch's 2-D nearest kernel copies straight through for ``m == n`` and takes
+    ``o // 2`` for ``m == 2 n`` (its 1-D and 3-D kernels do not)."""
+    if mode == "area":
+        start, end = (o * n) // m, -(-((o + 1) * n) // m)
+        return [(i, 1.0 / (end - start)) for i in range(start, end)]
+    if mode in ("nearest", "nearest-exact"):
+        if two_d and mode == "nearest" and m == n:
+            return [(o, 1.0)]
+        if two_d and mode == "nearest" and m == 2 * n:
+            return [(o // 2, 1.0)]
+        scale = np.float32(1.0 / scale_factor) if scale_factor else \
+            np.float32(n) / np.float32(m)
+        if mode == "nearest":
+            position = np.float32(o) * scale
+        else:
+            position = np.float32((o + 0.5) * float(scale))
+        return [(min(int(np.floor(position)), n - 1), 1.0)]
+    if m == n and mode != "bicubic":
+        return [(o, 1.0)]  # PyTorch's linear kernels leave an unchanged axis alone
+    if align_corners:
+        scale = (n - 1) / (m - 1) if m > 1 else 0.0
+        src = scale * o
+    else:
+        scale = 1.0 / scale_factor if scale_factor else n / m
+        src = scale * (o + 0.5) - 0.5
+        if mode != "bicubic":
+            src = max(src, 0.0)
+    i = min(int(np.floor(src)), n - 1)
+    t = min(max(src - i, 0.0), 1.0)
+    if mode == "bicubic":
+        return [(min(max(i + k, 0), n - 1), _cubic(t - k)) for k in (-1, 0, 1, 2)]
+    return [(i, 1.0 - t), (min(i + 1, n - 1), t)]
+
+
+def interpolate_ref(x, size, mode="nearest", align_corners=False, scale_factors=None):
+    """``interpolate`` of x ``(N, C, *spatial)`` to ``size``: every output element as the sum
+    over the product of the per-axis taps of its position (PyTorch's rules, written out)."""
+    spatial = x.shape[2:]
+    factors = scale_factors or (None,) * len(spatial)
+    out = np.zeros(x.shape[:2] + tuple(size), dtype=np.float64)
+    for index in np.ndindex(*size):
+        taps = [_taps(o, n, m, mode, align_corners, f, len(spatial) == 2)
+                for o, n, m, f in zip(index, spatial, size, factors)]
+        total = 0.0
+        for combo in np.ndindex(*[len(t) for t in taps]):
+            weight, source = 1.0, []
+            for axis, k in enumerate(combo):
+                position, w = taps[axis][k]
+                weight *= w
+                source.append(position)
+            total = total + weight * x[(slice(None), slice(None)) + tuple(source)]
+        out[(slice(None), slice(None)) + index] = total
+    return out.astype(x.dtype)
+
+
+# ------------------------------------------------------------------ adaptive pooling, unpool
+def adaptive_pool2d_ref(x, output_size, kind="avg"):
+    """Adaptive pooling of x (N, C, H, W) window by window; ``kind="max"`` returns the values
+    and the flat indices of each window's first maximum (its last NaN when it holds one)."""
+    n_, c_, h_, w_ = x.shape
+    oh, ow = output_size
+    out = np.empty((n_, c_, oh, ow), dtype=x.dtype)
+    where = np.zeros((n_, c_, oh, ow), dtype=np.int64)
+    for i in range(oh):
+        r0, r1 = (i * h_) // oh, -(-((i + 1) * h_) // oh)
+        for j in range(ow):
+            q0, q1 = (j * w_) // ow, -(-((j + 1) * w_) // ow)
+            for n in range(n_):
+                for c in range(c_):
+                    window = x[n, c, r0:r1, q0:q1]
+                    if kind == "avg":
+                        out[n, c, i, j] = window.sum() / window.size
+                        continue
+                    best, at = None, None
+                    for r in range(r0, r1):
+                        for q in range(q0, q1):
+                            v = x[n, c, r, q]
+                            if best is None or v > best or np.isnan(v):
+                                best, at = v, r * w_ + q
+                    out[n, c, i, j], where[n, c, i, j] = best, at
+    return out if kind == "avg" else (out, where)
+
+
+def max_pool2d_indices_ref(x, kernel, stride, padding=(0, 0), dilation=(1, 1),
+                           ceil_mode=False):
+    """Flat index ``r * W + c`` of each window's first maximum (first element inside the input
+    when nothing beats ``-inf``), x (N, C, H, W)."""
+    n_, c_, h_, w_ = x.shape
+    ho, wo = _pool_sizes(x, kernel, stride, padding, dilation, ceil_mode)
+    where = np.zeros((n_, c_, ho, wo), dtype=np.int64)
+    for n, c, oh, ow in np.ndindex(n_, c_, ho, wo):
+        best, at = -np.inf, None
+        for i in range(kernel[0]):
+            for j in range(kernel[1]):
+                r = oh * stride[0] - padding[0] + i * dilation[0]
+                q = ow * stride[1] - padding[1] + j * dilation[1]
+                if 0 <= r < h_ and 0 <= q < w_ and (at is None or x[n, c, r, q] > best):
+                    best, at = x[n, c, r, q], r * w_ + q
+        where[n, c, oh, ow] = at
+    return where
+
+
+def max_unpool2d_ref(x, indices, output_size):
+    """Zeros of (N, C, *output_size) with x written element by element at its flat index."""
+    n_, c_ = x.shape[:2]
+    out = np.zeros((n_, c_) + tuple(output_size), dtype=x.dtype)
+    for n, c, i, j in np.ndindex(*x.shape):
+        k = indices[n, c, i, j]
+        out[n, c, k // output_size[1], k % output_size[1]] = x[n, c, i, j]
+    return out

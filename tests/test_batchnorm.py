@@ -117,3 +117,27 @@ def test_running_statistics_update_is_unchanged_bit_for_bit(momentum):
     expected_var += momentum * (count / (count - 1)) * var
     np.testing.assert_array_equal(running_mean, expected_mean)
     np.testing.assert_array_equal(running_var, expected_var)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("affine", [True, False])
+def test_fused_first_order_backward_equals_the_differentiable_one(dtype, affine):
+    # A backward without create_graph runs fused numpy; with it, the Tensor-op closed form
+    # (the one whose own backward is exact): both must give the same gradients.
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((4, 3, 5, 6)).astype(dtype) * 3 + 2
+    cotangent = rng.standard_normal(x.shape).astype(dtype)
+    weight = rng.standard_normal(3).astype(dtype) if affine else None
+    bias = rng.standard_normal(3).astype(dtype) if affine else None
+    results = []
+    for create_graph in (False, True):
+        xt = Tensor(x, requires_grad=True)
+        params = [Tensor(p, requires_grad=True) for p in (weight, bias) if p is not None]
+        out = F.batch_norm(xt, None, None, *(params or [None, None]), training=True)
+        grads = grad(out, [xt, *params], grad_outputs=Tensor(cotangent),
+                        create_graph=create_graph)
+        results.append([getattr(g, "_data", g) for g in grads])
+    tolerance = 1e-12 if dtype == np.float64 else 2e-5
+    for fused, composed in zip(*results, strict=True):
+        assert fused.dtype == dtype
+        np.testing.assert_allclose(fused, composed, rtol=tolerance, atol=tolerance)

@@ -14,7 +14,7 @@ from tinygrad_cnn.backends import conv_algorithm, current_conv_algorithm, resolv
 from tinygrad_cnn.gradcheck import gradcheck
 from tinygrad_cnn.nn.functional._windows import conv_geometry
 
-ALGORITHMS = ("im2col", "fft")
+ALGORITHMS = ("im2col", "fft", "winograd", "winograd_f2")
 
 
 def tensor(array, requires_grad=False):
@@ -58,7 +58,7 @@ def test_conv2d_matches_direct_loop_reference(case):
 
 @settings(max_examples=60, deadline=None)
 @given(conv_cases())
-def test_conv2d_im2col_and_fft_agree_in_values_and_gradients(case):
+def test_conv2d_algorithms_agree_in_values_and_gradients(case):
     x, weight, bias, options = case
     results = []
     for algorithm in ALGORITHMS:
@@ -67,8 +67,9 @@ def test_conv2d_im2col_and_fft_agree_in_values_and_gradients(case):
             out = F.conv2d(xt, wt, None if bias is None else tensor(bias), **options)
             (out * out).sum().backward()
             results.append((out.data, xt.grad, wt.grad))
-    for im2col_part, fft_part in zip(*results, strict=True):
-        np.testing.assert_allclose(fft_part, im2col_part, rtol=1e-9, atol=1e-9)
+    for other in results[1:]:
+        for im2col_part, other_part in zip(results[0], other, strict=True):
+            np.testing.assert_allclose(other_part, im2col_part, rtol=1e-9, atol=1e-9)
 
 
 @st.composite
@@ -177,8 +178,8 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d():
 
 # ------------------------------------------------------------------ backends
 def test_conv_algorithm_rejects_an_unknown_name_listing_the_choices():
-    with pytest.raises(ValueError, match="'auto', 'im2col', 'fft'"):
-        with conv_algorithm("winograd"):
+    with pytest.raises(ValueError, match="'auto', 'im2col', 'fft', 'winograd', 'winograd_f2'"):
+        with conv_algorithm("winograd3"):
             pass
 
 
@@ -199,14 +200,16 @@ def _auto_choice(x_shape, w_shape, padding):
 @pytest.mark.parametrize("x_shape, w_shape, padding, expected", [
     ((64, 1, 28, 28), (32, 1, 3, 3), 1, "im2col"),      # the 3x3 layers of bench_conv.py
     ((64, 32, 14, 14), (64, 32, 3, 3), 1, "im2col"),
-    ((32, 64, 32, 32), (128, 64, 3, 3), 1, "im2col"),
+    ((32, 64, 32, 32), (128, 64, 3, 3), 1, "winograd_f2"),  # wide: F(2x2) pays
+    ((32, 64, 32, 32), (128, 64, 3, 3), 0, "winograd_f2"),
+    ((32, 64, 32, 32), (128, 64, 5, 5), 2, "im2col"),        # not 3x3: no Winograd
     ((8, 16, 64, 64), (16, 16, 3, 3), 1, "im2col"),     # the crossover sweep's 3x3 ...
     ((8, 16, 64, 64), (16, 16, 7, 7), 3, "im2col"),     # ... 7x7 (FFT priced in float64)
     ((8, 16, 64, 64), (16, 16, 9, 9), 4, "fft"),        # ... and 9x9
     ((8, 16, 64, 64), (16, 16, 15, 15), 7, "fft"),      # bench_conv.py (e)
 ])
-def test_auto_picks_im2col_for_small_kernels_and_fft_for_large_ones(x_shape, w_shape, padding,
-                                                                    expected):
+def test_auto_picks_im2col_or_winograd_for_small_kernels_and_fft_for_large_ones(
+        x_shape, w_shape, padding, expected):
     assert _auto_choice(x_shape, w_shape, padding) == expected
 
 
@@ -275,3 +278,28 @@ def test_empty_batch_gives_empty_output_and_zero_weight_gradients(name, algorith
     assert x.grad.shape == x_shape
     np.testing.assert_array_equal(weight.grad, np.zeros(w_shape))
     np.testing.assert_array_equal(bias.grad, np.zeros(out_shape[1]))
+
+
+@pytest.mark.parametrize("options, kernel", [
+    (dict(padding=1), (3, 3)),
+    (dict(padding=(3, 0), dilation=(1, 2)), (3, 2)),          # padding beyond the span: crop
+    (dict(padding=2, dilation=2, groups=2), (3, 3)),
+    (dict(padding=(0, 1)), (1, 3)),
+])
+def test_stride_1_input_gradient_as_correlation_equals_col2im(monkeypatch, options, kernel):
+    # im2col's stride-1 input gradient with C_out <= C runs as a correlation (no col2im):
+    # the same values as the col2im path, and as the loop reference's transpose.
+    from tinygrad_cnn.ops import conv_gemm
+    rng = np.random.default_rng(31)
+    x = rng.standard_normal((2, 4, 7, 6))
+    weight = rng.standard_normal((4, 4 // options.get("groups", 1)) + kernel)
+    geometry = conv_geometry("conv2d", x, weight, **options)
+    grad_out = rng.standard_normal((2, 4) + tuple(geometry.out_size))
+    as_correlation = conv_gemm.conv2d_input_grad(grad_out, weight, geometry)
+    monkeypatch.setattr(conv_gemm, "CORRELATION_INPUT_GRAD", False)
+    with_col2im = conv_gemm.conv2d_input_grad(grad_out, weight, geometry)
+    np.testing.assert_allclose(as_correlation, with_col2im, rtol=1e-12, atol=1e-12)
+    # <conv(x), g> == <x, dx>: the adjoint identity against the loop reference's forward
+    y = reference.conv2d(x, weight, None, stride=(1, 1), padding=geometry.padding,
+                         dilation=geometry.dilation, groups=geometry.groups)
+    assert np.vdot(y, grad_out) == pytest.approx(np.vdot(x, as_correlation), rel=1e-12)

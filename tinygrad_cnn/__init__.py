@@ -7,7 +7,19 @@ modes and the subpackages.  See ``docs/api.md`` for every name.
 
 import numpy as _np
 
-from . import autograd, backends, data, functional, gradcheck, nn, optim, testing, utils, viz
+from . import (
+    autograd,
+    backends,
+    data,
+    functional,
+    gradcheck,
+    nn,
+    onnx,
+    optim,
+    testing,
+    utils,
+    viz,
+)
 from .autograd import (
     Function,
     detect_anomaly,
@@ -50,6 +62,7 @@ from .factories import (
     zeros_like,
 )
 from .io import load, save
+from .ops.threads import get_num_threads, set_num_threads
 from .random import (
     Generator,
     default_generator,
@@ -204,16 +217,6 @@ def get_default_dtype():
     return float32
 
 
-def set_num_threads(count) -> None:
-    """Accepted for PyTorch compatibility; numpy's BLAS keeps its own thread count (use
-    ``threadpoolctl`` to change it)."""
-
-
-def get_num_threads() -> "int":
-    """1: the library's own code is single-threaded (numpy's BLAS may use more)."""
-    return 1
-
-
 swapdims = swapaxes
 
 __all__ = [
@@ -254,5 +257,5 @@ __all__ = [
     "clone", "gather", "index_select", "broadcast_to",
     # io and subpackages
     "save", "load", "functional", "data", "utils", "gradcheck", "testing", "nn", "optim",
-    "viz",
+    "viz", "onnx",
 ]

@@ -2,14 +2,20 @@
 
 ``"im2col"`` is the lecture's method (unfold the windows into a matrix, then one matrix
 product per group); ``"fft"`` correlates through scipy's FFT, whose cost does not grow with
-the kernel area; ``"auto"`` (the default) estimates both and takes the cheaper *among the
-algorithms as accurate as im2col in the input's dtype*.
+the kernel area; ``"winograd"`` computes 3x3 stride-1 undilated layers by Winograd's
+F(4x4, 3x3) (4x fewer multiplications; rounding error up to about ten times im2col's in
+float32, following the largest values of each 6x6 input tile) and ``"winograd_f2"`` by
+F(2x2, 3x3) (2.25x fewer; im2col's error form), both running im2col on other layers
+(:mod:`tinygrad_cnn.ops.conv_winograd`); ``"auto"`` (the default) estimates each and
+takes the cheapest *among the algorithms as accurate as im2col in the input's dtype*.
 
 Accuracy promise of ``"auto"``: it never costs accuracy. An FFT's rounding error follows the
 largest values anywhere in the plane, im2col's the values in each output's window, so for
 float16/float32 data "auto" runs the FFT in float64 and only when no window is much weaker
 than its plane (a bright pixel keeps the layer on im2col); float64 data, NaN/inf and dilated
-kernels stay on im2col (:mod:`tinygrad_cnn.ops.conv_accuracy`). An explicit ``"fft"``
+kernels stay on im2col (:mod:`tinygrad_cnn.ops.conv_accuracy`). Of Winograd, "auto" takes
+only F(2x2), in the input's dtype: each output's arithmetic reads only its own window, with
+transforms exact in binary. An explicit ``"fft"``
 computes in the input's dtype and agrees with im2col to rounding relative to the plane's
 largest values.
 
@@ -30,6 +36,7 @@ from .ops.conv_select import (
     FFT_MAX_ENERGY_RATIO,
     FFT_SECONDS,
     GEMM_FLOPS_PER_SECOND,
+    WINOGRAD_ELEMENT_SECONDS,
     estimate_costs,
     fft_compute_dtype,
     operand_boxes,
@@ -40,11 +47,11 @@ __all__ = [
     "conv_algorithm", "current_conv_algorithm", "ALGORITHMS",
     "resolve_conv_algorithm", "estimate_costs", "fft_compute_dtype", "operand_boxes",
     "GEMM_FLOPS_PER_SECOND", "COPY_SECONDS", "FFT_SECONDS", "CMAC_SECONDS",
-    "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO",
+    "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO", "WINOGRAD_ELEMENT_SECONDS",
     "cudnn", "mps",
 ]
 
-ALGORITHMS = ("auto", "im2col", "fft")
+ALGORITHMS = ("auto", "im2col", "fft", "winograd", "winograd_f2")
 
 _current = contextvars.ContextVar("tinygrad_cnn_conv_algorithm", default="auto")
 
@@ -53,7 +60,9 @@ _current = contextvars.ContextVar("tinygrad_cnn_conv_algorithm", default="auto")
 def conv_algorithm(name: str):
     """Compute the convolutions inside the ``with`` block with ``name``: ``"auto"`` (the
     default: the fastest for the shape among the algorithms as accurate as im2col in the
-    input's dtype, see the module docstring), ``"im2col"`` or ``"fft"``.
+    input's dtype, see the module docstring), ``"im2col"``, ``"fft"``, ``"winograd"``
+    (F(4x4, 3x3)) or ``"winograd_f2"`` (F(2x2, 3x3)); the Winograd ones apply to 3x3
+    stride-1 undilated layers and run im2col on others.
 
     The choice is taken when an op is called and travels with it into its backward (and
     double backward), so a whole training step made inside the block uses it.

@@ -45,6 +45,7 @@ import zipfile
 
 import numpy as np
 
+from . import io_safetensors
 from ._atomic import atomic_write, open_regular_file
 from .tensor import Tensor, to_numpy
 
@@ -76,6 +77,8 @@ def save(obj, path) -> None:
     pickling (object arrays, arbitrary objects).
     """
     path = _fspath("save", path)
+    if io_safetensors.is_safetensors_path(path):  # a flat dict of tensors, PyTorch's format
+        return io_safetensors.save_file(obj, path)
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(obj, (), arrays)
     meta = json.dumps(
@@ -223,6 +226,8 @@ def load(path, map_location=None, weights_only=True):
     _check_map_location(map_location)
     if not isinstance(weights_only, bool):
         raise TypeError(f"load: weights_only must be a bool, got {type(weights_only).__name__}")
+    if io_safetensors.is_safetensors_path(path):  # PyTorch's format: a flat dict of tensors
+        return io_safetensors.load_file(path)
     with open_regular_file(path, "load") as stream:
         try:
             return _read_checkpoint(stream, path)

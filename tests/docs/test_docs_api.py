@@ -20,7 +20,8 @@ MODULES = [
     "tinygrad_cnn.optim", "tinygrad_cnn.optim.lr_scheduler", "tinygrad_cnn.data",
     "tinygrad_cnn.data.datasets", "tinygrad_cnn.vision", "tinygrad_cnn.vision.datasets",
     "tinygrad_cnn.vision.transforms", "tinygrad_cnn.backends", "tinygrad_cnn.gradcheck",
-    "tinygrad_cnn.testing", "tinygrad_cnn.viz",
+    "tinygrad_cnn.testing", "tinygrad_cnn.viz", "tinygrad_cnn.io_safetensors",
+    "tinygrad_cnn.onnx",
 ]
 
 

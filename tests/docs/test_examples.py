@@ -14,14 +14,23 @@ import pytest
 
 import tinygrad_cnn as tc
 
-EXAMPLES = os.path.join(str(pathlib.Path(__file__).resolve().parents[2]), "examples")
+ROOT = str(pathlib.Path(__file__).resolve().parents[2])
+EXAMPLES = os.path.join(ROOT, "examples")
 TRAIN = os.path.join(EXAMPLES, "train_cnn.py")
 TINY = ["--limit", "160", "--batch-size", "32"]
 
 
+def environment(*paths):
+    """The environment with this checkout's library first on the path (a subprocess runs in
+    another folder, where an installed copy of tinygrad_cnn would be found instead)."""
+    current = os.environ.get("PYTHONPATH")
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([*paths, ROOT] + ([current] if current
+                                                                          else [])))
+
+
 def run(script, *args, cwd):
     return subprocess.run([sys.executable, script, *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, env=environment())
 
 
 def has(module):
@@ -231,10 +240,13 @@ def test_a_malformed_checkpoint_is_one_checkpoint_error(one_epoch_run, train_cnn
 
 
 @needs_sklearn
-def test_a_checkpoint_of_other_settings_is_refused_naming_them(one_epoch_run, train_cnn):
+def test_a_checkpoint_of_other_settings_is_refused_naming_both_values(one_epoch_run,
+                                                                      train_cnn):
     _, out = one_epoch_run
     config = dict(tc.load(out / "checkpoint.npz")["config"], lr=0.5, seed=7)
-    with pytest.raises(train_cnn.CheckpointError, match=r"different settings \(lr, seed\)"):
+    with pytest.raises(train_cnn.CheckpointError,
+                       match=r"written with --lr 0.003 and --seed 0, but the command line "
+                             r"gives --lr 0.5 and --seed 7"):
         train_cnn.read_checkpoint(out / "checkpoint.npz", config)
 
 
@@ -260,7 +272,7 @@ def test_train_cnn_without_matplotlib_and_tqdm_says_so_once_and_trains(tmp_path)
     hidden.mkdir()
     for module in ("matplotlib", "tqdm"):  # shadow the installed packages
         (hidden / f"{module}.py").write_text(f"raise ImportError('no {module} here')\n")
-    env = dict(os.environ, PYTHONPATH=str(hidden))
+    env = environment(str(hidden))
     result = subprocess.run([sys.executable, TRAIN, *TINY, "--epochs", "1", "--out", "out"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr

@@ -166,7 +166,7 @@ def test_without_padding_the_kernel_fits_once():
 
 
 def test_explicit_zero_padding_equals_the_padding_argument():
-    padded = F.pad(image(SMALL), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    padded = F.pad(image(SMALL), (1, 1, 1, 1))
     np.testing.assert_array_equal(padded.data[0, 0],
                                   [[0, 0, 0, 0], [0, 1, 2, 0], [0, 4, 5, 0], [0, 0, 0, 0]])
     np.testing.assert_array_equal(F.conv2d(padded, image(TWOS)).data[0, 0],
@@ -230,8 +230,8 @@ def test_max_pool_backward_upsamples_the_error_to_the_max_positions():
     y = F.max_pool2d(x, 2)
     delta = np.array([[[[10.0, 20.0], [30.0, 40.0]]]])
     y.backward(delta)
-    upsampled = F.interpolate(Tensor(delta), 2).data
-    is_max = POOL_INPUT[None, None] == F.interpolate(y, 2).data
+    upsampled = F.interpolate(Tensor(delta), scale_factor=2).data
+    is_max = POOL_INPUT[None, None] == F.interpolate(y, scale_factor=2).data
     np.testing.assert_array_equal(x.grad, upsampled * is_max)
     np.testing.assert_array_equal(x.grad[0, 0], [[0, 0, 20, 0],
                                                  [10, 0, 0, 0],
@@ -243,7 +243,7 @@ def test_average_pool_backward_is_the_upsampled_error_divided_by_the_window():
     x = image(POOL_INPUT, requires_grad=True)
     delta = np.array([[[[4.0, 8.0], [12.0, 16.0]]]])
     F.avg_pool2d(x, 2).backward(delta)
-    np.testing.assert_array_equal(x.grad, F.interpolate(Tensor(delta), 2).data / 4)
+    np.testing.assert_array_equal(x.grad, F.interpolate(Tensor(delta), scale_factor=2).data / 4)
 
 
 # ------------------------------------------------------------------ exercises

@@ -441,6 +441,8 @@ class Function:
             output = _as_output_array(cls, output)  # numpy returns scalars for 0-d results
         if mode.anomaly:
             _check_forward(cls, ctx, output, mode)
+        if mode.tracing:  # the call as tinygrad_cnn.onnx.export reads it off the graph
+            ctx._traced = (args, output, user_call_site())
         if not record or output.dtype.kind != "f" or (
                 ctx._non_differentiable and _is_marked(ctx, output, raw_output)):
             return Tensor._make(output)

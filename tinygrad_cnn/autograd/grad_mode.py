@@ -22,6 +22,7 @@ class ModeState(NamedTuple):
     inference: bool = False
     anomaly: bool = False
     anomaly_check_nan: bool = True
+    tracing: bool = False  # ops keep their arguments and output (tinygrad_cnn.onnx.export)
 
     def replace(self, **changes) -> "ModeState":
         return self._replace(**changes)
@@ -60,6 +61,13 @@ mode = _CurrentMode()
 class AnomalyError(RuntimeError, FloatingPointError):
     """Raised by anomaly mode: a ``RuntimeError`` as PyTorch's (and a ``FloatingPointError``,
     which this library raised before)."""
+
+
+def set_tracing(enabled: bool) -> bool:
+    """Make every op keep its arguments and output on its ``ctx`` (``tinygrad_cnn.onnx``
+    reads the graph that way); returns the previous setting, to restore."""
+    previous, mode.tracing = mode.tracing, bool(enabled)
+    return previous
 
 
 def is_grad_enabled() -> bool:

@@ -14,6 +14,8 @@ from .functional._windows import conv_padding, spatial_ints
 from .module import Module
 from .parameter import Parameter
 
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
 
 class _ConvNd(Module):
     """Shared construction, initialisation and ``repr`` of the convolution layers."""
@@ -34,7 +36,10 @@ class _ConvNd(Module):
         if out_channels % groups:
             raise ValueError(f"{layer}: out_channels ({out_channels}) must be divisible by "
                              f"groups ({groups})")
-        if padding_mode != "zeros":
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"{layer}: padding_mode must be one of "
+                             f"{', '.join(map(repr, PADDING_MODES))}, got {padding_mode!r}")
+        if self._transposed and padding_mode != "zeros":
             raise ValueError(f"{layer}: only padding_mode='zeros' is supported, "
                              f"got {padding_mode!r}")
         self.kernel_size = spatial_ints(kernel_size, "kernel_size", layer, dims)
@@ -62,6 +67,23 @@ class _ConvNd(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
+    def _padded(self, x):
+        """``(x, padding)`` for the convolution: with a ``padding_mode`` other than zeros,
+        ``x`` padded by ``F.pad`` in that mode (PyTorch's ``_reversed_padding_repeated_twice``,
+        the odd element of ``'same'`` on the right) and no padding left to the conv."""
+        if self.padding_mode == "zeros":
+            return x, (self.padding if isinstance(self.padding, str) or self._dims == 2
+                       else self.padding[0])
+        if self.padding == "valid":
+            return x, 0
+        if self.padding == "same":
+            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
+            pairs = [(t // 2, t - t // 2) for t in totals]
+        else:
+            pairs = [(p, p) for p in self.padding]
+        flat = tuple(w for pair in reversed(pairs) for w in pair)
+        return F.pad(x, flat, mode=self.padding_mode), 0
+
     def reset_parameters(self) -> None:
         """PyTorch's default: Kaiming-uniform weight, bias from U(+-1/sqrt(fan_in))."""
         init.default_layer_init_(self.weight, self.bias)
@@ -80,6 +102,8 @@ class _ConvNd(Module):
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text
 
 
@@ -97,7 +121,7 @@ class Conv1d(_ConvNd):
                          groups, bias, padding_mode, dtype=dtype)
 
     def forward(self, x):
-        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        x, padding = self._padded(x)
         return F.conv1d(x, self.weight, self.bias, self.stride[0], padding,
                         self.dilation[0], self.groups)
 
@@ -115,7 +139,8 @@ class Conv2d(_ConvNd):
                          groups, bias, padding_mode, dtype=dtype)
 
     def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+        x, padding = self._padded(x)
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
                         self.groups)
 
 
@@ -140,4 +165,4 @@ class ConvTranspose2d(_ConvNd):
 
     def forward(self, x):
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.dilation, self.groups)
+                                  self.output_padding, self.groups, self.dilation)

@@ -5,32 +5,43 @@ kernels they run.  Nothing here checks an argument: the entry points in
 Functions, by file (``A`` <-> ``B``: an adjoint pair, each the other's backward, so every
 derivative order stays inside the file):
 
-==================  ===========================================================================
-``elementwise.py``  Add Sub Mul Div Neg Pow PowScalar Exp Log Sqrt Abs Relu LeakyRelu Sigmoid
-                    Tanh Clip Where MaskBy
-``linalg.py``       MatMul (backward: MatMul of the gradient with the other operand)
-``reduce.py``       Sum Mean Extremum (max/min; backward broadcasts with ``BroadcastTo``)
-``shape.py``        Reshape Permute Concatenate Cast; BroadcastTo <-> SumTo; GetItem <-> IndexAdd
-``conv.py``         the triad Conv2d ``C`` -> ConvTranspose2d ``T`` and Conv2dWeightGrad ``G``:
-                    each one's backward is the other two (table in its docstring)
-``im2col.py``       Unfold <-> Fold
-``pool.py``         MaxPool2d -> WindowScatter <-> WindowGather; WindowSum <-> WindowSumAdjoint
-``pad.py``          Pad (backward: the slice that removes the padding, a GetItem)
-``upsample.py``     UpsampleNearest (backward: block sums, reshape + Sum)
-``batchnorm.py``    BatchNormTraining (backward closed-form in Tensor ops)
-==================  ===========================================================================
+=====================  ===========================================================================
+``elementwise.py``     Add Sub Mul Div Neg Pow PowScalar Exp Log Sqrt Abs Relu LeakyRelu Sigmoid
+                       Tanh Clip Where MaskBy
+``linalg.py``          MatMul (backward: MatMul of the gradient with the other operand)
+``reduce.py``          Sum Mean Extremum (max/min; backward broadcasts with ``BroadcastTo``)
+``shape.py``           Reshape Permute Concatenate Cast; BroadcastTo <-> SumTo; GetItem <-> IndexAdd
+``conv.py``            the triad Conv2d ``C`` -> ConvTranspose2d ``T`` and Conv2dWeightGrad ``G``:
+                       each one's backward is the other two (table in its docstring)
+``im2col.py``          Unfold <-> Fold
+``pool.py``            MaxPool2d -> WindowScatter <-> WindowGather; WindowSum <-> WindowSumAdjoint;
+                       PlaneGather <-> PlaneScatterAdd (flat indices: return_indices, adaptive
+                       max); MaxUnpool2d -> PlaneGather
+``pad.py``             Pad (its own adjoint: Pad with the widths negated); PadEdges <->
+                       PadEdgesAdjoint (reflect / replicate / circular)
+``upsample.py``        UpsampleNearest <-> BlockSum (integer nearest upscaling and its block sums)
+``resample.py``        Resample (its own adjoint: the transposed per-axis matrices; interpolate,
+                       adaptive average pooling); NearestGather <-> NearestGatherAdjoint
+``batchnorm.py``       BatchNormTraining (backward closed-form in Tensor ops)
+=====================  ===========================================================================
 
 Kernels and value types (plain numpy, no ``Function``, no checks):
 
-==================  ===========================================================================
-``geometry.py``     WindowGeometry (where the windows of conv/pool/unfold lie), output sizes
-``im2col.py``       pad_for_windows, window_view, add_to_windows, im2col, col2im
-``conv_gemm.py``    conv by im2col + one matrix product per group (``"im2col"``)
-``conv_fft.py``     conv by scipy FFT (``"fft"``); same three-function interface
-``conv_select.py``  the cost model that resolves ``"auto"`` to one of the two, among those
-                    ``conv_accuracy.py`` finds as accurate as im2col (an FFT in float64)
-``pool_windows.py`` max/sum over windows, scatter/gather of the chosen elements, divisors
-==================  ===========================================================================
+=====================  ===========================================================================
+``geometry.py``        WindowGeometry (where the windows of conv/pool/unfold lie), output sizes
+``im2col.py``          pad_for_windows, window_view, add_to_windows, im2col, col2im
+``conv_gemm.py``       conv by im2col + one matrix product per group (``"im2col"``)
+``conv_fft.py``        conv by scipy FFT (``"fft"``); same three-function interface
+``conv_winograd.py``   3x3 stride-1 conv by Winograd F(4x4,3x3) (``"winograd"``) or F(2x2,3x3)
+                       (``"winograd_f2"``); same interface
+``threads.py``         set_num_threads / get_num_threads (BLAS, FFT workers), blas_threads
+``conv_select.py``     the cost model that resolves ``"auto"`` to one of them, among those
+                       as accurate as im2col (``conv_accuracy.py``: an FFT in float64; Winograd
+                       only F(2x2), on finite data)
+``pool_windows.py``    max/sum over windows, scatter/gather of the chosen elements, divisors,
+                       flat indices (max_pool_indices, adaptive_max_indices), plane gather/scatter
+``resample.py``        the per-axis matrices and indices of interpolate and adaptive pooling
+=====================  ===========================================================================
 
 Adding a primitive: see "Adding a primitive" in ``docs/contributing.md``.
 """

@@ -13,7 +13,9 @@ output gradient) its adjoint in ``w``; bias gradients are sums over ``(N, H, W)`
 share one :class:`~tinygrad_cnn.ops.geometry.WindowGeometry` and one algorithm name; ``"auto"``
 is resolved per op by :func:`.conv_select.resolve_conv_algorithm` from the op's two operands;
 when it picks FFT for float32 data, the FFT runs in float64 (:class:`_WidenedFft`), so "auto"
-is never less accurate than im2col (:mod:`.conv_accuracy`).
+is never less accurate than im2col (:mod:`.conv_accuracy`); the Winograd kernels
+(:mod:`.conv_winograd`, 3x3 stride-1 undilated only) are one more numeric kernel behind the
+same triad, so double backward stays exact under every algorithm.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
-from . import conv_fft, conv_gemm
+from . import conv_fft, conv_gemm, conv_winograd
 from .conv_select import resolve_conv_algorithm
 
-_KERNELS = {"im2col": conv_gemm, "fft": conv_fft}
+_KERNELS = {"im2col": conv_gemm, "fft": conv_fft, "winograd": conv_winograd.F4,
+            "winograd_f2": conv_winograd.F2}
 
 
 class _WidenedFft:

@@ -27,6 +27,7 @@ import scipy.fft
 
 from .geometry import WindowGeometry
 from .im2col import pad_for_windows, unpad_from_windows
+from .threads import get_num_threads
 
 
 def fft_shape(geometry: WindowGeometry) -> tuple[int, int]:
@@ -43,8 +44,9 @@ def _spectrum(array: np.ndarray, shape) -> np.ndarray:
     complex one along h: for a small kernel (h much less than ``shape[0]``) the first pass
     then skips the rows of zeros ``rfft2(..., s=shape)`` would transform."""
     spatial_first = np.ascontiguousarray(array.transpose(2, 3, 0, 1))
-    rows = scipy.fft.rfft(spatial_first, n=shape[1], axis=1)
-    spectrum = scipy.fft.fft(rows, n=shape[0], axis=0, overwrite_x=True)
+    rows = scipy.fft.rfft(spatial_first, n=shape[1], axis=1, workers=get_num_threads())
+    spectrum = scipy.fft.fft(rows, n=shape[0], axis=0, overwrite_x=True,
+                              workers=get_num_threads())
     # The frequency count is explicit: ``-1`` is ambiguous when the batch is empty.
     return spectrum.reshape((shape[0] * (shape[1] // 2 + 1),) + array.shape[:2])
 
@@ -54,8 +56,9 @@ def _inverse(spectrum: np.ndarray, shape, rows: slice, cols: slice, dtype) -> np
     ``rows`` and ``cols`` of each plane (the inverse along w runs on the kept rows only,
     which saves most of the work when few rows are kept: strided or kernel-sized outputs)."""
     freq_shape = (shape[0], shape[1] // 2 + 1) + spectrum.shape[1:]
-    by_row = scipy.fft.ifft(spectrum.reshape(freq_shape), axis=0, overwrite_x=True)
-    planes = scipy.fft.irfft(by_row[rows], n=shape[1], axis=1)
+    by_row = scipy.fft.ifft(spectrum.reshape(freq_shape), axis=0, overwrite_x=True,
+                            workers=get_num_threads())
+    planes = scipy.fft.irfft(by_row[rows], n=shape[1], axis=1, workers=get_num_threads())
     return np.ascontiguousarray(planes[:, cols].transpose(2, 3, 0, 1)).astype(dtype,
                                                                              copy=False)
 

@@ -22,6 +22,25 @@ float32 FFT (complex128 transforms and products; measured forward+backward on x
 32 / 77 / 176, 15x15 40 / 82 / 554), so the FFT estimate is multiplied by
 ``FFT_FLOAT64_FACTOR`` and "auto" now switches between 7x7 and 9x9 for that shape.
 
+Winograd (:mod:`.conv_winograd`, 3x3 stride-1 undilated layers only; ``a = m + 2``, ``T``
+tiles of ``m x m`` outputs): ``2 * a*a * T * C/groups * C_out / GEMM_FLOPS_PER_SECOND +
+a*a * T * (C + C_out) * WINOGRAD_ELEMENT_SECONDS`` (the frequency-wise GEMMs, then the
+transforms and layout copies, priced per transformed element; measured per direction on
+bench_conv.py's (b) and (c), one thread: F(2x2) 2.0e-9 s, F(4x4) 2.5e-9 s per element).
+"auto" considers only F(2x2) (``"winograd_f2"``): its rounding error has im2col's form
+(each output's arithmetic reads only its own window, transforms exact in binary), while
+F(4x4)'s follows the largest values of a 6x6 tile, up to ten times im2col's in float32
+(:mod:`.conv_winograd`), and only for finite operands (its transforms multiply zeros by
+every tile value, so an inf spreads a NaN over its tile; im2col keeps it in its windows);
+F(4x4) in float64 for float32 data would keep the promise but
+measured 1.5-2x slower than im2col in float32. So ``"winograd"`` (F(4x4), the fastest on
+wide 3x3 layers: (c) 0.55x of im2col's time) is the user's explicit choice. With these
+constants "auto" keeps (a) and (b) on im2col (a single input channel: the transforms cost
+more than the products save) and takes F(2x2) on (c).
+
+An explicit ``"winograd"`` / ``"winograd_f2"`` on a layer Winograd does not compute (not
+3x3, strided or dilated) runs im2col.
+
 The user's switch is :func:`tinygrad_cnn.backends.conv_algorithm`; this module only prices
 and picks, per op of the triad, in :mod:`.conv`.
 """
@@ -30,12 +49,15 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .conv_accuracy import FFT_MAX_ENERGY_RATIO, fft_compute_dtype, operand_boxes
 from .conv_fft import fft_shape
+from .conv_winograd import supports as winograd_supports
 
 __all__ = ["estimate_costs", "resolve_conv_algorithm", "fft_compute_dtype", "operand_boxes",
            "GEMM_FLOPS_PER_SECOND", "COPY_SECONDS", "FFT_SECONDS", "CMAC_SECONDS",
-           "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO"]
+           "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO", "WINOGRAD_ELEMENT_SECONDS"]
 
 # Calibrated constants (see the module docstring).
 GEMM_FLOPS_PER_SECOND = 6.0e10
@@ -43,11 +65,14 @@ COPY_SECONDS = 1.35e-9
 FFT_SECONDS = 0.9e-9
 CMAC_SECONDS = 0.5e-9
 FFT_FLOAT64_FACTOR = 2.0  # "auto" runs FFTs of float32 data in float64 (see the docstring)
+WINOGRAD_ELEMENT_SECONDS = 2.2e-9
+_WINOGRAD_TILE = {"winograd": 4, "winograd_f2": 2}
 
 
 def estimate_costs(batch: int, channels: int, out_channels: int, geometry) -> dict:
     """Estimated seconds of one convolution-shaped op (forward or either gradient; they
-    cost about the same) under each algorithm, for a ``WindowGeometry``."""
+    cost about the same) under each algorithm, for a ``WindowGeometry`` (the Winograd
+    entries only where Winograd computes the geometry)."""
     kh, kw = geometry.kernel
     ho, wo = geometry.out_size
     per_group = channels // geometry.groups
@@ -60,18 +85,35 @@ def estimate_costs(batch: int, channels: int, out_channels: int, geometry) -> di
     complex_macs = batch * out_channels * per_group * fft_h * (fft_w // 2 + 1)
     fft = (transforms * area * math.log2(max(area, 2)) * FFT_SECONDS
            + complex_macs * CMAC_SECONDS)
-    return {"im2col": im2col, "fft": fft}
+    costs = {"im2col": im2col, "fft": fft}
+    if winograd_supports(geometry):
+        for name, m in _WINOGRAD_TILE.items():
+            a = m + 2
+            tiles = batch * -(-ho // m) * -(-wo // m)
+            costs[name] = (2.0 * a * a * tiles * per_group * out_channels / GEMM_FLOPS_PER_SECOND
+                           + a * a * tiles * (channels + out_channels) * WINOGRAD_ELEMENT_SECONDS)
+    return costs
 
 
 def resolve_conv_algorithm(name: str, batch: int, channels: int, out_channels: int,
                            geometry, operands=None, role: str = "forward") -> str:
-    """``name`` itself, or for ``"auto"`` the cheaper of the algorithms as accurate as
-    im2col on ``operands`` (the op's two arrays, ``role`` as in
+    """``name`` itself (``"im2col"`` for a Winograd name on a layer Winograd does not
+    compute), or for ``"auto"`` the cheapest of the algorithms as accurate as im2col on
+    ``operands`` (the op's two arrays, ``role`` as in
     :func:`.conv_accuracy.operand_boxes`). Without ``operands`` the choice is by cost alone,
     pricing the FFT as "auto" runs it on float32 data (in float64)."""
+    if name in _WINOGRAD_TILE:
+        return name if winograd_supports(geometry) else "im2col"
     if name != "auto":
         return name
     costs = estimate_costs(batch, channels, out_channels, geometry)
+    if costs.get("winograd_f2", math.inf) < min(costs["im2col"],
+                                                costs["fft"] * FFT_FLOAT64_FACTOR):
+        # As accurate as im2col in every dtype (see the docstring), for finite data: the
+        # transforms multiply by zeros, and 0 * inf spreads a NaN over the tile.
+        if operands is None or all(np.isfinite(a).all() for a in operands):
+            return "winograd_f2"
+        return "im2col"
     if costs["fft"] * FFT_FLOAT64_FACTOR >= costs["im2col"]:
         return "im2col"
     if operands is None:

@@ -1,8 +1,17 @@
-"""Constant padding as a differentiable op: ``np.pad(x, widths, constant_values=value)``.
+"""Padding as differentiable ops: constant padding and the three border-copying modes.
 
-Its backward is the slice that undoes the padding, a differentiable ``__getitem__``, so every
-derivative order works.  The entry point that checks the widths is
-:func:`tinygrad_cnn.nn.functional.pad`.
+* ``Pad`` fills with a constant; a negative width crops.  Its adjoint is ``Pad`` with the
+  widths negated and value 0 (crop what was padded, zero-fill what was cropped), so it is its
+  own backward and every derivative order works.
+* ``PadEdges`` (modes ``reflect``, ``replicate``, ``circular``) copies border elements of the
+  input into the new border: along each padded axis, output position ``j`` reads input
+  position ``source_index(...)[j]``.  Its adjoint ``PadEdgesAdjoint`` folds each border
+  element back onto the input element it was copied from (adding); each is the other's
+  backward.  Widths here are non-negative: the entry point crops with ``Pad`` first, as
+  PyTorch does for negative widths.
+
+Widths are one ``(before, after)`` pair per axis, first axis first.  The entry point that
+checks them (PyTorch's flat tuple, last axis first) is :func:`tinygrad_cnn.nn.functional.pad`.
 """
 
 from __future__ import annotations
@@ -12,19 +21,102 @@ import numpy as np
 from ..autograd.function import Function
 
 
+def source_index(size: int, before: int, after: int, mode: str) -> np.ndarray:
+    """For each of the ``before + size + after`` output positions of one axis, the input
+    position it copies (``before <= size - 1`` for reflect, ``<= size`` for circular)."""
+    p = np.arange(-before, size + after)
+    if mode == "reflect":  # mirror about the first and last element, which are not repeated
+        p = np.abs(p)
+        return (size - 1) - np.abs((size - 1) - p)
+    if mode == "replicate":
+        return np.clip(p, 0, size - 1)
+    return p % size  # circular
+
+
+def _border(widths_axis, size):
+    before, after = widths_axis
+    return np.r_[np.arange(before), np.arange(before + size, before + size + after)]
+
+
 class Pad(Function):
-    """``(d0, d1, ...) -> (d0 + b0 + a0, d1 + b1 + a1, ...)`` filled with ``value``."""
+    """``(d0, d1, ...) -> (d0 + b0 + a0, ...)`` filled with ``value``; negative widths crop."""
 
     @staticmethod
     def forward(ctx, x, widths, value):
         ctx.widths = widths
-        shape = tuple(n + before + after for n, (before, after) in zip(x.shape, widths))
+        shape = tuple(n + b + a for n, (b, a) in zip(x.shape, widths))
         out = np.full(shape, value, dtype=x.dtype)
-        out[tuple(slice(before, before + n) for n, (before, _) in zip(x.shape, widths))] = x
+        source, target = [], []
+        for n, (b, a) in zip(x.shape, widths):
+            start, stop = max(-b, 0), n - max(-a, 0)
+            if stop <= start:
+                return out  # everything cropped: only the fill remains
+            source.append(slice(start, stop))
+            target.append(slice(max(b, 0), max(b, 0) + stop - start))
+        out[tuple(target)] = x[tuple(source)]
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        inside = tuple(slice(before, n - after) for n, (before, after)
-                       in zip(grad.shape, ctx.widths))
-        return grad[inside], None, None
+        negated = tuple((-b, -a) for b, a in ctx.widths)
+        return Pad.apply(grad, negated, 0), None, None
+
+
+def pad_edges(x: np.ndarray, widths, mode: str) -> np.ndarray:
+    """Border-copying padding (non-negative widths): the input is copied once into the
+    interior of the output, then each axis's border is filled from the output itself
+    (full extent along the axes already done), so every border cell gets its final value."""
+    shape = tuple(n + b + a for n, (b, a) in zip(x.shape, widths))
+    out = np.empty(shape, dtype=x.dtype)
+    out[tuple(slice(b, b + n) for n, (b, _) in zip(x.shape, widths))] = x
+    for axis, (before, after) in enumerate(widths):
+        if before == 0 and after == 0:
+            continue
+        size = x.shape[axis]
+        index = source_index(size, before, after, mode)
+        lead = (slice(None),) * axis
+        border = _border((before, after), size)
+        out[lead + (border,)] = out[lead + (index[border] + before,)]
+    return out
+
+
+def pad_edges_adjoint(g: np.ndarray, widths, mode: str) -> np.ndarray:
+    """Adjoint of :func:`pad_edges`: every border element is added back onto its source."""
+    for axis, (before, after) in enumerate(widths):
+        if before == 0 and after == 0:
+            continue
+        size = g.shape[axis] - before - after
+        index = source_index(size, before, after, mode)
+        lead = (slice(None),) * axis
+        out = g[lead + (slice(before, before + size),)].copy()
+        border = _border((before, after), size)
+        np.add.at(np.moveaxis(out, axis, 0), index[border],
+                  np.moveaxis(g[lead + (border,)], axis, 0))
+        g = out
+    return g
+
+
+class PadEdges(Function):
+    """Pad by copying border elements (``mode``: reflect, replicate, circular)."""
+
+    @staticmethod
+    def forward(ctx, x, widths, mode):
+        ctx.widths, ctx.mode = widths, mode
+        return pad_edges(x, widths, mode)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return PadEdgesAdjoint.apply(grad, ctx.widths, ctx.mode), None, None
+
+
+class PadEdgesAdjoint(Function):
+    """Adjoint of :class:`PadEdges`: fold the padded border back onto the input."""
+
+    @staticmethod
+    def forward(ctx, g, widths, mode):
+        ctx.widths, ctx.mode = widths, mode
+        return pad_edges_adjoint(g, widths, mode)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return PadEdges.apply(grad, ctx.widths, ctx.mode), None, None

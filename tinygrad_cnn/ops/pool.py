@@ -10,6 +10,9 @@ is the other, so every derivative order works:
   input, so treating them as constants gives the right higher derivatives (zero curvature).
 * ``WindowSum`` (window sums, optionally divided by an integer count per window: average
   pooling) and ``WindowSumAdjoint`` (spread each output back over its window).
+* ``PlaneGather`` (the elements at flat indices ``r * W + c`` of each plane: max pooling
+  with ``return_indices``, adaptive max pooling) and ``PlaneScatterAdd``, its adjoint; and
+  ``MaxUnpool2d`` (write each value at its index), whose backward is ``PlaneGather``.
 * Lp pooling is composed of differentiable ops in :mod:`tinygrad_cnn.nn.functional.pool`:
   ``root_p(WindowSum(x ** p))``, with a root whose gradient is 0 (not NaN) on an all-zero
   window.
@@ -26,6 +29,9 @@ from ..autograd.function import Function
 from .pool_windows import (
     gather_from_windows,
     max_pool_forward,
+    plane_gather,
+    plane_scatter,
+    plane_scatter_add,
     scatter_to_windows,
     window_sum,
     window_sum_adjoint,
@@ -105,3 +111,46 @@ class WindowSumAdjoint(Function):
     @staticmethod
     def backward(ctx, grad):
         return WindowSum.apply(grad, ctx.geometry, ctx.divisor), None, None
+
+
+class PlaneGather(Function):
+    """``(..., H, W) -> (..., h, w)``: the elements at int64 flat indices ``r * W + c`` of each
+    plane (max pooling with ``return_indices``, adaptive max pooling)."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.index, ctx.size = index, x.shape[-2:]
+        return plane_gather(x, index)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return PlaneScatterAdd.apply(grad, ctx.index, ctx.size), None
+
+
+class PlaneScatterAdd(Function):
+    """Adjoint of :class:`PlaneGather`: ``(..., h, w) -> (..., *size)``, each value added at
+    its flat index."""
+
+    @staticmethod
+    def forward(ctx, g, index, size):
+        ctx.index = index
+        return plane_scatter_add(g, index, size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return PlaneGather.apply(grad, ctx.index), None, None
+
+
+class MaxUnpool2d(Function):
+    """``max_unpool2d``: ``(..., h, w) -> (..., *size)`` zeros with each value written at its
+    flat index.  Its backward reads the gradient at the indices (:class:`PlaneGather`), as
+    PyTorch's; with distinct indices it is :class:`PlaneScatterAdd`, the gather's adjoint."""
+
+    @staticmethod
+    def forward(ctx, x, index, size):
+        ctx.index = index
+        return plane_scatter(x, index, size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return PlaneGather.apply(grad, ctx.index), None, None

@@ -168,3 +168,124 @@ def avg_pool_divisor(geometry: WindowGeometry, count_include_pad: bool) -> np.nd
         else:
             counts.append(np.minimum(end, size) - np.maximum(start, 0))
     return counts[0][:, None] * counts[1][None, :]
+
+
+# --- flat indices: max_pool2d(return_indices=True), adaptive max pooling, max_unpool2d ------
+
+
+def _first_inside(start: np.ndarray, step: int) -> np.ndarray:
+    """The first window position at or after ``start`` that lies inside the input (>= 0)."""
+    return np.where(start < 0, start + step * ((-start + step - 1) // step), start)
+
+
+def max_pool_indices(x: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
+    """PyTorch's ``max_pool2d`` indices: for each window, the flat index ``r * W + c`` into its
+    ``(H, W)`` input plane of the element :func:`max_pool_forward` chose (int64,
+    ``(..., Ho, Wo)``): the window's start plus a per-kernel-offset table, one lookup.  A
+    window whose every element is ``-inf`` (possible only with padding) points at its first
+    element inside the input, as PyTorch's scan leaves it."""
+    _, offset = max_pool_forward(x, geometry, with_index=True)
+    (kh, kw), (sh, sw), (dh, dw) = geometry.kernel, geometry.stride, geometry.dilation
+    (top, _), (left, _) = geometry.padding
+    height, width = geometry.in_size
+    row0 = np.arange(geometry.out_size[0]) * sh - top
+    col0 = np.arange(geometry.out_size[1]) * sw - left
+    k = np.arange(kh * kw)
+    down, across = (k // kw) * dh, (k % kw) * dw
+    flat = (row0[:, None] * width + col0[None, :]) + np.take(down * width + across, offset)
+    if top or left:
+        rows = row0[:, None] + np.take(down, offset)
+        cols = col0[None, :] + np.take(across, offset)
+        outside = (rows < 0) | (rows >= height) | (cols < 0) | (cols >= width)
+        if outside.any():
+            first = (_first_inside(row0, dh)[:, None] * width
+                     + _first_inside(col0, dw)[None, :])
+            flat = np.where(outside, first, flat)
+    return flat
+
+
+def _adaptive_taps(size: int, out: int) -> np.ndarray:
+    """``(out, kmax)`` input positions of each adaptive window ``[floor(i*size/out),
+    ceil((i+1)*size/out))``, the positions past a shorter window's end repeating its last."""
+    i = np.arange(out)
+    start, end = (i * size) // out, -((-(i + 1) * size) // out)
+    span = int((end - start).max())
+    return np.minimum(start[:, None] + np.arange(span)[None, :], end[:, None] - 1)
+
+
+def _scan_taps(read, taps: int):
+    """The maximum over ``taps`` arrays ``read(t)`` and which tap holds it: the first maximum,
+    or the last NaN when there is one (PyTorch's ``val > max || isnan(val)`` scan).  A loop
+    over the taps of whole-array operations (``argmax`` over a short last axis is several
+    times slower)."""
+    best = read(0).copy()
+    kind = np.int8 if taps <= 127 else np.int32
+    choice = np.zeros(best.shape, dtype=kind)
+    for t in range(1, taps):
+        values = read(t)
+        # strictly greater: an equal later element never takes the place of the first
+        larger = (values > best).view(np.int8).astype(kind, copy=False)
+        choice += larger * (kind(t) - choice)
+        np.maximum(best, values, out=best)
+    if best.dtype.kind == "f" and best.size and np.isnan(best.max()):
+        for t in range(taps):  # only inputs holding a NaN pay for this pass
+            np.copyto(choice, t, where=np.isnan(read(t)))
+    return best, choice
+
+
+def adaptive_max_indices(x: np.ndarray, out_size: tuple) -> np.ndarray:
+    """Flat indices ``r * W + c`` of the maximum of each adaptive window (PyTorch's
+    ``adaptive_max_pool2d``): its first maximum in row-major order, or its last NaN.
+
+    Separable: first each row's maximum over every column window (and where it is), then the
+    maximum of those over every row window.  The first maximum in row-major order lies in the
+    first row whose maximum is the window's, at that row's first maximum (likewise for the
+    last NaN).  Windows of unequal length are read as ``kmax`` taps repeating the last
+    position, which moves neither.  Loops over the taps only."""
+    (height, width), (oh, ow) = x.shape[-2:], out_size
+    lead = x.shape[:-2]
+    if oh == 0 or ow == 0:
+        return np.zeros(lead + (oh, ow), dtype=np.int64)
+    if height % oh == 0 and width % ow == 0:  # equal windows that tile the plane: max pooling
+        kernel = (height // oh, width // ow)
+        return max_pool_indices(x, WindowGeometry((height, width), (oh, ow), kernel, kernel,
+                                                  ((0, 0), (0, 0)), (1, 1)))
+    rows, cols = _adaptive_taps(height, oh), _adaptive_taps(width, ow)
+    row_max, col_tap = _scan_taps(lambda t: x[..., cols[:, t]], cols.shape[1])  # (..., H, ow)
+    _, row_tap = _scan_taps(lambda t: row_max[..., rows[:, t], :], rows.shape[1])
+    r = rows[np.arange(oh)[:, None], row_tap]                                    # (..., oh, ow)
+    tap = np.take_along_axis(col_tap.reshape(lead + (height * ow,)),
+                             (r * ow + np.arange(ow)).reshape(lead + (oh * ow,)), axis=-1)
+    c = cols[np.arange(ow), tap.reshape(r.shape)]
+    return r * width + c
+
+
+def plane_gather(x: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``x[..., index]`` within each ``(H, W)`` plane: ``(..., H, W)``, int64 ``(..., h, w)``
+    flat indices -> ``(..., h, w)``."""
+    count = int(np.prod(x.shape[:-2], dtype=np.int64))
+    planes = x.reshape(count, x.shape[-2] * x.shape[-1])
+    chosen = np.take_along_axis(planes, index.reshape(count, index.shape[-2] * index.shape[-1]),
+                                axis=1)
+    return chosen.reshape(index.shape)
+
+
+def plane_scatter_add(g: np.ndarray, index: np.ndarray, size: tuple) -> np.ndarray:
+    """Adjoint of :func:`plane_gather`: ``(..., h, w)`` values added at their flat indices of
+    ``(..., *size)`` planes (repeated indices accumulate), by one ``np.add.at``."""
+    count = int(np.prod(g.shape[:-2], dtype=np.int64))
+    area = size[0] * size[1]
+    flat = index.reshape(count, g.shape[-2] * g.shape[-1]) + (np.arange(count) * area)[:, None]
+    out = np.zeros(count * area, dtype=g.dtype)
+    np.add.at(out, flat.ravel(), g.reshape(-1))
+    return out.reshape(g.shape[:-2] + tuple(size))
+
+
+def plane_scatter(g: np.ndarray, index: np.ndarray, size: tuple) -> np.ndarray:
+    """``max_unpool2d``: zeros of ``(..., *size)`` with each value written at its flat index
+    (when an index repeats, the last write wins, as PyTorch's CPU loop)."""
+    count = int(np.prod(g.shape[:-2], dtype=np.int64))
+    out = np.zeros((count, size[0] * size[1]), dtype=g.dtype)
+    per_plane = g.shape[-2] * g.shape[-1]
+    np.put_along_axis(out, index.reshape(count, per_plane), g.reshape(count, per_plane), axis=1)
+    return out.reshape(g.shape[:-2] + tuple(size))

@@ -13,7 +13,8 @@ family's module and is listed here and in ``__all__``:
 =================  ==============================================================
 ``activation``     relu, leaky_relu, sigmoid, tanh, softmax, log_softmax
 ``conv``           conv1d, conv2d, conv_transpose2d, unfold, fold
-``pool``           max_pool2d, avg_pool2d, lp_pool2d
+``pool``           max_pool2d, max_unpool2d, avg_pool2d, lp_pool2d, adaptive_avg_pool1d,
+                   adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d
 ``norm``           batch_norm
 ``dense``          linear
 ``dropouts``       dropout
@@ -32,7 +33,16 @@ from .interpolation import interpolate
 from .loss import cross_entropy, mse_loss, nll_loss
 from .norm import batch_norm
 from .padding import pad
-from .pool import avg_pool2d, lp_pool2d, max_pool2d
+from .pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool2d,
+    lp_pool2d,
+    max_pool2d,
+    max_unpool2d,
+)
 
 __all__ = [
     # activation
@@ -40,7 +50,8 @@ __all__ = [
     # conv
     "conv1d", "conv2d", "conv_transpose2d", "unfold", "fold",
     # pool
-    "max_pool2d", "avg_pool2d", "lp_pool2d",
+    "max_pool2d", "max_unpool2d", "avg_pool2d", "lp_pool2d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
     # norm
     "batch_norm",
     # dense, dropouts

@@ -73,10 +73,10 @@ def conv1d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, padding=0, 
 
 
 def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, padding=0,
-                     output_padding=0, dilation=1, groups=1) -> Tensor:
+                     output_padding=0, groups=1, dilation=1) -> Tensor:
     """Transposed convolution, the adjoint of :func:`conv2d` in its input
-    (``torch.nn.functional.conv_transpose2d``; note the argument order here puts
-    ``dilation`` before ``groups`` -- pass them by keyword to be safe in both).
+    (``torch.nn.functional.conv_transpose2d``, with its argument order: ``groups`` before
+    ``dilation``).
 
     x: ``(N, C_in, H, W)`` or ``(C_in, H, W)``; weight: ``(C_in, C_out/groups, kH, kW)``;
     bias: ``(C_out,)`` or None -> ``(N, C_out, H_out, W_out)`` with

@@ -1,17 +1,35 @@
-"""Pooling: ``max_pool2d``, ``avg_pool2d``, ``lp_pool2d`` (as ``torch.nn.functional``).
+"""Pooling (as ``torch.nn.functional``): ``max_pool2d`` (also with ``return_indices``),
+``max_unpool2d``, ``avg_pool2d``, ``lp_pool2d``, ``adaptive_avg_pool1d/2d`` and
+``adaptive_max_pool1d/2d``.
 
-Each checks its arguments (:func:`._windows.pool_geometry`) and applies the window
-Functions of :mod:`tinygrad_cnn.ops.pool`; Lp pooling is composed here of differentiable ops.
+Each checks its arguments (:func:`._windows.pool_geometry` for the windowed ones) and applies
+the Functions of :mod:`tinygrad_cnn.ops.pool` (adaptive averages: the per-axis window-mean
+matrices of :mod:`tinygrad_cnn.ops.resample`); Lp pooling is composed here of differentiable
+ops.
 """
 
 import numpy as np
 
-from ..._checks import check_bool, check_float, check_tensor
+from ..._checks import (
+    MAX_INT_ARGUMENT,
+    ArityError,
+    DtypeError,
+    ShapeError,
+    check_bool,
+    check_float,
+    check_tensor,
+    is_int,
+)
 from ...ops.elementwise import Where
-from ...ops.pool import MaxPool2d, WindowSum
-from ...ops.pool_windows import avg_pool_divisor
+from ...ops.pool import MaxPool2d, MaxUnpool2d, PlaneGather, WindowSum
+from ...ops.pool_windows import (
+    adaptive_max_indices,
+    avg_pool_divisor,
+    max_pool_indices,
+)
+from ...ops.resample import Resample, area_matrix
 from ...tensor import Tensor
-from ._windows import lp_norm_type, pool_geometry
+from ._windows import lp_norm_type, pair, pool_geometry
 
 
 def _check_input(x, op: str, integers_ok: bool) -> Tensor:
@@ -24,7 +42,7 @@ def _check_input(x, op: str, integers_ok: bool) -> Tensor:
 
 
 def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
-               ceil_mode=False) -> Tensor:
+               ceil_mode=False, return_indices=False):
     """Maximum over each window (``torch.nn.functional.max_pool2d``).
 
     x: ``(N, C, H, W)`` or ``(C, H, W)`` -> ``(N, C, H_out, W_out)`` (or ``(C, H_out, W_out)``),
@@ -34,11 +52,175 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     kernel) and ``dilation`` are ints or ``(h, w)`` pairs.  Padding counts as ``-inf``.  The
     gradient of each window goes to ONE element, its first maximum in row-major order (as
     PyTorch), so tied inputs do not share it.  Any order of derivative works.
+
+    With ``return_indices=True`` returns ``(output, indices)``: ``indices`` (int64, the
+    output's shape, no gradient) holds for each window the flat index ``r * W + c`` of that
+    element in its ``(H, W)`` input plane, as PyTorch's (the input of :func:`max_unpool2d`).
     """
     _check_input(x, "max_pool2d", integers_ok=True)
+    return_indices = check_bool("max_pool2d", "return_indices", return_indices)
     geometry = pool_geometry("max_pool2d", x.shape, kernel_size, stride, padding, dilation,
                              ceil_mode)
-    return MaxPool2d.apply(x, geometry)
+    if not return_indices:
+        return MaxPool2d.apply(x, geometry)
+    indices = max_pool_indices(x._data, geometry)
+    return PlaneGather.apply(x, indices), Tensor._make(indices)
+
+
+def _unpool_size(op, x_shape, kernel, stride, pad, output_size) -> tuple:
+    """PyTorch's ``_unpool_output_size``: ``(h-1)*stride - 2*padding + kernel`` or
+    ``output_size`` (2 sizes, or the full shape), which must lie within ``stride`` of it."""
+    default = tuple((x_shape[-2 + a] - 1) * stride[a] - 2 * pad[a] + kernel[a] for a in (0, 1))
+    if output_size is None:
+        return default
+    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else None
+    if sizes is None or not all(is_int(v) for v in sizes):
+        raise TypeError(f"{op}: output_size must be a sequence of ints, got {output_size!r}")
+    if len(sizes) == 4:
+        sizes = sizes[2:]
+    if len(sizes) != 2:
+        raise ValueError(f"{op}: output_size must hold 2 or 4 sizes, got {output_size!r}")
+    for axis in (0, 1):
+        low, high = default[axis] - stride[axis], default[axis] + stride[axis]
+        if not low < sizes[axis] < high:
+            raise ValueError(f"{op}: output_size {tuple(output_size)!r} is invalid: dimension "
+                             f"{axis} must be between {low} and {high} (exclusive) for input "
+                             f"shape {tuple(x_shape)}")
+    return tuple(int(v) for v in sizes)
+
+
+def max_unpool2d(x: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """Partial inverse of :func:`max_pool2d` (``torch.nn.functional.max_unpool2d``): zeros
+    with each value of ``x`` written at its flat index ``indices`` (from
+    ``max_pool2d(..., return_indices=True)``).
+
+    x, indices: ``(N, C, h, w)`` or ``(C, h, w)`` (indices int64) -> ``(N, C, H, W)`` with
+    ``H = (h-1)*stride - 2*padding + kernel_size`` or ``output_size`` (``(H, W)`` or the full
+    shape; within ``stride`` of that).  The gradient reads the output gradient at the indices.
+    """
+    op = "max_unpool2d"
+    _check_input(x, op, integers_ok=False)
+    check_tensor(op, "indices", indices)
+    if x.ndim not in (3, 4):
+        raise ShapeError(f"{op}: input must be 3-D (C, h, w) or 4-D (N, C, h, w), "
+                         f"got shape {x.shape}")
+    if indices.dtype != np.int64:
+        raise DtypeError(f"{op}: indices must be int64, got {indices.dtype}")
+    if indices.shape != x.shape:
+        raise ShapeError(f"{op}: indices must have the input's shape {x.shape}, got "
+                         f"{indices.shape}")
+    kernel = pair(kernel_size, "kernel_size", op)
+    step = kernel if stride is None else pair(stride, "stride", op)
+    pad = pair(padding, "padding", op, minimum=-MAX_INT_ARGUMENT)  # < 0 grows it, as PyTorch
+    size = _unpool_size(op, x.shape, kernel, step, pad, output_size)
+    if min(size) < 1:
+        raise ValueError(f"{op}: the output size {size} is empty (input shape {x.shape}, "
+                         f"kernel_size {kernel}, stride {step}, padding {pad})")
+    index = indices._data
+    if index.size and (index.min() < 0 or index.max() >= size[0] * size[1]):
+        bad = index.min() if index.min() < 0 else index.max()
+        raise ShapeError(f"{op}: found an invalid max index {bad} (the output planes are "
+                         f"{size[0]}x{size[1]})")
+    return MaxUnpool2d.apply(x, index, size)
+
+
+# --- adaptive pooling --------------------------------------------------------------------
+
+
+def _adaptive_input(op: str, x, rank: int) -> None:
+    _check_input(x, op, integers_ok=False)  # PyTorch has no integer adaptive pooling
+    ranks = (2, 3) if rank == 1 else (3, 4)
+    if x.ndim not in ranks:
+        what = "2-D (C, L) or 3-D (N, C, L)" if rank == 1 else \
+            "3-D (C, H, W) or 4-D (N, C, H, W)"
+        raise ShapeError(f"{op}: input must be {what}, got shape {x.shape}")
+    if 0 in x.shape[-rank - 1:]:
+        raise ShapeError(f"{op}: input {x.shape} must have no empty dimension (but the "
+                         f"batch)")
+
+
+def _adaptive_size(op: str, output_size, in_size: tuple) -> tuple:
+    """``output_size`` (an int, or one int or None per spatial axis; None keeps the input's
+    size) as a tuple of ints >= 0."""
+    rank = len(in_size)
+    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) \
+        else (output_size,) * rank
+    if len(sizes) != rank:
+        raise ArityError(f"{op}: output_size must have {rank} element(s), got "
+                         f"{output_size!r}")
+    if not all((v is None and rank == 2) or is_int(v) for v in sizes):
+        kind = "an int or a tuple of ints (or None)" if rank == 2 else "an int"
+        raise TypeError(f"{op}: output_size must be {kind}, got {output_size!r}")
+    sizes = tuple(n if v is None else int(v) for v, n in zip(sizes, in_size))
+    if min(sizes) < 0:
+        raise ShapeError(f"{op}: elements of output_size must be >= 0, got {output_size!r}")
+    if max(sizes) > MAX_INT_ARGUMENT:
+        raise ShapeError(f"{op}: elements of output_size must be at most 2**62, got "
+                         f"{output_size!r}")
+    return sizes
+
+
+def adaptive_avg_pool2d(x: Tensor, output_size) -> Tensor:
+    """Average over adaptive windows (``torch.nn.functional.adaptive_avg_pool2d``).
+
+    x: ``(N, C, H, W)`` or ``(C, H, W)`` -> ``(N, C, oh, ow)``; output ``i`` of an axis of
+    size ``H`` averages ``[floor(i*H/oh), ceil((i+1)*H/oh))``.  ``output_size``: an int or an
+    ``(oh, ow)`` pair, ``None`` keeping that axis's size.  Computed as one window-mean matrix
+    per axis (its gradient: the transposes).
+    """
+    _adaptive_input("adaptive_avg_pool2d", x, 2)
+    sizes = _adaptive_size("adaptive_avg_pool2d", output_size, x.shape[-2:])
+    return _adaptive_mean(x, sizes)
+
+
+def adaptive_avg_pool1d(x: Tensor, output_size) -> Tensor:
+    """Average over adaptive windows of a sequence (``torch.nn.functional.adaptive_avg_pool1d``):
+    x ``(N, C, L)`` or ``(C, L)`` -> ``(N, C, output_size)``, windows as
+    :func:`adaptive_avg_pool2d`."""
+    _adaptive_input("adaptive_avg_pool1d", x, 1)
+    sizes = _adaptive_size("adaptive_avg_pool1d", output_size, x.shape[-1:])
+    return _adaptive_mean(x, sizes)
+
+
+def _adaptive_mean(x: Tensor, sizes: tuple) -> Tensor:
+    matrices = tuple(None if m == n else area_matrix(n, m)
+                     for n, m in zip(x.shape[-len(sizes):], sizes))
+    return Resample.apply(x, matrices)
+
+
+def adaptive_max_pool2d(x: Tensor, output_size, return_indices=False):
+    """Maximum over adaptive windows (``torch.nn.functional.adaptive_max_pool2d``).
+
+    x: ``(N, C, H, W)`` or ``(C, H, W)`` -> ``(N, C, oh, ow)``, windows as
+    :func:`adaptive_avg_pool2d`.  The gradient of each window goes to its first maximum in
+    row-major order, as PyTorch.  With ``return_indices=True`` returns ``(output, indices)``,
+    int64 flat indices ``r * W + c`` into each input plane.
+    """
+    op = "adaptive_max_pool2d"
+    _adaptive_input(op, x, 2)
+    return_indices = check_bool(op, "return_indices", return_indices)
+    sizes = _adaptive_size(op, output_size, x.shape[-2:])
+    indices = adaptive_max_indices(x._data, sizes)
+    out = PlaneGather.apply(x, indices)
+    return (out, Tensor._make(indices)) if return_indices else out
+
+
+def adaptive_max_pool1d(x: Tensor, output_size, return_indices=False):
+    """Maximum over adaptive windows of a sequence
+    (``torch.nn.functional.adaptive_max_pool1d``): x ``(N, C, L)`` or ``(C, L)`` ->
+    ``(N, C, output_size)``; ``indices`` index the sequence."""
+    op = "adaptive_max_pool1d"
+    _adaptive_input(op, x, 1)
+    return_indices = check_bool(op, "return_indices", return_indices)
+    (size,) = _adaptive_size(op, output_size, x.shape[-1:])
+    rows = x.reshape(*x.shape[:-1], 1, x.shape[-1])
+    indices = adaptive_max_indices(rows._data, (1, size))
+    out = PlaneGather.apply(rows, indices)
+    out = out.reshape(*out.shape[:-2], size)
+    if return_indices:
+        return out, Tensor._make(indices.reshape(indices.shape[:-2] + (size,)))
+    return out
 
 
 def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False,
