@@ -201,7 +201,10 @@ def test_explicit_close_ends_the_workers():
 def test_ctrl_c_leaves_no_worker_behind(tmp_path):
     script = tmp_path / "interrupted.py"
     script.write_text(textwrap.dedent(f"""
-        import os, sys, time
+        import os, signal, sys, time
+        # A shell's background jobs start with SIGINT ignored (and Python then keeps it so);
+        # a terminal's foreground program has Python's handler, as restored here.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.path.insert(0, {REPO!r})
         import numpy as np
         from tinygrad_cnn.data import DataLoader, Dataset
