@@ -108,26 +108,30 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
         keepdims=None, out=None) -> Tensor:
     """Variance over ``dim`` divided by ``count - correction`` (1 by default: unbiased;
     ``unbiased=False`` means 0), as ``torch.var``."""
-    check_tensor("var", "input", input)
-    if isinstance(dim, bool):  # torch.var(x, False): the old (input, unbiased) overload
-        dim, unbiased = None, dim
-    dim, keepdim = _dim_args("var", dim, axis, keepdim, keepdims, out)
-    correction = _correction("var", unbiased, correction)
-    input = _floating("var", input)
-    axes = _axes("var", input, dim)
-    count = int(np.prod([input._data.shape[a] for a in axes], dtype=np.int64))
-    divisor = count - correction
-    deviation = input - reduce_ops.Mean.apply(input, axes, True)
-    total = reduce_ops.Sum.apply(deviation * deviation, axes, keepdim)
-    return total * (1.0 / divisor if divisor > 0 else float("nan"))
+    return _variance("var", input, dim, unbiased, keepdim, correction, axis, keepdims, out)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
         keepdims=None, out=None) -> Tensor:
     """Standard deviation: the square root of :func:`var` (same arguments)."""
-    check_tensor("std", "input", input)
-    return var(input, dim, unbiased, keepdim, correction=correction, axis=axis,
-               keepdims=keepdims, out=out).sqrt()
+    return _variance("std", input, dim, unbiased, keepdim, correction, axis, keepdims,
+                     out).sqrt()
+
+
+def _variance(op, input, dim, unbiased, keepdim, correction, axis, keepdims, out) -> Tensor:
+    """:func:`var`'s work, its errors naming ``op`` (``var`` or ``std``)."""
+    check_tensor(op, "input", input)
+    if isinstance(dim, bool):  # torch.var(x, False): the old (input, unbiased) overload
+        dim, unbiased = None, dim
+    dim, keepdim = _dim_args(op, dim, axis, keepdim, keepdims, out)
+    correction = _correction(op, unbiased, correction)
+    input = _floating(op, input)
+    axes = _axes(op, input, dim)
+    count = int(np.prod([input._data.shape[a] for a in axes], dtype=np.int64))
+    divisor = count - correction
+    deviation = input - reduce_ops.Mean.apply(input, axes, True)
+    total = reduce_ops.Sum.apply(deviation * deviation, axes, keepdim)
+    return total * (1.0 / divisor if divisor > 0 else float("nan"))
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None,

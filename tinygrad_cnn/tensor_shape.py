@@ -218,11 +218,16 @@ def reverse_dims(input) -> Tensor:
 def expand(input, *sizes) -> Tensor:
     """Broadcast to ``sizes`` (-1 keeps a size), as ``torch.expand``; new dimensions go in
     front.  (The result is a copy here: writing to it does not change ``input``.)"""
-    check_tensor("expand", "input", input)
-    sizes = sizes_argument("expand", sizes)
+    return _expand("expand", input, sizes)
+
+
+def _expand(op, input, sizes) -> Tensor:
+    """:func:`expand`'s work, its errors naming ``op`` (``expand`` or ``broadcast_to``)."""
+    check_tensor(op, "input", input)
+    sizes = sizes_argument(op, sizes)
     shape = input._data.shape
     if len(sizes) < len(shape):
-        raise ShapeError(f"expand: the number of sizes provided ({len(sizes)}) must be "
+        raise ShapeError(f"{op}: the number of sizes provided ({len(sizes)}) must be "
                            f"greater or equal to the number of dimensions ({len(shape)})")
     lead = len(sizes) - len(shape)
     target = []
@@ -230,11 +235,11 @@ def expand(input, *sizes) -> Tensor:
         old = shape[i - lead] if i >= lead else None
         if size == -1:
             if old is None:
-                raise ShapeError("expand: -1 is not allowed for a new leading dimension")
+                raise ShapeError(f"{op}: -1 is not allowed for a new leading dimension")
             size = old
         elif old is not None and old != 1 and old != size:
             raise ShapeError(
-                f"expand: the expanded size of the tensor ({size}) must match the existing "
+                f"{op}: the expanded size of the tensor ({size}) must match the existing "
                 f"size ({old}) at non-singleton dimension {i}; target sizes {list(sizes)}, "
                 f"tensor shape {tuple(shape)}"
             )
@@ -253,8 +258,9 @@ def expand_as(input, other) -> Tensor:
 
 def broadcast_to(input, shape) -> Tensor:
     """``torch.broadcast_to``: ``input.expand(shape)``."""
-    check_tensor("broadcast_to", "input", input)
-    return expand(input, tuple(shape))
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"broadcast_to: shape must be a tuple of ints, got {shape!r}")
+    return _expand("broadcast_to", input, (tuple(shape),))
 
 
 def repeat(input, *sizes) -> Tensor:
