@@ -26,7 +26,7 @@ from .autograd.grad_mode import enable_grad, mode
 from .ops import elementwise as ew
 from .ops import shape as shape_ops
 from .tensor import Tensor, promoted_dtype
-from .tensor_math import binary, operand
+from .tensor_math import binary, masked_fill_arguments, operand
 from .tensor_shape import index_key
 
 
@@ -347,6 +347,7 @@ def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
 
 def masked_fill_(self, mask, value) -> Tensor:
     """:func:`masked_fill` in place."""
+    masked_fill_arguments("masked_fill_", self, mask, value)
     return inplace("masked_fill_", self, lambda old: old.masked_fill(mask, value), (value,))
 
 

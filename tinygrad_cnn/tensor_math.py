@@ -467,16 +467,23 @@ def where_method(self, condition, other) -> Tensor:
 
 def masked_fill(input, mask, value) -> Tensor:
     """``input`` with ``value`` where the bool ``mask`` is true (broadcasting)."""
-    check_tensor("masked_fill", "input", input)
-    check_tensor("masked_fill", "mask", mask)
+    value = masked_fill_arguments("masked_fill", input, mask, value)
+    return where(mask, value, input)
+
+
+def masked_fill_arguments(op: str, input, mask, value) -> Tensor:
+    """``value`` as a Tensor of ``input``'s dtype, after checking the three arguments of
+    ``masked_fill`` or ``masked_fill_`` (``op``)."""
+    check_tensor(op, "input", input)
+    check_tensor(op, "mask", mask)
     if mask._data.dtype != np.bool_:
-        raise DtypeError(f"masked_fill: mask must be a bool tensor, got {mask.dtype}")
+        raise DtypeError(f"{op}: mask must be a bool tensor, got {mask.dtype}")
+    check_broadcastable(op, mask._data.shape, input._data.shape)
     if not isinstance(value, Tensor):
-        value = _scalar_operand("masked_fill", check_number("masked_fill", "value", value),
-                                input)
+        value = _scalar_operand(op, check_number(op, "value", value), input)
     if value._data.dtype != input._data.dtype:
         value = value.to(input.dtype)
-    return where(mask, value, input)
+    return value
 
 
 def nonzero(input, *, as_tuple=False):
