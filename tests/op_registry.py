@@ -483,6 +483,241 @@ def _dropout_reference(x, p=0.5):
     return x * keep / (1.0 - p)
 
 
+# ------------------------------------------------------------------ activations, losses, norms
+def _torch_call(function):
+    """A torch function taking the samples' numpy keyword arrays as torch tensors."""
+    def run(*tensors, **kwargs):
+        def convert(value):
+            if not isinstance(value, np.ndarray):
+                return value
+            converted = torch.from_numpy(value)
+            return converted.to(tensors[0].dtype) if value.dtype.kind == "f" else converted
+        return function(*tensors, **{key: convert(value) for key, value in kwargs.items()})
+    return run
+
+
+def _affine_operands(function):
+    """``function(x, weight, bias, **options)`` called as ``(x, w=None, b=None, **options)``,
+    so the samples' Tensor operands fill ``weight`` and ``bias`` by keyword."""
+    return lambda x, w=None, b=None, **options: function(x, weight=w, bias=b, **options)
+
+
+def _activation(name, kinks=(), samples_=None, errors_=None, low=-4.0, high=4.0):
+    """An OpInfo for ``F.<name>`` with the loop reference ``loops.ACTIVATIONS[name]``."""
+    return OpInfo(name, getattr(F, name), loops.ACTIVATIONS[name],
+                  torch_op=TF and getattr(TF, name), away_from=kinks, low=low, high=high,
+                  sample_inputs=samples_ or samples(((3, 4),), ((2, 3, 2),)),
+                  error_inputs=errors_ or errors(
+                      (((3,),), {}, TypeError, f"{name}: input must be a Tensor",
+                       lambda a: getattr(F, name)(a._data))))
+
+
+LABELS = np.array([1, 0, 4])
+LABELS_IGNORED = np.array([1, -100, 4])
+CLASS_WEIGHT = np.array([0.5, 1.0, 2.0, 0.25, 1.5])
+K_LABELS = np.array([[[0, 2], [1, 1], [2, 0]], [[1, 0], [3, 2], [0, 3]]])  # (2, 3, 2)
+K_LABELS[1, 1, 0] = 7  # ignored below
+K_WEIGHT = np.array([1.0, 0.5, 2.0, 3.0])
+EXTREME = 500.0  # logits scaled to +-1000: a naive softmax overflows
+
+
+def _scaled(function, scale):
+    return lambda x, *rest, **kwargs: function(x * scale, *rest, **kwargs)
+
+
+CROSS_ENTROPY_SAMPLES = samples(
+    (((3, 5),), dict(target=LABELS)),
+    (((3, 5),), dict(target=LABELS, reduction="sum")),
+    (((3, 5),), dict(target=LABELS, reduction="none")),
+    (((3, 5),), dict(target=LABELS, label_smoothing=0.2)),
+    (((3, 5),), dict(target=LABELS_IGNORED, weight=CLASS_WEIGHT)),
+    (((3, 5),), dict(target=LABELS_IGNORED, weight=CLASS_WEIGHT, label_smoothing=0.3)),
+    (((3, 5),), dict(target=LABELS, ignore_index=0, label_smoothing=0.1, reduction="none")),
+    (((5,),), dict(target=np.array(3))),
+    (((2, 4, 3, 2),), dict(target=K_LABELS, ignore_index=7)),
+    (((2, 4, 3, 2),), dict(target=K_LABELS, ignore_index=7, weight=K_WEIGHT,
+                           label_smoothing=0.25)),
+    (((2, 4, 3, 2),), dict(target=K_LABELS, ignore_index=7, reduction="none")),
+    (((3, 5), (3, 5)), {}),                              # class-probability targets
+    (((3, 5), (3, 5)), dict(weight=CLASS_WEIGHT, label_smoothing=0.2)),
+    (((2, 4, 3), (2, 4, 3)), dict(reduction="none")),
+    (((2, 4, 3), (2, 4, 3)), dict(reduction="sum", weight=K_WEIGHT)),
+)
+CROSS_ENTROPY_ERRORS = errors(
+    (((2, 3),), dict(target=np.array([0, 3])), IndexError,
+     "cross_entropy: target 3 is out of bounds"),
+    (((2, 3),), dict(target=np.array([0, 1, 2])), ValueError,
+     r"cross_entropy: expected input batch_size \(2\) to match target batch_size \(3\)"),
+    (((2, 3),), dict(target=np.array([0, 1]), reduction="avg"), ValueError,
+     "cross_entropy: reduction must be one of"),
+    (((2, 3),), dict(target=np.array([0, 1]), label_smoothing=2.0), RuntimeError,
+     "cross_entropy: label_smoothing must be between 0.0 and 1.0"),
+    (((2, 3),), dict(target=np.array([0, 1]), weight=np.ones(4)), RuntimeError,
+     r"cross_entropy: weight must have shape \(3,\)"),
+    (((2, 3, 4),), dict(target=np.array([0, 1])), ValueError,
+     r"cross_entropy: target shape \(2,\) does not match input shape \(2, 3, 4\)"),
+    (((2, 3), (2, 4)), {}, RuntimeError,
+     r"cross_entropy: probability target shape \(2, 4\) must equal"),
+)
+NLL_SAMPLES = samples(
+    (((3, 5),), dict(target=LABELS)),
+    (((3, 5),), dict(target=LABELS_IGNORED, weight=CLASS_WEIGHT)),
+    (((3, 5),), dict(target=LABELS_IGNORED, weight=CLASS_WEIGHT, reduction="none")),
+    (((2, 4, 3, 2),), dict(target=K_LABELS, ignore_index=7, weight=K_WEIGHT)),
+    (((5,),), dict(target=np.array(2), reduction="sum")),
+)
+
+
+def _dropout2d_reference(x, p=0.5):
+    keep = np.random.default_rng(DROPOUT_SEED).random(x.shape[:2] + (1,) * (x.ndim - 2)) >= p
+    return x * keep / (1.0 - p)
+
+
+def _seeded_dropout2d(x, p=0.5):
+    tg.manual_seed(DROPOUT_SEED)
+    return F.dropout2d(x, p)
+
+
+def _loss(name, reference, samples_, errors_, function=None, **options):
+    """An OpInfo for the loss ``F.<function>`` (``function`` defaults to ``name``)."""
+    function = function or name
+    return OpInfo(name, getattr(F, function), reference,
+                  torch_op=TF and _torch_call(getattr(TF, function)),
+                  sample_inputs=samples_, error_inputs=errors_, **options)
+
+
+def _pointwise_reference(function, mean_by_weight=False):
+    def run(x, y, reduction="mean", weight=None, **options):
+        loss = function(x, y, **options)
+        if weight is not None and reduction == "mean" and mean_by_weight:
+            return np.sum(loss * weight) / np.sum(weight)
+        return loops.reduce_ref(loss if weight is None else loss * weight, reduction)
+    return run
+
+
+PAIR_WEIGHT = np.array([[0.5, 1.0, 2.0, 0.0], [1.0, 1.0, 3.0, 0.5], [0.2, 0.0, 1.0, 1.0]])
+
+
+PAIR = ((3, 4), (3, 4))
+LAYER_OPS = [
+    _activation("relu6", kinks=(0.0, 6.0), low=-2.0, high=8.0),
+    _activation("elu", kinks=(0.0,), samples_=samples(((3, 4),), (((2, 5),), dict(alpha=0.5)))),
+    _activation("silu"),
+    _activation("mish"),
+    _activation("hardswish", kinks=(-3.0, 3.0)),
+    _activation("hardsigmoid", kinks=(-3.0, 3.0)),
+    _activation("hardtanh", kinks=(-1.0, 1.0, -0.5, 2.0), samples_=samples(
+        ((3, 4),), (((2, 5),), dict(min_val=-0.5, max_val=2.0))), errors_=errors(
+            (((3,),), dict(min_val=2.0, max_val=1.0), ValueError,
+             "hardtanh: min_val must be <= max_val"))),
+    _activation("gelu", samples_=samples(((3, 4),), (((2, 5),), dict(approximate="tanh"))),
+                errors_=errors((((3,),), dict(approximate="fast"), RuntimeError,
+                                "gelu: approximate must be 'none' or 'tanh'"))),
+    _activation("softplus", kinks=(1.5, -6.0), samples_=samples(
+        ((3, 4),), (((2, 5),), dict(beta=2.0, threshold=3.0)),
+        (((2, 5),), dict(beta=0.5, threshold=-3.0))),
+        errors_=errors((((3,),), dict(beta="a"), TypeError, "softplus: beta must be a number"))),
+    _loss("cross_entropy", loops.cross_entropy_ref, CROSS_ENTROPY_SAMPLES, CROSS_ENTROPY_ERRORS),
+    OpInfo("cross_entropy_extreme_logits", _scaled(F.cross_entropy, EXTREME),
+           _scaled(loops.cross_entropy_ref, EXTREME),
+           torch_op=TF and _scaled(_torch_call(TF.cross_entropy), EXTREME),
+           sample_inputs=samples((((3, 5),), dict(target=LABELS, label_smoothing=0.1)),
+                                 (((2, 4, 3, 2),), dict(target=K_LABELS, ignore_index=7))),
+           error_name="cross_entropy", error_inputs=errors(
+               (((2, 3),), dict(target=np.array([0.5, 1.0])), RuntimeError,
+                "cross_entropy: probability target shape"))),
+    _loss("nll_loss", loops.nll_loss_ref, NLL_SAMPLES, errors(
+        (((2, 3),), dict(target=np.array([0, -2])), IndexError,
+         "nll_loss: target -2 is out of bounds"),
+        (((2, 3),), dict(target=np.array([0.0, 1.0])), RuntimeError,
+         "nll_loss: target must hold integer class indices"))),
+    _loss("l1_loss", _pointwise_reference(lambda x, y: np.abs(x - y), mean_by_weight=True),
+          samples(PAIR, (PAIR, dict(reduction="none")), (PAIR, dict(reduction="sum")),
+                  (PAIR, dict(weight=PAIR_WEIGHT))),
+          errors((((2, 3), (3, 2)), {}, RuntimeError, "l1_loss: input shape .* cannot be"),
+                 (PAIR, dict(weight=np.ones(4)), ValueError,
+                  r"l1_loss: weight must have the input's shape \(3, 4\)"))),
+    _loss("mse_loss_weighted", _pointwise_reference(lambda x, y: (x - y) ** 2, True),
+          samples((PAIR, dict(weight=PAIR_WEIGHT)),
+                  (PAIR, dict(weight=PAIR_WEIGHT, reduction="sum"))),
+          errors((PAIR, dict(weight=np.ones((3, 1))), ValueError,
+                  "mse_loss: weight must have the input's shape")), function="mse_loss",
+          error_name="mse_loss"),
+    _loss("smooth_l1_loss", _pointwise_reference(loops.smooth_l1_ref),
+          samples(PAIR, (PAIR, dict(beta=0.5, reduction="sum")),
+                  (PAIR, dict(beta=2.0, reduction="none"))),
+          errors((PAIR, dict(beta=-1.0), RuntimeError, "smooth_l1_loss: beta must be >= 0"))),
+    _loss("huber_loss", _pointwise_reference(loops.huber_ref),
+          samples(PAIR, (PAIR, dict(delta=0.5, reduction="sum")),
+                  (PAIR, dict(delta=2.0, reduction="none")),
+                  (PAIR, dict(delta=0.7, weight=PAIR_WEIGHT))),
+          errors((PAIR, dict(delta=0.0), RuntimeError, "huber_loss: delta must be > 0"))),
+    _loss("binary_cross_entropy", _pointwise_reference(loops.bce_ref),
+          samples(PAIR, (PAIR, dict(reduction="none")),
+                  (PAIR, dict(weight=np.array([0.5, 1.0, 2.0, 0.0]), reduction="sum"))),
+          errors((((2,), (3,)), {}, ValueError,
+                  r"binary_cross_entropy: target size \(3,\) must be the same"),
+                 (((2,), (2,)), {}, RuntimeError,
+                  "binary_cross_entropy: all elements of input should be between 0 and 1",
+                  lambda a, b: F.binary_cross_entropy(a * 2.0, b))),
+          low=0.05, high=0.95),
+    _loss("binary_cross_entropy_with_logits", _pointwise_reference(loops.bce_logits_ref),
+          samples(PAIR, (PAIR, dict(reduction="none", pos_weight=np.array([1.0, 2.0, 0.5, 3.0]))),
+                  (PAIR, dict(weight=np.array([[0.5], [1.0], [2.0]]), reduction="sum"))),
+          errors((((2,), (3,)), {}, ValueError,
+                  r"binary_cross_entropy_with_logits: target size \(3,\) must be the same"))),
+    OpInfo("binary_cross_entropy_with_logits_extreme",
+           _scaled(F.binary_cross_entropy_with_logits, EXTREME),
+           _scaled(_pointwise_reference(loops.bce_logits_ref), EXTREME),
+           torch_op=TF and _scaled(_torch_call(TF.binary_cross_entropy_with_logits), EXTREME),
+           shapes=PAIR, error_name="binary_cross_entropy_with_logits", error_inputs=errors(
+               (PAIR, dict(reduction="avg"), ValueError,
+                "binary_cross_entropy_with_logits: reduction must be one of"))),
+    _loss("kl_div", lambda x, t, reduction="mean", log_target=False: (
+              loops.kl_div_ref(x, t, log_target).sum() / x.shape[0] if reduction == "batchmean"
+              else loops.reduce_ref(loops.kl_div_ref(x, t, log_target), reduction)),
+          samples((PAIR, dict(reduction="batchmean")), (PAIR, dict(reduction="sum")),
+                  (PAIR, dict(reduction="none", log_target=True))),
+          errors((PAIR, dict(reduction="avg"), ValueError, "kl_div: reduction must be one of")),
+          low=0.1, high=2.0),
+    OpInfo("layer_norm", _affine_operands(F.layer_norm), _affine_operands(loops.layer_norm_ref),
+           torch_op=TF and _affine_operands(TF.layer_norm),
+           sample_inputs=samples(
+               (((2, 3, 4), (3, 4), (3, 4)), dict(normalized_shape=(3, 4))),
+               (((5, 3),), dict(normalized_shape=(3,), eps=1e-3)),
+               (((2, 2, 3), (3,)), dict(normalized_shape=(3,)))),
+           error_inputs=errors(
+               (((2, 3),), dict(normalized_shape=(4,)), RuntimeError,
+                r"layer_norm: given normalized_shape=\[4\]")),
+           grad_options=dict(fast=False)),
+    OpInfo("group_norm", _affine_operands(F.group_norm), _affine_operands(loops.group_norm_ref),
+           torch_op=TF and _affine_operands(TF.group_norm),
+           sample_inputs=samples(
+               (((2, 6, 3, 2), (6,), (6,)), dict(num_groups=3)),
+               (((3, 4, 5),), dict(num_groups=2, eps=1e-3)),
+               (((2, 4), (4,), (4,)), dict(num_groups=4))),
+           error_inputs=errors(
+               (((2, 6, 2),), dict(num_groups=4), RuntimeError,
+                "group_norm: expected number of channels in input to be divisible")),
+           grad_options=dict(fast=False)),
+    OpInfo("normalize", F.normalize, loops.normalize_ref, torch_op=TF and TF.normalize,
+           sample_inputs=samples(((3, 4),), (((3, 4),), dict(p=1.0, dim=0)),
+                                 (((2, 3, 2),), dict(p=3.0, dim=-1)),
+                                 (((2, 3),), dict(p=float("inf"))),
+                                 (((2, 3),), dict(eps=10.0)),
+                                 (((2, 3, 4),), dict(p=-1.5, dim=0)),
+                                 (((2, 3, 4),), dict(dim=(0, 2))),
+                                 (((2, 3, 4),), dict(p=1.0, dim=(-1, 1)))),
+           away_from=(0.0,),
+           error_inputs=errors((((2, 3),), dict(dim=3), ValueError,
+                                "normalize: axis 3 is out of range"))),
+    OpInfo("dropout2d", _seeded_dropout2d, _dropout2d_reference,
+           sample_inputs=samples((((3, 4, 2, 2),), dict(p=0.5)), (((2, 3, 2, 3),), dict(p=0.2))),
+           error_inputs=errors((((3, 2, 2, 2),), dict(p=-0.5), ValueError,
+                                "dropout2d: p must be a probability"))),
+]
+
+
 # ------------------------------------------------------------------ the registry
 def _axis_error(op, call):
     return errors((((2, 3),), {}, ValueError, rf"{op}: axis -?\d is out of range", call))
@@ -637,42 +872,22 @@ OPS = [
                (((4, 3), (5, 2)), {}, ValueError,
                 r"linear: input has 3 features \(shape \(4, 3\)\) but weight expects 2"),
                (((4, 3), (5, 3), (4,)), {}, ValueError, r"linear: bias must have shape \(5,\)"))),
+    OpInfo("nll_loss_sum", lambda a: F.nll_loss(a, np.array([2, 2, 0]), reduction="sum"),
+           lambda a: -a[np.arange(3), [2, 2, 0]].sum(), ((3, 4),),
+           lambda a: TF.nll_loss(a, torch.tensor([2, 2, 0]), reduction="sum"),
+           error_name="nll_loss", error_inputs=errors(
+               (((2, 3),), {}, ValueError, r"nll_loss: expected input batch_size \(2\)",
+                lambda a: F.nll_loss(a, np.array([0, 1, 2]))))),
     OpInfo("mse_loss", F.mse_loss, lambda a, b, reduction="mean":
            {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction]((a - b) ** 2),
            torch_op=TF and TF.mse_loss,
            sample_inputs=samples(((3, 4), (3, 4)), (((2, 3), (2, 3)), dict(reduction="sum")),
                                  (((5,), (5,)), dict(reduction="none"))),
            error_inputs=errors(
-               (((2, 3), (3, 2)), {}, ValueError,
+               (((2, 3), (3, 2)), {}, RuntimeError,
                 r"mse_loss: input shape \(2, 3\) and target shape \(3, 2\) differ"),
                (((2,), (2,)), dict(reduction="avg"), ValueError,
                 "mse_loss: reduction must be one of"))),
-    OpInfo("cross_entropy", lambda a: F.cross_entropy(a, np.array([1, 0, 4])),
-           lambda a: -np.log(_softmax_reference(a))[np.arange(3), [1, 0, 4]].mean(),
-           ((3, 5),),
-           lambda a: TF.cross_entropy(a, torch.tensor([1, 0, 4])), error_inputs=errors(
-               (((2, 3),), {}, ValueError, r"cross_entropy: target holds class index 3",
-                lambda a: F.cross_entropy(a, np.array([0, 3]))),
-               (((2, 3),), {}, TypeError, "cross_entropy: target must hold integer class",
-                lambda a: F.cross_entropy(a, np.array([0.0, 1.0]))),
-               (((2, 3),), {}, ValueError, "cross_entropy: reduction must be one of",
-                lambda a: F.cross_entropy(a, np.array([0, 1]), reduction="avg")))),
-    OpInfo("cross_entropy_smoothed",
-           lambda a: F.cross_entropy(a, np.array([1, 0, 4]), label_smoothing=0.2),
-           lambda a: (0.8 * -np.log(_softmax_reference(a))[np.arange(3), [1, 0, 4]]
-                      + 0.2 * -np.log(_softmax_reference(a)).mean(1)).mean(),
-           ((3, 5),),
-           lambda a: TF.cross_entropy(a, torch.tensor([1, 0, 4]), label_smoothing=0.2),
-           error_name="cross_entropy", error_inputs=errors(
-               (((2, 3),), {}, ValueError, r"cross_entropy: label_smoothing must be in \[0, 1\]",
-                lambda a: F.cross_entropy(a, np.array([0, 1]), label_smoothing=2.0)))),
-    OpInfo("nll_loss_sum",
-           lambda a: F.nll_loss(a, np.array([2, 2, 0]), reduction="sum"),
-           lambda a: -a[np.arange(3), [2, 2, 0]].sum(), ((3, 4),),
-           lambda a: TF.nll_loss(a, torch.tensor([2, 2, 0]), reduction="sum"),
-           error_name="nll_loss", error_inputs=errors(
-               (((2, 3),), {}, ValueError, r"nll_loss: target shape \(3,\) does not match",
-                lambda a: F.nll_loss(a, np.array([0, 1, 2]))))),
     # ---------------------------------------------------------------- CNN ops
     OpInfo("conv2d", _with_algorithm(F.conv2d, "im2col"), _conv2d_reference,
            torch_op=TF and TF.conv2d, sample_inputs=CONV2D_SAMPLES, error_inputs=CONV2D_ERRORS),
@@ -956,7 +1171,7 @@ OPS = [
     OpInfo("inplace_chain", lambda a, b: _inplace_chain(a, b),
            lambda a, b: np.maximum((a * 2 + b) / 3, 0), ((3, 4), (3, 4)),
            lambda a, b: _inplace_chain(a, b), away_from=(0.0,)),
-]
+] + LAYER_OPS
 
 _MASK = np.array([[True, False, True, False]] * 3)
 

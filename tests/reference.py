@@ -199,6 +199,174 @@ def upsample_nearest_ref(x, scale):
     return out
 
 
+# ------------------------------------------------------------------ activations and losses
+# Written from the definitions, elementwise (math module per element) or with plain loops.
+def _elementwise(function, x):
+    return np.vectorize(function, otypes=[np.float64])(x)
+
+
+def gelu_ref(x, approximate="none"):
+    import math
+    if approximate == "tanh":
+        return _elementwise(lambda v: 0.5 * v * (1 + math.tanh(
+            math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3))), x)
+    return _elementwise(lambda v: v * 0.5 * (1 + math.erf(v / math.sqrt(2))), x)
+
+
+def softplus_ref(x, beta=1.0, threshold=20.0):
+    import math
+    return _elementwise(lambda v: v if v * beta > threshold
+                        else math.log1p(math.exp(beta * v)) / beta, x)
+
+
+ACTIVATIONS = {
+    "relu6": lambda x: np.minimum(np.maximum(x, 0), 6),
+    "elu": lambda x, alpha=1.0: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))),
+    "silu": lambda x: x / (1 + np.exp(-x)),
+    "mish": lambda x: x * np.tanh(softplus_ref(x)),
+    "hardswish": lambda x: x * np.clip(x + 3, 0, 6) / 6,
+    "hardsigmoid": lambda x: np.clip(x / 6 + 0.5, 0, 1),
+    "hardtanh": lambda x, min_val=-1.0, max_val=1.0: np.clip(x, min_val, max_val),
+    "gelu": gelu_ref,
+    "softplus": softplus_ref,
+}
+
+
+def _log_softmax_rows(rows):
+    """log-softmax of each row of a 2-D array, one row at a time."""
+    out = np.empty_like(rows)
+    for i, row in enumerate(rows):
+        top = row.max()
+        out[i] = row - top - np.log(np.sum(np.exp(row - top)))
+    return out
+
+
+def _items(scores, target):
+    """(M, C) scores with the class axis last and (M,) targets, for (C,), (N, C), (N, C, ...)."""
+    if scores.ndim == 1:
+        return scores[None], np.reshape(target, 1)
+    moved = np.moveaxis(scores, 1, -1)
+    return moved.reshape(-1, scores.shape[1]), np.reshape(target, -1)
+
+
+def nll_loss_ref(log_probs, target, weight=None, ignore_index=-100, reduction="mean"):
+    rows, labels = _items(log_probs, target)
+    losses, weights = [], []
+    for row, label in zip(rows, labels):
+        w = 0.0 if label == ignore_index else (1.0 if weight is None else weight[label])
+        losses.append(0.0 if w == 0.0 else -w * row[label])
+        weights.append(w)
+    losses = np.array(losses)
+    if reduction == "none":
+        return losses.reshape(np.shape(target))
+    if reduction == "sum":
+        return losses.sum()
+    return losses.sum() / np.sum(weights)
+
+
+def cross_entropy_ref(logits, target, weight=None, ignore_index=-100, reduction="mean",
+                      label_smoothing=0.0):
+    rows, labels = _items(logits, target)
+    log_probs = _log_softmax_rows(rows)
+    classes = rows.shape[1]
+    if np.asarray(target).dtype.kind == "f":  # class probabilities of the input's shape
+        probabilities, _ = _items(target, np.zeros(rows.shape[0]))
+        probabilities = probabilities * (1 - label_smoothing) + label_smoothing / classes
+        w = np.ones(classes) if weight is None else weight
+        losses = np.array([-np.sum(w * p * lp) for p, lp in zip(probabilities, log_probs)])
+        if reduction == "none":
+            return losses.reshape(np.shape(target)[:1] + np.shape(target)[2:]
+                                  if logits.ndim > 1 else ())
+        return losses.sum() / (len(losses) if reduction == "mean" else 1)
+    nll = nll_loss_ref(log_probs, labels, weight, ignore_index, "none")
+    w = np.ones(classes) if weight is None else weight
+    kept = labels != ignore_index
+    smooth = np.array([-np.sum(w * lp) if k else 0.0 for lp, k in zip(log_probs, kept)])
+    if reduction == "none":
+        loss = (1 - label_smoothing) * nll + label_smoothing / classes * smooth
+        return loss.reshape(np.shape(target))
+    if reduction == "sum":
+        return (1 - label_smoothing) * nll.sum() + label_smoothing / classes * smooth.sum()
+    total = np.sum([w[label] for label, k in zip(labels, kept) if k])
+    return ((1 - label_smoothing) * nll.sum() + label_smoothing / classes * smooth.sum()) / total
+
+
+def reduce_ref(loss, reduction):
+    return {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction](loss)
+
+
+def smooth_l1_ref(x, y, beta=1.0):
+    d = np.abs(x - y)
+    return np.where(d < beta, 0.5 * d ** 2 / beta, d - 0.5 * beta)
+
+
+def huber_ref(x, y, delta=1.0):
+    d = np.abs(x - y)
+    return np.where(d < delta, 0.5 * d ** 2, delta * (d - 0.5 * delta))
+
+
+def bce_ref(p, t):
+    return -(t * np.maximum(np.log(p), -100) + (1 - t) * np.maximum(np.log(1 - p), -100))
+
+
+def bce_logits_ref(x, t, pos_weight=None):
+    """From the definition: the BCE of sigmoid(x), log-sigmoid computed per element."""
+    import math
+
+    def log_sigmoid(v):
+        return -math.log1p(math.exp(-v)) if v >= 0 else v - math.log1p(math.exp(v))
+    log_p = _elementwise(log_sigmoid, x)
+    log_q = _elementwise(lambda v: log_sigmoid(-v), x)
+    pw = 1.0 if pos_weight is None else pos_weight
+    return -(pw * t * log_p + (1 - t) * log_q)
+
+
+def kl_div_ref(log_q, target, log_target=False):
+    if log_target:
+        return np.exp(target) * (target - log_q)
+    safe = np.where(target > 0, target, 1.0)
+    return np.where(target > 0, target * (np.log(safe) - log_q), -target * log_q)
+
+
+def layer_norm_ref(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    count = len(normalized_shape)
+    rows = x.reshape(-1, int(np.prod(normalized_shape)))
+    out = np.empty_like(rows)
+    for i, row in enumerate(rows):
+        out[i] = (row - row.mean()) / np.sqrt(row.var() + eps)
+    out = out.reshape(x.shape)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    assert x.shape[x.ndim - count:] == tuple(normalized_shape)
+    return out
+
+
+def group_norm_ref(x, num_groups, weight=None, bias=None, eps=1e-5):
+    n, c = x.shape[:2]
+    out = np.empty_like(x)
+    size = c // num_groups
+    for i in range(n):
+        for g in range(num_groups):
+            block = x[i, g * size:(g + 1) * size]
+            out[i, g * size:(g + 1) * size] = (block - block.mean()) / np.sqrt(block.var() + eps)
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def normalize_ref(x, p=2.0, dim=1, eps=1e-12):
+    dims = sorted(d % x.ndim for d in (dim if isinstance(dim, tuple) else (dim,)))
+    moved = np.moveaxis(x, dims, range(x.ndim - len(dims), x.ndim))
+    flat = moved.reshape(moved.shape[:x.ndim - len(dims)] + (-1,))
+    norm = np.linalg.norm(flat, ord=p, axis=-1)
+    norm = np.expand_dims(np.maximum(norm, eps), tuple(range(x.ndim - len(dims), x.ndim)))
+    return x / np.moveaxis(norm, range(x.ndim - len(dims), x.ndim), dims)
+
 # ------------------------------------------------------------------ PyTorch's pad modes
 def _edge_source(p, n, mode):
     """Input position an output position ``p`` (relative to the input start) copies."""

@@ -229,7 +229,8 @@ def test_tensor_method_exports(name, tmp_path):
 
 def test_softmax_shift_is_computed_from_the_input_not_frozen(tmp_path):
     proto = assert_exports(Lambda(lambda m, x: F.softmax(x, 1)), (5,), tmp_path)
-    assert "ReduceMax" in op_types(proto)
+    # softmax is one primitive now, exported as ONNX's Softmax (a composed one: ReduceMax)
+    assert {"Softmax", "ReduceMax"} & set(op_types(proto))
 
 
 @pytest.mark.parametrize("opset", [13, 17, 18, 20])
@@ -462,3 +463,12 @@ def test_export_leaves_no_tracing_on_after_an_error():
     with pytest.raises(tonnx.ExportError):
         tonnx.export(Lambda(lambda m, x: F.unfold(x, 2)), sample((2, 1, 4, 4)), None)
     assert set_tracing(False) is False
+
+
+@pytest.mark.parametrize("opset", [13, 20])
+def test_the_fused_activations_and_norms_export(opset, tmp_path):
+    # gelu (both forms), silu, hardswish, softplus (beta, threshold), layer/group norm
+    model = Lambda(lambda m, x: F.gelu(x) + F.gelu(x, approximate="tanh") + F.silu(x)
+                   + F.hardswish(x) + F.softplus(x, 2.0, 1.0) + F.group_norm(x, 2)
+                   + F.layer_norm(x, (4, 4)))
+    assert_exports(model, (4, 4, 4), tmp_path, opset=opset)

@@ -264,6 +264,64 @@ def _leaky_relu(g: Graph, call: Call) -> str:
     return g.node("LeakyRelu", [g.name_of(call.inputs[0])], alpha=float(call.inputs[1]))
 
 
+@converts("Softmax", "LogSoftmax")
+def _softmax(g: Graph, call: Call) -> str:
+    x, axis = call.inputs[:2]
+    return g.node(call.op, [g.name_of(x)], axis=int(axis))
+
+
+@converts("Gelu")
+def _gelu(g: Graph, call: Call) -> str:
+    x, approximate = call.inputs[:2]
+    name, dtype = g.name_of(x), x.dtype
+    if g.opset >= 20:
+        return g.node("Gelu", [name], approximate=str(approximate))
+    if approximate == "tanh":  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        cube = g.node("Mul", [g.node("Mul", [name, name]), name])
+        inner = g.node("Add", [name, g.node("Mul", [cube, g.const(0.044715, dtype)])])
+        gate = g.node("Tanh", [g.node("Mul", [inner, g.const(np.sqrt(2 / np.pi), dtype)])])
+    else:  # 0.5 x (1 + erf(x / sqrt(2)))
+        gate = g.node("Erf", [g.node("Mul", [name, g.const(np.sqrt(0.5), dtype)])])
+    half = g.node("Mul", [name, g.const(0.5, dtype)])
+    return g.node("Mul", [half, g.node("Add", [gate, g.const(1, dtype)])])
+
+
+@converts("Silu")
+def _silu(g: Graph, call: Call) -> str:
+    name = g.name_of(call.inputs[0])
+    return g.node("Mul", [name, g.node("Sigmoid", [name])])
+
+
+@converts("Hardswish")
+def _hardswish(g: Graph, call: Call) -> str:
+    name = g.name_of(call.inputs[0])
+    return g.node("Mul", [name, g.node("HardSigmoid", [name], alpha=1 / 6, beta=0.5)])
+
+
+@converts("Softplus")
+def _softplus(g: Graph, call: Call) -> str:
+    x, beta, threshold = call.inputs[:3]
+    name, dtype = g.name_of(x), x.dtype
+    scaled = name if beta == 1 else g.node("Mul", [name, g.const(beta, dtype)])
+    smooth = g.node("Softplus", [scaled])
+    if beta != 1:
+        smooth = g.node("Div", [smooth, g.const(beta, dtype)])
+    if not np.isfinite(threshold):
+        return smooth
+    linear = g.node("Greater", [scaled, g.const(threshold, dtype)])
+    return g.node("Where", [linear, name, smooth])
+
+
+@converts("Standardize")
+def _standardize(g: Graph, call: Call) -> str:
+    x, axes, eps = call.inputs[:3]
+    name, dtype = g.name_of(x), x.dtype
+    centered = g.node("Sub", [name, g.reduce("ReduceMean", name, tuple(axes), True)])
+    variance = g.reduce("ReduceMean", g.node("Mul", [centered, centered]), tuple(axes), True)
+    scale = g.node("Sqrt", [g.node("Add", [variance, g.const(eps, dtype)])])
+    return g.node("Div", [centered, scale])
+
+
 @converts("Clip")
 def _clip(g: Graph, call: Call) -> str:
     x, lo, hi = call.inputs[:3]

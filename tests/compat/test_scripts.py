@@ -22,14 +22,9 @@ CASES = {
     "autograd_tutorial.py": (1e-12, 1e-12),
     "pool_pad_upsample_net.py": (2e-4, 1e-5),
 }
-# The tinygrad_cnn runs expected to fail until other work lands: the nn names of API.md's nn
-# section some scripts use (the Tensor half of issue 9 has landed).  Each script was checked
-# to match PyTorch with stand-ins for those nn names.
-EXPECTED_FAILURES = {
-    "cnn_training.py": "needs nn.CrossEntropyLoss",
-    "gan.py": "needs nn.BCELoss",
-    "custom_function.py": "needs nn.MSELoss",
-}
+# The tinygrad_cnn runs expected to fail until other work lands: none left (the Tensor half
+# of issue 9 and the nn names of API.md's nn section have landed).
+EXPECTED_FAILURES = {}
 
 _torch_results = {}
 

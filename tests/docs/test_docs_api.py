@@ -180,6 +180,8 @@ def test_every_public_function_and_class_has_its_signature_written_out(module_na
             continue
         if inspect.isclass(value) and issubclass(value, (BaseException, Warning)):
             continue
+        if inspect.isclass(value) and not value.__module__.startswith("tinygrad_cnn"):
+            continue  # numpy's own classes re-exported (dtype): numpy documents them
         if real_parameters(value) and id(value) not in checked:
             missing.append(name)
     assert not missing, f"docs/api.md, section {module_name}: no signature written for {missing}"

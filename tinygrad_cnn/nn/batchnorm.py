@@ -1,20 +1,23 @@
-"""``BatchNorm2d``: batch normalisation over (N, H, W) per channel, exactly as PyTorch's."""
+"""``BatchNorm1d`` and ``BatchNorm2d``: batch normalisation per channel over every other
+axis, exactly as PyTorch's."""
 
 import numpy as np
 
 from .._checks import ShapeError, check_int, check_real, check_tensor
+from ..devices import check_device
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
 
 
-class BatchNorm2d(Module):
-    """``y = (x - mean) / sqrt(var + eps) * weight + bias`` per channel (``torch.nn.BatchNorm2d``).
+class _BatchNorm(Module):
+    """``y = (x - mean) / sqrt(var + eps) * weight + bias`` per channel (the shared body of
+    ``BatchNorm1d`` and ``BatchNorm2d``; subclasses name the input ranks they take).
 
-    x ``(N, C, H, W)`` -> ``(N, C, H, W)`` with ``C = num_features``; weight and bias ``(C,)``.
+    x ``(N, C, *)`` -> the same shape with ``C = num_features``; weight and bias ``(C,)``.
 
     Training (or ``track_running_stats=False``): mean and *biased* variance of the batch over
-    ``(N, H, W)``.  In training with running statistics, ``running_mean`` and
+    every axis but the channel axis.  In training with running statistics, ``running_mean`` and
     ``running_var`` move towards the batch mean and the *unbiased* batch variance by
     ``momentum`` (``new = (1 - momentum) * old + momentum * batch``), or with
     ``momentum=None`` keep the cumulative average over ``num_batches_tracked`` batches.
@@ -25,13 +28,18 @@ class BatchNorm2d(Module):
     backward is written with differentiable tensor ops), so double backward works.
     """
 
+    ranks = ()            # the input dimensionalities accepted
+    layout = ""           # how the error message spells them
+
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, dtype=None, *, bias=True):
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
-        self.num_features = check_int("BatchNorm2d", "num_features", num_features, minimum=1)
-        self.eps = check_real("BatchNorm2d", "eps", eps, low=0)
+        name = type(self).__name__
+        check_device(name, device)
+        self.num_features = check_int(name, "num_features", num_features, minimum=1)
+        self.eps = check_real(name, "eps", eps, low=0)
         if momentum is not None:
-            check_real("BatchNorm2d", "momentum", momentum)
+            check_real(name, "momentum", momentum)
         self.momentum = momentum
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
@@ -69,15 +77,16 @@ class BatchNorm2d(Module):
             self.bias._data[...] = 0
 
     def _check_input(self, x) -> None:
-        check_tensor("BatchNorm2d", "input", x)
-        if x.ndim != 4:
-            raise ShapeError(f"BatchNorm2d: expected 4D input (N, C, H, W), got {x.ndim}D input "
+        name = type(self).__name__
+        check_tensor(name, "input", x)
+        if x.ndim not in self.ranks:
+            raise ShapeError(f"{name}: expected {self.layout}, got {x.ndim}D input "
                              f"of shape {x.shape}")
         if x.shape[1] != self.num_features:
-            raise ShapeError(f"BatchNorm2d: input has {x.shape[1]} channels but num_features is "
+            raise ShapeError(f"{name}: input has {x.shape[1]} channels but num_features is "
                              f"{self.num_features} (input shape {x.shape})")
         if x.dtype.kind != "f":
-            raise TypeError(f"BatchNorm2d: input must be a floating point tensor, got {x.dtype}")
+            raise TypeError(f"{name}: input must be a floating point tensor, got {x.dtype}")
 
     def forward(self, x):
         self._check_input(x)
@@ -101,3 +110,19 @@ class BatchNorm2d(Module):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self.bias is not None}, "
                 f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of ``(N, C)`` or ``(N, C, L)`` per channel
+    (``torch.nn.BatchNorm1d``); statistics over ``N`` (and ``L``)."""
+
+    ranks = (2, 3)
+    layout = "2D or 3D input (N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of ``(N, C, H, W)`` per channel (``torch.nn.BatchNorm2d``);
+    statistics over ``(N, H, W)``."""
+
+    ranks = (4,)
+    layout = "4D input (N, C, H, W)"

@@ -1,6 +1,10 @@
-"""``Sequential``: modules applied one after another (``torch.nn.Sequential``)."""
+"""Containers (as ``torch.nn``): ``Sequential`` (modules applied one after another),
+``ModuleList`` (a list of modules) and ``ModuleDict`` (a dict of modules), each registering
+its entries so their parameters and state-dict keys are PyTorch's (``"0.weight"``,
+``"conv.bias"``)."""
 
 import operator
+from collections import abc
 
 from .module import Module
 
@@ -74,3 +78,181 @@ class Sequential(Module):
         for module in self:
             x = module(x)
         return x
+
+
+class ModuleList(Module):
+    """A list of modules, registered as children ``"0"``, ``"1"``, ... (``torch.nn.ModuleList``).
+
+    Indexing (an int, a negative int, a slice -> a new ``ModuleList`` of the same modules),
+    assignment, ``del``, ``len``, iteration, ``append``, ``extend``, ``insert``, ``pop``,
+    ``+`` and ``+=``.  It has no ``forward``: the model's ``forward`` iterates it.
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _index(self, index) -> int:
+        try:
+            index = operator.index(index)
+        except TypeError:
+            raise TypeError(f"ModuleList: indices must be integers or slices, "
+                            f"not {type(index).__name__}") from None
+        size = len(self._modules)
+        if not -size <= index < size:
+            raise IndexError(f"ModuleList: index {index} is out of range for {size} modules")
+        return index % size
+
+    def _renumber(self, modules) -> None:
+        self._modules.clear()
+        for position, module in enumerate(modules):
+            self._set(str(position), module)
+
+    def _set(self, name: str, module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: {type(module).__name__} is not a Module subclass")
+        self.add_module(name, module)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ModuleList(list(self._modules.values())[index])
+        return self._modules[str(self._index(index))]
+
+    def __setitem__(self, index, module) -> None:
+        self._set(str(self._index(index)), module)
+
+    def __delitem__(self, index) -> None:
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            del modules[index]
+        else:
+            del modules[self._index(index)]
+        self._renumber(modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(list(self._modules.values()))
+
+    def __iadd__(self, modules) -> "ModuleList":
+        return self.extend(modules)
+
+    def __add__(self, other) -> "ModuleList":
+        if not isinstance(other, ModuleList):
+            raise TypeError(f"ModuleList: can only add a ModuleList, got {type(other).__name__}")
+        return ModuleList(list(self) + list(other))
+
+    def __dir__(self):
+        return [key for key in super().__dir__() if not key.isdigit()]
+
+    def append(self, module) -> "ModuleList":
+        """Add ``module`` at the end."""
+        self._set(str(len(self)), module)
+        return self
+
+    def extend(self, modules) -> "ModuleList":
+        """Append every module of the iterable ``modules``."""
+        if not isinstance(modules, abc.Iterable) or isinstance(modules, Module) and \
+                not isinstance(modules, (ModuleList, Sequential)):
+            raise TypeError(f"ModuleList.extend should be called with an iterable, but got "
+                            f"{type(modules).__name__}")
+        for module in list(modules):
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module) -> None:
+        """Insert ``module`` before position ``index`` (as ``list.insert``)."""
+        modules = list(self._modules.values())
+        modules.insert(operator.index(index), module)
+        self._renumber(modules)
+
+    def pop(self, index: int = -1):
+        """Remove and return the module at ``index``."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleList has no forward: iterate over it in your "
+                                  "model's forward")
+
+
+class ModuleDict(Module):
+    """An ordered dict of modules, registered as children under their keys
+    (``torch.nn.ModuleDict``): ``d[key]``, ``d[key] = m``, ``del d[key]``, ``in``, ``len``,
+    iteration over the keys, ``keys``, ``items``, ``values``, ``update``, ``pop``, ``clear``.
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str):
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: {type(module).__name__} is not a Module subclass "
+                            f"(key {key!r})")
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(list(self._modules))
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def keys(self):
+        """The keys, in insertion order."""
+        return self._modules.keys()
+
+    def items(self):
+        """``(key, module)`` pairs, in insertion order."""
+        return self._modules.items()
+
+    def values(self):
+        """The modules, in insertion order."""
+        return self._modules.values()
+
+    def clear(self) -> None:
+        """Remove every module."""
+        self._modules.clear()
+
+    def pop(self, key: str):
+        """Remove the module under ``key`` and return it."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def update(self, modules) -> None:
+        """Add the modules of a mapping (or an iterable of ``(key, module)`` pairs), in order."""
+        if isinstance(modules, (abc.Mapping, ModuleDict)):
+            pairs = list(modules.items())
+        elif isinstance(modules, abc.Iterable):
+            pairs = []
+            for position, pair in enumerate(modules):
+                if not isinstance(pair, abc.Iterable) or isinstance(pair, (str, Module)):
+                    raise TypeError(f"ModuleDict.update: element #{position} should be an "
+                                    f"iterable of (key, module), got {type(pair).__name__}")
+                pair = tuple(pair)
+                if len(pair) != 2:
+                    raise ValueError(f"ModuleDict.update: element #{position} has length "
+                                     f"{len(pair)}; 2 is required")
+                pairs.append(pair)
+        else:
+            raise TypeError(f"ModuleDict.update should be called with an iterable of "
+                            f"key/value pairs, but got {type(modules).__name__}")
+        for key, module in pairs:
+            self[key] = module
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleDict has no forward: index it in your model's forward")

@@ -1,25 +1,40 @@
-"""``Dropout``: inverted dropout while training, identity in eval mode (``torch.nn.Dropout``)."""
+"""``Dropout`` and ``Dropout2d``: inverted dropout while training, identity in eval mode (as
+``torch.nn``)."""
 
-from .._checks import check_real
+from .._checks import check_bool, check_real
 from . import functional as F
 from .module import Module
 
 
-class Dropout(Module):
-    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` in training.
-
-    x ``(*)`` -> ``(*)``.  The mask comes from :func:`tinygrad_cnn.random.generator`, so
-    :func:`tinygrad_cnn.manual_seed` makes it repeatable.  ``inplace`` is accepted and
-    computes out of place.
-    """
-
+class _DropoutNd(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        self.p = check_real("Dropout", "p", p, low=0, high=1)
-        self.inplace = inplace
-
-    def forward(self, x):
-        return F.dropout(x, self.p, self.training)
+        name = type(self).__name__
+        self.p = check_real(name, "p", p, low=0, high=1)
+        self.inplace = check_bool(name, "inplace", inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` in training
+    (``torch.nn.Dropout``).
+
+    x ``(*)`` -> ``(*)``.  The mask comes from :func:`tinygrad_cnn.random.generator`, so
+    :func:`tinygrad_cnn.manual_seed` makes it repeatable.
+    """
+
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
+    """Zero whole channels with probability ``p`` in training (``torch.nn.Dropout2d``).
+
+    x ``(N, C, H, W)`` -> the same shape (a 3-D input is taken as ``(N, C, L)``, as PyTorch
+    2.x, with its warning).
+    """
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)

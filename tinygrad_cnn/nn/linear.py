@@ -1,4 +1,4 @@
-"""``Linear``: a fully connected layer (``torch.nn.Linear``)."""
+"""``Linear``, a fully connected layer, and ``Identity`` (as ``torch.nn``)."""
 
 import numpy as np
 
@@ -37,3 +37,14 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class Identity(Module):
+    """Returns its input unchanged (``torch.nn.Identity``); any constructor arguments are
+    accepted and ignored, as PyTorch's (handy to switch a layer off)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input

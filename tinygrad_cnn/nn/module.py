@@ -13,7 +13,9 @@ Insertion order is kept, so ``state_dict()`` produces PyTorch's keys in PyTorch'
 from PyTorch's by array conversion alone.
 """
 
-from collections import namedtuple
+import itertools
+import weakref
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
@@ -44,6 +46,33 @@ def _buffer_array(name: str, value):
     return array
 
 
+class RemovableHandle:
+    """What ``register_forward_hook`` returns: ``remove()`` unregisters the hook (also as a
+    context manager's exit), as ``torch.utils.hooks.RemovableHandle``."""
+
+    _ids = itertools.count()
+
+    def __init__(self, *registries):
+        self.id = next(RemovableHandle._ids)
+        self._registries = [weakref.ref(registry) for registry in registries]
+
+    def remove(self) -> None:
+        for reference in self._registries:
+            registry = reference()
+            if registry is not None:
+                registry.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class _HookDict(OrderedDict):
+    """An ordered dict that a weak reference can point at (plain dicts cannot)."""
+
+
 def _indent(text: str, spaces: int) -> str:
     """Indent every line of ``text`` but the first (so it nests under ``(name): ``)."""
     lines = text.split("\n")
@@ -68,6 +97,10 @@ class Module:
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_forward_pre_hooks", _HookDict())
+        object.__setattr__(self, "_forward_hooks", _HookDict())
+        object.__setattr__(self, "_hooks_with_kwargs", set())
+        object.__setattr__(self, "_always_called", set())
 
     # ------------------------------------------------------------------ registration
     def _check_new_name(self, kind: str, name) -> None:
@@ -93,8 +126,8 @@ class Module:
             )
         self._parameters[name] = param
 
-    def register_buffer(self, name: str, array, persistent: bool = True) -> None:
-        """Register ``array`` (a numeric numpy array, ``Tensor`` or ``None``) as a buffer.
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """Register ``tensor`` (a numeric numpy array, ``Tensor`` or ``None``) as a buffer.
 
         Buffers are module state that is not learned, kept as ``numpy`` arrays: they appear in
         ``state_dict()`` unless ``persistent=False``, and never in ``parameters()``.  Any other
@@ -103,7 +136,7 @@ class Module:
         self._check_new_name("buffer", name)
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
-        self._buffers[name] = _buffer_array(name, array)
+        self._buffers[name] = _buffer_array(name, tensor)
         if persistent:
             self._non_persistent_buffers.discard(name)
         else:
@@ -185,21 +218,114 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        with_kwargs = self._hooks_with_kwargs
+        for key, hook in list(self._forward_pre_hooks.items()):
+            if key in with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook registered with_kwargs=True must "
+                                           f"return None or (args, kwargs), got {result!r}")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        try:
+            output = self.forward(*args, **kwargs)
+        except BaseException:
+            for key in self._always_called:  # always_call=True: run them on failure too
+                hook = self._forward_hooks.get(key)
+                if hook is not None:
+                    try:
+                        (hook(self, args, kwargs, None) if key in with_kwargs
+                         else hook(self, args, None))
+                    except Exception:  # the forward's error is the one to report
+                        pass
+            raise
+        for key, hook in list(self._forward_hooks.items()):
+            result = (hook(self, args, kwargs, output) if key in with_kwargs
+                      else hook(self, args, output))
+            if result is not None:
+                output = result
+        return output
+
+    # ------------------------------------------------------------------ hooks
+    def _add_hook(self, registry, hook, prepend: bool, with_kwargs: bool) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        handle = RemovableHandle(registry)
+        registry[handle.id] = hook
+        if prepend:
+            registry.move_to_end(handle.id, last=False)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(handle.id)
+        return handle
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each ``forward`` (``hook(module, args, kwargs)``
+        with ``with_kwargs``); a non-None result replaces the arguments.  Returns a handle
+        whose ``remove()`` unregisters it (``torch.nn.Module.register_forward_pre_hook``)."""
+        return self._add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward``
+        (``hook(module, args, kwargs, output)`` with ``with_kwargs``); a non-None result
+        replaces the output; with ``always_call`` the hook also runs (output ``None``) when
+        ``forward`` raises (``torch.nn.Module.register_forward_hook``)."""
+        handle = self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
+        if always_call:
+            self._always_called.add(handle.id)
+        return handle
 
     # ------------------------------------------------------------------ traversal
-    def named_modules(self, memo=None, prefix: str = ""):
-        """Yield ``(name, module)`` for this module (name ``""``) and every descendant once."""
+    def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
+        """Yield ``(name, module)`` for this module (name ``prefix``) and every descendant,
+        each once (every occurrence with ``remove_duplicate=False``)."""
         if memo is None:
             memo = set()
-        if id(self) in memo:
-            return
-        memo.add(id(self))
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, module in self._modules.items():
             if module is None:
                 continue
-            yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+            yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                            remove_duplicate)
+
+    def get_submodule(self, target: str) -> "Module":
+        """The descendant at the dotted path ``target`` (``""``: this module), as PyTorch's;
+        ``AttributeError`` naming the missing part otherwise."""
+        if target == "":
+            return self
+        module = self
+        for part in target.split("."):
+            if part not in module._modules or module._modules[part] is None:
+                raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
+            module = module._modules[part]
+        return module
+
+    def get_parameter(self, target: str):
+        """The parameter at the dotted path ``target`` (``"0.weight"``)."""
+        owner, _, name = target.rpartition(".")
+        module = self.get_submodule(owner)
+        if name not in module._parameters:
+            raise AttributeError(f"{type(module).__name__} has no parameter `{name}`")
+        return module._parameters[name]
+
+    def get_buffer(self, target: str):
+        """The buffer at the dotted path ``target`` (``"bn.running_mean"``)."""
+        owner, _, name = target.rpartition(".")
+        module = self.get_submodule(owner)
+        if name not in module._buffers:
+            raise AttributeError(f"{type(module).__name__} has no buffer `{name}`")
+        return module._buffers[name]
 
     def modules(self):
         """Yield this module and every descendant, each once."""
@@ -281,18 +407,24 @@ class Module:
                 param.grad.detach_()
                 param.grad.zero_()
 
-    def _cast_floating(self, dtype) -> "Module":
+    def _cast_floating(self, dtype, every_dtype: bool = False) -> "Module":
+        """Cast parameters and buffers to ``dtype`` in place: the floating ones, or with
+        ``every_dtype`` all of them (``type()``, as PyTorch's)."""
         dtype = np.dtype(dtype)
         for module in self.modules():
             for param in module._parameters.values():
-                if param is not None and param._data.dtype.kind == "f":
+                if param is not None and (every_dtype or param._data.dtype.kind == "f"):
                     param._data = param._data.astype(dtype)
                     if param.grad is not None:
                         param.grad = param.grad.astype(dtype)
             for name, buffer in module._buffers.items():
-                if buffer is not None and buffer.dtype.kind == "f":
+                if buffer is not None and (every_dtype or buffer.dtype.kind == "f"):
                     module._buffers[name] = buffer.astype(dtype)
         return self
+
+    def type(self, dst_type):
+        """Cast every parameter and buffer to ``dst_type`` (in place; returns ``self``)."""
+        return self._cast_floating(np.dtype(dst_type), every_dtype=True)
 
     def float(self):
         """Cast floating parameters and buffers to float32 (in place; returns ``self``)."""

@@ -23,6 +23,10 @@ derivative order stays inside the file):
 ``resample.py``        Resample (its own adjoint: the transposed per-axis matrices; interpolate,
                        adaptive average pooling); NearestGather <-> NearestGatherAdjoint
 ``batchnorm.py``       BatchNormTraining (backward closed-form in Tensor ops)
+``standardize.py``     Standardize (the core of layer_norm and group_norm; backward closed-form)
+``activation.py``      Softmax LogSoftmax; Softplus Gelu Silu Hardswish, each -> its derivative
+                       primitive (SoftplusDerivative, ...), whose own derivative is in Tensor ops
+``loss.py``            BinaryCrossEntropy (backward as PyTorch's, in Tensor ops)
 =====================  ===========================================================================
 
 Kernels and value types (plain numpy, no ``Function``, no checks):

@@ -11,27 +11,57 @@ One module per family, as PyTorch's documentation groups them; a new function go
 family's module and is listed here and in ``__all__``:
 
 =================  ==============================================================
-``activation``     relu, leaky_relu, sigmoid, tanh, softmax, log_softmax
+``activation``     relu, relu6, leaky_relu, elu, gelu, silu, mish, hardswish, hardtanh,
+                   hardsigmoid, sigmoid, tanh, softplus, softmax, log_softmax
 ``conv``           conv1d, conv2d, conv_transpose2d, unfold, fold
 ``pool``           max_pool2d, max_unpool2d, avg_pool2d, lp_pool2d, adaptive_avg_pool1d,
                    adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d
-``norm``           batch_norm
+``norm``           batch_norm, layer_norm, group_norm, normalize
 ``dense``          linear
-``dropouts``       dropout
-``loss``           cross_entropy, nll_loss, mse_loss
+``dropouts``       dropout, dropout2d
+``encoding``       one_hot
+``loss``           cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
+                   binary_cross_entropy, binary_cross_entropy_with_logits, kl_div
 ``padding``        pad
 ``interpolation``  interpolate
 ``_windows``       argument checks of the windowed ops -> ``WindowGeometry``
 =================  ==============================================================
 """
 
-from .activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .activation import (
+    elu,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    leaky_relu,
+    log_softmax,
+    mish,
+    relu,
+    relu6,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
 from .conv import conv1d, conv2d, conv_transpose2d, fold, unfold
 from .dense import linear
-from .dropouts import dropout
+from .dropouts import dropout, dropout2d
+from .encoding import one_hot
 from .interpolation import interpolate
-from .loss import cross_entropy, mse_loss, nll_loss
-from .norm import batch_norm
+from .loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from .norm import batch_norm, group_norm, layer_norm, normalize
 from .padding import pad
 from .pool import (
     adaptive_avg_pool1d,
@@ -46,18 +76,20 @@ from .pool import (
 
 __all__ = [
     # activation
-    "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax",
+    "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "mish", "hardswish", "hardtanh",
+    "hardsigmoid", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
     # conv
     "conv1d", "conv2d", "conv_transpose2d", "unfold", "fold",
     # pool
     "max_pool2d", "max_unpool2d", "avg_pool2d", "lp_pool2d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
     # norm
-    "batch_norm",
-    # dense, dropouts
-    "linear", "dropout",
+    "batch_norm", "layer_norm", "group_norm", "normalize",
+    # dense, dropouts, encoding
+    "linear", "dropout", "dropout2d", "one_hot",
     # loss
-    "cross_entropy", "nll_loss", "mse_loss",
+    "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
     # padding, interpolation
     "pad", "interpolate",
 ]

@@ -1,20 +1,49 @@
-"""Losses (as ``torch.nn.functional``): ``reduction`` is ``"mean"``, ``"sum"`` or ``"none"``; a
-reduced loss has shape ``()``.  Composed of Tensor ops, so every derivative order works.
+"""Losses (as ``torch.nn.functional``): ``reduction`` is ``"mean"``, ``"sum"`` or ``"none"``
+(PyTorch's legacy ``size_average``/``reduce`` are accepted and mapped as PyTorch maps them);
+a reduced loss has shape ``()``.
+
+Class losses (``cross_entropy``, ``nll_loss``) take scores ``(N, C)``, ``(C,)`` or
+``(N, C, d1, ..., dK)`` and class indices ``(N,)``, ``()`` or ``(N, d1, ..., dK)``, with a
+per-class ``weight``, an ``ignore_index`` and, for ``cross_entropy``, class-probability
+targets and ``label_smoothing``.  Every loss is stable for finite inputs (log-sum-exp,
+softplus forms) and composed of Tensor ops or the primitives of :mod:`tinygrad_cnn.ops.loss`
+and :mod:`tinygrad_cnn.ops.activation`, so every derivative order works.
 """
 
-import numbers
 import warnings
 
 import numpy as np
 
-from ..._checks import ShapeError, check_float, check_tensor
+from ..._checks import (
+    DtypeError,
+    ShapeError,
+    check_broadcastable,
+    check_float,
+    check_int,
+    check_number,
+    check_tensor,
+    is_real,
+)
+from ...ops import activation as act
+from ...ops import elementwise as ew
+from ...ops.loss import BinaryCrossEntropy
 from ...tensor import Tensor
 from .activation import log_softmax
 
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(reduction, op: str) -> None:
+# ------------------------------------------------------------------ shared pieces
+def legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """PyTorch's mapping of the deprecated ``size_average``/``reduce`` flags."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return "none" if not reduce else ("mean" if size_average else "sum")
+
+
+def _check_reduction(op: str, reduction) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
@@ -27,77 +56,368 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def _class_targets(target, log_probs: Tensor, op: str) -> np.ndarray:
-    """Validated integer class indices (N,) for scores (N, C)."""
-    target = target._data if isinstance(target, Tensor) else np.asarray(target)
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target must hold integer class indices, got dtype {target.dtype}")
-    if log_probs.ndim != 2:
-        raise ValueError(f"{op}: input must be (N, C) scores, got shape {log_probs.shape}")
-    if target.shape != (log_probs.shape[0],):
-        raise ValueError(
-            f"{op}: target shape {target.shape} does not match input shape {log_probs.shape}; "
-            f"expected ({log_probs.shape[0]},)"
-        )
-    classes = log_probs.shape[1]
-    if target.size and (target.min() < 0 or target.max() >= classes):
-        bad = target[(target < 0) | (target >= classes)][0]
-        raise ValueError(f"{op}: target holds class index {bad}, outside [0, {classes})")
-    return target
+def _as_tensor(op: str, argument: str, value, like: Tensor) -> Tensor:
+    """A Tensor operand (arrays and numbers become constants of ``like``'s dtype)."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (np.ndarray, list, tuple)) or is_real(value):
+        return Tensor._make(np.asarray(value, dtype=like.dtype))
+    raise TypeError(f"{op}: {argument} must be a Tensor, got {type(value).__name__}")
 
 
-def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of the target classes.
+def _float(op: str, x: Tensor) -> Tensor:
+    """``x``, checked to be a floating Tensor (PyTorch: "not implemented" for integers)."""
+    check_tensor(op, "input", x)
+    check_float(op, "input", x.dtype)
+    return x
 
-    log_probs: (N, C) log-probabilities; target: (N,) integer class indices.
-    Returns shape () for "mean"/"sum", (N,) for "none".
+
+def _pointwise_pair(op: str, input, target, reduction, exact: bool = False,
+                    promote: str = "int bool", float_target: bool = False,
+                    bool_target: bool = True):
+    """Checked ``(input, target)`` of an elementwise loss; ``target`` is broadcast to the
+    input's shape with PyTorch's warning when the shapes differ (``exact``: they must not).
+
+    dtypes as PyTorch treats each loss: an input whose kind is named in ``promote`` ("int",
+    "bool") meets a floating target in the target's dtype, any other non-floating input is
+    refused; ``float_target``: the target must be floating too; ``bool_target=False``: a
+    bool target is refused (PyTorch's ``l1_loss`` cannot subtract it).
     """
-    check_tensor("nll_loss", "input", log_probs)
-    check_float("nll_loss", "input", log_probs.dtype)
-    _check_reduction(reduction, "nll_loss")
-    target = _class_targets(target, log_probs, "nll_loss")
-    picked = log_probs[np.arange(len(target)), target]
-    return _reduce(-picked, reduction)
-
-
-def cross_entropy(logits: Tensor, target, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy from unnormalised scores; stable for large logits.
-
-    logits: (N, C); target: (N,) integer class indices.  With ``label_smoothing`` e the
-    target distribution is (1 - e) one-hot + e / C uniform, as PyTorch.
-    """
-    check_tensor("cross_entropy", "input", logits)
-    check_float("cross_entropy", "input", logits.dtype)
-    _check_reduction(reduction, "cross_entropy")
-    if not isinstance(label_smoothing, numbers.Real) or not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(
-            f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing!r}"
-        )
-    target = _class_targets(target, logits, "cross_entropy")
-    log_probs = log_softmax(logits, axis=1)
-    loss = -log_probs[np.arange(len(target)), target]
-    if label_smoothing:
-        uniform = -log_probs.mean(axis=1)
-        loss = loss * (1.0 - label_smoothing) + uniform * label_smoothing
-    return _reduce(loss, reduction)
-
-
-def mse_loss(a: Tensor, b: Tensor, reduction: str = "mean") -> Tensor:
-    """Mean squared error between two tensors of the same shape (any shape); shape () for
-    "mean"/"sum", the inputs' shape for "none" (``torch.nn.functional.mse_loss``)."""
-    check_tensor("mse_loss", "input", a)
-    check_tensor("mse_loss", "target", b)
-    _check_reduction(reduction, "mse_loss")
-    if a.shape != b.shape:
-        # PyTorch broadcasts with a warning (usually a bug in the caller's shapes); so do we
+    _check_reduction(op, reduction)
+    check_tensor(op, "input", input)
+    check_tensor(op, "target", target)
+    kind = {"i": "int", "u": "int", "b": "bool"}.get(input.dtype.kind)
+    if kind is not None and kind in promote.split() and target.dtype.kind == "f":
+        input = input.astype(target.dtype)
+    check_float(op, "input", input.dtype)
+    if target.dtype.kind != "f":
+        if float_target or target.dtype == np.bool_ and not bool_target:
+            raise DtypeError(f"{op}: target must be a floating point tensor, got "
+                             f"{target.dtype}")
+        target = target.astype(input.dtype)
+    if target.shape != input.shape:
+        if exact:
+            raise ValueError(f"{op}: target size {target.shape} must be the same as input "
+                             f"size {input.shape}")
         try:
-            np.broadcast_shapes(a.shape, b.shape)
+            np.broadcast_shapes(input.shape, target.shape)
         except ValueError:
-            raise ShapeError(f"mse_loss: input shape {a.shape} and target shape {b.shape} "
-                             "differ and cannot be broadcast together") from None
-        warnings.warn(f"mse_loss: target shape {b.shape} differs from input shape {a.shape}; "
-                      "they are broadcast, which is likely not what you meant",
-                      UserWarning, stacklevel=2)
-    difference = a - b
-    return _reduce(difference * difference, reduction)
+            raise ShapeError(f"{op}: input shape {input.shape} and target shape "
+                             f"{target.shape} differ and cannot be broadcast together") from None
+        warnings.warn(f"{op}: using a target size ({target.shape}) that is different to the "
+                      f"input size ({input.shape}); this will likely lead to incorrect results "
+                      "due to broadcasting. Please ensure they have the same size.",
+                      UserWarning, stacklevel=3)
+    return input, target
+
+
+def _weighted_pointwise(op: str, loss: Tensor, weight, reduction: str,
+                        mean_by_weight: bool) -> Tensor:
+    """``loss * weight`` reduced, for the losses whose ``weight`` has the input's shape
+    (PyTorch 2.x's ``mse_loss``, ``l1_loss``: "mean" divides by the summed weight;
+    ``huber_loss``: by the element count)."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    weight = _as_tensor(op, "weight", weight, loss)
+    if weight.shape != loss.shape:
+        raise ValueError(f"{op}: weight must have the input's shape {loss.shape}, got "
+                         f"{weight.shape}")
+    weighted = loss * weight
+    if reduction == "mean" and mean_by_weight:
+        return weighted.sum() / weight.sum()
+    return _reduce(weighted, reduction)
+
+
+def _weighted(op: str, loss: Tensor, weight, name: str = "weight") -> Tensor:
+    if weight is None:
+        return loss
+    weight = _as_tensor(op, name, weight, loss)
+    check_broadcastable(op, weight.shape, loss.shape)
+    return loss * weight
+
+
+# ------------------------------------------------------------------ class losses
+def _class_layout(op: str, input: Tensor, target: np.ndarray):
+    """Scores with the class axis last, flattened: ``(M, C)``, and the targets ``(M,)``;
+    checks PyTorch's shape rules for (C,), (N, C) and (N, C, d1, ...) inputs."""
+    if input.ndim == 0:
+        raise ValueError(f"{op}: input must be (C,), (N, C) or (N, C, d1, ...), got a "
+                         "0-d tensor")
+    if input.ndim == 1:
+        if target.ndim != 0:
+            raise ValueError(f"{op}: a (C,) input takes a 0-d target, got target shape "
+                             f"{target.shape}")
+        return input.reshape(1, -1), target.reshape(1), ()
+    if input.ndim == 2 and target.ndim == 1 and target.shape[0] != input.shape[0]:
+        raise ValueError(f"{op}: expected input batch_size ({input.shape[0]}) to match "
+                         f"target batch_size ({target.shape[0]})")
+    expected = (input.shape[0],) + input.shape[2:]
+    if target.shape != expected:
+        raise ValueError(f"{op}: target shape {target.shape} does not match input shape "
+                         f"{input.shape}; expected {expected}")
+    classes = input.shape[1]
+    scores = input if input.ndim == 2 else \
+        input.permute(0, *range(2, input.ndim), 1).reshape(-1, classes)
+    return scores, target.reshape(-1), target.shape
+
+
+def _check_ignore_index(op: str, ignore_index) -> int:
+    ignore_index = check_int(op, "ignore_index", ignore_index)
+    if not -2**63 <= ignore_index < 2**63:
+        raise ValueError(f"{op}: ignore_index must fit in int64, got {ignore_index}")
+    return ignore_index
+
+
+def _class_indices(op: str, target) -> np.ndarray:
+    array = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if array.dtype.kind not in "iub":
+        raise RuntimeError(f"{op}: target must hold integer class indices, got dtype "
+                           f"{array.dtype}")
+    return array.astype(np.int64, copy=False)
+
+
+def _class_weight(op: str, weight, classes: int, like: Tensor):
+    if weight is None:
+        return None
+    weight = _as_tensor(op, "weight", weight, like)
+    if weight.shape != (classes,):
+        raise RuntimeError(f"{op}: weight must have shape ({classes},), one per class, got "
+                           f"{weight.shape}")
+    return weight
+
+
+def _nll(op: str, log_probs: Tensor, target, weight, ignore_index, reduction: str):
+    """The negative log-likelihood core shared by nll_loss and cross_entropy: returns the
+    loss and, for the smoothing term, the flattened scores, kept mask and per-item weights."""
+    scores, flat, shape = _class_layout(op, log_probs, target)
+    classes = scores.shape[1]
+    kept = flat != ignore_index
+    bad = kept & ((flat < 0) | (flat >= classes))
+    if bad.any():
+        raise IndexError(f"{op}: target {flat[bad][0]} is out of bounds for {classes} classes")
+    safe = np.where(kept, flat, 0)
+    picked = scores[np.arange(len(safe)), safe]
+    weight = _class_weight(op, weight, classes, log_probs)
+    kept_float = Tensor._make(kept.astype(scores.dtype))
+    item_weight = kept_float if weight is None else weight[safe] * kept_float
+    loss = -(picked * item_weight)
+    if reduction == "mean":
+        reduced = loss.sum() / item_weight.sum()
+    elif reduction == "sum":
+        reduced = loss.sum()
+    else:
+        reduced = loss.reshape(shape)
+    return reduced, (scores, kept, item_weight, weight, shape)
+
+
+def nll_loss(input: Tensor, target, weight=None, size_average=None, ignore_index: int = -100,
+             reduce=None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of the target classes (``torch.nn.functional.nll_loss``).
+
+    input: ``(N, C)``, ``(C,)`` or ``(N, C, d1, ..., dK)`` log-probabilities; target: ``(N,)``,
+    ``()`` or ``(N, d1, ..., dK)`` class indices; ``weight``: ``(C,)``.  Items whose target is
+    ``ignore_index`` count for nothing; ``"mean"`` divides by the summed weights of the
+    others (NaN when every item is ignored, as PyTorch).  ``"none"`` returns the target's
+    shape.
+    """
+    op = "nll_loss"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    input = _float(op, input)
+    ignore_index = _check_ignore_index(op, ignore_index)
+    loss, _ = _nll(op, input, _class_indices(op, target), weight, ignore_index, reduction)
+    return loss
+
+
+def cross_entropy(input: Tensor, target, weight=None, size_average=None,
+                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy from unnormalised scores (``torch.nn.functional.cross_entropy``),
+    stable for any finite logits (log-sum-exp).
+
+    input: ``(N, C)``, ``(C,)`` or ``(N, C, d1, ..., dK)``.  target: class indices (shapes as
+    :func:`nll_loss`, with ``weight`` and ``ignore_index``), or class probabilities of the
+    input's shape (a float tensor).  ``label_smoothing`` e mixes the target with the uniform
+    distribution: ``(1 - e) * target + e / C``, as PyTorch (weights included).
+    """
+    op = "cross_entropy"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    input = _float(op, input)
+    ignore_index = _check_ignore_index(op, ignore_index)
+    check_number(op, "label_smoothing", label_smoothing)
+    if not 0.0 <= label_smoothing <= 1.0:  # PyTorch computes a negative or NaN one; we refuse
+        raise ShapeError(f"{op}: label_smoothing must be between 0.0 and 1.0, got "
+                         f"{label_smoothing}")
+    class_axis = 0 if input.ndim == 1 else 1
+    if input.ndim == 0:
+        raise ValueError(f"{op}: input must be (C,), (N, C) or (N, C, d1, ...), got a 0-d "
+                         "tensor")
+    log_probs = log_softmax(input, class_axis)
+    classes = input.shape[class_axis]
+    target_array = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if target_array.dtype.kind == "f":
+        return _probability_cross_entropy(op, log_probs, target, weight, reduction,
+                                          label_smoothing, class_axis)
+    loss, (scores, kept, item_weight, class_weight, shape) = _nll(
+        op, log_probs, _class_indices(op, target), weight, ignore_index, reduction)
+    if not label_smoothing:
+        return loss
+    # The uniform part: -sum_c w_c log p_c per item, ignored items zeroed; "mean" divides by
+    # the same total weight as the nll part (PyTorch's rule).
+    per_class = scores if class_weight is None else scores * class_weight
+    smooth = -per_class.sum(1) * Tensor._make(kept.astype(scores.dtype))
+    if reduction == "mean":
+        smooth = smooth.sum() / item_weight.sum()
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    else:
+        smooth = smooth.reshape(shape)
+    return loss * (1.0 - label_smoothing) + smooth * (label_smoothing / classes)
+
+
+def _probability_cross_entropy(op, log_probs, target, weight, reduction, label_smoothing,
+                               class_axis):
+    target = _as_tensor(op, "target", target, log_probs)
+    if target.shape != log_probs.shape:
+        raise RuntimeError(f"{op}: probability target shape {target.shape} must equal the "
+                           f"input shape {log_probs.shape}")
+    classes = log_probs.shape[class_axis]
+    if weight is not None:
+        weight = _class_weight(op, weight, classes, log_probs)
+        per_class = (1, classes) + (1,) * (log_probs.ndim - 2) if class_axis else (classes,)
+        log_probs = log_probs * weight.reshape(per_class)
+    if label_smoothing:
+        target = target * (1.0 - label_smoothing) + label_smoothing / classes
+    loss = -(log_probs * target)
+    if reduction == "mean":
+        return loss.sum() / (log_probs._data.size // classes)
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum(class_axis)
+
+
+# ------------------------------------------------------------------ regression losses
+def mse_loss(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
+             weight=None) -> Tensor:
+    """``(input - target) ** 2``, reduced (``torch.nn.functional.mse_loss``); any shape,
+    target broadcast with PyTorch's warning when its shape differs.  ``weight`` (the input's
+    shape) multiplies each term; "mean" then divides by the summed weight, as PyTorch."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    input, target = _pointwise_pair("mse_loss", input, target, reduction)
+    difference = input - target
+    return _weighted_pointwise("mse_loss", difference * difference, weight, reduction, True)
+
+
+def l1_loss(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
+            weight=None) -> Tensor:
+    """``|input - target|``, reduced (``torch.nn.functional.l1_loss``); ``weight`` as in
+    :func:`mse_loss`."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    input, target = _pointwise_pair("l1_loss", input, target, reduction, promote="int",
+                                    bool_target=False)
+    return _weighted_pointwise("l1_loss", (input - target).abs(), weight, reduction, True)
+
+
+def _piecewise_quadratic(difference: Tensor, width: float, linear_scale: float) -> Tensor:
+    """``0.5 d**2 / width * scale`` where ``|d| < width``, else ``scale * (|d| - width/2)``."""
+    size = difference.abs()
+    inside = size._data < width
+    quadratic = difference * difference * (0.5 / width * linear_scale)
+    return ew.Where.apply(inside, quadratic, (size - 0.5 * width) * linear_scale)
+
+
+def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - beta/2``, ``d = input - target``
+    (``torch.nn.functional.smooth_l1_loss``; ``beta=0`` is the L1 loss)."""
+    op = "smooth_l1_loss"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    input, target = _pointwise_pair(op, input, target, reduction)
+    check_number(op, "beta", beta)
+    if not beta >= 0:
+        raise ShapeError(f"{op}: beta must be >= 0, got {beta}")
+    difference = input - target
+    if beta == 0:
+        return _reduce(difference.abs(), reduction)
+    return _reduce(_piecewise_quadratic(difference, float(beta), 1.0), reduction)
+
+
+def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0,
+               weight=None) -> Tensor:
+    """``0.5 d**2`` where ``|d| < delta``, else ``delta * (|d| - delta/2)``
+    (``torch.nn.functional.huber_loss``); ``weight`` (the input's shape) multiplies each
+    term, and "mean" stays the mean over elements, as PyTorch."""
+    op = "huber_loss"
+    input, target = _pointwise_pair(op, input, target, reduction, promote="")
+    check_number(op, "delta", delta)
+    if not delta > 0:
+        raise ShapeError(f"{op}: delta must be > 0, got {delta}")
+    loss = _piecewise_quadratic(input - target, float(delta), float(delta))
+    return _weighted_pointwise(op, loss, weight, reduction, False)
+
+
+# ------------------------------------------------------------------ binary losses
+def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    """``-w (t log p + (1 - t) log(1 - p))`` with each log clamped at -100, as PyTorch
+    (``torch.nn.functional.binary_cross_entropy``).  input: probabilities in [0, 1]; target:
+    the same shape; ``weight`` broadcast to it."""
+    op = "binary_cross_entropy"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    input, target = _pointwise_pair(op, input, target, reduction, exact=True, promote="",
+                                    float_target=True)
+    for name, values in (("input", input._data), ("target", target._data)):
+        if values.size and not ((values >= 0) & (values <= 1)).all():
+            raise ShapeError(f"{op}: all elements of {name} should be between 0 and 1")
+    loss = BinaryCrossEntropy.apply(input, target)
+    return _reduce(_weighted(op, loss, weight), reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_average=None,
+                                     reduce=None, reduction: str = "mean",
+                                     pos_weight=None) -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable formula
+    (``torch.nn.functional.binary_cross_entropy_with_logits``):
+    ``(1 - t) x + (1 + (pos_weight - 1) t) softplus(-x)``, times ``weight``.  ``pos_weight``
+    broadcasts against the last (class) dimension."""
+    op = "binary_cross_entropy_with_logits"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    input, target = _pointwise_pair(op, input, target, reduction, exact=True, promote="",
+                                    float_target=True)
+    softplus_negative = act.Softplus.apply(-input, 1.0, float("inf"))  # no linear cut-off
+    if pos_weight is None:
+        loss = (1.0 - target) * input + softplus_negative
+    else:
+        pos_weight = _as_tensor(op, "pos_weight", pos_weight, input)
+        check_broadcastable(op, pos_weight.shape, input.shape)
+        loss = (1.0 - target) * input + (target * (pos_weight - 1.0) + 1.0) * softplus_negative
+    return _reduce(_weighted(op, loss, weight), reduction)
+
+
+def kl_div(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence ``target * (log(target) - input)`` pointwise, ``input``
+    being log-probabilities (``torch.nn.functional.kl_div``); ``log_target=True`` takes the
+    target as log-probabilities too.  ``reduction="batchmean"`` divides the sum by the batch
+    size (the mathematical KL); ``"mean"`` by the element count, with PyTorch's warning."""
+    op = "kl_div"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in _REDUCTIONS + ("batchmean",):
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS + ('batchmean',)}, "
+                         f"got {reduction!r}")
+    input, target = _pointwise_pair(op, input, target, "none", promote="", float_target=True)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # xlogy(t, t) - t * input: 0 * log 0 is 0, so the log is of 1 where t is not positive
+        positive = target._data > 0
+        safe = ew.Where.apply(positive, target, Tensor._make(np.ones((), target.dtype)))
+        loss = target * safe.log() - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    if reduction == "mean":
+        warnings.warn("kl_div: reduction='mean' divides the total loss by both the batch size "
+                      "and the support size; 'batchmean' divides only by the batch size, as "
+                      "the KL divergence's definition.", UserWarning, stacklevel=2)
+    return _reduce(loss, reduction)

@@ -1,11 +1,22 @@
-"""Normalisation: ``batch_norm`` (``torch.nn.functional.batch_norm``)."""
+"""Normalisation (as ``torch.nn.functional``): ``batch_norm``, ``layer_norm``, ``group_norm``,
+``normalize``."""
 
 import numbers
 
 import numpy as np
 
-from ..._checks import ShapeError, check_float, check_tensor
+from ..._checks import (
+    DtypeError,
+    ShapeError,
+    check_float,
+    check_int,
+    check_number,
+    check_tensor,
+    normalize_axes,
+)
 from ...ops.batchnorm import BatchNormTraining
+from ...ops.reduce import Extremum
+from ...ops.standardize import Standardize
 from ...tensor import Tensor
 
 
@@ -118,3 +129,119 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = 
     if bias is not None:
         beta = beta + bias.reshape(per_channel)
     return x * alpha + beta
+
+
+def _affine(op: str, name: str, value, shape) -> Tensor:
+    if value is None:
+        return None
+    check_tensor(op, name, value)
+    if value.dtype.kind != "f":
+        raise DtypeError(f"{op}: {name} must be a floating point tensor, got {value.dtype}")
+    if tuple(value.shape) != tuple(shape):
+        raise ShapeError(f"{op}: {name} must have shape {tuple(shape)}, got "
+                           f"{tuple(value.shape)}")
+    return value
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor = None, bias: Tensor = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` dimensions
+    (``torch.nn.functional.layer_norm``).
+
+    input: ``(*, *normalized_shape)`` -> the same shape; ``weight``, ``bias``:
+    ``normalized_shape`` or ``None``.  Biased variance, as PyTorch; the primitive
+    ``ops.normalization.Standardize``, then the affine part in Tensor ops.
+    """
+    op = "layer_norm"
+    check_tensor(op, "input", input)
+    check_float(op, "input", input.dtype)
+    if isinstance(normalized_shape, int) or np.isscalar(normalized_shape):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(int(size) for size in normalized_shape)
+    _check_eps(op, eps)
+    count = len(normalized_shape)
+    if count == 0 or input.shape[input.ndim - count:] != normalized_shape or \
+            input.ndim < count:
+        raise ShapeError(f"{op}: given normalized_shape={list(normalized_shape)}, expected "
+                           f"input with shape [*, {', '.join(map(str, normalized_shape))}], "
+                           f"got input of shape {input.shape}")
+    weight = _affine(op, "weight", weight, normalized_shape)
+    bias = _affine(op, "bias", bias, normalized_shape)
+    out = Standardize.apply(input, tuple(range(input.ndim - count, input.ndim)), eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor = None, bias: Tensor = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise each of ``num_groups`` groups of channels per sample
+    (``torch.nn.functional.group_norm``).
+
+    input: ``(N, C, *)`` with ``C`` divisible by ``num_groups`` -> the same shape;
+    ``weight``, ``bias``: ``(C,)`` per-channel affine.  ``Standardize`` over ``(N, G, -1)``,
+    then the affine part in Tensor ops.
+    """
+    op = "group_norm"
+    check_tensor(op, "input", input)
+    check_float(op, "input", input.dtype)
+    num_groups = check_int(op, "num_groups", num_groups, minimum=1)
+    _check_eps(op, eps)
+    if input.ndim < 2:
+        raise ShapeError(f"{op}: input must be (N, C, *), got shape {input.shape}")
+    batch, channels = input.shape[:2]
+    if channels % num_groups:
+        raise ShapeError(f"{op}: expected number of channels in input to be divisible by "
+                           f"num_groups, got input of shape {input.shape} and "
+                           f"num_groups={num_groups}")
+    weight = _affine(op, "weight", weight, (channels,))
+    bias = _affine(op, "bias", bias, (channels,))
+    grouped = input.reshape(batch, num_groups, input._data.size // max(batch * num_groups, 1))
+    out = Standardize.apply(grouped, (2,), eps).reshape(input.shape)
+    per_channel = (1, channels) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out
+
+
+def _check_eps(op: str, eps) -> None:
+    """A non-negative eps (PyTorch computes NaN from a negative or NaN one; we refuse)."""
+    check_number(op, "eps", eps)
+    if not eps >= 0:
+        raise ShapeError(f"{op}: eps must be >= 0, got {eps}")
+
+
+def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12, out=None) -> Tensor:
+    """``x / max(||x||_p, eps)`` along ``dim`` (an int or a tuple of ints)
+    (``torch.nn.functional.normalize``).
+
+    Any shape -> the same shape.  ``p``: any number but NaN (``None`` is 2, ``inf`` the
+    largest magnitude, ``-inf`` the smallest, 0 the count of non-zeros).  For ``p=2`` the norm
+    is ``sqrt(max(sum x**2, eps**2))`` (the same value), so an all-zero slice has the finite
+    gradient ``1/eps``, as PyTorch's.
+    """
+    op = "normalize"
+    check_tensor(op, "input", input)
+    check_float(op, "input", input.dtype)
+    p = 2.0 if p is None else check_number(op, "p", p)
+    _check_eps(op, eps)
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported; use the returned tensor")
+    axes = normalize_axes(dim, input.ndim, op, input.shape)
+    if p != p:
+        raise ShapeError(f"{op}: p must be a number, got nan")
+    size = input.abs()
+    if p == 2:
+        norm = (input * input).sum(axes, keepdims=True).clip(eps * eps, None).sqrt()
+    elif p == float("inf") or p == -float("inf"):
+        norm = Extremum.apply(size, axes, True, p > 0).clip(eps, None)
+    elif p == 0:
+        count = (input._data != 0).sum(axis=axes, keepdims=True).astype(input.dtype)
+        norm = Tensor._make(np.maximum(count, input.dtype.type(eps)))
+    else:
+        norm = ((size ** p).sum(axes, keepdims=True) ** (1.0 / p)).clip(eps, None)
+    return input / norm

@@ -1,0 +1,109 @@
+"""``LayerNorm`` and ``GroupNorm`` (as ``torch.nn``): normalisation within each sample, so the
+same in training and evaluation; no running statistics."""
+
+import numpy as np
+
+from .._checks import check_bool, check_int, check_real, is_int
+from ..devices import check_device
+from . import functional as F
+from .module import Module
+from .parameter import Parameter
+
+
+def _layer_dtype(op: str, device, dtype) -> np.dtype:
+    check_device(op, device)
+    dtype = np.dtype(np.float32 if dtype is None else dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: dtype must be a floating point dtype, got {dtype}")
+    return dtype
+
+
+class LayerNorm(Module):
+    """Normalise over the last ``len(normalized_shape)`` dimensions (``torch.nn.LayerNorm``).
+
+    x ``(*, *normalized_shape)`` -> the same shape.  With ``elementwise_affine`` a learnable
+    ``weight`` (ones) and ``bias`` (zeros, unless ``bias=False``) of ``normalized_shape``.
+    """
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        if is_int(normalized_shape):
+            normalized_shape = (normalized_shape,)
+        if not isinstance(normalized_shape, (tuple, list)):
+            raise TypeError(f"LayerNorm: normalized_shape must be an int or a tuple of ints, "
+                            f"got {normalized_shape!r}")
+        self.normalized_shape = tuple(check_int("LayerNorm", "normalized_shape", size, 0)
+                                      for size in normalized_shape)
+        self.eps = check_real("LayerNorm", "eps", eps, low=0)
+        self.elementwise_affine = check_bool("LayerNorm", "elementwise_affine",
+                                             elementwise_affine)
+        dtype = _layer_dtype("LayerNorm", device, dtype)
+        if self.elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        """Weight 1, bias 0."""
+        if self.weight is not None:
+            self.weight._data[...] = 1
+        if self.bias is not None:
+            self.bias._data[...] = 0
+
+    def forward(self, input):
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Normalise each of ``num_groups`` groups of channels per sample
+    (``torch.nn.GroupNorm``).
+
+    x ``(N, C, *)`` with ``C = num_channels`` -> the same shape; with ``affine`` a learnable
+    per-channel ``weight`` (ones) and ``bias`` (zeros, unless ``bias=False``) of shape
+    ``(C,)``.
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device=None, dtype=None, *, bias: bool = True):
+        super().__init__()
+        self.num_groups = check_int("GroupNorm", "num_groups", num_groups, minimum=1)
+        self.num_channels = check_int("GroupNorm", "num_channels", num_channels, minimum=1)
+        if self.num_channels % self.num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.eps = check_real("GroupNorm", "eps", eps, low=0)
+        self.affine = check_bool("GroupNorm", "affine", affine)
+        dtype = _layer_dtype("GroupNorm", device, dtype)
+        if self.affine:
+            self.weight = Parameter(np.ones(self.num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(self.num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        """Weight 1, bias 0."""
+        if self.weight is not None:
+            self.weight._data[...] = 1
+        if self.bias is not None:
+            self.bias._data[...] = 0
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
