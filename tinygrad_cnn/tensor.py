@@ -161,9 +161,10 @@ class Tensor:
         if requires_grad:
             self.requires_grad = True
 
-    @classmethod
-    def _make(cls, data: np.ndarray, grad_fn=None) -> "Tensor":
-        """Fast internal constructor: ``data`` is already a valid ndarray."""
+    @staticmethod
+    def _make(data: np.ndarray, grad_fn=None) -> "Tensor":
+        """Fast internal constructor: ``data`` is already a valid ndarray.  (A staticmethod:
+        it runs several times per op, and a classmethod call costs a bound method more.)"""
         tensor = object.__new__(Tensor)
         tensor._data = data
         tensor._grad = None

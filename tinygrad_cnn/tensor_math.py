@@ -58,12 +58,26 @@ def _promoted(a: Tensor, b: Tensor):
 
 
 def binary(op: str, a, b):
-    """Both operands as Tensors with promoted dtypes and checked, broadcastable shapes."""
+    """Both operands as Tensors with promoted dtypes and checked, broadcastable shapes.
+
+    Hot (every arithmetic operator): the two commonest cases, two Tensors of one dtype and
+    a float tensor with a Python float (``t * 0.5``), take no further call.
+    """
     if isinstance(a, Tensor):
-        b = operand(op, b, a)
+        if isinstance(b, Tensor):
+            pass
+        elif type(b) is float and a._data.dtype.kind == "f":
+            # The scalar becomes a 0-d tensor of a's dtype (what _scalar_operand does), so
+            # nothing is promoted and it broadcasts against any shape.
+            return a, Tensor._make(np.asarray(b, a._data.dtype))
+        else:
+            b = operand(op, b, a)
+    elif type(a) is float and b._data.dtype.kind == "f":  # ``0.5 - t``: as above
+        return Tensor._make(np.asarray(a, b._data.dtype)), b
     else:
         a = operand(op, a, b)
-    a, b = _promoted(a, b)
+    if a._data.dtype != b._data.dtype:
+        a, b = _promoted(a, b)
     shape_a, shape_b = a._data.shape, b._data.shape
     if shape_a != shape_b and shape_a and shape_b:  # a 0-d operand always broadcasts
         check_broadcastable(op, shape_a, shape_b)
@@ -91,7 +105,11 @@ def sub(input, other, *, alpha=1) -> Tensor:
     """``input - alpha * other`` (broadcasting); bool tensors cannot be subtracted."""
     if alpha != 1:
         other = mul(other, alpha)
-    a, b = binary("sub", input, other)
+    return _subtract(*binary("sub", input, other))
+
+
+def _subtract(a: Tensor, b: Tensor) -> Tensor:
+    """``a - b`` of operands already through :func:`binary`."""
     if a._data.dtype.kind == "b" and b._data.dtype.kind == "b":
         raise RuntimeError("sub: subtracting two bool tensors is not supported; use "
                            "logical_xor() or ~ instead")
@@ -230,12 +248,12 @@ def __radd__(self, other):
 
 def __sub__(self, other):
     """``self - other``."""
-    return sub(self, other)
+    return _subtract(*binary("sub", self, other))
 
 
 def __rsub__(self, other):
     """``other - self``."""
-    return sub(other, self)
+    return _subtract(*binary("sub", other, self))
 
 
 def __mul__(self, other):

@@ -33,17 +33,21 @@ def _topological_order(roots) -> list:
         if root in visited:
             continue
         visited.add(root)
-        stack = [(root, iter(root.edges))]
-        while stack:
-            node, edges = stack[-1]
-            for child in edges:
+        # Two parallel stacks (the path from the root, and where each of its nodes is in
+        # its edges) rather than one of (node, iterator) pairs: no tuple per node.
+        path = [root]
+        pending = [iter(root.edges)]
+        visit, push_path, push_pending = visited.add, path.append, pending.append
+        while pending:
+            for child in pending[-1]:
                 if child is not None and child not in visited:
-                    visited.add(child)
-                    stack.append((child, iter(child.edges)))
+                    visit(child)
+                    push_path(child)
+                    push_pending(iter(child.edges))
                     break
             else:
-                stack.pop()
-                order.append(node)
+                pending.pop()
+                order.append(path.pop())
     return order
 
 
@@ -103,9 +107,10 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None) -> dict:
         _add(buffers, root, number, gradient)
     captured = {}
     anomaly = current_mode.get().anomaly
+    pop, get = buffers.pop, buffers.get  # (hot: once per node and once per edge)
     with set_grad_enabled(create_graph):
         for node in reversed(order):
-            gradient = buffers.pop(node, None)
+            gradient = pop(node, None)
             if gradient is None:
                 continue
             if node.hooks is not None:
@@ -115,7 +120,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None) -> dict:
                     captured[node] = gradient
                 if node not in needed:
                     continue
-            if isinstance(node, AccumulateGrad):
+            if type(node) is AccumulateGrad:
                 if capture is None:
                     _accumulate(node.variable, gradient)
                 continue
@@ -137,7 +142,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None) -> dict:
                     continue
                 if capture is not None and child not in needed:
                     continue
-                previous = buffers.get(child)
+                previous = get(child)
                 buffers[child] = child_gradient if previous is None else previous + child_gradient
     return captured
 

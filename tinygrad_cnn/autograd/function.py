@@ -323,33 +323,27 @@ class Context(Node):
             grads = backward(self, *self._output_gradients(grad))
         if not isinstance(grads, tuple):
             grads = tuple(grads) if isinstance(grads, list) else (grads,)
-        if len(grads) != len(self.edges):
+        edges = self.edges
+        if len(grads) != len(edges):
             raise RuntimeError(
                 f"{function.__name__}.backward returned {len(grads)} gradient(s) but forward "
-                f"took {len(self.edges)} argument(s); return one per argument (None for "
+                f"took {len(edges)} argument(s); return one per argument (None for "
                 "arguments that need no gradient)"
             )
         reason = None
         if create_graph:
-            if getattr(backward, "once_differentiable", False):
-                reason = "its backward is marked @once_differentiable"
-            else:
-                stashed = self._stashed_float_arrays()
-                if stashed:
-                    reason = (f"it uses float array(s) stashed on ctx: {', '.join(stashed)}; if "
-                              "they do not depend on the inputs, declare them with "
-                              f"ctx.mark_constant({', '.join(map(repr, stashed))})")
-        results = []
-        for index, (edge, gradient) in enumerate(zip(self.edges, grads)):
+            reason = self._first_order_reason(backward)
+        results = []  # (argument i's result is results[i]: len(results) is its index)
+        for edge, gradient, meta in zip(edges, grads, self.input_meta):
             if edge is None or gradient is None:
-                if gradient is not None and self._user_op and index in self._non_tensor_args:
+                if (gradient is not None and self._user_op
+                        and len(results) in self._non_tensor_args):
                     raise RuntimeError(
                         f"{function.__name__}.backward returned a gradient for argument "
-                        f"{index}, which was not a Tensor; return None for it"
+                        f"{len(results)}, which was not a Tensor; return None for it"
                     )
                 results.append(None)
                 continue
-            expected_shape, expected_dtype = self.input_meta[index]
             if not isinstance(gradient, Tensor):
                 gradient = np.asarray(gradient)
                 node = None
@@ -360,16 +354,27 @@ class Context(Node):
             elif reason is not None:
                 gradient = Tensor._make(gradient._data, FirstOrderOnly(function.__name__,
                                                                        reason, self))
-            if gradient._data.shape != expected_shape:
+            data = gradient._data
+            if data.shape != meta[0]:
                 raise RuntimeError(
                     f"{function.__name__}.backward returned a gradient of shape "
-                    f"{gradient._data.shape} for argument {index}, whose shape is "
-                    f"{expected_shape}"
+                    f"{data.shape} for argument {len(results)}, whose shape is {meta[0]}"
                 )
-            if gradient._data.dtype != expected_dtype:
-                gradient = gradient.astype(expected_dtype)
+            if data.dtype != meta[1]:
+                gradient = gradient.astype(meta[1])
             results.append(gradient)
         return results
+
+    def _first_order_reason(self, backward):
+        """Why the gradients of this node cannot be differentiated again (None if they can)."""
+        if getattr(backward, "once_differentiable", False):
+            return "its backward is marked @once_differentiable"
+        stashed = self._stashed_float_arrays()
+        if stashed:
+            return (f"it uses float array(s) stashed on ctx: {', '.join(stashed)}; if they do "
+                    "not depend on the inputs, declare them with "
+                    f"ctx.mark_constant({', '.join(map(repr, stashed))})")
+        return None
 
     def release(self) -> None:
         self._saved = None
@@ -424,34 +429,84 @@ class Function:
     @classmethod
     def apply(cls, *args):
         """Run ``forward`` on the arrays of ``args`` and record the call when grad is on."""
-        arrays = [arg._data if isinstance(arg, Tensor) else arg for arg in args]
         mode = current_mode.get()
-        record = False
-        if mode.grad_enabled:
-            # (a list comprehension: faster than tuple() of a generator)
-            needs = tuple([isinstance(arg, Tensor) and arg._requires_grad for arg in args])
-            record = True in needs
-        else:
-            needs = (False,) * len(args)
-        ctx = cls._context_class(arrays, needs)
+        if not mode.grad_enabled:  # nothing is recorded: only the arrays are needed
+            ctx = object.__new__(cls._context_class)  # (what Context.__init__ does, inline)
+            ctx._inputs = [arg._data if isinstance(arg, Tensor) else arg for arg in args]
+            ctx.needs_input_grad = (False,) * len(args)
+            output = cls._run_forward(ctx, *ctx._inputs)
+            if type(output) is np.ndarray and not mode.anomaly and not mode.tracing:
+                return Tensor._make(output)
+            return _finish(cls, ctx, args, (False,) * len(args), False, output, mode, None)
+        # Hot: one pass over the arguments gives their arrays, which of them need a gradient,
+        # and the graph edge each gradient would take with its shape and dtype (kept only if
+        # the call is recorded).  Edges to a node with several outputs and arguments that are
+        # not Tensors are rare: they are only noted here, and handled by _connect_rare.
+        arrays, needs, edges, input_meta = [], [], [], []
+        record = rare = False
+        for arg in args:
+            if isinstance(arg, Tensor):
+                data = arg._data
+                arrays.append(data)
+                if arg._requires_grad:
+                    record = True
+                    needs.append(True)
+                    producer = arg.grad_fn
+                    if producer is None:
+                        producer = AccumulateGrad.of(arg)
+                    elif producer.n_outputs != 1:
+                        rare = True
+                    edges.append(producer)
+                    input_meta.append((data.shape, data.dtype))
+                    continue
+            else:
+                arrays.append(arg)
+                rare = True
+            needs.append(False)
+            edges.append(None)
+            input_meta.append(None)
+        ctx = object.__new__(cls._context_class)
+        ctx._inputs = arrays
+        ctx.needs_input_grad = needs = tuple(needs)
         raw_output = output = cls._run_forward(ctx, *arrays)
-        if type(output) is not np.ndarray:
-            if type(output) is tuple:
-                return _apply_several(cls, ctx, args, needs, record, output, mode)
-            output = _as_output_array(cls, output)  # numpy returns scalars for 0-d results
-        if mode.anomaly:
-            _check_forward(cls, ctx, output, mode)
-        if mode.tracing:  # the call as tinygrad_cnn.onnx.export reads it off the graph
-            ctx._traced = (args, output, user_call_site())
+        if type(output) is not np.ndarray or mode.anomaly or mode.tracing:
+            return _finish(cls, ctx, args, needs, record, output, mode,
+                           (edges, input_meta, rare))
         if not record or output.dtype.kind != "f" or (
                 ctx._non_differentiable and _is_marked(ctx, output, raw_output)):
             return Tensor._make(output)
-        _connect(ctx, args, needs)
+        ctx.edges = tuple(edges)  # (what _connect does, inline)
+        ctx.input_meta = input_meta
+        if rare:
+            _connect_rare(ctx, args)
         result = Tensor._make(output, ctx)
         if ctx._to_save:
             ctx._resolve_saved(output, raw_output, args, result)
         ctx._inputs = None
         return result
+
+
+def _finish(cls, ctx, args, needs, record, output, mode, graph):
+    """``apply`` past the forward, for the cases its fast path leaves out: a forward that
+    returned a tuple or a numpy scalar, anomaly mode, tracing, or nothing to record."""
+    raw_output = output
+    if type(output) is not np.ndarray:
+        if type(output) is tuple:
+            return _apply_several(cls, ctx, args, needs, record, output, mode, graph)
+        output = _as_output_array(cls, output)  # numpy returns scalars for 0-d results
+    if mode.anomaly:
+        _check_forward(cls, ctx, output, mode)
+    if mode.tracing:  # the call as tinygrad_cnn.onnx.export reads it off the graph
+        ctx._traced = (args, output, user_call_site())
+    if not record or output.dtype.kind != "f" or (
+            ctx._non_differentiable and _is_marked(ctx, output, raw_output)):
+        return Tensor._make(output)
+    _connect(ctx, args, graph)
+    result = Tensor._make(output, ctx)
+    if ctx._to_save:
+        ctx._resolve_saved(output, raw_output, args, result)
+    ctx._inputs = None
+    return result
 
 
 def _forward_runner(cls):
@@ -469,39 +524,35 @@ def _forward_runner(cls):
     return run
 
 
-def _connect(ctx, args, needs) -> None:
-    """Make ``ctx`` a node: one edge per argument, to the node its gradient goes to.
-
-    Hot: runs once per recorded op.  Edges to a node with several outputs also record which
-    output (``edge_outputs``); arguments that were not Tensors are listed for
-    ``next_functions`` (``_non_tensor_args``).  Both are set only when needed.
-    """
-    edges, input_meta = [], []
-    for arg, needed in zip(args, needs):
-        if needed:
-            producer = arg.grad_fn
-            if producer is None:
-                producer = AccumulateGrad.of(arg)
-            elif producer.n_outputs != 1:
-                if ctx.edge_outputs is None:
-                    ctx.edge_outputs = [0] * len(args)
-                ctx.edge_outputs[len(edges)] = arg._output_nr
-            edges.append(producer)
-            input_meta.append((arg._data.shape, arg._data.dtype))
-        else:
-            if not isinstance(arg, Tensor):
-                ctx._non_tensor_args += (len(edges),)
-            edges.append(None)
-            input_meta.append(None)
+def _connect(ctx, args, graph) -> None:
+    """Make ``ctx`` a node: ``graph`` is ``(edges, input_meta, rare)`` from ``apply``, one
+    entry per argument: the node its gradient goes to (None where none goes), the argument's
+    ``(shape, dtype)``, and whether some argument needs :func:`_connect_rare`."""
+    edges, input_meta, rare = graph
     ctx.edges = tuple(edges)
     ctx.input_meta = input_meta
+    if rare:
+        _connect_rare(ctx, args)
+
+
+def _connect_rare(ctx, args) -> None:
+    """The rare parts of a node's edges, set only when needed: which output of a node with
+    several outputs an edge leads to (``edge_outputs``), and which arguments were not
+    Tensors (``_non_tensor_args``, left out of ``next_functions``)."""
+    for index, (arg, edge) in enumerate(zip(args, ctx.edges)):
+        if not isinstance(arg, Tensor):
+            ctx._non_tensor_args += (index,)
+        elif edge is not None and edge.n_outputs != 1:
+            if ctx.edge_outputs is None:
+                ctx.edge_outputs = [0] * len(args)
+            ctx.edge_outputs[index] = arg._output_nr
 
 
 def _is_marked(ctx, output, raw_output) -> bool:
     return any(marked is output or marked is raw_output for marked in ctx._non_differentiable)
 
 
-def _apply_several(cls, ctx, args, needs, record, raw_outputs, mode) -> tuple:
+def _apply_several(cls, ctx, args, needs, record, raw_outputs, mode, graph) -> tuple:
     """``apply`` for a forward that returned a tuple: one Tensor per output, all sharing the
     node, each knowing its output number."""
     outputs = tuple(_as_output_array(cls, output) for output in raw_outputs)
@@ -514,7 +565,7 @@ def _apply_several(cls, ctx, args, needs, record, raw_outputs, mode) -> tuple:
     ]
     if not any(differentiable):
         return tuple(Tensor._make(output) for output in outputs)
-    _connect(ctx, args, needs)
+    _connect(ctx, args, graph)
     ctx.n_outputs = len(outputs)
     ctx._output_meta = tuple((output.shape, output.dtype, flag)
                              for output, flag in zip(outputs, differentiable))

@@ -239,7 +239,23 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (output,) = ctx.saved_tensors
+        return TanhBackward.apply(grad, output)
+
+
+class TanhBackward(Function):
+    """``grad * (1 - y**2)`` for ``y = tanh(x)`` as one op (PyTorch's ``tanh_backward``):
+    one node instead of three in every backward through tanh; differentiable again."""
+
+    @staticmethod
+    def forward(ctx, grad, output):
+        ctx.save_for_backward(grad, output)
         return grad * (1.0 - output * output)
+
+    @staticmethod
+    def backward(ctx, gradgrad):
+        grad, output = ctx.saved_tensors
+        return (gradgrad * (1.0 - output * output) if ctx.needs_input_grad[0] else None,
+                gradgrad * grad * output * -2.0 if ctx.needs_input_grad[1] else None)
 
 
 class Clip(Function):
