@@ -1108,8 +1108,8 @@ OPS = [
            error_inputs=_axis_error("log_softmax", lambda a: tg.log_softmax(a, -3))),
     OpInfo("std_dim", lambda a: a.std(dim=0, keepdim=True),
            lambda a: a.std(axis=0, ddof=1, keepdims=True), ((5, 3),),
-           lambda a: a.std(dim=0, keepdim=True), error_name="var", error_inputs=errors(
-               (((3,),), {}, TypeError, "var: correction must be a number",
+           lambda a: a.std(dim=0, keepdim=True), error_name="std", error_inputs=errors(
+               (((3,),), {}, TypeError, "std: correction must be a number",
                 lambda a: a.std(correction="a")))),
     OpInfo("max_dim", lambda a: a.max(dim=1).values, lambda a: a.max(axis=1), ((3, 4),),
            lambda a: a.max(dim=1).values, error_name="max",

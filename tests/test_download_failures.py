@@ -26,6 +26,7 @@ from tinygrad_cnn.data.download import DownloadError, fetch, gunzipped_sha256
 
 GOOD = b"the real file\n" * 1000
 GOOD_SHA = hashlib.sha256(GOOD).hexdigest()
+GOOD_MD5 = hashlib.md5(GOOD).hexdigest()
 
 
 def gzip_bomb(size: int) -> bytes:
@@ -211,6 +212,37 @@ def test_unreachable_port_is_a_download_error(tmp_path):
 
 def test_checksum_mismatch_keeps_nothing(base_url, tmp_path):
     fetch_fails(f"{base_url}/wrong/f", tmp_path, ValueError, "checksum mismatch")
+
+
+def test_md5_checked_download_keeps_the_right_file(base_url, tmp_path):
+    for mode in ("good", "good-no-length"):
+        fetch(f"{base_url}/{mode}/f", tmp_path / mode, md5=GOOD_MD5.upper(), progress=False,
+              timeout=5)
+        assert (tmp_path / mode).read_bytes() == GOOD
+
+
+def test_md5_mismatch_keeps_nothing_and_names_md5(base_url, tmp_path):
+    fetch_fails(f"{base_url}/good/f", tmp_path, ValueError, f"MD5 {GOOD_MD5}, expected 0{{32}}",
+                sha256=None, md5="0" * 32)
+
+
+def test_md5_checked_download_is_bounded_like_a_sha256_one(base_url, tmp_path):
+    fetch_fails(f"{base_url}/endless/f", tmp_path, ValueError, "more than 1048576 bytes",
+                sha256=None, md5=GOOD_MD5, max_bytes=1 << 20)
+    fetch_fails(f"{base_url}/short/f", tmp_path, DownloadError, "dropped midway",
+                sha256=None, md5=GOOD_MD5)
+
+
+@pytest.mark.parametrize("checksums, fragment", [
+    (dict(sha256=None), "exactly one of sha256 and md5 must be given, got neither"),
+    (dict(sha256=GOOD_SHA, md5=GOOD_MD5), "exactly one of sha256 and md5 must be given, got both"),
+    (dict(sha256=None, md5=GOOD_MD5, raw_sha256="0" * 64), "raw_sha256 must come with sha256"),
+    (dict(sha256=None, md5=b"0" * 32), "md5 must be a hex digest str"),
+])
+def test_fetch_requires_exactly_one_checksum(base_url, tmp_path, checksums, fragment):
+    with pytest.raises(TypeError, match=f"download: {fragment}"):
+        fetch(f"{base_url}/good/f", tmp_path / "f", progress=False, timeout=5, **checksums)
+    nothing_left(tmp_path)
 
 
 def test_gzip_bomb_checked_by_content_is_decompressed_with_bounded_memory(base_url, tmp_path):

@@ -465,6 +465,288 @@ def test_export_leaves_no_tracing_on_after_an_error():
     assert set_tracing(False) is False
 
 
+# ----------------------------------------------------------------------------- resampling, padding
+
+def interpolate(**options):
+    return lambda m, x: F.interpolate(x, **options)
+
+
+# name -> (function, input shape without the batch, the ONNX op that must carry it)
+RESAMPLING = {
+    "bilinear x2": (interpolate(scale_factor=2, mode="bilinear"), (2, 5, 6), "Resize"),
+    "bilinear align_corners": (
+        interpolate(scale_factor=2, mode="bilinear", align_corners=True), (2, 5, 6), "Resize"),
+    "bilinear to a size": (interpolate(size=(7, 3), mode="bilinear"), (2, 5, 6), "Resize"),
+    "bilinear to one row": (interpolate(size=(1, 3), mode="bilinear"), (2, 5, 6), "Resize"),
+    "bilinear size align_corners": (
+        interpolate(size=(7, 3), mode="bilinear", align_corners=True), (2, 5, 6), "Resize"),
+    "bilinear scale 1.5": (interpolate(scale_factor=1.5, mode="bilinear"), (2, 5, 6), "Resize"),
+    "bilinear scale kept on one axis": (
+        interpolate(scale_factor=(1.3, 2), mode="bilinear"), (2, 2, 6), "Resize"),
+    "bilinear recompute_scale_factor": (
+        interpolate(scale_factor=1.5, mode="bilinear", recompute_scale_factor=True), (2, 5, 6),
+        "Resize"),
+    # float32 10 * 0.7 could round under 7 in the runtime: the exact matrices instead
+    "bilinear scale 0.7": (interpolate(scale_factor=0.7, mode="bilinear"), (2, 10, 6),
+                           "MatMul"),
+    "bilinear antialias": (interpolate(size=(3, 2), mode="bilinear", antialias=True),
+                           (2, 7, 6), "MatMul"),
+    "bicubic x2": (interpolate(scale_factor=2, mode="bicubic"), (2, 5, 6), "Resize"),
+    "bicubic to a size": (interpolate(size=(3, 9), mode="bicubic"), (2, 5, 6), "Resize"),
+    "bicubic align_corners": (
+        interpolate(size=(8, 9), mode="bicubic", align_corners=True), (2, 5, 6), "Resize"),
+    "bicubic scale 1.5": (interpolate(scale_factor=1.5, mode="bicubic"), (2, 5, 6), "Resize"),
+    "linear": (interpolate(scale_factor=2, mode="linear"), (2, 5), "Resize"),
+    "linear align_corners": (interpolate(size=9, mode="linear", align_corners=True), (2, 5),
+                             "Resize"),
+    "trilinear": (interpolate(scale_factor=2, mode="trilinear"), (2, 3, 4, 5), "Resize"),
+    "trilinear align_corners": (
+        interpolate(size=(2, 5, 7), mode="trilinear", align_corners=True), (2, 3, 4, 5),
+        "Resize"),
+    "area tiling": (interpolate(size=(3, 2), mode="area"), (2, 6, 6), "AveragePool"),
+    "area irregular": (interpolate(size=(4, 5), mode="area"), (2, 6, 7), "MatMul"),
+    "nearest scale 1.5": (interpolate(scale_factor=1.5), (2, 5, 6), "Gather"),
+    "nearest to a size": (interpolate(size=(7, 4)), (2, 5, 6), "Gather"),
+    "nearest 1-D": (interpolate(size=7), (2, 5), "Gather"),
+    "nearest-exact to a size": (interpolate(size=(7, 4), mode="nearest-exact"), (2, 5, 6),
+                                "Gather"),
+    "nearest-exact x2": (interpolate(scale_factor=2, mode="nearest-exact"), (2, 5, 6),
+                         "Resize"),
+    "adaptive avg pool to 1": (lambda m, x: F.adaptive_avg_pool2d(x, 1), (2, 5, 6),
+                               "GlobalAveragePool"),
+    "adaptive avg pool tiling": (lambda m, x: F.adaptive_avg_pool2d(x, (5, 3)), (2, 10, 6),
+                                 "AveragePool"),
+    "adaptive avg pool one axis kept": (lambda m, x: F.adaptive_avg_pool2d(x, (None, 2)),
+                                        (2, 7, 6), "AveragePool"),
+    "adaptive avg pool irregular": (lambda m, x: F.adaptive_avg_pool2d(x, (3, 4)), (2, 7, 6),
+                                    "MatMul"),
+    "adaptive avg pool 1-D": (lambda m, x: F.adaptive_avg_pool1d(x, 3), (2, 9), "AveragePool"),
+    "adaptive avg pool 1-D irregular": (lambda m, x: F.adaptive_avg_pool1d(x, 3), (2, 7),
+                                        "MatMul"),
+    "adaptive max pool to 1": (lambda m, x: F.adaptive_max_pool2d(x, 1), (2, 5, 6),
+                               "GlobalMaxPool"),
+    "adaptive max pool tiling": (lambda m, x: F.adaptive_max_pool2d(x, (5, 3)), (2, 10, 6),
+                                 "MaxPool"),
+    "adaptive max pool irregular": (lambda m, x: F.adaptive_max_pool2d(x, (3, 4)), (2, 7, 6),
+                                    "ReduceMax"),
+    "adaptive max pool 1-D": (lambda m, x: F.adaptive_max_pool1d(x, 3), (2, 7), "ReduceMax"),
+    "max pool return_indices values": (
+        lambda m, x: F.max_pool2d(x, 3, 2, 1, return_indices=True)[0], (2, 7, 8), "MaxPool"),
+}
+
+
+@pytest.mark.parametrize("opset", [13, 18])
+@pytest.mark.parametrize("name", sorted(RESAMPLING))
+def test_resampling_exports_and_runs_in_onnxruntime(name, opset, tmp_path):
+    function, shape, op_type = RESAMPLING[name]
+    proto = assert_exports(Lambda(function), shape, tmp_path, opset=opset)
+    assert op_type in op_types(proto)
+
+
+@pytest.mark.parametrize("options", [
+    dict(scale_factor=2, mode="bilinear"), dict(size=(7, 3), mode="bilinear", align_corners=True),
+    dict(scale_factor=1.5, mode="bicubic"), dict(size=(4, 9), mode="bicubic"),
+    dict(size=(7, 4), mode="nearest"), dict(size=(7, 4), mode="nearest-exact"),
+    dict(size=(3, 4), mode="area")])
+def test_onnxruntime_gives_pytorchs_interpolation(options, tmp_path):
+    torch = pytest.importorskip("torch")
+    model = Lambda(lambda m, x: F.interpolate(x, **options))
+    tonnx.export(model, sample((2, 2, 5, 6)), tmp_path / "m.onnx")
+    x = sample((4, 2, 5, 6), seed=3)
+    (result,) = run_onnx(tmp_path / "m.onnx", x)
+    expected = torch.nn.functional.interpolate(torch.from_numpy(x), **options).numpy()
+    np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-5)
+
+
+RESAMPLING_LAYERS = {
+    "upsample bilinear": (lambda: nn.Upsample(scale_factor=2, mode="bilinear"), "Resize"),
+    "upsample nearest": (lambda: nn.Upsample(size=(7, 9)), "Gather"),
+    "adaptive avg pool (1, 1)": (lambda: nn.AdaptiveAvgPool2d((1, 1)), "GlobalAveragePool"),
+    "adaptive avg pool 3": (lambda: nn.AdaptiveAvgPool2d(3), "MatMul"),
+    "adaptive max pool (2, 3)": (lambda: nn.AdaptiveMaxPool2d((2, 3)), "MaxPool"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RESAMPLING_LAYERS))
+def test_resampling_layers_export(name, tmp_path):
+    build, op_type = RESAMPLING_LAYERS[name]
+    proto = assert_exports(build(), (2, 4, 6), tmp_path)
+    assert op_type in op_types(proto)
+
+
+@pytest.mark.parametrize("opset", [13, 17, 19, 20])
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_border_padding_modes_export(mode, opset, tmp_path):
+    proto = assert_exports(Lambda(lambda m, x: F.pad(x, (2, 1, 1, 3), mode=mode)), (2, 5, 6),
+                           tmp_path, opset=opset)
+    # circular is Pad's 'wrap' from opset 19, slices of the input put together before it
+    wrapped = mode == "circular" and opset < 19
+    assert ("Concat" in op_types(proto)) == wrapped and ("Pad" in op_types(proto)) != wrapped
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_border_padding_of_sequences_and_with_crops_exports(mode, tmp_path):
+    assert_exports(Lambda(lambda m, x: F.pad(x, (2, 1), mode=mode)), (2, 5), tmp_path)
+    assert_exports(Lambda(lambda m, x: F.pad(x, (2, -1, 1, 0), mode=mode)), (2, 5, 6),
+                   tmp_path)
+
+
+@pytest.mark.parametrize("padding_mode", ["reflect", "replicate", "circular"])
+def test_conv2d_padding_modes_export(padding_mode, tmp_path):
+    tc.manual_seed(4)
+    layer = nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode=padding_mode)
+    proto = assert_exports(layer, (2, 5, 6), tmp_path, opset=17)
+    assert "Conv" in op_types(proto)
+
+
+def max_pool_and_unpool(kernel, stride, padding, ceil_mode=False):
+    def pool_unpool(m, x):
+        values, indices = F.max_pool2d(x, kernel, stride, padding, ceil_mode=ceil_mode,
+                                       return_indices=True)
+        return F.max_unpool2d(values * 2.0, indices, kernel, stride, padding,
+                              output_size=x.shape[-2:])
+    return pool_unpool
+
+
+@pytest.mark.parametrize("kernel, stride, padding, ceil_mode, shape", [
+    (2, 2, 0, False, (2, 6, 6)), (2, 2, 0, False, (2, 7, 7)), (3, 2, 1, False, (2, 7, 8)),
+    (3, 3, 0, True, (2, 7, 8))])
+def test_max_unpool_of_max_pool_indices_exports(kernel, stride, padding, ceil_mode, shape,
+                                                tmp_path):
+    proto = assert_exports(Lambda(max_pool_and_unpool(kernel, stride, padding, ceil_mode)),
+                           shape, tmp_path)
+    assert {"MaxPool", "MaxUnpool"} <= set(op_types(proto))
+
+
+def test_max_unpool_of_indices_from_outside_the_graph_is_refused():
+    def unpool(m, x):
+        values = F.max_pool2d(x, 2, 2)
+        indices = tc.Tensor(np.zeros(values.shape, np.int64))
+        return F.max_unpool2d(values, indices, 2)
+
+    with pytest.raises(tonnx.ExportError, match="MaxUnpool2d.*indices"):
+        tonnx.export(Lambda(unpool), sample((2, 1, 6, 6)), None)
+
+
+def test_max_unpool_to_another_size_is_refused():
+    def unpool(m, x):
+        values, indices = F.max_pool2d(x, 2, 2, return_indices=True)
+        return F.max_unpool2d(values, indices, 2, output_size=(7, 7))
+
+    with pytest.raises(tonnx.ExportError, match="MaxUnpool2d.*size"):
+        tonnx.export(Lambda(unpool), sample((2, 1, 6, 6)), None)
+
+
+class TinySegmenter(nn.Module):
+    """An encoder-decoder: convolutions, a strided downsampling, a bilinear upsampling and a
+    skip connection concatenated along the channels."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU())
+        self.down = nn.Sequential(nn.Conv2d(6, 8, 3, stride=2, padding=1), nn.ReLU())
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+        self.dec = nn.Conv2d(14, 4, 3, padding=1, padding_mode="reflect")
+
+    def forward(self, x):
+        skip = self.enc(x)
+        deep = self.up(self.down(skip))
+        out = self.dec(tc.cat([skip, deep], 1))
+        return F.interpolate(out, size=(x.shape[2] * 2, x.shape[3] * 2), mode="bilinear",
+                             align_corners=True)
+
+
+def test_a_segmentation_model_with_upsampling_and_skip_concatenation_exports(tmp_path):
+    tc.manual_seed(6)
+    model = trained_a_little(TinySegmenter(), (3, 8, 10))
+    proto = assert_exports(model, (3, 8, 10), tmp_path)
+    assert op_types(proto).count("Resize") == 2 and "Concat" in op_types(proto)
+
+
+class ResNetHead(nn.Module):
+    """A ResNet-style stem and block ending in AdaptiveAvgPool2d((1, 1)), flatten, Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8),
+                                  nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1))
+        self.block = Block(8, 16, 2)
+        self.pool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(16, 5)
+
+    def forward(self, x):
+        return self.fc(tc.flatten(self.pool(self.block(self.stem(x))), 1))
+
+
+def test_a_resnet_head_with_adaptive_average_pooling_exports(tmp_path):
+    tc.manual_seed(7)
+    model = trained_a_little(ResNetHead(), (3, 9, 11))
+    proto = assert_exports(model, (3, 9, 11), tmp_path)
+    assert "GlobalAveragePool" in op_types(proto) and "Gemm" in op_types(proto)
+
+
+# ----------------------------------------------------------------------------- activations, norms
+
+# name -> (the layer, given nn; input shape without the batch); tested where this version has it
+ACTIVATIONS = {
+    "gelu": (lambda nn: nn.GELU(), (3, 4)),
+    "gelu tanh": (lambda nn: nn.GELU(approximate="tanh"), (3, 4)),
+    "silu": (lambda nn: nn.SiLU(), (3, 4)),
+    "elu": (lambda nn: nn.ELU(alpha=0.7), (3, 4)),
+    "hardswish": (lambda nn: nn.Hardswish(), (3, 4)),
+    "hardsigmoid": (lambda nn: nn.Hardsigmoid(), (3, 4)),
+    "hardtanh": (lambda nn: nn.Hardtanh(-0.5, 0.8), (3, 4)),
+    "relu6": (lambda nn: nn.ReLU6(), (3, 4)),
+    "softplus": (lambda nn: nn.Softplus(), (3, 4)),
+    "softplus beta threshold": (lambda nn: nn.Softplus(beta=2.0, threshold=1.5), (3, 4)),
+    "mish": (lambda nn: nn.Mish(), (3, 4)),
+    "softmax layer": (lambda nn: nn.Softmax(dim=1), (3, 4)),
+    "log softmax layer": (lambda nn: nn.LogSoftmax(dim=-1), (3, 4)),
+    "layer norm": (lambda nn: nn.LayerNorm(4), (3, 4)),
+    "layer norm over two axes": (lambda nn: nn.LayerNorm((3, 4), eps=1e-3), (3, 4)),
+    "layer norm without affine": (lambda nn: nn.LayerNorm(4, elementwise_affine=False), (3, 4)),
+    "group norm": (lambda nn: nn.GroupNorm(2, 4), (4, 3, 3)),
+    "group norm one group per channel": (lambda nn: nn.GroupNorm(4, 4, affine=False),
+                                         (4, 3, 3)),
+}
+
+
+def _layer_or_skip(build):
+    try:
+        return build(nn)
+    except AttributeError as error:
+        pytest.skip(f"not in this version: {error}")
+
+
+@pytest.mark.parametrize("opset", [13, 17, 20])
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activations_and_norms_export(name, opset, tmp_path):
+    build, shape = ACTIVATIONS[name]
+    tc.manual_seed(8)
+    layer = _layer_or_skip(build)
+    for parameter in layer.parameters():  # not the trivial ones and zeros
+        parameter._data[...] = sample(parameter.shape, seed=9)
+    # inputs spread wide enough to reach every branch (clips, thresholds, signs)
+    model = nn.Sequential(Lambda(lambda m, x: x * 4.0), layer)
+    assert_exports(model, shape, tmp_path, opset=opset)
+
+
+def test_elu_mask_is_computed_from_the_input_not_frozen(tmp_path):
+    layer = _layer_or_skip(lambda nn: nn.ELU())
+    proto = assert_exports(layer, (6,), tmp_path)
+    assert "Greater" in op_types(proto)
+
+
+def test_norm_layers_use_their_onnx_operators_from_opset_17(tmp_path):
+    layer = _layer_or_skip(lambda nn: nn.LayerNorm(4))
+    assert "LayerNormalization" in op_types(assert_exports(layer, (3, 4), tmp_path))
+    assert "LayerNormalization" not in op_types(assert_exports(layer, (3, 4), tmp_path,
+                                                               opset=13))
+    gelu = _layer_or_skip(lambda nn: nn.GELU())
+    assert "Gelu" in op_types(assert_exports(gelu, (3,), tmp_path, opset=20))
+    assert "Erf" in op_types(assert_exports(gelu, (3,), tmp_path, opset=17))
+
+
 @pytest.mark.parametrize("opset", [13, 20])
 def test_the_fused_activations_and_norms_export(opset, tmp_path):
     # gelu (both forms), silu, hardswish, softplus (beta, threshold), layer/group norm

@@ -197,10 +197,16 @@ def test_concatenating_int_and_float32_gives_float32():
 
 
 def test_mean_and_var_need_floating_tensors():
-    with pytest.raises(RuntimeError, match="mean: input dtype must be a floating point"):
+    with pytest.raises(RuntimeError, match="mean: input must be a floating point tensor"):
         tg.Tensor([1, 2]).mean()
-    with pytest.raises(RuntimeError, match="var: input dtype must be a floating point"):
+    with pytest.raises(RuntimeError, match="var: input must be a floating point tensor"):
         tg.Tensor([1, 2]).var()
+
+
+def test_negating_a_bool_tensor_is_a_runtime_error_naming_neg():
+    for negate in (lambda t: -t, tg.neg, tg.Tensor.neg):
+        with pytest.raises(RuntimeError, match="neg: input must not be a bool tensor"):
+            negate(tg.Tensor([True, False]))
 
 
 def test_0d_tensors_accept_axis_0_and_minus_1():

@@ -7,7 +7,16 @@ import numbers
 import numpy as np
 
 from . import random
-from ._checks import MAX_INT_ARGUMENT, ShapeError, normalize_axis, sizes_argument
+from ._checks import (
+    MAX_INT_ARGUMENT,
+    ShapeError,
+    check_float,
+    check_int,
+    check_number,
+    check_tensor,
+    normalize_axis,
+    sizes_argument,
+)
 from .devices import check_device
 from .ops import shape as shape_ops
 from .tensor import DEFAULT_FLOAT, Size, Tensor, as_array, as_dtype, promoted_dtype
@@ -101,6 +110,7 @@ def _like(op, other, dtype):
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
     """Zeros of ``input``'s shape (and dtype unless ``dtype`` is given)."""
+    check_tensor("zeros_like", "input", input)
     shape, dtype = _like("zeros_like", input, dtype)
     return _finish("zeros_like", np.zeros(shape, dtype=dtype), requires_grad, device)
 
@@ -108,6 +118,7 @@ def zeros_like(input, *, dtype=None, device=None, requires_grad=False,
 def ones_like(input, *, dtype=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
     """Ones of ``input``'s shape (and dtype unless ``dtype`` is given)."""
+    check_tensor("ones_like", "input", input)
     shape, dtype = _like("ones_like", input, dtype)
     return _finish("ones_like", np.ones(shape, dtype=dtype), requires_grad, device)
 
@@ -115,20 +126,21 @@ def ones_like(input, *, dtype=None, device=None, requires_grad=False,
 def empty_like(input, *, dtype=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
     """An uninitialised (zeroed) tensor of ``input``'s shape and dtype."""
+    check_tensor("empty_like", "input", input)
     return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
     """``fill_value`` in ``input``'s shape (and dtype unless ``dtype`` is given)."""
+    check_tensor("full_like", "input", input)
     shape, dtype = _like("full_like", input, dtype)
     return _finish("full_like", np.full(shape, fill_value, dtype=dtype), requires_grad, device)
 
 
 def _random_float_dtype(op, dtype):
     dtype = _dtype_or_default(op, dtype)
-    if dtype.kind != "f":
-        raise RuntimeError(f"{op}: dtype must be a floating point type, got {dtype}")
+    check_float(op, "dtype", dtype)
     return dtype
 
 
@@ -152,6 +164,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False,
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """:func:`rand` in ``input``'s shape and dtype."""
+    check_tensor("rand_like", "input", input)
     shape, dtype = _like("rand_like", input, dtype)
     return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad,
                 generator=generator)
@@ -160,6 +173,7 @@ def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=
 def randn_like(input, *, dtype=None, device=None, requires_grad=False,
                generator=None) -> Tensor:
     """:func:`randn` in ``input``'s shape and dtype."""
+    check_tensor("randn_like", "input", input)
     shape, dtype = _like("randn_like", input, dtype)
     return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad,
                  generator=generator)
@@ -172,9 +186,12 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if size is None and isinstance(high, (tuple, list, Size)):
         low, high, size = 0, low, high
     if high is None or size is None:
-        raise TypeError("randint: expected randint(low=0, high, size)")
+        raise TypeError("randint: size must be given, as randint(low=0, high, size), got "
+                        f"low={low!r}, high={high!r}, size={size!r}")
+    check_number("randint", "low", low)
+    check_number("randint", "high", high)
     if high <= low:
-        raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
+        raise ShapeError(f"randint: high must be > low, got low={low}, high={high}")
     rng = random.numpy_generator("randint", generator)
     dtype = np.dtype(np.int64) if dtype is None else as_dtype("randint", dtype)
     array = rng.integers(low, high, _sizes("randint", (tuple(size),))).astype(dtype)
@@ -184,6 +201,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
                  generator=None) -> Tensor:
     """:func:`randint` in ``input``'s shape and dtype."""
+    check_tensor("randint_like", "input", input)
     if high is None:
         low, high = 0, low
     shape, dtype = _like("randint_like", input, dtype)
@@ -193,8 +211,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of ``0 .. n-1`` (int64 by default)."""
-    if isinstance(n, bool) or not isinstance(n, (numbers.Integral, np.integer)) or n < 0:
-        raise RuntimeError(f"randperm: n must be a non-negative int, got {n!r}")
+    n = check_int("randperm", "n", n, minimum=0)
     rng = random.numpy_generator("randperm", generator)
     dtype = np.dtype(np.int64) if dtype is None else as_dtype("randperm", dtype)
     return _finish("randperm", rng.permutation(int(n)).astype(dtype), requires_grad, device)
@@ -205,23 +222,20 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     """Evenly spaced values in [start, end); int64 for int arguments, else float32."""
     if end is None:
         start, end = 0, start
-    for name, value in (("start", start), ("end", end), ("step", step)):
-        if isinstance(value, Tensor):
-            value = value.item()
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"arange: {name} must be a number, got {value!r}")
-    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    start, end, step = (check_number("arange", name, v.item() if isinstance(v, Tensor) else v)
+                        for name, v in (("start", start), ("end", end), ("step", step)))
     if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
+        raise ShapeError("arange: step must be nonzero, got 0")
     if not all(np.isfinite(float(v)) for v in (start, end, step)):
-        raise RuntimeError(f"arange: start, end and step must be finite, got "
-                           f"({start}, {end}, {step})")
+        raise ShapeError(f"arange: start, end and step must be finite, got "
+                         f"({start}, {end}, {step})")
     if max(abs(start), abs(end), abs(step)) > MAX_INT_ARGUMENT:
         raise ShapeError(f"arange: start, end and step must be at most 2**62 in magnitude, got "
                          f"({start}, {end}, {step})")
     if (end - start) * step < 0:
-        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
-                           f"(start={start}, end={end}, step={step})")
+        raise ShapeError(f"arange: step must have the sign of end - start (upper bound and "
+                         f"lower bound inconsistent with step sign), got start={start}, "
+                         f"end={end}, step={step}")
     if dtype is None:
         integral = all(isinstance(v, (numbers.Integral, np.integer)) for v in (start, end, step))
         dtype = np.int64 if integral else DEFAULT_FLOAT
@@ -232,9 +246,9 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
              out=None) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (float32)."""
-    if isinstance(steps, bool) or not isinstance(steps, (numbers.Integral, np.integer)) \
-            or steps < 0:
-        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps!r}")
+    steps = check_int("linspace", "steps", steps, minimum=0)
+    start, end = (check_number("linspace", name, v.item() if isinstance(v, Tensor) else v)
+                  for name, v in (("start", start), ("end", end)))
     dtype = _dtype_or_default("linspace", dtype)
     return _finish("linspace", np.linspace(start, end, int(steps)).astype(dtype),
                    requires_grad, device)
@@ -243,10 +257,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
     """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``)."""
     m = n if m is None else m
-    for name, value in (("n", n), ("m", m)):
-        if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)) \
-                or value < 0:
-            raise RuntimeError(f"eye: {name} must be a non-negative int, got {value!r}")
+    n, m = check_int("eye", "n", n, minimum=0), check_int("eye", "m", m, minimum=0)
     dtype = _dtype_or_default("eye", dtype)
     return _finish("eye", np.eye(int(n), int(m), dtype=dtype), requires_grad, device)
 

@@ -16,8 +16,12 @@ dimension is symbolic (``dynamic_batch=True``), so the file runs on any batch si
 Limits: what the forward computes outside recorded ops is frozen into the file as a
 constant; a constant that depends on the batch size (one whose first dimension is the
 example's batch) is refused under ``dynamic_batch``, so export with a batch of 2 or more.
-Training-mode batch norm, ``unfold``/``fold`` and backward-only ops have no ONNX
-equivalent here: the error names the op and the line of model code that called it.
+Interpolation is one Resize node where ONNX's rule is PyTorch's, adaptive pooling a
+pooling node where its windows tile the input; otherwise (irregular windows, antialiasing,
+nearest with a fractional scale) the exact recorded per-axis matrices or indices are written
+(MatMul, Gather, Slice + ReduceMax).  Training-mode batch norm, ``unfold``/``fold`` and
+backward-only ops have no ONNX equivalent here: the error names the op
+and the line of model code that called it.
 Needs the optional ``onnx`` package (``pip install "tinygrad_cnn[onnx]"``; onnxruntime to run
 the file).
 """
@@ -83,6 +87,7 @@ class Graph:
         self.batch = batch  # the example's batch size when the batch dimension is dynamic
         self.nodes, self.initializers, self._names = [], [], set()
         self._constants = {}
+        self.pool_indices = {}  # id(index array of max_pool2d) -> (ONNX name, input plane)
 
     def unique(self, hint: str) -> str:
         name, index = hint, 1
@@ -264,64 +269,6 @@ def _leaky_relu(g: Graph, call: Call) -> str:
     return g.node("LeakyRelu", [g.name_of(call.inputs[0])], alpha=float(call.inputs[1]))
 
 
-@converts("Softmax", "LogSoftmax")
-def _softmax(g: Graph, call: Call) -> str:
-    x, axis = call.inputs[:2]
-    return g.node(call.op, [g.name_of(x)], axis=int(axis))
-
-
-@converts("Gelu")
-def _gelu(g: Graph, call: Call) -> str:
-    x, approximate = call.inputs[:2]
-    name, dtype = g.name_of(x), x.dtype
-    if g.opset >= 20:
-        return g.node("Gelu", [name], approximate=str(approximate))
-    if approximate == "tanh":  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-        cube = g.node("Mul", [g.node("Mul", [name, name]), name])
-        inner = g.node("Add", [name, g.node("Mul", [cube, g.const(0.044715, dtype)])])
-        gate = g.node("Tanh", [g.node("Mul", [inner, g.const(np.sqrt(2 / np.pi), dtype)])])
-    else:  # 0.5 x (1 + erf(x / sqrt(2)))
-        gate = g.node("Erf", [g.node("Mul", [name, g.const(np.sqrt(0.5), dtype)])])
-    half = g.node("Mul", [name, g.const(0.5, dtype)])
-    return g.node("Mul", [half, g.node("Add", [gate, g.const(1, dtype)])])
-
-
-@converts("Silu")
-def _silu(g: Graph, call: Call) -> str:
-    name = g.name_of(call.inputs[0])
-    return g.node("Mul", [name, g.node("Sigmoid", [name])])
-
-
-@converts("Hardswish")
-def _hardswish(g: Graph, call: Call) -> str:
-    name = g.name_of(call.inputs[0])
-    return g.node("Mul", [name, g.node("HardSigmoid", [name], alpha=1 / 6, beta=0.5)])
-
-
-@converts("Softplus")
-def _softplus(g: Graph, call: Call) -> str:
-    x, beta, threshold = call.inputs[:3]
-    name, dtype = g.name_of(x), x.dtype
-    scaled = name if beta == 1 else g.node("Mul", [name, g.const(beta, dtype)])
-    smooth = g.node("Softplus", [scaled])
-    if beta != 1:
-        smooth = g.node("Div", [smooth, g.const(beta, dtype)])
-    if not np.isfinite(threshold):
-        return smooth
-    linear = g.node("Greater", [scaled, g.const(threshold, dtype)])
-    return g.node("Where", [linear, name, smooth])
-
-
-@converts("Standardize")
-def _standardize(g: Graph, call: Call) -> str:
-    x, axes, eps = call.inputs[:3]
-    name, dtype = g.name_of(x), x.dtype
-    centered = g.node("Sub", [name, g.reduce("ReduceMean", name, tuple(axes), True)])
-    variance = g.reduce("ReduceMean", g.node("Mul", [centered, centered]), tuple(axes), True)
-    scale = g.node("Sqrt", [g.node("Add", [variance, g.const(eps, dtype)])])
-    return g.node("Div", [centered, scale])
-
-
 @converts("Clip")
 def _clip(g: Graph, call: Call) -> str:
     x, lo, hi = call.inputs[:3]
@@ -335,7 +282,33 @@ def _clip(g: Graph, call: Call) -> str:
 def _where(g: Graph, call: Call) -> str:
     condition, a, b = call.inputs[:3]
     dtype = _out_dtype(call)
-    return g.node("Where", [_mask(g, condition), g.name_of(a, dtype), g.name_of(b, dtype)])
+    compared = _sign_mask(call)
+    mask = _mask(g, condition) if compared is None else g.node(
+        compared[1], [g.name_of(compared[0]), g.const(0, compared[0].dtype)])
+    return g.node("Where", [mask, g.name_of(a, dtype), g.name_of(b, dtype)])
+
+
+_COMPARISONS = (("Greater", np.greater), ("Less", np.less),
+                ("GreaterOrEqual", np.greater_equal), ("LessOrEqual", np.less_equal))
+
+
+def _sign_mask(call: Call):
+    """For ``where(v > 0, ...)`` with the mask computed outside the graph from an operand
+    ``v`` of the graph (elu's, taken on the array), ``(v, comparison)``; else None."""
+    if call.op != "Where" or isinstance(call.inputs[0], Value):
+        return None
+    condition = np.asarray(call.inputs[0])
+    if condition.dtype != bool:
+        return None
+    for value in call.inputs[1:3]:
+        if isinstance(value, Value) and not value.constant and \
+                value.shape == condition.shape and value.array.size:
+            for op_type, compare in _COMPARISONS:
+                if np.array_equal(condition, compare(value.array, 0)):
+                    return value, op_type
+    return None
+
+
 
 
 def _mask(g: Graph, mask) -> str:
@@ -536,6 +509,316 @@ def _upsample_nearest(g: Graph, call: Call) -> str:
                   coordinate_transformation_mode="asymmetric", nearest_mode="floor")
 
 
+# ----------------------------------------------------------------------------- activations, norms
+
+
+@converts("Softmax", "LogSoftmax")
+def _softmax(g: Graph, call: Call) -> str:
+    x, axis = call.inputs[:2]
+    return g.node(call.op, [g.name_of(x)], axis=int(axis))
+
+
+@converts("Softplus")
+def _softplus(g: Graph, call: Call) -> str:
+    """``softplus(beta * x) / beta``, and ``x`` where ``beta * x > threshold``."""
+    x, beta, threshold = call.inputs[:3]
+    name = g.name_of(x)
+    scaled = name if beta == 1 else g.node("Mul", [name, g.const(beta, x.dtype)])
+    smooth = g.node("Softplus", [scaled])
+    if beta != 1:
+        smooth = g.node("Div", [smooth, g.const(beta, x.dtype)])
+    if not np.isfinite(threshold):
+        return smooth
+    linear = g.node("Greater", [scaled, g.const(threshold, x.dtype)])
+    return g.node("Where", [linear, name, smooth])
+
+
+@converts("Gelu")
+def _gelu(g: Graph, call: Call) -> str:
+    """Gelu (opset 20), else its formula: ``x * (1 + erf(x / sqrt 2)) / 2`` or the tanh
+    approximation ``x * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2``."""
+    x, approximate = call.inputs[:2]
+    name, dtype = g.name_of(x), x.dtype
+    if g.opset >= 20:
+        return g.node("Gelu", [name], approximate=str(approximate))
+    if approximate == "tanh":
+        cube = g.node("Mul", [g.node("Mul", [name, name]), name])
+        inner = g.node("Add", [name, g.node("Mul", [cube, g.const(0.044715, dtype)])])
+        gate = g.node("Tanh", [g.node("Mul", [inner, g.const(np.sqrt(2 / np.pi), dtype)])])
+    else:
+        gate = g.node("Erf", [g.node("Mul", [name, g.const(np.sqrt(0.5), dtype)])])
+    half = g.node("Mul", [name, g.const(0.5, dtype)])
+    return g.node("Mul", [half, g.node("Add", [gate, g.const(1, dtype)])])
+
+
+@converts("Silu")
+def _silu(g: Graph, call: Call) -> str:
+    name = g.name_of(call.inputs[0])
+    return g.node("Mul", [name, g.node("Sigmoid", [name])])
+
+
+@converts("Hardswish")
+def _hardswish(g: Graph, call: Call) -> str:
+    name = g.name_of(call.inputs[0])
+    if g.opset >= 14:
+        return g.node("HardSwish", [name])
+    return g.node("Mul", [name, g.node("HardSigmoid", [name], alpha=1 / 6, beta=0.5)])
+
+
+@converts("Standardize")
+def _standardize(g: Graph, call: Call) -> str:
+    """``(x - mean) / sqrt(var + eps)`` over ``axes`` (layer_norm, group_norm; their affine
+    parts are separate ops): LayerNormalization (opset 17) with a unit scale when the axes
+    are the trailing ones, else the reductions."""
+    x, axes, eps = call.inputs[:3]
+    rank, name, dtype = x.array.ndim, g.name_of(x), x.dtype
+    axes = sorted(int(a) % rank for a in axes)
+    if g.opset >= 17 and axes == list(range(axes[0], rank)):
+        ones = g.const(np.ones(x.shape[axes[0]:]), dtype)
+        return g.node("LayerNormalization", [name, ones], axis=axes[0], epsilon=float(eps))
+    centered = g.node("Sub", [name, g.reduce("ReduceMean", name, axes, True)])
+    variance = g.reduce("ReduceMean", g.node("Mul", [centered, centered]), axes, True)
+    spread = g.node("Sqrt", [g.node("Add", [variance, g.const(eps, dtype)])])
+    return g.node("Div", [centered, spread])
+
+
+# ----------------------------------------------------------------------------- resampling
+
+
+@converts("Resample")
+def _resample(g: Graph, call: Call) -> str:
+    """Interpolation (linear family, bicubic) as one Resize node when ONNX's rule matches
+    PyTorch's; adaptive average pooling as GlobalAveragePool / AveragePool when its windows
+    tile the input; anything else (irregular adaptive windows, antialiasing, scale factors
+    whose float32 rounding could change the output size) as the exact per-axis products
+    with the recorded matrices."""
+    x, matrices = call.inputs[:2]
+    if all(m is None for m in matrices):
+        return g.node("Identity", [g.name_of(x)])
+    spec = getattr(call.ctx, "interpolation", None)
+    if spec is not None:
+        name = _resize(g, call, x, matrices, spec)
+        if name is not None:
+            return name
+    name = _adaptive_average(g, x, matrices)
+    if name is not None:
+        return name
+    return _per_axis_products(g, g.name_of(x), x.array.ndim, matrices, x.dtype)
+
+
+def _resize(g: Graph, call: Call, x: Value, matrices, spec):
+    from .ops.resample import source_scale
+
+    mode, align_corners, antialias, factors = spec
+    if antialias or mode not in ("linear", "bilinear", "trilinear", "bicubic"):
+        return None
+    first = x.array.ndim - len(matrices)
+    out_sizes = call.output.shape[first:]
+    in_sizes = x.shape[first:]
+    # Resize takes the output sizes (its coordinate scale then out/in) or scales (its output
+    # size floor(in * scale) in float32): sizes when PyTorch's scale is in/out, else scales
+    # when the float32 product cannot round across an integer.
+    use_scales = False
+    for n, m, f, matrix in zip(in_sizes, out_sizes, factors, matrices):
+        if matrix is None or align_corners or f is None:
+            continue
+        if abs(source_scale(n, m, False, f) - n / m) > 1e-12 * (n / m):
+            use_scales = True
+    if use_scales:
+        scales = []
+        for n, f, matrix in zip(in_sizes, factors, matrices):
+            if matrix is None:
+                scales.append(1.0)
+                continue
+            exact = float(np.float32(f)) == float(f) and (n * float(f)).is_integer()
+            fraction = (n * float(np.float32(f))) % 1.0
+            if not (exact or 1e-3 < fraction < 1 - 1e-3):
+                return None
+            scales.append(float(f))
+        sizes_or_scales = ["", g.const(np.asarray([1.0] * first + scales, np.float32))]
+    else:
+        shape = g.node("Shape", [g.name_of(x)])
+        lead = g.node("Slice", [shape, g.ints([0]), g.ints([first]), g.ints([0])])
+        sizes = g.node("Concat", [lead, g.ints(out_sizes)], axis=0)
+        sizes_or_scales = ["", "", sizes]
+    attributes = {"coordinate_transformation_mode":
+                  "align_corners" if align_corners else "half_pixel"}
+    if mode == "bicubic":
+        attributes.update(mode="cubic", cubic_coeff_a=-0.75, exclude_outside=0)
+    else:
+        attributes.update(mode="linear")
+    return g.node("Resize", [g.name_of(x), *sizes_or_scales], **attributes)
+
+
+def _adaptive_average(g: Graph, x: Value, matrices):
+    """Adaptive average pooling of an (N, C, ...) input whose windows tile each axis (or
+    cover it whole) as one pooling node; None otherwise."""
+    from .ops.resample import area_matrix
+
+    rank, first = x.array.ndim, x.array.ndim - len(matrices)
+    if first != 2 or rank < 3:
+        return None
+    kernel = []
+    for n, matrix in zip(x.shape[first:], matrices):
+        if matrix is None:
+            kernel.append(1)
+            continue
+        m = matrix.shape[0]
+        if n % m or matrix.shape[1] != n or not np.array_equal(matrix, area_matrix(n, m)):
+            return None
+        kernel.append(n // m)
+    if all(matrix is not None for matrix in matrices) and \
+            all(k == n for k, n in zip(kernel, x.shape[first:])):
+        return g.node("GlobalAveragePool", [g.name_of(x)])
+    return g.node("AveragePool", [g.name_of(x)], kernel_shape=kernel, strides=kernel)
+
+
+def _per_axis_products(g: Graph, name: str, rank: int, matrices, dtype) -> str:
+    """``matrices[k]`` ``(out, in)`` applied along the k-th of the trailing axes: MatMul with
+    the matrix's transpose on the last axis, with the matrix on the second last, and on
+    another axis between two Transposes."""
+    first = rank - len(matrices)
+    for k, matrix in enumerate(matrices):
+        if matrix is None:
+            continue
+        axis = first + k
+        if axis == rank - 1:
+            name = g.node("MatMul", [name, g.const(matrix.T, dtype)])
+        elif axis == rank - 2:
+            name = g.node("MatMul", [g.const(matrix, dtype), name])
+        else:
+            perm = list(range(rank))
+            perm[axis], perm[-1] = perm[-1], perm[axis]
+            moved = g.node("Transpose", [name], perm=perm)
+            name = g.node("Transpose", [g.node("MatMul", [moved, g.const(matrix.T, dtype)])],
+                          perm=perm)
+    return name
+
+
+@converts("NearestGather")
+def _nearest_gather(g: Graph, call: Call) -> str:
+    """Nearest interpolation with a non-integer scale: one Gather of the recorded source
+    indices per axis.  (Resize's nearest modes compute those indices in float32 in the
+    runtime, which can round differently from PyTorch's formula at a tie; the gather is exact.)"""
+    x, indices = call.inputs[:2]
+    rank, name = x.array.ndim, g.name_of(x)
+    first = rank - len(indices)
+    for k, index in enumerate(indices):
+        if index is not None:
+            name = g.node("Gather", [name, g.const(np.asarray(index, np.int64))],
+                          axis=first + k)
+    return name
+
+
+# ----------------------------------------------------------------------------- pooling, padding
+
+
+@converts("PlaneGather")
+def _plane_gather(g: Graph, call: Call) -> str:
+    """Adaptive max pooling (the recorded indices are the adaptive windows' maxima):
+    GlobalMaxPool, MaxPool when the windows tile the plane, else per axis the maximum of
+    each window's slice (max is separable).  Other gathers (``max_pool2d`` with
+    ``return_indices``) pick data-dependent positions the file cannot hold."""
+    from .ops.pool_windows import adaptive_max_indices
+
+    x, index = call.inputs[:2]
+    rank = x.array.ndim
+    (height, width), (oh, ow) = x.shape[-2:], call.output.shape[-2:]
+    geometry = getattr(call.ctx, "pool_geometry", None)
+    if geometry is not None:
+        return _max_pool_with_indices(g, call, x, index, geometry)
+    if rank < 3 or not np.array_equal(np.asarray(index),
+                                      adaptive_max_indices(x.array, (oh, ow))):
+        raise _unsupported(call, "this gather reads data-dependent positions the file cannot "
+                                 "hold (max pooling with return_indices=True exports through "
+                                 "max_pool2d; adaptive max pooling exports)")
+    name = g.name_of(x)
+    if rank == 4 and (oh, ow) == (1, 1):
+        return g.node("GlobalMaxPool", [name])
+    if rank == 4 and height % oh == 0 and width % ow == 0:
+        kernel = [height // oh, width // ow]
+        return g.node("MaxPool", [name], kernel_shape=kernel, strides=kernel)
+    from .ops.resample import adaptive_bounds
+
+    for axis, n, m in ((rank - 1, width, ow), (rank - 2, height, oh)):
+        if n == m:
+            continue
+        starts, ends = adaptive_bounds(n, m)
+        parts = [g.reduce("ReduceMax", g.node("Slice", [name, g.ints([start]), g.ints([end]),
+                                                         g.ints([axis])]), [axis], True)
+                 for start, end in zip(starts, ends)]
+        name = parts[0] if len(parts) == 1 else g.node("Concat", parts, axis=axis)
+    return name
+
+
+def _max_pool_with_indices(g: Graph, call: Call, x: Value, index, geometry) -> str:
+    """``max_pool2d(..., return_indices=True)``: MaxPool with its Indices output, kept for a
+    later ``max_unpool2d`` of those indices (ONNX's count every element of the tensor, not of
+    one plane; MaxUnpool reads them so)."""
+    _check_4d(call, x)
+    pads = _pool_pads(geometry)
+    if not _pad_fits(pads, geometry.kernel):
+        raise _unsupported(call, "max_pool2d with return_indices=True and ceil_mode windows "
+                                 "reaching past the padding (ONNX's MaxPool would need "
+                                 "explicit padding, which moves its indices)")
+    values, indices = g.node("MaxPool", [g.name_of(x)], outputs=2,
+                             kernel_shape=list(geometry.kernel),
+                             strides=list(geometry.stride), pads=pads,
+                             dilations=list(geometry.dilation))
+    g.pool_indices[id(index)] = (indices, tuple(x.shape[-2:]), geometry)
+    return values
+
+
+@converts("MaxUnpool2d")
+def _max_unpool(g: Graph, call: Call) -> str:
+    """``max_unpool2d`` of the indices of a ``max_pool2d`` in the same graph: MaxUnpool to
+    the pooled input's size."""
+    x, index, size = call.inputs[:3]
+    pooled = g.pool_indices.get(id(index))
+    if pooled is None:
+        raise _unsupported(call, "max_unpool2d writes at indices that do not come from a "
+                                 "max_pool2d(..., return_indices=True) of the exported graph: "
+                                 "the file cannot hold data-dependent positions")
+    indices, plane, geometry = pooled
+    if tuple(size) != plane or x.array.ndim != 4:
+        raise _unsupported(call, f"max_unpool2d to a size {tuple(size)} other than the pooled "
+                                 f"input's {plane} (ONNX's indices count whole tensors)")
+    name = g.name_of(x)
+    shape = g.node("Shape", [name])
+    lead = g.node("Slice", [shape, g.ints([0]), g.ints([2]), g.ints([0])])
+    output_shape = g.node("Concat", [lead, g.ints(plane)], axis=0)
+    return g.node("MaxUnpool", [name, indices, output_shape],
+                  kernel_shape=list(geometry.kernel), strides=list(geometry.stride),
+                  pads=_pool_pads(geometry))
+
+
+_EDGE_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+@converts("PadEdges")
+def _pad_edges(g: Graph, call: Call) -> str:
+    """reflect / replicate / circular padding (also Conv2d's ``padding_mode``): Pad in mode
+    reflect / edge / wrap (wrap from opset 19; below, each axis as the Concat of its wrapped
+    end, itself and its wrapped start)."""
+    x, widths, mode = call.inputs[:3]
+    name = g.name_of(x)
+    if mode != "circular" or g.opset >= 19:
+        pads = [before for before, _ in widths] + [after for _, after in widths]
+        return g.node("Pad", [name, g.ints(pads)], mode=_EDGE_MODES[mode])
+    for axis, (before, after) in enumerate(widths):
+        if before == 0 and after == 0:
+            continue
+        parts = [name]
+        if before:
+            parts.insert(0, g.node("Slice", [name, g.ints([-before]), g.ints([_INT64_MAX]),
+                                             g.ints([axis])]))
+        if after:
+            parts.append(g.node("Slice", [name, g.ints([0]), g.ints([after]),
+                                          g.ints([axis])]))
+        name = g.node("Concat", parts, axis=axis)
+    return name
+
+
 @converts("GetItem")
 def _get_item(g: Graph, call: Call) -> str:
     x, index = call.inputs[:2]
@@ -646,6 +929,10 @@ def _check_batch_free(g: Graph, call: Call) -> None:
                 f"{array.shape}, spans the example's batch ({g.batch}): frozen into the file "
                 "it would fit that batch size only; compute it from the input with tensor "
                 "ops, or export with dynamic_batch=False")
+
+
+# ops whose array arguments are checked by their converter (indices recomputed from the input)
+_OWN_CONSTANTS = ("PlaneGather", "MaxUnpool2d")
 
 
 def _unsupported(call: Call, reason: str) -> ExportError:
@@ -861,7 +1148,9 @@ def export(model, example_input, path, opset_version: int = 17, dynamic_batch: b
             else:
                 call_inputs.append(arg)
         call = Call(ctx, call_inputs, Value(output, constant=False), site)
-        if _softmax_shift(call) is None:  # that constant is rebuilt from the input
+        if _softmax_shift(call) is None and call.op not in _OWN_CONSTANTS and \
+                _sign_mask(call) is None:
+            # (the softmax shift is rebuilt from the input; _OWN_CONSTANTS check theirs)
             _check_batch_free(g, call)
         converter = CONVERTERS.get(call.op)
         if converter is None:

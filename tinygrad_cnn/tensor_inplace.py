@@ -21,11 +21,12 @@ in PyTorch.
 import numpy as np
 
 from . import random
+from ._checks import ShapeError, check_float, check_number, check_real, check_tensor
 from .autograd.grad_mode import enable_grad, mode
 from .ops import elementwise as ew
 from .ops import shape as shape_ops
-from .tensor import Tensor, as_array, promoted_dtype
-from .tensor_math import binary, operand
+from .tensor import Tensor, promoted_dtype
+from .tensor_math import binary, masked_fill_arguments, operand
 from .tensor_shape import index_key
 
 
@@ -299,28 +300,27 @@ def fill_(self, value) -> Tensor:
             return inplace("fill_", self, lambda old: value.to(old.dtype).expand(old.shape),
                            (value,))
         value = value.item()
+    check_number("fill_", "value", value)
     return inplace("fill_", self, lambda old: _filled(old, value))
 
 
 def copy_(self, src, non_blocking=False) -> Tensor:
     """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
-    if not isinstance(src, Tensor):
-        src = Tensor._make(as_array(src))
+    check_tensor("copy_", "src", src)
     _check_fits("copy_", self._data.shape, src._data.shape)
     return inplace("copy_", self, lambda old: src.to(old.dtype).expand(old.shape), (src,))
 
 
 def _random_fill(op, self, draw, generator) -> Tensor:
-    if self._data.dtype.kind != "f":
-        raise RuntimeError(f"{op}: expected a floating point tensor, got {self.dtype}")
+    check_float(op, "self", self._data.dtype)
     rng = random.numpy_generator(op, generator)
     return inplace(op, self, lambda old: _filled(old, draw(rng, old._data.shape)))
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None) -> Tensor:
     """Fill with samples of a normal distribution, in place."""
-    if std < 0:
-        raise RuntimeError(f"normal_: expects std >= 0.0, but found std {std}")
+    check_real("normal_", "mean", mean)
+    check_real("normal_", "std", std, low=0)
     return _random_fill("normal_", self, lambda rng, shape: rng.normal(mean, std, shape),
                         generator)
 
@@ -330,8 +330,10 @@ def uniform_(self, a=0.0, b=1.0, *, generator=None, **bounds) -> Tensor:
     a, b = bounds.pop("from", a), bounds.pop("to", b)
     if bounds:
         raise TypeError(f"uniform_: unexpected keyword arguments {sorted(bounds)}")
-    if a > b:
-        raise RuntimeError(f"uniform_: expects a <= b, but found a={a} > b={b}")
+    check_real("uniform_", "from", a)
+    check_real("uniform_", "to", b)
+    if not a <= b:
+        raise ShapeError(f"uniform_: from must be <= to, got from={a}, to={b}")
     return _random_fill("uniform_", self, lambda rng, shape: rng.uniform(a, b, shape),
                         generator)
 
@@ -345,6 +347,7 @@ def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
 
 def masked_fill_(self, mask, value) -> Tensor:
     """:func:`masked_fill` in place."""
+    masked_fill_arguments("masked_fill_", self, mask, value)
     return inplace("masked_fill_", self, lambda old: old.masked_fill(mask, value), (value,))
 
 

@@ -9,7 +9,7 @@ sees them: a bad one raises naming the op, the argument and the shapes.
 
 import numpy as np
 
-from ._checks import ShapeError, check_broadcastable
+from ._checks import DtypeError, ShapeError, check_broadcastable, check_number, check_tensor
 from .ops import elementwise as ew
 from .ops import linalg
 from .tensor import DEFAULT_FLOAT, Tensor, is_scalar, promoted_dtype
@@ -224,8 +224,14 @@ def bmm(input, mat2) -> Tensor:
 
 
 def neg(input) -> Tensor:
-    """``-input``."""
-    return ew.Neg.apply(input)
+    """``-input``; bool tensors are refused, as PyTorch (``~`` negates them)."""
+    try:  # free unless it fails; checked after the fact to keep ``-t`` fast
+        return ew.Neg.apply(input)
+    except TypeError:
+        if not (isinstance(input, Tensor) and input._data.dtype.kind == "b"):
+            raise
+    raise DtypeError("neg: input must not be a bool tensor (the `-` operator on bools is not "
+                     "supported; use `~` or logical_not), got dtype bool")
 
 
 # Operators: the methods Python calls for ``a + b`` etc.  (Kept apart from ``add`` and
@@ -443,10 +449,10 @@ def clamp(input, min=None, max=None) -> Tensor:
     result = input
     if lo is not None:
         result, lo = binary("clamp", result, lo)
-        result = where(result._data < lo._data, lo, result)
+        result = where(Tensor._make(result._data < lo._data), lo, result)
     if hi is not None:
         result, hi = binary("clamp", result, hi)
-        result = where(result._data > hi._data, hi, result)
+        result = where(Tensor._make(result._data > hi._data), hi, result)
     return result
 
 
@@ -458,9 +464,11 @@ def where(condition, input=None, other=None) -> Tensor:
     the chosen operand).  With ``condition`` alone: ``condition.nonzero(as_tuple=True)``."""
     if input is None and other is None:
         return nonzero(_as_tensor(condition), as_tuple=True)
-    mask = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    # a numpy bool array is accepted too (library code and the op registry pass one)
+    mask = condition if isinstance(condition, np.ndarray) else \
+        check_tensor("where", "condition", condition)._data
     if mask.dtype != np.bool_:
-        raise RuntimeError(f"where: condition must be a bool tensor, got {mask.dtype}")
+        raise DtypeError(f"where: condition must be a bool tensor, got {mask.dtype}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = Tensor(input)
     a, b = binary("where", input, other)
@@ -477,10 +485,23 @@ def where_method(self, condition, other) -> Tensor:
 
 def masked_fill(input, mask, value) -> Tensor:
     """``input`` with ``value`` where the bool ``mask`` is true (broadcasting)."""
-    value = value if isinstance(value, Tensor) else _scalar_operand("masked_fill", value, input)
+    value = masked_fill_arguments("masked_fill", input, mask, value)
+    return where(mask, value, input)
+
+
+def masked_fill_arguments(op: str, input, mask, value) -> Tensor:
+    """``value`` as a Tensor of ``input``'s dtype, after checking the three arguments of
+    ``masked_fill`` or ``masked_fill_`` (``op``)."""
+    check_tensor(op, "input", input)
+    check_tensor(op, "mask", mask)
+    if mask._data.dtype != np.bool_:
+        raise DtypeError(f"{op}: mask must be a bool tensor, got {mask.dtype}")
+    check_broadcastable(op, mask._data.shape, input._data.shape)
+    if not isinstance(value, Tensor):
+        value = _scalar_operand(op, check_number(op, "value", value), input)
     if value._data.dtype != input._data.dtype:
         value = value.to(input.dtype)
-    return where(mask, value, input)
+    return value
 
 
 def nonzero(input, *, as_tuple=False):

@@ -14,7 +14,14 @@ import numbers
 
 import numpy as np
 
-from ._checks import normalize_axes, normalize_axis
+from ._checks import (
+    ShapeError,
+    check_float,
+    check_int,
+    check_tensor,
+    normalize_axes,
+    normalize_axis,
+)
 from .ops import reduce as reduce_ops
 from .ops import shape as shape_ops
 from .tensor import DEFAULT_FLOAT, Tensor, as_dtype
@@ -53,9 +60,7 @@ def _axes(op: str, input: Tensor, dim) -> tuple:
 def _floating(op: str, input: Tensor, dtype=None) -> Tensor:
     if dtype is not None:
         input = input.to(as_dtype(op, dtype))
-    if input._data.dtype.kind != "f":
-        raise RuntimeError(f"{op}: input dtype must be a floating point type, got "
-                           f"{input.dtype} (convert with .float() or pass dtype=)")
+    check_float(op, "input", input._data.dtype)
     return input
 
 
@@ -71,6 +76,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None,
         out=None) -> Tensor:
     """The sum over ``dim`` (None or (): every dimension); bool and integer tensors sum to
     int64, as PyTorch's."""
+    check_tensor("sum", "input", input)
     dim, keepdim = _dim_args("sum", dim, axis, keepdim, keepdims, out)
     if dtype is not None:
         input = input.to(as_dtype("sum", dtype))
@@ -82,6 +88,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None,
 def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None,
          out=None) -> Tensor:
     """The mean over ``dim``; floating point tensors only (a mean over nothing is NaN)."""
+    check_tensor("mean", "input", input)
     dim, keepdim = _dim_args("mean", dim, axis, keepdim, keepdims, out)
     input = _floating("mean", input, dtype)
     axes = _axes("mean", input, dim)
@@ -101,12 +108,25 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
         keepdims=None, out=None) -> Tensor:
     """Variance over ``dim`` divided by ``count - correction`` (1 by default: unbiased;
     ``unbiased=False`` means 0), as ``torch.var``."""
+    return _variance("var", input, dim, unbiased, keepdim, correction, axis, keepdims, out)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None, out=None) -> Tensor:
+    """Standard deviation: the square root of :func:`var` (same arguments)."""
+    return _variance("std", input, dim, unbiased, keepdim, correction, axis, keepdims,
+                     out).sqrt()
+
+
+def _variance(op, input, dim, unbiased, keepdim, correction, axis, keepdims, out) -> Tensor:
+    """:func:`var`'s work, its errors naming ``op`` (``var`` or ``std``)."""
+    check_tensor(op, "input", input)
     if isinstance(dim, bool):  # torch.var(x, False): the old (input, unbiased) overload
         dim, unbiased = None, dim
-    dim, keepdim = _dim_args("var", dim, axis, keepdim, keepdims, out)
-    correction = _correction("var", unbiased, correction)
-    input = _floating("var", input)
-    axes = _axes("var", input, dim)
+    dim, keepdim = _dim_args(op, dim, axis, keepdim, keepdims, out)
+    correction = _correction(op, unbiased, correction)
+    input = _floating(op, input)
+    axes = _axes(op, input, dim)
     count = int(np.prod([input._data.shape[a] for a in axes], dtype=np.int64))
     divisor = count - correction
     deviation = input - reduce_ops.Mean.apply(input, axes, True)
@@ -114,16 +134,10 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     return total * (1.0 / divisor if divisor > 0 else float("nan"))
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
-        keepdims=None, out=None) -> Tensor:
-    """Standard deviation: the square root of :func:`var` (same arguments)."""
-    return var(input, dim, unbiased, keepdim, correction=correction, axis=axis,
-               keepdims=keepdims, out=out).sqrt()
-
-
 def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None,
          out=None) -> Tensor:
     """The product over ``dim`` (an int, or None for every element)."""
+    check_tensor("prod", "input", input)
     dim, keepdim = _dim_args("prod", dim, axis, keepdim, keepdims, out)
     if dtype is not None:
         input = input.to(as_dtype("prod", dtype))
@@ -134,6 +148,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
 
 def cumsum(input, dim, *, dtype=None, axis=None) -> Tensor:
     """Cumulative sums along ``dim``."""
+    check_tensor("cumsum", "input", input)
     dim, _ = _dim_args("cumsum", dim, axis, False, None)
     if dtype is not None:
         input = input.to(as_dtype("cumsum", dtype))
@@ -148,6 +163,7 @@ def cumsum(input, dim, *, dtype=None, axis=None) -> Tensor:
 def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
               out=None) -> Tensor:
     """``log(sum(exp(input)))`` over ``dim``, computed without overflow."""
+    check_tensor("logsumexp", "input", input)
     dim, keepdim = _dim_args("logsumexp", dim, axis, keepdim, keepdims, out)
     if input._data.dtype.kind != "f":
         input = input.to(DEFAULT_FLOAT)
@@ -168,6 +184,7 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
 def log_softmax(input, dim, dtype=None) -> Tensor:
     """``input - logsumexp(input)`` along ``dim`` (an int): log-probabilities, finite for
     any finite input (as ``torch.log_softmax``)."""
+    check_tensor("log_softmax", "input", input)
     if dtype is not None:
         input = input.to(as_dtype("log_softmax", dtype))
     if input._data.dtype.kind != "f":
@@ -179,11 +196,13 @@ def log_softmax(input, dim, dtype=None) -> Tensor:
 def softmax(input, dim, dtype=None) -> Tensor:
     """``exp(input) / sum(exp(input))`` along ``dim`` (an int), without overflow (as
     ``torch.softmax``)."""
+    check_tensor("softmax", "input", input)
     return log_softmax(input, dim, dtype).exp()
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     """The vector p-norm over ``dim`` (``p`` = 'fro', 2, 1, inf, -inf or a number)."""
+    check_tensor("norm", "input", input)
     input = _floating("norm", input, dtype)
     axes = _axes("norm", input, dim)
     if p in ("fro", 2, 2.0):
@@ -218,6 +237,7 @@ def _nonempty(op: str, input: Tensor, axes, whole: bool) -> None:
 def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None, out=None) -> Tensor:
     """The maximum over ``dim`` (() or None: every dimension); the gradient of a tie is split
     evenly among the tied elements."""
+    check_tensor("amax", "input", input)
     dim, keepdim = _dim_args("amax", dim, axis, keepdim, keepdims, out)
     axes = _axes("amax", input, dim)
     _nonempty("amax", input, axes, whole=dim is None or dim == ())
@@ -226,6 +246,7 @@ def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None, out=None) ->
 
 def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None, out=None) -> Tensor:
     """The minimum over ``dim``; ties share the gradient evenly (as ``torch.amin``)."""
+    check_tensor("amin", "input", input)
     dim, keepdim = _dim_args("amin", dim, axis, keepdim, keepdims, out)
     axes = _axes("amin", input, dim)
     _nonempty("amin", input, axes, whole=dim is None or dim == ())
@@ -256,6 +277,7 @@ def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
     """Without ``dim``: the largest value (ties share the gradient).  With ``dim``: the named
     tuple ``(values, indices)`` along ``dim`` (the gradient goes to the returned index).
     With a tensor in place of ``dim``: the elementwise :func:`maximum`."""
+    check_tensor("max", "input", input)
     if isinstance(dim, Tensor):
         return maximum(input, dim)
     dim, keepdim = _dim_args("max", dim, axis, keepdim, keepdims, out)
@@ -266,6 +288,7 @@ def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
 
 def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
     """As :func:`max`, for the smallest values (with a tensor: :func:`minimum`)."""
+    check_tensor("min", "input", input)
     if isinstance(dim, Tensor):
         return minimum(input, dim)
     dim, keepdim = _dim_args("min", dim, axis, keepdim, keepdims, out)
@@ -277,6 +300,7 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
 def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
            out=None) -> Tensor:
     """The index of the largest value along ``dim`` (None: in the flattened tensor)."""
+    check_tensor("argmax", "input", input)
     dim, keepdim = _dim_args("argmax", dim, axis, keepdim, keepdims, out)
     if dim is None:
         _nonempty("argmax", input, (), whole=True)
@@ -289,6 +313,7 @@ def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
 def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
            out=None) -> Tensor:
     """The index of the smallest value along ``dim`` (None: in the flattened tensor)."""
+    check_tensor("argmin", "input", input)
     dim, keepdim = _dim_args("argmin", dim, axis, keepdim, keepdims, out)
     if dim is None:
         _nonempty("argmin", input, (), whole=True)
@@ -311,6 +336,7 @@ def _sort_indices(input, axis, descending) -> np.ndarray:
 def sort(input, dim=-1, descending=False, stable=False, *, axis=None):
     """The named tuple ``(values, indices)`` of ``input`` sorted along ``dim`` (equal values
     keep their order); values take the gradient back to where they came from."""
+    check_tensor("sort", "input", input)
     dim, _ = _dim_args("sort", dim, axis, False, None)
     axis = normalize_axis(dim, input.ndim, "sort", input._data.shape)
     indices = _sort_indices(input, axis, descending)
@@ -322,6 +348,7 @@ def sort(input, dim=-1, descending=False, stable=False, *, axis=None):
 
 def argsort(input, dim=-1, descending=False, stable=False) -> Tensor:
     """The indices that sort ``input`` along ``dim``."""
+    check_tensor("argsort", "input", input)
     axis = normalize_axis(dim, input.ndim, "argsort", input._data.shape)
     return Tensor._make(_sort_indices(input, axis, descending))
 
@@ -329,10 +356,12 @@ def argsort(input, dim=-1, descending=False, stable=False) -> Tensor:
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The named tuple ``(values, indices)`` of the ``k`` largest (``largest=False``:
     smallest) entries along ``dim``, largest first."""
+    check_tensor("topk", "input", input)
     axis = normalize_axis(dim, input.ndim, "topk", input._data.shape)
     size = input._data.shape[axis] if input.ndim else 1
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= size:
-        raise RuntimeError(f"topk: k ({k}) is out of range for dimension {axis} of size "
+    k = check_int("topk", "k", k)
+    if not 0 <= k <= size:
+        raise ShapeError(f"topk: k ({k}) is out of range for dimension {axis} of size "
                            f"{size} (shape {tuple(input.shape)})")
     order = _sort_indices(input, axis, descending=largest)
     if input.ndim == 0:
@@ -345,6 +374,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 # ------------------------------------------------------------------ logical
 def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None) -> Tensor:
     """True where every element along ``dim`` is non-zero (a bool tensor)."""
+    check_tensor("all", "input", input)
     dim, keepdim = _dim_args("all", dim, axis, keepdim, keepdims, out)
     axes = _axes("all", input, dim)
     return Tensor._make(np.asarray(np.all(input._data, axis=axes, keepdims=keepdim)))
@@ -352,6 +382,7 @@ def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None) -
 
 def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None) -> Tensor:
     """True where some element along ``dim`` is non-zero (a bool tensor)."""
+    check_tensor("any", "input", input)
     dim, keepdim = _dim_args("any", dim, axis, keepdim, keepdims, out)
     axes = _axes("any", input, dim)
     return Tensor._make(np.asarray(np.any(input._data, axis=axes, keepdims=keepdim)))
@@ -359,6 +390,7 @@ def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None) -
 
 def count_nonzero(input, dim=None) -> Tensor:
     """The number of non-zero elements along ``dim`` (int64)."""
+    check_tensor("count_nonzero", "input", input)
     axes = _axes("count_nonzero", input, dim)
     return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axes), dtype=np.int64))
 

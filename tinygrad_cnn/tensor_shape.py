@@ -14,7 +14,16 @@ import weakref
 
 import numpy as np
 
-from ._checks import AxisError, ShapeError, normalize_axes, normalize_axis, sizes_argument
+from ._checks import (
+    AxisError,
+    DtypeError,
+    ShapeError,
+    check_int,
+    check_tensor,
+    normalize_axes,
+    normalize_axis,
+    sizes_argument,
+)
 from .ops import shape as shape_ops
 from .tensor import Tensor, as_dtype
 
@@ -66,6 +75,7 @@ def _target_shape(op: str, tensor: Tensor, shape) -> tuple:
 def reshape(input, *shape) -> Tensor:
     """The elements in a new shape ``(N, ...)``; one size may be -1 (inferred).  A view of
     ``input`` when its strides allow one, else a copy (as ``torch.reshape``)."""
+    check_tensor("reshape", "input", input)
     shape = _target_shape("reshape", input, shape)
     if shape == input._data.shape:
         return input
@@ -76,6 +86,7 @@ def reshape(input, *shape) -> Tensor:
 def view(input, *shape) -> Tensor:
     """The same memory seen with another shape; raises ``RuntimeError`` where no view is
     possible (a non-contiguous input whose dimensions cannot be merged), as PyTorch's."""
+    check_tensor("view", "input", input)
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
         return _view_dtype(input, shape[0])
     shape = _target_shape("view", input, shape)
@@ -104,16 +115,19 @@ def _view_dtype(input, dtype) -> Tensor:
 
 def view_as(input, other) -> Tensor:
     """``input.view(other.shape)``."""
+    check_tensor("view_as", "input", input)
     return view(input, tuple(other.shape))
 
 
 def reshape_as(input, other) -> Tensor:
     """``input.reshape(other.shape)``."""
+    check_tensor("reshape_as", "input", input)
     return reshape(input, tuple(other.shape))
 
 
 def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one (as ``torch.flatten``)."""
+    check_tensor("flatten", "input", input)
     if input.ndim == 0:
         return reshape(input, 1)
     shape = input._data.shape
@@ -127,6 +141,7 @@ def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
 
 def unflatten(input, dim, sizes) -> Tensor:
     """Split dimension ``dim`` into ``sizes`` (one may be -1), as ``torch.unflatten``."""
+    check_tensor("unflatten", "input", input)
     shape = input._data.shape
     dim = normalize_axis(dim, input.ndim, "unflatten", shape)
     sizes = tuple(sizes)
@@ -137,6 +152,7 @@ def unflatten(input, dim, sizes) -> Tensor:
 def squeeze(input, dim=None) -> Tensor:
     """Drop dimensions of size 1 (all of them, or those of ``dim``, an int or tuple; others
     named in ``dim`` are left, as PyTorch)."""
+    check_tensor("squeeze", "input", input)
     axes = normalize_axes(dim, input.ndim, "squeeze", input._data.shape)
     shape = tuple(s for i, s in enumerate(input._data.shape) if not (i in axes and s == 1))
     return reshape(input, shape)
@@ -144,6 +160,7 @@ def squeeze(input, dim=None) -> Tensor:
 
 def unsqueeze(input, dim) -> Tensor:
     """Insert a dimension of size 1 at ``dim`` (``-ndim-1 <= dim <= ndim``)."""
+    check_tensor("unsqueeze", "input", input)
     shape = input._data.shape
     dim = normalize_axis(dim, input.ndim + 1, "unsqueeze", shape)
     return reshape(input, shape[:dim] + (1,) + shape[dim:])
@@ -151,6 +168,7 @@ def unsqueeze(input, dim) -> Tensor:
 
 def permute(input, *dims) -> Tensor:
     """Reorder the dimensions: result dimension i is input dimension ``dims[i]`` (a view)."""
+    check_tensor("permute", "input", input)
     dims = sizes_argument("permute", dims)
     ndim = input.ndim
     in_range = all(-max(ndim, 1) <= d < max(ndim, 1) for d in dims)
@@ -171,6 +189,7 @@ def permute(input, *dims) -> Tensor:
 
 def transpose(input, dim0, dim1) -> Tensor:
     """Swap two dimensions (a view, as ``torch.transpose``)."""
+    check_tensor("transpose", "input", input)
     shape = input._data.shape
     dim0 = normalize_axis(dim0, input.ndim, "transpose", shape)
     dim1 = normalize_axis(dim1, input.ndim, "transpose", shape)
@@ -183,6 +202,7 @@ def transpose(input, dim0, dim1) -> Tensor:
 
 def t(input) -> Tensor:
     """The transpose of a matrix (0-d and 1-d tensors come back unchanged)."""
+    check_tensor("t", "input", input)
     if input.ndim > 2:
         raise ShapeError(f"t: expects a tensor with <= 2 dimensions, but self is "
                            f"{input.ndim}-D (shape {tuple(input.shape)})")
@@ -191,16 +211,23 @@ def t(input) -> Tensor:
 
 def reverse_dims(input) -> Tensor:
     """``t.T``: all dimensions reversed."""
+    check_tensor("reverse_dims", "input", input)
     return permute(input, tuple(reversed(range(input.ndim))))
 
 
 def expand(input, *sizes) -> Tensor:
     """Broadcast to ``sizes`` (-1 keeps a size), as ``torch.expand``; new dimensions go in
     front.  (The result is a copy here: writing to it does not change ``input``.)"""
-    sizes = sizes_argument("expand", sizes)
+    return _expand("expand", input, sizes)
+
+
+def _expand(op, input, sizes) -> Tensor:
+    """:func:`expand`'s work, its errors naming ``op`` (``expand`` or ``broadcast_to``)."""
+    check_tensor(op, "input", input)
+    sizes = sizes_argument(op, sizes)
     shape = input._data.shape
     if len(sizes) < len(shape):
-        raise ShapeError(f"expand: the number of sizes provided ({len(sizes)}) must be "
+        raise ShapeError(f"{op}: the number of sizes provided ({len(sizes)}) must be "
                            f"greater or equal to the number of dimensions ({len(shape)})")
     lead = len(sizes) - len(shape)
     target = []
@@ -208,11 +235,11 @@ def expand(input, *sizes) -> Tensor:
         old = shape[i - lead] if i >= lead else None
         if size == -1:
             if old is None:
-                raise ShapeError("expand: -1 is not allowed for a new leading dimension")
+                raise ShapeError(f"{op}: -1 is not allowed for a new leading dimension")
             size = old
         elif old is not None and old != 1 and old != size:
             raise ShapeError(
-                f"expand: the expanded size of the tensor ({size}) must match the existing "
+                f"{op}: the expanded size of the tensor ({size}) must match the existing "
                 f"size ({old}) at non-singleton dimension {i}; target sizes {list(sizes)}, "
                 f"tensor shape {tuple(shape)}"
             )
@@ -225,16 +252,20 @@ def expand(input, *sizes) -> Tensor:
 
 def expand_as(input, other) -> Tensor:
     """``input.expand(other.shape)``."""
+    check_tensor("expand_as", "input", input)
     return expand(input, tuple(other.shape))
 
 
 def broadcast_to(input, shape) -> Tensor:
     """``torch.broadcast_to``: ``input.expand(shape)``."""
-    return expand(input, tuple(shape))
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"broadcast_to: shape must be a tuple of ints, got {shape!r}")
+    return _expand("broadcast_to", input, (tuple(shape),))
 
 
 def repeat(input, *sizes) -> Tensor:
     """Tile the tensor ``sizes[i]`` times along each dimension (as ``torch.Tensor.repeat``)."""
+    check_tensor("repeat", "input", input)
     sizes = sizes_argument("repeat", sizes)
     if len(sizes) < input.ndim:
         raise ShapeError(
@@ -252,6 +283,7 @@ def repeat(input, *sizes) -> Tensor:
 
 def flip(input, *dims) -> Tensor:
     """Reverse the order of elements along ``dims`` (a copy, as ``torch.flip``)."""
+    check_tensor("flip", "input", input)
     dims = sizes_argument("flip", dims)
     axes = normalize_axes(dims, input.ndim, "flip", input._data.shape)
     return shape_ops.Flip.apply(input, axes)
@@ -259,35 +291,44 @@ def flip(input, *dims) -> Tensor:
 
 def narrow(input, dim, start, length) -> Tensor:
     """Elements ``start .. start + length`` of dimension ``dim`` (a view)."""
+    check_tensor("narrow", "input", input)
     dim = normalize_axis(dim, input.ndim, "narrow", input._data.shape)
+    start = check_int("narrow", "start", start.item() if isinstance(start, Tensor) else start)
+    length = check_int("narrow", "length", length, minimum=0)
     size = input._data.shape[dim]
-    start = int(start) + (size if int(start) < 0 else 0)
-    if not (0 <= start and length >= 0 and start + length <= size):
-        raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension "
+    start = start + (size if start < 0 else 0)
+    if not (0 <= start and start + length <= size):
+        raise ShapeError(f"narrow: start ({start}) + length ({length}) exceeds dimension "
                          f"size ({size})")
     return getitem(input, (slice(None),) * dim + (slice(start, start + length),))
 
 
 def select(input, dim, index) -> Tensor:
     """``input`` at ``index`` of dimension ``dim``, that dimension removed (a view)."""
+    check_tensor("select", "input", input)
     dim = normalize_axis(dim, input.ndim, "select", input._data.shape)
-    return getitem(input, (slice(None),) * dim + (int(index),))
+    index = check_int("select", "index", index)
+    size = input._data.shape[dim]
+    if not -size <= index < size:
+        raise AxisError(f"select: index must be in [-{size}, {size}) for dimension {dim}, "
+                        f"got {index}")
+    return getitem(input, (slice(None),) * dim + (index,))
 
 
 def split(input, split_size_or_sections, dim=0) -> tuple:
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or pieces of the
     listed sizes (as ``torch.split``); views."""
+    check_tensor("split", "input", input)
     dim = normalize_axis(dim, input.ndim, "split", input._data.shape)
     size = input._data.shape[dim]
     if isinstance(split_size_or_sections, (list, tuple)):
-        sections = [int(s) for s in split_size_or_sections]
-        if sum(sections) != size or any(s < 0 for s in sections):
+        sections = [check_int("split", "split_size_or_sections", s, minimum=0)
+                    for s in split_size_or_sections]
+        if sum(sections) != size:
             raise ShapeError(f"split: split sizes {sections} must sum to the size of "
                                f"dimension {dim} ({size})")
     else:
-        step = int(split_size_or_sections)
-        if step <= 0:
-            raise ShapeError(f"split: split_size must be positive, got {step}")
+        step = check_int("split", "split_size", split_size_or_sections, minimum=1)
         sections = [min(step, size - start) for start in range(0, size, step)] or [0]
     pieces, start = [], 0
     for length in sections:
@@ -298,22 +339,24 @@ def split(input, split_size_or_sections, dim=0) -> tuple:
 
 def chunk(input, chunks, dim=0) -> tuple:
     """At most ``chunks`` pieces of equal size (the last may be smaller) along ``dim``."""
-    if int(chunks) <= 0:
-        raise ShapeError(f"chunk: chunks must be positive, got {chunks}")
+    check_tensor("chunk", "input", input)
+    chunks = check_int("chunk", "chunks", chunks, minimum=1)
     dim = normalize_axis(dim, input.ndim, "chunk", input._data.shape)
     size = input._data.shape[dim]
-    step = max(1, -(-size // int(chunks)))
+    step = max(1, -(-size // chunks))
     return split(input, step, dim)
 
 
 def unbind(input, dim=0) -> tuple:
     """The slices along ``dim``, that dimension removed."""
+    check_tensor("unbind", "input", input)
     dim = normalize_axis(dim, input.ndim, "unbind", input._data.shape)
     return tuple(select(input, dim, i) for i in range(input._data.shape[dim]))
 
 
 def contiguous(input, memory_format=None) -> Tensor:
     """``input`` itself when C-contiguous, else a contiguous copy (differentiable)."""
+    check_tensor("contiguous", "input", input)
     if input._data.flags.c_contiguous:
         return input
     return shape_ops.Clone.apply(input)
@@ -321,6 +364,7 @@ def contiguous(input, memory_format=None) -> Tensor:
 
 def clone(input, memory_format=None) -> Tensor:
     """A copy of the data (gradients flow back to ``input``, as ``torch.clone``)."""
+    check_tensor("clone", "input", input)
     return shape_ops.Clone.apply(input)
 
 
@@ -356,12 +400,21 @@ def getitem(input, index) -> Tensor:
 
 def gather(input, dim, index) -> Tensor:
     """``out[i][j] = input[index[i][j]][j]`` along ``dim`` (as ``torch.gather``)."""
+    check_tensor("gather", "input", input)
+    _check_index("gather", index)
     dim = normalize_axis(dim, input.ndim, "gather", input._data.shape)
     indices = _index_item(index)
     if indices.ndim != input.ndim:
         raise ShapeError(f"gather: index has {indices.ndim} dimensions but input has "
                            f"{input.ndim}")
     return shape_ops.GetItem.apply(input, take_index(indices, dim))
+
+
+def _check_index(op: str, index) -> None:
+    """An ``index`` argument: an integer Tensor (as PyTorch's gather and index_select)."""
+    check_tensor(op, "index", index)
+    if index._data.dtype.kind not in "iu":
+        raise DtypeError(f"{op}: index must be an integer tensor, got {index.dtype}")
 
 
 def take_index(indices: np.ndarray, dim: int) -> tuple:
@@ -373,6 +426,8 @@ def take_index(indices: np.ndarray, dim: int) -> tuple:
 
 def index_select(input, dim, index) -> Tensor:
     """The entries ``index`` (1-D) of dimension ``dim``."""
+    check_tensor("index_select", "input", input)
+    _check_index("index_select", index)
     dim = normalize_axis(dim, input.ndim, "index_select", input._data.shape)
     return getitem(input, (slice(None),) * dim + (_index_item(index),))
 

@@ -42,12 +42,10 @@ def _leaf_label(tensor: Tensor, names: dict) -> str:
 
 def _op_label(node, output_meta) -> str:
     lines = [node.name()]
-    input_meta = getattr(node, "input_meta", None)
-    if input_meta is not None:
-        # Arguments outside the graph (ints, axes, tensors needing no grad) carry no meta.
-        inputs = [_describe(meta) for meta in input_meta if meta is not None]
-        if inputs:
-            lines.append("in: " + ", ".join(inputs))
+    # Arguments outside the graph (ints, axes, tensors needing no grad) carry no meta.
+    inputs = [_describe(meta) for meta in node.input_meta if meta is not None]
+    if inputs:
+        lines.append("in: " + ", ".join(inputs))
     if output_meta is not None:
         lines.append("out: " + _describe(output_meta))
     return "\n".join(lines)
@@ -96,20 +94,20 @@ def to_dot(tensor: Tensor, params: dict | None = None) -> str:
         node = stack.pop()
         node_id = ids[id(node)]
         declared.append((node_id, node))
-        input_meta = getattr(node, "input_meta", None)
+        input_meta = node.input_meta
         for index, producer in enumerate(node.edges):
             if producer is None:
                 continue
             if id(producer) not in ids:
                 ids[id(producer)] = f"n{len(ids)}"
                 stack.append(producer)
-            if input_meta is not None and index < len(input_meta):
+            if index < len(input_meta):
                 output_meta.setdefault(id(producer), input_meta[index])
             arrows.append(f"  {ids[id(producer)]} -> {node_id};")
 
     declared.sort(key=lambda item: int(item[0][1:]))  # n0, n1, ...: first met, first listed
     for node_id, node in declared:
-        variable = getattr(node, "variable", None)
+        variable = node.variable
         if isinstance(variable, Tensor):  # AccumulateGrad: draw the leaf it stands for
             label = _leaf_label(variable, names)
             fill = "#cfe0f7" if id(variable) in names else "#f7efc9"

@@ -8,8 +8,8 @@ Two steps, both iterative so that a chain of 100,000 ops needs no recursion:
 2. ``_run``: in that order, each node takes the sum of the gradients that reached it, runs
    the hooks of its tensors (if any), calls its backward, and adds the results into the
    buffers of the nodes on its edges.  Summing *before* a node runs is what makes a reused
-   intermediate correct (micrograd's naive recursion gets this wrong; ``docs/autograd.md``
-   has the counter-example).
+   intermediate correct (a walk that called each parent's backward as soon as one gradient
+   arrived would get it wrong; ``docs/autograd.md`` has the counter-example).
 
 A node's buffer is one Tensor, or for a node with several outputs a list with one entry per
 output (None where nothing arrived).  ``backward`` accumulates what reaches the leaves into

@@ -48,6 +48,9 @@ class Node:
     output of each of them (None: output 0 everywhere, the common case, kept cheap);
     ``n_outputs`` how many gradients the node receives; ``hooks`` the hooks of the tensors
     it produced (None until a tensor's ``register_hook`` or ``retain_grad`` is called).
+    For readers of the graph (``viz``): ``input_meta``, the ``(shape, dtype)`` of each input
+    of an op (None for an argument outside the graph; empty on nodes that record none), and
+    ``variable``, the leaf an ``AccumulateGrad`` stands for (None elsewhere).
     """
 
     edges: tuple = ()
@@ -55,6 +58,8 @@ class Node:
     n_outputs = 1
     hooks = None
     site = None
+    input_meta = ()
+    variable = None
 
     def name(self) -> str:
         return type(self).__name__

@@ -1,15 +1,15 @@
 """Fetching a file over HTTP(S) with a checksum, atomically: all or nothing.
 
 ``fetch`` streams the response into a temporary file beside the destination while hashing
-it, checks the length against ``Content-Length`` and the SHA-256 against the expected
-digest, and only then renames the file into place. On any failure (connection refused or
-dropped midway, HTTP error, checksum mismatch, Ctrl-C) the temporary file is removed, so the
-destination either holds a verified file or nothing; a temporary file left by a process
-killed mid-download is removed by the next download into that folder (see
-:mod:`tinygrad_cnn._atomic`). The body is bounded before any checksum is computed: by
-``max_bytes`` always, by ``Content-Length`` when the server sends one; a gzip body checked by
-its decompressed content is decompressed as a stream, bounded by ``max_raw_bytes``. urllib
-only; a ``tqdm`` progress bar when tqdm is installed, silence otherwise.
+it, checks the length against ``Content-Length`` and the SHA-256 (or, for files whose only
+published checksum is one, the MD5) against the expected digest, and only then renames the
+file into place. On any failure (connection refused or dropped midway, HTTP error, checksum
+mismatch, Ctrl-C) the temporary file is removed, so the destination either holds a verified
+file or nothing; a temporary file left by a process killed mid-download is removed by the
+next download into that folder (see :mod:`tinygrad_cnn._atomic`). The body is bounded before
+any checksum is computed: by ``max_bytes`` always, by ``Content-Length`` when the server sends
+one; a gzip body checked by its decompressed content is decompressed as a stream, bounded by
+``max_raw_bytes``. urllib only; a ``tqdm`` progress bar when tqdm is installed, silence otherwise.
 """
 
 from __future__ import annotations
@@ -79,36 +79,50 @@ def gunzipped_sha256(content, max_bytes: int = MAX_RAW_BYTES) -> str | None:
         return None
 
 
-def fetch(url: str, destination, sha256: str, raw_sha256: str | None = None,
+def fetch(url: str, destination, sha256: str | None = None, raw_sha256: str | None = None,
           timeout: float = 30.0, progress: bool = True, max_bytes: int = MAX_BYTES,
-          max_raw_bytes: int = MAX_RAW_BYTES, size: int | None = None) -> None:
-    """Download ``url`` to ``destination`` (a file path) if its SHA-256 is ``sha256``.
+          max_raw_bytes: int = MAX_RAW_BYTES, size: int | None = None, *,
+          md5: str | None = None) -> None:
+    """Download ``url`` to ``destination`` (a file path) if its checksum matches.
 
-    ``raw_sha256``, when given, is the digest of the *decompressed* content of a gzip file:
-    a mirror that re-compressed the same data (different bytes, same content) is accepted
-    too. The transfer stops with ``ValueError`` as soon as the body exceeds ``max_bytes``
-    or the ``Content-Length`` the server announced (a ``Content-Length`` above ``max_bytes``
-    is refused before anything is read); a gzip body is decompressed for ``raw_sha256``
-    up to ``max_raw_bytes``. ``size``, when the file's size is known, bounds the body too
-    (more is refused as it arrives, less is a dropped transfer, whatever the server's
-    ``Content-Length`` says). Raises :class:`DownloadError` (a ``ConnectionError``) when the
-    transfer fails and ``ValueError`` on a checksum mismatch or a size beyond a bound; in
-    every case nothing is left at ``destination`` or beside it.
+    Exactly one of ``sha256`` and ``md5`` names the expected hex digest of the file's bytes
+    (``md5`` for the files whose only published checksum is an MD5, as torchvision's
+    FashionMNIST and CIFAR-10). ``raw_sha256``, with ``sha256`` only, is the digest of the
+    *decompressed* content of a gzip file: a mirror that re-compressed the same data
+    (different bytes, same content) is accepted too. The transfer stops with ``ValueError``
+    as soon as the body exceeds ``max_bytes`` or the ``Content-Length`` the server announced
+    (a ``Content-Length`` above ``max_bytes`` is refused before anything is read); a gzip
+    body is decompressed for ``raw_sha256`` up to ``max_raw_bytes``. ``size``, when the
+    file's size is known, bounds the body too (more is refused as it arrives, less is a
+    dropped transfer, whatever the server's ``Content-Length`` says). Raises
+    :class:`DownloadError` (a ``ConnectionError``) when the transfer fails and
+    ``ValueError`` on a checksum mismatch or a size beyond a bound; in every case nothing is
+    left at ``destination`` or beside it.
     """
     if not isinstance(url, str):
         raise TypeError(f"download: url must be a str, got {type(url).__name__}")
+    if (sha256 is None) == (md5 is None):
+        raise TypeError("download: exactly one of sha256 and md5 must be given, got "
+                        + ("both" if sha256 is not None else "neither"))
+    for name, value in (("sha256", sha256), ("md5", md5), ("raw_sha256", raw_sha256)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"download: {name} must be a hex digest str, got "
+                            f"{type(value).__name__}")
+    if raw_sha256 is not None and sha256 is None:
+        raise TypeError("download: raw_sha256 must come with sha256, got it with md5")
     for name, value in (("max_bytes", max_bytes), ("max_raw_bytes", max_raw_bytes),
                         ("size", 0 if size is None else size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"download: {name} must be a non-negative int, got {value!r}")
     if size is not None:
         max_bytes = min(max_bytes, size)
+    algorithm, expected = ("sha256", sha256) if sha256 is not None else ("md5", md5)
     destination = os.fspath(destination)
     base = os.path.basename(destination)
 
     def write_verified(stream):
-        digest = _stream_to(url, stream, timeout, progress, base, max_bytes, size)
-        if digest == sha256.lower():
+        digest = _stream_to(url, stream, timeout, progress, base, max_bytes, size, algorithm)
+        if digest == expected.lower():
             return
         raw_digest = None
         if raw_sha256 is not None:
@@ -116,23 +130,32 @@ def fetch(url: str, destination, sha256: str, raw_sha256: str | None = None,
             raw_digest = gunzipped_sha256(stream, max_raw_bytes)
         if raw_digest is None or raw_digest != raw_sha256.lower():
             raise ValueError(
-                f"download: checksum mismatch for {url}: SHA-256 {digest}, expected "
-                f"{sha256}" + (" (nor does its decompressed content match)"
-                               if raw_sha256 is not None else "")
+                f"download: checksum mismatch for {url}: {_LABELS[algorithm]} {digest}, "
+                f"expected {expected}" + (" (nor does its decompressed content match)"
+                                          if raw_sha256 is not None else "")
                 + "; the file was not kept (a wrong mirror or a corrupted transfer)"
             )
 
     atomic_write(destination, write_verified)
 
 
+_LABELS = {"sha256": "SHA-256", "md5": "MD5"}
+
+
+def _new_digest(algorithm: str):
+    # MD5 here only matches a published checksum (integrity, not security)
+    return (hashlib.md5(usedforsecurity=False) if algorithm == "md5"
+            else hashlib.new(algorithm))
+
+
 def _stream_to(url: str, stream, timeout: float, progress: bool, label: str,
-               max_bytes: int, size: int | None = None) -> str:
-    """Copy the body of ``url`` into ``stream``; return its SHA-256 hex digest.
+               max_bytes: int, size: int | None = None, algorithm: str = "sha256") -> str:
+    """Copy the body of ``url`` into ``stream``; return its hex digest by ``algorithm``.
 
     Network failures become :class:`DownloadError`; a failing write (disk full) keeps its
     own ``OSError``, so the message blames the right side.
     """
-    digest = hashlib.sha256()
+    digest = _new_digest(algorithm)
     received = 0
     try:
         response = urllib.request.urlopen(url, timeout=timeout)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-import numbers
 import os
 import queue
 import time
@@ -12,6 +11,7 @@ import weakref
 
 import numpy as np
 
+from .._checks import check_bool, check_int, check_real
 from . import transfer
 from ._rng import draw_seed, numpy_generator
 from .collate import default_collate, default_convert
@@ -95,88 +95,64 @@ class DataLoader:
                 f"DataLoader: dataset must define __len__ and __getitem__ (or be an "
                 f"IterableDataset), got {type(dataset).__name__}"
             )
+        op = "DataLoader"
         for name, flag in (("shuffle", shuffle), ("drop_last", drop_last),
                            ("pin_memory", pin_memory),
                            ("persistent_workers", persistent_workers)):
-            if not isinstance(flag, (bool, np.bool_)):
-                raise TypeError(f"DataLoader: {name} must be a bool, got {type(flag).__name__}")
-        if batch_size is not None and (isinstance(batch_size, bool)
-                                       or not isinstance(batch_size, numbers.Integral)):
-            raise TypeError(
-                f"DataLoader: batch_size must be an int or None, got {type(batch_size).__name__}"
-            )
-        if batch_size is not None and batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
-        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral):
-            raise TypeError(
-                f"DataLoader: num_workers must be an int, got {type(num_workers).__name__}"
-            )
-        if num_workers < 0:
-            raise ValueError("num_workers option should be non-negative; "
-                             "use num_workers=0 to disable multiprocessing.")
-        if not isinstance(timeout, numbers.Real) or isinstance(timeout, bool):
-            raise TypeError(f"DataLoader: timeout must be a number, got {type(timeout).__name__}")
-        if timeout < 0:
-            raise ValueError("timeout option should be non-negative")
+            check_bool(op, name, flag)
+        if batch_size is not None:
+            check_int(op, "batch_size", batch_size, minimum=1)
+        check_int(op, "num_workers", num_workers, minimum=0)
+        check_real(op, "timeout", timeout, low=0)
         if num_workers == 0 and prefetch_factor is not None:
             raise ValueError(
-                "prefetch_factor option could only be specified in multiprocessing. "
-                "let num_workers > 0 to enable multiprocessing, otherwise set "
-                "prefetch_factor to None."
+                "DataLoader: prefetch_factor must be None without workers (it could only be "
+                f"specified in multiprocessing: let num_workers > 0), got {prefetch_factor!r}"
             )
         if num_workers > 0 and prefetch_factor is None:
             prefetch_factor = 2
-        if prefetch_factor is not None and (
-                isinstance(prefetch_factor, bool)
-                or not isinstance(prefetch_factor, numbers.Integral) or prefetch_factor < 1):
-            raise ValueError(
-                f"DataLoader: prefetch_factor must be an int >= 1, got {prefetch_factor!r}"
-            )
+        if prefetch_factor is not None:
+            check_int(op, "prefetch_factor", prefetch_factor, minimum=1)
         if persistent_workers and num_workers == 0:
-            raise ValueError("persistent_workers option needs num_workers > 0")
-        if worker_init_fn is not None and not callable(worker_init_fn):
-            raise TypeError(f"DataLoader: worker_init_fn must be callable, got "
-                            f"{type(worker_init_fn).__name__}")
-        if collate_fn is not None and not callable(collate_fn):
-            raise TypeError(f"DataLoader: collate_fn must be callable, got "
-                            f"{type(collate_fn).__name__}")
+            raise ValueError("DataLoader: persistent_workers must be False without workers "
+                             "(the option needs num_workers > 0), got True")
+        for name, function in (("worker_init_fn", worker_init_fn), ("collate_fn", collate_fn)):
+            if function is not None and not callable(function):
+                raise TypeError(f"DataLoader: {name} must be callable, got "
+                                f"{type(function).__name__}")
         if generator_seed is not None:
             if generator is not None:
-                raise ValueError("DataLoader: pass generator or generator_seed, not both")
-            if isinstance(generator_seed, bool) or not isinstance(generator_seed,
-                                                                  numbers.Integral):
-                raise TypeError(f"DataLoader: generator_seed must be an int or None, got "
-                                f"{type(generator_seed).__name__}")
-            if generator_seed < 0:
-                raise ValueError(f"DataLoader: generator_seed must be >= 0, got "
-                                 f"{generator_seed}")
-            generator = np.random.default_rng(int(generator_seed))
+                raise ValueError("DataLoader: generator_seed must be None when generator is "
+                                 "given (pass one of them), got both")
+            generator_seed = check_int(op, "generator_seed", generator_seed, minimum=0)
+            generator = np.random.default_rng(generator_seed)
         if generator is not None:
             numpy_generator(generator)  # a bad generator fails here, not at the first epoch
 
         if isinstance(dataset, IterableDataset):
             self._dataset_kind = "iterable"
             if shuffle:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified "
-                                 f"shuffle option, but got shuffle={shuffle}")
+                raise ValueError("DataLoader: shuffle must be unspecified with an "
+                                 f"IterableDataset, got shuffle={shuffle}")
             if sampler is not None:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified "
-                                 f"sampler option, but got sampler={sampler}")
+                raise ValueError("DataLoader: sampler must be unspecified with an "
+                                 f"IterableDataset, got sampler={sampler}")
             if batch_sampler is not None:
-                raise ValueError("DataLoader with IterableDataset: expected unspecified "
-                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
+                raise ValueError("DataLoader: batch_sampler must be unspecified with an "
+                                 f"IterableDataset, got batch_sampler={batch_sampler}")
         else:
             self._dataset_kind = "map"
         if sampler is not None and shuffle:
-            raise ValueError("sampler option is mutually exclusive with shuffle")
+            raise ValueError("DataLoader: shuffle must be False when a sampler is given (the "
+                             "options are mutually exclusive), got True")
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
-                                 "shuffle, sampler, and drop_last")
+                raise ValueError("DataLoader: batch_sampler option is mutually exclusive with "
+                                 "batch_size, shuffle, sampler, and drop_last")
             batch_size, drop_last = None, False
         elif batch_size is None and drop_last:
-            raise ValueError("batch_size=None option disables auto-batching and is mutually "
-                             "exclusive with drop_last")
+            raise ValueError("DataLoader: drop_last must be False when batch_size=None "
+                             "(which disables auto-batching), got True")
         if sampler is None:
             if self._dataset_kind == "iterable":
                 sampler = _InfiniteConstantSampler()
@@ -213,7 +189,7 @@ class DataLoader:
         if getattr(self, "_initialized", False) and name in (
                 "batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
                 "persistent_workers"):
-            raise ValueError(f"{name} attribute should not be set after "
+            raise ValueError(f"{type(self).__name__}: {name} attribute should not be set after "
                              f"{type(self).__name__} is initialized")
         super().__setattr__(name, value)
 

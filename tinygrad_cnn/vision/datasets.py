@@ -13,7 +13,6 @@ before it is kept.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tarfile
 
@@ -33,36 +32,6 @@ MAX_ARCHIVE_BYTES = 1 << 30
 MAX_MEMBER_BYTES = 1 << 28
 
 
-def _fetch_md5(url: str, destination: str, md5: str, timeout: float = 30.0,
-               progress: bool = True) -> None:
-    """Download ``url`` to ``destination`` atomically if its MD5 is ``md5`` (else nothing).
-
-    For the files whose only published checksum is torchvision's MD5; the transfer itself
-    is :func:`tinygrad_cnn.data.download.fetch`'s (bounded, atomic, ``DownloadError``).
-    """
-    def write_verified(stream):
-        _download._stream_to(url, stream, timeout, progress, os.path.basename(destination),
-                             *_stream_bounds())
-        stream.seek(0)
-        digest = hashlib.md5(usedforsecurity=False)
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-        if digest.hexdigest() != md5.lower():
-            raise ValueError(f"download: checksum mismatch for {url}: MD5 {digest.hexdigest()}, "
-                             f"expected {md5}; the file was not kept (a wrong mirror or a "
-                             "corrupted transfer)")
-
-    atomic_write(destination, write_verified)
-
-
-def _stream_bounds() -> tuple:
-    """Extra arguments of the transfer helper: its size bound, where it has one."""
-    import inspect
-
-    parameters = inspect.signature(_download._stream_to).parameters
-    return (MAX_ARCHIVE_BYTES,) if "max_bytes" in parameters else ()
-
-
 def _fetch(mirrors, name: str, destination: str, md5: str, sha256=None) -> None:
     """Try each mirror in turn; the SHA-256 check when known, else the MD5 one."""
     errors = []
@@ -72,7 +41,7 @@ def _fetch(mirrors, name: str, destination: str, md5: str, sha256=None) -> None:
             if sha256 is not None:
                 _download.fetch(url, destination, sha256[0], sha256[1])
             else:
-                _fetch_md5(url, destination, md5)
+                _download.fetch(url, destination, md5=md5, max_bytes=MAX_ARCHIVE_BYTES)
             return
         except (_download.DownloadError, ValueError) as error:
             errors.append(f"{url}: {error}")

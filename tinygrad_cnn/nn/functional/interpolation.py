@@ -146,6 +146,9 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest",
     # PyTorch's linear-family and antialiased kernels leave an axis whose size does not change
     # alone, whatever the scale factor; its plain bicubic kernel applies the formula
     keep = mode != "bicubic" or antialias
-    return Resample.apply(x, tuple(
+    out = Resample.apply(x, tuple(
         None if m.shape[0] == m.shape[1] and (keep or np.array_equal(m, np.eye(len(m))))
         else m for m in matrices))
+    if out.grad_fn is not None:  # what tinygrad_cnn.onnx.export writes as one Resize node
+        out.grad_fn.interpolation = (mode, align_corners, antialias, factors)
+    return out

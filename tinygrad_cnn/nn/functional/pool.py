@@ -64,7 +64,10 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     if not return_indices:
         return MaxPool2d.apply(x, geometry)
     indices = max_pool_indices(x._data, geometry)
-    return PlaneGather.apply(x, indices), Tensor._make(indices)
+    out = PlaneGather.apply(x, indices)
+    if out.grad_fn is not None:  # what tinygrad_cnn.onnx.export writes as one MaxPool node
+        out.grad_fn.pool_geometry = geometry
+    return out, Tensor._make(indices)
 
 
 def _unpool_size(op, x_shape, kernel, stride, pad, output_size) -> tuple:

@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import os
+import pathlib
 import re
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 
 import tinygrad_cnn as tc
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = str(pathlib.Path(__file__).resolve().parents[2])
 EXAMPLES = os.path.join(ROOT, "examples")
 TRAIN = os.path.join(EXAMPLES, "train_cnn.py")
 TINY = ["--limit", "160", "--batch-size", "32"]

@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pytest
 
-PAGE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "lecture.md"
+PAGE = pathlib.Path(__file__).resolve().parents[2] / "docs" / "lecture.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```[ \t]*$", re.M | re.S)
 
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "elsewhere.md"
+DOC = pathlib.Path(__file__).resolve().parents[2] / "docs" / "elsewhere.md"
 
 pytest.importorskip("safetensors")
 pytest.importorskip("onnx")

@@ -4,12 +4,13 @@ import ast
 import importlib
 import inspect
 import os
+import pathlib
 import re
 
 import numpy as np
 import pytest
 
-API_DOC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+API_DOC = os.path.join(str(pathlib.Path(__file__).resolve().parents[2]),
                        "docs", "api.md")
 
 MODULES = [

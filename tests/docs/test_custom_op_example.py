@@ -3,7 +3,8 @@
 import importlib.util
 import pathlib
 
-EXAMPLE = pathlib.Path(__file__).resolve().parent.parent / "examples" / "custom_op_gradcheck.py"
+EXAMPLE = (pathlib.Path(__file__).resolve().parents[2] / "examples"
+           / "custom_op_gradcheck.py")
 
 
 def test_custom_op_example_prints_the_documented_reports(capsys):

@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
+REPO = pathlib.Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "data.md"
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
 BLOCK = re.compile(r"(?:<!-- needs: ([\w ,-]+) -->\n)?```python\n(.*?)```"

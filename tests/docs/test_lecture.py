@@ -265,7 +265,7 @@ def test_examples_lecture_script_prints_the_corrected_values(capsys):
     import runpy
     from pathlib import Path
 
-    script = Path(__file__).resolve().parents[1] / "examples" / "lecture.py"
+    script = Path(__file__).resolve().parents[2] / "examples" / "lecture.py"
     runpy.run_path(str(script), run_name="__main__")
     printed = capsys.readouterr().out
     for fact in ("15 connections", "35", "784 values", "= 32", "[10. 24. 14.]",

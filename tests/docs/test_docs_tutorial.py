@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "tutorial.md"
+DOC = pathlib.Path(__file__).resolve().parents[2] / "docs" / "tutorial.md"
 
 pytest.importorskip("sklearn", reason="the tutorial's data part uses scikit-learn's digits")
 

@@ -17,7 +17,7 @@ from tinygrad_cnn import Function, Tensor
 from tinygrad_cnn.gradcheck import gradcheck, gradgradcheck
 from tinygrad_cnn.nn.functional._windows import spatial_ints
 
-DOC = (pathlib.Path(__file__).parent.parent / "docs" / "contributing.md").read_text()
+DOC = (pathlib.Path(__file__).parents[2] / "docs" / "contributing.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", DOC, re.S)
 SOFTPLUS, ENTRY_POINT, REGISTRY_ENTRY = BLOCKS
 

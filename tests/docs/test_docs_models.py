@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "models.md"
+DOC = pathlib.Path(__file__).resolve().parents[2] / "docs" / "models.md"
 
 
 def blocks(kind: str) -> list:
