@@ -18,7 +18,28 @@ def _layer_dtype(op: str, device, dtype) -> np.dtype:
     return dtype
 
 
-class LayerNorm(Module):
+class _AffineNorm(Module):
+    """What LayerNorm and GroupNorm share: an optional learnable ``weight`` (ones) and
+    ``bias`` (zeros) of one shape, and their reset."""
+
+    def _make_affine(self, enabled: bool, shape, bias: bool, dtype) -> None:
+        weight = Parameter(np.ones(shape, dtype=dtype)) if enabled else None
+        bias = Parameter(np.zeros(shape, dtype=dtype)) if enabled and bias else None
+        for name, value in (("weight", weight), ("bias", bias)):
+            if value is None:
+                self.register_parameter(name, None)
+            else:
+                setattr(self, name, value)
+
+    def reset_parameters(self) -> None:
+        """Weight 1, bias 0."""
+        if self.weight is not None:
+            self.weight._data[...] = 1
+        if self.bias is not None:
+            self.bias._data[...] = 0
+
+
+class LayerNorm(_AffineNorm):
     """Normalise over the last ``len(normalized_shape)`` dimensions (``torch.nn.LayerNorm``).
 
     x ``(*, *normalized_shape)`` -> the same shape.  With ``elementwise_affine`` a learnable
@@ -39,22 +60,7 @@ class LayerNorm(Module):
         self.elementwise_affine = check_bool("LayerNorm", "elementwise_affine",
                                              elementwise_affine)
         dtype = _layer_dtype("LayerNorm", device, dtype)
-        if self.elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-
-    def reset_parameters(self) -> None:
-        """Weight 1, bias 0."""
-        if self.weight is not None:
-            self.weight._data[...] = 1
-        if self.bias is not None:
-            self.bias._data[...] = 0
+        self._make_affine(self.elementwise_affine, self.normalized_shape, bias, dtype)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -64,7 +70,7 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
-class GroupNorm(Module):
+class GroupNorm(_AffineNorm):
     """Normalise each of ``num_groups`` groups of channels per sample
     (``torch.nn.GroupNorm``).
 
@@ -84,22 +90,7 @@ class GroupNorm(Module):
         self.eps = check_real("GroupNorm", "eps", eps, low=0)
         self.affine = check_bool("GroupNorm", "affine", affine)
         dtype = _layer_dtype("GroupNorm", device, dtype)
-        if self.affine:
-            self.weight = Parameter(np.ones(self.num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(self.num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-
-    def reset_parameters(self) -> None:
-        """Weight 1, bias 0."""
-        if self.weight is not None:
-            self.weight._data[...] = 1
-        if self.bias is not None:
-            self.bias._data[...] = 0
+        self._make_affine(self.affine, (self.num_channels,), bias, dtype)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
