@@ -297,30 +297,28 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
     return _values_indices("min", input, dim, keepdim, False)
 
 
+def _arg_extreme(op: str, largest: bool, input, dim, keepdim, axis, keepdims, out) -> Tensor:
+    """argmax / argmin: the index of the extreme value along ``dim`` (None: flattened)."""
+    check_tensor(op, "input", input)
+    dim, keepdim = _dim_args(op, dim, axis, keepdim, keepdims, out)
+    if dim is None:
+        _nonempty(op, input, (), whole=True)
+        flat = np.int64((np.argmax if largest else np.argmin)(input._data))
+        return Tensor._make(np.full((1,) * input.ndim if keepdim else (), flat))
+    indices, axis_ = _arg_extremum(op, input, dim, keepdim, largest)
+    return Tensor._make(indices if keepdim or input.ndim == 0 else np.squeeze(indices, axis_))
+
+
 def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
            out=None) -> Tensor:
     """The index of the largest value along ``dim`` (None: in the flattened tensor)."""
-    check_tensor("argmax", "input", input)
-    dim, keepdim = _dim_args("argmax", dim, axis, keepdim, keepdims, out)
-    if dim is None:
-        _nonempty("argmax", input, (), whole=True)
-        flat = np.int64(np.argmax(input._data))
-        return Tensor._make(np.full((1,) * input.ndim if keepdim else (), flat))
-    indices, axis_ = _arg_extremum("argmax", input, dim, keepdim, True)
-    return Tensor._make(indices if keepdim or input.ndim == 0 else np.squeeze(indices, axis_))
+    return _arg_extreme("argmax", True, input, dim, keepdim, axis, keepdims, out)
 
 
 def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
            out=None) -> Tensor:
     """The index of the smallest value along ``dim`` (None: in the flattened tensor)."""
-    check_tensor("argmin", "input", input)
-    dim, keepdim = _dim_args("argmin", dim, axis, keepdim, keepdims, out)
-    if dim is None:
-        _nonempty("argmin", input, (), whole=True)
-        flat = np.int64(np.argmin(input._data))
-        return Tensor._make(np.full((1,) * input.ndim if keepdim else (), flat))
-    indices, axis_ = _arg_extremum("argmin", input, dim, keepdim, False)
-    return Tensor._make(indices if keepdim or input.ndim == 0 else np.squeeze(indices, axis_))
+    return _arg_extreme("argmin", False, input, dim, keepdim, axis, keepdims, out)
 
 
 def _sort_indices(input, axis, descending) -> np.ndarray:
