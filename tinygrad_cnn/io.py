@@ -72,9 +72,10 @@ def save(obj, path) -> None:
     """Write ``obj`` (a state dict) to ``path`` as ``.npz``, atomically (as ``torch.save``).
 
     ``obj`` is a dict of tensors and arrays (``Tensor``s, torch tensors, ``numpy`` arrays,
-    numpy scalars) such as ``Module.state_dict()``, or any nesting (up to 100 levels) of dicts (``str`` or ``int``
-    keys), lists and tuples of those and of ``bool`` / ``int`` / ``float`` / ``str`` /
-    ``None``, such as ``Optimizer.state_dict()``. ``path`` is a ``str`` or ``os.PathLike``;
+    numpy scalars) such as ``Module.state_dict()``, or any nesting (up to 100 levels) of
+    dicts (``str`` or ``int`` keys), lists and tuples of those and of ``bool`` / ``int`` /
+    ``float`` / ``str`` / ``None``, such as ``Optimizer.state_dict()``; the values are
+    written as they are at the call. ``path`` is a ``str`` or ``os.PathLike``;
     the file is written exactly there (no suffix is added; through a symlink, its target).
     Raises ``TypeError`` naming the key path of a value that cannot be stored without
     pickling (object arrays, arbitrary objects).
@@ -223,8 +224,9 @@ def load(path, map_location=None, weights_only=True):
 
     Returns the object with its structure and scalar types restored: tensors come back as
     ``Tensor``s (``Parameter``s as ``Parameter``s), arrays as ``numpy.ndarray``, numpy
-    scalars as numpy scalars; a ``.safetensors`` file gives a dict of ``Tensor``s. ``map_location`` may be ``None``
-    or a CPU location (``"cpu"``, ``device("cpu")``); a GPU location raises ``RuntimeError``.
+    scalars as numpy scalars; a ``.safetensors`` file gives a dict of ``Tensor``s.
+    ``map_location`` may be ``None`` or a CPU location (``"cpu"``, ``device("cpu")``); a GPU
+    location raises ``RuntimeError``.
     ``weights_only`` is accepted for PyTorch's spelling: nothing is ever unpickled either way.
 
     The whole file is validated (checksum, zip structure, every member's ``.npy`` header and
