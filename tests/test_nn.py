@@ -454,6 +454,38 @@ def test_extra_state_is_saved_and_loaded_as_pytorch():
         Counter().load_state_dict({k: v for k, v in state.items() if k != "_extra_state"})
 
 
+def test_a_load_post_hook_sees_the_loaded_module_and_may_clear_the_keys():
+    layer = nn.Linear(2, 1)
+    seen = []
+
+    def hook(module, incompatible):
+        seen.append(module.weight.numpy().copy())
+        incompatible.unexpected_keys.clear()
+
+    layer.register_load_state_dict_post_hook(hook)
+    result = layer.load_state_dict({"weight": np.ones((1, 2)), "bias": np.zeros(1),
+                                    "old": np.zeros(1)})
+    np.testing.assert_array_equal(seen[0], [[1, 1]])
+    assert result.unexpected_keys == []
+
+
+def test_a_state_dict_post_hook_must_return_none():
+    layer = nn.Linear(2, 1)
+    layer.register_state_dict_post_hook(lambda module, state, prefix, metadata: {})
+    with pytest.raises(RuntimeError, match="must return None"):
+        layer.state_dict()
+
+
+def test_a_removed_state_dict_hook_is_not_called():
+    layer = nn.Linear(2, 1)
+    calls = []
+    handle = layer.register_state_dict_pre_hook(lambda *args: calls.append(args))
+    layer.state_dict()
+    handle.remove()
+    layer.state_dict()
+    assert calls == [(layer, "", False)]
+
+
 # ------------------------------------------------------------------ repr
 
 def test_repr_is_nested_like_pytorch():

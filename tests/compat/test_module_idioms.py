@@ -164,6 +164,50 @@ def test_load_state_dict_assign_makes_the_values_the_parameters(lib, reference):
     check(assign_program, lib, reference)
 
 
+def state_dict_hooks_program(L):
+    nn, torch = L.nn, L.torch
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    with torch.no_grad():
+        for param in model.parameters():
+            param.copy_(torch.linspace(-1, 1, param.numel()).reshape(param.shape))
+    calls = []
+    model[0].register_state_dict_pre_hook(
+        lambda module, prefix, keep_vars: calls.append(("pre", prefix, keep_vars)))
+
+    def note(module, state, prefix, local_metadata):
+        calls.append(("post", prefix, local_metadata["version"]))
+        state[prefix + "note"] = torch.tensor(1.0)
+
+    model.register_state_dict_post_hook(note)
+    state = model.state_dict()
+
+    def rename(module, state, prefix, local_metadata, strict, missing, unexpected, errors):
+        for key in list(state):
+            if key == prefix + "w":  # an old checkpoint's name
+                state[prefix + "weight"] = state.pop(key)
+
+    model[0].register_load_state_dict_pre_hook(rename)
+    old = {key: value.clone() for key, value in state.items() if key != "note"}
+    old["0.w"] = old.pop("0.weight") * 2
+    old["extra"] = torch.zeros(1)
+
+    def forgive(module, incompatible):
+        calls.append(("load post", list(incompatible.unexpected_keys)))
+        incompatible.unexpected_keys.clear()
+
+    handle = model.register_load_state_dict_post_hook(forgive)
+    result = model.load_state_dict(old)
+    handle.remove()
+    return {"calls": calls, "keys": list(state), "weight": model[0].weight,
+            "result": repr(result), "strict without the post-hook": _raises(
+                RuntimeError, model.load_state_dict, old),
+            "the caller's dict is not renamed": sorted(old)}
+
+
+def test_state_dict_and_load_state_dict_hooks(lib, reference):
+    check(state_dict_hooks_program, lib, reference)
+
+
 def save_and_load_program(L, folder):
     torch = L.torch
     model = small_model(L).eval()

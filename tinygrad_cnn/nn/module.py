@@ -102,6 +102,10 @@ class Module:
         object.__setattr__(self, "_forward_hooks", _HookDict())
         object.__setattr__(self, "_hooks_with_kwargs", set())
         object.__setattr__(self, "_always_called", set())
+        object.__setattr__(self, "_state_dict_pre_hooks", _HookDict())
+        object.__setattr__(self, "_state_dict_hooks", _HookDict())
+        object.__setattr__(self, "_load_state_dict_pre_hooks", _HookDict())
+        object.__setattr__(self, "_load_state_dict_post_hooks", _HookDict())
 
     # ------------------------------------------------------------------ registration
     def _check_new_name(self, kind: str, name) -> None:
@@ -502,15 +506,46 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
         metadata = getattr(destination, "_metadata", None)
         if metadata is not None:
-            metadata[prefix[:-1]] = {"version": self._version}
+            metadata[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=f"{prefix}{name}.",
                                   keep_vars=keep_vars)
+        for hook in self._state_dict_hooks.values():
+            if hook(self, destination, prefix, local_metadata) is not None:
+                raise RuntimeError("state_dict post-hook must return None (change the state "
+                                   "dict in place instead)")
         return destination
+
+    def register_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, prefix, keep_vars)`` before this module's entries are put into
+        a state dict (``torch.nn.Module.register_state_dict_pre_hook``)."""
+        return self._add_hook(self._state_dict_pre_hooks, hook, False, False)
+
+    def register_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` once this module's and
+        its children's entries are in; it changes the state dict in place and returns
+        ``None`` (``torch.nn.Module.register_state_dict_post_hook``)."""
+        return self._add_hook(self._state_dict_hooks, hook, False, False)
+
+    def register_load_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before this module's entries are checked; it may
+        change ``state_dict`` (a copy of the one given to ``load_state_dict``) in place, e.g.
+        to rename keys (``torch.nn.Module.register_load_state_dict_pre_hook``)."""
+        return self._add_hook(self._load_state_dict_pre_hooks, hook, False, False)
+
+    def register_load_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, incompatible_keys)`` after this module and its children were
+        loaded; it may change the key lists in place (clearing them avoids the strict
+        error) and returns ``None`` (``torch.nn.Module.register_load_state_dict_post_hook``)."""
+        return self._add_hook(self._load_state_dict_post_hooks, hook, False, False)
 
     def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
         """Put this module's own entries (not its children's) into ``destination``."""

@@ -4,11 +4,13 @@
 (detached, sharing memory); this file is the way back in.  It follows PyTorch's walk: every
 occurrence of a module (a module used twice is visited under both names) checks the keys
 under its prefix, so the missing and unexpected keys, their order and the messages are
-PyTorch's.  One deliberate difference: the whole state dict is checked first and nothing is
-changed when anything is wrong (PyTorch copies the entries that fit before it raises).
+PyTorch's, and so are the hooks (``register_load_state_dict_pre_hook`` / ``_post_hook``).
+One deliberate difference: the whole state dict is checked first and nothing is changed when
+anything is wrong (PyTorch copies the entries that fit before it raises) -- unless a
+post-hook is registered, which must see the loaded module: then the order is PyTorch's.
 """
 
-from collections import namedtuple
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
@@ -50,7 +52,17 @@ def load_state_dict(module, state_dict, strict: bool, assign: bool) -> Incompati
     """Check ``state_dict`` against ``module``'s tree, then copy (or with ``assign``, assign)
     every entry; see :meth:`Module.load_state_dict`."""
     loader = _Loader(getattr(state_dict, "_metadata", None), assign)
-    loader.visit(module, state_dict, list(state_dict.keys()), "")
+    loader.visit(module, OrderedDict(state_dict), "")  # a copy: pre-hooks may change it
+    incompatible = IncompatibleKeys(loader.missing, loader.unexpected)
+    if loader.post_hooks:
+        # A post-hook sees the loaded module and may clear the key lists before the strict
+        # check, so here the order is PyTorch's: load, run the hooks, then raise.
+        loader.apply()
+        for owner, hook in loader.post_hooks:
+            if hook(owner, incompatible) is not None:
+                raise AssertionError("load_state_dict: a hook registered with "
+                                     "register_load_state_dict_post_hook must return None "
+                                     "(change incompatible_keys in place instead)")
     errors = loader.errors
     if strict:
         if loader.unexpected:
@@ -62,9 +74,9 @@ def load_state_dict(module, state_dict, strict: bool, assign: bool) -> Incompati
     if errors:
         raise ShapeError(f"load_state_dict: Error(s) in loading state_dict for "
                          f"{type(module).__name__}:\n\t" + "\n\t".join(errors))
-    for change in loader.changes:
-        change()
-    return IncompatibleKeys(loader.missing, loader.unexpected)
+    if not loader.post_hooks:
+        loader.apply()
+    return incompatible
 
 
 class _Loader:
@@ -74,15 +86,25 @@ class _Loader:
         self.metadata = metadata
         self.assign = assign
         self.missing, self.unexpected, self.errors = [], [], []
-        self.changes = []  # callables, run only when nothing was wrong
+        self.changes = []     # callables, run once everything was checked
+        self.post_hooks = []  # (module, hook), children's before their parent's
 
-    def visit(self, module, state_dict, keys: list, prefix: str) -> None:
-        """Check ``module``'s own entries (``keys``: those under ``prefix``), then its
-        children's, as PyTorch's recursive ``load``."""
+    def apply(self) -> None:
+        for change in self.changes:
+            change()
+
+    def visit(self, module, state_dict: dict, prefix: str) -> None:
+        """Check ``module``'s own entries (``state_dict``: the entries under ``prefix``),
+        then its children's, as PyTorch's recursive ``load``."""
         local_metadata = {} if self.metadata is None else self.metadata.get(prefix[:-1], {})
-        version = local_metadata.get("version") if isinstance(local_metadata, dict) else None
+        local_metadata = dict(local_metadata) if isinstance(local_metadata, dict) else {}
+        if self.assign:
+            local_metadata["assign_to_params_buffers"] = True
+        for hook in module._load_state_dict_pre_hooks.values():
+            hook(module, state_dict, prefix, local_metadata, True, self.missing,
+                 self.unexpected, self.errors)
         own = local_state(module)
-        optional = module._state_optional_names(version)
+        optional = module._state_optional_names(local_metadata.get("version"))
         for name, current in own.items():
             key = prefix + name
             if key in state_dict:
@@ -98,8 +120,8 @@ class _Loader:
                 self.missing.append(extra_key)
         elif extra_key in state_dict:
             self.unexpected.append(extra_key)
-        for key in keys:
-            if key == extra_key:
+        for key in state_dict:
+            if key == extra_key or not key.startswith(prefix):
                 continue
             head, dot, _ = key[len(prefix):].partition(".")
             if (head not in module._modules) if dot else (head not in own):
@@ -107,8 +129,10 @@ class _Loader:
         for name, child in module._modules.items():
             if child is not None:
                 child_prefix = f"{prefix}{name}."
-                self.visit(child, state_dict, [key for key in keys if key.startswith(child_prefix)],
-                           child_prefix)
+                self.visit(child, {key: value for key, value in state_dict.items()
+                                   if key.startswith(child_prefix)}, child_prefix)
+        self.post_hooks.extend((module, hook)
+                               for hook in module._load_state_dict_post_hooks.values())
 
     def plan(self, module, name: str, current, key: str, value) -> None:
         """Check one entry and record the change that loads it."""
