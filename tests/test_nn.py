@@ -237,6 +237,15 @@ def test_state_dict_values_share_the_parameters_version_counter():
     assert layer.weight._version == before + 1
 
 
+def test_a_cast_to_the_dtype_already_held_keeps_the_state_dict_shared():
+    model = TwoLayer()
+    state = model.state_dict()
+    model.float()
+    with tg.no_grad():
+        model.fc1.weight.fill_(2.0)
+    assert np.all(state["fc1.weight"].numpy() == 2.0)
+
+
 def test_clone_and_deepcopy_of_a_state_dict_are_real_copies():
     import copy
 

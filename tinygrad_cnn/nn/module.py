@@ -414,16 +414,19 @@ class Module:
 
     def _cast_floating(self, dtype, every_dtype: bool = False) -> "Module":
         """Cast parameters and buffers to ``dtype`` in place: the floating ones, or with
-        ``every_dtype`` all of them (``type()``, as PyTorch's)."""
+        ``every_dtype`` all of them (``type()``, as PyTorch's).  A value already of ``dtype``
+        keeps its memory, so a state dict taken before still shares it (as PyTorch's)."""
         dtype = np.dtype(dtype)
         for module in self.modules():
             for param in module._parameters.values():
-                if param is not None and (every_dtype or param._data.dtype.kind == "f"):
+                if param is not None and param._data.dtype != dtype and (
+                        every_dtype or param._data.dtype.kind == "f"):
                     param._data = param._data.astype(dtype)
                     if param.grad is not None:
                         param.grad = param.grad.astype(dtype)
             for name, buffer in module._buffers.items():
-                if buffer is not None and (every_dtype or buffer.dtype.kind == "f"):
+                if buffer is not None and buffer.dtype != dtype and (
+                        every_dtype or buffer.dtype.kind == "f"):
                     module._buffers[name] = buffer.astype(dtype)
         return self
 
