@@ -35,9 +35,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
     __str__ = __repr__
 
 
-IncompatibleKeys = _IncompatibleKeys
-
-
 def local_state(module) -> dict:
     """name -> value of ``module``'s own state-dict entries (not its children's): the
     parameters and persistent buffers that are not ``None``, in PyTorch's order."""
@@ -48,12 +45,12 @@ def local_state(module) -> dict:
     return state
 
 
-def load_state_dict(module, state_dict, strict: bool, assign: bool) -> IncompatibleKeys:
+def load_state_dict(module, state_dict, strict: bool, assign: bool) -> _IncompatibleKeys:
     """Check ``state_dict`` against ``module``'s tree, then copy (or with ``assign``, assign)
     every entry; see :meth:`Module.load_state_dict`."""
     loader = _Loader(getattr(state_dict, "_metadata", None), assign)
     loader.visit(module, OrderedDict(state_dict), "")  # a copy: pre-hooks may change it
-    incompatible = IncompatibleKeys(loader.missing, loader.unexpected)
+    incompatible = _IncompatibleKeys(loader.missing, loader.unexpected)
     if loader.post_hooks:
         # A post-hook sees the loaded module and may clear the key lists before the strict
         # check, so here the order is PyTorch's: load, run the hooks, then raise.
@@ -165,8 +162,8 @@ class _Loader:
                                    "that requires grad must be floating point, the checkpoint "
                                    f"holds {array.dtype}")
                 return
-            replacement = value if isinstance(value, Parameter) else Parameter(
-                array, requires_grad=requires_grad)
+            keep = isinstance(value, Parameter) and value.shape == array.shape
+            replacement = value if keep else Parameter(array, requires_grad=requires_grad)
             self.changes.append(lambda: setattr(module, name, replacement.requires_grad_(
                 requires_grad)))
         else:
