@@ -151,7 +151,13 @@ def test_register_buffer_rejects_what_is_not_a_numeric_array(value):
 def test_register_buffer_accepts_numeric_arrays_tensors_and_none(value):
     module = nn.Module()
     module.register_buffer("x", value)
-    assert module.x is None if value is None else isinstance(module.x, np.ndarray)
+    if value is None:
+        assert module.x is None
+    elif isinstance(value, Tensor):
+        assert module.x is value  # the Tensor itself, as PyTorch
+    else:  # an ndarray becomes a Tensor over the same memory
+        assert type(module.x) is Tensor and module.x.requires_grad is False
+        assert module.x.numpy() is value
 
 
 def test_assigning_a_non_numeric_array_to_a_buffer_raises():

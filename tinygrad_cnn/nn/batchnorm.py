@@ -5,6 +5,7 @@ import numpy as np
 
 from .._checks import ShapeError, check_int, check_real, check_tensor
 from ..devices import check_device
+from ..tensor import Tensor
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
@@ -54,9 +55,11 @@ class _BatchNorm(Module):
         else:
             self.register_parameter("bias", None)
         if self.track_running_stats:
-            self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dtype))
-            self.register_buffer("running_var", np.ones(self.num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
+            self.register_buffer("running_mean",
+                                 Tensor._make(np.zeros(self.num_features, dtype=dtype)))
+            self.register_buffer("running_var",
+                                 Tensor._make(np.ones(self.num_features, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", Tensor._make(np.array(0, np.int64)))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -72,9 +75,9 @@ class _BatchNorm(Module):
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches counted."""
         if self.track_running_stats:
-            self.running_mean[...] = 0
-            self.running_var[...] = 1
-            self.num_batches_tracked[...] = 0
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
 
     def reset_parameters(self) -> None:
         """Running statistics reset; weight 1 and bias 0."""
@@ -99,11 +102,12 @@ class _BatchNorm(Module):
     def forward(self, x):
         self._check_input(x)
         factor = 0.0
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked += 1
+        tracked = self.num_batches_tracked
+        if self.training and self.track_running_stats and tracked is not None:
+            tracked._data += 1  # in place (state dicts taken before see it), as add_(1)
+            tracked._bump_version()
             # momentum=None: the cumulative average over the batches seen so far.
-            factor = (1.0 / float(self.num_batches_tracked) if self.momentum is None
-                      else self.momentum)
+            factor = 1.0 / float(tracked._data) if self.momentum is None else self.momentum
         use_batch_stats = self.training or self.running_mean is None
         # As PyTorch: running statistics are read in eval mode and updated in training.
         pass_running = not self.training or self.track_running_stats

@@ -4,8 +4,8 @@ A module owns three ordered registries, filled by plain attribute assignment:
 
 - ``_parameters``: :class:`Parameter` objects (or ``None`` for an optional one, such as a
   missing bias), the learnable weights;
-- ``_buffers``: ``numpy`` arrays that are state but not learned (BatchNorm's running
-  statistics), registered with :meth:`Module.register_buffer`;
+- ``_buffers``: ``Tensor`` objects that are state but not learned (BatchNorm's running
+  statistics), registered with :meth:`Module.register_buffer` (or ``None``);
 - ``_modules``: sub-modules.
 
 Insertion order is kept, so ``state_dict()`` produces PyTorch's keys in PyTorch's order
@@ -22,21 +22,23 @@ from collections import OrderedDict
 import numpy as np
 
 from .._checks import check_bool
+from ..autograd import no_grad
 from ..devices import check_device, is_device_like
 from ..tensor import Tensor, to_numpy
 from .parameter import Parameter
 from .state_dict import EXTRA_STATE_KEY_SUFFIX, load_state_dict, local_state
 
 
-def _buffer_array(name: str, value):
-    """``value`` as a buffer: ``None``, or the ndarray of a numeric array (an ndarray, a
-    ``Tensor``, a torch tensor); anything else is a ``TypeError``, as in PyTorch."""
+def _as_buffer(name: str, value):
+    """``value`` as a buffer: ``None``, a ``Tensor`` itself (the same object, as PyTorch), or
+    a numeric array (an ndarray, a torch tensor) wrapped in a ``Tensor`` sharing its memory;
+    anything else is a ``TypeError``, as in PyTorch."""
     if value is None:
         return None
     if not hasattr(value, "__array__"):  # arrays and tensors, not lists, numbers or strings
         raise TypeError(
             f"cannot assign '{type(value).__name__}' object to buffer '{name}' "
-            "(numpy array, Tensor or None required)"
+            "(torch Tensor or None required)"
         )
     array = to_numpy(value)
     if array.dtype.kind not in "biuf":
@@ -44,7 +46,7 @@ def _buffer_array(name: str, value):
             f"cannot assign an array of dtype {array.dtype} to buffer '{name}' "
             "(bool, int or float data required)"
         )
-    return array
+    return value if isinstance(value, Tensor) else Tensor._make(array)
 
 
 class RemovableHandle:
@@ -132,16 +134,19 @@ class Module:
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
-        """Register ``tensor`` (a numeric numpy array, ``Tensor`` or ``None``) as a buffer.
+        """Register ``tensor`` (a ``Tensor`` or ``None``) as a buffer, as PyTorch's.
 
-        Buffers are module state that is not learned, kept as ``numpy`` arrays: they appear in
-        ``state_dict()`` unless ``persistent=False``, and never in ``parameters()``.  Any other
-        value (a string, a list, a string array) is a ``TypeError``.
+        Buffers are module state that is not learned (BatchNorm's running statistics): the
+        ``Tensor`` itself is kept (a numeric numpy array is wrapped in a ``Tensor`` sharing its
+        memory) and read back as an attribute; it appears in ``state_dict()`` unless
+        ``persistent=False``, is converted by ``to(dtype)``/``double()`` when floating, and is
+        never in ``parameters()``.  Any other value (a string, a list, a string array) is a
+        ``TypeError``.
         """
         self._check_new_name("buffer", name)
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
-        self._buffers[name] = _buffer_array(name, tensor)
+        self._buffers[name] = _as_buffer(name, tensor)
         if persistent:
             self._non_persistent_buffers.discard(name)
         else:
@@ -186,7 +191,7 @@ class Module:
                 )
             self._modules[name] = None
         elif registries is not None and name in self._buffers:
-            self._buffers[name] = _buffer_array(name, value)
+            self._buffers[name] = _as_buffer(name, value)
         else:
             object.__setattr__(self, name, value)
 
@@ -370,11 +375,12 @@ class Module:
             yield param
 
     def named_buffers(self, prefix: str = "", recurse: bool = True):
-        """Yield ``(qualified_name, array)`` for every buffer that is not ``None``."""
+        """Yield ``(qualified_name, tensor)`` for every buffer that is not ``None``, each
+        shared buffer once."""
         yield from self._named_members("_buffers", prefix, recurse)
 
     def buffers(self, recurse: bool = True):
-        """Yield every buffer array that is not ``None``."""
+        """Yield every buffer (a ``Tensor``) that is not ``None``, each once."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
@@ -425,9 +431,31 @@ class Module:
                     if param.grad is not None:
                         param.grad = param.grad.astype(dtype)
             for name, buffer in module._buffers.items():
-                if buffer is not None and buffer.dtype != dtype and (
-                        every_dtype or buffer.dtype.kind == "f"):
-                    module._buffers[name] = buffer.astype(dtype)
+                # A converted buffer is a new Tensor (PyTorch's ``_buffers[k] = fn(buf)``).
+                if buffer is not None and buffer._data.dtype != dtype and (
+                        every_dtype or buffer._data.dtype.kind == "f"):
+                    module._buffers[name] = Tensor._make(buffer._data.astype(dtype))
+        return self
+
+    def _apply(self, fn, recurse: bool = True):
+        """Apply ``fn`` (Tensor -> Tensor) to every parameter, gradient and buffer, children
+        first, as ``torch.nn.Module._apply``: a parameter keeps its object and takes the
+        result's data (``param.data = fn(param)``), a buffer is replaced by the result."""
+        if recurse:
+            for module in self.children():
+                module._apply(fn)
+        for param in self._parameters.values():
+            if param is None:
+                continue
+            with no_grad():
+                applied = fn(param)
+            param.data = applied
+            if param.grad is not None:
+                with no_grad():
+                    param.grad = fn(param.grad)
+        for name, buffer in self._buffers.items():
+            if buffer is not None:
+                self._buffers[name] = fn(buffer)
         return self
 
     def type(self, dst_type):
@@ -486,7 +514,7 @@ class Module:
         ``torch.nn.Module.state_dict``.
 
         The values are the module's own state, detached (``keep_vars=True``: the
-        :class:`Parameter` objects themselves), so they share memory with the model: an
+        :class:`Parameter` and buffer Tensors themselves), so they share memory with the model: an
         in-place change through the state dict changes the model, and a later step of the
         model shows in the state dict.  Take a real copy with
         ``{k: v.clone() for k, v in sd.items()}`` or ``copy.deepcopy(sd)``.  Keys are
@@ -495,7 +523,6 @@ class Module:
         PyTorch model.  Returns an ``OrderedDict`` with PyTorch's ``_metadata`` (each
         module's layout version), or ``destination`` filled in, keys prefixed by ``prefix``.
         Positional arguments (``destination, prefix, keep_vars``) are deprecated, as PyTorch's.
-        Buffers are kept as numpy arrays here: their values are Tensors sharing that memory.
         """
         if args:
             warnings.warn("state_dict: positional args are being deprecated, use kwargs "
@@ -553,10 +580,7 @@ class Module:
     def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
         """Put this module's own entries (not its children's) into ``destination``."""
         for name, value in local_state(self).items():
-            if isinstance(value, Tensor):
-                destination[prefix + name] = value if keep_vars else value.detach()
-            else:  # a buffer's ndarray: a Tensor over the same memory
-                destination[prefix + name] = Tensor._make(value)
+            destination[prefix + name] = value if keep_vars else value.detach()
         if type(self).get_extra_state is not Module.get_extra_state:
             destination[prefix + EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 

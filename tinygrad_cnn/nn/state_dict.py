@@ -145,7 +145,7 @@ class _Loader:
                                f"data from checkpoint but received {type(value)} of dtype "
                                f"{array.dtype}")
             return
-        target = current._data if isinstance(current, Tensor) else current
+        target = current._data
         if target.ndim == 0 and array.shape == (1,):  # PyTorch 0.3's 1-element scalars
             array = array.reshape(())
         if array.shape != target.shape:
@@ -166,13 +166,14 @@ class _Loader:
             replacement = value if keep else Parameter(array, requires_grad=requires_grad)
             self.changes.append(lambda: setattr(module, name, replacement.requires_grad_(
                 requires_grad)))
-        else:
-            self.changes.append(lambda: module._buffers.__setitem__(name, array))
+        else:  # a buffer: the value itself when it is our Tensor of that shape (PyTorch)
+            keep = isinstance(value, Tensor) and value.shape == array.shape
+            replacement = value if keep else Tensor._make(array)
+            self.changes.append(lambda: module._buffers.__setitem__(name, replacement))
 
 
-def _copy_into(current, target: np.ndarray, array: np.ndarray) -> None:
+def _copy_into(current: Tensor, target: np.ndarray, array: np.ndarray) -> None:
     """``current.copy_(array)`` under ``no_grad``: in place (an optimizer holding the
     parameter, and earlier state dicts, keep seeing it), cast to the target's dtype."""
     np.copyto(target, array, casting="unsafe")
-    if isinstance(current, Tensor):
-        current._bump_version()
+    current._bump_version()
