@@ -792,3 +792,22 @@ def test_functional_batch_norm_eval_accepts_tensor_running_stats():
 def test_functional_batch_norm_rejects_running_stats_it_cannot_update(running_mean, words):
     with pytest.raises(TypeError, match=rf"batch_norm: running_mean must be .*{words}"):
         F.batch_norm(batch(), running_mean, np.ones(3, np.float32), training=True)
+
+
+def test_module_apply_private_casts_parameters_in_place_and_replaces_buffers():
+    model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    weight, mean = model[0].weight, model[1].running_mean
+    model[0].weight.grad = tg.ones(2, 2)
+    assert model._apply(lambda t: t.double()) is model
+    assert model[0].weight is weight and weight.dtype == np.float64  # the same Parameter
+    assert weight.grad.dtype == np.float64
+    assert model[1].running_mean is not mean and model[1].running_mean.dtype == np.float64
+    assert mean.dtype == np.float32  # the old buffer is untouched, as PyTorch's
+
+
+def test_batchnorm_counts_batches_in_place_on_the_buffer():
+    layer = nn.BatchNorm1d(2)
+    count, state = layer.num_batches_tracked, layer.state_dict()
+    layer(tg.randn(4, 2))
+    assert layer.num_batches_tracked is count and count._version == 1
+    assert state["num_batches_tracked"].item() == 1 and count.dtype == np.int64
