@@ -326,3 +326,21 @@ def load_into_buffers_program(L):
 
 def test_load_state_dict_fills_buffers_in_place_or_assigns_them(lib, reference):
     check(load_into_buffers_program, lib, reference, rtol=1e-4, atol=1e-5)
+
+
+def shared_buffer_program(L):
+    nn, torch = L.nn, L.torch
+    bn = nn.BatchNorm1d(2)
+    model = nn.Sequential(bn, nn.ReLU(), bn)
+    shared = torch.ones(2)
+    model[1].register_buffer("shared", shared)
+    model.register_buffer("shared", shared)
+    return {"once": [name for name, _ in model.named_buffers()],
+            "every name": [name for name, _ in model.named_buffers(remove_duplicate=False)],
+            "parameters every name": [
+                name for name, _ in model.named_parameters(remove_duplicate=False)],
+            "state keys": list(model.state_dict())}
+
+
+def test_shared_buffers_once_or_under_every_name(lib, reference):
+    check(shared_buffer_program, lib, reference)

@@ -355,29 +355,34 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def _named_members(self, registry: str, prefix: str, recurse: bool):
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool = True):
         seen = set()
-        owners = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        owners = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                  if recurse else [(prefix, self)])
         for owner_name, owner in owners:
             for name, value in getattr(owner, registry).items():
-                if value is None or id(value) in seen:
+                if value is None or (remove_duplicate and id(value) in seen):
                     continue
                 seen.add(id(value))
                 yield (f"{owner_name}.{name}" if owner_name else name), value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True):
-        """Yield ``(qualified_name, parameter)``, each shared parameter once."""
-        yield from self._named_members("_parameters", prefix, recurse)
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True):
+        """Yield ``(qualified_name, parameter)``, each shared parameter once (under every
+        name with ``remove_duplicate=False``)."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True):
         """Yield every parameter once (the input an optimizer takes)."""
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True):
         """Yield ``(qualified_name, tensor)`` for every buffer that is not ``None``, each
-        shared buffer once."""
-        yield from self._named_members("_buffers", prefix, recurse)
+        shared buffer once (under every name with ``remove_duplicate=False``)."""
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True):
         """Yield every buffer (a ``Tensor``) that is not ``None``, each once."""
