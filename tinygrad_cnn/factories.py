@@ -108,10 +108,12 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
 
 
 def _fill_value(op, value):
-    """``full``'s and ``full_like``'s ``fill_value``: a number, or a 0-d tensor's number."""
+    """``full``'s and ``full_like``'s ``fill_value`` as a Python number (so its dtype is
+    inferred as PyTorch's: a numpy float64 fills float32): a number or a 0-d tensor."""
     if isinstance(value, Tensor) and value.ndim == 0:
         return value.item()
-    return check_scalar(op, "fill_value", value)
+    check_scalar(op, "fill_value", value)
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _like(op, other, dtype):
