@@ -33,7 +33,7 @@ from .autograd.grad_mode import enable_grad, mode
 from .ops import elementwise as ew
 from .ops import shape as shape_ops
 from .tensor import Tensor, is_scalar, promoted_dtype
-from .tensor_math import binary, clamp_bounds, masked_fill_arguments, operand
+from .tensor_math import binary, clamp_bounds, clamped, masked_fill_arguments, operand
 from .tensor_shape import index_key
 
 
@@ -169,6 +169,8 @@ def _refresh_views(counter: list) -> None:
 def _other(op: str, other):
     """An in-place op's ``other``: a Tensor or a number (PyTorch's ``add_`` and friends take
     no list or array: ``TypeError``)."""
+    if type(other) is float or type(other) is int:  # the common case first: no call
+        return other
     if not isinstance(other, Tensor) and not is_scalar(other):
         raise TypeError(f"{op}: other must be a Tensor or a number, got "
                         f"{type(other).__name__}")
@@ -257,8 +259,8 @@ def lerp_(self, end, weight) -> Tensor:
 
 def clamp_(self, min=None, max=None) -> Tensor:
     """:func:`clamp` in place."""
-    clamp_bounds("clamp_", self, min, max)
-    return inplace("clamp_", self, lambda old: old.clamp(min, max), (min, max))
+    lo, hi = clamp_bounds("clamp_", self, min, max)
+    return inplace("clamp_", self, lambda old: clamped(old, lo, hi), (min, max))
 
 
 def __iadd__(self, other):

@@ -457,7 +457,11 @@ def clamp(input, min=None, max=None) -> Tensor:
     """Limit every element to ``[min, max]``; either bound may be None, a number or a tensor
     (broadcasting).  The gradient passes where ``min <= input <= max``; a tensor bound gets
     it where it was the result (as ``torch.clamp``)."""
-    lo, hi = clamp_bounds("clamp", input, min, max)
+    return clamped(input, *clamp_bounds("clamp", input, min, max))
+
+
+def clamped(input: Tensor, lo, hi) -> Tensor:
+    """:func:`clamp`'s work, on bounds already through :func:`clamp_bounds`."""
     if not isinstance(lo, Tensor) and not isinstance(hi, Tensor):
         if isinstance(lo, (float, np.floating)) or isinstance(hi, (float, np.floating)):
             input = floating(input)
