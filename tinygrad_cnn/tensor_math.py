@@ -435,11 +435,13 @@ def minimum(input, other) -> Tensor:
 def _bound(op, name, value, like):
     if value is None or isinstance(value, Tensor):
         return value
+    dtype = like._data.dtype
+    if type(value) is float:  # the common case first
+        return check_fits(op, name, value, dtype if dtype.kind == "f" else DEFAULT_FLOAT)
     if not is_scalar(value) or isinstance(value, bool):
         raise TypeError(f"{op}: {name} must be a number or a tensor, got "
                         f"{type(value).__name__}")
-    dtype = like._data.dtype
-    if dtype.kind != "f" and isinstance(value, (float, np.floating)):
+    if dtype.kind != "f" and isinstance(value, np.floating):
         dtype = DEFAULT_FLOAT  # an integer tensor clamped by a float computes in float
     return check_fits(op, name, value, dtype)
 
