@@ -304,8 +304,8 @@ def _dim(op, dim, axis):
 
 
 def cat(tensors, dim=0, *, axis=None, out=None) -> Tensor:
-    """Join tensors along an existing dimension ``dim`` (as ``torch.cat``); 1-D empty
-    tensors are skipped, as PyTorch's legacy rule."""
+    """Join tensors (a list or tuple of Tensors, as PyTorch's) along an existing dimension
+    ``dim`` (as ``torch.cat``); 1-D empty tensors are skipped, as PyTorch's legacy rule."""
     dim = _dim("cat", dim, axis)
     tensors = _as_tensors("cat", tensors)
     kept = [t for t in tensors if not (t.ndim == 1 and t._data.shape[0] == 0)]

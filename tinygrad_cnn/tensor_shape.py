@@ -421,7 +421,8 @@ def getitem(input, index) -> Tensor:
 
 
 def gather(input, dim, index) -> Tensor:
-    """``out[i][j] = input[index[i][j]][j]`` along ``dim`` (as ``torch.gather``)."""
+    """``out[i][j] = input[index[i][j]][j]`` along ``dim`` (as ``torch.gather``); an index
+    outside ``[0, size)`` raises ``RuntimeError``, as PyTorch's."""
     check_tensor("gather", "input", input)
     _check_index("gather", index)
     dim = normalize_axis(dim, input.ndim, "gather", input._data.shape)
@@ -459,7 +460,8 @@ def take_index(indices: np.ndarray, dim: int) -> tuple:
 
 
 def index_select(input, dim, index) -> Tensor:
-    """The entries ``index`` (1-D) of dimension ``dim``."""
+    """The entries ``index`` (1-D or 0-d, each in ``[0, size)``: else ``RuntimeError``, as
+    PyTorch's) of dimension ``dim``."""
     check_tensor("index_select", "input", input)
     _check_index("index_select", index)
     dim = normalize_axis(dim, input.ndim, "index_select", input._data.shape)
