@@ -57,8 +57,8 @@ def to(self, *args, **kwargs) -> Tensor:
             dtype = arg._data.dtype
         elif isinstance(arg, str) and not devices.is_device_like(arg):
             # as PyTorch: a string is a device, never a dtype
-            raise RuntimeError(f"to: invalid device string {arg!r} (a dtype is given as "
-                               "tinygrad_cnn.float32, not as a string)")
+            raise RuntimeError(f"to: a string must name a device such as 'cpu', got {arg!r} "
+                               "(an invalid device string; a dtype is tinygrad_cnn.float32)")
         elif devices.is_device_like(arg) or (isinstance(arg, builtins.int)
                                              and not isinstance(arg, builtins.bool)):
             device = arg
