@@ -86,10 +86,15 @@ class DataLoader:
     ``persistent_workers=True`` keeps them alive between epochs. ``pin_memory`` has no
     effect (there is no GPU).
 
-    Differences: ``shuffle`` defaults to False (PyTorch: None, meaning False);
-    ``multiprocessing_context`` (a start method name or a context) and ``generator_seed``
-    (an int: the same as ``generator=numpy.random.default_rng(generator_seed)``) are
-    keyword-only.
+    Argument checks are PyTorch's: ``shuffle``, ``pin_memory`` and ``persistent_workers`` are
+    read by truth value (``shuffle=1`` works), a ``batch_size`` or ``drop_last`` of the wrong
+    kind is a ``ValueError``, and a ``timeout`` > 0 without workers fails at ``iter()``
+    (PyTorch's ``AssertionError``; here a ``ValueError`` that is also one).
+
+    Differences: a NaN ``timeout`` is refused, as is more than 2**62 workers; ``shuffle``
+    defaults to False (PyTorch: None, meaning False); ``multiprocessing_context`` (a start
+    method name or a context) and ``generator_seed`` (an int: the same as
+    ``generator=numpy.random.default_rng(generator_seed)``) are keyword-only.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
