@@ -29,7 +29,8 @@ The specs cover the CNN functional ops and layers, the factories, the Tensor met
 ``torch.*`` functions (reductions along a dim, shape ops, indexing, in-place ops, dtype
 conversions), the optimizers' and schedulers' constructors, ``DataLoader``, ``save``/``load``
 and ``gradcheck``. Not yet: the vision transforms (torchvision, their oracle, is not
-installed here).
+installed here; ``tests/test_vision.py`` checks their constructors against the types
+torchvision's source raises).
 """
 
 import math

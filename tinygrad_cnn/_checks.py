@@ -176,12 +176,21 @@ def check_flag(op: str, argument: str, value) -> bool:
 
 
 def check_representable(op: str, argument: str, value, dtype):
-    """``value`` unchanged if a tensor of ``dtype`` can hold it; a finite number beyond a
-    float dtype's range (``1e300`` for float32) is a :class:`ShapeError`, PyTorch's
-    ``RuntimeError`` "value cannot be converted to type float without overflow"."""
+    """``value`` unchanged if a tensor of ``dtype`` can hold it: a finite number beyond a
+    float dtype's range (``1e300`` for float32), or a number outside an integer dtype's range
+    (300 for uint8, NaN, inf) is a :class:`ShapeError`, PyTorch's ``RuntimeError`` "value
+    cannot be converted to type ... without overflow"."""
     dtype = np.dtype(dtype)
-    if dtype.kind == "f" and is_real(value) and math.isfinite(value) and \
-            abs(value) > float(np.finfo(dtype).max):
+    if not is_real(value):
+        return value
+    if dtype.kind == "f":
+        fits = not math.isfinite(value) or abs(value) <= float(np.finfo(dtype).max)
+    elif dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        fits = math.isfinite(value) and info.min <= value <= info.max
+    else:
+        fits = True
+    if not fits:
         raise ShapeError(f"{op}: {argument} must fit the tensor's dtype {dtype}, got {value} "
                          "(it cannot be converted without overflow)")
     return value
