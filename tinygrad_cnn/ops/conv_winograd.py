@@ -53,7 +53,8 @@ from .conv_gemm import adjoint_weight
 from .geometry import WindowGeometry
 from .threads import map_chunks
 
-CHUNK_BYTES = 1 << 21          # transformed tiles (input and output side) per band
+CHUNK_BYTES = 1 << 20          # transformed tiles (input and output side) per band
+MIN_TILES = 64                 # ... but at least this many tiles per band
 WEIGHT_GRAD_BYTES = 1 << 21    # the same per weight-gradient GEMM (its sum over tiles)
 TRANSPOSE_CHANNELS = 32        # channels per transposing copy (see the scratch)
 PARTIAL_SUMS = 8               # weight-gradient partial sums, whatever the thread count
@@ -129,11 +130,13 @@ def _zero_border(scratch: np.ndarray, rows: slice, cols: slice) -> None:
 
 def _plan(batch: int, tiles: tuple, tile_bytes: int) -> list:
     """The batch's work as ``[(images, bands)]``: groups of whole images, each with its
-    bands of tile rows, so that a band's transformed tiles (``tile_bytes`` each) take about
-    ``CHUNK_BYTES`` and stay in cache from one pass to the next. A group is several images
-    when one image's tiles fit (one band each), else one image cut into bands."""
+    bands of tile rows. A band holds about ``CHUNK_BYTES`` of transformed tiles
+    (``tile_bytes`` each), so they stay in cache from one pass to the next, but at least
+    ``MIN_TILES`` tiles, so the frequency-wise GEMMs stay efficient (each re-reads the whole
+    transformed kernel). A group is several images when one image's tiles fit in a band (one
+    band each), else one image cut into bands."""
     th, tw = tiles
-    rows = max(1, CHUNK_BYTES // max(tw * tile_bytes, 1))
+    rows = max(1, -(-MIN_TILES // tw), CHUNK_BYTES // max(tw * tile_bytes, 1))
     if rows >= th:
         size = max(1, rows // max(th, 1))
         return [(slice(s, min(s + size, batch)), [slice(0, th)]) for s in range(0, batch, size)]
