@@ -8,9 +8,9 @@ of ``9*m*m``: with the transforms ``B^T (a, a)``, ``G (a, 3)``, ``A^T (m, a)``
     ``Y_tile = A^T [ (G W G^T) * (B^T D_tile B) ] A``       (``*`` elementwise)
 
 Summed over input channels, the elementwise product at each of the ``a*a`` "frequencies"
-``xi`` is a matrix product: ``M[xi] (tiles, C_out) = V[xi] (tiles, C) @ U[xi] (C, C_out)``, so
-the work is ``a*a`` GEMMs (one per frequency, batched over the tiles of a chunk of images)
-plus the transforms, each done as two thin GEMM passes over channels-last tiles.
+``xi`` is a matrix product, ``M[xi]^T (C_out, tiles) = U[xi]^T (C_out, C) @ V[xi]^T (C, tiles)``,
+so the work is ``a*a`` GEMMs (one per frequency, over a band of tiles) plus the transforms,
+each done as thin GEMMs over whole arrays of tiles.
 
 * forward         the formula above, ``m = 4`` (36 products for 16 outputs: 4x fewer
   multiplications than the direct method) or ``m = 2`` (16 for 4: 2.25x fewer);
@@ -35,14 +35,29 @@ fast one) is the user's explicit choice, and ``"auto"`` only ever picks ``"winog
 tile (zeros included), so a NaN or inf spreads over its tile: "auto" keeps non-finite data
 on im2col.
 
-Layout: each chunk of images is copied once into a zero-padded channels-last scratch
-``(n, Hq, Wq, C)`` (through a channels-first padded copy first, whose plane stride is not a
-multiple of 4 KiB: transposing 32x32 float32 planes directly hits 4K aliasing, 3x slower),
-its overlapping tiles gathered into ``(a, a, tiles, C)`` runs of ``C`` elements, and every
-later array keeps the frequency axes first and the channels last, so the big GEMMs are
-``(tiles, C) @ (C, C_out)`` per frequency. Chunks hold about ``CHUNK_BYTES`` of transformed
-tiles so they stay in cache between the passes; with ``set_num_threads(n > 1)`` the chunks
-are split over ``n`` threads (:func:`.threads.map_chunks`), each thread's BLAS on one core.
+Layout (each choice timed against the alternatives at one thread; see
+``docs/performance.md``):
+
+* input side: each group of images is copied once into a zero-padded channels-last scratch
+  ``(n, Hq, Wq, C)`` (the transposing copy ``TRANSPOSE_CHANNELS`` channels at a time, which
+  also keeps 32x32 float32 planes, 4 KiB apart, out of 4K aliasing); a band's overlapping
+  tiles are gathered into ``(a, a, tiles, C)`` (runs of ``C`` elements) and ``B^T`` applied
+  along each tile axis, ``V (a, a, tiles, C)``;
+* the GEMMs take ``V[xi]`` transposed (BLAS reads it in place) and write ``M^T[xi]``
+  ``(C_out, tiles)``: the output comes out channels-first, with no transposing copy;
+* output side: ``A^T`` along the tile rows (a left product), then along the tile columns as
+  a right product, which leaves each tile row of outputs as ``m`` consecutive values, so the
+  tiles reach ``(N, C_out, Ho, Wo)`` in one copy whose runs are whole output rows (bias
+  added on the way). The weight gradient's ``dY`` side is the adjoint of those steps.
+* bands: about ``CHUNK_BYTES`` of transformed tiles (in cache between the passes) but at
+  least ``MIN_TILES`` tiles (each band's GEMMs re-read the whole transformed kernel); the
+  weight gradient sums a group's tiles in its GEMMs (``WEIGHT_GRAD_BYTES``) and the groups
+  in ``PARTIAL_SUMS`` fixed runs. OpenBLAS runs the thin ``(a, a) @ (a, L)`` transform
+  products at about 0.15 ns per output for ``L`` up to ~30k and 3-4x slower beyond, so each
+  transform is one product per value of the other tile axis.
+
+With ``set_num_threads(n > 1)`` the groups are split over ``n`` threads
+(:func:`.threads.map_chunks`), each thread's BLAS on one core.
 """
 
 from __future__ import annotations
