@@ -51,8 +51,9 @@ Layout (each choice timed against the alternatives at one thread; see
   added on the way). The weight gradient's ``dY`` side is the adjoint of those steps.
 * bands: about ``CHUNK_BYTES`` of transformed tiles (in cache between the passes) but at
   least ``MIN_TILES`` tiles (each band's GEMMs re-read the whole transformed kernel); the
-  weight gradient sums a group's tiles in its GEMMs (``WEIGHT_GRAD_BYTES``) and the groups
-  in ``PARTIAL_SUMS`` fixed runs. OpenBLAS runs the thin ``(a, a) @ (a, L)`` transform
+  weight gradient uses the same bands (each band's GEMMs sum over its tiles; measured 0.53-0.6x
+  the time of whole-image groups on (b) and on (c) under F(2x2)) and adds them up in
+  ``PARTIAL_SUMS`` fixed runs. OpenBLAS runs the thin ``(a, a) @ (a, L)`` transform
   products at about 0.15 ns per output for ``L`` up to ~30k and 3-4x slower beyond, so each
   transform is one product per value of the other tile axis.
 
@@ -70,7 +71,6 @@ from .threads import map_chunks
 
 CHUNK_BYTES = 1 << 20          # transformed tiles (input and output side) per band
 MIN_TILES = 64                 # ... but at least this many tiles per band
-WEIGHT_GRAD_BYTES = 1 << 21    # the same per weight-gradient GEMM (its sum over tiles)
 TRANSPOSE_CHANNELS = 32        # channels per transposing copy (see the scratch)
 PARTIAL_SUMS = 8               # weight-gradient partial sums, whatever the thread count
 
@@ -383,25 +383,25 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
     tile_bytes = a * a * (channels + out_channels) * np.dtype(dtype).itemsize
     pairs = list(zip(_group_slices(out_channels, groups), _group_slices(channels, groups),
                      strict=True))
-    per_image = th * tw * tile_bytes
-    size = max(1, min(n, WEIGHT_GRAD_BYTES // max(per_image, 1)))
-    plan = [slice(s, min(s + size, n)) for s in range(0, n, size)] if ho and wo else []
+    plan = _plan(n, (th, tw), tile_bytes) if ho and wo else []
     per_sum = -(-len(plan) // PARTIAL_SUMS) if plan else 1
     runs = [plan[k:k + per_sum] for k in range(0, len(plan), per_sum)]
-    every_row = slice(0, th)
 
     def run(groups_of_run):
         sigma = np.empty((a, a, out_channels, per_group), dtype=dtype)
-        for index, images in enumerate(groups_of_run):
+        first = True
+        for images, bands in groups_of_run:
             scratch = _channels_last_scratch(x[images], (th * m + 2, tw * m + 2), (top, left),
                                              dtype)
-            v = _input_transform(scratch, every_row, m, tw, bt)              # (a, a, T, C)
-            dyt = _output_adjoint(grad_out[images], every_row, m, tw, at)    # (a, a, Co, T)
-            for o, c in pairs:
-                if index == 0:
-                    np.matmul(dyt[:, :, o], v[:, :, :, c], out=sigma[:, :, o])
-                else:
-                    sigma[:, :, o] += np.matmul(dyt[:, :, o], v[:, :, :, c])
+            for rows in bands:
+                v = _input_transform(scratch, rows, m, tw, bt)               # (a, a, T, C)
+                dyt = _output_adjoint(grad_out[images], rows, m, tw, at)     # (a, a, Co, T)
+                for o, c in pairs:
+                    if first:
+                        np.matmul(dyt[:, :, o], v[:, :, :, c], out=sigma[:, :, o])
+                    else:
+                        sigma[:, :, o] += np.matmul(dyt[:, :, o], v[:, :, :, c])
+                first = False
         return sigma
 
     partials = map_chunks(run, runs)
