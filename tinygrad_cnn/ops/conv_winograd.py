@@ -153,10 +153,17 @@ def _plan(batch: int, tiles: tuple, tile_bytes: int) -> list:
     th, tw = tiles
     rows = max(1, -(-MIN_TILES // tw), CHUNK_BYTES // max(tw * tile_bytes, 1))
     if rows >= th:
-        size = max(1, rows // max(th, 1))
-        return [(slice(s, min(s + size, batch)), [slice(0, th)]) for s in range(0, batch, size)]
-    bands = [slice(r, min(r + rows, th)) for r in range(0, th, rows)]
+        return [(images, [slice(0, th)])
+                for images in _even_slices(batch, -(-batch // max(1, rows // max(th, 1))))]
+    bands = _even_slices(th, -(-th // rows))
     return [(slice(i, i + 1), bands) for i in range(batch)]
+
+
+def _even_slices(size: int, parts: int) -> list:
+    """``range(size)`` cut into ``parts`` consecutive slices whose lengths differ by at most
+    one (no short last band: its GEMMs would run on few tiles)."""
+    bounds = [size * k // parts for k in range(parts + 1)]
+    return [slice(lo, hi) for lo, hi in zip(bounds, bounds[1:]) if hi > lo]
 
 
 def _tile_view(scratch: np.ndarray, rows: slice, m: int, tw: int) -> np.ndarray:
