@@ -20,6 +20,7 @@ written for PyTorch and ``except ValueError`` written for this library both catc
 This module imports only numpy and :mod:`.tensor`, so every floor above may use it.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -29,8 +30,8 @@ from .tensor import Tensor
 __all__ = [
     "ShapeError", "DtypeError", "ArityError", "AxisError", "MAX_INT_ARGUMENT",
     "is_int", "is_real", "check_tensor", "check_float", "check_int", "check_real",
-    "check_number", "check_bool", "normalize_axis", "normalize_axes", "sizes_argument",
-    "check_broadcastable",
+    "check_number", "check_scalar", "check_fits", "check_bool", "normalize_axis",
+    "normalize_axes", "sizes_argument", "check_broadcastable",
 ]
 
 
@@ -99,6 +100,41 @@ def check_number(op: str, argument: str, value):
     """``value`` unchanged if it is a real number (int or float, not bool), else a TypeError."""
     if not is_real(value):
         raise TypeError(f"{op}: {argument} must be a number, got {value!r}")
+    return value
+
+
+def check_scalar(op: str, argument: str, value):
+    """``value`` unchanged if it is a Python or numpy scalar (a bool too: a fill value may be
+    one), else a TypeError -- a string, None, a list or an array is not a fill value."""
+    if not isinstance(value, (numbers.Number, np.bool_)):
+        raise TypeError(f"{op}: {argument} must be a number, got {type(value).__name__}")
+    return value
+
+
+# the largest finite value of each narrow float dtype (a Python float fits float64 always)
+_FLOAT_MAX = {np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32)}
+_INT_RANGE = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
+              for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                        np.uint32, np.uint64)}
+
+
+def check_fits(op: str, argument: str, value, dtype: np.dtype):
+    """``value`` (a number, checked before the call) unchanged if a tensor of ``dtype`` holds it;
+    else a :class:`ShapeError`, PyTorch's ``RuntimeError`` "value cannot be converted to type
+    float without overflow": a finite value beyond float16's or float32's range (inf and NaN
+    are floats), or, for an integer dtype, a NaN, an infinity or a value outside its range.
+    Looks at the one scalar, never at array data."""
+    limit = _FLOAT_MAX.get(dtype)
+    if limit is not None:
+        if (value > limit or value < -limit) and value not in (math.inf, -math.inf):
+            raise ShapeError(f"{op}: {argument} must fit the tensor's dtype {dtype} "
+                             f"(|{argument}| <= {limit:.8g}), got {value}")
+        return value
+    bounds = _INT_RANGE.get(dtype)
+    if bounds is not None and not isinstance(value, (bool, np.bool_)) and \
+            not bounds[0] <= value <= bounds[1]:  # NaN fails too
+        raise ShapeError(f"{op}: {argument} must fit the tensor's dtype {dtype} "
+                         f"({bounds[0]} to {bounds[1]}), got {value}")
     return value
 
 
