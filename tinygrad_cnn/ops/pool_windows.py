@@ -289,32 +289,41 @@ def adaptive_max_indices(x: np.ndarray, out_size: tuple) -> np.ndarray:
     return out.reshape(lead + (oh, ow))
 
 
-def plane_gather(x: np.ndarray, index: np.ndarray) -> np.ndarray:
+def plane_flat(index: np.ndarray, size: tuple) -> np.ndarray:
+    """Flat indices ``(..., h, w)`` into the planes ``(..., *size)`` -> int64 indices into the
+    whole ravelled array (plane number times ``H * W`` added): what the plane gathers and
+    scatters read and write with one ``take`` / assignment, computed once per graph node
+    pair (``ctx.flat``) since it costs as much as the gather itself."""
+    lead = index.shape[:-2]
+    count = int(np.prod(lead, dtype=np.int64))
+    offsets = (np.arange(count, dtype=np.int64) * (size[0] * size[1])).reshape(lead + (1, 1))
+    return np.add(index, offsets, dtype=np.int64)
+
+
+def plane_gather(x: np.ndarray, index: np.ndarray, flat=None) -> np.ndarray:
     """``x[..., index]`` within each ``(H, W)`` plane: ``(..., H, W)``, int64 ``(..., h, w)``
-    flat indices -> ``(..., h, w)``."""
-    count = int(np.prod(x.shape[:-2], dtype=np.int64))
-    planes = x.reshape(count, x.shape[-2] * x.shape[-1])
-    chosen = np.take_along_axis(planes, index.reshape(count, index.shape[-2] * index.shape[-1]),
-                                axis=1)
-    return chosen.reshape(index.shape)
+    flat indices -> ``(..., h, w)``.  ``flat``: :func:`plane_flat` of ``index``, if known."""
+    if flat is None:
+        flat = plane_flat(index, x.shape[-2:])
+    return np.take(x.reshape(-1), flat)
 
 
-def plane_scatter_add(g: np.ndarray, index: np.ndarray, size: tuple) -> np.ndarray:
+def plane_scatter_add(g: np.ndarray, index: np.ndarray, size: tuple, flat=None) -> np.ndarray:
     """Adjoint of :func:`plane_gather`: ``(..., h, w)`` values added at their flat indices of
     ``(..., *size)`` planes (repeated indices accumulate), by one ``np.add.at``."""
-    count = int(np.prod(g.shape[:-2], dtype=np.int64))
-    area = size[0] * size[1]
-    flat = index.reshape(count, g.shape[-2] * g.shape[-1]) + (np.arange(count) * area)[:, None]
-    out = np.zeros(count * area, dtype=g.dtype)
-    np.add.at(out, flat.ravel(), g.reshape(-1))
-    return out.reshape(g.shape[:-2] + tuple(size))
+    if flat is None:
+        flat = plane_flat(index, size)
+    out = np.zeros(g.shape[:-2] + tuple(size), dtype=g.dtype)
+    np.add.at(out.reshape(-1), flat.reshape(-1), g.reshape(-1))
+    return out
 
 
-def plane_scatter(g: np.ndarray, index: np.ndarray, size: tuple) -> np.ndarray:
+def plane_scatter(g: np.ndarray, index: np.ndarray, size: tuple, flat=None) -> np.ndarray:
     """``max_unpool2d``: zeros of ``(..., *size)`` with each value written at its flat index
-    (when an index repeats, the last write wins, as PyTorch's CPU loop)."""
-    count = int(np.prod(g.shape[:-2], dtype=np.int64))
-    out = np.zeros((count, size[0] * size[1]), dtype=g.dtype)
-    per_plane = g.shape[-2] * g.shape[-1]
-    np.put_along_axis(out, index.reshape(count, per_plane), g.reshape(count, per_plane), axis=1)
-    return out.reshape(g.shape[:-2] + tuple(size))
+    (when an index repeats, the last write wins, as PyTorch's CPU loop and numpy's fancy
+    assignment)."""
+    if flat is None:
+        flat = plane_flat(index, size)
+    out = np.zeros(g.shape[:-2] + tuple(size), dtype=g.dtype)
+    out.reshape(-1)[flat.reshape(-1)] = g.reshape(-1)
+    return out
