@@ -3,7 +3,7 @@ average and Lp pooling, adaptive average and max pooling, reflect/replicate/circ
 padding, every interpolation mode; forward and forward+backward, float32, as a ratio to
 PyTorch at the same thread count in the same run.
 
-    python benchmarks/bench_pool_interp.py [--threads N] [--repeat R] [--quick]
+    python benchmarks/bench_pool_interp.py [--threads N] [--repeat R] [--quick] [--only TEXT]
 
 Inputs are CNN-sized: (32, 64, 28, 28) for pooling, padding and interpolation; a ResNet
 head (32, 512, 7, 7) -> 1, (32, 64, 14, 14) -> 5 (unequal windows) and 28 -> 14 for adaptive
@@ -149,6 +149,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="repeat 3, batch 8")
+    parser.add_argument("--only", default="", help="run the cases whose name holds this")
     args = parser.parse_args()
     repeat = 3 if args.quick else args.repeat
     global torch, TF
@@ -164,6 +165,8 @@ def main() -> None:
     print(header)
     rng = np.random.default_rng(0)
     for name, shape, ours, theirs in cases(args.quick):
+        if args.only not in name:
+            continue
         x = rng.standard_normal(shape).astype(np.float32)
         print(f"{name:31} {str(shape):18} {time_case(ours, theirs, x, repeat)}", flush=True)
     print("load average after: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
