@@ -7,7 +7,8 @@ PyTorch at the same thread count in the same run.
 
 Inputs are CNN-sized: (32, 64, 28, 28) for pooling, padding and interpolation; a ResNet
 head (32, 512, 7, 7) -> 1, (32, 64, 14, 14) -> 5 (unequal windows) and 28 -> 14 for adaptive
-pooling; (32, 64, 100) sequences for the 1-D ops.  Each figure is the best
+pooling; (32, 64, 100) sequences for the 1-D ops, (32, 64, 1000) -> 1 for global max
+pooling over time.  Each figure is the best
 of R calls, ours and PyTorch's timed turn by turn.  The BLAS library numpy uses and the load
 average are printed: on a shared machine they say how much to trust the figures.
 """
@@ -66,6 +67,8 @@ def cases(quick: bool):
          lambda t: F.adaptive_max_pool2d(t, 14), lambda t: TF.adaptive_max_pool2d(t, 14)),
         ("adaptive_max_pool1d 100 -> 7", (batch, 64, 100),
          lambda t: F.adaptive_max_pool1d(t, 7), lambda t: TF.adaptive_max_pool1d(t, 7)),
+        ("adaptive_max_pool1d 1000 -> 1", (batch, 64, 1000),
+         lambda t: F.adaptive_max_pool1d(t, 1), lambda t: TF.adaptive_max_pool1d(t, 1)),
         ("pad reflect 1", cnn, lambda t: F.pad(t, (1, 1, 1, 1), mode="reflect"),
          lambda t: TF.pad(t, (1, 1, 1, 1), mode="reflect")),
         ("pad replicate 2", cnn, lambda t: F.pad(t, (2, 2, 2, 2), mode="replicate"),

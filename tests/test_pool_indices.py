@@ -13,6 +13,7 @@ from reference import adaptive_pool2d_ref, max_pool2d_indices_ref, max_pool2d_re
 import tinygrad_cnn.functional as F
 import tinygrad_cnn.nn as nn
 from tinygrad_cnn.gradcheck import gradgradcheck
+from tinygrad_cnn.ops.pool_windows import adaptive_max_by_taps, adaptive_max_by_windows
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -159,10 +160,14 @@ SPECIAL = np.array([-np.inf, -1.0, -0.0, 0.0, 1.0, np.inf, np.nan])
 
 @st.composite
 def adaptive_special_case(draw):
-    """Unequal adaptive windows over planes up to 16 x 16 holding a few special values: ties,
-    signed zeros, infinities and NaN (PyTorch's scan: first maximum, last NaN)."""
-    size = (draw(st.integers(1, 16)), draw(st.integers(1, 16)))
+    """Unequal adaptive windows over planes up to 16 x 16 (sequences up to 150) holding a few
+    special values: ties, signed zeros, infinities and NaN (PyTorch's scan: first maximum,
+    last NaN)."""
+    size = draw(st.sampled_from([(draw(st.integers(1, 16)), draw(st.integers(1, 16))),
+                                 (1, draw(st.integers(1, 150)))]))
     out = (draw(st.integers(1, 11)), draw(st.integers(1, 11)))
+    if size[0] == 1:
+        out = (1, out[1])
     lead = draw(st.sampled_from([(3,), (2, 3), (1, 5)]))
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
     pool = SPECIAL[rng.choice(len(SPECIAL), size=draw(st.integers(1, 4)), replace=False)]
@@ -190,6 +195,9 @@ def test_adaptive_max_values_and_indices_match_the_loop_with_ties_and_nan(case):
     assert y.dtype == x.dtype and indices.dtype == np.int64
     np.testing.assert_array_equal(indices._data.reshape(where.shape), where)
     _bitwise_equal(y._data.reshape(expected.shape), expected)
+    # each kernel, whichever the size rule picks above
+    for kernel in (adaptive_max_by_taps, adaptive_max_by_windows):
+        np.testing.assert_array_equal(kernel(x, out).reshape(where.shape), where)
 
 
 @pytest.mark.torch

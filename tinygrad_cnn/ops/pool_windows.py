@@ -244,12 +244,60 @@ def _scan_taps(read, taps: int, follow=None):
 def adaptive_max_indices(x: np.ndarray, out_size: tuple) -> np.ndarray:
     """Flat indices ``r * W + c`` of the maximum of each adaptive window (PyTorch's
     ``adaptive_max_pool2d``): its first maximum in row-major order, or its last NaN.
+    ``(..., H, W) -> (..., oh, ow)`` int64.
 
-    Separable: first each row's maximum over every column window (and where it is), then the
-    maximum of those over every row window, carrying along where in its row the maximum
-    lies.  The first maximum in row-major order lies in the first row whose maximum is the
-    window's, at that row's first maximum (likewise for the last NaN).  Windows of unequal
-    length are read as ``kmax`` taps repeating the last position, which moves neither.
+    Three kernels, by window size (the choice is measured): windows of 2 or 4 elements that
+    tile the plane are max pooling (:func:`max_pool_indices`); at most 64 windows of at
+    least 64 elements (global pooling, a long sequence into a few outputs) one ``argmax``
+    per window (:func:`adaptive_max_by_windows`); the rest a scan over the window taps
+    (:func:`adaptive_max_by_taps`), whose cost grows with the window's length."""
+    (height, width), (oh, ow) = x.shape[-2:], out_size
+    if oh == 0 or ow == 0 or x.size == 0:
+        return np.zeros(x.shape[:-2] + (oh, ow), dtype=np.int64)
+    if height % oh == 0 and width % ow == 0 and (height // oh) * (width // ow) <= 4:
+        kernel = (height // oh, width // ow)
+        return max_pool_indices(x, WindowGeometry((height, width), (oh, ow), kernel, kernel,
+                                                  ((0, 0), (0, 0)), (1, 1)))
+    window = _adaptive_taps(height, oh).shape[1] * _adaptive_taps(width, ow).shape[1]
+    if window >= 64 and oh * ow <= 64:
+        return adaptive_max_by_windows(x, out_size)
+    return adaptive_max_by_taps(x, out_size)
+
+
+def adaptive_max_by_windows(x: np.ndarray, out_size: tuple) -> np.ndarray:
+    """:func:`adaptive_max_indices` by one ``argmax`` over each window's elements, for every
+    plane at once: a loop over the ``oh * ow`` output positions (few when windows are
+    large), each an ``argmax`` along a contiguous last axis.  ``argmax`` takes the first
+    maximum, as PyTorch, but the first NaN: a window holding NaN is searched again, backwards,
+    for its last NaN (only inputs with a NaN pay for it)."""
+    (height, width), (oh, ow) = x.shape[-2:], out_size
+    lead = x.shape[:-2]
+    planes = int(np.prod(lead, dtype=np.int64))
+    x3 = x.reshape(planes, height, width)
+    (row0, row1), (col0, col1) = adaptive_bounds(height, oh), adaptive_bounds(width, ow)
+    out = np.empty((planes, oh, ow), dtype=np.int64)
+    for i in range(oh):
+        for j in range(ow):
+            r0, r1, c0, c1 = int(row0[i]), int(row1[i]), int(col0[j]), int(col1[j])
+            across = c1 - c0
+            window = x3[:, r0:r1, c0:c1].reshape(planes, (r1 - r0) * across)
+            k = np.argmax(window, axis=1)
+            if window.dtype.kind == "f":
+                found = window[np.arange(planes), k]
+                if np.isnan(found).any():  # argmax stops at the first NaN: take the last
+                    last = window.shape[1] - 1 - np.argmax(np.isnan(window[:, ::-1]), axis=1)
+                    k = np.where(np.isnan(found), last, k)
+            out[:, i, j] = (r0 + k // across) * width + c0 + k % across
+    return out.reshape(lead + (oh, ow))
+
+
+def adaptive_max_by_taps(x: np.ndarray, out_size: tuple) -> np.ndarray:
+    """:func:`adaptive_max_indices` by scans over the window taps, separable: first each
+    row's maximum over every column window (and where it is), then the maximum of those over
+    every row window, carrying along where in its row the maximum lies.  The first maximum in
+    row-major order lies in the first row whose maximum is the window's, at that row's first
+    maximum (likewise for the last NaN).  Windows of unequal length are read as ``kmax`` taps
+    repeating the last position, which moves neither.
 
     The planes are first laid out ``(H, W, planes)``, so every tap reads whole contiguous
     rows of ``planes`` elements: numpy on views with short strided runs (the window taps
@@ -257,15 +305,7 @@ def adaptive_max_indices(x: np.ndarray, out_size: tuple) -> np.ndarray:
     Loops over the taps only."""
     (height, width), (oh, ow) = x.shape[-2:], out_size
     lead = x.shape[:-2]
-    if oh == 0 or ow == 0 or x.size == 0:
-        return np.zeros(lead + (oh, ow), dtype=np.int64)
-    if height % oh == 0 and width % ow == 0 and (height // oh) * (width // ow) <= 4:
-        # windows of 2 or 4 elements that tile the plane: max pooling's strided taps are
-        # faster than the transpose (measured)
-        kernel = (height // oh, width // ow)
-        return max_pool_indices(x, WindowGeometry((height, width), (oh, ow), kernel, kernel,
-                                                  ((0, 0), (0, 0)), (1, 1)))
-    planes = x.size // (height * width)
+    planes = int(np.prod(lead, dtype=np.int64))
     xt = np.ascontiguousarray(x.reshape(planes, height, width).transpose(1, 2, 0))  # (H, W, P)
     rows, cols = _adaptive_taps(height, oh), _adaptive_taps(width, ow)
     # each row's maximum over each column window, and its tap: (H, ow, P)
