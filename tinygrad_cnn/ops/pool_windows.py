@@ -247,9 +247,10 @@ def adaptive_max_indices(x: np.ndarray, out_size: tuple) -> np.ndarray:
     ``(..., H, W) -> (..., oh, ow)`` int64.
 
     Three kernels, by window size (the choice is measured): windows of 2 or 4 elements that
-    tile the plane are max pooling (:func:`max_pool_indices`); at most 64 windows of at
-    least 64 elements (global pooling, a long sequence into a few outputs) one ``argmax``
-    per window (:func:`adaptive_max_by_windows`); the rest a scan over the window taps
+    tile the plane are max pooling (:func:`max_pool_indices`); global pooling (one window:
+    the whole plane, a view) and at most 64 windows of at least 64 elements (a long
+    sequence into a few outputs) one ``argmax`` per window (:func:`adaptive_max_by_windows`,
+    no transposed copy to allocate); the rest a scan over the window taps
     (:func:`adaptive_max_by_taps`), whose cost grows with the window's length."""
     (height, width), (oh, ow) = x.shape[-2:], out_size
     if oh == 0 or ow == 0 or x.size == 0:
@@ -259,7 +260,7 @@ def adaptive_max_indices(x: np.ndarray, out_size: tuple) -> np.ndarray:
         return max_pool_indices(x, WindowGeometry((height, width), (oh, ow), kernel, kernel,
                                                   ((0, 0), (0, 0)), (1, 1)))
     window = _adaptive_taps(height, oh).shape[1] * _adaptive_taps(width, ow).shape[1]
-    if window >= 64 and oh * ow <= 64:
+    if (oh, ow) == (1, 1) or (window >= 64 and oh * ow <= 64):
         return adaptive_max_by_windows(x, out_size)
     return adaptive_max_by_taps(x, out_size)
 
