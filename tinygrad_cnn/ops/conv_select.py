@@ -54,10 +54,13 @@ import numpy as np
 from .conv_accuracy import FFT_MAX_ENERGY_RATIO, fft_compute_dtype, operand_boxes
 from .conv_fft import fft_shape
 from .conv_winograd import supports as winograd_supports
+from .im2col_flat import FlatLayout, input_grad_by_correlation
+from .im2col_flat import supports as flat_supports
 
 __all__ = ["estimate_costs", "resolve_conv_algorithm", "fft_compute_dtype", "operand_boxes",
            "GEMM_FLOPS_PER_SECOND", "COPY_SECONDS", "FFT_SECONDS", "CMAC_SECONDS",
-           "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO", "WINOGRAD_ELEMENT_SECONDS"]
+           "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO", "WINOGRAD_ELEMENT_SECONDS",
+           "FLAT_COPY_SECONDS", "FLAT_ADD_SECONDS", "RELAYOUT_SECONDS", "COL2IM_SECONDS"]
 
 # Calibrated constants (see the module docstring).
 GEMM_FLOPS_PER_SECOND = 6.0e10
@@ -67,12 +70,36 @@ CMAC_SECONDS = 0.5e-9
 FFT_FLOAT64_FACTOR = 2.0  # "auto" runs FFTs of float32 data in float64 (see the docstring)
 WINOGRAD_ELEMENT_SECONDS = 2.2e-9
 _WINOGRAD_TILE = {"winograd": 4, "winograd_f2": 2}
+FLAT_COPY_SECONDS = 0.25e-9
+FLAT_ADD_SECONDS = 0.4e-9
+RELAYOUT_SECONDS = 1.0e-9
+COL2IM_SECONDS = 2.0e-9
 
 
-def estimate_costs(batch: int, channels: int, out_channels: int, geometry) -> dict:
-    """Estimated seconds of one convolution-shaped op (forward or either gradient; they
-    cost about the same) under each algorithm, for a ``WindowGeometry`` (the Winograd
-    entries only where Winograd computes the geometry)."""
+def _flat_cost(batch, channels, out_channels, geometry, role) -> float:
+    """Seconds of one op of ``"im2col_flat"`` (see the module docstring)."""
+    kh, kw = geometry.kernel
+    ho, wo = geometry.out_size
+    height, width = geometry.in_size
+    layout = FlatLayout.of(geometry)
+    products = (2.0 * batch * out_channels * channels // geometry.groups * kh * kw
+                * layout.plane / GEMM_FLOPS_PER_SECOND)
+    relayout = batch * (channels * height * width + out_channels * ho * wo) * RELAYOUT_SECONDS
+    flat_rows = batch * kh * kw * layout.plane
+    if role != "input_grad":
+        return products + relayout + flat_rows * channels * FLAT_COPY_SECONDS
+    if input_grad_by_correlation(channels, out_channels):
+        return products + relayout + flat_rows * out_channels * FLAT_COPY_SECONDS
+    return products + relayout + flat_rows * channels * FLAT_ADD_SECONDS
+
+
+def estimate_costs(batch: int, channels: int, out_channels: int, geometry,
+                   role: str = "forward") -> dict:
+    """Estimated seconds of one convolution-shaped op (forward or either gradient, per
+    ``role`` as in :func:`.conv_accuracy.operand_boxes`; only im2col's and im2col_flat's
+    input gradient are priced apart) under each algorithm, for a ``WindowGeometry`` (the
+    Winograd entries only where Winograd computes the geometry, ``"im2col_flat"`` where it
+    does: stride 1)."""
     kh, kw = geometry.kernel
     ho, wo = geometry.out_size
     per_group = channels // geometry.groups
@@ -85,7 +112,12 @@ def estimate_costs(batch: int, channels: int, out_channels: int, geometry) -> di
     complex_macs = batch * out_channels * per_group * fft_h * (fft_w // 2 + 1)
     fft = (transforms * area * math.log2(max(area, 2)) * FFT_SECONDS
            + complex_macs * CMAC_SECONDS)
+    if role == "input_grad" and not (tuple(geometry.stride) == (1, 1)
+                                     and out_channels <= channels):
+        im2col += im2col_elements * COL2IM_SECONDS   # col2im's short strided adds
     costs = {"im2col": im2col, "fft": fft}
+    if flat_supports(geometry):
+        costs["im2col_flat"] = _flat_cost(batch, channels, out_channels, geometry, role)
     if winograd_supports(geometry):
         for name, m in _WINOGRAD_TILE.items():
             a = m + 2
@@ -104,20 +136,24 @@ def resolve_conv_algorithm(name: str, batch: int, channels: int, out_channels: i
     pricing the FFT as "auto" runs it on float32 data (in float64)."""
     if name in _WINOGRAD_TILE:
         return name if winograd_supports(geometry) else "im2col"
+    if name == "im2col_flat":
+        return name if flat_supports(geometry) else "im2col"
     if name != "auto":
         return name
-    costs = estimate_costs(batch, channels, out_channels, geometry)
-    if costs.get("winograd_f2", math.inf) < min(costs["im2col"],
+    costs = estimate_costs(batch, channels, out_channels, geometry, role)
+    # im2col and im2col_flat compute the same sums: the cheaper is "the direct method".
+    direct = min(("im2col", "im2col_flat"), key=lambda n: costs.get(n, math.inf))
+    if costs.get("winograd_f2", math.inf) < min(costs[direct],
                                                 costs["fft"] * FFT_FLOAT64_FACTOR):
         # As accurate as im2col in every dtype (see the docstring), for finite data: the
         # transforms multiply by zeros, and 0 * inf spreads a NaN over the tile.
         if operands is None or all(np.isfinite(a).all() for a in operands):
             return "winograd_f2"
-        return "im2col"
-    if costs["fft"] * FFT_FLOAT64_FACTOR >= costs["im2col"]:
-        return "im2col"
+        return direct
+    if costs["fft"] * FFT_FLOAT64_FACTOR >= costs[direct]:
+        return direct
     if operands is None:
         return "fft"
     boxes = operand_boxes(role, geometry)
     eligible = boxes is not None and fft_compute_dtype(operands, boxes) is not None
-    return "fft" if eligible else "im2col"
+    return "fft" if eligible else direct
