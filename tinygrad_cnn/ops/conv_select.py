@@ -60,7 +60,8 @@ from .im2col_flat import supports as flat_supports
 __all__ = ["estimate_costs", "resolve_conv_algorithm", "fft_compute_dtype", "operand_boxes",
            "GEMM_FLOPS_PER_SECOND", "COPY_SECONDS", "FFT_SECONDS", "CMAC_SECONDS",
            "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO", "WINOGRAD_ELEMENT_SECONDS",
-           "FLAT_COPY_SECONDS", "FLAT_ADD_SECONDS", "RELAYOUT_SECONDS", "COL2IM_SECONDS"]
+           "FLAT_COPY_SECONDS", "FLAT_ADD_SECONDS", "RELAYOUT_SECONDS", "COL2IM_SECONDS",
+           "COPY_ROW_ELEMENTS", "FLAT_WEIGHT_GRAD_FACTOR"]
 
 # Calibrated constants (see the module docstring).
 GEMM_FLOPS_PER_SECOND = 6.0e10
@@ -70,34 +71,51 @@ CMAC_SECONDS = 0.5e-9
 FFT_FLOAT64_FACTOR = 2.0  # "auto" runs FFTs of float32 data in float64 (see the docstring)
 WINOGRAD_ELEMENT_SECONDS = 2.2e-9
 _WINOGRAD_TILE = {"winograd": 4, "winograd_f2": 2}
-FLAT_COPY_SECONDS = 0.25e-9
-FLAT_ADD_SECONDS = 0.4e-9
-RELAYOUT_SECONDS = 1.0e-9
-COL2IM_SECONDS = 2.0e-9
+# im2col_flat against im2col (fitted, see the module docstring)
+FLAT_COPY_SECONDS = 1.03e-9
+FLAT_ADD_SECONDS = 0.79e-9
+RELAYOUT_SECONDS = 1.17e-9
+COL2IM_SECONDS = 0.81e-9
+COPY_ROW_ELEMENTS = 17
+FLAT_WEIGHT_GRAD_FACTOR = 1.12
 
 
-def _flat_cost(batch, channels, out_channels, geometry, role) -> float:
-    """Seconds of one op of ``"im2col_flat"`` (see the module docstring)."""
+def _flat_over_im2col(batch, channels, out_channels, geometry, role) -> float:
+    """``"im2col_flat"``'s time over im2col's for one op of the triad, by a finer model of
+    both (see the module docstring): the products over the computed positions, the copies
+    per element plus, for im2col's ``Wo``-long rows, a per-row overhead, col2im's adds,
+    the flat layout's copies between layouts."""
     kh, kw = geometry.kernel
     ho, wo = geometry.out_size
     height, width = geometry.in_size
+    taps = kh * kw
     layout = FlatLayout.of(geometry)
-    products = (2.0 * batch * out_channels * channels // geometry.groups * kh * kw
-                * layout.plane / GEMM_FLOPS_PER_SECOND)
-    relayout = batch * (channels * height * width + out_channels * ho * wo) * RELAYOUT_SECONDS
-    flat_rows = batch * kh * kw * layout.plane
+    products = (2.0 * batch * out_channels * (channels // geometry.groups) * taps * ho * wo
+                / GEMM_FLOPS_PER_SECOND)
+    short_rows = (1 + COPY_ROW_ELEMENTS / wo) / (1 + COPY_ROW_ELEMENTS / 32)
+    correlation = out_channels <= channels        # how conv_gemm computes dx at stride 1
+    copied = out_channels if role == "input_grad" and correlation else channels
+    im2col = products + batch * copied * taps * ho * wo * COPY_SECONDS * short_rows
+    if role == "input_grad" and not correlation:
+        im2col += batch * channels * taps * ho * wo * COL2IM_SECONDS * short_rows
+    flat = (products * layout.positions_per_output(geometry)
+            * (FLAT_WEIGHT_GRAD_FACTOR if role == "weight_grad" else 1.0)
+            + batch * (channels * height * width + out_channels * ho * wo) * RELAYOUT_SECONDS)
+    flat_rows = batch * taps * layout.plane
     if role != "input_grad":
-        return products + relayout + flat_rows * channels * FLAT_COPY_SECONDS
-    if input_grad_by_correlation(channels, out_channels):
-        return products + relayout + flat_rows * out_channels * FLAT_COPY_SECONDS
-    return products + relayout + flat_rows * channels * FLAT_ADD_SECONDS
+        flat += flat_rows * channels * FLAT_COPY_SECONDS
+    elif input_grad_by_correlation(channels, out_channels):
+        flat += flat_rows * out_channels * FLAT_COPY_SECONDS
+    else:
+        flat += flat_rows * channels * FLAT_ADD_SECONDS
+    return flat / im2col
 
 
 def estimate_costs(batch: int, channels: int, out_channels: int, geometry,
                    role: str = "forward") -> dict:
     """Estimated seconds of one convolution-shaped op (forward or either gradient, per
-    ``role`` as in :func:`.conv_accuracy.operand_boxes`; only im2col's and im2col_flat's
-    input gradient are priced apart) under each algorithm, for a ``WindowGeometry`` (the
+    ``role`` as in :func:`.conv_accuracy.operand_boxes`; only ``"im2col_flat"`` is priced
+    per role) under each algorithm, for a ``WindowGeometry`` (the
     Winograd entries only where Winograd computes the geometry, ``"im2col_flat"`` where it
     does: stride 1)."""
     kh, kw = geometry.kernel
@@ -112,12 +130,10 @@ def estimate_costs(batch: int, channels: int, out_channels: int, geometry,
     complex_macs = batch * out_channels * per_group * fft_h * (fft_w // 2 + 1)
     fft = (transforms * area * math.log2(max(area, 2)) * FFT_SECONDS
            + complex_macs * CMAC_SECONDS)
-    if role == "input_grad" and not (tuple(geometry.stride) == (1, 1)
-                                     and out_channels <= channels):
-        im2col += im2col_elements * COL2IM_SECONDS   # col2im's short strided adds
     costs = {"im2col": im2col, "fft": fft}
     if flat_supports(geometry):
-        costs["im2col_flat"] = _flat_cost(batch, channels, out_channels, geometry, role)
+        costs["im2col_flat"] = im2col * _flat_over_im2col(batch, channels, out_channels,
+                                                          geometry, role)
     if winograd_supports(geometry):
         for name, m in _WINOGRAD_TILE.items():
             a = m + 2

@@ -14,28 +14,26 @@ bottom)`` for a layer that keeps its size; :class:`FlatLayout`). A stride-1 wind
 output ``(y, x)`` of plane ``q``, kernel offset ``(i, j)``, reads flat element
 ``q*R*S + y*S + x + i*dH*S + j*dW``. Computing the outputs at all ``R*S`` positions of each
 plane (the ``R*S - Ho*Wo`` "wrap" positions read neighbouring rows and planes and are thrown
-away), the im2col rows of kernel offset ``(i, j)`` for all channels of a group and all
-images of the chunk are ONE contiguous run of the flat array, shifted by
-``i*dH*S + j*dW``: ``groups*kH*kW`` long copies (or adds) per chunk instead of
-``n*C*kH*kW*Ho`` short ones. The price: the products run over ``R*S`` positions per plane
-instead of ``Ho*Wo`` (+6% at 32x32 with padding 1, +15% at 14x14, +27% at 8x8), and the
-output side is copied once between the two layouts (:func:`_widen`, the crop in
+away), the im2col row of channel ``c`` and kernel offset ``(i, j)`` for all ``n`` images
+of the chunk is ONE contiguous run of the flat array, shifted by ``i*dH*S + j*dW``:
+``C*kH*kW`` long copies (or adds) per chunk instead of ``n*C*kH*kW*Ho`` short ones.
+The price: the products run over ``R*S`` positions per plane instead of ``Ho*Wo`` (+6% at
+32x32 with padding 1, +15% at 14x14, +27% at 8x8), and the output side is copied once
+between the two layouts (:func:`_widen`, the crop in
 :func:`conv2d_forward`), which the cost model (:mod:`.conv_select`) weighs per direction.
 
-* forward          ``Y (C_out, n*R*S) = W' @ cols``, the wrap positions dropped while the
+* forward          ``Y (C_out, n*R*S) = W @ cols``, the wrap positions dropped while the
   bias is added into the ``(N, C_out, Ho, Wo)`` output (one pass).
-* weight gradient  ``dW' = dY' @ cols.T`` with ``dY'`` the output gradient in the flat
+* weight gradient  ``dW = dY' @ cols.T`` with ``dY'`` the output gradient in the flat
   layout, zero at the wrap positions: ONE GEMM per chunk and group, whose summed axis runs
   over the images as well; the wrap terms are ``0 * x``.
-* input gradient   either ``dcols = W'.T @ dY'`` (its wrap columns ``W'.T @ 0 = 0``) and the
-  flat col2im, ``groups*kH*kW`` contiguous adds per chunk; or the correlation of the padded
-  ``dY`` with the adjoint kernel by this module's forward, as :mod:`.conv_gemm` does it
-  (:func:`input_grad_by_correlation` says which).
+* input gradient   either ``dcols = W.T @ dY'`` (its wrap columns ``W.T @ 0 = 0``) and the
+  flat col2im, ``kH*kW`` adds of ``C`` long runs per chunk; or the correlation of the
+  padded ``dY`` with the adjoint kernel by this module's forward, as :mod:`.conv_gemm` does
+  it (:func:`input_grad_by_correlation` says which).
 
-Here ``W'`` is the weight with its columns in ``(i, j, c)`` order (kernel offset major), so
-the rows of one offset are consecutive in ``cols``.
-
-Accuracy: every output is the same sum of the same products as im2col's (the wrap terms
+Accuracy: every output is the same sum of the same products as im2col's, in im2col's order
+along the summed axis (``cols`` rows are ``(c, i, j)``, as ``W``'s columns; the wrap terms
 are exact zeros), so the rounding is im2col's. A wrap term is ``0 * value`` of a
 neighbouring row, which is NaN when that value is infinite: the weight gradient (by its
 small result) and the flat col2im (by the weight) check for that and then compute with
@@ -117,12 +115,14 @@ def _data_view(flat: np.ndarray, layout: FlatLayout, planes: tuple) -> np.ndarra
                       tuple(strides) + (layout.row * step, step))
 
 
-def _shifts(flat: np.ndarray, layout: FlatLayout, geometry: WindowGeometry, count: int,
-            writeable: bool = False) -> np.ndarray:
-    """``(kH, kW, count)`` view: ``[i, j, p]`` is ``flat[p + i*dH*S + j*dW]``."""
+def _shifts(flat: np.ndarray, layout: FlatLayout, geometry: WindowGeometry, planes: int,
+            count: int, writeable: bool = False) -> np.ndarray:
+    """``(planes, kH, kW, count)`` view of a flat run whose planes are ``count`` positions
+    apart: ``[c, i, j, p]`` is ``flat[c*count + p + i*dH*S + j*dW]``."""
     (kh, kw), (dh, dw) = geometry.kernel, geometry.dilation
     step = flat.itemsize
-    return as_strided(flat, (kh, kw, count), (dh * layout.row * step, dw * step, step),
+    return as_strided(flat, (planes, kh, kw, count),
+                      (count * step, dh * layout.row * step, dw * step, step),
                       writeable=writeable)
 
 
@@ -138,16 +138,14 @@ def flatten(x: np.ndarray, layout: FlatLayout) -> np.ndarray:
 
 def flat_im2col(x: np.ndarray, geometry: WindowGeometry, layout: FlatLayout) -> np.ndarray:
     """x ``(n, C, H, W)`` -> the flat-shift im2col matrix per group,
-    ``(groups, kH*kW*C/groups, n*R*S)``, rows in ``(i, j, c)`` order."""
+    ``(groups, C/groups*kH*kW, n*R*S)``, rows in im2col's ``(c, i, j)`` order: row
+    ``(c, i, j)`` is the run of channel ``c``'s ``n`` planes shifted by ``i*dH*S + j*dW``."""
     n, channels = x.shape[:2]
-    groups = geometry.groups
     kh, kw = geometry.kernel
-    flat = flatten(x, layout)
-    run = channels // groups * n * layout.plane       # one group's planes
-    cols = np.empty((groups, kh, kw, run), dtype=x.dtype)
-    for g in range(groups):
-        cols[g] = _shifts(flat[g * run:], layout, geometry, run)
-    return cols.reshape(groups, kh * kw * (channels // groups), n * layout.plane)
+    count = n * layout.plane
+    cols = np.empty((channels, kh, kw, count), dtype=x.dtype)
+    cols[...] = _shifts(flatten(x, layout), layout, geometry, channels, count)
+    return cols.reshape(geometry.groups, channels // geometry.groups * kh * kw, count)
 
 
 def _widen(grad_out: np.ndarray, layout: FlatLayout) -> np.ndarray:
@@ -159,15 +157,6 @@ def _widen(grad_out: np.ndarray, layout: FlatLayout) -> np.ndarray:
     wide[:, :, :ho, wo:] = 0
     wide[:, :, ho:] = 0
     return wide.reshape(out_channels, n * layout.plane)
-
-
-def _offset_major(weight: np.ndarray, groups: int) -> np.ndarray:
-    """weight ``(C_out, C/groups, kH, kW)`` -> ``(groups, C_out/groups, kH*kW*C/groups)``,
-    columns in ``(i, j, c)`` order."""
-    out_channels, per_group, kh, kw = weight.shape
-    matrix = weight.reshape(groups, out_channels // groups, per_group, kh, kw)
-    return matrix.transpose(0, 1, 3, 4, 2).reshape(groups, out_channels // groups,
-                                                    kh * kw * per_group)
 
 
 def _chunks(batch: int, channels: int, geometry: WindowGeometry, layout: FlatLayout,
@@ -187,7 +176,7 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
     ho, wo = geometry.out_size
     groups = geometry.groups
     layout = FlatLayout.of(geometry)
-    weights = _offset_major(weight, groups)
+    weights = weight.reshape(groups, out_channels // groups, -1)
     dtype = np.result_type(x, weight)
     out = np.empty((n, out_channels, ho, wo), dtype=dtype)
     bias_column = None if bias is None else bias.reshape(-1, 1, 1)
@@ -230,8 +219,7 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
     if not np.isfinite(total).all():
         # A wrap term 0 * inf would be NaN where im2col has none: compute as im2col does.
         return conv_gemm.conv2d_weight_grad(x, grad_out, geometry)
-    total = total.reshape(out_channels, kh, kw, channels // groups).transpose(0, 3, 1, 2)
-    return np.ascontiguousarray(total)
+    return total.reshape(out_channels, channels // groups, kh, kw)
 
 
 def input_grad_by_correlation(channels: int, out_channels: int) -> bool:
@@ -252,7 +240,7 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
         return conv_gemm.input_grad_as_correlation(grad_out, weight, geometry, bias,
                                                    forward=conv2d_forward)
     if not np.isfinite(weight).all():
-        # The wrap columns of W'.T @ dY' would be 0 * inf = NaN: compute as im2col does.
+        # The wrap columns of W.T @ dY' would be 0 * inf = NaN: compute as im2col does.
         return conv_gemm.conv2d_input_grad(grad_out, weight, geometry, bias)
     return flat_col2im_input_grad(grad_out, weight, geometry, bias)
 
@@ -260,7 +248,7 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
 def flat_col2im_input_grad(grad_out: np.ndarray, weight: np.ndarray,
                            geometry: WindowGeometry, bias: np.ndarray | None = None
                            ) -> np.ndarray:
-    """The transposed convolution by ``dcols = W'.T @ dY'`` and the flat col2im (stride 1,
+    """The transposed convolution by ``dcols = W.T @ dY'`` and the flat col2im (stride 1,
     finite ``weight``): grad_out ``(N, C_out, Ho, Wo)`` -> ``(N, C, H, W)``."""
     n, out_channels = grad_out.shape[:2]
     groups = geometry.groups
@@ -269,7 +257,7 @@ def flat_col2im_input_grad(grad_out: np.ndarray, weight: np.ndarray,
     height, width = geometry.in_size
     kh, kw = geometry.kernel
     layout = FlatLayout.of(geometry)
-    weights_t = _offset_major(weight, groups).transpose(0, 2, 1)  # (groups, kk*C/g, C_out/g)
+    weights_t = weight.reshape(groups, out_channels // groups, -1).transpose(0, 2, 1)
     dtype = np.result_type(grad_out, weight)
     whole = (layout.rows, layout.cols) == (height, width)
     image = (np.empty if whole else np.zeros)((n, channels, height, width), dtype=dtype)
@@ -280,13 +268,12 @@ def flat_col2im_input_grad(grad_out: np.ndarray, weight: np.ndarray,
     def chunk(images):
         count = images.stop - images.start
         grads = _widen(grad_out[images], layout).reshape(groups, out_channels // groups, -1)
-        run = per_group * count * layout.plane
-        dcols = np.matmul(weights_t, grads).reshape(groups, kh, kw, run)
-        canvas = np.zeros(channels * count * layout.plane + layout.margin, dtype=dtype)
-        for g in range(groups):
-            shifted = _shifts(canvas[g * run:], layout, geometry, run, writeable=True)
-            for _, i, j in geometry.offsets():
-                shifted[i, j] += dcols[g, i, j]
+        positions = count * layout.plane
+        dcols = np.matmul(weights_t, grads).reshape(channels, kh, kw, positions)
+        canvas = np.zeros(channels * positions + layout.margin, dtype=dtype)
+        shifted = _shifts(canvas, layout, geometry, channels, positions, writeable=True)
+        for _, i, j in geometry.offsets():
+            shifted[:, i, j] += dcols[:, i, j]
         planes = _data_view(canvas, layout, (channels, count)).transpose(1, 0, 2, 3)
         if bias_column is None or not whole:
             inside[images] = planes
