@@ -38,8 +38,30 @@ wide 3x3 layers: (c) 0.55x of im2col's time) is the user's explicit choice. With
 constants "auto" keeps (a) and (b) on im2col (a single input channel: the transforms cost
 more than the products save) and takes F(2x2) on (c).
 
-An explicit ``"winograd"`` / ``"winograd_f2"`` on a layer Winograd does not compute (not
-3x3, strided or dilated) runs im2col.
+``"im2col_flat"`` (:mod:`.im2col_flat`, stride-1 layers) computes im2col's sums in
+im2col's order, so "auto" weighs it against im2col by speed alone, per op of the triad: its
+estimate is im2col's times the ratio of two finer models, ``products + copies`` for each.
+im2col's copies cost ``COPY_SECONDS`` per element, scaled by ``(1 + r/Wo) / (1 + r/32)``
+for the per-row overhead of its ``Wo``-long rows (``r = COPY_ROW_ELEMENTS``, normalised to
+the 32-wide rows ``COPY_SECONDS`` was calibrated on), plus ``COL2IM_SECONDS`` per element
+for col2im where :mod:`.conv_gemm` uses it (stride 1 with ``C_out > C``; else it copies
+``C_out`` planes' windows for the correlation). The flat kernels run their products over
+``R*S`` positions per plane instead of ``Ho*Wo`` (the weight gradient's further
+``FLAT_WEIGHT_GRAD_FACTOR``), copy ``FLAT_COPY_SECONDS`` (or add, col2im:
+``FLAT_ADD_SECONDS``) per element of the flat matrix, and move the input and output planes
+between layouts at ``RELAYOUT_SECONDS`` per element. The five constants were fitted (least
+squares on the log of the time ratio) to interleaved one-thread timings, flat over im2col,
+of 9 layers x 3 directions ((a), (b), (c), the ResNet-8 stages (64, 3/16/32/64, 32/32/16/8),
+a (16, 128, 16, 16) -> 64 and a 5x5 layer; measured ratios: forward 0.83-0.97 on the wide
+layers, 1.04 at 5x5, 1.4-2.3 with 1-3 input channels; input gradient 0.65-0.9 where im2col
+needs col2im or the planes are small, 1.9 on (a); weight gradient 0.93-1.06, 2-2.4 on
+(a)). The model then takes the flat kernels for (b)'s forward and input gradient, every
+direction of the 16x16 ResNet stage, the input gradients of the other stride-1 ResNet
+layers, and keeps (a) (one input channel: moving the 32 output planes between layouts costs
+more than the short copies it saves) on im2col.
+
+An explicit ``"winograd"`` / ``"winograd_f2"`` / ``"im2col_flat"`` on a layer it does not
+compute (Winograd: not 3x3, strided or dilated; flat: strided) runs im2col.
 
 The user's switch is :func:`tinygrad_cnn.backends.conv_algorithm`; this module only prices
 and picks, per op of the triad, in :mod:`.conv`.
@@ -145,8 +167,8 @@ def estimate_costs(batch: int, channels: int, out_channels: int, geometry,
 
 def resolve_conv_algorithm(name: str, batch: int, channels: int, out_channels: int,
                            geometry, operands=None, role: str = "forward") -> str:
-    """``name`` itself (``"im2col"`` for a Winograd name on a layer Winograd does not
-    compute), or for ``"auto"`` the cheapest of the algorithms as accurate as im2col on
+    """``name`` itself (``"im2col"`` for a Winograd name or ``"im2col_flat"`` on a layer it
+    does not compute), or for ``"auto"`` the cheapest of the algorithms as accurate as im2col on
     ``operands`` (the op's two arrays, ``role`` as in
     :func:`.conv_accuracy.operand_boxes`). Without ``operands`` the choice is by cost alone,
     pricing the FFT as "auto" runs it on float32 data (in float64)."""
