@@ -38,27 +38,30 @@ wide 3x3 layers: (c) 0.55x of im2col's time) is the user's explicit choice. With
 constants "auto" keeps (a) and (b) on im2col (a single input channel: the transforms cost
 more than the products save) and takes F(2x2) on (c).
 
-``"im2col_flat"`` (:mod:`.im2col_flat`, stride-1 layers) computes im2col's sums in
-im2col's order, so "auto" weighs it against im2col by speed alone, per op of the triad: its
-estimate is im2col's times the ratio of two finer models, ``products + copies`` for each.
-im2col's copies cost ``COPY_SECONDS`` per element, scaled by ``(1 + r/Wo) / (1 + r/32)``
-for the per-row overhead of its ``Wo``-long rows (``r = COPY_ROW_ELEMENTS``, normalised to
-the 32-wide rows ``COPY_SECONDS`` was calibrated on), plus ``COL2IM_SECONDS`` per element
-for col2im where :mod:`.conv_gemm` uses it (stride 1 with ``C_out > C``; else it copies
+``"im2col_flat"`` (:mod:`.im2col_flat`, stride-1 layers) computes im2col's sums in im2col's
+order, so "auto" weighs it against im2col by speed alone, per op of the triad: its estimate
+is im2col's times the ratio of two finer models, ``products + copies`` for each. im2col's
+copies cost ``COPY_SECONDS`` per element, scaled by ``(1 + r/Wo) / (1 + r/32)`` for the
+per-row overhead of its ``Wo``-long rows (``r = COPY_ROW_ELEMENTS``, normalised to the
+32-wide rows ``COPY_SECONDS`` was calibrated on), plus ``COL2IM_SECONDS`` per element for
+col2im where :mod:`.conv_gemm` uses it (stride 1 with ``C_out > C``; else it copies
 ``C_out`` planes' windows for the correlation). The flat kernels run their products over
 ``R*S`` positions per plane instead of ``Ho*Wo`` (the weight gradient's further
 ``FLAT_WEIGHT_GRAD_FACTOR``), copy ``FLAT_COPY_SECONDS`` (or add, col2im:
 ``FLAT_ADD_SECONDS``) per element of the flat matrix, and move the input and output planes
-between layouts at ``RELAYOUT_SECONDS`` per element. The five constants were fitted (least
-squares on the log of the time ratio) to interleaved one-thread timings, flat over im2col,
-of 9 layers x 3 directions ((a), (b), (c), the ResNet-8 stages (64, 3/16/32/64, 32/32/16/8),
-a (16, 128, 16, 16) -> 64 and a 5x5 layer; measured ratios: forward 0.83-0.97 on the wide
-layers, 1.04 at 5x5, 1.4-2.3 with 1-3 input channels; input gradient 0.65-0.9 where im2col
-needs col2im or the planes are small, 1.9 on (a); weight gradient 0.93-1.06, 2-2.4 on
-(a)). The model then takes the flat kernels for (b)'s forward and input gradient, every
-direction of the 16x16 ResNet stage, the input gradients of the other stride-1 ResNet
-layers, and keeps (a) (one input channel: moving the 32 output planes between layouts costs
-more than the short copies it saves) on im2col.
+between layouts at ``RELAYOUT_SECONDS`` per element. The constants were fitted (least
+squares on the log of the time ratio) to one-thread CPU-time ratios, flat over im2col,
+interleaved, of 9 layers x 3 directions ((a), (b), (c), the ResNet-8 stages (64, 3/16/32/64,
+32/32/16/8), a (16, 128, 16, 16) -> 64 and a 5x5 (32, 16, 28, 28) -> 32; measured: forward
+0.81-0.88 on the ResNet-8 stages, 0.96-0.97 on (b) and (c), 1.03-1.10 on the last two,
+1.2-2.1 with 1-3 input channels; input gradient 0.70-0.93, 1.96 on (a); weight gradient
+0.87-0.93 on the 16x16 and 8x8 stages, 0.99-1.03 on the other wide layers, 1.9-2.6 with 1-3
+input channels); the fit's error is 6% rms, at most 1.2x (the 16x16, 16-channel forward,
+predicted 0.97 for 0.81). The model then keeps (a) on im2col (one input channel: moving the
+32 output planes between layouts costs more than the short copies save) and the forward and
+weight gradient of the 3-channel first ResNet-8 layer, and takes the flat kernels for (b)'s
+forward and input gradient and for the other stride-1 ResNet-8 layers' directions where
+F(2x2) does not win.
 
 An explicit ``"winograd"`` / ``"winograd_f2"`` / ``"im2col_flat"`` on a layer it does not
 compute (Winograd: not 3x3, strided or dilated; flat: strided) runs im2col.
@@ -94,12 +97,12 @@ FFT_FLOAT64_FACTOR = 2.0  # "auto" runs FFTs of float32 data in float64 (see the
 WINOGRAD_ELEMENT_SECONDS = 2.2e-9
 _WINOGRAD_TILE = {"winograd": 4, "winograd_f2": 2}
 # im2col_flat against im2col (fitted, see the module docstring)
-FLAT_COPY_SECONDS = 1.03e-9
-FLAT_ADD_SECONDS = 0.79e-9
-RELAYOUT_SECONDS = 1.17e-9
-COL2IM_SECONDS = 0.81e-9
-COPY_ROW_ELEMENTS = 17
-FLAT_WEIGHT_GRAD_FACTOR = 1.12
+FLAT_COPY_SECONDS = 0.96e-9
+FLAT_ADD_SECONDS = 0.98e-9
+RELAYOUT_SECONDS = 1.09e-9
+COL2IM_SECONDS = 0.75e-9
+COPY_ROW_ELEMENTS = 15
+FLAT_WEIGHT_GRAD_FACTOR = 1.10
 
 
 def _flat_over_im2col(batch, channels, out_channels, geometry, role) -> float:
