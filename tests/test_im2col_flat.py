@@ -173,3 +173,10 @@ def test_auto_takes_the_flat_col2im_for_the_input_gradient_of_a_widening_layer()
     geometry = geometry_of((64, 32, 14, 14), (64, 32, 3, 3), ((1, 1), (1, 1)))
     assert resolve_conv_algorithm("auto", 64, 32, 64, geometry, role="input_grad") \
         == "im2col_flat"
+
+
+def test_auto_prices_an_empty_batch_without_dividing_by_zero():
+    geometry = geometry_of((0, 2, 4, 4), (3, 2, 3, 3), ((1, 1), (1, 1)))
+    for role in ("forward", "input_grad", "weight_grad"):
+        assert resolve_conv_algorithm("auto", 0, 2, 3, geometry, role=role) in (
+            "im2col", "im2col_flat", "winograd_f2", "fft")

@@ -133,7 +133,7 @@ def _flat_over_im2col(batch, channels, out_channels, geometry, role) -> float:
         flat += flat_rows * out_channels * FLAT_COPY_SECONDS
     else:
         flat += flat_rows * channels * FLAT_ADD_SECONDS
-    return flat / im2col
+    return flat / im2col if im2col > 0 else 1.0   # an empty batch costs nothing either way
 
 
 def estimate_costs(batch: int, channels: int, out_channels: int, geometry,
