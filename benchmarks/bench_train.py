@@ -78,10 +78,13 @@ def torch_step_function(torch, model, images, labels, name="mnist"):
     return step
 
 
+CLOCK = time.perf_counter  # --cpu-time: time.process_time
+
+
 def timed(step):
-    start = time.perf_counter()
+    start = CLOCK()
     step()
-    return time.perf_counter() - start
+    return CLOCK() - start
 
 
 def measure(threads, steps, torch, name="mnist"):
@@ -123,7 +126,13 @@ def main():
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time by this process's CPU time, not wall time: on a shared "
+                             "machine other processes' load then barely counts (1 thread)")
     args = parser.parse_args()
+    global CLOCK
+    if args.cpu_time:
+        CLOCK = time.process_time
     if args.profile:
         for name in args.models:
             for threads in args.threads:
@@ -135,7 +144,8 @@ def main():
         torch = None
         print("torch is not installed: our figures only, no ratio")
     load = os.getloadavg()
-    print(f"training step, batch {BATCH}, float32, median of {args.steps} steps; load average "
+    print(f"training step, batch {BATCH}, float32, median of {args.steps} steps"
+          f"{' (CPU time)' if args.cpu_time else ''}; load average "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"{'model':>8} {'threads':>7} {'ours ms':>9} {'steps/s':>8} {'torch ms':>9} "
           f"{'ratio':>6}")
