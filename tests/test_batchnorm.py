@@ -156,3 +156,74 @@ def test_fused_first_order_backward_equals_the_differentiable_one(dtype, affine)
     for fused, composed in zip(*results, strict=True):
         assert fused.dtype == dtype
         np.testing.assert_allclose(fused, composed, rtol=tolerance, atol=tolerance)
+
+
+# ------------------------------------------------------------------ the blocked numpy kernels
+@pytest.mark.parametrize("block_bytes", [64, 512, 1 << 18])
+@pytest.mark.parametrize("shape", [(5, 3, 4, 4), (3, 7, 9), (2, 5, 3, 11)])
+def test_blocked_passes_agree_with_the_composite_formula(monkeypatch, block_bytes, shape):
+    # small blocks force both tilings (several images per block with a short last block,
+    # and channel groups of one image), whatever the shapes divide into
+    from tinygrad_cnn.ops import batchnorm
+
+    monkeypatch.setattr(batchnorm, "_BLOCK_BYTES", block_bytes)
+    for dtype, tol in ((np.float64, 1e-11), (np.float32, 2e-5)):
+        x, weight, bias = tensors(shape, seed=sum(shape), dtype=dtype)
+        g = Tensor(np.random.default_rng(3).standard_normal(shape).astype(dtype))
+        running = np.zeros(shape[1], dtype), np.ones(shape[1], dtype)
+        ours = F.batch_norm(x, *running, weight, bias, training=True)
+        theirs, mean, var = reference(x, weight, bias)
+        np.testing.assert_allclose(ours.data, theirs.data, rtol=tol, atol=tol)
+        count = x.numel() // shape[1]
+        np.testing.assert_allclose(running[0], 0.1 * mean, rtol=tol, atol=tol)
+        np.testing.assert_allclose(running[1], 0.9 + 0.1 * var * count / (count - 1),
+                                   rtol=tol, atol=tol)
+        for mine, expected in zip(grad(ours, (x, weight, bias), g),
+                                  grad(theirs, (x, weight, bias), g)):
+            np.testing.assert_allclose(mine.data, expected.data, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("offset", [0.0, 3.0, 100.0, 1000.0])
+def test_float32_error_is_pytorchs_at_any_mean_to_std_ratio(offset):
+    # Both forms of dx (mean folded into the constants when |mean| <= std, x - mean first
+    # beyond) and the forward: error against float64 within a small multiple of PyTorch's
+    # own float32 error.
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(int(offset))
+    x = (rng.standard_normal((16, 8, 12, 12)) + offset).astype(np.float32)
+    g = (rng.standard_normal(x.shape) + 0.3 * (x - offset)).astype(np.float32)
+    w = rng.uniform(0.5, 1.5, 8).astype(np.float32)
+    b = rng.standard_normal(8).astype(np.float32)
+
+    def theirs(dtype):
+        xt, wt, bt = (torch.tensor(a, dtype=dtype, requires_grad=True) for a in (x, w, b))
+        y = torch.nn.functional.batch_norm(xt, None, None, wt, bt, training=True)
+        y.backward(torch.tensor(g, dtype=dtype))
+        return [t.detach().numpy().astype(np.float64) for t in (y, xt.grad, wt.grad, bt.grad)]
+
+    xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
+    y = F.batch_norm(xt, None, None, wt, bt, training=True)
+    y.backward(Tensor(g))
+    ours = [t.numpy() for t in (y, xt.grad, wt.grad, bt.grad)]
+    exact, single = theirs(torch.float64), theirs(torch.float32)
+    for mine, pytorch, truth in zip(ours, single, exact):
+        scale = np.abs(truth).max()
+        ours_error = np.abs(mine - truth).max() / scale
+        pytorch_error = np.abs(pytorch - truth).max() / scale
+        assert ours_error <= 3 * pytorch_error + 3e-7, (ours_error, pytorch_error)
+
+
+def test_half_precision_input_computes_in_float32():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 3, 5, 5)).astype(np.float16) * 3 + 2
+    g = rng.standard_normal(x.shape).astype(np.float16)
+    xt = Tensor(x, requires_grad=True)
+    ours = F.batch_norm(xt, None, None, training=True)
+    ours.backward(Tensor(g))
+    assert ours.dtype == xt.grad.dtype == np.float16
+    x32 = Tensor(x.astype(np.float32), requires_grad=True)
+    expected = reference(x32, None, None)[0]
+    expected.backward(Tensor(g.astype(np.float32)))
+    np.testing.assert_allclose(ours.numpy().astype(np.float32), expected.numpy(), atol=4e-3)
+    np.testing.assert_allclose(xt.grad.numpy().astype(np.float32), x32.grad.numpy(),
+                               atol=4e-3, rtol=4e-3)
