@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._checks import check_real
-from .optimizer import Optimizer, check_flag, check_option
+from .optimizer import Optimizer, add_scaled_, check_flag, check_option
 
 
 class SGD(Optimizer):
@@ -19,6 +19,10 @@ class SGD(Optimizer):
         p = p - lr * g
 
     Nesterov momentum needs ``momentum > 0`` and ``dampening == 0``.
+
+    Each ``x + a * y`` above is one in-place BLAS ``axpy`` (see ``add_scaled_``), rounded once
+    as PyTorch's ``add_(y, alpha=a)``; the step makes no full-size temporary but the copy of
+    the gradient that weight decay or Nesterov momentum modify.
     """
 
     _state_spec = {"momentum_buffer": "optional array"}
@@ -47,15 +51,23 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, momentum = group["lr"], group["momentum"]
             dampening, weight_decay = group["dampening"], group["weight_decay"]
+            nesterov = group["nesterov"]
             for param, grad, state in self._params_with_grad(group):
+                data = param._data
+                owned = False  # whether grad is this step's own array (never the .grad)
                 if weight_decay != 0:
-                    grad = grad + weight_decay * param._data
+                    grad, owned = np.array(grad, dtype=data.dtype), True
+                    add_scaled_(grad, data, weight_decay)
                 if momentum != 0:
                     buffer = state.get("momentum_buffer")
                     if buffer is None:
-                        buffer = state["momentum_buffer"] = np.array(grad, dtype=param.dtype)
+                        buffer = state["momentum_buffer"] = np.array(grad, dtype=data.dtype)
                     else:
                         buffer *= momentum
-                        buffer += (1 - dampening) * grad
-                    grad = grad + momentum * buffer if group["nesterov"] else buffer
-                param._data -= lr * grad
+                        add_scaled_(buffer, grad, 1 - dampening)
+                    if nesterov:
+                        grad = grad if owned else np.array(grad, dtype=data.dtype)
+                        add_scaled_(grad, buffer, momentum)
+                    else:
+                        grad = buffer
+                add_scaled_(data, grad, -lr)
