@@ -227,3 +227,24 @@ def test_half_precision_input_computes_in_float32():
     np.testing.assert_allclose(ours.numpy().astype(np.float32), expected.numpy(), atol=4e-3)
     np.testing.assert_allclose(xt.grad.numpy().astype(np.float32), x32.grad.numpy(),
                                atol=4e-3, rtol=4e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_variance_is_exact_when_the_first_image_is_unlike_the_batch(dtype):
+    # The forward guesses the mean from image 0; far off, it must fall back to the
+    # two-pass variance (a one-pass E[(x-K)^2] - d^2 would lose every digit here).
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((6, 3, 5, 5)) * 0.01
+    x[0] += 1000.0  # image 0 alone sits far away: d^2 >> var for the guess
+    x[:, 1] = 7.25  # a constant channel: var 0
+    xt = Tensor(x.astype(dtype), requires_grad=True)
+    running = np.zeros(3, dtype), np.ones(3, dtype)
+    ours = F.batch_norm(xt, *running, training=True, momentum=1.0)
+    exact = x.astype(dtype).astype(np.float64)
+    var = exact.var(axis=(0, 2, 3))
+    expected = (exact - exact.mean(axis=(0, 2, 3), keepdims=True)) / np.sqrt(
+        var.reshape(1, 3, 1, 1) + EPS)
+    tol = 1e-9 if dtype == np.float64 else 2e-4
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=tol, atol=tol)
+    count = x.size // 3
+    np.testing.assert_allclose(running[1], var * count / (count - 1), rtol=tol, atol=0)

@@ -102,35 +102,52 @@ def _as_blocks(array, work):
 
 def _normalize(x, weight, bias, eps):
     """The forward in numpy: ``(y, mean, var, inv_std)``, y in x's dtype, the statistics
-    ``(C,)`` float64 (biased var)."""
+    ``(C,)`` float64 (biased var).
+
+    One blocked pass writes ``x - K`` into the output and sums it and its squares, with
+    ``K`` the first image's channel means (a cheap guess of the batch mean): then
+    ``d = mean - K`` and ``var = mean((x - K)**2) - d**2``, which loses nothing to
+    cancellation while ``d**2 <= var / 2``.  Otherwise (the first image is unlike the batch)
+    a second pass subtracts ``d`` and sums the squares again: the two-pass variance, never
+    ``E[x**2] - mean**2``.  A last pass scales and shifts in place.
+    """
     work = _work_dtype(x.dtype)
     x3 = _as_blocks(x, work)
     batch, channels, length = x3.shape
     count = batch * length
     blocks = _blocks(batch, channels, length, work.itemsize)
-    # Per (image, channel) partial sums in the data's dtype (BLAS dot products of one
-    # row), added over the images in float64.
-    partial = x3 @ np.ones(length, work)
-    mean = partial.sum(axis=0, dtype=np.float64) / count
-    (mean_row,) = _rows(length, work, mean)
+    ones = np.ones(length, work)
+    guess = (x3[0] @ ones).astype(np.float64) / length
+    (guess_row,) = _rows(length, work, guess)
+    # Per (image, channel) partial sums in the data's dtype (BLAS dot products of one row),
+    # added over the images in float64.
+    sums = np.empty((batch, channels), work)
+    squares = np.empty_like(sums)
     result = np.empty(x.shape, work)  # returned as it is: no view, so it owns its memory
     out = result.reshape(x3.shape)
-    for images, group in blocks:  # out = x - mean, and its squares summed
-        block = np.subtract(x3[images, group], mean_row[group], out=out[images, group])
-        _dot_last(block, block, out=partial[images, group])
-    var = partial.sum(axis=0, dtype=np.float64) / count
+    for images, group in blocks:  # out = x - K; its sums and sums of squares
+        block = np.subtract(x3[images, group], guess_row[group], out=out[images, group])
+        np.matmul(block, ones, out=sums[images, group])
+        _dot_last(block, block, out=squares[images, group])
+    offset = sums.sum(axis=0, dtype=np.float64) / count  # d = mean - K
+    mean = guess + offset
+    var = squares.sum(axis=0, dtype=np.float64) / count - offset * offset
+    if not np.all(offset * offset <= 0.5 * var):  # (also when var came out <= 0 or NaN)
+        (offset_row,) = _rows(length, work, offset)
+        for images, group in blocks:  # out = x - mean, its squares summed again
+            block = np.subtract(out[images, group], offset_row[group], out=out[images, group])
+            _dot_last(block, block, out=squares[images, group])
+        var = squares.sum(axis=0, dtype=np.float64) / count
+        offset = np.zeros_like(offset)
+    var = np.maximum(var, 0.0)
     inv_std = 1.0 / np.sqrt(var + eps)
-    if bias is None:
-        (scale_row,) = _rows(length, work, inv_std if weight is None else inv_std * weight)
-        shift_row = None
-    else:
-        scale_row, shift_row = _rows(length, work,
-                                     inv_std if weight is None else inv_std * weight, bias)
-    for images, group in blocks:  # out = (x - mean) * scale + shift, in place
+    scale = inv_std if weight is None else inv_std * weight
+    shift = -offset * scale if bias is None else bias - offset * scale
+    scale_row, shift_row = _rows(length, work, scale, shift)
+    for images, group in blocks:  # out = (x - K) * scale + (bias - d * scale), in place
         block = out[images, group]
         np.multiply(block, scale_row[group], out=block)
-        if shift_row is not None:
-            np.add(block, shift_row[group], out=block)
+        np.add(block, shift_row[group], out=block)
     return (result if result.dtype == x.dtype else result.astype(x.dtype)), mean, var, inv_std
 
 
@@ -194,12 +211,14 @@ def _first_order_backward(ctx, grad, x, weight):
 
     One blocked pass sums ``g`` and ``g * (x - mean)`` per channel, a second writes
     ``dx = s * g + k * (x - mean) + c`` with ``s = weight * inv_std``,
-    ``k = -s * inv_std**2 * sum(g * (x - mean)) / m`` and ``c = -s * sum(g) / m``: three and
-    five numpy calls per block.  Where every channel's ``|mean| <= std``, dx is written as
-    ``s * g + k * x + (c - k * mean)`` (four calls), whose rounding error is then within a
-    few eps of the other form's; a large ``|mean| / std`` would make ``k * x`` and
-    ``k * mean`` cancel.  (The sums always take ``x - mean``: ``sum(g * x) - mean * sum(g)``
-    loses digits even at moderate ratios.)
+    ``k = -s * inv_std**2 * sum(g * (x - mean)) / m`` and ``c = -s * sum(g) / m``.
+
+    Where every channel's ``|mean| <= std`` (the usual case) the mean is folded into
+    per-channel constants: ``sum(g * x) - mean * sum(g)`` and
+    ``dx = s * g + k * x + (c - k * mean)``, two and four numpy calls per block instead of
+    three and five, with a rounding error within a few eps of the other form's (whose float32
+    ``x - mean`` is itself off by ``eps * |mean|``).  At a large ``|mean| / std`` the folded
+    terms would cancel, so there ``x - mean`` is formed first.
     """
     needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
     mean, inv_std = ctx.statistics
@@ -209,6 +228,7 @@ def _first_order_backward(ctx, grad, x, weight):
     batch, channels, length = x3.shape
     count = batch * length
     blocks = _blocks(batch, channels, length, work.itemsize)
+    fold = bool(np.all(np.abs(mean) * inv_std <= 1.0))
     (mean_row,) = _rows(length, work, mean)
     ones = np.ones(length, work)
     sums = np.empty((batch, channels), work)  # per (image, channel), as in the forward
@@ -217,11 +237,16 @@ def _first_order_backward(ctx, grad, x, weight):
     for images, group in blocks:  # g's block is read from memory once, for both sums
         g_block = grad3[images, group]
         np.matmul(g_block, ones, out=sums[images, group])
-        centered = np.subtract(x3[images, group], mean_row[group],
-                               out=scratch[:g_block.size].reshape(g_block.shape))
+        if fold:
+            centered = x3[images, group]
+        else:
+            centered = np.subtract(x3[images, group], mean_row[group],
+                                   out=scratch[:g_block.size].reshape(g_block.shape))
         _dot_last(g_block, centered, out=products[images, group])
     sum_g = sums.sum(axis=0, dtype=np.float64)
     sum_g_centered = products.sum(axis=0, dtype=np.float64)
+    if fold:
+        sum_g_centered -= mean * sum_g
     grad_x = grad_weight = grad_bias = None
     if needs_x:
         scale = inv_std if weight is None else inv_std * weight
@@ -229,9 +254,6 @@ def _first_order_backward(ctx, grad, x, weight):
         shift = -scale * sum_g / count
         result = np.empty(x.shape, work)  # no view: the engine may take it as a leaf's .grad
         out = result.reshape(x3.shape)
-        # |mean| <= std everywhere: k * x + (c - k * mean) rounds as k * (x - mean) + c does,
-        # within a few eps; beyond it, x - mean first (one more call per block).
-        fold = float(np.max(np.abs(mean) * inv_std, initial=0.0)) <= 1.0
         if fold:
             scale_row, along_row, shift_row = _rows(length, work, scale, along,
                                                     shift - along * mean)
