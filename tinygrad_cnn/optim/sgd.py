@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._checks import check_real
+from ..ops.threads import blas_threads
 from .optimizer import Optimizer, add_scaled_, check_flag, check_option
 
 
@@ -22,7 +23,7 @@ class SGD(Optimizer):
 
     Each ``x + a * y`` above is one in-place BLAS ``axpy`` (see ``add_scaled_``), rounded once
     as PyTorch's ``add_(y, alpha=a)``; the step makes no full-size temporary but the copy of
-    the gradient that weight decay or Nesterov momentum modify.
+    the gradient that weight decay or Nesterov momentum modify; the BLAS runs on one thread.
     """
 
     _state_spec = {"momentum_buffer": "optional array"}
@@ -48,6 +49,12 @@ class SGD(Optimizer):
                              f"dampening={group['dampening']})")
 
     def _update(self) -> None:
+        # axpy is memory-bound: a second BLAS thread gains little and, with the other core
+        # busy, can stall (issue 14), so the step keeps the BLAS on one thread.
+        with blas_threads(1):
+            self._update_groups()
+
+    def _update_groups(self) -> None:
         for group in self.param_groups:
             lr, momentum = group["lr"], group["momentum"]
             dampening, weight_decay = group["dampening"], group["weight_decay"]
