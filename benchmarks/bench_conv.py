@@ -5,11 +5,12 @@
     python benchmarks/bench_conv.py --threads 1 --cases bc --repeat 9
     python benchmarks/bench_conv.py --crossover        # im2col vs fft over kernel sizes
     python benchmarks/bench_conv.py --calibrate        # constants for tinygrad_cnn.ops.conv_select
+    python benchmarks/bench_conv.py --threads 1 --cases abc --second im2col   # auto vs im2col
 
 float32. Per case and direction (``fwd`` the convolution, ``dx`` the input gradient, ``dw``
 the weight gradient, ``f+b`` a whole forward+backward through autograd with a bias): our
-milliseconds under ``"auto"`` and in the second column (``2nd ms``), for 3x3 stride-1 layers,
-under ``"winograd"`` (F(4x4)), for (e) under ``"im2col"``;
+milliseconds under ``"auto"`` and in the second column (``2nd ms``) under ``--second`` (by
+default, for 3x3 stride-1 layers, ``"winograd"`` (F(4x4)), for (e) ``"im2col"``);
 PyTorch's milliseconds; each over PyTorch's (``x torch``), timed turn by turn with PyTorch
 (best of ``--repeat`` rounds, so a burst of load hits both); and ``gemm``, one plain numpy
 GEMM with the direction's im2col FLOPs (the floor of any im2col method). Thread counts are
@@ -47,6 +48,9 @@ CASES = {
 }
 
 
+CLOCK = time.perf_counter  # --cpu-time: time.process_time
+
+
 def interleaved(repeat, *functions):
     """Best-of-``repeat`` milliseconds of each function, timed turn by turn."""
     for fn in functions:
@@ -54,9 +58,9 @@ def interleaved(repeat, *functions):
     best = [float("inf")] * len(functions)
     for _ in range(repeat):
         for i, fn in enumerate(functions):
-            start = time.perf_counter()
+            start = CLOCK()
             fn()
-            best[i] = min(best[i], time.perf_counter() - start)
+            best[i] = min(best[i], CLOCK() - start)
     return [b * 1e3 for b in best]
 
 
@@ -135,7 +139,7 @@ def winograd_applies(w_shape, options):
 DIRECTIONS = ("fwd", "dx", "dw", "f+b")
 
 
-def run_case(name, torch, repeat, rows):
+def run_case(name, torch, repeat, rows, second=None):
     x_shape, w_shape, options = CASES[name]
     rng = np.random.default_rng(0)
     x = rng.standard_normal(x_shape, dtype=np.float32)
@@ -143,8 +147,11 @@ def run_case(name, torch, repeat, rows):
     b = rng.standard_normal(w_shape[0], dtype=np.float32)
     out_shape = conv_output_shape(x_shape, w_shape, options)
     grad = rng.standard_normal(out_shape, dtype=np.float32)
-    algorithms = ["auto"] + (["winograd"] if winograd_applies(w_shape, options) else []) + \
-        (["im2col"] if name == "e" else [])
+    if second is not None:
+        algorithms = ["auto", second]
+    else:
+        algorithms = ["auto"] + (["winograd"] if winograd_applies(w_shape, options) else []) + \
+            (["im2col"] if name == "e" else [])
     for direction in DIRECTIONS:
         functions = [ours_direction(direction, x, w, b, grad, options, a) for a in algorithms]
         functions += [torch_direction(torch, direction, x, w, b, grad, options),
@@ -162,7 +169,7 @@ HEADER = (f"{'case':4s} {'dir':4s} {'auto ms':>8s} {'x torch':>8s} {'2nd ms':>8s
 def print_row(row):
     name, direction, ours, theirs, gemm = row
     auto = ours["auto"]
-    wino = ours.get("winograd") or ours.get("im2col")
+    wino = next((t for a, t in ours.items() if a != "auto"), None)
     wino_cells = (f"{wino:8.2f} {wino / theirs:8.2f}" if wino is not None
                   else f"{'':8s} {'':8s}")
     print(f"({name}) {direction:4s} {auto:8.2f} {auto / theirs:8.2f} {wino_cells} "
@@ -258,7 +265,14 @@ def main(argv=None):
     parser.add_argument("--busy", action="store_true", help="a process spins on one core")
     parser.add_argument("--crossover", action="store_true")
     parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time by this process's CPU time, not wall time (1 thread)")
+    parser.add_argument("--second", default=None,
+                        help="the algorithm of the second column (e.g. im2col, im2col_flat)")
     args = parser.parse_args(argv)
+    global CLOCK
+    if args.cpu_time:
+        CLOCK = time.process_time
     if args.calibrate or args.crossover:
         tg.set_num_threads(args.threads[0])
         with scipy.fft.set_workers(args.threads[0]):
@@ -280,7 +294,7 @@ def main(argv=None):
             print(HEADER)
             rows[threads] = []
             for name in args.cases:
-                run_case(name, torch, args.repeat, rows[threads])
+                run_case(name, torch, args.repeat, rows[threads], args.second)
             print(environment_line(threads, args.busy))
     finally:
         if spinner is not None:

@@ -4,6 +4,8 @@ same run.
     python benchmarks/bench_train.py                    # both models, 1 and 2 threads
     python benchmarks/bench_train.py --threads 2 --steps 30 --models resnet8
     python benchmarks/bench_train.py --profile          # where our step's time goes
+    python benchmarks/bench_train.py --breakdown --threads 1 --models resnet8
+                                                        # per op, and per convolution layer
 
 The step: forward of the network of ``examples/train_cnn.py --dataset mnist`` (conv 1->32 3x3
 pad 1, ReLU, max-pool 2, conv 32->64 3x3 pad 1, ReLU, max-pool 2, flatten, linear 3136->128,
@@ -17,11 +19,18 @@ Their steps are timed in alternating rounds, so a busy machine slows both alike;
 is the median step time. torch and threadpoolctl are optional: without torch only our
 figures are printed; without threadpoolctl numpy's BLAS thread count is not capped (a note
 says so, and the thread counts are then PyTorch's only).
+
+``--breakdown`` times every primitive's forward and backward inside our step (own time, with
+the ops a backward calls counted for themselves), each convolution by layer (batch,
+channels, plane, kernel, stride), direction (``fwd``, ``dx`` the input gradient, ``dw`` the
+weight gradient) and the algorithm ``"auto"`` chose, and what is left for the engine, the
+optimizer and Python; with torch, PyTorch's own profile of its step by operator beside it.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import cProfile
 import io
 import os
@@ -78,10 +87,13 @@ def torch_step_function(torch, model, images, labels, name="mnist"):
     return step
 
 
+CLOCK = time.perf_counter  # --cpu-time: time.process_time
+
+
 def timed(step):
-    start = time.perf_counter()
+    start = CLOCK()
     step()
-    return time.perf_counter() - start
+    return CLOCK() - start
 
 
 def measure(threads, steps, torch, name="mnist"):
@@ -117,13 +129,156 @@ def profile(threads, steps, name="mnist"):
     print(out.getvalue())
 
 
+class _OpTimer:
+    """Own time of every Function's forward and backward while installed (``with``): each
+    call's time minus that of the calls nested in it, keyed by op name and direction, and
+    for the convolutions by layer, direction and algorithm."""
+
+    def __init__(self):
+        from tinygrad_cnn.autograd.function import Function
+        from tinygrad_cnn.ops import conv
+
+        self.conv = conv
+        self.functions = []
+        stack = list(Function.__subclasses__())
+        while stack:
+            cls = stack.pop()
+            stack.extend(cls.__subclasses__())
+            self.functions.append(cls)
+        self.own = collections.defaultdict(float)
+        self.layers = collections.defaultdict(float)
+        self.nested = [0.0]
+        self.chosen = None
+
+    def timed(self, key, call, *args):
+        self.nested.append(0.0)
+        start = time.perf_counter()
+        try:
+            return call(*args)
+        finally:
+            elapsed = time.perf_counter() - start
+            inner = self.nested.pop()
+            self.own[key] += elapsed - inner
+            self.nested[-1] += elapsed
+
+    def _forward(self, cls, original):
+        direction = {"Conv2d": "fwd", "ConvTranspose2d": "dx", "Conv2dWeightGrad": "dw"}.get(
+            cls.__name__)
+
+        def run(ctx, *arrays):
+            if direction is None:
+                return self.timed((cls.__name__, "forward"), original, ctx, *arrays)
+            start = time.perf_counter()
+            out = self.timed((cls.__name__, "forward"), original, ctx, *arrays)
+            image = arrays[0] if direction != "dx" else out
+            weight = arrays[1] if direction != "dw" else out
+            stride = arrays[-2].stride[0]
+            layer = (f"N{image.shape[0]} {image.shape[1]}->{weight.shape[0]} "
+                     f"{image.shape[2]}x{image.shape[3]} k{weight.shape[2]} s{stride}")
+            self.layers[(layer, direction, self.chosen)] += time.perf_counter() - start
+            return out
+
+        return staticmethod(run)
+
+    def _backward(self, cls, original):
+        def run(ctx, *grads):
+            return self.timed((cls.__name__, "backward"), original, ctx, *grads)
+
+        return staticmethod(run)
+
+    def __enter__(self):
+        self.saved = []
+        for cls in self.functions:
+            self.saved.append((cls, cls.__dict__.get("_run_forward"), cls.__dict__.get("backward")))
+            if "_run_forward" in cls.__dict__:
+                cls._run_forward = self._forward(cls, cls.__dict__["_run_forward"].__func__)
+            if "backward" in cls.__dict__:
+                cls.backward = self._backward(cls, cls.__dict__["backward"].__func__)
+        self.original_kernels = self.conv._kernels
+
+        def kernels(algorithm, batch, channels, out_channels, geometry, role, *operands):
+            self.chosen = self.conv.resolve_conv_algorithm(
+                algorithm, batch, channels, out_channels, geometry, operands, role)
+            return self.original_kernels(algorithm, batch, channels, out_channels, geometry,
+                                         role, *operands)
+
+        self.conv._kernels = kernels
+        return self
+
+    def __exit__(self, *exc):
+        for cls, forward, backward in self.saved:
+            if forward is not None:
+                cls._run_forward = forward
+            if backward is not None:
+                cls.backward = backward
+        self.conv._kernels = self.original_kernels
+        return False
+
+
+def breakdown(threads, steps, name="mnist"):
+    _, step, images, labels = our_step_function(name=name)
+    with thread_count(threads):
+        step()
+        with _OpTimer() as timer:
+            step()
+            timer.own.clear()
+            timer.layers.clear()
+            start = time.perf_counter()
+            for _ in range(steps):
+                step()
+            total = (time.perf_counter() - start) / steps
+    per_step = {key: value / steps for key, value in timer.own.items()}
+    ops = sum(per_step.values())
+    print(f"{name}, {threads} thread(s): step {total * 1e3:.1f} ms (with timers), primitives "
+          f"{ops * 1e3:.1f} ms, the rest (engine, optimizer, Python) {(total - ops) * 1e3:.1f} "
+          "ms; own time per step:")
+    for (op, direction), value in sorted(per_step.items(), key=lambda item: -item[1]):
+        if value >= 0.05e-3:
+            print(f"  {op + ' ' + direction:<36} {value * 1e3:8.2f} ms")
+    layers = collections.defaultdict(float)
+    for (layer, _, _), value in timer.layers.items():
+        layers[layer] += value / steps
+    print("convolutions by layer (all calls of that shape), direction:algorithm ms:")
+    for layer, value in sorted(layers.items(), key=lambda item: -item[1]):
+        parts = "  ".join(f"{d}:{a} {v / steps * 1e3:.1f}"
+                          for (l, d, a), v in sorted(timer.layers.items()) if l == layer)
+        print(f"  {layer:<28} {value * 1e3:7.1f} ms   {parts}")
+    try:
+        import torch
+    except ImportError:
+        return
+    model, _, _, _ = our_step_function(name=name)
+    theirs = torch_step_function(torch, model, images, labels, name)
+    with thread_count(threads, torch):
+        theirs()
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+            for _ in range(steps):
+                theirs()
+    print("PyTorch's step, by operator (self CPU time per step):")
+    events = sorted(prof.key_averages(), key=lambda event: -event.self_cpu_time_total)
+    for event in events[:12]:
+        print(f"  {event.key:<36} {event.self_cpu_time_total / steps / 1e3:8.2f} ms")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time by this process's CPU time, not wall time: on a shared "
+                             "machine other processes' load then barely counts (1 thread)")
+    parser.add_argument("--breakdown", action="store_true")
     args = parser.parse_args()
+    global CLOCK
+    if args.cpu_time:
+        CLOCK = time.process_time
+    if args.breakdown:
+        for name in args.models:
+            for threads in args.threads:
+                breakdown(threads, args.steps, name)
+        return
     if args.profile:
         for name in args.models:
             for threads in args.threads:
@@ -135,7 +290,8 @@ def main():
         torch = None
         print("torch is not installed: our figures only, no ratio")
     load = os.getloadavg()
-    print(f"training step, batch {BATCH}, float32, median of {args.steps} steps; load average "
+    print(f"training step, batch {BATCH}, float32, median of {args.steps} steps"
+          f"{' (CPU time)' if args.cpu_time else ''}; load average "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"{'model':>8} {'threads':>7} {'ours ms':>9} {'steps/s':>8} {'torch ms':>9} "
           f"{'ratio':>6}")

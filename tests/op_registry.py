@@ -181,6 +181,21 @@ WINOGRAD_CONV2D_SAMPLES = samples(
     (((2, 6, 5), (3, 2, 3, 3)), dict(padding=3)),  # unbatched; padding beyond the kernel
     (((2, 2, 5, 6), (4, 2, 3, 3), (4,)), dict(stride=2, padding=1)),
 )
+# Stride-1 layers, the ones "im2col_flat" computes (any padding, dilation, groups; more input
+# than output channels and the reverse, so both of its input-gradient ways run), plus the
+# strided ones of CONV2D_SAMPLES it hands to im2col.
+FLAT_CONV2D_SAMPLES = lambda: CONV2D_SAMPLES() + samples(  # noqa: E731
+    (((2, 4, 5, 6), (2, 4, 3, 2), (2,)), dict(padding=(2, 1), dilation=(1, 2))),
+    (((2, 4, 5, 6), (2, 2, 3, 3), (2,)), dict(padding=(0, 3), groups=2)),
+    (((1, 1, 6, 5), (3, 1, 2, 3), (3,)), dict(padding=1)),
+)()
+FLAT_CONV_TRANSPOSE2D_SAMPLES = samples(
+    (((2, 4, 3, 4), (4, 3, 3, 3), (6,)), dict(padding=1, groups=2)),
+    (((2, 2, 4, 3), (2, 4, 2, 3)), dict(padding=(1, 0), dilation=(2, 1))),
+    (((1, 4, 3, 3), (4, 1, 3, 3), (1,)), dict(padding=2)),
+    (((2, 4, 5, 6), (4, 3, 3, 2), (6,)),
+     dict(stride=(2, 3), padding=(1, 0), output_padding=(1, 2), groups=2)),
+)
 WINOGRAD_CONV_TRANSPOSE2D_SAMPLES = samples(
     (((2, 4, 3, 4), (4, 3, 3, 3), (6,)), dict(padding=1, groups=2)),
     (((1, 2, 3, 3), (2, 3, 3, 3)), {}),
@@ -898,6 +913,9 @@ OPS = [
              torch_op=TF and TF.conv2d, sample_inputs=WINOGRAD_CONV2D_SAMPLES,
              error_inputs=CONV2D_ERRORS, error_name="conv2d")
       for name in ("winograd", "winograd_f2")),
+    OpInfo("conv2d_im2col_flat", _with_algorithm(F.conv2d, "im2col_flat"), _conv2d_reference,
+           torch_op=TF and TF.conv2d, sample_inputs=FLAT_CONV2D_SAMPLES,
+           error_inputs=CONV2D_ERRORS, error_name="conv2d"),
     OpInfo("conv1d", F.conv1d, _conv1d_reference, torch_op=TF and TF.conv1d,
            sample_inputs=samples(
                (((2, 3, 9), (2, 3, 4), (2,)), dict(stride=2, padding=1, dilation=2)),
@@ -919,6 +937,10 @@ OPS = [
              sample_inputs=WINOGRAD_CONV_TRANSPOSE2D_SAMPLES,
              error_inputs=CONV_TRANSPOSE2D_ERRORS, error_name="conv_transpose2d")
       for name in ("winograd", "winograd_f2")),
+    OpInfo("conv_transpose2d_im2col_flat", _with_algorithm(F.conv_transpose2d, "im2col_flat"),
+           _conv_transpose2d_reference, torch_op=TF and TF.conv_transpose2d,
+           sample_inputs=FLAT_CONV_TRANSPOSE2D_SAMPLES,
+           error_inputs=CONV_TRANSPOSE2D_ERRORS, error_name="conv_transpose2d"),
     OpInfo("unfold", F.unfold, _unfold_reference, torch_op=TF and TF.unfold,
            sample_inputs=lambda: [Sample((image,), options) for options, image in
                                   zip(UNFOLD_OPTIONS, [(2, 2, 5, 4), (2, 3, 7, 6)])],

@@ -104,19 +104,34 @@ def test_forward_and_backward_match_the_composite_formula(case):
 
 # ------------------------------------------------------------------ running statistics
 @pytest.mark.parametrize("momentum", [0.1, 1.0 / 3.0])
-def test_running_statistics_update_is_unchanged_bit_for_bit(momentum):
+def test_running_statistics_follow_the_update_rule_with_exact_batch_statistics(momentum):
+    # running = (1 - momentum) * running + momentum * batch (unbiased var), with the batch
+    # statistics accumulated in float64 (as PyTorch's CPU kernel does): within a few float32
+    # roundings of the rule applied to the exact statistics.
     x, _, _ = tensors((4, 3, 5, 5), seed=8, dtype=np.float32)
     running_mean, running_var = np.full(3, 0.5, np.float32), np.full(3, 2.0, np.float32)
     F.batch_norm(x, running_mean, running_var, training=True, momentum=momentum)
-    _, mean, var = reference(x, None, None)
-    count = x.numel() // x.shape[1]
-    expected_mean, expected_var = np.full(3, 0.5, np.float32), np.full(3, 2.0, np.float32)
-    expected_mean *= 1 - momentum
-    expected_mean += momentum * mean
-    expected_var *= 1 - momentum
-    expected_var += momentum * (count / (count - 1)) * var
-    np.testing.assert_array_equal(running_mean, expected_mean)
-    np.testing.assert_array_equal(running_var, expected_var)
+    exact = x.numpy().astype(np.float64)
+    mean = exact.mean(axis=(0, 2, 3))
+    var = exact.var(axis=(0, 2, 3), ddof=1)
+    np.testing.assert_allclose(running_mean, (1 - momentum) * 0.5 + momentum * mean,
+                               rtol=4e-7, atol=0)
+    np.testing.assert_allclose(running_var, (1 - momentum) * 2.0 + momentum * var,
+                               rtol=4e-7, atol=0)
+    assert running_mean.dtype == running_var.dtype == np.float32
+
+
+def test_running_statistics_match_pytorch():
+    torch = pytest.importorskip("torch")
+    x = (np.random.default_rng(9).standard_normal((8, 4, 6, 6)) * 3 + 5).astype(np.float32)
+    ours = (np.zeros(4, np.float32), np.ones(4, np.float32))
+    theirs = (torch.zeros(4), torch.ones(4))
+    for _ in range(3):
+        F.batch_norm(Tensor(x), *ours, training=True, momentum=0.1)
+        torch.nn.functional.batch_norm(torch.from_numpy(x), *theirs, training=True,
+                                       momentum=0.1)
+    for mine, expected in zip(ours, theirs):
+        np.testing.assert_allclose(mine, expected.numpy(), rtol=2e-6, atol=0)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -141,3 +156,95 @@ def test_fused_first_order_backward_equals_the_differentiable_one(dtype, affine)
     for fused, composed in zip(*results, strict=True):
         assert fused.dtype == dtype
         np.testing.assert_allclose(fused, composed, rtol=tolerance, atol=tolerance)
+
+
+# ------------------------------------------------------------------ the blocked numpy kernels
+@pytest.mark.parametrize("block_bytes", [64, 512, 1 << 18])
+@pytest.mark.parametrize("shape", [(5, 3, 4, 4), (3, 7, 9), (2, 5, 3, 11)])
+def test_blocked_passes_agree_with_the_composite_formula(monkeypatch, block_bytes, shape):
+    # small blocks force both tilings (several images per block with a short last block,
+    # and channel groups of one image), whatever the shapes divide into
+    from tinygrad_cnn.ops import batchnorm
+
+    monkeypatch.setattr(batchnorm, "_BLOCK_BYTES", block_bytes)
+    for dtype, tol in ((np.float64, 1e-11), (np.float32, 2e-5)):
+        x, weight, bias = tensors(shape, seed=sum(shape), dtype=dtype)
+        g = Tensor(np.random.default_rng(3).standard_normal(shape).astype(dtype))
+        running = np.zeros(shape[1], dtype), np.ones(shape[1], dtype)
+        ours = F.batch_norm(x, *running, weight, bias, training=True)
+        theirs, mean, var = reference(x, weight, bias)
+        np.testing.assert_allclose(ours.data, theirs.data, rtol=tol, atol=tol)
+        count = x.numel() // shape[1]
+        np.testing.assert_allclose(running[0], 0.1 * mean, rtol=tol, atol=tol)
+        np.testing.assert_allclose(running[1], 0.9 + 0.1 * var * count / (count - 1),
+                                   rtol=tol, atol=tol)
+        for mine, expected in zip(grad(ours, (x, weight, bias), g),
+                                  grad(theirs, (x, weight, bias), g)):
+            np.testing.assert_allclose(mine.data, expected.data, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("offset", [0.0, 3.0, 100.0, 1000.0])
+def test_float32_error_is_pytorchs_at_any_mean_to_std_ratio(offset):
+    # Both forms of dx (mean folded into the constants when |mean| <= std, x - mean first
+    # beyond) and the forward: error against float64 within a small multiple of PyTorch's
+    # own float32 error.
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(int(offset))
+    x = (rng.standard_normal((16, 8, 12, 12)) + offset).astype(np.float32)
+    g = (rng.standard_normal(x.shape) + 0.3 * (x - offset)).astype(np.float32)
+    w = rng.uniform(0.5, 1.5, 8).astype(np.float32)
+    b = rng.standard_normal(8).astype(np.float32)
+
+    def theirs(dtype):
+        xt, wt, bt = (torch.tensor(a, dtype=dtype, requires_grad=True) for a in (x, w, b))
+        y = torch.nn.functional.batch_norm(xt, None, None, wt, bt, training=True)
+        y.backward(torch.tensor(g, dtype=dtype))
+        return [t.detach().numpy().astype(np.float64) for t in (y, xt.grad, wt.grad, bt.grad)]
+
+    xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
+    y = F.batch_norm(xt, None, None, wt, bt, training=True)
+    y.backward(Tensor(g))
+    ours = [t.numpy() for t in (y, xt.grad, wt.grad, bt.grad)]
+    exact, single = theirs(torch.float64), theirs(torch.float32)
+    for mine, pytorch, truth in zip(ours, single, exact):
+        scale = np.abs(truth).max()
+        ours_error = np.abs(mine - truth).max() / scale
+        pytorch_error = np.abs(pytorch - truth).max() / scale
+        assert ours_error <= 3 * pytorch_error + 3e-7, (ours_error, pytorch_error)
+
+
+def test_half_precision_input_computes_in_float32():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 3, 5, 5)).astype(np.float16) * 3 + 2
+    g = rng.standard_normal(x.shape).astype(np.float16)
+    xt = Tensor(x, requires_grad=True)
+    ours = F.batch_norm(xt, None, None, training=True)
+    ours.backward(Tensor(g))
+    assert ours.dtype == xt.grad.dtype == np.float16
+    x32 = Tensor(x.astype(np.float32), requires_grad=True)
+    expected = reference(x32, None, None)[0]
+    expected.backward(Tensor(g.astype(np.float32)))
+    np.testing.assert_allclose(ours.numpy().astype(np.float32), expected.numpy(), atol=4e-3)
+    np.testing.assert_allclose(xt.grad.numpy().astype(np.float32), x32.grad.numpy(),
+                               atol=4e-3, rtol=4e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_variance_is_exact_when_the_first_image_is_unlike_the_batch(dtype):
+    # The forward guesses the mean from image 0; far off, it must fall back to the
+    # two-pass variance (a one-pass E[(x-K)^2] - d^2 would lose every digit here).
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((6, 3, 5, 5)) * 0.01
+    x[0] += 1000.0  # image 0 alone sits far away: d^2 >> var for the guess
+    x[:, 1] = 7.25  # a constant channel: var 0
+    xt = Tensor(x.astype(dtype), requires_grad=True)
+    running = np.zeros(3, dtype), np.ones(3, dtype)
+    ours = F.batch_norm(xt, *running, training=True, momentum=1.0)
+    exact = x.astype(dtype).astype(np.float64)
+    var = exact.var(axis=(0, 2, 3))
+    expected = (exact - exact.mean(axis=(0, 2, 3), keepdims=True)) / np.sqrt(
+        var.reshape(1, 3, 1, 1) + EPS)
+    tol = 1e-9 if dtype == np.float64 else 2e-4
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=tol, atol=tol)
+    count = x.size // 3
+    np.testing.assert_allclose(running[1], var * count / (count - 1), rtol=tol, atol=0)

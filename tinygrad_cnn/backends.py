@@ -6,7 +6,10 @@ the kernel area; ``"winograd"`` computes 3x3 stride-1 undilated layers by Winogr
 F(4x4, 3x3) (4x fewer multiplications; rounding error up to about ten times im2col's in
 float32, following the largest values of each 6x6 input tile) and ``"winograd_f2"`` by
 F(2x2, 3x3) (2.25x fewer; im2col's error form), both running im2col on other layers
-(:mod:`tinygrad_cnn.ops.conv_winograd`); ``"auto"`` (the default) estimates each and
+(:mod:`tinygrad_cnn.ops.conv_winograd`); ``"im2col_flat"`` is im2col for stride-1 layers
+with each plane stored as one flat padded run, so the window copies (and col2im's adds)
+are a few long contiguous runs instead of one per output row; the same sums as im2col,
+its accuracy (:mod:`tinygrad_cnn.ops.im2col_flat`); ``"auto"`` (the default) estimates each and
 takes the cheapest *among the algorithms as accurate as im2col in the input's dtype*.
 
 Accuracy promise of ``"auto"``: it never costs accuracy. An FFT's rounding error follows the
@@ -51,7 +54,7 @@ __all__ = [
     "cudnn", "mps",
 ]
 
-ALGORITHMS = ("auto", "im2col", "fft", "winograd", "winograd_f2")
+ALGORITHMS = ("auto", "im2col", "fft", "winograd", "winograd_f2", "im2col_flat")
 
 _current = contextvars.ContextVar("tinygrad_cnn_conv_algorithm", default="auto")
 
@@ -61,8 +64,10 @@ def conv_algorithm(name: str):
     """Compute the convolutions inside the ``with`` block with ``name``: ``"auto"`` (the
     default: the fastest for the shape among the algorithms as accurate as im2col in the
     input's dtype, see the module docstring), ``"im2col"``, ``"fft"``, ``"winograd"``
-    (F(4x4, 3x3)) or ``"winograd_f2"`` (F(2x2, 3x3)); the Winograd ones apply to 3x3
-    stride-1 undilated layers and run im2col on others.
+    (F(4x4, 3x3)), ``"winograd_f2"`` (F(2x2, 3x3)) or ``"im2col_flat"`` (im2col with long
+    window copies, :mod:`tinygrad_cnn.ops.im2col_flat`); the Winograd ones apply to 3x3
+    stride-1 undilated layers, ``"im2col_flat"`` to stride-1 layers, and they run im2col on
+    others.
 
     The choice is taken when an op is called and travels with it into its backward (and
     double backward), so a whole training step made inside the block uses it.

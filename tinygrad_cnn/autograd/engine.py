@@ -15,7 +15,14 @@ A node's buffer is one Tensor, or for a node with several outputs a list with on
 output (None where nothing arrived).  ``backward`` accumulates what reaches the leaves into
 their ``.grad``; ``grad`` *captures* what reaches the requested tensors instead, running only
 the part of the graph that leads to them.
+
+A gradient reaching a leaf whose ``.grad`` is None becomes that ``.grad``.  It is copied,
+unless nothing else can see it (PyTorch's AccumulateGrad "steals" it in the same case): the
+engine's own variable is its only reference and its array is owned by it alone (no views, no
+other Tensor).  Stealing saves a full-size copy per leaf, e.g. of a large input gradient.
 """
+
+import sys
 
 import numpy as np
 
@@ -108,6 +115,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None) -> dict:
     captured = {}
     anomaly = current_mode.get().anomaly
     pop, get = buffers.pop, buffers.get  # (hot: once per node and once per edge)
+    refcount = sys.getrefcount
     with set_grad_enabled(create_graph):
         for node in reversed(order):
             gradient = pop(node, None)
@@ -122,7 +130,8 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None) -> dict:
                     continue
             if type(node) is AccumulateGrad:
                 if capture is None:
-                    _accumulate(node.variable, gradient)
+                    sole = refcount(gradient) <= _SOLE_LOCAL_REFS  # (before any other use)
+                    _accumulate(node.variable, gradient, sole)
                 continue
             if anomaly:
                 gradients = _checked_backward(node, gradient, create_graph)
@@ -144,16 +153,21 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None) -> dict:
                     continue
                 previous = get(child)
                 buffers[child] = child_gradient if previous is None else previous + child_gradient
+            # Only the buffers may keep the gradients now, so a leaf can tell it is their
+            # sole holder (and take its gradient without a copy).
+            gradients = child_gradient = previous = None
     return captured
 
 
-def _accumulate(leaf: Tensor, gradient: Tensor) -> None:
+def _accumulate(leaf: Tensor, gradient: Tensor, sole: bool = False) -> None:
     """Add ``gradient`` into ``leaf.grad`` (a Tensor of the leaf's shape and dtype).
 
-    A first gradient is copied (the engine's gradients may share memory with each other);
-    later ones are added in place, as PyTorch does.  A gradient that is part of a graph
-    (``create_graph=True``) is kept with its graph, and added out of place, so ``.grad``
-    can be differentiated again.
+    A first gradient is copied (the engine's gradients may share memory with each other),
+    unless ``sole`` (the caller's variable is the only reference to ``gradient``) and its
+    array is a C-contiguous, writeable array of the leaf's dtype that no other object refers
+    to: then it is taken as it is.  Later gradients are added in place, as PyTorch does.  A
+    gradient that is part of a graph (``create_graph=True``) is kept with its graph, and
+    added out of place, so ``.grad`` can be differentiated again.
     """
     existing = leaf._grad
     dtype = leaf._data.dtype
@@ -162,12 +176,37 @@ def _accumulate(leaf: Tensor, gradient: Tensor) -> None:
             gradient = gradient.astype(dtype)
         leaf._grad = gradient if existing is None else existing + gradient
     elif existing is None:
-        leaf._grad = Tensor._make(np.array(gradient._data, dtype=dtype, copy=True))
+        data = gradient._data
+        if sole and data.base is None and data.dtype == dtype and \
+                sys.getrefcount(data) <= _SOLE_ATTRIBUTE_REFS and \
+                data.flags.c_contiguous and data.flags.writeable:
+            leaf._grad = Tensor._make(data)
+        else:
+            leaf._grad = Tensor._make(np.array(data, dtype=dtype, copy=True))
     elif existing.grad_fn is not None:
         leaf._grad = existing + gradient
     else:
         existing._data += gradient._data
         existing._bump_version()
+
+
+def _local_refs() -> int:
+    """``sys.getrefcount`` of an object held by one local variable only (its value depends
+    on the Python version)."""
+    held = object()
+    return sys.getrefcount(held)
+
+
+def _attribute_refs() -> int:
+    """``sys.getrefcount`` of an array held by one Tensor and one local variable, as
+    ``_accumulate`` sees a gradient's array that nothing else refers to."""
+    gradient = Tensor._make(np.empty(1))
+    data = gradient._data
+    return sys.getrefcount(data)
+
+
+_SOLE_LOCAL_REFS = _local_refs()
+_SOLE_ATTRIBUTE_REFS = _attribute_refs()
 
 
 def _node_of(tensor: Tensor):

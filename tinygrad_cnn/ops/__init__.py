@@ -38,6 +38,8 @@ Kernels and value types (plain numpy, no ``Function``, no checks):
 ``conv_fft.py``        conv by scipy FFT (``"fft"``); same three-function interface
 ``conv_winograd.py``   3x3 stride-1 conv by Winograd F(4x4,3x3) (``"winograd"``) or F(2x2,3x3)
                        (``"winograd_f2"``); same interface
+``im2col_flat.py``     stride-1 conv by im2col in the flat-shift layout (``"im2col_flat"``): window
+                       copies and col2im adds as long contiguous runs; same interface
 ``threads.py``         set_num_threads / get_num_threads (BLAS, FFT workers), blas_threads
 ``conv_select.py``     the cost model that resolves ``"auto"`` to one of them, among those
                        as accurate as im2col (``conv_accuracy.py``: an FFT in float64; Winograd

@@ -23,11 +23,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
-from . import conv_fft, conv_gemm, conv_winograd
+from . import conv_fft, conv_gemm, conv_winograd, im2col_flat
 from .conv_select import resolve_conv_algorithm
 
 _KERNELS = {"im2col": conv_gemm, "fft": conv_fft, "winograd": conv_winograd.F4,
-            "winograd_f2": conv_winograd.F2}
+            "winograd_f2": conv_winograd.F2, "im2col_flat": im2col_flat}
 
 
 class _WidenedFft:

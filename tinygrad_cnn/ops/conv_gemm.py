@@ -75,10 +75,12 @@ def adjoint_weight(weight: np.ndarray, groups: int) -> np.ndarray:
     return np.ascontiguousarray(swapped[:, :, ::-1, ::-1])
 
 
-def _input_grad_as_correlation(grad_out, weight, geometry: WindowGeometry, bias):
+def input_grad_as_correlation(grad_out, weight, geometry: WindowGeometry, bias,
+                              forward=None):
     """For stride 1: ``dx`` is the correlation of grad_out with :func:`adjoint_weight`, the
     grad_out padded by ``dilation*(k-1)`` less the convolution's padding on each side
-    (cropped where that is negative), computed by :func:`conv2d_forward` (no col2im)."""
+    (cropped where that is negative), computed by ``forward`` (default
+    :func:`conv2d_forward`; no col2im)."""
     spans = [d * (k - 1) for d, k in zip(geometry.dilation, geometry.kernel, strict=True)]
     pads = []
     for axis, ((before, after), span) in enumerate(zip(geometry.padding, spans, strict=True)):
@@ -90,7 +92,8 @@ def _input_grad_as_correlation(grad_out, weight, geometry: WindowGeometry, bias)
     correlation = WindowGeometry(tuple(grad_out.shape[2:]), tuple(geometry.in_size),
                                  tuple(geometry.kernel), (1, 1), tuple(pads),
                                  tuple(geometry.dilation), geometry.groups)
-    return conv2d_forward(grad_out, adjoint_weight(weight, geometry.groups), correlation, bias)
+    forward = conv2d_forward if forward is None else forward
+    return forward(grad_out, adjoint_weight(weight, geometry.groups), correlation, bias)
 
 
 def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
@@ -98,7 +101,7 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     """The transposed convolution: grad_out ``(N, C_out, Ho, Wo)``, weight
     ``(C_out, C/groups, kH, kW)`` -> ``(N, C, H, W)`` (plus ``bias (C,)`` when given).
 
-    Stride 1 with ``C_out <= C``: as a correlation (:func:`_input_grad_as_correlation`),
+    Stride 1 with ``C_out <= C``: as a correlation (:func:`input_grad_as_correlation`),
     whose window copies (``C_out*kH*kW`` per position) then cost less than col2im's
     strided adds (``C*kH*kW`` per position, each a read-modify-write). Measured at one
     thread, interleaved, correlation vs col2im: (64,16,32,32)->16 23 vs 38 ms, (64,32,16,16)
@@ -109,7 +112,7 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     channels = weight.shape[1] * geometry.groups
     if CORRELATION_INPUT_GRAD and tuple(geometry.stride) == (1, 1) \
             and out_channels <= channels and n:
-        return _input_grad_as_correlation(grad_out, weight, geometry, bias)
+        return input_grad_as_correlation(grad_out, weight, geometry, bias)
     weight_matrix = weight.reshape(out_channels, -1)
     out_rows = geometry.group_slices(out_channels)
     col_rows = geometry.group_slices(channels * geometry.kernel[0] * geometry.kernel[1])

@@ -42,8 +42,38 @@ F(4x4) in float64 for float32 data would keep the promise but
 measured 1.5-2x slower than im2col in float32. So ``"winograd"`` (F(4x4), the fastest on
 wide 3x3 layers: (c) about 0.5x of im2col's time) is the user's explicit choice.
 
-An explicit ``"winograd"`` / ``"winograd_f2"`` on a layer Winograd does not compute (not
-3x3, strided or dilated) runs im2col.
+``"im2col_flat"`` (:mod:`.im2col_flat`, stride-1 layers) computes im2col's sums in im2col's
+order, so "auto" weighs it against im2col by speed alone, per op of the triad: its estimate
+is im2col's times the ratio of two finer models, ``products + copies`` for each. im2col's
+copies cost ``COPY_SECONDS`` per element, scaled by ``(1 + r/Wo) / (1 + r/32)`` for the
+per-row overhead of its ``Wo``-long rows (``r = COPY_ROW_ELEMENTS``, normalised to the
+32-wide rows ``COPY_SECONDS`` was calibrated on), plus ``COL2IM_SECONDS`` per element for
+col2im where :mod:`.conv_gemm` uses it (stride 1 with ``C_out > C``; else it copies
+``C_out`` planes' windows for the correlation). The flat kernels run their products over
+``R*S`` positions per plane instead of ``Ho*Wo`` (the weight gradient's further
+``FLAT_WEIGHT_GRAD_FACTOR``), copy ``FLAT_COPY_SECONDS`` (or add, col2im:
+``FLAT_ADD_SECONDS``) per element of the flat matrix, and move the input and output planes
+between layouts at ``RELAYOUT_SECONDS`` per element. The constants were fitted (least
+squares on the log of the time ratio) to one-thread CPU-time ratios, flat over im2col,
+interleaved, of 9 layers x 3 directions ((a), (b), (c), the ResNet-8 stages (64, 3/16/32/64,
+32/32/16/8), a (16, 128, 16, 16) -> 64 and a 5x5 (32, 16, 28, 28) -> 32; measured: forward
+0.81-0.88 on the ResNet-8 stages, 0.96-0.97 on (b) and (c), 1.03-1.10 on the last two,
+1.2-2.1 with 1-3 input channels; input gradient 0.70-0.93, 1.96 on (a); weight gradient
+0.87-0.93 on the 16x16 and 8x8 stages, 0.99-1.03 on the other wide layers, 1.9-2.6 with 1-3
+input channels); the fit's error is 6% rms, at most 1.2x (the 16x16, 16-channel forward,
+predicted 0.97 for 0.81). The model then keeps (a) on im2col (one input channel: moving the
+32 output planes between layouts costs more than the short copies save) and the forward and
+weight gradient of the 3-channel first ResNet-8 layer. Against F(2x2) (priced above) the
+flat kernels now win only where Winograd does not apply (5x5, dilated and other non-3x3
+stride-1 layers, and the first ResNet-8 layer's input gradient): measured after the Winograd
+kernels sped up (CPU ms, im2col / flat / F(2x2)), (b) forward 7.44 / 6.75 / 6.89, input
+gradient 11.7 / 8.11 / 8.43, weight gradient 9.15 / 8.36 / 7.90; ResNet-8's
+(64,16,32,32)->16 forward 11.9 / 9.33 / 10.3, input gradient 11.3 / 9.24 / 10.4 (there
+F(2x2) is picked although the flat kernels measured ~10% faster, within the two models'
+error); the 16x16 and 8x8 stages F(2x2) by 15-35%.
+
+An explicit ``"winograd"`` / ``"winograd_f2"`` / ``"im2col_flat"`` on a layer it does not
+compute (Winograd: not 3x3, strided or dilated; flat: strided) runs im2col.
 
 The user's switch is :func:`tinygrad_cnn.backends.conv_algorithm`; this module only prices
 and picks, per op of the triad, in :mod:`.conv`.
@@ -58,10 +88,14 @@ import numpy as np
 from .conv_accuracy import FFT_MAX_ENERGY_RATIO, fft_compute_dtype, operand_boxes
 from .conv_fft import fft_shape
 from .conv_winograd import supports as winograd_supports
+from .im2col_flat import FlatLayout, input_grad_by_correlation
+from .im2col_flat import supports as flat_supports
 
 __all__ = ["estimate_costs", "resolve_conv_algorithm", "fft_compute_dtype", "operand_boxes",
            "GEMM_FLOPS_PER_SECOND", "COPY_SECONDS", "FFT_SECONDS", "CMAC_SECONDS",
-           "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO", "WINOGRAD_ELEMENT_SECONDS"]
+           "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO", "WINOGRAD_ELEMENT_SECONDS",
+           "FLAT_COPY_SECONDS", "FLAT_ADD_SECONDS", "RELAYOUT_SECONDS", "COL2IM_SECONDS",
+           "COPY_ROW_ELEMENTS", "FLAT_WEIGHT_GRAD_FACTOR"]
 
 # Calibrated constants (see the module docstring).
 GEMM_FLOPS_PER_SECOND = 6.0e10
@@ -71,12 +105,53 @@ CMAC_SECONDS = 0.5e-9
 FFT_FLOAT64_FACTOR = 2.0  # "auto" runs FFTs of float32 data in float64 (see the docstring)
 WINOGRAD_ELEMENT_SECONDS = {"winograd_f2": 1.25e-9, "winograd": 1.5e-9}
 _WINOGRAD_TILE = {"winograd": 4, "winograd_f2": 2}
+# im2col_flat against im2col (fitted, see the module docstring)
+FLAT_COPY_SECONDS = 0.96e-9
+FLAT_ADD_SECONDS = 0.98e-9
+RELAYOUT_SECONDS = 1.09e-9
+COL2IM_SECONDS = 0.75e-9
+COPY_ROW_ELEMENTS = 15
+FLAT_WEIGHT_GRAD_FACTOR = 1.10
 
 
-def estimate_costs(batch: int, channels: int, out_channels: int, geometry) -> dict:
-    """Estimated seconds of one convolution-shaped op (forward or either gradient; they
-    cost about the same) under each algorithm, for a ``WindowGeometry`` (the Winograd
-    entries only where Winograd computes the geometry)."""
+def _flat_over_im2col(batch, channels, out_channels, geometry, role) -> float:
+    """``"im2col_flat"``'s time over im2col's for one op of the triad, by a finer model of
+    both (see the module docstring): the products over the computed positions, the copies
+    per element plus, for im2col's ``Wo``-long rows, a per-row overhead, col2im's adds,
+    the flat layout's copies between layouts."""
+    kh, kw = geometry.kernel
+    ho, wo = geometry.out_size
+    height, width = geometry.in_size
+    taps = kh * kw
+    layout = FlatLayout.of(geometry)
+    products = (2.0 * batch * out_channels * (channels // geometry.groups) * taps * ho * wo
+                / GEMM_FLOPS_PER_SECOND)
+    short_rows = (1 + COPY_ROW_ELEMENTS / wo) / (1 + COPY_ROW_ELEMENTS / 32)
+    correlation = out_channels <= channels        # how conv_gemm computes dx at stride 1
+    copied = out_channels if role == "input_grad" and correlation else channels
+    im2col = products + batch * copied * taps * ho * wo * COPY_SECONDS * short_rows
+    if role == "input_grad" and not correlation:
+        im2col += batch * channels * taps * ho * wo * COL2IM_SECONDS * short_rows
+    flat = (products * layout.positions_per_output(geometry)
+            * (FLAT_WEIGHT_GRAD_FACTOR if role == "weight_grad" else 1.0)
+            + batch * (channels * height * width + out_channels * ho * wo) * RELAYOUT_SECONDS)
+    flat_rows = batch * taps * layout.plane
+    if role != "input_grad":
+        flat += flat_rows * channels * FLAT_COPY_SECONDS
+    elif input_grad_by_correlation(channels, out_channels):
+        flat += flat_rows * out_channels * FLAT_COPY_SECONDS
+    else:
+        flat += flat_rows * channels * FLAT_ADD_SECONDS
+    return flat / im2col if im2col > 0 else 1.0   # an empty batch costs nothing either way
+
+
+def estimate_costs(batch: int, channels: int, out_channels: int, geometry,
+                   role: str = "forward") -> dict:
+    """Estimated seconds of one convolution-shaped op (forward or either gradient, per
+    ``role`` as in :func:`.conv_accuracy.operand_boxes`; only ``"im2col_flat"`` is priced
+    per role) under each algorithm, for a ``WindowGeometry`` (the
+    Winograd entries only where Winograd computes the geometry, ``"im2col_flat"`` where it
+    does: stride 1)."""
     kh, kw = geometry.kernel
     ho, wo = geometry.out_size
     per_group = channels // geometry.groups
@@ -90,6 +165,9 @@ def estimate_costs(batch: int, channels: int, out_channels: int, geometry) -> di
     fft = (transforms * area * math.log2(max(area, 2)) * FFT_SECONDS
            + complex_macs * CMAC_SECONDS)
     costs = {"im2col": im2col, "fft": fft}
+    if flat_supports(geometry):
+        costs["im2col_flat"] = im2col * _flat_over_im2col(batch, channels, out_channels,
+                                                          geometry, role)
     if winograd_supports(geometry):
         for name, m in _WINOGRAD_TILE.items():
             a = m + 2
@@ -102,27 +180,31 @@ def estimate_costs(batch: int, channels: int, out_channels: int, geometry) -> di
 
 def resolve_conv_algorithm(name: str, batch: int, channels: int, out_channels: int,
                            geometry, operands=None, role: str = "forward") -> str:
-    """``name`` itself (``"im2col"`` for a Winograd name on a layer Winograd does not
-    compute), or for ``"auto"`` the cheapest of the algorithms as accurate as im2col on
+    """``name`` itself (``"im2col"`` for a Winograd name or ``"im2col_flat"`` on a layer it
+    does not compute), or for ``"auto"`` the cheapest of the algorithms as accurate as im2col on
     ``operands`` (the op's two arrays, ``role`` as in
     :func:`.conv_accuracy.operand_boxes`). Without ``operands`` the choice is by cost alone,
     pricing the FFT as "auto" runs it on float32 data (in float64)."""
     if name in _WINOGRAD_TILE:
         return name if winograd_supports(geometry) else "im2col"
+    if name == "im2col_flat":
+        return name if flat_supports(geometry) else "im2col"
     if name != "auto":
         return name
-    costs = estimate_costs(batch, channels, out_channels, geometry)
-    if costs.get("winograd_f2", math.inf) < min(costs["im2col"],
+    costs = estimate_costs(batch, channels, out_channels, geometry, role)
+    # im2col and im2col_flat compute the same sums: the cheaper is "the direct method".
+    direct = min(("im2col", "im2col_flat"), key=lambda n: costs.get(n, math.inf))
+    if costs.get("winograd_f2", math.inf) < min(costs[direct],
                                                 costs["fft"] * FFT_FLOAT64_FACTOR):
         # As accurate as im2col in every dtype (see the docstring), for finite data: the
         # transforms multiply by zeros, and 0 * inf spreads a NaN over the tile.
         if operands is None or all(np.isfinite(a).all() for a in operands):
             return "winograd_f2"
-        return "im2col"
-    if costs["fft"] * FFT_FLOAT64_FACTOR >= costs["im2col"]:
-        return "im2col"
+        return direct
+    if costs["fft"] * FFT_FLOAT64_FACTOR >= costs[direct]:
+        return direct
     if operands is None:
         return "fft"
     boxes = operand_boxes(role, geometry)
     eligible = boxes is not None and fft_compute_dtype(operands, boxes) is not None
-    return "fft" if eligible else "im2col"
+    return "fft" if eligible else direct

@@ -62,32 +62,39 @@ class Adam(Optimizer):
             beta1, beta2 = group["betas"]
             amsgrad = group["amsgrad"]
             for param, grad, state in self._params_with_grad(group):
+                data = param._data
                 if not state:
                     state["step"] = 0
-                    state["exp_avg"] = np.zeros_like(param._data)
-                    state["exp_avg_sq"] = np.zeros_like(param._data)
+                    state["exp_avg"] = np.zeros_like(data)
+                    state["exp_avg_sq"] = np.zeros_like(data)
                     if amsgrad:
-                        state["max_exp_avg_sq"] = np.zeros_like(param._data)
+                        state["max_exp_avg_sq"] = np.zeros_like(data)
                 state["step"] += 1
                 step = state["step"]
                 if weight_decay != 0:
                     if group["decoupled_weight_decay"]:
-                        param._data *= 1 - lr * weight_decay
+                        data *= 1 - lr * weight_decay
                     else:
-                        grad = grad + weight_decay * param._data
+                        grad = grad + weight_decay * data
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 lerp_(exp_avg, grad, 1 - beta1)
+                # Two scratch arrays, written in place: no other full-size temporary.
+                scratch = np.multiply(grad, 1 - beta2, dtype=data.dtype)
+                scratch *= grad
                 exp_avg_sq *= beta2
-                exp_avg_sq += (1 - beta2) * grad * grad
+                exp_avg_sq += scratch
                 if amsgrad:
                     np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
                     second = state["max_exp_avg_sq"]
                 else:
                     second = exp_avg_sq
                 step_size = lr / (1 - beta1**step)
-                denom = np.sqrt(second) / (1 - beta2**step) ** 0.5
+                denom = np.sqrt(second)
+                denom /= (1 - beta2**step) ** 0.5
                 denom += eps
-                param._data -= step_size * exp_avg / denom
+                np.multiply(exp_avg, step_size, out=scratch)
+                scratch /= denom
+                data -= scratch
 
 
 class AdamW(Adam):

@@ -12,6 +12,7 @@ import copy
 import math
 
 import numpy as np
+from scipy.linalg import blas
 
 from .._checks import check_flag as _check_flag_value
 from .._checks import is_int, is_real
@@ -52,11 +53,30 @@ def check_flag(optimizer: str, group: dict, key: str) -> None:
     _check_flag_value(optimizer, key, group[key])
 
 
+_AXPY = {np.dtype(np.float32): blas.saxpy, np.dtype(np.float64): blas.daxpy}
+
+
+def add_scaled_(target: np.ndarray, values: np.ndarray, alpha: float) -> None:
+    """``target += alpha * values`` in place, each element rounded once, as PyTorch's
+    ``target.add_(values, alpha=alpha)`` (a fused multiply-add): BLAS ``axpy`` (one pass, no
+    temporary) for C-contiguous float32/float64 arrays of one dtype and shape; numpy's two
+    roundings otherwise."""
+    axpy = _AXPY.get(target.dtype)
+    if (axpy is not None and values.dtype == target.dtype and values.shape == target.shape
+            and target.flags.c_contiguous and values.flags.c_contiguous
+            and target.flags.writeable and target.size):
+        axpy(values.reshape(-1), target.reshape(-1), a=alpha)
+    else:
+        target += alpha * values
+
+
 def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
     """``start`` moved in place toward ``end`` by ``weight``, by torch.lerp's two formulas
     (PyTorch's kernel fuses the multiply-add, so the last bit may still differ)."""
     if weight < 0.5:
-        start += weight * (end - start)
+        step = np.subtract(end, start, dtype=start.dtype)  # the one temporary
+        step *= weight
+        start += step
     else:
         start -= end
         start *= 1 - weight

@@ -3,7 +3,8 @@
 import numpy as np
 
 from .._checks import check_real
-from .optimizer import Optimizer, check_flag, check_option
+from ..ops.threads import blas_threads
+from .optimizer import Optimizer, add_scaled_, check_flag, check_option
 
 
 class SGD(Optimizer):
@@ -19,6 +20,10 @@ class SGD(Optimizer):
         p = p - lr * g
 
     Nesterov momentum needs ``momentum > 0`` and ``dampening == 0``.
+
+    Each ``x + a * y`` above is one in-place BLAS ``axpy`` (see ``add_scaled_``), rounded once
+    as PyTorch's ``add_(y, alpha=a)``; the step makes no full-size temporary but the copy of
+    the gradient that weight decay or Nesterov momentum modify; the BLAS runs on one thread.
     """
 
     _state_spec = {"momentum_buffer": "optional array"}
@@ -44,18 +49,32 @@ class SGD(Optimizer):
                              f"dampening={group['dampening']})")
 
     def _update(self) -> None:
+        # axpy is memory-bound: a second BLAS thread gains little and, with the other core
+        # busy, can stall (issue 14), so the step keeps the BLAS on one thread.
+        with blas_threads(1):
+            self._update_groups()
+
+    def _update_groups(self) -> None:
         for group in self.param_groups:
             lr, momentum = group["lr"], group["momentum"]
             dampening, weight_decay = group["dampening"], group["weight_decay"]
+            nesterov = group["nesterov"]
             for param, grad, state in self._params_with_grad(group):
+                data = param._data
+                owned = False  # whether grad is this step's own array (never the .grad)
                 if weight_decay != 0:
-                    grad = grad + weight_decay * param._data
+                    grad, owned = np.array(grad, dtype=data.dtype), True
+                    add_scaled_(grad, data, weight_decay)
                 if momentum != 0:
                     buffer = state.get("momentum_buffer")
                     if buffer is None:
-                        buffer = state["momentum_buffer"] = np.array(grad, dtype=param.dtype)
+                        buffer = state["momentum_buffer"] = np.array(grad, dtype=data.dtype)
                     else:
                         buffer *= momentum
-                        buffer += (1 - dampening) * grad
-                    grad = grad + momentum * buffer if group["nesterov"] else buffer
-                param._data -= lr * grad
+                        add_scaled_(buffer, grad, 1 - dampening)
+                    if nesterov:
+                        grad = grad if owned else np.array(grad, dtype=data.dtype)
+                        add_scaled_(grad, buffer, momentum)
+                    else:
+                        grad = buffer
+                add_scaled_(data, grad, -lr)

@@ -114,10 +114,10 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = 
         mean, var = statistics[0]
         if running_mean is not None:
             running_mean *= 1 - momentum
-            running_mean += momentum * mean.reshape(-1)
+            running_mean += momentum * mean
         if running_var is not None:
             running_var *= 1 - momentum
-            running_var += momentum * (count / (count - 1)) * var.reshape(-1)
+            running_var += momentum * (count / (count - 1)) * var
         return out
     # Fixed statistics: fold everything into one per-channel scale and shift, as
     # PyTorch's CPU kernel does (x * alpha + beta: two full-size passes).
