@@ -87,19 +87,34 @@ def cases(draw):
 @given(cases())
 @example(((1, 3, 2, 3), (True, True), np.float32, 0))  # N=1 with spatial > 1
 @example(((1, 2, 5), (False, True), np.float64, 1))
+@example(((2, 3), (False, False), np.float32, 25))  # a channel with std << |mean|
 def test_forward_and_backward_match_the_composite_formula(case):
     shape, affine, dtype, seed = case
     x, weight, bias = tensors(shape, seed, dtype, affine)
     inputs = [t for t in (x, weight, bias) if t is not None]
     g = Tensor(np.random.default_rng(seed + 1).standard_normal(shape).astype(dtype))
     ours = training(x, weight, bias)
-    theirs = reference(x, weight, bias)[0]
     assert ours.dtype == np.dtype(dtype)
-    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    # the reference runs in float64; float32 is held to its own rounding, which a channel with
+    # a small spread around a large mean amplifies (|mean| / std: cancellation, as in PyTorch)
+    args64 = [None if t is None else Tensor(t.numpy().astype(np.float64), requires_grad=True)
+              for t in (x, weight, bias)]
+    exact = [t for t in args64 if t is not None]
+    theirs = reference(*args64)[0]
+    if dtype == np.float32:
+        axes = (0,) + tuple(range(2, x.ndim))
+        x64 = x.numpy().astype(np.float64)
+        cond = float(np.max(np.abs(x64.mean(axis=axes)) / (x64.std(axis=axes) + 1e-3)))
+        tol = dict(rtol=1e-4, atol=1e-4 + 64 * np.finfo(np.float32).eps * max(cond, 1.0))
+    else:
+        tol = dict(rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(ours.data, theirs.data, **tol)
-    for mine, expected in zip(grad(ours, inputs, g), grad(theirs, inputs, g)):
+    g64 = Tensor(g.numpy().astype(np.float64))
+    for mine, expected in zip(grad(ours, inputs, g), grad(theirs, exact, g64)):
         assert mine.dtype == np.dtype(dtype)
-        np.testing.assert_allclose(mine.data, expected.data, **tol)
+        scale = max(1.0, float(np.max(np.abs(expected.data))))
+        np.testing.assert_allclose(mine.data, expected.data, rtol=tol["rtol"],
+                                   atol=tol["atol"] * scale)
 
 
 # ------------------------------------------------------------------ running statistics
