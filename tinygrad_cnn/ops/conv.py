@@ -12,13 +12,15 @@ degrees) is the adjoint of ``C`` in ``x``, and ``G`` (the correlation of the inp
 output gradient) its adjoint in ``w``; bias gradients are sums over ``(N, H, W)``.  All three
 share one :class:`~tinygrad_cnn.ops.geometry.WindowGeometry` and one algorithm name; ``"auto"``
 is resolved per op by :func:`.conv_select.resolve_conv_algorithm` from the op's two operands;
-when it picks FFT for float32 data, the FFT runs in float64 (:class:`_WidenedFft`), so "auto"
+when it picks FFT for float32 data, the FFT runs in float64 (:class:`.conv_fft.Widened`), so "auto"
 is never less accurate than im2col (:mod:`.conv_accuracy`); the Winograd kernels
 (:mod:`.conv_winograd`, 3x3 stride-1 undilated only) are one more numeric kernel behind the
 same triad, so double backward stays exact under every algorithm.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 
@@ -30,36 +32,37 @@ _KERNELS = {"im2col": conv_gemm, "fft": conv_fft, "winograd": conv_winograd.F4,
             "winograd_f2": conv_winograd.F2}
 
 
-class _WidenedFft:
-    """The fft kernels run in float64 on narrower data, results cast back: what "auto"
-    uses when it picks FFT for float32 input (see :mod:`.conv_accuracy`)."""
-
-    @staticmethod
-    def conv2d_forward(x, weight, geometry, bias=None):
-        out = conv_fft.conv2d_forward(_wide(x), _wide(weight), geometry, _wide(bias))
-        return out.astype(x.dtype)
-
-    @staticmethod
-    def conv2d_input_grad(grad_out, weight, geometry, bias=None):
-        out = conv_fft.conv2d_input_grad(_wide(grad_out), _wide(weight), geometry, _wide(bias))
-        return out.astype(grad_out.dtype)
-
-    @staticmethod
-    def conv2d_weight_grad(x, grad_out, geometry):
-        return conv_fft.conv2d_weight_grad(_wide(x), _wide(grad_out), geometry).astype(x.dtype)
-
-
-def _wide(array):
-    return None if array is None else array.astype(np.float64, copy=False)
-
-
 def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geometry, role,
              *operands):
     name = resolve_conv_algorithm(algorithm, batch, channels, out_channels, geometry,
                                   operands, role)
     if algorithm == "auto" and name == "fft" and operands[0].dtype != np.float64:
-        return _WidenedFft
+        return conv_fft.Widened
     return _KERNELS[name]
+
+
+def _forward_spectra(ctx):
+    """Where an op's FFT spectra go (:func:`.conv_fft.reuse_spectra`): the enclosing
+    backward's memo (its ops share what it kept), else, when the op records a graph, a new
+    one its own backward reuses."""
+    memo = conv_fft.active_memo()
+    if memo is None and any(ctx.needs_input_grad):
+        memo = {}
+    ctx._spectra = memo
+    return conv_fft.reuse_spectra(memo)
+
+
+@contextlib.contextmanager
+def _backward_spectra(ctx):
+    """A backward's ops reuse the spectra its forward kept; dropped once it has run (a
+    second backward, with ``retain_graph``, recomputes them)."""
+    memo = getattr(ctx, "_spectra", None)
+    memo = {} if memo is None else memo
+    try:
+        with conv_fft.reuse_spectra(memo):
+            yield
+    finally:
+        memo.clear()
 
 
 class Conv2d(Function):
@@ -72,17 +75,19 @@ class Conv2d(Function):
         ctx.save_for_backward(x, weight)
         kernels = _kernels(algorithm, x.shape[0], x.shape[1], weight.shape[0], geometry,
                            "forward", x, weight)
-        return kernels.conv2d_forward(x, weight, geometry, bias)
+        with _forward_spectra(ctx):
+            return kernels.conv2d_forward(x, weight, geometry, bias)
 
     @staticmethod
     def backward(ctx, grad_out):
         x, weight = ctx.saved_tensors
         geometry, algorithm = ctx.geometry, ctx.algorithm
         grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            grad_x = ConvTranspose2d.apply(grad_out, weight, None, geometry, algorithm)
-        if ctx.needs_input_grad[1]:
-            grad_w = Conv2dWeightGrad.apply(x, grad_out, geometry, algorithm)
+        with _backward_spectra(ctx):
+            if ctx.needs_input_grad[0]:
+                grad_x = ConvTranspose2d.apply(grad_out, weight, None, geometry, algorithm)
+            if ctx.needs_input_grad[1]:
+                grad_w = Conv2dWeightGrad.apply(x, grad_out, geometry, algorithm)
         if ctx.needs_input_grad[2]:
             grad_b = grad_out.sum(axis=(0, 2, 3))
         return grad_x, grad_w, grad_b, None, None
@@ -100,17 +105,19 @@ class ConvTranspose2d(Function):
         channels = weight.shape[1] * geometry.groups
         kernels = _kernels(algorithm, y.shape[0], channels, weight.shape[0], geometry,
                            "input_grad", y, weight)
-        return kernels.conv2d_input_grad(y, weight, geometry, bias)
+        with _forward_spectra(ctx):
+            return kernels.conv2d_input_grad(y, weight, geometry, bias)
 
     @staticmethod
     def backward(ctx, grad_image):
         y, weight = ctx.saved_tensors
         geometry, algorithm = ctx.geometry, ctx.algorithm
         grad_y = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            grad_y = Conv2d.apply(grad_image, weight, None, geometry, algorithm)
-        if ctx.needs_input_grad[1]:
-            grad_w = Conv2dWeightGrad.apply(grad_image, y, geometry, algorithm)
+        with _backward_spectra(ctx):
+            if ctx.needs_input_grad[0]:
+                grad_y = Conv2d.apply(grad_image, weight, None, geometry, algorithm)
+            if ctx.needs_input_grad[1]:
+                grad_w = Conv2dWeightGrad.apply(grad_image, y, geometry, algorithm)
         if ctx.needs_input_grad[2]:
             grad_b = grad_image.sum(axis=(0, 2, 3))
         return grad_y, grad_w, grad_b, None, None
@@ -127,15 +134,18 @@ class Conv2dWeightGrad(Function):
         ctx.save_for_backward(x, grad_out)
         kernels = _kernels(algorithm, x.shape[0], x.shape[1], grad_out.shape[1], geometry,
                            "weight_grad", x, grad_out)
-        return kernels.conv2d_weight_grad(x, grad_out, geometry)
+        with _forward_spectra(ctx):
+            return kernels.conv2d_weight_grad(x, grad_out, geometry)
 
     @staticmethod
     def backward(ctx, grad_weight):
         x, grad_out = ctx.saved_tensors
         geometry, algorithm = ctx.geometry, ctx.algorithm
         grad_x = grad_grad_out = None
-        if ctx.needs_input_grad[0]:
-            grad_x = ConvTranspose2d.apply(grad_out, grad_weight, None, geometry, algorithm)
-        if ctx.needs_input_grad[1]:
-            grad_grad_out = Conv2d.apply(x, grad_weight, None, geometry, algorithm)
+        with _backward_spectra(ctx):
+            if ctx.needs_input_grad[0]:
+                grad_x = ConvTranspose2d.apply(grad_out, grad_weight, None, geometry,
+                                               algorithm)
+            if ctx.needs_input_grad[1]:
+                grad_grad_out = Conv2d.apply(x, grad_weight, None, geometry, algorithm)
         return grad_x, grad_grad_out, None, None
