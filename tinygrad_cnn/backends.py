@@ -6,8 +6,11 @@ the kernel area; ``"winograd"`` computes 3x3 stride-1 undilated layers by Winogr
 F(4x4, 3x3) (4x fewer multiplications; rounding error up to about ten times im2col's in
 float32, following the largest values of each 6x6 input tile) and ``"winograd_f2"`` by
 F(2x2, 3x3) (2.25x fewer; im2col's error form), both running im2col on other layers
-(:mod:`tinygrad_cnn.ops.conv_winograd`); ``"auto"`` (the default) estimates each and
-takes the cheapest *among the algorithms as accurate as im2col in the input's dtype*.
+(:mod:`tinygrad_cnn.ops.conv_winograd`); ``"im2col_phases"`` is im2col for strided layers
+split into stride phases in a flat layout (long copies instead of one output row at a time;
+the same products, so im2col's rounding; :mod:`tinygrad_cnn.ops.conv_strided`, im2col on
+dilated layers); ``"auto"`` (the default) estimates each and takes the cheapest *among the
+algorithms as accurate as im2col in the input's dtype*.
 
 Accuracy promise of ``"auto"``: it never costs accuracy. An FFT's rounding error follows the
 largest values anywhere in the plane, im2col's the values in each output's window, so for
@@ -36,6 +39,7 @@ from .ops.conv_select import (
     FFT_MAX_ENERGY_RATIO,
     FFT_SECONDS,
     GEMM_FLOPS_PER_SECOND,
+    PHASE_COPY_SECONDS,
     WINOGRAD_ELEMENT_SECONDS,
     estimate_costs,
     fft_compute_dtype,
@@ -48,10 +52,10 @@ __all__ = [
     "resolve_conv_algorithm", "estimate_costs", "fft_compute_dtype", "operand_boxes",
     "GEMM_FLOPS_PER_SECOND", "COPY_SECONDS", "FFT_SECONDS", "CMAC_SECONDS",
     "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO", "WINOGRAD_ELEMENT_SECONDS",
-    "cudnn", "mps",
+    "PHASE_COPY_SECONDS", "cudnn", "mps",
 ]
 
-ALGORITHMS = ("auto", "im2col", "fft", "winograd", "winograd_f2")
+ALGORITHMS = ("auto", "im2col", "fft", "winograd", "winograd_f2", "im2col_phases")
 
 _current = contextvars.ContextVar("tinygrad_cnn_conv_algorithm", default="auto")
 
@@ -61,8 +65,9 @@ def conv_algorithm(name: str):
     """Compute the convolutions inside the ``with`` block with ``name``: ``"auto"`` (the
     default: the fastest for the shape among the algorithms as accurate as im2col in the
     input's dtype, see the module docstring), ``"im2col"``, ``"fft"``, ``"winograd"``
-    (F(4x4, 3x3)) or ``"winograd_f2"`` (F(2x2, 3x3)); the Winograd ones apply to 3x3
-    stride-1 undilated layers and run im2col on others.
+    (F(4x4, 3x3)), ``"winograd_f2"`` (F(2x2, 3x3)) or ``"im2col_phases"``; the Winograd
+    ones apply to 3x3 stride-1 undilated layers and run im2col on others, the phases one to
+    undilated layers (im2col on dilated ones).
 
     The choice is taken when an op is called and travels with it into its backward (and
     double backward), so a whole training step made inside the block uses it.

@@ -25,11 +25,11 @@ import contextlib
 import numpy as np
 
 from ..autograd.function import Function
-from . import conv_fft, conv_gemm, conv_winograd
+from . import conv_fft, conv_gemm, conv_strided, conv_winograd
 from .conv_select import resolve_conv_algorithm
 
 _KERNELS = {"im2col": conv_gemm, "fft": conv_fft, "winograd": conv_winograd.F4,
-            "winograd_f2": conv_winograd.F2}
+            "winograd_f2": conv_winograd.F2, "im2col_phases": conv_strided}
 
 
 def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geometry, role,

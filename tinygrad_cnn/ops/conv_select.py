@@ -53,11 +53,13 @@ import numpy as np
 
 from .conv_accuracy import FFT_MAX_ENERGY_RATIO, fft_compute_dtype, operand_boxes
 from .conv_fft import fft_shape
+from .conv_strided import supports as phases_supports
 from .conv_winograd import supports as winograd_supports
 
 __all__ = ["estimate_costs", "resolve_conv_algorithm", "fft_compute_dtype", "operand_boxes",
            "GEMM_FLOPS_PER_SECOND", "COPY_SECONDS", "FFT_SECONDS", "CMAC_SECONDS",
-           "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO", "WINOGRAD_ELEMENT_SECONDS"]
+           "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO", "WINOGRAD_ELEMENT_SECONDS",
+           "PHASE_COPY_SECONDS"]
 
 # Calibrated constants (see the module docstring).
 GEMM_FLOPS_PER_SECOND = 6.0e10
@@ -66,6 +68,7 @@ FFT_SECONDS = 0.9e-9
 CMAC_SECONDS = 0.5e-9
 FFT_FLOAT64_FACTOR = 2.0  # "auto" runs FFTs of float32 data in float64 (see the docstring)
 WINOGRAD_ELEMENT_SECONDS = 2.2e-9
+PHASE_COPY_SECONDS = 0.3e-9
 _WINOGRAD_TILE = {"winograd": 4, "winograd_f2": 2}
 
 
@@ -86,6 +89,13 @@ def estimate_costs(batch: int, channels: int, out_channels: int, geometry) -> di
     fft = (transforms * area * math.log2(max(area, 2)) * FFT_SECONDS
            + complex_macs * CMAC_SECONDS)
     costs = {"im2col": im2col, "fft": fft}
+    if tuple(geometry.stride) != (1, 1) and phases_supports(geometry):
+        rows = ho + -(-kh // geometry.stride[0]) - 1
+        cols = wo + -(-kw // geometry.stride[1]) - 1
+        positions = batch * rows * cols
+        costs["im2col_phases"] = (
+            2.0 * positions * out_channels * per_group * kh * kw / GEMM_FLOPS_PER_SECOND
+            + positions * channels * kh * kw * PHASE_COPY_SECONDS)
     if winograd_supports(geometry):
         for name, m in _WINOGRAD_TILE.items():
             a = m + 2
@@ -104,20 +114,24 @@ def resolve_conv_algorithm(name: str, batch: int, channels: int, out_channels: i
     pricing the FFT as "auto" runs it on float32 data (in float64)."""
     if name in _WINOGRAD_TILE:
         return name if winograd_supports(geometry) else "im2col"
+    if name == "im2col_phases":
+        return name if phases_supports(geometry) else "im2col"
     if name != "auto":
         return name
     costs = estimate_costs(batch, channels, out_channels, geometry)
-    if costs.get("winograd_f2", math.inf) < min(costs["im2col"],
+    # The im2col family (same products, same rounding): phases where they are cheaper.
+    direct = min(("im2col", "im2col_phases"), key=lambda k: costs.get(k, math.inf))
+    if costs.get("winograd_f2", math.inf) < min(costs[direct],
                                                 costs["fft"] * FFT_FLOAT64_FACTOR):
         # As accurate as im2col in every dtype (see the docstring), for finite data: the
         # transforms multiply by zeros, and 0 * inf spreads a NaN over the tile.
         if operands is None or all(np.isfinite(a).all() for a in operands):
             return "winograd_f2"
         return "im2col"
-    if costs["fft"] * FFT_FLOAT64_FACTOR >= costs["im2col"]:
-        return "im2col"
+    if costs["fft"] * FFT_FLOAT64_FACTOR >= costs[direct]:
+        return direct
     if operands is None:
         return "fft"
     boxes = operand_boxes(role, geometry)
     eligible = boxes is not None and fft_compute_dtype(operands, boxes) is not None
-    return "fft" if eligible else "im2col"
+    return "fft" if eligible else direct
