@@ -25,7 +25,7 @@ import contextlib
 import numpy as np
 
 from ..autograd.function import Function
-from . import conv_fft, conv_gemm, conv_strided, conv_winograd
+from . import conv_fft, conv_gemm, conv_memo, conv_strided, conv_winograd
 from .conv_select import resolve_conv_algorithm
 
 _KERNELS = {"im2col": conv_gemm, "fft": conv_fft, "winograd": conv_winograd.F4,
@@ -41,25 +41,25 @@ def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geome
     return _KERNELS[name]
 
 
-def _forward_spectra(ctx):
-    """Where an op's FFT spectra go (:func:`.conv_fft.reuse_spectra`): the enclosing
-    backward's memo (its ops share what it kept), else, when the op records a graph, a new
-    one its own backward reuses."""
-    memo = conv_fft.active_memo()
+def _forward_memo(ctx):
+    """Where an op's transforms go (:mod:`.conv_memo`): the enclosing backward's memo (its
+    ops share what it kept), else, when the op records a graph, a new one its own backward
+    reuses."""
+    memo = conv_memo.active()
     if memo is None and any(ctx.needs_input_grad):
         memo = {}
-    ctx._spectra = memo
-    return conv_fft.reuse_spectra(memo)
+    ctx._transforms = memo
+    return conv_memo.reuse(memo)
 
 
 @contextlib.contextmanager
-def _backward_spectra(ctx):
-    """A backward's ops reuse the spectra its forward kept; dropped once it has run (a
+def _backward_memo(ctx):
+    """A backward's ops reuse the transforms its forward kept; dropped once it has run (a
     second backward, with ``retain_graph``, recomputes them)."""
     memo = getattr(ctx, "_spectra", None)
     memo = {} if memo is None else memo
     try:
-        with conv_fft.reuse_spectra(memo):
+        with conv_memo.reuse(memo):
             yield
     finally:
         memo.clear()
@@ -75,7 +75,7 @@ class Conv2d(Function):
         ctx.save_for_backward(x, weight)
         kernels = _kernels(algorithm, x.shape[0], x.shape[1], weight.shape[0], geometry,
                            "forward", x, weight)
-        with _forward_spectra(ctx):
+        with _forward_memo(ctx):
             return kernels.conv2d_forward(x, weight, geometry, bias)
 
     @staticmethod
@@ -83,7 +83,7 @@ class Conv2d(Function):
         x, weight = ctx.saved_tensors
         geometry, algorithm = ctx.geometry, ctx.algorithm
         grad_x = grad_w = grad_b = None
-        with _backward_spectra(ctx):
+        with _backward_memo(ctx):
             if ctx.needs_input_grad[0]:
                 grad_x = ConvTranspose2d.apply(grad_out, weight, None, geometry, algorithm)
             if ctx.needs_input_grad[1]:
@@ -105,7 +105,7 @@ class ConvTranspose2d(Function):
         channels = weight.shape[1] * geometry.groups
         kernels = _kernels(algorithm, y.shape[0], channels, weight.shape[0], geometry,
                            "input_grad", y, weight)
-        with _forward_spectra(ctx):
+        with _forward_memo(ctx):
             return kernels.conv2d_input_grad(y, weight, geometry, bias)
 
     @staticmethod
@@ -113,7 +113,7 @@ class ConvTranspose2d(Function):
         y, weight = ctx.saved_tensors
         geometry, algorithm = ctx.geometry, ctx.algorithm
         grad_y = grad_w = grad_b = None
-        with _backward_spectra(ctx):
+        with _backward_memo(ctx):
             if ctx.needs_input_grad[0]:
                 grad_y = Conv2d.apply(grad_image, weight, None, geometry, algorithm)
             if ctx.needs_input_grad[1]:
@@ -134,7 +134,7 @@ class Conv2dWeightGrad(Function):
         ctx.save_for_backward(x, grad_out)
         kernels = _kernels(algorithm, x.shape[0], x.shape[1], grad_out.shape[1], geometry,
                            "weight_grad", x, grad_out)
-        with _forward_spectra(ctx):
+        with _forward_memo(ctx):
             return kernels.conv2d_weight_grad(x, grad_out, geometry)
 
     @staticmethod
@@ -142,7 +142,7 @@ class Conv2dWeightGrad(Function):
         x, grad_out = ctx.saved_tensors
         geometry, algorithm = ctx.geometry, ctx.algorithm
         grad_x = grad_grad_out = None
-        with _backward_spectra(ctx):
+        with _backward_memo(ctx):
             if ctx.needs_input_grad[0]:
                 grad_x = ConvTranspose2d.apply(grad_out, grad_weight, None, geometry,
                                                algorithm)

@@ -29,60 +29,23 @@ to the rows and columns that hold data or are kept, no zero padding, the result 
 frequency-major); the others through ``scipy.fft.rfft2`` / ``irfft2`` on contiguous planes
 with ``workers`` from :func:`.threads.get_num_threads`.
 
-Within one training step the spectra are shared: a forward that records a graph keeps
-``X'`` and ``W`` for its backward, whose two ops share ``G`` (:func:`reuse_spectra`, used
-by :mod:`.conv`; keyed by the identity of the operand array, dropped when the backward has
-run; a spectrum larger than ``MEMO_BYTES`` is not kept).
+Within one training step the spectra are shared (:mod:`.conv_memo`): a forward that
+records a graph keeps ``X'`` and ``W`` for its backward, whose two ops share ``G``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-
 import numpy as np
 import scipy.fft
 
+from .conv_memo import remembered
 from .geometry import WindowGeometry
 from .threads import get_num_threads, map_chunks
 
-MEMO_BYTES = 1 << 26
 # A plane whose content (rows x cols) is at most this share of the transform area goes
 # through the matrix DFT (measured on bench_conv.py's (e), float64: the 15x15 kernel's
 # spectrum 2.6 ms by DFT, 5.9 ms by a pruned FFT, 13 ms by rfft2 of the padded planes).
 DFT_SHARE = 0.1
-
-_memo: contextvars.ContextVar = contextvars.ContextVar("tinygrad_cnn_fft_memo", default=None)
-
-
-@contextlib.contextmanager
-def reuse_spectra(memo: dict | None):
-    """Inside the block, spectra of the same operand array (same object, geometry and
-    dtype) are computed once and kept in ``memo`` (None: not kept)."""
-    token = _memo.set(memo)
-    try:
-        yield
-    finally:
-        _memo.reset(token)
-
-
-def active_memo() -> dict | None:
-    """The memo of the innermost :func:`reuse_spectra` block, or None."""
-    return _memo.get()
-
-
-def _remembered(kind: str, array: np.ndarray, key, compute):
-    memo = _memo.get()
-    if memo is None:
-        return compute()
-    slot = (kind, id(array), key)
-    hit = memo.get(slot)
-    if hit is not None and hit[0] is array:
-        return hit[1]
-    value = compute()
-    if value.nbytes <= MEMO_BYTES:
-        memo[slot] = (array, value)
-    return value
 
 
 def fft_shape(geometry: WindowGeometry) -> tuple[int, int]:
@@ -195,20 +158,20 @@ def _x_spectrum(x, geometry, shape, dtype):
         data = x[:, :, :rows, :cols]
         return _spectrum(data, shape, (extent[0] - 1 - top, -1), (extent[1] - 1 - left, -1),
                          dtype)
-    return _remembered("x", x, (geometry, shape, np.dtype(dtype)), compute)
+    return remembered("x", x, (geometry, shape, np.dtype(dtype)), compute)
 
 
 def _w_spectrum(weight, geometry, shape, dtype):
     """``W`` of the weight ``(C_out, C/groups, kH, kW)``, spread by the dilation."""
     (dh, dw) = geometry.dilation
-    return _remembered("w", weight, (geometry, shape, np.dtype(dtype)),
+    return remembered("w", weight, (geometry, shape, np.dtype(dtype)),
                        lambda: _spectrum(weight, shape, (0, dh), (0, dw), dtype))
 
 
 def _g_spectrum(grad_out, geometry, shape, dtype):
     """``G`` of the output gradient ``(N, C_out, Ho, Wo)``, spread by the stride."""
     (sh, sw) = geometry.stride
-    return _remembered("g", grad_out, (geometry, shape, np.dtype(dtype)),
+    return remembered("g", grad_out, (geometry, shape, np.dtype(dtype)),
                        lambda: _spectrum(grad_out, shape, (0, sh), (0, sw), dtype))
 
 

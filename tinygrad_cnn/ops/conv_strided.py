@@ -43,12 +43,13 @@ gradient planes or partial weight gradient.
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import NamedTuple
 
 import numpy as np
 
-from . import conv_gemm
+from . import conv_gemm, conv_memo
 from .geometry import WindowGeometry
 from .threads import map_chunks
 
@@ -63,7 +64,7 @@ def _buffer(name: str, shape, dtype) -> np.ndarray:
     call: fresh arrays of a chunk's size cost page faults each time (measured: the forward
     of bench_conv.py's (d) 2.6 ms with reused buffers, 5 ms without). At most a few
     chunk-sized buffers per thread; never returned to the caller."""
-    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    size = math.prod(shape) * np.dtype(dtype).itemsize
     store = _scratch.__dict__
     buffer = store.get(name)
     if buffer is None or buffer.size < size:
@@ -140,15 +141,28 @@ class PhaseLayout(NamedTuple):
 
     @property
     def plane(self) -> int:
-        """Positions per image: ``R * S``."""
+        """Elements per image plane: ``R * S``."""
         return self.rows.extent * self.cols.extent
+
+    @property
+    def span(self) -> int:
+        """Positions computed per image: ``Ho * S``."""
+        return (self.rows.extent - self.rows.taps[0] + 1) * self.cols.extent
+
+
+def _array(name: str, shape, dtype) -> np.ndarray:
+    """A fresh array when a memo keeps it (:mod:`.conv_memo`), else this thread's scratch."""
+    if conv_memo.active() is None:
+        return _buffer(name, shape, dtype)
+    return np.empty(shape, dtype)
 
 
 def _split(x: np.ndarray, layout: PhaseLayout, dtype) -> np.ndarray:
     """x ``(N, C, H, W)`` -> its phase planes, flat: ``(C, phases, N*R*S + tail)``, zero
     where a plane row or column lies in the padding or beyond the input."""
     n, channels = x.shape[:2]
-    runs = np.zeros((channels, len(layout.phases), n * layout.plane + layout.tail), dtype)
+    runs = _array("runs", (channels, len(layout.phases), n * layout.plane + layout.tail), dtype)
+    runs.fill(0)
     planes = runs[:, :, :n * layout.plane].reshape(channels, len(layout.phases), n,
                                                    layout.rows.extent, layout.cols.extent)
     by_channel = x.transpose(1, 0, 2, 3)
@@ -177,31 +191,53 @@ def _merge(runs: np.ndarray, layout: PhaseLayout, shape, dtype) -> np.ndarray:
     return image
 
 
-def _columns(runs: np.ndarray, layout: PhaseLayout, images: slice, out=None) -> np.ndarray:
-    """The column matrix ``(C*kH*kW, n*R*S)`` of a chunk of images from the flat planes:
-    rows by channel, then phase, then tap; each row one contiguous copy."""
-    start, stop = images.start * layout.plane, images.stop * layout.plane
-    channels = runs.shape[0]
-    taps = len(layout.order)
-    if out is None:
-        out = _buffer("cols", (channels * taps, stop - start), runs.dtype)
-    block = out.reshape(channels, taps, stop - start)
+def _taps_view(runs: np.ndarray, index: int, layout: PhaseLayout, images: slice,
+               positions: int) -> np.ndarray:
+    """Read-only view ``(C, Ka, Kb, n, positions)`` of phase ``index``'s flat planes (C
+    contiguous): element ``[c, u', v', k, p]`` is the run of tap ``(u', v')`` at position
+    ``p`` of the chunk's image ``k``; whole planes (``positions == R*S``) as one run
+    ``(C, Ka, Kb, n*R*S)``. (``np.ndarray`` on the buffer: ``as_strided`` costs 10 us.)"""
+    a, b = layout.phases[index]
+    count = images.stop - images.start
+    item = runs.itemsize
+    offset = (index * runs.shape[2] + images.start * layout.plane) * item
+    head = (runs.shape[0], layout.rows.taps[a], layout.cols.taps[b])
+    strides = (runs.strides[0], layout.cols.extent * item, item)
+    if positions == layout.plane:
+        shape, strides = head + (count * positions,), strides + (item,)
+    else:
+        shape, strides = head + (count, positions), strides + (layout.plane * item, item)
+    view = np.ndarray(shape, runs.dtype, buffer=runs, offset=offset, strides=strides)
+    view.flags.writeable = False
+    return view
+
+
+def _columns(runs: np.ndarray, layout: PhaseLayout, images: slice,
+             positions: int) -> np.ndarray:
+    """The column matrix ``(C*kH*kW, n*positions)`` of a chunk of images from the flat
+    planes (``positions`` per image: ``layout.span`` or ``layout.plane``): rows by channel,
+    then phase, then tap; one copy per phase."""
+    count = images.stop - images.start
+    channels, taps = runs.shape[0], len(layout.order)
+    out = _buffer("cols", (channels * taps, count * positions), runs.dtype)
+    block = out.reshape(channels, taps, count * positions)
     row = 0
-    for index, offsets in enumerate(layout.offsets):
-        for offset in offsets:
-            block[:, row] = runs[:, index, start + offset:stop + offset]
-            row += 1
+    for index, (a, b) in enumerate(layout.phases):
+        ka, kb = layout.rows.taps[a], layout.cols.taps[b]
+        view = _taps_view(runs, index, layout, images, positions)
+        block[:, row:row + ka * kb].reshape(view.shape)[...] = view
+        row += ka * kb
     return out
 
 
 def _add_columns(runs: np.ndarray, cols: np.ndarray, layout: PhaseLayout,
                  images: slice) -> None:
-    """The adjoint of :func:`_columns` (a flat col2im), in place on ``runs``: each row of
-    ``cols`` added onto its shifted run, clipped to the chunk's own planes (the clipped
-    terms are extra positions, zero, and another chunk's planes may be in use)."""
+    """The adjoint of :func:`_columns` at whole planes (a flat col2im), in place on
+    ``runs``: each row of ``cols`` added onto its shifted run, clipped to the chunk's own
+    planes (the clipped terms are extra positions, zero, and another chunk's planes may
+    be in use by another thread). One long add per row: numpy adds a 2-D view 3x slower."""
     start, stop = images.start * layout.plane, images.stop * layout.plane
-    channels = runs.shape[0]
-    block = cols.reshape(channels, len(layout.order), stop - start)
+    block = cols.reshape(runs.shape[0], len(layout.order), stop - start)
     row = 0
     for index, offsets in enumerate(layout.offsets):
         for offset in offsets:
@@ -210,16 +246,25 @@ def _add_columns(runs: np.ndarray, cols: np.ndarray, layout: PhaseLayout,
             row += 1
 
 
-def _grad_grid(grad_out: np.ndarray, layout: PhaseLayout, images: slice, dtype) -> np.ndarray:
-    """The output gradient of a chunk on the ``(n, R, S)`` grid, ``(C_out, n*R*S)``, zero at
-    the extra positions."""
-    count = images.stop - images.start
-    out_channels, (ho, wo) = grad_out.shape[1], grad_out.shape[2:]
-    grid = _buffer("grid", (out_channels, count, layout.rows.extent, layout.cols.extent), dtype)
+def _grad_grid(grad_out: np.ndarray, layout: PhaseLayout, dtype) -> np.ndarray:
+    """The output gradient on the ``(N, R, S)`` grid, ``(C_out, N*R*S)``, zero at the extra
+    positions."""
+    (n, out_channels), (ho, wo) = grad_out.shape[:2], grad_out.shape[2:]
+    grid = _array("grid_g", (out_channels, n, layout.rows.extent, layout.cols.extent), dtype)
     grid[:, :, ho:] = 0
     grid[:, :, :ho, wo:] = 0
-    grid[:, :, :ho, :wo] = grad_out[images].transpose(1, 0, 2, 3)
-    return grid.reshape(out_channels, count * layout.plane)
+    grid[:, :, :ho, :wo] = grad_out.transpose(1, 0, 2, 3)
+    return grid.reshape(out_channels, n * layout.plane)
+
+
+def _planes_of(x, geometry, layout, dtype):
+    return conv_memo.remembered("phase planes", x, (geometry, np.dtype(dtype)),
+                                lambda: _split(x, layout, dtype))
+
+
+def _grid_of(grad_out, geometry, layout, dtype):
+    return conv_memo.remembered("phase grid", grad_out, (geometry, np.dtype(dtype)),
+                                lambda: _grad_grid(grad_out, layout, dtype))
 
 
 def _weight_matrix(weight: np.ndarray, layout: PhaseLayout) -> np.ndarray:
@@ -244,7 +289,7 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
         return conv_gemm.conv2d_forward(x, weight, geometry, bias)
     layout = PhaseLayout.of(geometry)
     dtype = np.result_type(x, weight)
-    runs = _split(x, layout, dtype)
+    runs = _planes_of(x, geometry, layout, dtype)
     matrix = _weight_matrix(weight.astype(dtype, copy=False), layout)
     out_channels, (ho, wo) = weight.shape[0], geometry.out_size
     out_rows = geometry.group_slices(out_channels)
@@ -252,16 +297,16 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
     out = np.empty((n, out_channels, ho, wo), dtype)
 
     def chunk(images):
-        cols = _columns(runs, layout, images)
+        cols = _columns(runs, layout, images, layout.span)
         grid = _buffer("grid", (out_channels, cols.shape[1]), dtype)
         for o, c in zip(out_rows, col_rows, strict=True):
             np.matmul(matrix[o], cols[c], out=grid[o])
-        grid = grid.reshape(out_channels, -1, layout.rows.extent, layout.cols.extent)
+        grid = grid.reshape(out_channels, -1, ho, layout.cols.extent)
         target = out[images].transpose(1, 0, 2, 3)
         if bias is None:
-            target[...] = grid[:, :, :ho, :wo]
+            target[...] = grid[..., :wo]
         else:
-            np.add(grid[:, :, :ho, :wo], bias.reshape(-1, 1, 1, 1), out=target)
+            np.add(grid[..., :wo], bias.reshape(-1, 1, 1, 1), out=target)
 
     map_chunks(chunk, _chunks(n, layout, channels, np.dtype(dtype).itemsize))
     return out
@@ -280,10 +325,12 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     matrix = _weight_matrix(weight.astype(dtype, copy=False), layout)
     out_rows = geometry.group_slices(out_channels)
     col_rows = geometry.group_slices(channels * len(layout.order))
-    runs = np.zeros((channels, len(layout.phases), n * layout.plane + layout.tail), dtype)
+    runs = _buffer("sums", (channels, len(layout.phases), n * layout.plane + layout.tail), dtype)
+    runs.fill(0)
+    grids = _grid_of(grad_out, geometry, layout, dtype)
 
     def chunk(images):
-        grid = _grad_grid(grad_out, layout, images, dtype)
+        grid = grids[:, images.start * layout.plane:images.stop * layout.plane]
         cols = _buffer("cols", (channels * len(layout.order), grid.shape[1]), dtype)
         for o, c in zip(out_rows, col_rows, strict=True):
             np.matmul(matrix[o].T, grid[o], out=cols[c])
@@ -305,14 +352,15 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
     layout = PhaseLayout.of(geometry)
     dtype = np.result_type(x, grad_out)
     out_channels = grad_out.shape[1]
-    runs = _split(x, layout, dtype)
+    runs = _planes_of(x, geometry, layout, dtype)
+    grids = _grid_of(grad_out, geometry, layout, dtype)
     out_rows = geometry.group_slices(out_channels)
     col_rows = geometry.group_slices(channels * len(layout.order))
     per_group = len(layout.order) * channels // geometry.groups
 
     def chunk(images):
-        cols = _columns(runs, layout, images)
-        grid = _grad_grid(grad_out, layout, images, dtype)
+        cols = _columns(runs, layout, images, layout.plane)
+        grid = grids[:, images.start * layout.plane:images.stop * layout.plane]
         partial = np.empty((per_group, out_channels), dtype)       # dW'^T
         for o, c in zip(out_rows, col_rows, strict=True):
             np.matmul(cols[c], grid[o].T, out=partial[:, o])
