@@ -56,7 +56,7 @@ def _forward_memo(ctx):
 def _backward_memo(ctx):
     """A backward's ops reuse the transforms its forward kept; dropped once it has run (a
     second backward, with ``retain_graph``, recomputes them)."""
-    memo = getattr(ctx, "_spectra", None)
+    memo = getattr(ctx, "_transforms", None)
     memo = {} if memo is None else memo
     try:
         with conv_memo.reuse(memo):
@@ -73,9 +73,9 @@ class Conv2d(Function):
     def forward(ctx, x, weight, bias, geometry, algorithm):
         ctx.geometry, ctx.algorithm = geometry, algorithm
         ctx.save_for_backward(x, weight)
-        kernels = _kernels(algorithm, x.shape[0], x.shape[1], weight.shape[0], geometry,
-                           "forward", x, weight)
         with _forward_memo(ctx):
+            kernels = _kernels(algorithm, x.shape[0], x.shape[1], weight.shape[0], geometry,
+                               "forward", x, weight)
             return kernels.conv2d_forward(x, weight, geometry, bias)
 
     @staticmethod
@@ -103,9 +103,9 @@ class ConvTranspose2d(Function):
         ctx.geometry, ctx.algorithm = geometry, algorithm
         ctx.save_for_backward(y, weight)
         channels = weight.shape[1] * geometry.groups
-        kernels = _kernels(algorithm, y.shape[0], channels, weight.shape[0], geometry,
-                           "input_grad", y, weight)
         with _forward_memo(ctx):
+            kernels = _kernels(algorithm, y.shape[0], channels, weight.shape[0], geometry,
+                               "input_grad", y, weight)
             return kernels.conv2d_input_grad(y, weight, geometry, bias)
 
     @staticmethod
@@ -132,9 +132,9 @@ class Conv2dWeightGrad(Function):
     def forward(ctx, x, grad_out, geometry, algorithm):
         ctx.geometry, ctx.algorithm = geometry, algorithm
         ctx.save_for_backward(x, grad_out)
-        kernels = _kernels(algorithm, x.shape[0], x.shape[1], grad_out.shape[1], geometry,
-                           "weight_grad", x, grad_out)
         with _forward_memo(ctx):
+            kernels = _kernels(algorithm, x.shape[0], x.shape[1], grad_out.shape[1], geometry,
+                               "weight_grad", x, grad_out)
             return kernels.conv2d_weight_grad(x, grad_out, geometry)
 
     @staticmethod

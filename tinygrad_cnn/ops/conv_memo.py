@@ -41,8 +41,8 @@ def active() -> dict | None:
 
 
 def remembered(kind: str, array, key, compute):
-    """``compute()`` (an array), or the value the active memo holds for the same ``kind``,
-    operand ``array`` and ``key``."""
+    """``compute()`` (an array or a numpy scalar), or the value the active memo holds for
+    the same ``kind``, operand ``array`` and ``key``."""
     memo = _memo.get()
     if memo is None:
         return compute()
@@ -51,6 +51,6 @@ def remembered(kind: str, array, key, compute):
     if hit is not None and hit[0] is array:
         return hit[1]
     value = compute()
-    if value.nbytes <= MEMO_BYTES:
+    if getattr(value, "nbytes", 0) <= MEMO_BYTES:
         memo[slot] = (array, value)
     return value

@@ -75,7 +75,8 @@ _WINOGRAD_TILE = {"winograd": 4, "winograd_f2": 2}
 def estimate_costs(batch: int, channels: int, out_channels: int, geometry) -> dict:
     """Estimated seconds of one convolution-shaped op (forward or either gradient; they
     cost about the same) under each algorithm, for a ``WindowGeometry`` (the Winograd
-    entries only where Winograd computes the geometry)."""
+    entries only where Winograd computes the geometry, ``"im2col_phases"`` only for
+    strided undilated layers)."""
     kh, kw = geometry.kernel
     ho, wo = geometry.out_size
     per_group = channels // geometry.groups
