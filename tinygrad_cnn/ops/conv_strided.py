@@ -169,6 +169,8 @@ def _split(x: np.ndarray, layout: PhaseLayout, dtype) -> np.ndarray:
     for index, (a, b) in enumerate(layout.phases):
         (r0, h0, nh), (q0, w0, nw) = layout.rows.spans[a], layout.cols.spans[b]
         sh, sw = layout.rows.stride, layout.cols.stride
+        if not nh or not nw:
+            continue
         planes[:, index, :, r0:r0 + nh, q0:q0 + nw] = \
             by_channel[:, :, h0:h0 + (nh - 1) * sh + 1:sh, w0:w0 + (nw - 1) * sw + 1:sw]
     return runs
@@ -186,6 +188,8 @@ def _merge(runs: np.ndarray, layout: PhaseLayout, shape, dtype) -> np.ndarray:
     for index, (a, b) in enumerate(layout.phases):
         (r0, h0, nh), (q0, w0, nw) = layout.rows.spans[a], layout.cols.spans[b]
         sh, sw = layout.rows.stride, layout.cols.stride
+        if not nh or not nw:
+            continue
         by_channel[:, :, h0:h0 + (nh - 1) * sh + 1:sh, w0:w0 + (nw - 1) * sw + 1:sw] = \
             planes[:, index, :, r0:r0 + nh, q0:q0 + nw]
     return image
