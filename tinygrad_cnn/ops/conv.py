@@ -15,7 +15,9 @@ is resolved per op by :func:`.conv_select.resolve_conv_algorithm` from the op's 
 when it picks FFT for float32 data, the FFT runs in float64 (:class:`.conv_fft.Widened`), so "auto"
 is never less accurate than im2col (:mod:`.conv_accuracy`); the Winograd kernels
 (:mod:`.conv_winograd`, 3x3 stride-1 undilated only) are one more numeric kernel behind the
-same triad, so double backward stays exact under every algorithm.
+same triad, so double backward stays exact under every algorithm. A forward that records
+a graph keeps the transforms of its operands (FFT spectra, stride-phase planes) for its
+backward, whose two ops share what they both need (:mod:`.conv_memo`).
 """
 
 from __future__ import annotations

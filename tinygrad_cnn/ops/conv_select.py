@@ -41,6 +41,23 @@ more than the products save) and takes F(2x2) on (c).
 An explicit ``"winograd"`` / ``"winograd_f2"`` on a layer Winograd does not compute (not
 3x3, strided or dilated) runs im2col.
 
+Stride phases (:mod:`.conv_strided`, ``"im2col_phases"``, strided undilated layers): the
+same products as im2col at ``N * R * S`` positions (``R = Ho + ceil(kH/sH) - 1``, ``S = Wo +
+ceil(kW/sW) - 1``, the extra positions computed and dropped) with long copies:
+``gemm_flops * R*S/(Ho*Wo) / GEMM_FLOPS_PER_SECOND + positions * C*kH*kW *
+PHASE_COPY_SECONDS``. It is im2col's rounding (the extra terms are exact zeros), so "auto"
+takes the cheaper of the two as "the im2col family"; on bench_conv.py's (d) it takes the
+phases for all three ops (forward+backward 9.7-10.5 ms against im2col's 11.8-12.6, thread
+time on a loaded machine; the forward alone is no faster, but its phase planes are reused
+by the weight gradient, see :mod:`.conv_memo`).
+
+The FFT kernels were made faster after these constants were measured (float64 forward+
+backward of (e) about 2x faster): the FFT would now also win on the (8, 16, 64, 64) sweep's
+5x5 and 7x7 kernels, but rescaling the FFT constants alone would also move (c)'s shape with
+5x5 kernels to the FFT, where im2col measured faster (116 vs 197 ms forward, one thread):
+this model prices large GEMMs at the skinny-GEMM rate. So the constants stay (conservative:
+"auto" keeps 7x7 on im2col) until the im2col term is recalibrated.
+
 The user's switch is :func:`tinygrad_cnn.backends.conv_algorithm`; this module only prices
 and picks, per op of the triad, in :mod:`.conv`.
 """
