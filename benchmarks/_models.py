@@ -7,8 +7,6 @@ Shared by bench_train.py and real_mnist.py so both time exactly the example's ne
 import os
 import sys
 
-import numpy as np
-
 _ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path[:0] = [_ROOT, os.path.join(_ROOT, "examples")]
 
@@ -30,7 +28,7 @@ def torch_mnist_cnn(torch):
 def torch_copy(torch, model):
     """A PyTorch ``mnist_cnn`` holding ``model``'s weights, so both start alike."""
     twin = torch_mnist_cnn(torch)
-    twin.load_state_dict({key: torch.from_numpy(np.array(value))
+    twin.load_state_dict({key: torch.from_numpy(value.numpy())
                           for key, value in model.state_dict().items()})
     return twin
 
@@ -76,6 +74,6 @@ def resnet8(nn, F, classes=10):
 def torch_resnet8(torch, model):
     """PyTorch's ``resnet8`` holding ``model``'s parameters and buffers."""
     twin = resnet8(torch.nn, torch.nn.functional)
-    twin.load_state_dict({key: torch.from_numpy(np.array(value))
+    twin.load_state_dict({key: torch.from_numpy(value.numpy())
                           for key, value in model.state_dict().items()}, strict=False)
     return twin

@@ -36,7 +36,7 @@ SETTINGS = DEFAULTS["mnist"]
 def train_ours(train, test, epochs, seed):
     tc.manual_seed(seed)
     model = mnist_cnn()
-    initial = {key: value.copy() for key, value in model.state_dict().items()}
+    initial = {key: value.clone() for key, value in model.state_dict().items()}
     optimizer = optim.Adam(model.parameters(), lr=SETTINGS["lr"])
     scheduler = StepLR(optimizer, step_size=SETTINGS["lr_step"], gamma=0.2)
     loader = DataLoader(TensorDataset(*train), batch_size=SETTINGS["batch_size"],

@@ -4,7 +4,8 @@
 
 State-dict keys are PyTorch's ("0.weight", "3.bias", ...) and the layouts are PyTorch's
 (NCHW, Conv2d weights (C_out, C_in, kH, kW), Linear weights (out, in)), so moving a model is
-array conversion alone: ``torch_model.load_state_dict({k: torch.from_numpy(v) ...})``, and
+array conversion alone: ``torch_model.load_state_dict({k: torch.from_numpy(v.numpy())
+...})`` (the values are Tensors sharing the model's memory; ``load_state_dict`` copies), and
 back with ``model.load_state_dict(torch_model.state_dict())``. Needs scikit-learn (digits);
 PyTorch is optional: without it the script trains and says what the comparison needs.
 """
@@ -62,8 +63,7 @@ def main(argv=None):
         return 0
 
     torch_model = torch_digits_cnn(torch)
-    state = {key: torch.from_numpy(np.ascontiguousarray(value))
-             for key, value in model.state_dict().items()}
+    state = {key: torch.from_numpy(value.numpy()) for key, value in model.state_dict().items()}
     torch_model.load_state_dict(state)  # strict: every key and shape must match
     torch_model.eval()
     with torch.no_grad():

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tinygrad_cnn import io as tio
+from tinygrad_cnn import nn
 from tinygrad_cnn.io import load, save
 from tinygrad_cnn.tensor import Tensor
 
@@ -35,9 +36,13 @@ def optimizer_like_state():
 
 
 def assert_same(actual, expected):
-    """Equal values of equal types, recursively; arrays equal in dtype, shape and bits."""
-    if isinstance(expected, (np.ndarray, Tensor)):
-        expected = expected.data if isinstance(expected, Tensor) else expected
+    """Equal values of equal types, recursively; arrays and tensors equal in dtype, shape
+    and bits (tensors also in type and ``requires_grad``)."""
+    if isinstance(expected, Tensor):
+        assert type(actual) is type(expected), (actual, expected)
+        assert actual.requires_grad == expected.requires_grad
+        actual, expected = actual.numpy(), expected.numpy()
+    if isinstance(expected, np.ndarray):
         assert type(actual) is np.ndarray
         assert actual.dtype == expected.dtype and actual.shape == expected.shape
         np.testing.assert_array_equal(actual, expected)
@@ -102,11 +107,42 @@ def test_integer_and_string_keys_stay_distinct(tmp_path):
     assert loaded[0][0] == 0 and loaded["0"][0] == 1
 
 
-def test_tensors_are_saved_as_their_arrays(tmp_path):
-    weight = Tensor(np.arange(3.0), requires_grad=True)
-    save({"w": weight}, tmp_path / "t.npz")
-    loaded = load(tmp_path / "t.npz")
-    assert_same(loaded["w"], weight.data)
+def test_tensors_come_back_as_tensors_and_arrays_as_arrays(tmp_path):
+    state = {"w": Tensor(np.arange(3.0), requires_grad=True), "step": Tensor(np.array(3)),
+             "p": nn.Parameter(Tensor(np.ones((2, 2), dtype=np.float64))),
+             "frozen": nn.Parameter(Tensor(np.zeros(2)), requires_grad=False),
+             "array": np.arange(4, dtype=np.int16)}
+    save(state, tmp_path / "t.npz")
+    assert_same(load(tmp_path / "t.npz"), state)
+
+
+def test_a_saved_state_dict_loads_back_as_tensors_into_a_fresh_model(tmp_path):
+    model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    save(model.state_dict(), tmp_path / "m.npz")
+    loaded = load(tmp_path / "m.npz")
+    assert list(loaded) == list(model.state_dict())
+    assert all(type(value) is Tensor and not value.requires_grad for value in loaded.values())
+    fresh = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    fresh.load_state_dict(loaded)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(fresh.state_dict()[key], value)
+
+
+def test_saving_copies_the_values_so_later_changes_do_not_reach_the_file(tmp_path):
+    model = nn.Linear(2, 2)
+    state = model.state_dict()
+    save(state, tmp_path / "m.npz")
+    before = state["weight"].clone()
+    state["weight"].add_(1.0)  # through the state dict, into the model
+    np.testing.assert_array_equal(load(tmp_path / "m.npz")["weight"], before)
+    np.testing.assert_array_equal(model.weight.detach(), before + 1.0)
+
+
+def test_a_file_marking_an_integer_tensor_as_requiring_grad_is_refused(tmp_path):
+    path = tmp_path / "bad.npz"
+    write_with_meta(path, meta({"t": "tensor", "key": "x", "requires_grad": True}),
+                    {"x": np.arange(3)})
+    assert_rejected(path, "requiring grad")
 
 
 def test_file_is_a_plain_npz_with_readable_keys(tmp_path):
@@ -321,10 +357,10 @@ def test_missing_file_raises_file_not_found(tmp_path):
 
 
 @pytest.mark.torch
-def test_torch_tensors_are_saved_as_their_arrays(tmp_path):
+def test_torch_tensors_come_back_as_our_tensors(tmp_path):
     torch = pytest.importorskip("torch")
     weight = torch.arange(4.0, requires_grad=True)
     save({"w": weight, "step": torch.tensor(3)}, tmp_path / "torch.npz")
     loaded = load(tmp_path / "torch.npz")
-    assert_same(loaded["w"], np.arange(4.0, dtype=np.float32))
-    assert_same(loaded["step"], np.array(3, dtype=np.int64))
+    assert_same(loaded["w"], Tensor(np.arange(4.0, dtype=np.float32), requires_grad=True))
+    assert_same(loaded["step"], Tensor(np.array(3, dtype=np.int64)))

@@ -210,11 +210,85 @@ def test_state_dict_uses_pytorch_keys_in_pytorch_order():
                     "1.running_var", "1.num_batches_tracked", "5.weight", "5.bias"]
 
 
-def test_state_dict_values_are_copies():
+def test_state_dict_values_are_detached_tensors_sharing_the_parameters_memory():
     model = TwoLayer()
     state = model.state_dict()
+    assert all(type(value) is Tensor and not value.requires_grad for value in state.values())
     state["fc1.weight"][...] = 7
-    assert not np.any(model.fc1.weight.data == 7)
+    assert np.all(model.fc1.weight.numpy() == 7)
+    with tg.no_grad():
+        model.fc2.weight.add_(1.0)
+    np.testing.assert_array_equal(state["fc2.weight"], model.fc2.weight.detach())
+
+
+def test_state_dict_buffers_share_the_buffers_memory():
+    layer = nn.BatchNorm1d(2)
+    state = layer.state_dict()
+    state["running_mean"].fill_(3.0)
+    state["num_batches_tracked"].add_(4)
+    np.testing.assert_array_equal(layer.running_mean, [3.0, 3.0])
+    assert int(layer.num_batches_tracked) == 4
+
+
+def test_state_dict_values_share_the_parameters_version_counter():
+    layer = nn.Linear(2, 2)
+    before = layer.weight._version
+    layer.state_dict()["weight"].mul_(2.0)
+    assert layer.weight._version == before + 1
+
+
+def test_a_cast_to_the_dtype_already_held_keeps_the_state_dict_shared():
+    model = TwoLayer()
+    state = model.state_dict()
+    model.float()
+    with tg.no_grad():
+        model.fc1.weight.fill_(2.0)
+    assert np.all(state["fc1.weight"].numpy() == 2.0)
+
+
+def test_clone_and_deepcopy_of_a_state_dict_are_real_copies():
+    import copy
+
+    model = TwoLayer()
+    cloned = {key: value.clone() for key, value in model.state_dict().items()}
+    deep = copy.deepcopy(model.state_dict())
+    with tg.no_grad():
+        model.fc1.weight.fill_(5.0)
+    assert not np.any(cloned["fc1.weight"].numpy() == 5.0)
+    assert not np.any(deep["fc1.weight"].numpy() == 5.0)
+    assert deep._metadata == model.state_dict()._metadata
+
+
+def test_state_dict_is_an_ordered_dict_with_pytorch_metadata():
+    from collections import OrderedDict
+
+    state = small_cnn().state_dict()
+    assert type(state) is OrderedDict
+    assert dict(state._metadata) == {"": {"version": 1}, "0": {"version": 1},
+                                     "1": {"version": 2}, "2": {"version": 1},
+                                     "3": {"version": 1}, "4": {"version": 1},
+                                     "5": {"version": 1}}
+
+
+def test_state_dict_keep_vars_gives_the_parameters_themselves():
+    model = TwoLayer()
+    state = model.state_dict(keep_vars=True)
+    assert state["fc1.weight"] is model.fc1.weight and state["fc1.weight"].requires_grad
+
+
+def test_state_dict_prefix_and_destination():
+    layer = nn.Linear(2, 1)
+    destination = {"other": 1}
+    assert layer.state_dict(destination=destination, prefix="head.") is destination
+    assert list(destination) == ["other", "head.weight", "head.bias"]
+    assert list(layer.state_dict(prefix="m.")._metadata) == ["m"]
+
+
+def test_state_dict_positional_arguments_warn_as_pytorch():
+    layer = nn.Linear(2, 1)
+    with pytest.warns(FutureWarning, match="positional args"):
+        state = layer.state_dict(None, "p.", True)
+    assert list(state) == ["p.weight", "p.bias"] and state["p.weight"] is layer.weight
 
 
 def test_load_state_dict_round_trips_and_keeps_parameter_objects():
@@ -226,6 +300,22 @@ def test_load_state_dict_round_trips_and_keeps_parameter_objects():
         np.testing.assert_array_equal(target.state_dict()[key], value)
 
 
+def test_load_state_dict_copies_so_the_source_stays_independent():
+    source, target = nn.Linear(2, 2), nn.Linear(2, 2)
+    target.load_state_dict(source.state_dict())
+    with tg.no_grad():
+        source.weight.fill_(9.0)
+    assert not np.any(target.weight.numpy() == 9.0)
+
+
+def test_a_module_loads_its_own_state_dict():
+    model = TwoLayer()
+    expected = {key: value.clone() for key, value in model.state_dict().items()}
+    assert repr(model.load_state_dict(model.state_dict())) == "<All keys matched successfully>"
+    for key, value in expected.items():
+        np.testing.assert_array_equal(model.state_dict()[key], value)
+
+
 def test_load_state_dict_casts_to_the_parameter_dtype_and_accepts_lists():
     layer = nn.Linear(2, 1)
     layer.load_state_dict({"weight": [[1, 2]], "bias": np.array([0.5], dtype=np.float64)})
@@ -233,18 +323,31 @@ def test_load_state_dict_casts_to_the_parameter_dtype_and_accepts_lists():
     np.testing.assert_array_equal(layer.weight.data, [[1, 2]])
 
 
+def test_load_state_dict_accepts_tensors_of_another_dtype():
+    layer = nn.Linear(2, 1)
+    layer.load_state_dict({"weight": tg.tensor([[1.0, 2.0]], dtype=tg.float64),
+                           "bias": tg.zeros(1)})
+    assert layer.weight.dtype == np.float32
+    np.testing.assert_array_equal(layer.weight.numpy(), [[1, 2]])
+
+
 def test_load_state_dict_lists_every_problem_and_changes_nothing():
     model = TwoLayer()
-    before = model.state_dict()
-    bad = dict(before)
+    before = {key: value.clone() for key, value in model.state_dict().items()}
+    bad = dict(model.state_dict())
     del bad["fc1.bias"], bad["steps"]
+    bad["fc1.weight"] = np.full((4, 3), 8.0)  # fits: must not be copied either
     bad["fc2.weight"] = np.zeros((5, 5))
     bad["extra.weight"] = np.zeros(1)
     with pytest.raises(ValueError) as error:
         model.load_state_dict(bad)
+    assert isinstance(error.value, RuntimeError)
     message = str(error.value)
-    for text in ("missing key: fc1.bias", "missing key: steps", "unexpected key: extra.weight",
-                 "size mismatch for fc2.weight", "(5, 5)", "(2, 4)"):
+    for text in ("Error(s) in loading state_dict for TwoLayer",
+                 'Missing key(s) in state_dict: "steps", "fc1.bias". ',  # PyTorch's walk order
+                 'Unexpected key(s) in state_dict: "extra.weight". ',
+                 "size mismatch for fc2.weight: copying a param with shape (5, 5) from "
+                 "checkpoint, the shape in current model is (2, 4)."):
         assert text in message
     for key, value in before.items():
         np.testing.assert_array_equal(model.state_dict()[key], value)
@@ -257,11 +360,139 @@ def test_non_strict_load_returns_missing_and_unexpected_keys():
     state["other"] = np.zeros(1)
     result = model.load_state_dict(state, strict=False)
     assert result.missing_keys == ["steps"] and result.unexpected_keys == ["other"]
+    assert repr(result) == ("_IncompatibleKeys(missing_keys=['steps'], "
+                            "unexpected_keys=['other'])")
 
 
 def test_non_strict_load_still_rejects_a_shape_mismatch():
     with pytest.raises(ValueError, match="size mismatch for weight"):
         nn.Linear(2, 2).load_state_dict({"weight": np.zeros((3, 2))}, strict=False)
+
+
+def test_load_state_dict_rejects_what_is_not_dict_like():
+    with pytest.raises(TypeError, match="dict-like, got list"):
+        nn.Linear(2, 2).load_state_dict([np.zeros((2, 2))])
+
+
+def test_load_state_dict_rejects_a_non_numeric_value_by_key():
+    with pytest.raises(RuntimeError, match='parameter named "bias"'):
+        nn.Linear(2, 2).load_state_dict({"weight": np.zeros((2, 2)), "bias": "zeros"})
+
+
+def test_unexpected_keys_follow_pytorchs_walk():
+    model = nn.Sequential(nn.Linear(2, 2, bias=False))
+    model.add_module("gone", None)
+    model.register_buffer("cache", np.zeros(1), persistent=False)
+    state = {"0.weight": np.zeros((2, 2)), "0.bias": np.zeros(2), "gone.weight": np.zeros(1),
+             "cache": np.zeros(1), "1.weight": np.zeros(1)}
+    result = model.load_state_dict(state, strict=False)
+    # a None parameter and a non-persistent buffer are unexpected; a None child's keys not
+    assert result.unexpected_keys == ["cache", "1.weight", "0.bias"]
+
+
+def test_batchnorm_loads_a_plain_dict_without_num_batches_tracked_keeping_its_count():
+    layer = nn.BatchNorm1d(2)
+    layer.num_batches_tracked += 3
+    state = {k: v.clone() for k, v in layer.state_dict().items() if "batches" not in k}
+    assert layer.load_state_dict(state).missing_keys == []
+    assert int(layer.num_batches_tracked) == 3
+
+
+def test_batchnorm_state_dict_with_metadata_must_have_num_batches_tracked():
+    layer = nn.BatchNorm1d(2)
+    state = layer.state_dict()
+    del state["num_batches_tracked"]
+    with pytest.raises(RuntimeError, match='Missing key.*"num_batches_tracked"'):
+        layer.load_state_dict(state)
+
+
+def test_a_one_element_vector_loads_into_a_scalar_buffer():
+    layer = nn.BatchNorm1d(2)
+    state = dict(layer.state_dict())
+    state["num_batches_tracked"] = np.array([5])
+    layer.load_state_dict(state)
+    assert layer.num_batches_tracked.shape == () and int(layer.num_batches_tracked) == 5
+
+
+def test_load_state_dict_assign_makes_the_values_the_parameters_and_buffers():
+    layer = nn.BatchNorm1d(2)
+    layer.bias.requires_grad_(False)
+    weight = tg.tensor([2.0, 3.0], dtype=tg.float64)
+    mean = np.array([1.0, 1.0], dtype=np.float32)
+    state = dict(layer.state_dict(), weight=weight, running_mean=mean)
+    layer.load_state_dict(state, assign=True)
+    assert isinstance(layer.weight, nn.Parameter) and layer.weight.dtype == np.float64
+    assert layer.weight.requires_grad and not layer.bias.requires_grad
+    weight.add_(1.0)
+    mean += 1.0
+    np.testing.assert_array_equal(layer.weight.detach(), [3.0, 4.0])
+    np.testing.assert_array_equal(layer.running_mean, [2.0, 2.0])
+    assert list(layer.state_dict())[0] == "weight"
+
+
+def test_load_state_dict_assign_refuses_an_integer_parameter_that_requires_grad():
+    layer = nn.Linear(2, 1)
+    with pytest.raises(RuntimeError, match="floating point"):
+        layer.load_state_dict({"weight": np.ones((1, 2), dtype=np.int64),
+                               "bias": np.zeros(1)}, assign=True)
+    assert layer.weight.dtype == np.float32
+
+
+class Counter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(1, 1)
+        self.calls = 0
+
+    def get_extra_state(self):
+        return {"calls": self.calls}
+
+    def set_extra_state(self, state):
+        self.calls = state["calls"]
+
+
+def test_extra_state_is_saved_and_loaded_as_pytorch():
+    source = Counter()
+    source.calls = 4
+    state = source.state_dict()
+    assert list(state) == ["_extra_state", "linear.weight", "linear.bias"]
+    target = Counter()
+    target.load_state_dict(state)
+    assert target.calls == 4
+    with pytest.raises(RuntimeError, match='Missing key.*"_extra_state"'):
+        Counter().load_state_dict({k: v for k, v in state.items() if k != "_extra_state"})
+
+
+def test_a_load_post_hook_sees_the_loaded_module_and_may_clear_the_keys():
+    layer = nn.Linear(2, 1)
+    seen = []
+
+    def hook(module, incompatible):
+        seen.append(module.weight.numpy().copy())
+        incompatible.unexpected_keys.clear()
+
+    layer.register_load_state_dict_post_hook(hook)
+    result = layer.load_state_dict({"weight": np.ones((1, 2)), "bias": np.zeros(1),
+                                    "old": np.zeros(1)})
+    np.testing.assert_array_equal(seen[0], [[1, 1]])
+    assert result.unexpected_keys == []
+
+
+def test_a_state_dict_post_hook_must_return_none():
+    layer = nn.Linear(2, 1)
+    layer.register_state_dict_post_hook(lambda module, state, prefix, metadata: {})
+    with pytest.raises(RuntimeError, match="must return None"):
+        layer.state_dict()
+
+
+def test_a_removed_state_dict_hook_is_not_called():
+    layer = nn.Linear(2, 1)
+    calls = []
+    handle = layer.register_state_dict_pre_hook(lambda *args: calls.append(args))
+    layer.state_dict()
+    handle.remove()
+    layer.state_dict()
+    assert calls == [(layer, "", False)]
 
 
 # ------------------------------------------------------------------ repr

@@ -13,15 +13,17 @@ opens it without this library. It holds
   ``str``, ``None``) and, for each array leaf, the member that holds it;
 * the zip comment ``tinygrad_cnn sha256=<64 hex digits>``: the SHA-256 of every byte of the
   file before the digest (members, their headers, the central directory and the comment's
-  own prefix), so a flipped bit anywhere is found before anything is decoded (format
+  own prefix), so a flipped bit anywhere is found before anything is decoded (since format
   version 2; version-1 files, written before the digest existed, still load, checked by the
-  zip's CRC-32s only).
+  zip's CRC-32s only). Version 3 added tensor leaves (version-2 files still load).
 
 ``load`` rebuilds the object from that description: ints stay ints, tuples stay tuples,
 integer dict keys stay integers, numpy scalars come back as numpy scalars of their dtype,
-arrays keep dtype and shape. Our ``Tensor`` (and anything else exposing ``__array__``,
-torch tensors included) is stored as its array and comes back as a ``numpy.ndarray``, which
-``Module.load_state_dict`` and ``Optimizer.load_state_dict`` accept.
+arrays keep dtype and shape. A ``Tensor`` (our own, or a torch tensor) comes back as a
+``Tensor`` (a ``Parameter`` as a ``Parameter``, ``requires_grad`` kept), as ``torch.load``
+gives tensors back, so ``load(path)`` of a saved ``model.state_dict()`` is a state dict of
+Tensors; a ``numpy.ndarray`` (or another object exposing ``__array__``) comes back as a
+``numpy.ndarray``. ``Module.load_state_dict`` and ``Optimizer.load_state_dict`` take both.
 
 Guarantees (see :mod:`tinygrad_cnn._atomic`): ``save`` writes a temporary file beside the
 destination, fsyncs it and renames it into place, so a crash (even ``kill -9``) leaves the
@@ -47,14 +49,15 @@ import numpy as np
 
 from . import io_safetensors
 from ._atomic import atomic_write, open_regular_file
-from .tensor import Tensor, to_numpy
+from .nn.parameter import Parameter
+from .tensor import Tensor, _is_torch_tensor, to_numpy
 
 __all__ = ["save", "load"]
 
 META_KEY = "__tinygrad_cnn__"
 FORMAT_NAME = "tinygrad_cnn.state"
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 DIGEST_PREFIX = b"tinygrad_cnn sha256="
 DIGEST_HEX_LENGTH = 64
 MAX_DEPTH = 100  # containers nested deeper than this are refused by save and load
@@ -68,10 +71,11 @@ _CHUNK = 1 << 20
 def save(obj, path) -> None:
     """Write ``obj`` (a state dict) to ``path`` as ``.npz``, atomically (as ``torch.save``).
 
-    ``obj`` is a dict of arrays (``numpy`` arrays, ``Tensor``s, numpy scalars) such as
-    ``Module.state_dict()``, or any nesting (up to 100 levels) of dicts (``str`` or ``int``
-    keys), lists and tuples of those and of ``bool`` / ``int`` / ``float`` / ``str`` /
-    ``None``, such as ``Optimizer.state_dict()``. ``path`` is a ``str`` or ``os.PathLike``;
+    ``obj`` is a dict of tensors and arrays (``Tensor``s, torch tensors, ``numpy`` arrays,
+    numpy scalars) such as ``Module.state_dict()``, or any nesting (up to 100 levels) of
+    dicts (``str`` or ``int`` keys), lists and tuples of those and of ``bool`` / ``int`` /
+    ``float`` / ``str`` / ``None``, such as ``Optimizer.state_dict()``; the values are
+    written as they are at the call. ``path`` is a ``str`` or ``os.PathLike``;
     the file is written exactly there (no suffix is added; through a symlink, its target).
     Raises ``TypeError`` naming the key path of a value that cannot be stored without
     pickling (object arrays, arbitrary objects).
@@ -117,6 +121,13 @@ def _encode(value, keys: tuple, arrays: dict):
                          f"{_key_path(keys[:5])}/...")
     if isinstance(value, np.generic):  # before float: np.float64 is a float subclass
         return _encode_array(np.asarray(value), keys, arrays, kind="scalar")
+    if isinstance(value, Tensor) or _is_torch_tensor(value):
+        node = _encode_array(to_numpy(value), keys, arrays, kind="tensor")
+        if value.requires_grad:
+            node["requires_grad"] = True
+        if isinstance(value, Parameter):
+            node["parameter"] = True
+        return node
     if value is None:
         return {"t": "none"}
     if isinstance(value, bool):  # before int: bool is an int subclass
@@ -211,9 +222,11 @@ class _CorruptFile(Exception):
 def load(path, map_location=None, weights_only=True):
     """Read an object written by :func:`save` (as ``torch.load``); never unpickles.
 
-    Returns the object with its structure and scalar types restored; array leaves come back
-    as ``numpy.ndarray`` (numpy scalars as numpy scalars). ``map_location`` may be ``None``
-    or a CPU location (``"cpu"``, ``device("cpu")``); a GPU location raises ``RuntimeError``.
+    Returns the object with its structure and scalar types restored: tensors come back as
+    ``Tensor``s (``Parameter``s as ``Parameter``s), arrays as ``numpy.ndarray``, numpy
+    scalars as numpy scalars; a ``.safetensors`` file gives a dict of ``Tensor``s.
+    ``map_location`` may be ``None`` or a CPU location (``"cpu"``, ``device("cpu")``); a GPU
+    location raises ``RuntimeError``.
     ``weights_only`` is accepted for PyTorch's spelling: nothing is ever unpickled either way.
 
     The whole file is validated (checksum, zip structure, every member's ``.npy`` header and
@@ -227,7 +240,8 @@ def load(path, map_location=None, weights_only=True):
     if not isinstance(weights_only, bool):
         raise TypeError(f"load: weights_only must be a bool, got {type(weights_only).__name__}")
     if io_safetensors.is_safetensors_path(path):  # PyTorch's format: a flat dict of tensors
-        return io_safetensors.load_file(path)
+        return {name: Tensor._make(array)
+                for name, array in io_safetensors.load_file(path).items()}
     with open_regular_file(path, "load") as stream:
         try:
             return _read_checkpoint(stream, path)
@@ -402,7 +416,7 @@ def _decode(node, archive, members: dict, layouts: dict, used: set, depth: int):
     if not isinstance(node, dict) or not isinstance(node.get("t"), str):
         raise _CorruptFile(f"garbled metadata node {str(node)[:80]}")
     kind = node["t"]
-    if kind in ("array", "scalar"):
+    if kind in ("array", "scalar", "tensor"):
         name = _field(node, "key", str)
         if name not in members or name in used or name == META_KEY:
             raise _CorruptFile(f"metadata refers to a missing or repeated entry {name!r}")
@@ -412,6 +426,8 @@ def _decode(node, archive, members: dict, layouts: dict, used: set, depth: int):
             if array.ndim != 0:
                 raise _CorruptFile(f"scalar entry {name!r} has shape {array.shape}")
             return array[()]
+        if kind == "tensor":
+            return _tensor(node, array, name)
         return array
     if kind == "none":
         return None
@@ -439,6 +455,19 @@ def _decode(node, archive, members: dict, layouts: dict, used: set, depth: int):
                  for item in _field(node, "items", list)]
         return tuple(items) if kind == "tuple" else items
     raise _CorruptFile(f"unknown metadata node kind {kind!r}")
+
+
+def _tensor(node: dict, array: np.ndarray, name: str) -> Tensor:
+    """The ``Tensor`` (or ``Parameter``) a tensor leaf describes."""
+    requires_grad = node.get("requires_grad", False) is True
+    if requires_grad and array.dtype.kind != "f":
+        raise _CorruptFile(f"tensor entry {name!r} of dtype {array.dtype} is marked as "
+                           "requiring grad (only floating point tensors can)")
+    if node.get("parameter", False) is True:
+        return Parameter(array, requires_grad=requires_grad)
+    tensor = Tensor._make(array)
+    tensor.requires_grad = requires_grad
+    return tensor
 
 
 def _field(node: dict, name: str, kind):

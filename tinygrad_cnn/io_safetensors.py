@@ -1,8 +1,9 @@
 """State dicts as ``.safetensors`` files: the format PyTorch, Hugging Face and others read.
 
 ``tinygrad_cnn.save(state_dict, "model.safetensors")`` and ``tinygrad_cnn.load(...)`` come
-here for a path ending in ``.safetensors``; the functions below are the same with string
-metadata in the file's header (the ``safetensors`` package's own names and arguments):
+here for a path ending in ``.safetensors`` (``load`` gives a dict of ``Tensor``s, as
+``safetensors.torch.load_file``); the functions below are the ``safetensors`` package's numpy
+ones, with string metadata in the file's header (its own names and arguments):
 
     save_file({"0.weight": w, ...}, "model.safetensors", metadata={"mean": "0.1"})
     load_file("model.safetensors")        # {"0.weight": ndarray, ...}

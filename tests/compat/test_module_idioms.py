@@ -59,10 +59,170 @@ def state_dict_values_program(L):
     return facts
 
 
-@pytest.mark.needs("state_dict() values as Tensors sharing memory with the parameters "
-                   "(numpy copies today; unowned)")
 def test_state_dict_values_are_tensors_sharing_memory(lib, reference):
     check(state_dict_values_program, lib, reference)
+
+
+def edit_clone_and_reload_program(L):
+    """Change a model through its state dict, keep a real copy of it (as best-model tracking
+    does), let the model move on, then load the copy into a fresh model."""
+    torch = L.torch
+    model = small_model(L).eval()
+    x, _ = batch(L)
+    state = model.state_dict()
+    with torch.no_grad():
+        state["0.weight"].mul_(0.5)
+        state["1.running_mean"].add_(0.25)
+        state["4.bias"].copy_(torch.arange(4.0))
+    edited = model(x)
+    best = {key: value.clone() for key, value in state.items()}
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(1.0)
+    fresh = small_model(L, seed=7).eval()
+    result = fresh.load_state_dict(best)
+    return {"edited output": edited, "fresh output": fresh(x), "moved output": model(x),
+            "the state dict sees the model move": state["4.bias"],
+            "the clone does not": best["4.bias"], "result": repr(result),
+            "fresh weight is a Parameter still": isinstance(fresh[0].weight, L.nn.Parameter)}
+
+
+def test_edit_through_the_state_dict_clone_it_and_load_it_into_a_fresh_model(lib, reference):
+    check(edit_clone_and_reload_program, lib, reference)
+
+
+def state_dict_arguments_program(L):
+    nn, torch = L.nn, L.torch
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    kept = model.state_dict(keep_vars=True)
+    destination = {}
+    returned = model.state_dict(destination=destination, prefix="net.")
+    plain = model.state_dict()
+    return {"keep_vars gives the parameters": kept["0.weight"] is model[0].weight,
+            "keep_vars keeps requires_grad": kept["0.weight"].requires_grad,
+            "default is detached": plain["0.weight"].requires_grad,
+            "destination is returned": returned is destination,
+            "prefixed keys": list(destination),
+            "plain dict has no metadata": hasattr(destination, "_metadata"),
+            "metadata": {key: value["version"] for key, value in plain._metadata.items()},
+            "an OrderedDict": type(plain).__name__,
+            "value types": sorted({type(v).__name__ for v in plain.values()}),
+            "buffer dtype": str(plain["1.num_batches_tracked"].dtype).rsplit(".", 1)[-1],
+            "bias": torch.equal(plain["0.bias"], model[0].bias.detach())}
+
+
+def test_state_dict_keep_vars_prefix_destination_and_metadata(lib, reference):
+    check(state_dict_arguments_program, lib, reference)
+
+
+def load_state_dict_rules_program(L):
+    nn, torch = L.nn, L.torch
+    model = nn.Sequential(nn.Linear(2, 3, bias=False), nn.BatchNorm1d(3))
+    model.register_buffer("scratch", torch.zeros(1), persistent=False)
+    state = {"1.weight": torch.ones(3), "0.bias": torch.zeros(3), "scratch": torch.ones(1),
+             "0.weight": torch.full((3, 2), 0.5), "2.weight": torch.zeros(1),
+             "1.bias": torch.zeros(3), "1.running_mean": torch.zeros(3)}
+    loose = model.load_state_dict(state, strict=False)
+    without_count = {key: value for key, value in model.state_dict().items()
+                     if "num_batches" not in key}
+    full = model.state_dict()
+    del full["1.num_batches_tracked"]  # its _metadata says BatchNorm's layout has the count
+    try:
+        model.load_state_dict(full)
+        message = ""
+    except RuntimeError as error:
+        message = str(error)
+    return {"missing": loose.missing_keys, "unexpected": loose.unexpected_keys,
+            "repr": repr(loose), "weight": model[0].weight,
+            "a plain dict may lack num_batches_tracked": repr(
+                model.load_state_dict(without_count)),
+            "a state dict with metadata may not": [
+                'Missing key(s) in state_dict: "1.num_batches_tracked". ' in message,
+                "Error(s) in loading state_dict for Sequential:" in message],
+            "strict=0 is not strict": model.load_state_dict({}, strict=0).missing_keys[:1]}
+
+
+def test_load_state_dict_strictness_and_key_rules(lib, reference):
+    check(load_state_dict_rules_program, lib, reference)
+
+
+def assign_program(L):
+    nn, torch = L.nn, L.torch
+    layer = nn.Linear(2, 3)
+    layer.bias.requires_grad_(False)
+    weight = torch.full((3, 2), 2.0, dtype=torch.float64)
+    layer.load_state_dict({"weight": weight, "bias": torch.ones(3)}, assign=True)
+    with torch.no_grad():
+        weight.add_(1.0)  # the assigned tensor is the parameter's memory now
+    return {"weight": layer.weight, "dtype kept": str(layer.weight.dtype).rsplit(".", 1)[-1],
+            "a Parameter": isinstance(layer.weight, nn.Parameter),
+            "requires_grad kept": [layer.weight.requires_grad, layer.bias.requires_grad],
+            "in parameters()": len(list(layer.parameters()))}
+
+
+def test_load_state_dict_assign_makes_the_values_the_parameters(lib, reference):
+    check(assign_program, lib, reference)
+
+
+def state_dict_hooks_program(L):
+    nn, torch = L.nn, L.torch
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    with torch.no_grad():
+        for param in model.parameters():
+            param.copy_(torch.linspace(-1, 1, param.numel()).reshape(param.shape))
+    calls = []
+    model[0].register_state_dict_pre_hook(
+        lambda module, prefix, keep_vars: calls.append(("pre", prefix, keep_vars)))
+
+    def note(module, state, prefix, local_metadata):
+        calls.append(("post", prefix, local_metadata["version"]))
+        state[prefix + "note"] = torch.tensor(1.0)
+
+    model.register_state_dict_post_hook(note)
+    state = model.state_dict()
+
+    def rename(module, state, prefix, local_metadata, strict, missing, unexpected, errors):
+        for key in list(state):
+            if key == prefix + "w":  # an old checkpoint's name
+                state[prefix + "weight"] = state.pop(key)
+
+    model[0].register_load_state_dict_pre_hook(rename)
+    old = {key: value.clone() for key, value in state.items() if key != "note"}
+    old["0.w"] = old.pop("0.weight") * 2
+    old["extra"] = torch.zeros(1)
+
+    def forgive(module, incompatible):
+        calls.append(("load post", list(incompatible.unexpected_keys)))
+        incompatible.unexpected_keys.clear()
+
+    handle = model.register_load_state_dict_post_hook(forgive)
+    result = model.load_state_dict(old)
+    handle.remove()
+    return {"calls": calls, "keys": list(state), "weight": model[0].weight,
+            "result": repr(result), "strict without the post-hook": _raises(
+                RuntimeError, model.load_state_dict, old),
+            "the caller's dict is not renamed": sorted(old)}
+
+
+def test_state_dict_and_load_state_dict_hooks(lib, reference):
+    check(state_dict_hooks_program, lib, reference)
+
+
+def save_and_load_program(L, folder):
+    torch = L.torch
+    model = small_model(L).eval()
+    x, _ = batch(L)
+    path = str(folder / f"{L.name}.pt")
+    torch.save(model.state_dict(), path)
+    loaded = torch.load(path)
+    fresh = small_model(L, seed=3).eval()
+    fresh.load_state_dict(loaded)
+    return {"types": sorted({type(v).__name__ for v in loaded.values()}),
+            "keys": list(loaded), "output": fresh(x), "same as saved": model(x)}
+
+
+def test_save_a_state_dict_and_load_it_into_a_fresh_model(lib, reference, tmp_path):
+    check(lambda L: save_and_load_program(L, tmp_path), lib, reference)
 
 
 def load_state_dict_result_program(L):

@@ -30,6 +30,7 @@ class _BatchNorm(Module):
 
     ranks = ()            # the input dimensionalities accepted
     layout = ""           # how the error message spells them
+    _version = 2          # the layout with num_batches_tracked (as PyTorch's)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
@@ -60,6 +61,13 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+
+    def _state_optional_names(self, version) -> frozenset:
+        """A state dict from before ``num_batches_tracked`` (layout version < 2, or a plain
+        dict without PyTorch's ``_metadata``) may lack it: the count is kept, as PyTorch's."""
+        if (version is None or version < 2) and self.track_running_stats:
+            return frozenset({"num_batches_tracked"})
+        return frozenset()
 
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches counted."""

@@ -10,21 +10,22 @@ A module owns three ordered registries, filled by plain attribute assignment:
 
 Insertion order is kept, so ``state_dict()`` produces PyTorch's keys in PyTorch's order
 (``"0.weight"``, ``"conv1.bias"``, ``"bn.running_mean"``) and a state dict converts to and
-from PyTorch's by array conversion alone.
+from PyTorch's by array conversion alone.  Its values are the module's own tensors, detached
+(sharing memory, as PyTorch's); ``state_dict.py`` loads them back.
 """
 
 import itertools
+import warnings
 import weakref
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 
 import numpy as np
 
-from .._checks import ShapeError, check_bool
+from .._checks import check_bool
 from ..devices import check_device, is_device_like
 from ..tensor import Tensor, to_numpy
 from .parameter import Parameter
-
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+from .state_dict import EXTRA_STATE_KEY_SUFFIX, load_state_dict, local_state
 
 
 def _buffer_array(name: str, value):
@@ -101,6 +102,10 @@ class Module:
         object.__setattr__(self, "_forward_hooks", _HookDict())
         object.__setattr__(self, "_hooks_with_kwargs", set())
         object.__setattr__(self, "_always_called", set())
+        object.__setattr__(self, "_state_dict_pre_hooks", _HookDict())
+        object.__setattr__(self, "_state_dict_hooks", _HookDict())
+        object.__setattr__(self, "_load_state_dict_pre_hooks", _HookDict())
+        object.__setattr__(self, "_load_state_dict_post_hooks", _HookDict())
 
     # ------------------------------------------------------------------ registration
     def _check_new_name(self, kind: str, name) -> None:
@@ -409,16 +414,19 @@ class Module:
 
     def _cast_floating(self, dtype, every_dtype: bool = False) -> "Module":
         """Cast parameters and buffers to ``dtype`` in place: the floating ones, or with
-        ``every_dtype`` all of them (``type()``, as PyTorch's)."""
+        ``every_dtype`` all of them (``type()``, as PyTorch's).  A value already of ``dtype``
+        keeps its memory, so a state dict taken before still shares it (as PyTorch's)."""
         dtype = np.dtype(dtype)
         for module in self.modules():
             for param in module._parameters.values():
-                if param is not None and (every_dtype or param._data.dtype.kind == "f"):
+                if param is not None and param._data.dtype != dtype and (
+                        every_dtype or param._data.dtype.kind == "f"):
                     param._data = param._data.astype(dtype)
                     if param.grad is not None:
                         param.grad = param.grad.astype(dtype)
             for name, buffer in module._buffers.items():
-                if buffer is not None and (every_dtype or buffer.dtype.kind == "f"):
+                if buffer is not None and buffer.dtype != dtype and (
+                        every_dtype or buffer.dtype.kind == "f"):
                     module._buffers[name] = buffer.astype(dtype)
         return self
 
@@ -471,90 +479,123 @@ class Module:
         return self
 
     # ------------------------------------------------------------------ state dicts
-    def _state_entries(self, prefix: str = ""):
-        """``(key, owner_registry, name)`` for every state-dict entry, in PyTorch's order.
+    _version = 1  # the state-dict layout's version, saved in ``_metadata`` (as PyTorch)
 
-        Walks ``_modules`` without ``named_modules``' memo, as PyTorch's ``state_dict`` does:
-        a module used twice (``Sequential(layer, layer)``) has its entries under both names.
+    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
+        """Every parameter and persistent buffer as ``{qualified_name: Tensor}``, as
+        ``torch.nn.Module.state_dict``.
+
+        The values are the module's own state, detached (``keep_vars=True``: the
+        :class:`Parameter` objects themselves), so they share memory with the model: an
+        in-place change through the state dict changes the model, and a later step of the
+        model shows in the state dict.  Take a real copy with
+        ``{k: v.clone() for k, v in sd.items()}`` or ``copy.deepcopy(sd)``.  Keys are
+        PyTorch's (``"0.weight"``, ``"bn.running_var"``, ``"bn.num_batches_tracked"``) in
+        PyTorch's order, so ``{k: torch.from_numpy(v.numpy()) ...}`` loads into the equivalent
+        PyTorch model.  Returns an ``OrderedDict`` with PyTorch's ``_metadata`` (each
+        module's layout version), or ``destination`` filled in, keys prefixed by ``prefix``.
+        Positional arguments (``destination, prefix, keep_vars``) are deprecated, as PyTorch's.
+        Buffers are kept as numpy arrays here: their values are Tensors sharing that memory.
         """
-        for name, param in self._parameters.items():
-            if param is not None:
-                yield prefix + name, self._parameters, name
-        for name, buffer in self._buffers.items():
-            if buffer is not None and name not in self._non_persistent_buffers:
-                yield prefix + name, self._buffers, name
+        if args:
+            warnings.warn("state_dict: positional args are being deprecated, use kwargs "
+                          "instead (as PyTorch)", FutureWarning, stacklevel=2)
+            if destination is None:
+                destination = args[0]
+            if len(args) > 1 and prefix == "":
+                prefix = args[1]
+            if len(args) > 2 and keep_vars is False:
+                keep_vars = args[2]
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
+        metadata = getattr(destination, "_metadata", None)
+        if metadata is not None:
+            metadata[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
-                yield from module._state_entries(f"{prefix}{name}.")
+                module.state_dict(destination=destination, prefix=f"{prefix}{name}.",
+                                  keep_vars=keep_vars)
+        for hook in self._state_dict_hooks.values():
+            if hook(self, destination, prefix, local_metadata) is not None:
+                raise RuntimeError("state_dict post-hook must return None (change the state "
+                                   "dict in place instead)")
+        return destination
 
-    def state_dict(self) -> dict:
-        """Every parameter and persistent buffer as ``{qualified_name: ndarray copy}``.
+    def register_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, prefix, keep_vars)`` before this module's entries are put into
+        a state dict (``torch.nn.Module.register_state_dict_pre_hook``)."""
+        return self._add_hook(self._state_dict_pre_hooks, hook, False, False)
 
-        Keys are PyTorch's (``"0.weight"``, ``"bn.running_var"``,
-        ``"bn.num_batches_tracked"``), so ``{k: torch.from_numpy(v) for k, v in ...}`` loads
-        into the equivalent PyTorch model.
-        """
-        state = {}
-        for key, registry, name in self._state_entries():
-            value = registry[name]
-            state[key] = (value._data if isinstance(value, Tensor) else value).copy()
-        return state
+    def register_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` once this module's and
+        its children's entries are in; it changes the state dict in place and returns
+        ``None`` (``torch.nn.Module.register_state_dict_post_hook``)."""
+        return self._add_hook(self._state_dict_hooks, hook, False, False)
 
-    def load_state_dict(self, state_dict, strict: bool = True):
-        """Copy arrays from ``state_dict`` into the parameters and buffers, in place.
+    def register_load_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before this module's entries are checked; it may
+        change ``state_dict`` (a copy of the one given to ``load_state_dict``) in place, e.g.
+        to rename keys (``torch.nn.Module.register_load_state_dict_pre_hook``)."""
+        return self._add_hook(self._load_state_dict_pre_hooks, hook, False, False)
 
-        Values may be any array-likes, PyTorch tensors included; each is cast to the dtype of
-        the parameter or buffer it fills.  Shape mismatches, and with ``strict`` missing or
-        unexpected keys, raise one ``RuntimeError`` (PyTorch's; also a ``ValueError``)
-        listing every problem by key; nothing is modified then.  Returns
-        ``(missing_keys, unexpected_keys)`` as PyTorch's does.
+    def register_load_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(module, incompatible_keys)`` after this module and its children were
+        loaded; it may change the key lists in place (clearing them avoids the strict
+        error) and returns ``None`` (``torch.nn.Module.register_load_state_dict_post_hook``)."""
+        return self._add_hook(self._load_state_dict_post_hooks, hook, False, False)
+
+    def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
+        """Put this module's own entries (not its children's) into ``destination``."""
+        for name, value in local_state(self).items():
+            if isinstance(value, Tensor):
+                destination[prefix + name] = value if keep_vars else value.detach()
+            else:  # a buffer's ndarray: a Tensor over the same memory
+                destination[prefix + name] = Tensor._make(value)
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
+
+    def get_extra_state(self):
+        """State beyond parameters and buffers, saved under ``"_extra_state"`` when a
+        subclass defines this (with :meth:`set_extra_state`), as PyTorch's."""
+        raise RuntimeError("get_extra_state: reached Module.get_extra_state(), which should "
+                           "never be called; define it in the subclass to save extra state")
+
+    def set_extra_state(self, state) -> None:
+        """Restore what :meth:`get_extra_state` returned (define both in a subclass)."""
+        raise RuntimeError("set_extra_state: reached Module.set_extra_state(), which should "
+                           "never be called; define it in the subclass to load extra state")
+
+    def _loads_extra_state(self) -> bool:
+        return type(self).set_extra_state is not Module.set_extra_state
+
+    def _state_optional_names(self, version) -> frozenset:
+        """Own entries a state dict saved at layout ``version`` (``None``: unknown) may
+        lack, the current values being kept (BatchNorm's ``num_batches_tracked``)."""
+        return frozenset()
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """Copy the values of ``state_dict`` into the parameters and buffers, in place, as
+        ``torch.nn.Module.load_state_dict``.
+
+        Values may be Tensors (this library's or PyTorch's), numpy arrays or any
+        array-likes; each is cast to the dtype of the parameter or buffer it fills (with
+        ``assign=True`` the values themselves become the parameters and buffers, keeping
+        their dtype, each parameter keeping its ``requires_grad``).  Shape mismatches, and
+        with ``strict`` missing or unexpected keys, raise one ``RuntimeError`` (also a
+        ``ValueError``) with PyTorch's messages for every problem; **deliberate difference:**
+        nothing is modified then (PyTorch copies the entries that fit first).  Returns the
+        named tuple ``(missing_keys, unexpected_keys)``.
         """
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
-            raise TypeError(
-                f"load_state_dict: expected a dict of arrays, got {type(state_dict).__name__}"
-            )
-        entries = {key: (registry, name) for key, registry, name in self._state_entries()}
-        missing = [key for key in entries if key not in state_dict]
-        unexpected = [key for key in state_dict.keys() if key not in entries]
-        problems, converted = [], {}
-        for key, (registry, name) in entries.items():
-            if key not in state_dict:
-                continue
-            target = registry[name]
-            target_array = target._data if isinstance(target, Tensor) else target
-            try:
-                value = to_numpy(state_dict[key])
-            except Exception as error:  # any failure to make an array is reported by key
-                problems.append(f"{key}: cannot convert {type(state_dict[key]).__name__} "
-                                f"to an array ({error})")
-                continue
-            if value.dtype.kind not in "biuf":
-                problems.append(f"{key}: expected numeric data, got dtype {value.dtype}")
-            elif value.shape != target_array.shape:
-                problems.append(
-                    f"size mismatch for {key}: copying a param with shape {value.shape}, "
-                    f"the shape in current model is {target_array.shape}"
-                )
-            else:
-                converted[key] = value
-        if strict:
-            problems = (
-                [f"missing key: {key}" for key in missing]
-                + [f"unexpected key: {key}" for key in unexpected]
-                + problems
-            )
-        if problems:
-            raise ShapeError(
-                f"load_state_dict: error(s) in loading state_dict for {type(self).__name__}:\n  "
-                + "\n  ".join(problems)
-            )
-        for key, value in converted.items():
-            registry, name = entries[key]
-            target = registry[name]
-            target_array = target._data if isinstance(target, Tensor) else target
-            # In place, so optimizers holding these parameters keep seeing them.
-            target_array[...] = value
-        return IncompatibleKeys(missing, unexpected)
+            raise TypeError(f"load_state_dict: expected state_dict to be dict-like, got "
+                            f"{type(state_dict).__name__}")
+        return load_state_dict(self, state_dict, bool(strict), bool(assign))
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self) -> str:
