@@ -227,9 +227,11 @@ def calibrate(repeat):
     bmat = (rng.standard_normal((3321, 16, 16)) + 1j).astype(np.complex64)
     cmac = best_ms(lambda: np.matmul(a, bmat), repeat) / 1e3
     print(f"CMAC_SECONDS = {cmac / (3321 * 8 * 16 * 16):.3g}")
-    # Winograd: an op's time less its GEMMs' (at the GEMM rate above), per transformed
-    # element a*a*tiles*(C + C_out), on (b) and (c), each direction, F(2x2) and F(4x4).
+    # Winograd: an op's time less its GEMMs' (priced at the model's GEMM_FLOPS_PER_SECOND,
+    # as im2col's are, so the two estimates compare like for like), per transformed element
+    # a*a*tiles*(C + C_out), on (b) and (c), each direction, F(2x2) and F(4x4).
     from tinygrad_cnn.ops import conv_winograd
+    from tinygrad_cnn.ops.conv_select import GEMM_FLOPS_PER_SECOND
     for name in "bc":
         x_shape, w_shape, options = CASES[name]
         xs = rng.standard_normal(x_shape, dtype=np.float32)
@@ -246,8 +248,9 @@ def calibrate(repeat):
                      (kernels.conv2d_weight_grad, (xs, gs, geometry)))
             times = [best_ms(functools.partial(f, *operands), repeat) / 1e3
                      for f, operands in calls]
-            per = [(t - flops * gemm / (2 * 128 * 576 * 32768)) / elements for t in times]
-            print(f"WINOGRAD_ELEMENT_SECONDS ({name}, F({m}x{m})) fwd/dx/dw = "
+            per = [(t - flops / GEMM_FLOPS_PER_SECOND) / elements for t in times]
+            key = "winograd" if m == 4 else "winograd_f2"
+            print(f"WINOGRAD_ELEMENT_SECONDS[{key!r}] ({name}) fwd/dx/dw = "
                   + " / ".join(f"{p:.3g}" for p in per))
 
 

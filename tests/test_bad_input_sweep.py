@@ -18,15 +18,20 @@ int beyond int64 in some ops where others raise ``ValueError`` (we: ``ValueError
 everywhere). :data:`DELIBERATE` lists where we refuse what
 PyTorch computes, on purpose (the API's "never a silently wrong result"), and
 :data:`DELIBERATE_SPOILERS` the spoiled values (a string or None as a flag, NaN as a rate)
-we always refuse; :data:`KNOWN_GAPS` what PyTorch computes and we refuse for want of the
+we always refuse; :data:`DELIBERATE_ACCEPTS` where PyTorch raises and we compute, on purpose
+(a numpy type as a dtype); :data:`KNOWN_GAPS` what PyTorch computes and we refuse for want of the
 feature. ``bad_input_pending.txt`` lists the inputs still to fix, one a line: the sweep fails
 on any difference not listed there and on any listed input that no longer differs.
+``bad_input_differs.txt`` lists, each with its reason, the inputs where we differ on purpose
+(PyTorch takes a value that is a mistake: a negative period, a NaN timeout): each must still
+differ, with our error naming the op, and be listed in ``docs/coming_from_pytorch.md``.
 
 The specs cover the CNN functional ops and layers, the factories, the Tensor methods and
 ``torch.*`` functions (reductions along a dim, shape ops, indexing, in-place ops, dtype
 conversions), the optimizers' and schedulers' constructors, ``DataLoader``, ``save``/``load``
 and ``gradcheck``. Not yet: the vision transforms (torchvision, their oracle, is not
-installed here).
+installed here; ``tests/test_vision.py`` checks their constructors against the types
+torchvision's source raises).
 """
 
 import math
@@ -83,6 +88,13 @@ KNOWN_GAPS = {
     "BatchNorm2d(0=long tuple)": "PyTorch fails at run time (RuntimeError); we refuse the "
                                  "tuple when the layer is built (TypeError)",
 }
+# PyTorch raises; we compute, on purpose: each a documented difference (API.md's "numpy dtypes
+# are used for these names", docs/coming_from_pytorch.md), checked to still differ.
+DELIBERATE_ACCEPTS = {
+    label: "a numpy type (np.float64) is a dtype here: the library's dtypes are numpy's"
+    for label in ("tensor(dtype=numpy type)", "zeros(dtype)(dtype=numpy type)",
+                  "to(1=numpy type)", "type(1=numpy type)")
+}
 # Where PyTorch computes with these spoiled values (a string or None as a flag, NaN as a
 # learning rate, a third beta) we refuse, naming the op, with TypeError or ValueError: the
 # API's "never a silently wrong result" (counted as deliberate refusals).
@@ -96,6 +108,12 @@ DELIBERATE_SPOILERS = {"string", "none", "nan", "inf", "list", "float entry", "b
 PENDING_FILE = pathlib.Path(__file__).with_name("bad_input_pending.txt")
 PENDING = {line.strip() for line in PENDING_FILE.read_text().splitlines()
            if line.strip() and not line.startswith("#")}
+# Inputs where we differ from PyTorch on purpose: "label -- reason", one a line in
+# bad_input_differs.txt, each also listed in docs/coming_from_pytorch.md.
+DIFFERS_FILE = pathlib.Path(__file__).with_name("bad_input_differs.txt")
+DIFFERS = dict(line.strip().split(" -- ", 1) for line in DIFFERS_FILE.read_text().splitlines()
+               if line.strip() and not line.startswith("#"))
+DOCS_FILE = pathlib.Path(__file__).parents[1] / "docs" / "coming_from_pytorch.md"
 COUNTS = {"inputs": 0}
 
 
@@ -136,6 +154,8 @@ def build(value, side):
         return tuple(build(v, side) for v in value)
     if isinstance(value, list):
         return [build(v, side) for v in value]
+    if isinstance(value, dict):  # keyword arguments (a DType given as dtype=)
+        return {k: build(v, side) for k, v in value.items()}
     return value
 
 
@@ -632,6 +652,12 @@ def test_bad_inputs_raise_what_pytorch_raises_naming_the_op(spec):
         if label in KNOWN_GAPS:  # listed, with the reason, in KNOWN_GAPS
             COUNTS["known gaps"] = COUNTS.get("known gaps", 0) + 1
             continue
+        if label in DELIBERATE_ACCEPTS:
+            COUNTS["deliberate"] = COUNTS.get("deliberate", 0) + 1
+            if expected is None or got is not None:
+                problems.append(f"{label}: listed in DELIBERATE_ACCEPTS (PyTorch raises, we "
+                                f"compute) but PyTorch gave {expected!r}, we {got!r}")
+            continue
         if label in DELIBERATE:
             if not isinstance(got, ValueError) or not names_op(str(got), name):
                 problems.append(f"{label}: expected our deliberate ValueError, got {got!r}")
@@ -653,6 +679,14 @@ def test_bad_inputs_raise_what_pytorch_raises_naming_the_op(spec):
                        f"{type(got).__name__}: {got}")
         elif not names_op(str(got), name):
             problem = f"message does not name {name}: {got}"
+        if label in DIFFERS:
+            COUNTS["documented"] = COUNTS.get("documented", 0) + 1
+            if problem is None:
+                problems.append(f"{label}: no longer differs: remove its line from "
+                                f"{DIFFERS_FILE.name} and from {DOCS_FILE.name}")
+            elif got is not None and not names_op(str(got), name):
+                problems.append(f"{label}: message does not name {name}: {got}")
+            continue
         if label in PENDING:
             COUNTS["pending"] = COUNTS.get("pending", 0) + 1
             if problem is None:
@@ -662,10 +696,24 @@ def test_bad_inputs_raise_what_pytorch_raises_naming_the_op(spec):
     assert not problems, "\n".join(problems)
 
 
+def test_listed_inputs_exist_and_documented_differences_are_in_the_docs():
+    """Every label of the two lists names an input of the sweep (a stale or misspelt one
+    would silently cover nothing), no input is in both, and every documented difference is
+    listed in docs/coming_from_pytorch.md."""
+    labels = {label for spec in SPECS for label, _, _ in spoiled_calls(spec)}
+    assert not (PENDING | set(DIFFERS)) - labels, (PENDING | set(DIFFERS)) - labels
+    assert not PENDING & set(DIFFERS), PENDING & set(DIFFERS)
+    assert all(reason.strip() for reason in DIFFERS.values())
+    docs = DOCS_FILE.read_text()
+    missing = [label for label in DIFFERS if f"`{label}`" not in docs]
+    assert not missing, f"not listed in {DOCS_FILE.name}: {missing}"
+
+
 def test_zz_report_the_count(capsys):
     """Shown in the test output (capture disabled): how many inputs the sweep checked."""
     with capsys.disabled():
         print(f"\nbad-input sweep: {COUNTS['inputs']} inputs over {len(SPECS)} call specs, "
               f"each also run on PyTorch ({COUNTS.get('known gaps', 0)} listed known gaps, "
               f"{COUNTS.get('deliberate', 0)} deliberate refusals, "
+              f"{COUNTS.get('documented', 0)} documented differences, "
               f"{COUNTS.get('pending', 0)} pending in {PENDING_FILE.name})")

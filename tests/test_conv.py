@@ -199,11 +199,11 @@ def _auto_choice(x_shape, w_shape, padding):
 
 @pytest.mark.parametrize("x_shape, w_shape, padding, expected", [
     ((64, 1, 28, 28), (32, 1, 3, 3), 1, "im2col"),      # the 3x3 layers of bench_conv.py
-    ((64, 32, 14, 14), (64, 32, 3, 3), 1, "im2col"),
-    ((32, 64, 32, 32), (128, 64, 3, 3), 1, "winograd_f2"),  # wide: F(2x2) pays
+    ((64, 32, 14, 14), (64, 32, 3, 3), 1, "winograd_f2"),  # 32 channels: F(2x2) pays
+    ((32, 64, 32, 32), (128, 64, 3, 3), 1, "winograd_f2"),
     ((32, 64, 32, 32), (128, 64, 3, 3), 0, "winograd_f2"),
     ((32, 64, 32, 32), (128, 64, 5, 5), 2, "im2col"),        # not 3x3: no Winograd
-    ((8, 16, 64, 64), (16, 16, 3, 3), 1, "im2col"),     # the crossover sweep's 3x3 ...
+    ((8, 16, 64, 64), (16, 16, 3, 3), 1, "winograd_f2"),  # the crossover sweep's 3x3 ...
     ((8, 16, 64, 64), (16, 16, 7, 7), 3, "im2col"),     # ... 7x7 (FFT priced in float64)
     ((8, 16, 64, 64), (16, 16, 9, 9), 4, "fft"),        # ... and 9x9
     ((8, 16, 64, 64), (16, 16, 15, 15), 7, "fft"),      # bench_conv.py (e)

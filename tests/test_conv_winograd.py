@@ -110,7 +110,11 @@ def test_chunking_changes_nothing(monkeypatch):
             return _array(xt.grad), _array(wt.grad)
 
     whole = run()
+    assert len(conv_winograd._plan(3, (2, 3), 1 << 10)) == 1       # one group of 3 images
     monkeypatch.setattr(conv_winograd, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(conv_winograd, "MIN_TILES", 1)
+    assert conv_winograd._plan(3, (2, 3), 1 << 10) == [               # bands of one tile row
+        (slice(i, i + 1), [slice(0, 1), slice(1, 2)]) for i in range(3)]
     for chunked, expected in zip(run(), whole, strict=True):
         np.testing.assert_allclose(chunked, expected, rtol=1e-12)
 

@@ -10,7 +10,13 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import tinygrad_cnn.data.dataset as dataset_module
-from tinygrad_cnn.data import DataLoader, Dataset, TensorDataset
+from tinygrad_cnn.data import (
+    DataLoader,
+    Dataset,
+    RandomSampler,
+    SequentialSampler,
+    TensorDataset,
+)
 from tinygrad_cnn.data.datasets import digits, mnist, read_idx
 from tinygrad_cnn.data.idx import IDX_DTYPES
 from tinygrad_cnn.random import manual_seed
@@ -235,10 +241,14 @@ def test_subclass_overriding_getitem_is_read_through_getitem():
     "kwargs, error, fragment",
     [
         ({"batch_size": 0}, ValueError, "batch_size"),
-        ({"batch_size": 2.0}, TypeError, "batch_size"),
-        ({"batch_size": True}, TypeError, "batch_size"),
+        ({"batch_size": 2.0}, ValueError, "batch_size"),  # PyTorch's ValueError, as any
+        ({"batch_size": True}, ValueError, "batch_size"),  # batch_size not a positive int
+        ({"batch_size": "2"}, ValueError, "batch_size"),
         ({"shuffle": "yes"}, TypeError, "shuffle"),
-        ({"drop_last": 1}, TypeError, "drop_last"),
+        ({"shuffle": None}, TypeError, "shuffle"),
+        ({"drop_last": 1}, ValueError, "drop_last"),  # PyTorch: ValueError for a non-bool
+        ({"drop_last": None}, ValueError, "drop_last"),
+        ({"timeout": float("nan")}, ValueError, "timeout"),
         ({"generator_seed": -1}, ValueError, "generator_seed"),
         ({"generator_seed": 1.5}, TypeError, "generator_seed"),
     ],
@@ -246,6 +256,24 @@ def test_subclass_overriding_getitem_is_read_through_getitem():
 def test_loader_validates_its_arguments(kwargs, error, fragment):
     with pytest.raises(error, match=fragment):
         DataLoader(TensorDataset(np.zeros(3)), **kwargs)
+
+
+def test_flags_read_by_truth_value_take_an_int_as_pytorch():
+    dataset = TensorDataset(np.arange(6))
+    shuffled = DataLoader(dataset, batch_size=6, shuffle=1, generator_seed=0)
+    assert isinstance(shuffled.sampler, RandomSampler)
+    assert sorted(next(iter(shuffled))[0].numpy().tolist()) == list(range(6))
+    assert isinstance(DataLoader(dataset, shuffle=0).sampler, SequentialSampler)
+    assert next(iter(DataLoader(dataset, batch_size=2, pin_memory=1)))[0].shape == (2,)
+
+
+def test_a_timeout_without_workers_fails_when_iterated_as_pytorch():
+    loader = DataLoader(TensorDataset(np.arange(6)), batch_size=2, timeout=5.0)
+    assert len(loader) == 3  # built, as PyTorch builds it
+    with pytest.raises(ValueError, match=r"^DataLoader: timeout must be 0 without workers"):
+        iter(loader)
+    with pytest.raises(AssertionError):  # PyTorch's type
+        iter(loader)
 
 
 def test_loader_rejects_a_non_dataset():

@@ -43,7 +43,7 @@ def t(*shape, dtype=np.float32):
      r"cat: sizes of tensors must match except in dimension 1: tensor 1 has shape \(3, 3\)"),
     (lambda: tg.stack([t(2), t(3)]), RuntimeError, r"stack: expects each tensor to be equal "
      r"size, but got \(2,\) at entry 0 and \(3,\) at entry 1"),
-    (lambda: tg.cat(t(2)), TypeError, "cat: expected a non-empty list"),
+    (lambda: tg.cat(t(2)), TypeError, "cat: tensors must be a list or tuple of tensors"),
     (lambda: F.linear(t(4, 3), t(5, 2)), ValueError,
      r"linear: input has 3 features \(shape \(4, 3\)\) but weight expects 2"),
     (lambda: F.linear(t(4, 3), t(5, 3), t(4)), ValueError, r"linear: bias must have shape \(5,\)"),

@@ -424,11 +424,35 @@ def test_inputs_of_the_wrong_kind_are_a_type_error():
         gradcheck(softplus, np.ones(3))
 
 
-@pytest.mark.parametrize("option", [{"eps": 0}, {"eps": -1e-6}, {"atol": -1.0},
-                                    {"rtol": float("nan")}, {"n_directions": 0}])
+@pytest.mark.parametrize("option", [{"atol": -1.0}, {"rtol": float("nan")},
+                                    {"n_directions": 0}])
 def test_bad_tolerances_are_a_value_error(option):
     with pytest.raises(ValueError, match="gradcheck: "):
         gradcheck(softplus, (random_leaf(3),), **option)
+
+
+@pytest.mark.parametrize("option", [{"atol": -1.0}, {"rtol": float("nan")}])
+def test_bad_tolerances_are_also_pytorchs_runtime_error(option):
+    with pytest.raises(RuntimeError, match="gradcheck: "):
+        gradcheck(softplus, (random_leaf(3),), **option)
+
+
+@pytest.mark.parametrize("check", [gradcheck, gradgradcheck])
+@pytest.mark.parametrize("eps", [0, float("nan"), float("inf")])
+def test_an_eps_giving_no_derivative_fails_the_check_as_pytorch(check, eps):
+    with pytest.raises(GradcheckError, match=f"{check.__name__}: eps must be finite and "
+                                             "nonzero"):
+        check(softplus, (random_leaf(3),), eps=eps)
+    with pytest.warns(GradcheckWarning, match="eps must be finite"):
+        assert check(softplus, (random_leaf(3),), eps=eps, raise_exception=False) is False
+
+
+def test_a_negative_eps_is_the_same_central_difference_as_pytorch():
+    assert gradcheck(softplus, (random_leaf(3),), eps=-1e-6)
+    assert gradgradcheck(softplus, (random_leaf(3),), eps=-1e-6)
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(SquareWrongAtOneElement.apply, (random_leaf(2, 3),), eps=-1e-6)
+    assert caught.value.kind == "mismatch"
 
 
 def test_non_finite_output_is_a_value_error():

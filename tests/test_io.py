@@ -343,6 +343,18 @@ def test_save_into_a_missing_directory_names_the_path_not_the_temp_file(tmp_path
     assert ".tmp" not in str(info.value)
 
 
+def test_save_into_a_missing_folder_or_to_an_empty_path_is_also_pytorchs_runtime_error(
+        tmp_path):
+    path = tmp_path / "no_such_dir" / "ckpt.pt"
+    with pytest.raises(RuntimeError, match=r"^save: path must be in an existing folder"):
+        save({"w": np.zeros(1)}, path)
+    with pytest.raises(FileNotFoundError, match=r"^save: path must name a file, got ''$"):
+        save({"w": np.zeros(1)}, "")
+    with pytest.raises(RuntimeError):
+        save({"w": np.zeros(1)}, "")
+    assert not (tmp_path / "no_such_dir").exists()
+
+
 def test_save_onto_a_directory_names_the_path_not_the_temp_file(tmp_path):
     with pytest.raises(IsADirectoryError) as info:
         save({"w": np.zeros(1)}, tmp_path)

@@ -48,6 +48,9 @@ OPTIMIZERS = [
     ("Adadelta", dict(lr=0.5, rho=0.5, eps=1e-4)),
     ("Adadelta", dict(rho=0.95, weight_decay=0.1, maximize=True)),
     ("SGD", dict(lr=0.1, momentum=0.5, foreach=False, differentiable=False)),
+    # flags read by truth value: an int works, as in PyTorch
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=1)),
+    ("Adam", dict(lr=0.01, amsgrad=1)),
     ("Adam", dict(lr=0.01, foreach=True, capturable=False, fused=None)),
 ]
 IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in options.items())}"
@@ -304,6 +307,11 @@ SCHEDULERS = [
                         anneal_strategy="linear", cycle_momentum=False)),
     ("SequentialLR", sequential),
     ("SequentialLR", sequential_exponential),
+    # periods and counts of any size, and LinearLR's total_iters=0, as PyTorch
+    ("StepLR", dict(step_size=10**20)),
+    ("CosineAnnealingLR", dict(T_max=10**20)),
+    ("LinearLR", dict(start_factor=0.5, total_iters=0)),
+    ("LinearLR", dict(start_factor=0.5, total_iters=10**20)),
 ]
 SCHEDULER_IDS = [f"{name}-{i}" for i, (name, _) in enumerate(SCHEDULERS)]
 OPTIMIZER_FOR = {"SGD": dict(lr=0.5, momentum=0.9), "Adam": dict(lr=0.5),
@@ -465,6 +473,7 @@ def test_lambda_lr_state_dict_leaves_functions_out_and_keeps_callable_objects_st
 
 PLATEAU = [
     dict(),
+    dict(patience=10**20, cooldown=10**20),
     dict(mode="max", factor=0.5, patience=2),
     dict(patience=1, threshold=0.1, threshold_mode="abs", cooldown=2, min_lr=0.05),
     dict(mode="max", patience=0, threshold=0.05, threshold_mode="rel", min_lr=[0.1, 0.001],
@@ -512,6 +521,17 @@ SCHEDULER_ERRORS = [
     ("ReduceLROnPlateau", dict(threshold_mode="log")),
     ("ReduceLROnPlateau", dict(min_lr=[0.1])),
     ("SequentialLR", dict(schedulers=[], milestones=[])),
+    # PyTorch's type, whatever raised it: a TypeError for a value of the wrong kind...
+    ("ReduceLROnPlateau", dict(mode=3)),
+    ("ReduceLROnPlateau", dict(threshold_mode=None)),
+    ("OneCycleLR", dict(max_lr=None, total_steps=10)),
+    ("OneCycleLR", dict(max_lr="1.0", total_steps=10)),
+    ("OneCycleLR", dict(max_lr=1.0, total_steps="10")),
+    ("OneCycleLR", dict(max_lr=1.0, total_steps=10, pct_start=None)),
+    ("OneCycleLR", dict(max_lr=1.0, total_steps=10, pct_start=[0.3])),
+    # ... a ValueError for a string pct_start (float() of it) and a float total_steps ...
+    ("OneCycleLR", dict(max_lr=1.0, total_steps=10, pct_start="0.3")),
+    ("OneCycleLR", dict(max_lr=1.0, total_steps=10.0)),
 ]
 
 
@@ -522,6 +542,53 @@ def test_invalid_scheduler_arguments_raise_as_pytorch(name, options):
         getattr(torch.optim.lr_scheduler, name)(theirs.optimizer, **options)
     with pytest.raises(type(their_error.value)):
         getattr(lr_scheduler, name)(ours.optimizer, **options)
+
+
+@pytest.mark.parametrize("name, options", [("StepLR", dict(step_size=0)),
+                                           ("CosineAnnealingLR", dict(T_max=0))])
+def test_a_zero_period_is_pytorchs_zero_division_error_when_the_scheduler_is_built(name,
+                                                                                  options):
+    ours, theirs = scheduler_pair("StepLR", dict(step_size=1))
+    scheduler = getattr(torch.optim.lr_scheduler, name)(theirs.optimizer, **options)
+    theirs.optimizer.step()
+    with pytest.raises(ZeroDivisionError):  # PyTorch: at the first step, on epoch % 0
+        scheduler.step()
+    with pytest.raises(ZeroDivisionError, match=f"^{name}: .* must be >= 1, got 0"):
+        getattr(lr_scheduler, name)(ours.optimizer, **options)
+    with pytest.raises(ValueError):
+        getattr(lr_scheduler, name)(ours.optimizer, **options)
+
+
+@pytest.mark.parametrize("name, options", [
+    ("StepLR", dict(step_size=0)), ("CosineAnnealingLR", dict(T_max=0)),
+    ("ReduceLROnPlateau", dict(mode=None)), ("OneCycleLR", dict(max_lr=None, total_steps=9))])
+def test_scheduler_errors_name_the_scheduler_and_the_argument(name, options):
+    ours, _ = scheduler_pair("StepLR", dict(step_size=1))
+    argument = [key for key in options if key != "total_steps"][0]
+    with pytest.raises((TypeError, ValueError), match=f"^{name}: {argument} must be"):
+        getattr(lr_scheduler, name)(ours.optimizer, **options)
+
+
+@pytest.mark.parametrize("options, error", [
+    (dict(betas=(0.9,)), IndexError), (dict(betas=()), IndexError),
+    (dict(betas=None), TypeError), (dict(betas=0.9), TypeError),
+    (dict(initial_accumulator_value=1e300), RuntimeError)])
+def test_optimizer_errors_have_pytorchs_type_and_name_the_argument(options, error):
+    name = "Adagrad" if "initial_accumulator_value" in options else "Adam"
+    with pytest.raises(error):
+        getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(2))], **options)
+    argument = next(iter(options))
+    with pytest.raises(error, match=f"^{name}: {argument} must"):
+        getattr(optim, name)([nn.Parameter(np.zeros(2, np.float32))], **options)
+    if error is IndexError:  # a wrong number of values is also a TypeError here
+        with pytest.raises(TypeError):
+            getattr(optim, name)([nn.Parameter(np.zeros(2, np.float32))], **options)
+
+
+def test_adagrad_accepts_a_large_accumulator_its_dtype_can_hold():
+    optim.Adagrad([nn.Parameter(np.zeros(2))], initial_accumulator_value=1e300)  # float64
+    with pytest.raises(RuntimeError, match="float32"):
+        optim.Adagrad([nn.Parameter(np.zeros(2, np.float32))], initial_accumulator_value=1e39)
 
 
 def test_stepping_the_scheduler_before_the_optimizer_warns_as_pytorch():

@@ -221,10 +221,26 @@ def _pytorch_backward_takes_a_shortcut(shape, kwargs, out_shape):
     their backward kernels copy straight through when ``out == in`` (``dst // 2`` when
     ``out == 2 * in``): with a scale factor such as 1.25 on a size-2 axis the forward reads
     [0, 0] and the backward sends the gradient to [0, 1], which is not the gradient of the
-    forward.  Ours is (the adjoint test above); such cases are not compared."""
-    return (kwargs["mode"] == "nearest" and len(shape) != 4 and "scale_factor" in kwargs
-            and not kwargs.get("recompute_scale_factor")
+    forward.  Its bicubic backward likewise copies straight through when the output's size
+    equals the input's, although with a scale factor such as 1.25 on a size-2 axis its forward
+    is not the identity.  Ours is the gradient of the forward (the adjoint test above); such
+    cases are not compared."""
+    scaled = "scale_factor" in kwargs and not kwargs.get("recompute_scale_factor")
+    if kwargs["mode"] == "bicubic":
+        return scaled and tuple(out_shape[2:]) == tuple(shape[2:])
+    return (kwargs["mode"] == "nearest" and len(shape) != 4 and scaled
             and any(m in (n, 2 * n) for n, m in zip(shape[2:], out_shape[2:])))
+
+
+def test_pytorchs_bicubic_backward_shortcut_is_not_copied():
+    # see _pytorch_backward_takes_a_shortcut: same size out, but the forward mixes columns
+    x = Tensor(np.array([[[[1.0, 2.0]]]]), requires_grad=True)
+    y = F.interpolate(x, scale_factor=(1.0, 1.25), mode="bicubic")
+    assert y.shape == x.shape and not np.allclose(y._data, x._data)
+    g = np.array([[[[1.0, 10.0]]]])
+    y.backward(g)
+    assert not np.allclose(grad_of(x), g)  # the copy PyTorch returns
+    np.testing.assert_allclose((y._data * g).sum(), (x._data * grad_of(x)).sum(), rtol=1e-12)
 
 
 def test_pytorchs_nearest_backward_shortcut_is_not_copied():

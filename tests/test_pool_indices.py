@@ -13,6 +13,7 @@ from reference import adaptive_pool2d_ref, max_pool2d_indices_ref, max_pool2d_re
 import tinygrad_cnn.functional as F
 import tinygrad_cnn.nn as nn
 from tinygrad_cnn.gradcheck import gradgradcheck
+from tinygrad_cnn.ops.pool_windows import adaptive_max_by_taps, adaptive_max_by_windows
 from tinygrad_cnn.tensor import Tensor
 
 
@@ -152,6 +153,63 @@ def test_adaptive_max_gradient_goes_to_the_indexed_element(case):
     expected = np.zeros((4, x.shape[2] * x.shape[3]))
     np.add.at(expected, (np.arange(4)[:, None], indices._data.reshape(4, -1)), g.reshape(4, -1))
     np.testing.assert_allclose(grad_of(t), expected.reshape(x.shape), rtol=1e-12, atol=1e-15)
+
+
+SPECIAL = np.array([-np.inf, -1.0, -0.0, 0.0, 1.0, np.inf, np.nan])
+
+
+@st.composite
+def adaptive_special_case(draw):
+    """Unequal adaptive windows over planes up to 16 x 16 (sequences up to 150) holding a few
+    special values: ties, signed zeros, infinities and NaN (PyTorch's scan: first maximum,
+    last NaN)."""
+    size = draw(st.sampled_from([(draw(st.integers(1, 16)), draw(st.integers(1, 16))),
+                                 (1, draw(st.integers(1, 150)))]))
+    out = (draw(st.integers(1, 11)), draw(st.integers(1, 11)))
+    if size[0] == 1:
+        out = (1, out[1])
+    lead = draw(st.sampled_from([(3,), (2, 3), (1, 5)]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    pool = SPECIAL[rng.choice(len(SPECIAL), size=draw(st.integers(1, 4)), replace=False)]
+    x = pool[rng.integers(0, len(pool), lead + size)]
+    if draw(st.booleans()):
+        x[rng.random(x.shape) < 0.9] = 1.0  # mostly one value: long runs of ties
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    return x.astype(dtype), out
+
+
+def _bitwise_equal(a, b):
+    """Equal values, NaN at the same places, zeros of the same sign."""
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+    np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
+    np.testing.assert_array_equal(np.nan_to_num(a), np.nan_to_num(b))
+
+
+@settings(max_examples=40, deadline=None)
+@given(adaptive_special_case())
+def test_adaptive_max_values_and_indices_match_the_loop_with_ties_and_nan(case):
+    x, out = case
+    y, indices = F.adaptive_max_pool2d(Tensor(x), out, return_indices=True)
+    planes = x.reshape((-1, 1) + x.shape[-2:])
+    expected, where = adaptive_pool2d_ref(planes, out, "max")
+    assert y.dtype == x.dtype and indices.dtype == np.int64
+    np.testing.assert_array_equal(indices._data.reshape(where.shape), where)
+    _bitwise_equal(y._data.reshape(expected.shape), expected)
+    # each kernel, whichever the size rule picks above
+    for kernel in (adaptive_max_by_taps, adaptive_max_by_windows):
+        np.testing.assert_array_equal(kernel(x, out).reshape(where.shape), where)
+
+
+@pytest.mark.torch
+@settings(max_examples=30, deadline=None)
+@given(adaptive_special_case())
+def test_adaptive_max_values_and_indices_match_pytorch_with_ties_and_nan(case):
+    torch = pytest.importorskip("torch")
+    x, out = case
+    y, indices = F.adaptive_max_pool2d(Tensor(x), out, return_indices=True)
+    ty, tindices = torch.nn.functional.adaptive_max_pool2d(torch.tensor(x), out, True)
+    np.testing.assert_array_equal(indices._data, tindices.numpy())
+    _bitwise_equal(y._data, ty.numpy())
 
 
 def test_adaptive_max_takes_the_last_nan_of_a_window_as_pytorch():

@@ -133,6 +133,61 @@ def test_pad_rejects_bad_arguments(make, error):
         make()
 
 
+# torchvision's constructor checks (torchvision is not installed here, so these are read from
+# its source): _setup_size (CenterCrop, RandomCrop) int()s a number, takes a sequence of 1 or
+# 2 values and raises ValueError for another length (TypeError from len() for None); Resize
+# raises TypeError unless size is an int or a sequence, ValueError for a sequence not of 1 or
+# 2 values; Pad raises TypeError for a padding or fill of the wrong kind, ValueError for a
+# padding of 3 values or an unknown mode. Where torchvision takes a value that then crops
+# nothing or fills with NaN (a size below 1, fill=None, mean=None), it is refused here, named.
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: T.CenterCrop(None), TypeError, "CenterCrop: size must be an int or a sequence"),
+    (lambda: T.CenterCrop("3"), TypeError, "CenterCrop: size"),
+    (lambda: T.CenterCrop((2, 3, 4)), ValueError, "CenterCrop: size must be an int or a"),
+    (lambda: T.CenterCrop((2.0, 3)), TypeError, "CenterCrop: size"),
+    (lambda: T.CenterCrop(0), ValueError, "CenterCrop: size must be positive, got 0"),
+    (lambda: T.RandomCrop(-1), ValueError, "RandomCrop: size must be positive, got -1"),
+    (lambda: T.RandomCrop(float("nan")), ValueError, "RandomCrop: size"),
+    (lambda: T.RandomCrop(3, fill=None), TypeError, "RandomCrop: fill must be a number"),
+    (lambda: T.Resize(None), TypeError, "Resize: size must be an int or a sequence"),
+    (lambda: T.Resize((1, 2, 3)), ValueError, "Resize: size must be an int or a sequence"),
+    (lambda: T.Resize((0, 2)), ValueError, "Resize: size must be positive"),
+    (lambda: T.Pad(None), TypeError, "Pad: Got inappropriate padding arg"),
+    (lambda: T.Pad(1, fill=None), TypeError, "Pad: fill must be a number"),
+    (lambda: T.Pad(1, fill="red"), TypeError, "Pad: fill must be a number"),
+    (lambda: T.Normalize(None, [0.5]), TypeError, "Normalize: mean must be a number"),
+    (lambda: T.Normalize([0.5], "1"), TypeError, "Normalize: std must be a number"),
+    (lambda: T.Normalize([0.5], []), TypeError, "Normalize: std must be a number"),
+    (lambda: T.RandomHorizontalFlip(None), TypeError, "RandomHorizontalFlip: p must be a"),
+])
+def test_transform_constructors_raise_torchvisions_types_naming_the_argument(make, error,
+                                                                             message):
+    with pytest.raises(error, match="^" + message.replace("(", r"\(")):
+        make()
+
+
+def test_crop_sizes_are_read_as_torchvision_reads_them():
+    assert T.CenterCrop(2.7).size == (2, 2)  # int(), as torchvision
+    assert T.CenterCrop([3]).size == (3, 3)
+    assert T.RandomCrop((2, 5)).size == (2, 5)
+
+
+@pytest.mark.parametrize("fill", [-1, 256, float("nan"), (0, 0, 300)])
+def test_a_fill_a_uint8_image_cannot_hold_is_refused_as_pytorchs_pad(fill):
+    with pytest.raises(RuntimeError, match="Pad: fill must fit the tensor's dtype uint8"):
+        T.Pad(1, fill=fill)(image((3, 3, 3)))
+    assert np.isnan(T.Pad(1, fill=float("nan"))(image((3, 3, 3)).astype(np.float32))[0, 0]).all()
+
+
+def test_normalize_with_one_value_per_channel_or_one_for_all():
+    x = Tensor(np.ones((3, 2, 2), np.float32))
+    assert T.Normalize(np.array([0.5, 0.5, 0.5]), (0.5,) * 3)(x).numpy().max() == 1.0
+    assert T.Normalize([0.5], 0.5)(x).numpy().max() == 1.0
+    with pytest.raises(ValueError, match=r"Normalize: mean must have one value per channel, "
+                                         r"got 2 values for a tensor of shape \(3, 2, 2\)"):
+        T.Normalize([0.5, 0.5], [0.5])(x)
+
+
 def test_reflect_padding_wider_than_the_image_is_refused():
     with pytest.raises(ValueError, match="reflect"):
         T.Pad(4, padding_mode="reflect")(image((3, 3, 1)))

@@ -10,9 +10,11 @@ from . import random
 from ._checks import (
     MAX_INT_ARGUMENT,
     ShapeError,
+    check_fits,
     check_float,
     check_int,
     check_number,
+    check_scalar,
     check_tensor,
     normalize_axis,
     sizes_argument,
@@ -46,13 +48,15 @@ def _finish(op, array, requires_grad, device=None) -> Tensor:
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (as ``torch.tensor``)."""
+    dtype = None if dtype is None else as_dtype("tensor", dtype)
     return _finish("tensor", np.array(as_array(data, dtype), copy=True), requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """``data`` as a tensor, sharing memory with an ndarray (or a Tensor) when no dtype
     conversion is needed (as ``torch.as_tensor``)."""
-    if isinstance(data, Tensor) and (dtype is None or as_dtype("as_tensor", dtype) == data.dtype):
+    dtype = None if dtype is None else as_dtype("as_tensor", dtype)
+    if isinstance(data, Tensor) and (dtype is None or dtype == data.dtype):
         check_device("as_tensor", device)
         return data
     return _finish("as_tensor", as_array(data, dtype), False, device)
@@ -94,12 +98,22 @@ def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    """A tensor of shape ``size`` filled with ``fill_value`` (dtype inferred from it, as
-    PyTorch's: bool, int64 or float32)."""
-    if dtype is None:
-        dtype = as_array(fill_value).dtype
+    """A tensor of shape ``size`` filled with ``fill_value`` (a number or a 0-d tensor; the
+    dtype inferred from it, as PyTorch's: bool, int64 or float32)."""
+    fill_value = _fill_value("full", fill_value)
+    dtype = as_array(fill_value).dtype if dtype is None else as_dtype("full", dtype)
+    check_fits("full", "fill_value", fill_value, dtype)
     return _filled("full", (size,) if not isinstance(size, (tuple, list)) else tuple(size),
-                   fill_value, as_dtype("full", dtype), requires_grad, device, out)
+                   fill_value, dtype, requires_grad, device, out)
+
+
+def _fill_value(op, value):
+    """``full``'s and ``full_like``'s ``fill_value`` as a Python number (so its dtype is
+    inferred as PyTorch's: a numpy float64 fills float32): a number or a 0-d tensor."""
+    if isinstance(value, Tensor) and value.ndim == 0:
+        return value.item()
+    check_scalar(op, "fill_value", value)
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _like(op, other, dtype):
@@ -134,7 +148,9 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
               memory_format=None) -> Tensor:
     """``fill_value`` in ``input``'s shape (and dtype unless ``dtype`` is given)."""
     check_tensor("full_like", "input", input)
+    fill_value = _fill_value("full_like", fill_value)
     shape, dtype = _like("full_like", input, dtype)
+    check_fits("full_like", "fill_value", fill_value, dtype)
     return _finish("full_like", np.full(shape, fill_value, dtype=dtype), requires_grad, device)
 
 
@@ -188,12 +204,14 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if high is None or size is None:
         raise TypeError("randint: size must be given, as randint(low=0, high, size), got "
                         f"low={low!r}, high={high!r}, size={size!r}")
-    check_number("randint", "low", low)
-    check_number("randint", "high", high)
+    low, high = (check_int("randint", name, v.item() if isinstance(v, Tensor) else v)
+                 for name, v in (("low", low), ("high", high)))
     if high <= low:
         raise ShapeError(f"randint: high must be > low, got low={low}, high={high}")
-    rng = random.numpy_generator("randint", generator)
     dtype = np.dtype(np.int64) if dtype is None else as_dtype("randint", dtype)
+    check_fits("randint", "low", low, dtype)
+    check_fits("randint", "high - 1", high - 1, dtype)  # the largest value drawn
+    rng = random.numpy_generator("randint", generator)
     array = rng.integers(low, high, _sizes("randint", (tuple(size),))).astype(dtype)
     return _finish("randint", array, requires_grad, device)
 
@@ -250,6 +268,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
     start, end = (check_number("linspace", name, v.item() if isinstance(v, Tensor) else v)
                   for name, v in (("start", start), ("end", end)))
     dtype = _dtype_or_default("linspace", dtype)
+    check_fits("linspace", "start", start, dtype)
+    check_fits("linspace", "end", end, dtype)
     return _finish("linspace", np.linspace(start, end, int(steps)).astype(dtype),
                    requires_grad, device)
 
@@ -263,9 +283,18 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None) ->
 
 
 def _as_tensors(op, tensors):
-    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)) or not tensors:
-        raise TypeError(f"{op}: expected a non-empty list or tuple of tensors")
-    return [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    """``tensors`` (a list or tuple of Tensors, as PyTorch's ``cat``/``stack``) as a list."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}: tensors must be a list or tuple of tensors, got "
+                        f"{type(tensors).__name__}")
+    if not tensors:
+        raise ShapeError(f"{op}: tensors must be a non-empty list of tensors, got an empty "
+                         f"{type(tensors).__name__}")
+    for index, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"{op}: tensors[{index}] must be a Tensor, got "
+                            f"{type(tensor).__name__}")
+    return list(tensors)
 
 
 def _dim(op, dim, axis):
@@ -275,8 +304,8 @@ def _dim(op, dim, axis):
 
 
 def cat(tensors, dim=0, *, axis=None, out=None) -> Tensor:
-    """Join tensors along an existing dimension ``dim`` (as ``torch.cat``); 1-D empty
-    tensors are skipped, as PyTorch's legacy rule."""
+    """Join tensors (a list or tuple of Tensors, as PyTorch's) along an existing dimension
+    ``dim`` (as ``torch.cat``); 1-D empty tensors are skipped, as PyTorch's legacy rule."""
     dim = _dim("cat", dim, axis)
     tensors = _as_tensors("cat", tensors)
     kept = [t for t in tensors if not (t.ndim == 1 and t._data.shape[0] == 0)]

@@ -49,6 +49,7 @@ import numpy as np
 
 from . import io_safetensors
 from ._atomic import atomic_write, open_regular_file
+from ._checks import PathError
 from .nn.parameter import Parameter
 from .tensor import Tensor, _is_torch_tensor, to_numpy
 
@@ -78,9 +79,12 @@ def save(obj, path) -> None:
     written as they are at the call. ``path`` is a ``str`` or ``os.PathLike``;
     the file is written exactly there (no suffix is added; through a symlink, its target).
     Raises ``TypeError`` naming the key path of a value that cannot be stored without
-    pickling (object arrays, arbitrary objects).
+    pickling (object arrays, arbitrary objects), and :class:`~tinygrad_cnn._checks.PathError`
+    (a ``FileNotFoundError`` and, as PyTorch's, a ``RuntimeError``) for an empty path or one
+    whose folder does not exist.
     """
     path = _fspath("save", path)
+    _check_destination(path)
     if io_safetensors.is_safetensors_path(path):  # a flat dict of tensors, PyTorch's format
         return io_safetensors.save_file(obj, path)
     arrays: dict[str, np.ndarray] = {}
@@ -101,6 +105,17 @@ def _fspath(op: str, path) -> str:
     if not isinstance(path, str):
         raise TypeError(f"{op}: path must be a text path, got {type(path).__name__}")
     return path
+
+
+def _check_destination(path: str) -> None:
+    """Refuse, before anything is written, a path ``save`` cannot create a file at."""
+    if not path:
+        raise PathError("save: path must name a file, got ''", path)
+    target = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise PathError(f"save: path must be in an existing folder, got {path!r} (there is no "
+                        f"folder {folder!r})", path)
 
 
 def _key_path(keys: tuple) -> str:

@@ -22,7 +22,19 @@ def _is_floating(dtype: np.dtype) -> bool:
 
 
 def as_dtype(op: str, value) -> np.dtype:
-    """``value`` as a numpy dtype the library supports (float, int, uint or bool)."""
+    """``value`` as a numpy dtype the library supports (float, int, uint or bool): a dtype
+    (``tinygrad_cnn.float32``, numpy's ``np.float32``) or Python's ``float``/``int``/``bool``,
+    as PyTorch's ``dtype=``.  A string (``"float32"``) or None raises ``TypeError``, as
+    PyTorch's; numpy's own ``astype`` spelling takes strings (:func:`numpy_dtype`)."""
+    if value is None or isinstance(value, str):
+        raise TypeError(f"{op}: dtype must be a dtype such as tinygrad_cnn.float32, got "
+                        f"{value!r}")
+    return numpy_dtype(op, value)
+
+
+def numpy_dtype(op: str, value) -> np.dtype:
+    """``value`` as a supported numpy dtype, by numpy's rules (strings such as ``"float32"``
+    accepted)."""
     try:
         dtype = np.dtype(value)
     except TypeError:

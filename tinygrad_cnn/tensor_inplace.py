@@ -21,12 +21,19 @@ in PyTorch.
 import numpy as np
 
 from . import random
-from ._checks import ShapeError, check_float, check_number, check_real, check_tensor
+from ._checks import (
+    ShapeError,
+    check_fits,
+    check_float,
+    check_number,
+    check_real,
+    check_tensor,
+)
 from .autograd.grad_mode import enable_grad, mode
 from .ops import elementwise as ew
 from .ops import shape as shape_ops
-from .tensor import Tensor, promoted_dtype
-from .tensor_math import binary, masked_fill_arguments, operand
+from .tensor import Tensor, is_scalar, promoted_dtype
+from .tensor_math import binary, clamp_bounds, clamped, masked_fill_arguments, operand
 from .tensor_shape import index_key
 
 
@@ -159,11 +166,23 @@ def _refresh_views(counter: list) -> None:
 
 
 # ------------------------------------------------------------------ arithmetic
+def _other(op: str, other):
+    """An in-place op's ``other``: a Tensor or a number (PyTorch's ``add_`` and friends take
+    no list or array: ``TypeError``)."""
+    if type(other) is float or type(other) is int:  # the common case first: no call
+        return other
+    if not isinstance(other, Tensor) and not is_scalar(other):
+        raise TypeError(f"{op}: other must be a Tensor or a number, got "
+                        f"{type(other).__name__}")
+    return other
+
+
 def _fast_arithmetic(op: str, function, target: Tensor, other) -> bool:
     """``target <op>= other`` straight into target's memory when nothing is recorded."""
     if _records(target, (other,)):
+        _other(op, other)
         return False
-    other = operand(op, other, target)
+    other = other if isinstance(other, Tensor) else operand(op, _other(op, other), target)
     array = other._data
     data = target._data
     result_dtype = promoted_dtype(data, array)
@@ -184,7 +203,7 @@ def _fast_arithmetic(op: str, function, target: Tensor, other) -> bool:
 def add_(self, other, *, alpha=1) -> Tensor:
     """``self += alpha * other`` in place; returns ``self``."""
     if alpha != 1:
-        other = other * alpha
+        other = _other("add_", other) * alpha
     if not _fast_arithmetic("add_", np.add, self, other):
         inplace("add_", self, lambda old: ew.Add.apply(*binary("add_", old, other)), (other,))
     return self
@@ -193,7 +212,7 @@ def add_(self, other, *, alpha=1) -> Tensor:
 def sub_(self, other, *, alpha=1) -> Tensor:
     """``self -= alpha * other`` in place; returns ``self``."""
     if alpha != 1:
-        other = other * alpha
+        other = _other("sub_", other) * alpha
     if not _fast_arithmetic("sub_", np.subtract, self, other):
         inplace("sub_", self, lambda old: old - other, (other,))
     return self
@@ -208,6 +227,8 @@ def mul_(self, other) -> Tensor:
 
 def div_(self, other, *, rounding_mode=None) -> Tensor:
     """``self /= other`` in place (``rounding_mode`` as :func:`div`); returns ``self``."""
+    if rounding_mode is not None:
+        _other("div_", other)
     if rounding_mode is not None or not _fast_arithmetic("div_", np.true_divide, self, other):
         inplace("div_", self, lambda old: old.div(other, rounding_mode=rounding_mode),
                 (other,))
@@ -238,7 +259,8 @@ def lerp_(self, end, weight) -> Tensor:
 
 def clamp_(self, min=None, max=None) -> Tensor:
     """:func:`clamp` in place."""
-    return inplace("clamp_", self, lambda old: old.clamp(min, max), (min, max))
+    lo, hi = clamp_bounds("clamp_", self, min, max)
+    return inplace("clamp_", self, lambda old: clamped(old, lo, hi), (min, max))
 
 
 def __iadd__(self, other):
@@ -300,7 +322,7 @@ def fill_(self, value) -> Tensor:
             return inplace("fill_", self, lambda old: value.to(old.dtype).expand(old.shape),
                            (value,))
         value = value.item()
-    check_number("fill_", "value", value)
+    check_fits("fill_", "value", check_number("fill_", "value", value), self._data.dtype)
     return inplace("fill_", self, lambda old: _filled(old, value))
 
 
@@ -319,6 +341,7 @@ def _random_fill(op, self, draw, generator) -> Tensor:
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None) -> Tensor:
     """Fill with samples of a normal distribution, in place."""
+    check_tensor("normal_", "self", self)
     check_real("normal_", "mean", mean)
     check_real("normal_", "std", std, low=0)
     return _random_fill("normal_", self, lambda rng, shape: rng.normal(mean, std, shape),
@@ -327,13 +350,19 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None) -> Tensor:
 
 def uniform_(self, a=0.0, b=1.0, *, generator=None, **bounds) -> Tensor:
     """Fill with samples uniform in ``[a, b)`` in place (``from``/``to`` accepted too)."""
+    check_tensor("uniform_", "self", self)
     a, b = bounds.pop("from", a), bounds.pop("to", b)
     if bounds:
         raise TypeError(f"uniform_: unexpected keyword arguments {sorted(bounds)}")
-    check_real("uniform_", "from", a)
-    check_real("uniform_", "to", b)
+    check_float("uniform_", "self", self._data.dtype)
+    limit = float(np.finfo(self._data.dtype).max)  # as PyTorch: bounds within the dtype
+    check_real("uniform_", "from", a, -limit, limit)
+    check_real("uniform_", "to", b, -limit, limit)
     if not a <= b:
         raise ShapeError(f"uniform_: from must be <= to, got from={a}, to={b}")
+    if b - a > limit:
+        raise ShapeError(f"uniform_: to - from must be at most {limit:.8g} (the largest "
+                         f"{self.dtype}), got from={a}, to={b}")
     return _random_fill("uniform_", self, lambda rng, shape: rng.uniform(a, b, shape),
                         generator)
 

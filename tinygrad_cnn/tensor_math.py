@@ -9,7 +9,14 @@ sees them: a bad one raises naming the op, the argument and the shapes.
 
 import numpy as np
 
-from ._checks import DtypeError, ShapeError, check_broadcastable, check_number, check_tensor
+from ._checks import (
+    DtypeError,
+    ShapeError,
+    check_broadcastable,
+    check_fits,
+    check_number,
+    check_tensor,
+)
 from .ops import elementwise as ew
 from .ops import linalg
 from .tensor import DEFAULT_FLOAT, Tensor, is_scalar, promoted_dtype
@@ -428,20 +435,35 @@ def minimum(input, other) -> Tensor:
 def _bound(op, name, value, like):
     if value is None or isinstance(value, Tensor):
         return value
+    dtype = like._data.dtype
+    if type(value) is float:  # the common case first
+        return check_fits(op, name, value, dtype if dtype.kind == "f" else DEFAULT_FLOAT)
     if not is_scalar(value) or isinstance(value, bool):
         raise TypeError(f"{op}: {name} must be a number or a tensor, got "
                         f"{type(value).__name__}")
-    return value
+    if dtype.kind != "f" and isinstance(value, np.floating):
+        dtype = DEFAULT_FLOAT  # an integer tensor clamped by a float computes in float
+    return check_fits(op, name, value, dtype)
+
+
+def clamp_bounds(op: str, input, min, max) -> tuple:
+    """``clamp``'s (or ``clamp_``'s: ``op``) bounds, checked: None, a tensor, or a number
+    the computation's dtype holds (PyTorch's "cannot be converted without overflow")."""
+    check_tensor(op, "input", input)
+    if min is None and max is None:
+        raise RuntimeError(f"{op}: at least one of 'min' or 'max' must not be None")
+    return _bound(op, "min", min, input), _bound(op, "max", max, input)
 
 
 def clamp(input, min=None, max=None) -> Tensor:
     """Limit every element to ``[min, max]``; either bound may be None, a number or a tensor
     (broadcasting).  The gradient passes where ``min <= input <= max``; a tensor bound gets
     it where it was the result (as ``torch.clamp``)."""
-    if min is None and max is None:
-        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-    lo = _bound("clamp", "min", min, input)
-    hi = _bound("clamp", "max", max, input)
+    return clamped(input, *clamp_bounds("clamp", input, min, max))
+
+
+def clamped(input: Tensor, lo, hi) -> Tensor:
+    """:func:`clamp`'s work, on bounds already through :func:`clamp_bounds`."""
     if not isinstance(lo, Tensor) and not isinstance(hi, Tensor):
         if isinstance(lo, (float, np.floating)) or isinstance(hi, (float, np.floating)):
             input = floating(input)
@@ -469,6 +491,10 @@ def where(condition, input=None, other=None) -> Tensor:
         check_tensor("where", "condition", condition)._data
     if mask.dtype != np.bool_:
         raise DtypeError(f"where: condition must be a bool tensor, got {mask.dtype}")
+    for name, value in (("input", input), ("other", other)):
+        if not isinstance(value, Tensor) and not is_scalar(value):
+            raise TypeError(f"where: {name} must be a Tensor or a number, got "
+                            f"{type(value).__name__}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = Tensor(input)
     a, b = binary("where", input, other)
@@ -498,7 +524,8 @@ def masked_fill_arguments(op: str, input, mask, value) -> Tensor:
         raise DtypeError(f"{op}: mask must be a bool tensor, got {mask.dtype}")
     check_broadcastable(op, mask._data.shape, input._data.shape)
     if not isinstance(value, Tensor):
-        value = _scalar_operand(op, check_number(op, "value", value), input)
+        check_fits(op, "value", check_number(op, "value", value), input._data.dtype)
+        value = _scalar_operand(op, value, input)
     if value._data.dtype != input._data.dtype:
         value = value.to(input.dtype)
     return value

@@ -23,7 +23,7 @@ import numpy as np
 from . import devices, tensor_inplace, tensor_math, tensor_reduce, tensor_shape
 from .autograd import engine, hooks
 from .ops import shape as shape_ops
-from .tensor import Tensor, as_dtype
+from .tensor import Tensor, as_dtype, numpy_dtype
 
 
 # ------------------------------------------------------------------ conversions
@@ -38,7 +38,7 @@ def _cast(self, dtype) -> Tensor:
 def astype(self, dtype) -> Tensor:
     """A copy with another dtype (differentiable between float types); ``self`` when the
     dtype is already ``dtype``."""
-    return _cast(self, as_dtype("astype", dtype))
+    return _cast(self, numpy_dtype("astype", dtype))
 
 
 def to(self, *args, **kwargs) -> Tensor:
@@ -55,6 +55,10 @@ def to(self, *args, **kwargs) -> Tensor:
     for arg in args:
         if isinstance(arg, Tensor):
             dtype = arg._data.dtype
+        elif isinstance(arg, str) and not devices.is_device_like(arg):
+            # as PyTorch: a string is a device, never a dtype
+            raise RuntimeError(f"to: a string must name a device such as 'cpu', got {arg!r} "
+                               "(an invalid device string; a dtype is tinygrad_cnn.float32)")
         elif devices.is_device_like(arg) or (isinstance(arg, builtins.int)
                                              and not isinstance(arg, builtins.bool)):
             device = arg
@@ -70,11 +74,24 @@ def to(self, *args, **kwargs) -> Tensor:
 
 
 def type(self, dtype=None, non_blocking=False):
-    """With no argument, the type name (``"tinygrad_cnn.FloatTensor"``); with a dtype, the
-    tensor converted to it."""
+    """With no argument, the type name (``"tinygrad_cnn.FloatTensor"``); with a dtype or a
+    type name (``"torch.FloatTensor"``), the tensor converted to it.  As PyTorch's: another
+    string, or Python's ``float``/``int``/``bool``, raises ``ValueError``; a value that is
+    no type at all ``TypeError``."""
     if dtype is None:
         return f"tinygrad_cnn.{_TYPE_NAMES.get(self._data.dtype.name, 'Tensor')}"
-    return to(self, _TYPE_DTYPES.get(dtype, dtype) if isinstance(dtype, str) else dtype)
+    if isinstance(dtype, str):
+        if dtype not in _TYPE_DTYPES:
+            raise ValueError(f"type: dtype must be a dtype or a type name such as "
+                             f"'torch.FloatTensor', got {dtype!r}")
+        dtype = _TYPE_DTYPES[dtype]
+    elif any(dtype is kind for kind in (builtins.float, builtins.int, builtins.bool,
+                                         builtins.complex)):
+        raise ValueError(f"type: dtype must be a dtype or a type name such as "
+                         f"'torch.FloatTensor', got Python's {dtype.__name__}")
+    elif not isinstance(dtype, (np.dtype, builtins.type)):
+        raise TypeError(f"type: dtype must be a dtype, a type or a type name, got {dtype!r}")
+    return _cast(self, as_dtype("type", dtype))
 
 
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",

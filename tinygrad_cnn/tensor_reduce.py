@@ -15,10 +15,12 @@ import numbers
 import numpy as np
 
 from ._checks import (
+    DtypeError,
     ShapeError,
     check_float,
     check_int,
     check_tensor,
+    is_int,
     normalize_axes,
     normalize_axis,
 )
@@ -104,14 +106,15 @@ def _correction(op, unbiased, correction) -> float:
     return 0 if unbiased is False else 1
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+def var(input, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None,
         keepdims=None, out=None) -> Tensor:
     """Variance over ``dim`` divided by ``count - correction`` (1 by default: unbiased;
-    ``unbiased=False`` means 0), as ``torch.var``."""
+    ``unbiased=False`` means 0), as ``torch.var``; ``keepdim`` None means False.  PyTorch's
+    old ``var(input, unbiased)`` (a bool in place of ``dim``) takes no other argument."""
     return _variance("var", input, dim, unbiased, keepdim, correction, axis, keepdims, out)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+def std(input, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None,
         keepdims=None, out=None) -> Tensor:
     """Standard deviation: the square root of :func:`var` (same arguments)."""
     return _variance("std", input, dim, unbiased, keepdim, correction, axis, keepdims,
@@ -122,6 +125,9 @@ def _variance(op, input, dim, unbiased, keepdim, correction, axis, keepdims, out
     """:func:`var`'s work, its errors naming ``op`` (``var`` or ``std``)."""
     check_tensor(op, "input", input)
     if isinstance(dim, bool):  # torch.var(x, False): the old (input, unbiased) overload
+        if (unbiased, keepdim, correction, axis, keepdims) != (None,) * 5:
+            raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dim} (a bool "
+                            f"is the old {op}(input, unbiased), which takes no other argument)")
         dim, unbiased = None, dim
     dim, keepdim = _dim_args(op, dim, axis, keepdim, keepdims, out)
     correction = _correction(op, unbiased, correction)
@@ -138,6 +144,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
          out=None) -> Tensor:
     """The product over ``dim`` (an int, or None for every element)."""
     check_tensor("prod", "input", input)
+    if dim is not None and not is_int(dim):
+        raise TypeError(f"prod: dim must be an int, got {dim!r}")
     dim, keepdim = _dim_args("prod", dim, axis, keepdim, keepdims, out)
     if dtype is not None:
         input = input.to(as_dtype("prod", dtype))
@@ -297,9 +305,16 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
     return _values_indices("min", input, dim, keepdim, False)
 
 
+def _not_bool(op: str, input: Tensor) -> None:
+    """A :class:`DtypeError` for a bool tensor (PyTorch's argmax, argmin and topk take none)."""
+    if input._data.dtype == np.bool_:
+        raise DtypeError(f"{op}: input must not be a bool tensor, got {input.dtype}")
+
+
 def _arg_extreme(op: str, largest: bool, input, dim, keepdim, axis, keepdims, out) -> Tensor:
     """argmax / argmin: the index of the extreme value along ``dim`` (None: flattened)."""
     check_tensor(op, "input", input)
+    _not_bool(op, input)
     dim, keepdim = _dim_args(op, dim, axis, keepdim, keepdims, out)
     if dim is None:
         _nonempty(op, input, (), whole=True)
@@ -355,6 +370,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     """The named tuple ``(values, indices)`` of the ``k`` largest (``largest=False``:
     smallest) entries along ``dim``, largest first."""
     check_tensor("topk", "input", input)
+    _not_bool("topk", input)
     axis = normalize_axis(dim, input.ndim, "topk", input._data.shape)
     size = input._data.shape[axis] if input.ndim else 1
     k = check_int("topk", "k", k)

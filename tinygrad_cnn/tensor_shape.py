@@ -128,11 +128,11 @@ def reshape_as(input, other) -> Tensor:
 def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one (as ``torch.flatten``)."""
     check_tensor("flatten", "input", input)
-    if input.ndim == 0:
-        return reshape(input, 1)
     shape = input._data.shape
     start = normalize_axis(start_dim, input.ndim, "flatten", shape)
     end = normalize_axis(end_dim, input.ndim, "flatten", shape)
+    if input.ndim == 0:  # dims 0 and -1 only, as PyTorch
+        return reshape(input, 1)
     if start > end:
         raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
@@ -144,6 +144,8 @@ def unflatten(input, dim, sizes) -> Tensor:
     check_tensor("unflatten", "input", input)
     shape = input._data.shape
     dim = normalize_axis(dim, input.ndim, "unflatten", shape)
+    if not isinstance(sizes, (tuple, list)):
+        raise TypeError(f"unflatten: sizes must be a tuple of ints, got {type(sizes).__name__}")
     sizes = tuple(sizes)
     inner = _target_shape("unflatten", Tensor._make(np.empty(shape[dim], dtype=bool)), sizes)
     return reshape(input, shape[:dim] + inner + shape[dim + 1:])
@@ -171,11 +173,14 @@ def permute(input, *dims) -> Tensor:
     check_tensor("permute", "input", input)
     dims = sizes_argument("permute", dims)
     ndim = input.ndim
+    if len(dims) != ndim:  # checked first, as PyTorch (a RuntimeError)
+        raise ShapeError(f"permute: dims must list each of the {ndim} dimensions of shape "
+                         f"{tuple(input.shape)} once, got {len(dims)} dims {dims}")
     in_range = all(-max(ndim, 1) <= d < max(ndim, 1) for d in dims)
     if not in_range:  # PyTorch: an IndexError
         raise AxisError(f"permute: {dims} is not a permutation of the {ndim} dimensions of "
                         f"shape {tuple(input.shape)} (a dim is out of range)")
-    if len(dims) != ndim or sorted(d % max(ndim, 1) for d in dims) != list(range(ndim)):
+    if sorted(d % max(ndim, 1) for d in dims) != list(range(ndim)):
         raise ShapeError(
             f"permute: {dims} is not a permutation of the {ndim} dimensions of shape "
             f"{tuple(input.shape)}"
@@ -237,6 +242,9 @@ def _expand(op, input, sizes) -> Tensor:
             if old is None:
                 raise ShapeError(f"{op}: -1 is not allowed for a new leading dimension")
             size = old
+        elif size < 0:
+            raise ShapeError(f"{op}: sizes must be non-negative (or -1 to keep a size), got "
+                             f"{list(sizes)}")
         elif old is not None and old != 1 and old != size:
             raise ShapeError(
                 f"{op}: the expanded size of the tensor ({size}) must match the existing "
@@ -267,6 +275,8 @@ def repeat(input, *sizes) -> Tensor:
     """Tile the tensor ``sizes[i]`` times along each dimension (as ``torch.Tensor.repeat``)."""
     check_tensor("repeat", "input", input)
     sizes = sizes_argument("repeat", sizes)
+    if any(count < 0 for count in sizes):
+        raise ShapeError(f"repeat: repeats must be non-negative, got {list(sizes)}")
     if len(sizes) < input.ndim:
         raise ShapeError(
             f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than number of "
@@ -292,15 +302,25 @@ def flip(input, *dims) -> Tensor:
 def narrow(input, dim, start, length) -> Tensor:
     """Elements ``start .. start + length`` of dimension ``dim`` (a view)."""
     check_tensor("narrow", "input", input)
+    _at_least_1d("narrow", input)
     dim = normalize_axis(dim, input.ndim, "narrow", input._data.shape)
     start = check_int("narrow", "start", start.item() if isinstance(start, Tensor) else start)
     length = check_int("narrow", "length", length, minimum=0)
     size = input._data.shape[dim]
+    if not -size <= start <= size:  # PyTorch: an IndexError
+        raise AxisError(f"narrow: start must be in [-{size}, {size}] for dimension {dim}, "
+                        f"got {start}")
     start = start + (size if start < 0 else 0)
     if not (0 <= start and start + length <= size):
         raise ShapeError(f"narrow: start ({start}) + length ({length}) exceeds dimension "
                          f"size ({size})")
     return getitem(input, (slice(None),) * dim + (slice(start, start + length),))
+
+
+def _at_least_1d(op: str, input: Tensor) -> None:
+    """A :class:`ShapeError` for a 0-d ``input`` (PyTorch's ``RuntimeError``)."""
+    if input.ndim == 0:
+        raise ShapeError(f"{op}: input must have at least 1 dimension, got a 0-d tensor")
 
 
 def select(input, dim, index) -> Tensor:
@@ -319,6 +339,7 @@ def split(input, split_size_or_sections, dim=0) -> tuple:
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or pieces of the
     listed sizes (as ``torch.split``); views."""
     check_tensor("split", "input", input)
+    _at_least_1d("split", input)
     dim = normalize_axis(dim, input.ndim, "split", input._data.shape)
     size = input._data.shape[dim]
     if isinstance(split_size_or_sections, (list, tuple)):
@@ -340,6 +361,7 @@ def split(input, split_size_or_sections, dim=0) -> tuple:
 def chunk(input, chunks, dim=0) -> tuple:
     """At most ``chunks`` pieces of equal size (the last may be smaller) along ``dim``."""
     check_tensor("chunk", "input", input)
+    _at_least_1d("chunk", input)
     chunks = check_int("chunk", "chunks", chunks, minimum=1)
     dim = normalize_axis(dim, input.ndim, "chunk", input._data.shape)
     size = input._data.shape[dim]
@@ -399,7 +421,8 @@ def getitem(input, index) -> Tensor:
 
 
 def gather(input, dim, index) -> Tensor:
-    """``out[i][j] = input[index[i][j]][j]`` along ``dim`` (as ``torch.gather``)."""
+    """``out[i][j] = input[index[i][j]][j]`` along ``dim`` (as ``torch.gather``); an index
+    outside ``[0, size)`` raises ``RuntimeError``, as PyTorch's."""
     check_tensor("gather", "input", input)
     _check_index("gather", index)
     dim = normalize_axis(dim, input.ndim, "gather", input._data.shape)
@@ -407,7 +430,19 @@ def gather(input, dim, index) -> Tensor:
     if indices.ndim != input.ndim:
         raise ShapeError(f"gather: index has {indices.ndim} dimensions but input has "
                            f"{input.ndim}")
+    if any(n > s for d, (n, s) in enumerate(zip(indices.shape, input._data.shape)) if d != dim):
+        raise ShapeError(f"gather: index shape {indices.shape} must be no larger than input "
+                         f"shape {input._data.shape} apart from dimension {dim}")
+    _check_index_range("gather", indices, input._data.shape[dim] if input.ndim else 1, dim)
     return shape_ops.GetItem.apply(input, take_index(indices, dim))
+
+
+def _check_index_range(op: str, indices: np.ndarray, size: int, dim: int) -> None:
+    """A :class:`ShapeError` (PyTorch's ``RuntimeError``) unless every index is in
+    ``[0, size)``: ``gather`` and ``index_select`` take no negative index, as PyTorch's."""
+    if indices.size and (indices.min() < 0 or indices.max() >= size):
+        bad = indices.min() if indices.min() < 0 else indices.max()
+        raise ShapeError(f"{op}: index must be in [0, {size}) for dimension {dim}, got {bad}")
 
 
 def _check_index(op: str, index) -> None:
@@ -425,11 +460,18 @@ def take_index(indices: np.ndarray, dim: int) -> tuple:
 
 
 def index_select(input, dim, index) -> Tensor:
-    """The entries ``index`` (1-D) of dimension ``dim``."""
+    """The entries ``index`` (1-D or 0-d, each in ``[0, size)``: else ``RuntimeError``, as
+    PyTorch's) of dimension ``dim``."""
     check_tensor("index_select", "input", input)
     _check_index("index_select", index)
     dim = normalize_axis(dim, input.ndim, "index_select", input._data.shape)
-    return getitem(input, (slice(None),) * dim + (_index_item(index),))
+    indices = _index_item(index)
+    if indices.ndim > 1:  # PyTorch: an IndexError ("Index is supposed to be a vector")
+        raise ShapeError(f"index_select: index must be a 1-D tensor, got shape "
+                         f"{indices.shape}")
+    _check_index_range("index_select", indices, input._data.shape[dim] if input.ndim else 1,
+                       dim)
+    return getitem(input, (slice(None),) * dim + (indices.reshape(-1),))
 
 
 METHODS = {

@@ -11,7 +11,14 @@ import weakref
 
 import numpy as np
 
-from .._checks import check_bool, check_int, check_real
+from .._checks import (
+    MAX_INT_ARGUMENT,
+    OptionConflictError,
+    check_flag,
+    check_int,
+    check_real,
+    is_int,
+)
 from . import transfer
 from ._rng import draw_seed, numpy_generator
 from .collate import default_collate, default_convert
@@ -79,10 +86,15 @@ class DataLoader:
     ``persistent_workers=True`` keeps them alive between epochs. ``pin_memory`` has no
     effect (there is no GPU).
 
-    Differences: ``shuffle`` defaults to False (PyTorch: None, meaning False);
-    ``multiprocessing_context`` (a start method name or a context) and ``generator_seed``
-    (an int: the same as ``generator=numpy.random.default_rng(generator_seed)``) are
-    keyword-only.
+    Argument checks are PyTorch's: ``shuffle``, ``pin_memory`` and ``persistent_workers`` are
+    read by truth value (``shuffle=1`` works), a ``batch_size`` or ``drop_last`` of the wrong
+    kind is a ``ValueError``, and a ``timeout`` > 0 without workers fails at ``iter()``
+    (PyTorch's ``AssertionError``; here a ``ValueError`` that is also one).
+
+    Differences: a NaN ``timeout`` is refused, as is more than 2**62 workers; ``shuffle``
+    defaults to False (PyTorch: None, meaning False); ``multiprocessing_context`` (a start
+    method name or a context) and ``generator_seed`` (an int: the same as
+    ``generator=numpy.random.default_rng(generator_seed)``) are keyword-only.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
@@ -96,13 +108,20 @@ class DataLoader:
                 f"IterableDataset), got {type(dataset).__name__}"
             )
         op = "DataLoader"
-        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last),
-                           ("pin_memory", pin_memory),
+        # as PyTorch: shuffle, pin_memory and persistent_workers are read by truth value (an
+        # int works), drop_last and batch_size are checked with a ValueError
+        for name, flag in (("shuffle", shuffle), ("pin_memory", pin_memory),
                            ("persistent_workers", persistent_workers)):
-            check_bool(op, name, flag)
-        if batch_size is not None:
-            check_int(op, "batch_size", batch_size, minimum=1)
+            check_flag(op, name, flag)
+        if not isinstance(drop_last, (bool, np.bool_)):
+            raise ValueError(f"{op}: drop_last must be a bool, got {drop_last!r}")
+        if batch_size is not None and (not is_int(batch_size) or not
+                                       1 <= batch_size <= MAX_INT_ARGUMENT):
+            raise ValueError(f"{op}: batch_size must be a positive int (at most 2**62) or "
+                             f"None, got {batch_size!r}")
         check_int(op, "num_workers", num_workers, minimum=0)
+        # a NaN timeout is refused (PyTorch takes it); a timeout > 0 needs workers, which
+        # iter() checks, as PyTorch
         check_real(op, "timeout", timeout, low=0)
         if num_workers == 0 and prefetch_factor is not None:
             raise ValueError(
@@ -253,6 +272,10 @@ class _BaseIter:
 class _SingleProcessIter(_BaseIter):
     def __init__(self, loader):
         super().__init__(loader)
+        if loader.timeout != 0:  # PyTorch: an AssertionError here
+            raise OptionConflictError(
+                f"DataLoader: timeout must be 0 without workers (num_workers=0), got "
+                f"{loader.timeout}")
         self._indices = _index_stream(loader)
         self._fetcher = make_fetcher(loader._dataset_kind, loader.dataset,
                                      loader._auto_collation, loader.collate_fn,

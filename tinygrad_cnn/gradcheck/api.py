@@ -22,6 +22,7 @@ from .options import (
     check_number,
     make_options,
     rademacher,
+    step_failure,
 )
 from .problem import _Problem
 from .report import mismatch_error
@@ -60,6 +61,9 @@ def _finish(runner, raise_exception, notes, stacklevel=3):
 
 
 def _run(problem, options, order, explain=None):
+    failure = step_failure(options.caller, options.eps)
+    if failure is not None:
+        raise failure
     recorded = _Recorded(problem)
     if options.check_undefined_grad:
         backward_checks.check_zero_cotangent(problem, recorded, order)

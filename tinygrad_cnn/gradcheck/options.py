@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._checks import ShapeError
 from ..tensor import Tensor
+from .errors import GradcheckError
 
 #: Random +-1 cotangents compared per input element in the default mode.  A wrong Jacobian
 #: entry escapes one probe with probability at most 1/2 (see ``compare.py``), so all of them
@@ -41,13 +43,36 @@ def as_input_list(inputs, caller):
     return list(inputs)
 
 
-def check_number(value, name, caller, positive):
+def _check_real(value, name, caller):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{caller}: {name} must be a number, got {type(value).__name__}")
+
+
+def check_number(value, name, caller, positive):
+    """A finite number >= 0 (> 0 when ``positive``); a bad value is a :class:`ShapeError`
+    (``ValueError``, and PyTorch's ``RuntimeError`` for a negative or NaN tolerance)."""
+    _check_real(value, name, caller)
     if not np.isfinite(value) or value < 0 or (positive and value == 0):
         bound = "> 0" if positive else ">= 0"
-        raise ValueError(f"{caller}: {name} must be finite and {bound}, got {value}")
+        raise ShapeError(f"{caller}: {name} must be finite and {bound}, got {value}")
     return float(value)
+
+
+def check_step(value, caller):
+    """The checks' ``eps`` as ``|eps|``: a central difference is the same with ``-eps``, which
+    PyTorch takes. Zero, NaN and inf pass here and fail the check (see :func:`step_failure`),
+    as in PyTorch, whose numerical derivatives are then NaN."""
+    _check_real(value, "eps", caller)
+    return abs(float(value))
+
+
+def step_failure(caller, eps):
+    """The ``GradcheckError`` of a check whose ``eps`` gives no numerical derivative (zero,
+    NaN, inf: PyTorch reports a Jacobian mismatch with NaN numerical values), else None."""
+    if np.isfinite(eps) and eps != 0:
+        return None
+    return GradcheckError(f"{caller}: eps must be finite and nonzero, got {eps}: every "
+                          "numerical derivative would be NaN", kind="mismatch")
 
 
 def _check_count(value, name, caller, allow_none=False):
@@ -106,7 +131,7 @@ def make_options(caller, eps, atol, rtol, fast_mode, fast, probes, n_directions,
         raise TypeError(f"{caller}: seed must be a non-negative int or None, got {seed!r}")
     return _Options(
         caller=caller,
-        eps=check_number(eps, "eps", caller, positive=True),
+        eps=check_step(eps, caller),
         atol=check_number(atol, "atol", caller, positive=False),
         rtol=check_number(rtol, "rtol", caller, positive=False),
         fast=bool(chosen),

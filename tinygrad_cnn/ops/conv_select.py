@@ -24,9 +24,15 @@ float32 FFT (complex128 transforms and products; measured forward+backward on x
 
 Winograd (:mod:`.conv_winograd`, 3x3 stride-1 undilated layers only; ``a = m + 2``, ``T``
 tiles of ``m x m`` outputs): ``2 * a*a * T * C/groups * C_out / GEMM_FLOPS_PER_SECOND +
-a*a * T * (C + C_out) * WINOGRAD_ELEMENT_SECONDS`` (the frequency-wise GEMMs, then the
-transforms and layout copies, priced per transformed element; measured per direction on
-bench_conv.py's (b) and (c), one thread: F(2x2) 2.0e-9 s, F(4x4) 2.5e-9 s per element).
+a*a * T * (C + C_out) * WINOGRAD_ELEMENT_SECONDS[name]`` (the frequency-wise GEMMs, then the
+transforms and layout copies, priced per transformed element). The element constants were
+fitted on eleven 3x3 layers (``(64,1,28,28)->32`` to ``(8,256,8,8)->256``, the three
+directions timed one after the other at one thread, CPU time): F(2x2) 1.25e-9 s, F(4x4)
+1.5e-9 s. With the GEMM priced at the same rate as im2col's, that value puts every one of
+those layers on the side that measured faster: im2col for one or three input channels and
+for ``(64,8,28,28)->16`` (im2col 13.9 ms, F(2x2) 19.5), F(2x2) for the rest, including
+bench_conv.py's (b) (22.7 vs 27.2 ms) and (c) (137 vs 177 ms); the break-even constant of
+the closest pair ((128,32,7,7)->64 and (64,8,28,28)->16) is 1.23-1.29e-9.
 "auto" considers only F(2x2) (``"winograd_f2"``): its rounding error has im2col's form
 (each output's arithmetic reads only its own window, transforms exact in binary), while
 F(4x4)'s follows the largest values of a 6x6 tile, up to ten times im2col's in float32
@@ -34,9 +40,7 @@ F(4x4)'s follows the largest values of a 6x6 tile, up to ten times im2col's in f
 every tile value, so an inf spreads a NaN over its tile; im2col keeps it in its windows);
 F(4x4) in float64 for float32 data would keep the promise but
 measured 1.5-2x slower than im2col in float32. So ``"winograd"`` (F(4x4), the fastest on
-wide 3x3 layers: (c) 0.55x of im2col's time) is the user's explicit choice. With these
-constants "auto" keeps (a) and (b) on im2col (a single input channel: the transforms cost
-more than the products save) and takes F(2x2) on (c).
+wide 3x3 layers: (c) about 0.5x of im2col's time) is the user's explicit choice.
 
 An explicit ``"winograd"`` / ``"winograd_f2"`` on a layer Winograd does not compute (not
 3x3, strided or dilated) runs im2col.
@@ -84,7 +88,7 @@ COPY_SECONDS = 1.35e-9
 FFT_SECONDS = 0.9e-9
 CMAC_SECONDS = 0.5e-9
 FFT_FLOAT64_FACTOR = 2.0  # "auto" runs FFTs of float32 data in float64 (see the docstring)
-WINOGRAD_ELEMENT_SECONDS = 2.2e-9
+WINOGRAD_ELEMENT_SECONDS = {"winograd_f2": 1.25e-9, "winograd": 1.5e-9}
 PHASE_COPY_SECONDS = 0.3e-9
 _WINOGRAD_TILE = {"winograd": 4, "winograd_f2": 2}
 
@@ -119,7 +123,8 @@ def estimate_costs(batch: int, channels: int, out_channels: int, geometry) -> di
             a = m + 2
             tiles = batch * -(-ho // m) * -(-wo // m)
             costs[name] = (2.0 * a * a * tiles * per_group * out_channels / GEMM_FLOPS_PER_SECOND
-                           + a * a * tiles * (channels + out_channels) * WINOGRAD_ELEMENT_SECONDS)
+                           + a * a * tiles * (channels + out_channels)
+                           * WINOGRAD_ELEMENT_SECONDS[name])
     return costs
 
 

@@ -8,9 +8,9 @@ of ``9*m*m``: with the transforms ``B^T (a, a)``, ``G (a, 3)``, ``A^T (m, a)``
     ``Y_tile = A^T [ (G W G^T) * (B^T D_tile B) ] A``       (``*`` elementwise)
 
 Summed over input channels, the elementwise product at each of the ``a*a`` "frequencies"
-``xi`` is a matrix product: ``M[xi] (tiles, C_out) = V[xi] (tiles, C) @ U[xi] (C, C_out)``, so
-the work is ``a*a`` GEMMs (one per frequency, batched over the tiles of a chunk of images)
-plus the transforms, each done as two thin GEMM passes over channels-last tiles.
+``xi`` is a matrix product, ``M[xi]^T (C_out, tiles) = U[xi]^T (C_out, C) @ V[xi]^T (C, tiles)``,
+so the work is ``a*a`` GEMMs (one per frequency, over a band of tiles) plus the transforms,
+each done as thin GEMMs over whole arrays of tiles.
 
 * forward         the formula above, ``m = 4`` (36 products for 16 outputs: 4x fewer
   multiplications than the direct method) or ``m = 2`` (16 for 4: 2.25x fewer);
@@ -35,26 +35,44 @@ fast one) is the user's explicit choice, and ``"auto"`` only ever picks ``"winog
 tile (zeros included), so a NaN or inf spreads over its tile: "auto" keeps non-finite data
 on im2col.
 
-Layout: each chunk of images is copied once into a zero-padded channels-last scratch
-``(n, Hq, Wq, C)`` (through a channels-first padded copy first, whose plane stride is not a
-multiple of 4 KiB: transposing 32x32 float32 planes directly hits 4K aliasing, 3x slower),
-its overlapping tiles gathered into ``(a, a, tiles, C)`` runs of ``C`` elements, and every
-later array keeps the frequency axes first and the channels last, so the big GEMMs are
-``(tiles, C) @ (C, C_out)`` per frequency. Chunks hold about ``CHUNK_BYTES`` of transformed
-tiles so they stay in cache between the passes; with ``set_num_threads(n > 1)`` the chunks
-are split over ``n`` threads (:func:`.threads.map_chunks`), each thread's BLAS on one core.
+Layout (each choice timed against the alternatives at one thread; see
+``docs/performance.md``):
+
+* input side: each group of images is copied once into a zero-padded channels-last scratch
+  ``(n, Hq, Wq, C)`` (the transposing copy ``TRANSPOSE_CHANNELS`` channels at a time, which
+  also keeps 32x32 float32 planes, 4 KiB apart, out of 4K aliasing); a band's overlapping
+  tiles are gathered into ``(a, a, tiles, C)`` (runs of ``C`` elements) and ``B^T`` applied
+  along each tile axis, ``V (a, a, tiles, C)``;
+* the GEMMs take ``V[xi]`` transposed (BLAS reads it in place) and write ``M^T[xi]``
+  ``(C_out, tiles)``: the output comes out channels-first, with no transposing copy;
+* output side: ``A^T`` along the tile rows (a left product), then along the tile columns as
+  a right product, which leaves each tile row of outputs as ``m`` consecutive values, so the
+  tiles reach ``(N, C_out, Ho, Wo)`` in one copy whose runs are whole output rows (bias
+  added on the way). The weight gradient's ``dY`` side is the adjoint of those steps.
+* bands: about ``CHUNK_BYTES`` of transformed tiles (in cache between the passes) but at
+  least ``MIN_TILES`` tiles (each band's GEMMs re-read the whole transformed kernel); the
+  weight gradient uses the same bands (each band's GEMMs sum over its tiles; measured 0.53-0.6x
+  the time of whole-image groups on (b) and on (c) under F(2x2)) and adds them up in
+  ``PARTIAL_SUMS`` fixed runs. OpenBLAS runs the thin ``(a, a) @ (a, L)`` transform
+  products at about 0.15 ns per output for ``L`` up to ~30k and 3-4x slower beyond, so each
+  transform is one product per value of the other tile axis.
+
+With ``set_num_threads(n > 1)`` the groups are split over ``n`` threads
+(:func:`.threads.map_chunks`), each thread's BLAS on one core.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from .conv_gemm import adjoint_weight
 from .geometry import WindowGeometry
 from .threads import map_chunks
 
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 20          # transformed tiles (input and output side) per band
+MIN_TILES = 64                 # ... but at least this many tiles per band
+TRANSPOSE_CHANNELS = 32        # channels per transposing copy (see the scratch)
+PARTIAL_SUMS = 8               # weight-gradient partial sums, whatever the thread count
 
 # Lavin & Gray's transforms; F(m) -> (B^T, G, A^T).
 _TRANSFORMS = {
@@ -85,33 +103,27 @@ def _tiles(size: int, m: int) -> int:
     return -(-size // m)
 
 
-def _chunks(batch: int, per_image_bytes: int):
-    size = max(1, min(batch, CHUNK_BYTES // max(per_image_bytes, 1)))
-    return [slice(start, min(start + size, batch)) for start in range(0, batch, size)]
-
-
 def _channels_last_scratch(block: np.ndarray, shape, offset, dtype) -> np.ndarray:
     """Zeros ``(n, Hq, Wq, C)`` (``shape = (Hq, Wq)``) holding ``block (n, C, h, w)``
     channels last with its top left corner at ``offset`` (negative: cropped), the rest
     cut off: the zero padding of a convolution and the tile padding in one copy (cast to
-    ``dtype`` on the way)."""
+    ``dtype`` on the way).
+
+    The transposing copy goes ``TRANSPOSE_CHANNELS`` channels at a time: its inner loop
+    reads one value per plane, and a few dozen planes' cache lines stay in L1 where a
+    hundred (or planes 4 KiB apart, 32x32 float32, all in one cache set) would not:
+    measured 0.45 ns per element against 0.6-0.8 for the whole transpose at once."""
     n, c, h, w = block.shape
     hq, wq = shape
     (rows, src_rows), (cols, src_cols) = (_overlap(o, size, dest) for o, size, dest in
                                           zip(offset, (h, w), shape, strict=True))
-    source = block[:, :, src_rows, src_cols]
-    if (source.strides[1] % 4096 == 0 and source.shape[2] * source.shape[3] > 1
-            and c > 1):
-        # Transposing planes whose stride is a multiple of 4 KiB (32x32 float32) hits 4K
-        # aliasing (3x slower): go through a channels-first copy with a padded plane.
-        plane = source.shape[2] * (source.shape[3] + 1)
-        canvas = np.empty((n, c, plane), dtype=block.dtype)
-        staged = canvas.reshape(n, c, source.shape[2], source.shape[3] + 1)
-        staged[:, :, :, :source.shape[3]] = source
-        source = staged[:, :, :, :source.shape[3]]
+    source = block[:, :, src_rows, src_cols].transpose(0, 2, 3, 1)
     scratch = np.empty((n, hq, wq, c), dtype=dtype)
     _zero_border(scratch, rows, cols)
-    scratch[:, rows, cols] = source.transpose(0, 2, 3, 1)
+    inner = scratch[:, rows, cols]
+    for start in range(0, c, TRANSPOSE_CHANNELS):
+        part = slice(start, start + TRANSPOSE_CHANNELS)
+        np.copyto(inner[..., part], source[..., part], casting="unsafe")
     return scratch
 
 
@@ -131,22 +143,142 @@ def _zero_border(scratch: np.ndarray, rows: slice, cols: slice) -> None:
     scratch[:, rows, cols.stop:] = 0
 
 
-def _transform_input(scratch: np.ndarray, m: int, bt: np.ndarray) -> np.ndarray:
-    """Channels-last ``(n, Hq, Wq, C)`` with ``Hq = m*th + 2``, ``Wq = m*tw + 2`` ->
-    ``V (a, a, n*th*tw, C) = B^T D B`` for every overlapping ``a x a`` tile ``D``."""
+def _plan(batch: int, tiles: tuple, tile_bytes: int) -> list:
+    """The batch's work as ``[(images, bands)]``: groups of whole images, each with its
+    bands of tile rows. A band holds about ``CHUNK_BYTES`` of transformed tiles
+    (``tile_bytes`` each), so they stay in cache from one pass to the next, but at least
+    ``MIN_TILES`` tiles, so the frequency-wise GEMMs stay efficient (each re-reads the whole
+    transformed kernel). A group is several images when one image's tiles fit in a band (one
+    band each), else one image cut into bands."""
+    th, tw = tiles
+    rows = max(1, -(-MIN_TILES // tw), CHUNK_BYTES // max(tw * tile_bytes, 1))
+    if rows >= th:
+        return [(images, [slice(0, th)])
+                for images in _even_slices(batch, -(-batch // max(1, rows // max(th, 1))))]
+    bands = _even_slices(th, -(-th // rows))
+    return [(slice(i, i + 1), bands) for i in range(batch)]
+
+
+def _even_slices(size: int, parts: int) -> list:
+    """``range(size)`` cut into ``parts`` consecutive slices whose lengths differ by at most
+    one (no short last band: its GEMMs would run on few tiles)."""
+    bounds = [size * k // parts for k in range(parts + 1)]
+    return [slice(lo, hi) for lo, hi in zip(bounds, bounds[1:]) if hi > lo]
+
+
+def _tile_view(scratch: np.ndarray, rows: slice, m: int, tw: int) -> np.ndarray:
+    """The overlapping ``a x a`` tiles of tile rows ``rows`` of a channels-last
+    ``scratch (n, Hq, Wq, C)``, as the view ``(a, a, n, rows, tw, C)``."""
     a = m + 2
-    n, hq, wq, c = scratch.shape
-    th, tw = (hq - 2) // m, (wq - 2) // m
+    count, _, _, channels = scratch.shape
     s_n, s_h, s_w, s_c = scratch.strides
-    tiles = as_strided(scratch, (a, a, n, th, tw, c), (s_h, s_w, s_n, m * s_h, m * s_w, s_c))
-    gathered = np.ascontiguousarray(tiles).reshape(a, a * n * th * tw * c)
-    rows = (bt @ gathered).reshape(a, a, n * th * tw * c)            # B^T D, by kernel row
-    return np.matmul(bt, rows).reshape(a, a, n * th * tw, c)         # (B^T D) B
+    return np.ndarray((a, a, count, rows.stop - rows.start, tw, channels), scratch.dtype,
+                      buffer=scratch, offset=rows.start * m * s_h,
+                      strides=(s_h, s_w, s_n, m * s_h, m * s_w, s_c))
+
+
+def _input_transform(scratch: np.ndarray, rows: slice, m: int, tw: int,
+                     bt: np.ndarray) -> np.ndarray:
+    """``V (a, a, T, C) = B^T D B`` for every tile ``D`` of tile rows ``rows`` of a
+    channels-last ``scratch`` (``T`` tiles, image-major, then tile rows, then columns): the
+    tiles gathered into runs of ``C`` elements, then ``B^T`` applied along each tile axis by
+    thin GEMMs, one per value of the other axis (OpenBLAS runs a ``(6, 6) @ (6, L)``
+    product at about 0.15 ns per output for ``L`` up to ~30k, 3-4x slower beyond)."""
+    a = m + 2
+    tiles = _tile_view(scratch, rows, m, tw)
+    gathered = np.empty(tiles.shape, scratch.dtype)
+    np.copyto(gathered, tiles)
+    count, channels = tiles.shape[2] * tiles.shape[3] * tiles.shape[4], tiles.shape[5]
+    flat = gathered.reshape(a, a, count * channels)                   # (i, j, T*C)
+    half = np.matmul(bt, flat.transpose(1, 0, 2))                     # B^T D: (j, i', T*C)
+    np.matmul(bt, half.transpose(1, 0, 2), out=flat)                  # (B^T D) B: (i', j')
+    return flat.reshape(a, a, count, channels)
+
+
+def _output_transform(product: np.ndarray, m: int, at: np.ndarray) -> np.ndarray:
+    """``M^T (a, a, C_out, T)`` -> ``(m, C_out*T, m)``, ``A^T M A`` per tile with the tile's
+    row index first and its column index last, so each tile row of outputs is a run (the
+    result reuses ``product``'s memory; thin GEMMs as in :func:`_input_transform`)."""
+    a = m + 2
+    flat = product.reshape(a, a, -1)                                 # (i, j, Co*T)
+    rows = np.matmul(at, flat.transpose(1, 0, 2))                    # A^T M: (j, m_i, Co*T)
+    out = product.reshape(-1)[:m * m * flat.shape[2]].reshape(m, -1, m)
+    return np.matmul(rows.transpose(1, 2, 0), at.T, out=out)         # (A^T M) A: (m_i, ., m_j)
+
+
+def _band(block: np.ndarray, rows: slice, m: int):
+    """The part of ``block (n, C, Ho, Wo)`` the tile rows ``rows`` cover, as
+    ``(whole, partial)``: the view ``(n, C, full rows, m, Wo)`` of its whole tile rows and
+    ``(n, C, r, Wo)`` of a last partial one (or None)."""
+    n, channels, ho, wo = block.shape
+    top = rows.start * m
+    valid = max(0, min((rows.stop - rows.start) * m, ho - top))
+    full, rest = divmod(valid, m)
+    whole = block[:, :, top:top + full * m].reshape(n, channels, full, m, wo)
+    partial = block[:, :, top + full * m:top + valid] if rest else None
+    return whole, partial
+
+
+def _place(y: np.ndarray, block: np.ndarray, rows: slice, m: int, tw: int, bias) -> None:
+    """Write a band's output tiles ``y (m, C_out*T, m)`` into its images' ``block`` of the
+    output (plus ``bias``): one copy whose inner runs are whole output rows."""
+    whole, partial = _band(block, rows, m)
+    count, channels, full, _, wo = whole.shape
+    tiles = y.reshape(m, channels, count, rows.stop - rows.start, tw * m)[..., :wo]
+    tiles = tiles.transpose(2, 1, 3, 0, 4)                          # (n, C, nr, m, Wo)
+    if full:
+        if bias is None:
+            np.copyto(whole, tiles[:, :, :full])
+        else:
+            np.add(tiles[:, :, :full], bias.reshape(1, -1, 1, 1, 1), out=whole)
+    if partial is not None:
+        source = tiles[:, :, full, :partial.shape[2]]
+        if bias is None:
+            np.copyto(partial, source)
+        else:
+            np.add(source, bias.reshape(1, -1, 1, 1), out=partial)
+
+
+def _output_adjoint(block: np.ndarray, rows: slice, m: int, tw: int,
+                    at: np.ndarray) -> np.ndarray:
+    """The adjoint of :func:`_output_transform` and :func:`_place`: tile rows ``rows`` of
+    ``block (n, C_out, Ho, Wo)`` (the output gradient of a group of images) ->
+    ``(a, a, C_out, T)``, ``A dY A^T`` per tile (zero beyond ``(Ho, Wo)``)."""
+    a = m + 2
+    whole, partial = _band(block, rows, m)
+    count, channels, full, _, wo = whole.shape
+    nr = rows.stop - rows.start
+    exact = full == nr and wo == tw * m
+    tiles = (np.empty if exact else np.zeros)((m, channels, count, nr, tw * m), at.dtype)
+    view = tiles[..., :wo].transpose(2, 1, 3, 0, 4)                  # (n, C, nr, m, Wo)
+    if full:
+        np.copyto(view[:, :, :full], whole)
+    if partial is not None:
+        np.copyto(view[:, :, full, :partial.shape[2]], partial)
+    flat = tiles.reshape(m, -1, m)                                   # (m_i, Co*T, m_j)
+    cols = np.matmul(at.T, flat.transpose(0, 2, 1))                  # dY A^T: (m_i, j, Co*T)
+    out = np.empty((a, a, channels, count * nr * tw), at.dtype)
+    np.matmul(at.T, cols.transpose(1, 0, 2), out=out.reshape(a, a, -1).transpose(1, 0, 2))
+    return out                                                       # A dY A^T: (i, j, .)
 
 
 def _transform_weight(weight: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """``(C_out, Cg, 3, 3)`` -> ``U (a, a, Cg, C_out) = G W G^T`` per channel pair."""
-    return np.einsum("ai,ocij,bj->abco", g, weight, g, optimize=True)
+    """``(C_out, Cg, 3, 3)`` -> ``U (a, a, Cg, C_out) = G W G^T`` per channel pair (two
+    GEMMs over the kernel's row and column axes)."""
+    out_channels, per_group = weight.shape[:2]
+    a = g.shape[0]
+    taps = np.ascontiguousarray(weight.transpose(2, 3, 1, 0))         # (3, 3, Cg, Co)
+    rows = (g @ taps.reshape(3, -1)).reshape(a, 3, -1)               # G W: (a, 3, Cg*Co)
+    return np.matmul(g, rows).reshape(a, a, per_group, out_channels)  # (G W) G^T
+
+
+def _weight_back(sigma: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """The adjoint of :func:`_transform_weight`: ``(a, a, C_out, Cg)`` ->
+    ``G^T sigma G`` as ``(C_out, Cg, 3, 3)``."""
+    a, _, out_channels, per_group = sigma.shape
+    rows = (g.T @ sigma.reshape(a, -1)).reshape(3, a, -1)            # (3, a, Co*Cg)
+    taps = np.matmul(g.T, rows)                                      # (3, 3, Co*Cg)
+    return np.ascontiguousarray(taps.reshape(3, 3, out_channels, per_group).transpose(2, 3, 0, 1))
 
 
 def _forward_tiles(x: np.ndarray, weight: np.ndarray, m: int, offset, out_size, bias=None,
@@ -168,31 +300,38 @@ def _forward_tiles(x: np.ndarray, weight: np.ndarray, m: int, offset, out_size, 
     # Only the input the outputs read: a row or column beyond it (even inf) never counts.
     x = x[:, :, :max(ho + 2 - offset[0], 0), :max(wo + 2 - offset[1], 0)]
     u = _transform_weight(weight.astype(dtype, copy=False), g)         # (a, a, Cg, Co)
+    u_t = u.transpose(0, 1, 3, 2)                                      # (a, a, Co, Cg)
     out = np.empty((n, out_channels, ho, wo), dtype=result)
-    tile_bytes = a * a * th * tw * max(channels, out_channels) * np.dtype(dtype).itemsize
-    out_groups = _group_slices(out_channels, groups)
-    in_groups = _group_slices(channels, groups)
-
-    def chunk(images):
-        count = images.stop - images.start
-        scratch = _channels_last_scratch(x[images], (m * th + 2, m * tw + 2), offset, dtype)
-        v = _transform_input(scratch, m, bt)                             # (a, a, T, C)
-        product = np.empty((a, a, v.shape[2], out_channels), dtype=dtype)
-        for o, c in zip(out_groups, in_groups, strict=True):
-            np.matmul(v[:, :, :, c], u[:, :, :, o], out=product[:, :, :, o])
-        rows = (at @ product.reshape(a, -1)).reshape(m, a, -1)          # A^T M
-        tiles = np.matmul(at, rows)                                      # (A^T M) A
-        tiles = tiles.reshape(m, m, count, th, tw, out_channels).transpose(2, 5, 3, 0, 4, 1)
-        if (th * m, tw * m) == (ho, wo):
-            out[images].reshape(count, out_channels, th, m, tw, m)[...] = tiles
-        else:
-            planes = tiles.reshape(count, out_channels, th * m, tw * m)
-            out[images] = planes[:, :, :ho, :wo]
-
-    map_chunks(chunk, _chunks(n, tile_bytes))
     if bias is not None:
-        out += bias.reshape(1, -1, 1, 1)
+        bias = bias.astype(result, copy=False)
+    tile_bytes = a * a * (channels + out_channels) * np.dtype(dtype).itemsize
+    pairs = list(zip(_group_slices(out_channels, groups), _group_slices(channels, groups),
+                     strict=True))
+
+    def chunk(group):
+        images, bands = group
+        scratch = _channels_last_scratch(x[images], (th * m + 2, tw * m + 2), offset, dtype)
+        for rows in bands:
+            v = _input_transform(scratch, rows, m, tw, bt)               # (a, a, T, C)
+            product = _products(u_t, v, pairs)                          # M^T
+            _place(_output_transform(product, m, at), out[images], rows, m, tw, bias)
+
+    if n and ho and wo:
+        map_chunks(chunk, _plan(n, (th, tw), tile_bytes))
+    elif bias is not None:
+        out[...] = bias.reshape(1, -1, 1, 1)
     return out
+
+
+def _products(u_t: np.ndarray, v: np.ndarray, pairs) -> np.ndarray:
+    """The frequency-wise GEMMs of the forward: ``M^T[xi] (C_out, T) = U[xi]^T @ V[xi]^T``
+    for ``u_t (a, a, C_out, Cg)`` and ``v (a, a, T, C)``, per group (``pairs`` of output and
+    input channel slices) -> ``(a, a, C_out, T)``."""
+    a, _, out_channels, _ = u_t.shape
+    product = np.empty((a, a, out_channels, v.shape[2]), dtype=v.dtype)
+    for o, c in pairs:
+        np.matmul(u_t[:, :, o], v[:, :, :, c].transpose(0, 1, 3, 2), out=product[:, :, o])
+    return product
 
 
 def _group_slices(channels: int, groups: int) -> list:
@@ -219,13 +358,12 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     height, width = geometry.in_size
     extent = (geometry.padded_extent(0), geometry.padded_extent(1))     # (Ho + 2, Wo + 2)
     reach = (max(0, min(height, extent[0] - top)), max(0, min(width, extent[1] - left)))
-    rows = _forward_tiles(grad_out, adjoint_weight(weight, geometry.groups), m,
-                          (2 - top, 2 - left), reach, compute=compute)
+    kernel = adjoint_weight(weight, geometry.groups)
     if reach == (height, width):
-        image = rows
-    else:
-        image = np.zeros(rows.shape[:2] + (height, width), dtype=rows.dtype)
-        image[:, :, :reach[0], :reach[1]] = rows
+        return _forward_tiles(grad_out, kernel, m, (2 - top, 2 - left), reach, bias, compute)
+    rows = _forward_tiles(grad_out, kernel, m, (2 - top, 2 - left), reach, compute=compute)
+    image = np.zeros(rows.shape[:2] + (height, width), dtype=rows.dtype)
+    image[:, :, :reach[0], :reach[1]] = rows
     if bias is not None:
         image += bias.reshape(1, -1, 1, 1)
     return image
@@ -233,11 +371,14 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
 
 def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeometry,
                        m: int = 4, compute=None) -> np.ndarray:
-    """x ``(N, C, H, W)``, grad_out ``(N, C_out, Ho, Wo)`` -> ``(C_out, C/groups, 3, 3)``."""
+    """x ``(N, C, H, W)``, grad_out ``(N, C_out, Ho, Wo)`` -> ``(C_out, C/groups, 3, 3)``.
+
+    Per band, ``sigma[xi] (C_out, C) += dY~[xi] (C_out, T) @ V[xi] (T, C)``; the bands are
+    summed in ``PARTIAL_SUMS`` fixed runs (whatever the thread count), then added in order."""
     n, channels = x.shape[:2]
     out_channels = grad_out.shape[1]
     groups = geometry.groups
-    per_group, out_per_group = channels // groups, out_channels // groups
+    per_group = channels // groups
     result = np.result_type(x, grad_out)
     dtype = np.dtype(compute or result)
     bt, g, at = _matrices(m, dtype)
@@ -246,34 +387,35 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
     th, tw = _tiles(ho, m), _tiles(wo, m)
     (top, _), (left, _) = geometry.padding
     x = x[:, :, :max(ho + 2 - top, 0), :max(wo + 2 - left, 0)]      # what the windows read
-    tile_bytes = a * a * th * tw * max(channels, out_channels) * np.dtype(dtype).itemsize
+    tile_bytes = a * a * (channels + out_channels) * np.dtype(dtype).itemsize
+    pairs = list(zip(_group_slices(out_channels, groups), _group_slices(channels, groups),
+                     strict=True))
+    plan = _plan(n, (th, tw), tile_bytes) if ho and wo else []
+    per_sum = -(-len(plan) // PARTIAL_SUMS) if plan else 1
+    runs = [plan[k:k + per_sum] for k in range(0, len(plan), per_sum)]
 
-    def chunk(images):
-        sigma = np.zeros((a, a, out_channels, per_group), dtype=dtype)
-        count = images.stop - images.start
-        scratch = _channels_last_scratch(x[images], (m * th + 2, m * tw + 2), (top, left),
-                                         dtype)
-        v = _transform_input(scratch, m, bt)                             # (a, a, T, C)
-        # dY tiles, channels last: (m, m, T, C_out), zero beyond (Ho, Wo).
-        source = grad_out[images]
-        if (th * m, tw * m) != (ho, wo):
-            source = np.zeros((count, out_channels, th * m, tw * m), dtype=dtype)
-            source[:, :, :ho, :wo] = grad_out[images]
-        dy = np.empty((m, m, count, th, tw, out_channels), dtype=dtype)
-        dy.transpose(2, 5, 3, 0, 4, 1)[...] = source.reshape(count, out_channels, th, m, tw, m)
-        rows = (at.T @ dy.reshape(m, -1)).reshape(a, m, -1)              # A dY
-        dyt = np.matmul(at.T, rows).reshape(a, a, count * th * tw, out_channels)  # (A dY) A^T
-        for k in range(groups):
-            o = slice(k * out_per_group, (k + 1) * out_per_group)
-            c = slice(k * per_group, (k + 1) * per_group)
-            sigma[:, :, o] += np.matmul(dyt[:, :, :, o].transpose(0, 1, 3, 2), v[:, :, :, c])
+    def run(groups_of_run):
+        sigma = np.empty((a, a, out_channels, per_group), dtype=dtype)
+        first = True
+        for images, bands in groups_of_run:
+            scratch = _channels_last_scratch(x[images], (th * m + 2, tw * m + 2), (top, left),
+                                             dtype)
+            for rows in bands:
+                v = _input_transform(scratch, rows, m, tw, bt)               # (a, a, T, C)
+                dyt = _output_adjoint(grad_out[images], rows, m, tw, at)     # (a, a, Co, T)
+                for o, c in pairs:
+                    if first:
+                        np.matmul(dyt[:, :, o], v[:, :, :, c], out=sigma[:, :, o])
+                    else:
+                        sigma[:, :, o] += np.matmul(dyt[:, :, o], v[:, :, :, c])
+                first = False
         return sigma
 
-    partials = map_chunks(chunk, _chunks(n, tile_bytes))
+    partials = map_chunks(run, runs)
     sigma = partials[0] if partials else np.zeros((a, a, out_channels, per_group), dtype)
     for partial in partials[1:]:
         sigma += partial
-    return np.einsum("ai,aboc,bj->ocij", g, sigma, g, optimize=True).astype(result, copy=False)
+    return _weight_back(sigma, g).astype(result, copy=False)
 
 
 class WinogradKernels:

@@ -33,11 +33,6 @@ def source_index(size: int, before: int, after: int, mode: str) -> np.ndarray:
     return p % size  # circular
 
 
-def _border(widths_axis, size):
-    before, after = widths_axis
-    return np.r_[np.arange(before), np.arange(before + size, before + size + after)]
-
-
 class Pad(Function):
     """``(d0, d1, ...) -> (d0 + b0 + a0, ...)`` filled with ``value``; negative widths crop."""
 
@@ -62,36 +57,60 @@ class Pad(Function):
         return Pad.apply(grad, negated, 0), None, None
 
 
+def _blocks(size: int, before: int, after: int, mode: str, offset: int):
+    """The border of one axis as ``(target, source, count)``: ``target`` a slice of border
+    positions of the padded axis, ``source`` the slice of the positions they copy, in the
+    same order (reversed for reflect), counted from ``offset`` (``before``: positions of
+    the padded axis; 0: of the input), and ``count`` the block's length when it copies one
+    position (replicate), else 0.  Every mode's sources of one side are evenly spaced (step
+    -1, 0 or +1 in :func:`source_index`), so slices replace fancy indexing, which is
+    several times slower on the short strided runs of the last axes."""
+    index = source_index(size, before, after, mode) + offset
+    blocks = []
+    for target in (slice(0, before), slice(before + size, before + size + after)):
+        sources = index[target]
+        if sources.size == 0:
+            continue
+        first, last = int(sources[0]), int(sources[-1])
+        if first == last:
+            blocks.append((target, slice(first, first + 1), sources.size))
+            continue
+        step = 1 if last > first else -1
+        stop = last + step
+        blocks.append((target, slice(first, None if stop < 0 else stop, step), 0))
+    return blocks
+
+
 def pad_edges(x: np.ndarray, widths, mode: str) -> np.ndarray:
     """Border-copying padding (non-negative widths): the input is copied once into the
     interior of the output, then each axis's border is filled from the output itself
-    (full extent along the axes already done), so every border cell gets its final value."""
+    (full extent along the axes already done), so every border cell gets its final value:
+    one slice assignment per border block (:func:`_blocks`)."""
     shape = tuple(n + b + a for n, (b, a) in zip(x.shape, widths))
     out = np.empty(shape, dtype=x.dtype)
     out[tuple(slice(b, b + n) for n, (b, _) in zip(x.shape, widths))] = x
     for axis, (before, after) in enumerate(widths):
-        if before == 0 and after == 0:
-            continue
-        size = x.shape[axis]
-        index = source_index(size, before, after, mode)
         lead = (slice(None),) * axis
-        border = _border((before, after), size)
-        out[lead + (border,)] = out[lead + (index[border] + before,)]
+        for target, source, _ in _blocks(x.shape[axis], before, after, mode, before):
+            out[lead + (target,)] = out[lead + (source,)]
     return out
 
 
 def pad_edges_adjoint(g: np.ndarray, widths, mode: str) -> np.ndarray:
-    """Adjoint of :func:`pad_edges`: every border element is added back onto its source."""
+    """Adjoint of :func:`pad_edges`: every border element is added back onto its source,
+    one block at a time (a replicated block one position at a time onto its one source)."""
     for axis, (before, after) in enumerate(widths):
         if before == 0 and after == 0:
             continue
         size = g.shape[axis] - before - after
-        index = source_index(size, before, after, mode)
         lead = (slice(None),) * axis
         out = g[lead + (slice(before, before + size),)].copy()
-        border = _border((before, after), size)
-        np.add.at(np.moveaxis(out, axis, 0), index[border],
-                  np.moveaxis(g[lead + (border,)], axis, 0))
+        for target, source, count in _blocks(size, before, after, mode, 0):
+            if count > 1:  # one slice at a time: a sum over a short strided axis is slower
+                for k in range(target.start, target.stop):
+                    out[lead + (source,)] += g[lead + (slice(k, k + 1),)]
+            else:
+                out[lead + (source,)] += g[lead + (target,)]
         g = out
     return g
 

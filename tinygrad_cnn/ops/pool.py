@@ -29,6 +29,7 @@ from ..autograd.function import Function
 from .pool_windows import (
     gather_from_windows,
     max_pool_forward,
+    plane_flat,
     plane_gather,
     plane_scatter,
     plane_scatter_add,
@@ -115,16 +116,20 @@ class WindowSumAdjoint(Function):
 
 class PlaneGather(Function):
     """``(..., H, W) -> (..., h, w)``: the elements at int64 flat indices ``r * W + c`` of each
-    plane (max pooling with ``return_indices``, adaptive max pooling)."""
+    plane (max pooling with ``return_indices``, adaptive max pooling).  ``flat``: the
+    indices into the whole array (:func:`.pool_windows.plane_flat`), made here if None, and
+    handed on to the backward, which writes at the same places."""
 
     @staticmethod
-    def forward(ctx, x, index):
-        ctx.index, ctx.size = index, x.shape[-2:]
-        return plane_gather(x, index)
+    def forward(ctx, x, index, flat):
+        if flat is None:
+            flat = plane_flat(index, x.shape[-2:])
+        ctx.index, ctx.size, ctx.flat = index, x.shape[-2:], flat
+        return plane_gather(x, index, flat)
 
     @staticmethod
     def backward(ctx, grad):
-        return PlaneScatterAdd.apply(grad, ctx.index, ctx.size), None
+        return PlaneScatterAdd.apply(grad, ctx.index, ctx.size, ctx.flat), None, None
 
 
 class PlaneScatterAdd(Function):
@@ -132,13 +137,15 @@ class PlaneScatterAdd(Function):
     its flat index."""
 
     @staticmethod
-    def forward(ctx, g, index, size):
-        ctx.index = index
-        return plane_scatter_add(g, index, size)
+    def forward(ctx, g, index, size, flat):
+        if flat is None:
+            flat = plane_flat(index, size)
+        ctx.index, ctx.flat = index, flat
+        return plane_scatter_add(g, index, size, flat)
 
     @staticmethod
     def backward(ctx, grad):
-        return PlaneGather.apply(grad, ctx.index), None, None
+        return PlaneGather.apply(grad, ctx.index, ctx.flat), None, None, None
 
 
 class MaxUnpool2d(Function):
@@ -148,9 +155,9 @@ class MaxUnpool2d(Function):
 
     @staticmethod
     def forward(ctx, x, index, size):
-        ctx.index = index
-        return plane_scatter(x, index, size)
+        ctx.index, ctx.flat = index, plane_flat(index, size)
+        return plane_scatter(x, index, size, ctx.flat)
 
     @staticmethod
     def backward(ctx, grad):
-        return PlaneGather.apply(grad, ctx.index), None, None
+        return PlaneGather.apply(grad, ctx.index, ctx.flat), None, None

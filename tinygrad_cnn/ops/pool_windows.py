@@ -23,6 +23,7 @@ from .im2col import (
     window_canvas,
     window_view,
 )
+from .resample import adaptive_bounds
 
 
 def lowest_value(dtype: np.dtype):
@@ -207,85 +208,163 @@ def max_pool_indices(x: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
 def _adaptive_taps(size: int, out: int) -> np.ndarray:
     """``(out, kmax)`` input positions of each adaptive window ``[floor(i*size/out),
     ceil((i+1)*size/out))``, the positions past a shorter window's end repeating its last."""
-    i = np.arange(out)
-    start, end = (i * size) // out, -((-(i + 1) * size) // out)
+    start, end = adaptive_bounds(size, out)
     span = int((end - start).max())
     return np.minimum(start[:, None] + np.arange(span)[None, :], end[:, None] - 1)
 
 
-def _scan_taps(read, taps: int):
-    """The maximum over ``taps`` arrays ``read(t)`` and which tap holds it: the first maximum,
-    or the last NaN when there is one (PyTorch's ``val > max || isnan(val)`` scan).  A loop
-    over the taps of whole-array operations (``argmax`` over a short last axis is several
-    times slower)."""
+def _scan_taps(read, taps: int, follow=None):
+    """The maximum over ``taps`` arrays ``read(t)``, which tap holds it (int8 or int32) and,
+    if ``follow`` is given, ``follow(t)`` at that tap: the first maximum, or the last NaN when
+    there is one (PyTorch's ``val > max || isnan(val)`` scan).  A loop over the taps of
+    whole-array operations (``argmax`` over a short last axis is several times slower; the
+    update ``choice += larger * (t - choice)`` several times faster than ``np.where`` or
+    ``copyto(where=)`` on a random mask)."""
     best = read(0).copy()
     kind = np.int8 if taps <= 127 else np.int32
     choice = np.zeros(best.shape, dtype=kind)
+    carried = None if follow is None else follow(0).copy()
     for t in range(1, taps):
         values = read(t)
         # strictly greater: an equal later element never takes the place of the first
-        larger = (values > best).view(np.int8).astype(kind, copy=False)
-        choice += larger * (kind(t) - choice)
+        larger = (values > best).view(np.int8)
+        choice += larger.astype(kind, copy=False) * (kind(t) - choice)
+        if carried is not None:
+            carried += larger.astype(carried.dtype, copy=False) * (follow(t) - carried)
         np.maximum(best, values, out=best)
     if best.dtype.kind == "f" and best.size and np.isnan(best.max()):
         for t in range(taps):  # only inputs holding a NaN pay for this pass
-            np.copyto(choice, t, where=np.isnan(read(t)))
-    return best, choice
+            nan = np.isnan(read(t))
+            np.copyto(choice, t, where=nan)
+            if carried is not None:
+                np.copyto(carried, follow(t), where=nan)
+    return best, choice, carried
 
 
 def adaptive_max_indices(x: np.ndarray, out_size: tuple) -> np.ndarray:
     """Flat indices ``r * W + c`` of the maximum of each adaptive window (PyTorch's
     ``adaptive_max_pool2d``): its first maximum in row-major order, or its last NaN.
+    ``(..., H, W) -> (..., oh, ow)`` int64.
 
-    Separable: first each row's maximum over every column window (and where it is), then the
-    maximum of those over every row window.  The first maximum in row-major order lies in the
-    first row whose maximum is the window's, at that row's first maximum (likewise for the
-    last NaN).  Windows of unequal length are read as ``kmax`` taps repeating the last
-    position, which moves neither.  Loops over the taps only."""
+    Three kernels, by window size (the choice is measured): windows of 2 or 4 elements that
+    tile the plane are max pooling (:func:`max_pool_indices`); global pooling (one window:
+    the whole plane, a view) and at most 64 windows of at least 64 elements (a long
+    sequence into a few outputs) one ``argmax`` per window (:func:`adaptive_max_by_windows`,
+    no transposed copy to allocate); the rest a scan over the window taps
+    (:func:`adaptive_max_by_taps`), whose cost grows with the window's length."""
     (height, width), (oh, ow) = x.shape[-2:], out_size
-    lead = x.shape[:-2]
-    if oh == 0 or ow == 0:
-        return np.zeros(lead + (oh, ow), dtype=np.int64)
-    if height % oh == 0 and width % ow == 0:  # equal windows that tile the plane: max pooling
+    if oh == 0 or ow == 0 or x.size == 0:
+        return np.zeros(x.shape[:-2] + (oh, ow), dtype=np.int64)
+    if height % oh == 0 and width % ow == 0 and (height // oh) * (width // ow) <= 4:
         kernel = (height // oh, width // ow)
         return max_pool_indices(x, WindowGeometry((height, width), (oh, ow), kernel, kernel,
                                                   ((0, 0), (0, 0)), (1, 1)))
+    window = _adaptive_taps(height, oh).shape[1] * _adaptive_taps(width, ow).shape[1]
+    if (oh, ow) == (1, 1) or (window >= 64 and oh * ow <= 64):
+        return adaptive_max_by_windows(x, out_size)
+    return adaptive_max_by_taps(x, out_size)
+
+
+def adaptive_max_by_windows(x: np.ndarray, out_size: tuple) -> np.ndarray:
+    """:func:`adaptive_max_indices` by one ``argmax`` over each window's elements, for every
+    plane at once: a loop over the ``oh * ow`` output positions (few when windows are
+    large), each an ``argmax`` along a contiguous last axis.  ``argmax`` takes the first
+    maximum, as PyTorch, but the first NaN: a window holding NaN is searched again, backwards,
+    for its last NaN (only inputs with a NaN pay for it)."""
+    (height, width), (oh, ow) = x.shape[-2:], out_size
+    lead = x.shape[:-2]
+    planes = int(np.prod(lead, dtype=np.int64))
+    x3 = x.reshape(planes, height, width)
+    (row0, row1), (col0, col1) = adaptive_bounds(height, oh), adaptive_bounds(width, ow)
+    out = np.empty((planes, oh, ow), dtype=np.int64)
+    for i in range(oh):
+        for j in range(ow):
+            r0, r1, c0, c1 = int(row0[i]), int(row1[i]), int(col0[j]), int(col1[j])
+            across = c1 - c0
+            window = x3[:, r0:r1, c0:c1].reshape(planes, (r1 - r0) * across)
+            k = np.argmax(window, axis=1)
+            if window.dtype.kind == "f":
+                found = window[np.arange(planes), k]
+                if np.isnan(found).any():  # argmax stops at the first NaN: take the last
+                    last = window.shape[1] - 1 - np.argmax(np.isnan(window[:, ::-1]), axis=1)
+                    k = np.where(np.isnan(found), last, k)
+            out[:, i, j] = (r0 + k // across) * width + c0 + k % across
+    return out.reshape(lead + (oh, ow))
+
+
+def adaptive_max_by_taps(x: np.ndarray, out_size: tuple) -> np.ndarray:
+    """:func:`adaptive_max_indices` by scans over the window taps, separable: first each
+    row's maximum over every column window (and where it is), then the maximum of those over
+    every row window, carrying along where in its row the maximum lies.  The first maximum in
+    row-major order lies in the first row whose maximum is the window's, at that row's first
+    maximum (likewise for the last NaN).  Windows of unequal length are read as ``kmax`` taps
+    repeating the last position, which moves neither.
+
+    The planes are first laid out ``(H, W, planes)``, so every tap reads whole contiguous
+    rows of ``planes`` elements: numpy on views with short strided runs (the window taps
+    of ``(..., H, W)``) is several times slower, which cost more than this one transpose.
+    Loops over the taps only."""
+    (height, width), (oh, ow) = x.shape[-2:], out_size
+    lead = x.shape[:-2]
+    planes = int(np.prod(lead, dtype=np.int64))
+    xt = np.ascontiguousarray(x.reshape(planes, height, width).transpose(1, 2, 0))  # (H, W, P)
     rows, cols = _adaptive_taps(height, oh), _adaptive_taps(width, ow)
-    row_max, col_tap = _scan_taps(lambda t: x[..., cols[:, t]], cols.shape[1])  # (..., H, ow)
-    _, row_tap = _scan_taps(lambda t: row_max[..., rows[:, t], :], rows.shape[1])
-    r = rows[np.arange(oh)[:, None], row_tap]                                    # (..., oh, ow)
-    tap = np.take_along_axis(col_tap.reshape(lead + (height * ow,)),
-                             (r * ow + np.arange(ow)).reshape(lead + (oh * ow,)), axis=-1)
-    c = cols[np.arange(ow), tap.reshape(r.shape)]
-    return r * width + c
+    # each row's maximum over each column window, and its tap: (H, ow, P)
+    row_max, col_tap, _ = _scan_taps(lambda t: xt[:, cols[:, t]], cols.shape[1])
+    # the maximum over each row window, its row tap and that row's column tap: (oh, ow, P)
+    best, row_tap, col_tap = _scan_taps(lambda t: row_max[rows[:, t]], rows.shape[1],
+                                       lambda t: col_tap[rows[:, t]])
+    # tap -> flat index: the window's start plus row_tap * W + col_tap, summed in the
+    # narrowest integer that holds H * W, transposed back to (P, oh, ow) while widening
+    (row0, row1), (col0, col1) = adaptive_bounds(height, oh), adaptive_bounds(width, ow)
+    if best.dtype.kind == "f" and np.isnan(best.max()):
+        # a last NaN may be found at a tap past a shorter window's end: its last position
+        row_tap = np.minimum(row_tap, (row1 - row0 - 1)[:, None, None]).astype(row_tap.dtype)
+        col_tap = np.minimum(col_tap, (col1 - col0 - 1)[None, :, None]).astype(col_tap.dtype)
+    kind = np.int16 if height * width <= np.iinfo(np.int16).max else np.int64
+    flat = row_tap.astype(kind) * kind(width)
+    flat += col_tap
+    flat += (row0[:, None] * width + col0[None, :]).astype(kind)[:, :, None]
+    out = np.empty((planes, oh, ow), dtype=np.int64)
+    out[...] = flat.transpose(2, 0, 1)
+    return out.reshape(lead + (oh, ow))
 
 
-def plane_gather(x: np.ndarray, index: np.ndarray) -> np.ndarray:
+def plane_flat(index: np.ndarray, size: tuple) -> np.ndarray:
+    """Flat indices ``(..., h, w)`` into the planes ``(..., *size)`` -> int64 indices into the
+    whole ravelled array (plane number times ``H * W`` added): what the plane gathers and
+    scatters read and write with one ``take`` / assignment, computed once per graph node
+    pair (``ctx.flat``) since it costs as much as the gather itself."""
+    lead = index.shape[:-2]
+    count = int(np.prod(lead, dtype=np.int64))
+    offsets = (np.arange(count, dtype=np.int64) * (size[0] * size[1])).reshape(lead + (1, 1))
+    return np.add(index, offsets, dtype=np.int64)
+
+
+def plane_gather(x: np.ndarray, index: np.ndarray, flat=None) -> np.ndarray:
     """``x[..., index]`` within each ``(H, W)`` plane: ``(..., H, W)``, int64 ``(..., h, w)``
-    flat indices -> ``(..., h, w)``."""
-    count = int(np.prod(x.shape[:-2], dtype=np.int64))
-    planes = x.reshape(count, x.shape[-2] * x.shape[-1])
-    chosen = np.take_along_axis(planes, index.reshape(count, index.shape[-2] * index.shape[-1]),
-                                axis=1)
-    return chosen.reshape(index.shape)
+    flat indices -> ``(..., h, w)``.  ``flat``: :func:`plane_flat` of ``index``, if known."""
+    if flat is None:
+        flat = plane_flat(index, x.shape[-2:])
+    return np.take(x.reshape(-1), flat)
 
 
-def plane_scatter_add(g: np.ndarray, index: np.ndarray, size: tuple) -> np.ndarray:
+def plane_scatter_add(g: np.ndarray, index: np.ndarray, size: tuple, flat=None) -> np.ndarray:
     """Adjoint of :func:`plane_gather`: ``(..., h, w)`` values added at their flat indices of
     ``(..., *size)`` planes (repeated indices accumulate), by one ``np.add.at``."""
-    count = int(np.prod(g.shape[:-2], dtype=np.int64))
-    area = size[0] * size[1]
-    flat = index.reshape(count, g.shape[-2] * g.shape[-1]) + (np.arange(count) * area)[:, None]
-    out = np.zeros(count * area, dtype=g.dtype)
-    np.add.at(out, flat.ravel(), g.reshape(-1))
-    return out.reshape(g.shape[:-2] + tuple(size))
+    if flat is None:
+        flat = plane_flat(index, size)
+    out = np.zeros(g.shape[:-2] + tuple(size), dtype=g.dtype)
+    np.add.at(out.reshape(-1), flat.reshape(-1), g.reshape(-1))
+    return out
 
 
-def plane_scatter(g: np.ndarray, index: np.ndarray, size: tuple) -> np.ndarray:
+def plane_scatter(g: np.ndarray, index: np.ndarray, size: tuple, flat=None) -> np.ndarray:
     """``max_unpool2d``: zeros of ``(..., *size)`` with each value written at its flat index
-    (when an index repeats, the last write wins, as PyTorch's CPU loop)."""
-    count = int(np.prod(g.shape[:-2], dtype=np.int64))
-    out = np.zeros((count, size[0] * size[1]), dtype=g.dtype)
-    per_plane = g.shape[-2] * g.shape[-1]
-    np.put_along_axis(out, index.reshape(count, per_plane), g.reshape(count, per_plane), axis=1)
-    return out.reshape(g.shape[:-2] + tuple(size))
+    (when an index repeats, the last write wins, as PyTorch's CPU loop and numpy's fancy
+    assignment)."""
+    if flat is None:
+        flat = plane_flat(index, size)
+    out = np.zeros(g.shape[:-2] + tuple(size), dtype=g.dtype)
+    out.reshape(-1)[flat.reshape(-1)] = g.reshape(-1)
+    return out

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._checks import check_fits
 from .optimizer import Optimizer, check_flag, check_option
 
 
@@ -37,9 +38,12 @@ class Adagrad(Optimizer):
                 self._init_state(param)
 
     def _init_state(self, param) -> dict:
+        value = self.defaults["initial_accumulator_value"]
+        # as PyTorch: a value the parameter's dtype cannot hold (1e300 for float32) is refused
+        check_fits("Adagrad", "initial_accumulator_value", value, param.dtype)
         state = self.state.setdefault(param, {})
         state["step"] = 0
-        state["sum"] = np.full_like(param._data, self.defaults["initial_accumulator_value"])
+        state["sum"] = np.full_like(param._data, value)
         return state
 
     def _validate_group(self, group: dict) -> None:

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._checks import LengthError
 from .optimizer import Optimizer, check_flag, check_option, lerp_
 
 
@@ -43,8 +44,10 @@ class Adam(Optimizer):
         check_option(name, "learning rate", group["lr"])
         check_option(name, "epsilon value", group["eps"])
         betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"{name}: betas must be a pair of floats, got {betas!r}")
+        if not isinstance(betas, (tuple, list)):
+            raise TypeError(f"{name}: betas must be a pair of floats, got {betas!r}")
+        if len(betas) != 2:  # PyTorch: IndexError from betas[1] when one is missing
+            raise LengthError(f"{name}: betas must be a pair of floats, got {betas!r}")
         group["betas"] = tuple(betas)
         for index, beta in enumerate(betas):
             check_option(name, f"beta parameter at index {index}", beta, high=1.0,

@@ -12,7 +12,7 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 
-from .._checks import check_int, check_real, is_int
+from .._checks import ZeroDivisorError, check_int, check_real, is_int, is_real
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
@@ -41,6 +41,23 @@ def _per_group(name: str, optimizer, value) -> list:
             )
         return list(value)
     return [value] * len(optimizer.param_groups)
+
+
+def _check_period(op: str, argument: str, value) -> int:
+    """A positive int the schedule divides by (``step_size``, ``T_max``), of any size (only
+    Python's arithmetic uses it). Zero is refused when the scheduler is built, with a
+    ``ValueError`` that is also PyTorch's ``ZeroDivisionError`` (PyTorch fails on
+    ``epoch % 0`` at the first ``step()``); a negative one is a ``ValueError`` (PyTorch takes
+    it: a documented difference)."""
+    check_int(op, argument, value)
+    if value == 0:
+        raise ZeroDivisorError(f"{op}: {argument} must be >= 1, got 0")
+    return check_int(op, argument, value, minimum=1, maximum=None)
+
+
+def _check_count(op: str, argument: str, value) -> int:
+    """A non-negative int of any size (a number of epochs or steps)."""
+    return check_int(op, argument, value, minimum=0, maximum=None)
 
 
 class LRScheduler:
@@ -146,7 +163,7 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
-        check_int("StepLR", "step_size", step_size, minimum=1)
+        _check_period("StepLR", "step_size", step_size)
         check_real("StepLR", "gamma", gamma)
         self.step_size = step_size
         self.gamma = gamma
@@ -168,6 +185,9 @@ class MultiStepLR(LRScheduler):
     twice multiplies by ``gamma**2``); ``milestones`` need not be sorted."""
 
     def __init__(self, optimizer, milestones, gamma: float = 0.1, last_epoch: int = -1):
+        if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__iter__"):
+            raise TypeError(f"MultiStepLR: milestones must be a sequence of ints, got "
+                            f"{milestones!r}")
         milestones = list(milestones)
         for milestone in milestones:
             if not is_int(milestone):
@@ -220,7 +240,7 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
-        check_int("CosineAnnealingLR", "T_max", T_max, minimum=1)
+        _check_period("CosineAnnealingLR", "T_max", T_max)
         check_real("CosineAnnealingLR", "eta_min", eta_min)
         self.T_max = T_max
         self.eta_min = eta_min
@@ -305,7 +325,8 @@ class LinearLR(LRScheduler):
         if end_factor > 1.0 or end_factor < 0:
             raise ValueError("LinearLR: Ending multiplicative factor expected to be between 0 "
                              f"and 1, got {end_factor}")
-        check_int("LinearLR", "total_iters", total_iters, minimum=1)
+        # 0 is accepted, as PyTorch: the lr then stays at start_factor * initial_lr
+        _check_count("LinearLR", "total_iters", total_iters)
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters
@@ -345,6 +366,10 @@ class OneCycleLR(LRScheduler):
                  three_phase: bool = False, last_epoch: int = -1):
         _check_optimizer("OneCycleLR", optimizer)
         self.optimizer = optimizer
+        for argument, value in (("total_steps", total_steps), ("epochs", epochs),
+                                ("steps_per_epoch", steps_per_epoch)):
+            if value is not None and not is_real(value):
+                raise TypeError(f"OneCycleLR: {argument} must be an int, got {value!r}")
         if total_steps is not None:
             if not is_int(total_steps) or total_steps <= 0:
                 raise ValueError(f"OneCycleLR: Expected positive integer total_steps, but got "
@@ -361,6 +386,10 @@ class OneCycleLR(LRScheduler):
         else:
             raise ValueError("OneCycleLR: You must define either total_steps OR (epochs AND "
                              "steps_per_epoch)")
+        if not is_real(pct_start) and not isinstance(pct_start, str):
+            # as PyTorch, whose float(pct_start * total_steps) fails on it (on a string with
+            # a ValueError: the check below)
+            raise TypeError(f"OneCycleLR: pct_start must be a float, got {pct_start!r}")
         if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
             raise ValueError(f"OneCycleLR: Expected float between 0 and 1 pct_start, but got "
                              f"{pct_start}")
@@ -384,6 +413,10 @@ class OneCycleLR(LRScheduler):
             ]
         self._anneal_func_type = anneal_strategy
         max_lrs = _per_group("max_lr", optimizer, max_lr)
+        for top in max_lrs:
+            if not is_real(top):
+                raise TypeError(f"OneCycleLR: max_lr must be a number or a list of numbers "
+                                f"(one per param group), got {max_lr!r}")
         if last_epoch == -1:
             for group, top in zip(optimizer.param_groups, max_lrs):
                 group["initial_lr"] = top / div_factor
@@ -551,8 +584,8 @@ class ReduceLROnPlateau(LRScheduler):
         else:
             self.default_min_lr = min_lr
             self.min_lrs = [min_lr] * len(optimizer.param_groups)
-        self.patience = check_int("ReduceLROnPlateau", "patience", patience, minimum=0)
-        self.cooldown = check_int("ReduceLROnPlateau", "cooldown", cooldown, minimum=0)
+        self.patience = _check_count("ReduceLROnPlateau", "patience", patience)
+        self.cooldown = _check_count("ReduceLROnPlateau", "cooldown", cooldown)
         self.eps = check_real("ReduceLROnPlateau", "eps", eps)
         self.last_epoch = 0
         self._last_lr = self._current_lrs()
@@ -615,6 +648,9 @@ class ReduceLROnPlateau(LRScheduler):
         return a > best + self.threshold
 
     def _init_is_better(self, mode, threshold, threshold_mode) -> None:
+        for argument, value in (("mode", mode), ("threshold_mode", threshold_mode)):
+            if not isinstance(value, str):  # PyTorch: a TypeError adding it to its message
+                raise TypeError(f"ReduceLROnPlateau: {argument} must be a str, got {value!r}")
         if mode not in ("min", "max"):
             raise ValueError(f"ReduceLROnPlateau: mode {mode} is unknown!")
         if threshold_mode not in ("rel", "abs"):

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from .._checks import check_flag as _check_flag_value
 from .._checks import is_int, is_real
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor, to_numpy
@@ -45,9 +46,10 @@ def check_option(optimizer: str, label: str, value, low=0.0, high=None,
 
 
 def check_flag(optimizer: str, group: dict, key: str) -> None:
-    """A group's boolean option (``amsgrad``, ``maximize``, ...) must be a bool."""
-    if not isinstance(group[key], (bool, np.bool_)):
-        raise TypeError(f"{optimizer}: {key} must be a bool, got {group[key]!r}")
+    """A group's boolean option (``amsgrad``, ``maximize``, ...) must be a bool or an int
+    (PyTorch reads it by truth value: ``nesterov=1`` works); the group keeps the value given,
+    as PyTorch's does."""
+    _check_flag_value(optimizer, key, group[key])
 
 
 def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:

@@ -10,11 +10,13 @@ repeats them and each ``DataLoader`` worker, seeded apart, draws differently.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 from .. import random as _random
+from .._checks import ShapeError, check_fits, is_int, is_real
 from ..tensor import Tensor
 
 __all__ = ["Compose", "ToTensor", "Normalize", "Pad", "RandomCrop", "RandomHorizontalFlip",
@@ -58,12 +60,26 @@ def _planes(img, op: str):
 
 
 def _size_pair(size, op: str, name: str = "size") -> tuple[int, int]:
-    if isinstance(size, numbers.Integral) and not isinstance(size, bool):
-        return int(size), int(size)
-    if isinstance(size, (tuple, list)) and len(size) in (1, 2) and all(
-            isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in size):
-        return (int(size[0]), int(size[0])) if len(size) == 1 else (int(size[0]), int(size[1]))
-    raise ValueError(f"{op}: {name} must be an int or a sequence of 1 or 2 ints, got {size!r}")
+    """``(h, w)`` from torchvision's crop sizes: a number (truncated to an int, as
+    torchvision) or a sequence of 1 or 2 ints (a wrong length is a ``ValueError``, as
+    torchvision's); another kind of value is a ``TypeError``, a size below 1 a
+    ``ValueError`` (torchvision takes it and crops nothing)."""
+    wanted = f"an int or a sequence of 1 or 2 ints, got {size!r}"
+    if is_real(size):
+        if not math.isfinite(size):
+            raise ValueError(f"{op}: {name} must be {wanted}")
+        pair = int(size), int(size)
+    elif isinstance(size, (tuple, list)):
+        if len(size) not in (1, 2):
+            raise ValueError(f"{op}: {name} must be {wanted}")
+        if not all(is_int(s) for s in size):
+            raise TypeError(f"{op}: {name} must be {wanted}")
+        pair = int(size[0]), int(size[-1])
+    else:
+        raise TypeError(f"{op}: {name} must be {wanted}")
+    if min(pair) < 1:
+        raise ValueError(f"{op}: {name} must be positive, got {size!r}")
+    return pair
 
 
 def _crop(img, top: int, left: int, height: int, width: int):
@@ -91,6 +107,25 @@ def _padding_ltrb(padding, op: str) -> tuple[int, int, int, int]:
                      f"{len(padding)} element tuple")
 
 
+def _per_channel_numbers(value) -> bool:
+    """True for a real number or a non-empty 1-D sequence (or array) of real numbers."""
+    if is_real(value):
+        return True
+    if not isinstance(value, (tuple, list, np.ndarray)):
+        return False
+    array = np.asarray(value, dtype=object)
+    return array.ndim == 1 and array.size > 0 and all(is_real(v) for v in array.tolist())
+
+
+def _check_fill(fill, op: str):
+    """``fill``: a number, or a sequence of numbers (one per channel); else a TypeError (as
+    torchvision's ``Pad``; a string color name needs PIL, which is not used here)."""
+    if not _per_channel_numbers(fill):
+        raise TypeError(f"{op}: fill must be a number or a sequence of numbers (one per "
+                        f"channel), got {fill!r}")
+    return fill
+
+
 def _pad(img, padding, fill=0, padding_mode="constant", op="Pad"):
     """Pad ``padding`` = (left, top, right, bottom) pixels; negative values crop instead."""
     if padding_mode not in PADDING_MODES:
@@ -113,6 +148,8 @@ def _pad(img, padding, fill=0, padding_mode="constant", op="Pad"):
     if padding_mode != "constant":
         return rewrap(np.pad(array, widths, mode=padding_mode))
     shape = tuple(n + a + b for n, (a, b) in zip(array.shape, widths))
+    for value in np.ravel(_check_fill(fill, op)).tolist():  # 300 cannot fill a uint8 image
+        check_fits(op, "fill", value, array.dtype)
     per_channel = array.ndim == 3 and h_axis == 0  # an (H, W, C) array
     if np.ndim(fill) != 0 and not (per_channel and np.ndim(fill) == 1
                                    and len(fill) == array.shape[2]):
@@ -136,6 +173,7 @@ class Pad:
 
     def __init__(self, padding, fill=0, padding_mode="constant"):
         _padding_ltrb(padding, "Pad")
+        _check_fill(fill, "Pad")
         if padding_mode not in PADDING_MODES:
             raise ValueError("Pad: Padding mode should be either constant, edge, reflect or "
                              f"symmetric, got {padding_mode!r}")
@@ -224,6 +262,10 @@ class Normalize:
     """
 
     def __init__(self, mean, std, inplace=False):
+        for name, value in (("mean", mean), ("std", std)):
+            if not _per_channel_numbers(value):
+                raise TypeError(f"Normalize: {name} must be a number or a sequence of numbers "
+                                f"(one per channel), got {value!r}")
         self.mean, self.std, self.inplace = mean, std, inplace
 
     def __call__(self, tensor):
@@ -237,6 +279,11 @@ class Normalize:
             raise ValueError("Normalize: Expected tensor to be a tensor image of size "
                              f"(..., C, H, W). Got tensor.size() = {tuple(array.shape)}.")
         mean, std = self._constants(array.dtype)
+        for name, values in (("mean", mean), ("std", std)):
+            if values.size not in (1, array.shape[-3]):
+                raise ShapeError(f"Normalize: {name} must have one value per channel, got "
+                                 f"{values.size} values for a tensor of shape "
+                                 f"{tuple(array.shape)} ({array.shape[-3]} channels)")
         if self.inplace:
             np.subtract(array, mean, out=array)
             np.divide(array, std, out=array)
@@ -309,6 +356,7 @@ class RandomCrop:
         self.size = _size_pair(size, "RandomCrop")
         if padding is not None:
             _padding_ltrb(padding, "RandomCrop")
+        _check_fill(fill, "RandomCrop")
         if padding_mode not in PADDING_MODES:
             raise ValueError("RandomCrop: Padding mode should be either constant, edge, "
                              f"reflect or symmetric, got {padding_mode!r}")
@@ -389,6 +437,8 @@ class RandomHorizontalFlip:
     """Mirror the image left-right with probability ``p`` (as torchvision's)."""
 
     def __init__(self, p=0.5):
+        if not is_real(p):
+            raise TypeError(f"RandomHorizontalFlip: p must be a number, got {p!r}")
         self.p = p
 
     def __call__(self, img):
@@ -479,13 +529,15 @@ class Resize:
 
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
                  antialias=True):
-        if isinstance(size, bool) or not (
-                isinstance(size, numbers.Integral) or isinstance(size, (tuple, list))
-                and len(size) in (1, 2)
-                and all(isinstance(s, numbers.Integral) and not isinstance(s, bool)
-                        for s in size)):
-            raise TypeError(f"Resize: size should be an int or a sequence of 1 or 2 ints, "
-                            f"got {size!r}")
+        # as torchvision: a TypeError for a value of the wrong kind, a ValueError for a
+        # sequence of the wrong length
+        wanted = f"an int or a sequence of 1 or 2 ints, got {size!r}"
+        if not is_int(size) and not isinstance(size, (tuple, list)):
+            raise TypeError(f"Resize: size must be {wanted}")
+        if isinstance(size, (tuple, list)) and len(size) not in (1, 2):
+            raise ValueError(f"Resize: size must be {wanted}")
+        if isinstance(size, (tuple, list)) and not all(is_int(s) for s in size):
+            raise TypeError(f"Resize: size must be {wanted}")
         sizes = [size] if isinstance(size, numbers.Integral) else list(size)
         if any(s < 1 for s in sizes):
             raise ValueError(f"Resize: size must be positive, got {size!r}")

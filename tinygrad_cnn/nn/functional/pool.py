@@ -64,7 +64,7 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     if not return_indices:
         return MaxPool2d.apply(x, geometry)
     indices = max_pool_indices(x._data, geometry)
-    out = PlaneGather.apply(x, indices)
+    out = PlaneGather.apply(x, indices, None)
     if out.grad_fn is not None:  # what tinygrad_cnn.onnx.export writes as one MaxPool node
         out.grad_fn.pool_geometry = geometry
     return out, Tensor._make(indices)
@@ -121,7 +121,8 @@ def max_unpool2d(x: Tensor, indices: Tensor, kernel_size, stride=None, padding=0
         raise ValueError(f"{op}: the output size {size} is empty (input shape {x.shape}, "
                          f"kernel_size {kernel}, stride {step}, padding {pad})")
     index = indices._data
-    if index.size and (index.min() < 0 or index.max() >= size[0] * size[1]):
+    # one pass: viewed as unsigned, a negative index is larger than any valid one
+    if index.size and int(index.view(np.uint64).max()) >= size[0] * size[1]:
         bad = index.min() if index.min() < 0 else index.max()
         raise ShapeError(f"{op}: found an invalid max index {bad} (the output planes are "
                          f"{size[0]}x{size[1]})")
@@ -205,7 +206,7 @@ def adaptive_max_pool2d(x: Tensor, output_size, return_indices=False):
     return_indices = check_bool(op, "return_indices", return_indices)
     sizes = _adaptive_size(op, output_size, x.shape[-2:])
     indices = adaptive_max_indices(x._data, sizes)
-    out = PlaneGather.apply(x, indices)
+    out = PlaneGather.apply(x, indices, None)
     return (out, Tensor._make(indices)) if return_indices else out
 
 
@@ -219,7 +220,7 @@ def adaptive_max_pool1d(x: Tensor, output_size, return_indices=False):
     (size,) = _adaptive_size(op, output_size, x.shape[-1:])
     rows = x.reshape(*x.shape[:-1], 1, x.shape[-1])
     indices = adaptive_max_indices(rows._data, (1, size))
-    out = PlaneGather.apply(rows, indices)
+    out = PlaneGather.apply(rows, indices, None)
     out = out.reshape(*out.shape[:-2], size)
     if return_indices:
         return out, Tensor._make(indices.reshape(indices.shape[:-2] + (size,)))
