@@ -916,6 +916,9 @@ OPS = [
     OpInfo("conv2d_im2col_flat", _with_algorithm(F.conv2d, "im2col_flat"), _conv2d_reference,
            torch_op=TF and TF.conv2d, sample_inputs=FLAT_CONV2D_SAMPLES,
            error_inputs=CONV2D_ERRORS, error_name="conv2d"),
+    OpInfo("conv2d_im2col_phases", _with_algorithm(F.conv2d, "im2col_phases"),
+           _conv2d_reference, torch_op=TF and TF.conv2d, sample_inputs=CONV2D_SAMPLES,
+           error_inputs=CONV2D_ERRORS, error_name="conv2d"),
     OpInfo("conv1d", F.conv1d, _conv1d_reference, torch_op=TF and TF.conv1d,
            sample_inputs=samples(
                (((2, 3, 9), (2, 3, 4), (2,)), dict(stride=2, padding=1, dilation=2)),
@@ -941,6 +944,10 @@ OPS = [
            _conv_transpose2d_reference, torch_op=TF and TF.conv_transpose2d,
            sample_inputs=FLAT_CONV_TRANSPOSE2D_SAMPLES,
            error_inputs=CONV_TRANSPOSE2D_ERRORS, error_name="conv_transpose2d"),
+    OpInfo("conv_transpose2d_im2col_phases", _with_algorithm(F.conv_transpose2d, "im2col_phases"),
+           _conv_transpose2d_reference, torch_op=TF and TF.conv_transpose2d,
+           sample_inputs=CONV_TRANSPOSE2D_SAMPLES, error_inputs=CONV_TRANSPOSE2D_ERRORS,
+           error_name="conv_transpose2d"),
     OpInfo("unfold", F.unfold, _unfold_reference, torch_op=TF and TF.unfold,
            sample_inputs=lambda: [Sample((image,), options) for options, image in
                                   zip(UNFOLD_OPTIONS, [(2, 2, 5, 4), (2, 3, 7, 6)])],

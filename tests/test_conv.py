@@ -14,7 +14,7 @@ from tinygrad_cnn.backends import conv_algorithm, current_conv_algorithm, resolv
 from tinygrad_cnn.gradcheck import gradcheck
 from tinygrad_cnn.nn.functional._windows import conv_geometry
 
-ALGORITHMS = ("im2col", "fft", "winograd", "winograd_f2", "im2col_flat")
+ALGORITHMS = ("im2col", "fft", "winograd", "winograd_f2", "im2col_flat", "im2col_phases")
 
 
 def tensor(array, requires_grad=False):

@@ -9,8 +9,11 @@ F(2x2, 3x3) (2.25x fewer; im2col's error form), both running im2col on other lay
 (:mod:`tinygrad_cnn.ops.conv_winograd`); ``"im2col_flat"`` is im2col for stride-1 layers
 with each plane stored as one flat padded run, so the window copies (and col2im's adds)
 are a few long contiguous runs instead of one per output row; the same sums as im2col,
-its accuracy (:mod:`tinygrad_cnn.ops.im2col_flat`); ``"auto"`` (the default) estimates each and
-takes the cheapest *among the algorithms as accurate as im2col in the input's dtype*.
+its accuracy (:mod:`tinygrad_cnn.ops.im2col_flat`); ``"im2col_phases"`` is im2col for strided
+layers split into stride phases in a flat layout (long copies instead of one output row at a
+time; the same products, so im2col's rounding; :mod:`tinygrad_cnn.ops.conv_strided`, im2col on
+dilated layers); ``"auto"`` (the default) estimates each and takes the cheapest *among the
+algorithms as accurate as im2col in the input's dtype*.
 
 Accuracy promise of ``"auto"``: it never costs accuracy. An FFT's rounding error follows the
 largest values anywhere in the plane, im2col's the values in each output's window, so for
@@ -39,6 +42,7 @@ from .ops.conv_select import (
     FFT_MAX_ENERGY_RATIO,
     FFT_SECONDS,
     GEMM_FLOPS_PER_SECOND,
+    PHASE_COPY_SECONDS,
     WINOGRAD_ELEMENT_SECONDS,
     estimate_costs,
     fft_compute_dtype,
@@ -51,10 +55,11 @@ __all__ = [
     "resolve_conv_algorithm", "estimate_costs", "fft_compute_dtype", "operand_boxes",
     "GEMM_FLOPS_PER_SECOND", "COPY_SECONDS", "FFT_SECONDS", "CMAC_SECONDS",
     "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO", "WINOGRAD_ELEMENT_SECONDS",
-    "cudnn", "mps",
+    "PHASE_COPY_SECONDS", "cudnn", "mps",
 ]
 
-ALGORITHMS = ("auto", "im2col", "fft", "winograd", "winograd_f2", "im2col_flat")
+ALGORITHMS = ("auto", "im2col", "fft", "winograd", "winograd_f2", "im2col_flat",
+              "im2col_phases")
 
 _current = contextvars.ContextVar("tinygrad_cnn_conv_algorithm", default="auto")
 
@@ -64,10 +69,11 @@ def conv_algorithm(name: str):
     """Compute the convolutions inside the ``with`` block with ``name``: ``"auto"`` (the
     default: the fastest for the shape among the algorithms as accurate as im2col in the
     input's dtype, see the module docstring), ``"im2col"``, ``"fft"``, ``"winograd"``
-    (F(4x4, 3x3)), ``"winograd_f2"`` (F(2x2, 3x3)) or ``"im2col_flat"`` (im2col with long
-    window copies, :mod:`tinygrad_cnn.ops.im2col_flat`); the Winograd ones apply to 3x3
-    stride-1 undilated layers, ``"im2col_flat"`` to stride-1 layers, and they run im2col on
-    others.
+    (F(4x4, 3x3)), ``"winograd_f2"`` (F(2x2, 3x3)), ``"im2col_flat"`` (im2col with long
+    window copies, :mod:`tinygrad_cnn.ops.im2col_flat`) or ``"im2col_phases"`` (strided layers
+    by stride phases, :mod:`tinygrad_cnn.ops.conv_strided`); the Winograd ones apply to 3x3
+    stride-1 undilated layers, ``"im2col_flat"`` to stride-1 layers, the phases one to
+    undilated layers, and they run im2col on others.
 
     The choice is taken when an op is called and travels with it into its backward (and
     double backward), so a whole training step made inside the block uses it.

@@ -35,7 +35,9 @@ Kernels and value types (plain numpy, no ``Function``, no checks):
 ``geometry.py``        WindowGeometry (where the windows of conv/pool/unfold lie), output sizes
 ``im2col.py``          pad_for_windows, window_view, add_to_windows, im2col, col2im
 ``conv_gemm.py``       conv by im2col + one matrix product per group (``"im2col"``)
-``conv_fft.py``        conv by scipy FFT (``"fft"``); same three-function interface
+``conv_fft.py``        conv by scipy FFT / matrix DFT (``"fft"``); same three-function interface
+``conv_strided.py``    strided conv by stride phases in a flat layout (``"im2col_phases"``)
+``conv_memo.py``       the transforms (spectra, phase planes) one training step's ops share
 ``conv_winograd.py``   3x3 stride-1 conv by Winograd F(4x4,3x3) (``"winograd"``) or F(2x2,3x3)
                        (``"winograd_f2"``); same interface
 ``im2col_flat.py``     stride-1 conv by im2col in the flat-shift layout (``"im2col_flat"``): window

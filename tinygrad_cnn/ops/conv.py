@@ -12,45 +12,27 @@ degrees) is the adjoint of ``C`` in ``x``, and ``G`` (the correlation of the inp
 output gradient) its adjoint in ``w``; bias gradients are sums over ``(N, H, W)``.  All three
 share one :class:`~tinygrad_cnn.ops.geometry.WindowGeometry` and one algorithm name; ``"auto"``
 is resolved per op by :func:`.conv_select.resolve_conv_algorithm` from the op's two operands;
-when it picks FFT for float32 data, the FFT runs in float64 (:class:`_WidenedFft`), so "auto"
+when it picks FFT for float32 data, the FFT runs in float64 (:class:`.conv_fft.Widened`), so "auto"
 is never less accurate than im2col (:mod:`.conv_accuracy`); the Winograd kernels
 (:mod:`.conv_winograd`, 3x3 stride-1 undilated only) are one more numeric kernel behind the
-same triad, so double backward stays exact under every algorithm.
+same triad, so double backward stays exact under every algorithm. A forward that records
+a graph keeps the transforms of its operands (FFT spectra, stride-phase planes) for its
+backward, whose two ops share what they both need (:mod:`.conv_memo`).
 """
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from ..autograd.function import Function
-from . import conv_fft, conv_gemm, conv_winograd, im2col_flat
+from . import conv_fft, conv_gemm, conv_memo, conv_strided, conv_winograd, im2col_flat
 from .conv_select import resolve_conv_algorithm
 
 _KERNELS = {"im2col": conv_gemm, "fft": conv_fft, "winograd": conv_winograd.F4,
-            "winograd_f2": conv_winograd.F2, "im2col_flat": im2col_flat}
-
-
-class _WidenedFft:
-    """The fft kernels run in float64 on narrower data, results cast back: what "auto"
-    uses when it picks FFT for float32 input (see :mod:`.conv_accuracy`)."""
-
-    @staticmethod
-    def conv2d_forward(x, weight, geometry, bias=None):
-        out = conv_fft.conv2d_forward(_wide(x), _wide(weight), geometry, _wide(bias))
-        return out.astype(x.dtype)
-
-    @staticmethod
-    def conv2d_input_grad(grad_out, weight, geometry, bias=None):
-        out = conv_fft.conv2d_input_grad(_wide(grad_out), _wide(weight), geometry, _wide(bias))
-        return out.astype(grad_out.dtype)
-
-    @staticmethod
-    def conv2d_weight_grad(x, grad_out, geometry):
-        return conv_fft.conv2d_weight_grad(_wide(x), _wide(grad_out), geometry).astype(x.dtype)
-
-
-def _wide(array):
-    return None if array is None else array.astype(np.float64, copy=False)
+            "winograd_f2": conv_winograd.F2, "im2col_flat": im2col_flat,
+            "im2col_phases": conv_strided}
 
 
 def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geometry, role,
@@ -58,8 +40,32 @@ def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geome
     name = resolve_conv_algorithm(algorithm, batch, channels, out_channels, geometry,
                                   operands, role)
     if algorithm == "auto" and name == "fft" and operands[0].dtype != np.float64:
-        return _WidenedFft
+        return conv_fft.Widened
     return _KERNELS[name]
+
+
+def _forward_memo(ctx):
+    """Where an op's transforms go (:mod:`.conv_memo`): the enclosing backward's memo (its
+    ops share what it kept), else, when the op records a graph, a new one its own backward
+    reuses."""
+    memo = conv_memo.active()
+    if memo is None and any(ctx.needs_input_grad):
+        memo = {}
+    ctx._transforms = memo
+    return conv_memo.reuse(memo)
+
+
+@contextlib.contextmanager
+def _backward_memo(ctx):
+    """A backward's ops reuse the transforms its forward kept; dropped once it has run (a
+    second backward, with ``retain_graph``, recomputes them)."""
+    memo = getattr(ctx, "_transforms", None)
+    memo = {} if memo is None else memo
+    try:
+        with conv_memo.reuse(memo):
+            yield
+    finally:
+        memo.clear()
 
 
 class Conv2d(Function):
@@ -70,19 +76,21 @@ class Conv2d(Function):
     def forward(ctx, x, weight, bias, geometry, algorithm):
         ctx.geometry, ctx.algorithm = geometry, algorithm
         ctx.save_for_backward(x, weight)
-        kernels = _kernels(algorithm, x.shape[0], x.shape[1], weight.shape[0], geometry,
-                           "forward", x, weight)
-        return kernels.conv2d_forward(x, weight, geometry, bias)
+        with _forward_memo(ctx):
+            kernels = _kernels(algorithm, x.shape[0], x.shape[1], weight.shape[0], geometry,
+                               "forward", x, weight)
+            return kernels.conv2d_forward(x, weight, geometry, bias)
 
     @staticmethod
     def backward(ctx, grad_out):
         x, weight = ctx.saved_tensors
         geometry, algorithm = ctx.geometry, ctx.algorithm
         grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            grad_x = ConvTranspose2d.apply(grad_out, weight, None, geometry, algorithm)
-        if ctx.needs_input_grad[1]:
-            grad_w = Conv2dWeightGrad.apply(x, grad_out, geometry, algorithm)
+        with _backward_memo(ctx):
+            if ctx.needs_input_grad[0]:
+                grad_x = ConvTranspose2d.apply(grad_out, weight, None, geometry, algorithm)
+            if ctx.needs_input_grad[1]:
+                grad_w = Conv2dWeightGrad.apply(x, grad_out, geometry, algorithm)
         if ctx.needs_input_grad[2]:
             grad_b = grad_out.sum(axis=(0, 2, 3))
         return grad_x, grad_w, grad_b, None, None
@@ -98,19 +106,21 @@ class ConvTranspose2d(Function):
         ctx.geometry, ctx.algorithm = geometry, algorithm
         ctx.save_for_backward(y, weight)
         channels = weight.shape[1] * geometry.groups
-        kernels = _kernels(algorithm, y.shape[0], channels, weight.shape[0], geometry,
-                           "input_grad", y, weight)
-        return kernels.conv2d_input_grad(y, weight, geometry, bias)
+        with _forward_memo(ctx):
+            kernels = _kernels(algorithm, y.shape[0], channels, weight.shape[0], geometry,
+                               "input_grad", y, weight)
+            return kernels.conv2d_input_grad(y, weight, geometry, bias)
 
     @staticmethod
     def backward(ctx, grad_image):
         y, weight = ctx.saved_tensors
         geometry, algorithm = ctx.geometry, ctx.algorithm
         grad_y = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            grad_y = Conv2d.apply(grad_image, weight, None, geometry, algorithm)
-        if ctx.needs_input_grad[1]:
-            grad_w = Conv2dWeightGrad.apply(grad_image, y, geometry, algorithm)
+        with _backward_memo(ctx):
+            if ctx.needs_input_grad[0]:
+                grad_y = Conv2d.apply(grad_image, weight, None, geometry, algorithm)
+            if ctx.needs_input_grad[1]:
+                grad_w = Conv2dWeightGrad.apply(grad_image, y, geometry, algorithm)
         if ctx.needs_input_grad[2]:
             grad_b = grad_image.sum(axis=(0, 2, 3))
         return grad_y, grad_w, grad_b, None, None
@@ -125,17 +135,20 @@ class Conv2dWeightGrad(Function):
     def forward(ctx, x, grad_out, geometry, algorithm):
         ctx.geometry, ctx.algorithm = geometry, algorithm
         ctx.save_for_backward(x, grad_out)
-        kernels = _kernels(algorithm, x.shape[0], x.shape[1], grad_out.shape[1], geometry,
-                           "weight_grad", x, grad_out)
-        return kernels.conv2d_weight_grad(x, grad_out, geometry)
+        with _forward_memo(ctx):
+            kernels = _kernels(algorithm, x.shape[0], x.shape[1], grad_out.shape[1], geometry,
+                               "weight_grad", x, grad_out)
+            return kernels.conv2d_weight_grad(x, grad_out, geometry)
 
     @staticmethod
     def backward(ctx, grad_weight):
         x, grad_out = ctx.saved_tensors
         geometry, algorithm = ctx.geometry, ctx.algorithm
         grad_x = grad_grad_out = None
-        if ctx.needs_input_grad[0]:
-            grad_x = ConvTranspose2d.apply(grad_out, grad_weight, None, geometry, algorithm)
-        if ctx.needs_input_grad[1]:
-            grad_grad_out = Conv2d.apply(x, grad_weight, None, geometry, algorithm)
+        with _backward_memo(ctx):
+            if ctx.needs_input_grad[0]:
+                grad_x = ConvTranspose2d.apply(grad_out, grad_weight, None, geometry,
+                                               algorithm)
+            if ctx.needs_input_grad[1]:
+                grad_grad_out = Conv2d.apply(x, grad_weight, None, geometry, algorithm)
         return grad_x, grad_grad_out, None, None

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .conv_memo import remembered
+
 # Largest ratio of a sample's total energy to the energy in the weakest non-empty window an
 # output reads: float64 has 2**29 the precision of float32, so 2**40 (2**20 in norm) leaves
 # a factor 2**9 for the FFT's own error growth (log of the transform size, channel sums).
@@ -40,11 +42,16 @@ def fft_compute_dtype(operands, boxes):
     if any(np.dtype(a.dtype) not in (np.float16, np.float32) for a in operands):
         return None
     for array, box in zip(operands, boxes, strict=True):
-        if array.size and not np.isfinite(array).all():
-            return None
-        if box is not None and array.size and not _windows_hold_their_share(array, box):
+        # (within a training step the verdict on an operand is computed once: .conv_memo)
+        if not remembered("fft eligible", array, box, lambda a=array, b=box: _eligible(a, b)):
             return None
     return np.float64
+
+
+def _eligible(array, box) -> np.bool_:
+    if array.size and not np.isfinite(array).all():
+        return np.False_
+    return np.bool_(box is None or not array.size or _windows_hold_their_share(array, box))
 
 
 def operand_boxes(role: str, geometry):

@@ -75,6 +75,23 @@ error); the 16x16 and 8x8 stages F(2x2) by 15-35%.
 An explicit ``"winograd"`` / ``"winograd_f2"`` / ``"im2col_flat"`` on a layer it does not
 compute (Winograd: not 3x3, strided or dilated; flat: strided) runs im2col.
 
+Stride phases (:mod:`.conv_strided`, ``"im2col_phases"``, strided undilated layers): the
+same products as im2col at ``N * R * S`` positions (``R = Ho + ceil(kH/sH) - 1``, ``S = Wo +
+ceil(kW/sW) - 1``, the extra positions computed and dropped) with long copies:
+``gemm_flops * R*S/(Ho*Wo) / GEMM_FLOPS_PER_SECOND + positions * C*kH*kW *
+PHASE_COPY_SECONDS``. It is im2col's rounding (the extra terms are exact zeros), so "auto"
+takes the cheaper of the two as "the im2col family"; on bench_conv.py's (d) it takes the
+phases for all three ops (forward+backward 9.7-10.5 ms against im2col's 11.8-12.6, thread
+time on a loaded machine; the forward alone is no faster, but its phase planes are reused
+by the weight gradient, see :mod:`.conv_memo`).
+
+The FFT kernels were made faster after these constants were measured (float64 forward+
+backward of (e) about 2x faster): the FFT would now also win on the (8, 16, 64, 64) sweep's
+5x5 and 7x7 kernels, but rescaling the FFT constants alone would also move (c)'s shape with
+5x5 kernels to the FFT, where im2col measured faster (116 vs 197 ms forward, one thread):
+this model prices large GEMMs at the skinny-GEMM rate. So the constants stay (conservative:
+"auto" keeps 7x7 on im2col) until the im2col term is recalibrated.
+
 The user's switch is :func:`tinygrad_cnn.backends.conv_algorithm`; this module only prices
 and picks, per op of the triad, in :mod:`.conv`.
 """
@@ -87,6 +104,7 @@ import numpy as np
 
 from .conv_accuracy import FFT_MAX_ENERGY_RATIO, fft_compute_dtype, operand_boxes
 from .conv_fft import fft_shape
+from .conv_strided import supports as phases_supports
 from .conv_winograd import supports as winograd_supports
 from .im2col_flat import FlatLayout, input_grad_by_correlation
 from .im2col_flat import supports as flat_supports
@@ -95,7 +113,7 @@ __all__ = ["estimate_costs", "resolve_conv_algorithm", "fft_compute_dtype", "ope
            "GEMM_FLOPS_PER_SECOND", "COPY_SECONDS", "FFT_SECONDS", "CMAC_SECONDS",
            "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO", "WINOGRAD_ELEMENT_SECONDS",
            "FLAT_COPY_SECONDS", "FLAT_ADD_SECONDS", "RELAYOUT_SECONDS", "COL2IM_SECONDS",
-           "COPY_ROW_ELEMENTS", "FLAT_WEIGHT_GRAD_FACTOR"]
+           "COPY_ROW_ELEMENTS", "FLAT_WEIGHT_GRAD_FACTOR", "PHASE_COPY_SECONDS"]
 
 # Calibrated constants (see the module docstring).
 GEMM_FLOPS_PER_SECOND = 6.0e10
@@ -104,6 +122,7 @@ FFT_SECONDS = 0.9e-9
 CMAC_SECONDS = 0.5e-9
 FFT_FLOAT64_FACTOR = 2.0  # "auto" runs FFTs of float32 data in float64 (see the docstring)
 WINOGRAD_ELEMENT_SECONDS = {"winograd_f2": 1.25e-9, "winograd": 1.5e-9}
+PHASE_COPY_SECONDS = 0.3e-9
 _WINOGRAD_TILE = {"winograd": 4, "winograd_f2": 2}
 # im2col_flat against im2col (fitted, see the module docstring)
 FLAT_COPY_SECONDS = 0.96e-9
@@ -151,7 +170,7 @@ def estimate_costs(batch: int, channels: int, out_channels: int, geometry,
     ``role`` as in :func:`.conv_accuracy.operand_boxes`; only ``"im2col_flat"`` is priced
     per role) under each algorithm, for a ``WindowGeometry`` (the
     Winograd entries only where Winograd computes the geometry, ``"im2col_flat"`` where it
-    does: stride 1)."""
+    does: stride 1, ``"im2col_phases"`` only for strided undilated layers)."""
     kh, kw = geometry.kernel
     ho, wo = geometry.out_size
     per_group = channels // geometry.groups
@@ -168,6 +187,13 @@ def estimate_costs(batch: int, channels: int, out_channels: int, geometry,
     if flat_supports(geometry):
         costs["im2col_flat"] = im2col * _flat_over_im2col(batch, channels, out_channels,
                                                           geometry, role)
+    if tuple(geometry.stride) != (1, 1) and phases_supports(geometry):
+        rows = ho + -(-kh // geometry.stride[0]) - 1
+        cols = wo + -(-kw // geometry.stride[1]) - 1
+        positions = batch * rows * cols
+        costs["im2col_phases"] = (
+            2.0 * positions * out_channels * per_group * kh * kw / GEMM_FLOPS_PER_SECOND
+            + positions * channels * kh * kw * PHASE_COPY_SECONDS)
     if winograd_supports(geometry):
         for name, m in _WINOGRAD_TILE.items():
             a = m + 2
@@ -189,11 +215,15 @@ def resolve_conv_algorithm(name: str, batch: int, channels: int, out_channels: i
         return name if winograd_supports(geometry) else "im2col"
     if name == "im2col_flat":
         return name if flat_supports(geometry) else "im2col"
+    if name == "im2col_phases":
+        return name if phases_supports(geometry) else "im2col"
     if name != "auto":
         return name
     costs = estimate_costs(batch, channels, out_channels, geometry, role)
-    # im2col and im2col_flat compute the same sums: the cheaper is "the direct method".
-    direct = min(("im2col", "im2col_flat"), key=lambda n: costs.get(n, math.inf))
+    # The im2col family computes the same sums (same rounding): the cheapest is "the direct
+    # method" (flat layout at stride 1, stride phases at larger strides).
+    direct = min(("im2col", "im2col_flat", "im2col_phases"),
+                 key=lambda n: costs.get(n, math.inf))
     if costs.get("winograd_f2", math.inf) < min(costs[direct],
                                                 costs["fft"] * FFT_FLOAT64_FACTOR):
         # As accurate as im2col in every dtype (see the docstring), for finite data: the
