@@ -99,3 +99,16 @@ def thread_count(threads: int, torch=None):
             limiter.restore_original_limits()
         if torch is not None:
             torch.set_num_threads(previous_torch)
+
+
+def machine_line() -> str:
+    """The BLAS kernel(s) threadpoolctl reports and the load average, for beside a figure."""
+    import os
+    try:
+        from threadpoolctl import threadpool_info
+        blas = ", ".join(f"{pool.get('internal_api')} {pool.get('architecture')}"
+                         for pool in threadpool_info() if pool.get("user_api") == "blas")
+    except ImportError:
+        blas = "unknown (threadpoolctl not installed)"
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    return f"BLAS: {blas}; load average {load}"

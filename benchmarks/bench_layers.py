@@ -21,10 +21,9 @@ PyTorch is optional.  ``--cases`` keeps the rows whose name contains one of the 
 """
 
 import argparse
-import os
 
 import numpy as np
-from _timing import best_of, interleaved_best_of, optional_torch, thread_count
+from _timing import best_of, interleaved_best_of, machine_line, optional_torch, thread_count
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
@@ -123,9 +122,8 @@ def main():
     rows = [row for row in runs(torch)
             if args.cases is None or any(word in row[0] for word in args.cases)]
     for threads in args.threads:
-        load = os.getloadavg()
         print(f"forward + backward, float32, {threads} thread(s), best of {args.repeat}; "
-              f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+              f"{machine_line()}")
         print(f"{'case':<52} {'ours ms':>9} {'torch ms':>9} {'ratio':>6}")
         with thread_count(threads, torch):
             for name, ours_run, theirs_run in rows:

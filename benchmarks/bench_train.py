@@ -33,14 +33,13 @@ import argparse
 import collections
 import cProfile
 import io
-import os
 import pstats
 import statistics
 import time
 
 import numpy as np
 from _models import mnist_cnn, resnet8, torch_copy, torch_resnet8
-from _timing import thread_count
+from _timing import machine_line, thread_count
 
 import tinygrad_cnn as tc
 import tinygrad_cnn.functional as F
@@ -289,10 +288,8 @@ def main():
     except ImportError:
         torch = None
         print("torch is not installed: our figures only, no ratio")
-    load = os.getloadavg()
     print(f"training step, batch {BATCH}, float32, median of {args.steps} steps"
-          f"{' (CPU time)' if args.cpu_time else ''}; load average "
-          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+          f"{' (CPU time)' if args.cpu_time else ''}; {machine_line()}")
     print(f"{'model':>8} {'threads':>7} {'ours ms':>9} {'steps/s':>8} {'torch ms':>9} "
           f"{'ratio':>6}")
     for name in args.models:
