@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from tinygrad_cnn import nn, optim
+from tinygrad_cnn import Tensor, nn, optim
 from tinygrad_cnn.optim.lr_scheduler import CosineAnnealingLR, StepLR
 
 
@@ -191,12 +191,58 @@ def test_state_dict_has_pytorchs_layout():
     assert float(state["state"][0]["step"]) == 1.0
 
 
-def test_state_dict_arrays_are_copies():
-    p = param([1.0], [1.0])
-    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+STATE_KINDS = [
+    (optim.SGD, dict(lr=0.1, momentum=0.9), {"momentum_buffer"}),
+    (optim.Adam, dict(amsgrad=True), {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}),
+    (optim.AdamW, {}, {"step", "exp_avg", "exp_avg_sq"}),
+    (optim.RMSprop, dict(momentum=0.5, centered=True),
+     {"step", "square_avg", "momentum_buffer", "grad_avg"}),
+    (optim.Adagrad, {}, {"step", "sum"}),
+    (optim.Adadelta, {}, {"step", "square_avg", "acc_delta"}),
+]
+
+
+@pytest.mark.parametrize("cls, options, keys", STATE_KINDS)
+def test_state_entries_are_tensors_updated_in_place(cls, options, keys):
+    p = param([1.0, -2.0], [0.5, 0.25])
+    opt = cls([p], **options)
     opt.step()
-    opt.state_dict()["state"][0]["momentum_buffer"][...] = 99
-    assert opt.state[p]["momentum_buffer"][0] == 1.0
+    state = opt.state[p]
+    assert set(state) == keys
+    held = dict(state)
+    before = {key: value.numpy().copy() for key, value in held.items()}
+    for key, value in held.items():
+        assert isinstance(value, Tensor) and not value.requires_grad, key
+        if key == "step":  # PyTorch's: a float32 0-d tensor
+            assert value.shape == () and value.dtype == np.float32 and float(value) == 1.0
+        else:
+            assert value.shape == p.shape and value.dtype == p.dtype, key
+    opt.step()
+    for key, value in held.items():
+        assert opt.state[p][key] is value, key  # the same Tensors, changed in place
+    assert float(held.get("step", Tensor(np.float32(2.0)))) == 2.0
+    assert any(not np.array_equal(held[k].numpy(), before[k]) for k in held if k != "step")
+
+
+@pytest.mark.parametrize("cls, options, keys", STATE_KINDS)
+def test_state_dict_is_by_reference_and_load_state_dict_copies(cls, options, keys):
+    p = param([1.0, -2.0], [0.5, 0.25])
+    opt = cls([p], **options)
+    opt.step()
+    saved = opt.state_dict()
+    assert saved["state"][0] is opt.state[p]  # PyTorch's: the state itself, not copies
+    assert saved["param_groups"][0] is not opt.param_groups[0]
+    q = param([1.0, -2.0], [0.5, 0.25])
+    other = cls([q], **options)
+    other.load_state_dict(saved)
+    for key in keys:
+        theirs, ours = saved["state"][0][key], other.state[q][key]
+        assert isinstance(ours, Tensor) and ours is not theirs
+        assert not np.shares_memory(ours.numpy(), theirs.numpy()), key
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    opt.step()  # moves opt's state (and so saved's), not other's
+    for key in keys:
+        assert not np.array_equal(other.state[q][key].numpy(), saved["state"][0][key].numpy())
 
 
 def test_load_state_dict_rejects_a_different_group_layout():

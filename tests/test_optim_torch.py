@@ -80,7 +80,7 @@ def set_grads(ours, theirs, grad, step):
 
 
 def to_torch(state_dict):
-    return {"state": {i: {k: torch.as_tensor(np.asarray(v)) for k, v in s.items()}
+    return {"state": {i: {k: torch.tensor(np.array(v)) for k, v in s.items()}
                       for i, s in state_dict["state"].items()},
             "param_groups": copy.deepcopy(state_dict["param_groups"])}
 
@@ -814,3 +814,41 @@ def test_a_pytorch_training_loop_runs_alike_in_both_libraries():
     for mine, yours in zip(ours, theirs):
         np.testing.assert_allclose(mine, yours, rtol=1e-9, atol=1e-12)
     assert ours[0][-1] < ours[0][0]
+
+
+def _state_dict_by_reference(lib, optim_mod, make_param):
+    """The same PyTorch-spelled code, run with ``lib`` (torch or us)."""
+    p = make_param()
+    opt = optim_mod.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = lib.ones(3, dtype=lib.float64)
+    opt.step()
+    sd = opt.state_dict()
+    first = sd["state"][0]["momentum_buffer"].clone()
+    opt.step()
+    later = sd["state"][0]["momentum_buffer"]  # the optimizer's own buffer: sees the step
+    adam = optim_mod.Adam([p], lr=0.1)
+    adam.step()
+    step = adam.state[p]["step"]
+    return {"first": first.numpy(), "later": later.numpy(),
+            "same object": later is opt.state[p]["momentum_buffer"],
+            "buffer is a tensor": isinstance(later, lib.Tensor),
+            "buffer requires grad": later.requires_grad,
+            "step": float(step), "step shape": tuple(step.shape),
+            "step dtype": str(step.numpy().dtype), "step is a tensor": isinstance(step, lib.Tensor),
+            "exp_avg": adam.state[p]["exp_avg"].numpy()}
+
+
+def test_optimizer_state_is_tensors_and_state_dict_is_by_reference_as_pytorchs():
+    import tinygrad_cnn
+    theirs = _state_dict_by_reference(
+        torch, torch.optim,
+        lambda: torch.nn.Parameter(torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)))
+    ours = _state_dict_by_reference(
+        tinygrad_cnn, optim, lambda: nn.Parameter(Tensor(np.array([1.0, 2.0, 3.0]))))
+    assert set(ours) == set(theirs)
+    for key, value in theirs.items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_allclose(ours[key], value, **TIGHT, err_msg=key)
+        else:
+            assert ours[key] == value, key
+    assert not np.array_equal(ours["first"], ours["later"])

@@ -201,7 +201,7 @@ def test_adam_state_dict_moves_to_pytorch_and_continues_alike():
     ours, theirs, our_opt, their_opt = optimizer_run("Adam", dict(lr=0.01))
     saved = our_opt.state_dict()
     converted = {
-        "state": {index: {key: torch.as_tensor(value) for key, value in entries.items()}
+        "state": {index: {key: torch.tensor(value.numpy()) for key, value in entries.items()}
                   for index, entries in saved["state"].items()},
         "param_groups": saved["param_groups"],
     }

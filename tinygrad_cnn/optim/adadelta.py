@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, check_flag, check_option
+from .optimizer import Optimizer, advance_step, check_flag, check_option, new_step, state_tensor
 
 
 class Adadelta(Optimizer):
@@ -39,13 +39,13 @@ class Adadelta(Optimizer):
             weight_decay = group["weight_decay"]
             for param, grad, state in self._params_with_grad(group):
                 if not state:
-                    state["step"] = 0
-                    state["square_avg"] = np.zeros_like(param._data)
-                    state["acc_delta"] = np.zeros_like(param._data)
-                state["step"] += 1
+                    state["step"] = new_step()
+                    state["square_avg"] = state_tensor(np.zeros_like(param._data))
+                    state["acc_delta"] = state_tensor(np.zeros_like(param._data))
+                advance_step(state)
                 if weight_decay != 0:
                     grad = grad + weight_decay * param._data
-                square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+                square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
                 square_avg *= rho
                 square_avg += (1 - rho) * grad * grad
                 std = np.sqrt(square_avg + eps)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._checks import check_fits
-from .optimizer import Optimizer, check_flag, check_option
+from .optimizer import Optimizer, advance_step, check_flag, check_option, new_step, state_tensor
 
 
 class Adagrad(Optimizer):
@@ -42,8 +42,8 @@ class Adagrad(Optimizer):
         # as PyTorch: a value the parameter's dtype cannot hold (1e300 for float32) is refused
         check_fits("Adagrad", "initial_accumulator_value", value, param.dtype)
         state = self.state.setdefault(param, {})
-        state["step"] = 0
-        state["sum"] = np.full_like(param._data, value)
+        state["step"] = new_step()
+        state["sum"] = state_tensor(np.full_like(param._data, value))
         return state
 
     def _validate_group(self, group: dict) -> None:
@@ -62,11 +62,11 @@ class Adagrad(Optimizer):
             for param, grad, state in self._params_with_grad(group):
                 if not state:
                     state = self._init_state(param)
-                state["step"] += 1
+                step = advance_step(state)
                 if weight_decay != 0:
                     grad = grad + weight_decay * param._data
-                clr = lr / (1 + (state["step"] - 1) * lr_decay)
-                state_sum = state["sum"]
+                clr = lr / (1 + (step - 1) * lr_decay)
+                state_sum = state["sum"]._data
                 state_sum += grad * grad
                 std = np.sqrt(state_sum)
                 std += eps

@@ -3,7 +3,15 @@
 import numpy as np
 
 from .._checks import LengthError
-from .optimizer import Optimizer, check_flag, check_option, lerp_
+from .optimizer import (
+    Optimizer,
+    advance_step,
+    check_flag,
+    check_option,
+    lerp_,
+    new_step,
+    state_tensor,
+)
 
 
 class Adam(Optimizer):
@@ -64,19 +72,18 @@ class Adam(Optimizer):
             for param, grad, state in self._params_with_grad(group):
                 data = param._data
                 if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = np.zeros_like(data)
-                    state["exp_avg_sq"] = np.zeros_like(data)
+                    state["step"] = new_step()
+                    state["exp_avg"] = state_tensor(np.zeros_like(data))
+                    state["exp_avg_sq"] = state_tensor(np.zeros_like(data))
                     if amsgrad:
-                        state["max_exp_avg_sq"] = np.zeros_like(data)
-                state["step"] += 1
-                step = state["step"]
+                        state["max_exp_avg_sq"] = state_tensor(np.zeros_like(data))
+                step = advance_step(state)
                 if weight_decay != 0:
                     if group["decoupled_weight_decay"]:
                         data *= 1 - lr * weight_decay
                     else:
                         grad = grad + weight_decay * data
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
                 lerp_(exp_avg, grad, 1 - beta1)
                 # Two scratch arrays, written in place: no other full-size temporary.
                 scratch = np.multiply(grad, 1 - beta2, dtype=data.dtype)
@@ -84,8 +91,8 @@ class Adam(Optimizer):
                 exp_avg_sq *= beta2
                 exp_avg_sq += scratch
                 if amsgrad:
-                    np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-                    second = state["max_exp_avg_sq"]
+                    second = state["max_exp_avg_sq"]._data
+                    np.maximum(second, exp_avg_sq, out=second)
                 else:
                     second = exp_avg_sq
                 step_size = lr / (1 - beta1**step)

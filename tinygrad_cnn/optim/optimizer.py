@@ -83,6 +83,24 @@ def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
         np.add(end, start, out=start)
 
 
+def state_tensor(array: np.ndarray) -> Tensor:
+    """A per-parameter state entry as PyTorch keeps it: a Tensor (``requires_grad=False``)
+    over ``array``, which the steps update in place through ``._data``."""
+    return Tensor._make(array)
+
+
+def new_step() -> Tensor:
+    """A fresh step count: a float32 0-d Tensor holding 0, as PyTorch's ``state["step"]``."""
+    return Tensor._make(np.zeros((), dtype=np.float32))
+
+
+def advance_step(state: dict) -> int:
+    """Add one to ``state["step"]`` in place; the new count as an int."""
+    count = state["step"]._data
+    count += 1
+    return int(count)
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` (a list of dicts) and ``state`` (per parameter).
 
@@ -106,7 +124,7 @@ class Optimizer:
 
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
-        self.state = {}  # parameter -> dict of arrays and the step count
+        self.state = {}  # parameter -> dict of state Tensors (arrays updated in place)
         self.param_groups = []
         if isinstance(params, Tensor):
             raise TypeError(
@@ -207,7 +225,10 @@ class Optimizer:
     def state_dict(self) -> dict:
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}``.
 
-        Parameters are numbered in group order, as in PyTorch; state arrays are copies.
+        Parameters are numbered in group order, as in PyTorch.  As PyTorch's, the state is
+        returned by reference: each parameter's dict is the optimizer's own, holding the same
+        Tensors, so a later ``step()`` shows through (copy it, or ``io.save`` it, to keep a
+        snapshot); the groups are new dicts with ``params`` replaced by indices.
         """
         index_of, groups = {}, []
         for group in self.param_groups:
@@ -221,20 +242,8 @@ class Optimizer:
         for group in self.param_groups:
             for param in group["params"]:
                 if self.state.get(param):  # SGD without momentum keeps no state
-                    state[index_of[id(param)]] = {
-                        key: self._export_state_value(key, value)
-                        for key, value in self.state[param].items()
-                    }
+                    state[index_of[id(param)]] = self.state[param]
         return {"state": state, "param_groups": groups}
-
-    @staticmethod
-    def _export_state_value(key, value):
-        if key == "step":
-            # PyTorch keeps the step as a float32 0-d tensor.
-            return np.array(value, dtype=np.float32)
-        if isinstance(value, np.ndarray):
-            return value.copy()
-        return copy.deepcopy(value)
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore groups' options and per-parameter state saved by :meth:`state_dict`
@@ -245,8 +254,8 @@ class Optimizer:
         the constructor checks them; PyTorch-only options only at their defaults), and each
         parameter's state (the entries this optimizer keeps, arrays shaped like the
         parameter).  A problem is a ``ValueError`` naming the group or parameter index.
-        Array-likes (PyTorch tensors included) are copied and cast to each parameter's
-        dtype; ``step`` becomes an int.
+        Array-likes (our Tensors, numpy arrays, PyTorch tensors) are copied into new Tensors
+        cast to each parameter's dtype; ``step`` becomes a float32 0-d Tensor, as PyTorch's.
         """
         where = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
@@ -353,16 +362,16 @@ class Optimizer:
                 if not (step >= 0 and step.is_integer()):
                     raise ValueError(f"{where}: 'step' must be a whole number >= 0, got "
                                      f"{value!r}")
-                state[key] = int(step)
+                state[key] = Tensor._make(np.array(step, dtype=np.float32))
             elif kind == "any":
                 same = array.shape == param.shape
-                state[key] = np.array(array, dtype=param.dtype if same else None)
+                state[key] = state_tensor(np.array(array, dtype=param.dtype if same else None))
             elif array.shape != param.shape:
                 raise ValueError(f"{where}: {key!r} has shape {array.shape} but the parameter "
                                  f"has shape {param.shape}")
             else:
                 # A copy: the state dict must not alias our state.
-                state[key] = np.array(array, dtype=param.dtype)
+                state[key] = state_tensor(np.array(array, dtype=param.dtype))
         return state
 
     def __repr__(self) -> str:

@@ -2,7 +2,15 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, check_flag, check_option, lerp_
+from .optimizer import (
+    Optimizer,
+    advance_step,
+    check_flag,
+    check_option,
+    lerp_,
+    new_step,
+    state_tensor,
+)
 
 
 class RMSprop(Optimizer):
@@ -50,27 +58,27 @@ class RMSprop(Optimizer):
             momentum, weight_decay = group["momentum"], group["weight_decay"]
             for param, grad, state in self._params_with_grad(group):
                 if not state:
-                    state["step"] = 0
-                    state["square_avg"] = np.zeros_like(param._data)
+                    state["step"] = new_step()
+                    state["square_avg"] = state_tensor(np.zeros_like(param._data))
                     if momentum > 0:
-                        state["momentum_buffer"] = np.zeros_like(param._data)
+                        state["momentum_buffer"] = state_tensor(np.zeros_like(param._data))
                     if group["centered"]:
-                        state["grad_avg"] = np.zeros_like(param._data)
-                state["step"] += 1
+                        state["grad_avg"] = state_tensor(np.zeros_like(param._data))
+                advance_step(state)
                 if weight_decay != 0:
                     grad = grad + weight_decay * param._data
-                square_avg = state["square_avg"]
+                square_avg = state["square_avg"]._data
                 square_avg *= alpha
                 square_avg += (1 - alpha) * grad * grad
                 if group["centered"]:
-                    grad_avg = state["grad_avg"]
+                    grad_avg = state["grad_avg"]._data
                     lerp_(grad_avg, grad, 1 - alpha)
                     avg = np.sqrt(square_avg - grad_avg * grad_avg)
                 else:
                     avg = np.sqrt(square_avg)
                 avg += eps
                 if momentum > 0:
-                    buffer = state["momentum_buffer"]
+                    buffer = state["momentum_buffer"]._data
                     buffer *= momentum
                     buffer += grad / avg
                     param._data -= lr * buffer

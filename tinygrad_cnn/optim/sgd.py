@@ -4,7 +4,7 @@ import numpy as np
 
 from .._checks import check_real
 from ..ops.threads import blas_threads
-from .optimizer import Optimizer, add_scaled_, check_flag, check_option
+from .optimizer import Optimizer, add_scaled_, check_flag, check_option, state_tensor
 
 
 class SGD(Optimizer):
@@ -68,8 +68,10 @@ class SGD(Optimizer):
                 if momentum != 0:
                     buffer = state.get("momentum_buffer")
                     if buffer is None:
-                        buffer = state["momentum_buffer"] = np.array(grad, dtype=data.dtype)
+                        buffer = np.array(grad, dtype=data.dtype)
+                        state["momentum_buffer"] = state_tensor(buffer)
                     else:
+                        buffer = buffer._data
                         buffer *= momentum
                         add_scaled_(buffer, grad, 1 - dampening)
                     if nesterov:
