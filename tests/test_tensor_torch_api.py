@@ -460,3 +460,27 @@ def test_functional_softmax_takes_pytorchs_dim():
     with pytest.warns(UserWarning, match="implicit dimension"):
         implicit = F.softmax(tg.tensor(array))
     np.testing.assert_allclose(implicit, F.softmax(tg.tensor(array), dim=0))  # 3-d: dim 0
+
+
+def test_torch_takes_our_tensors_through_dlpack_sharing_memory():
+    ours = tg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    shared = torch.as_tensor(ours)
+    assert shared.dtype == torch.float32 and shared.shape == (2, 2)
+    shared[0, 0] = 9.0  # as_tensor shares memory
+    assert ours[0, 0].item() == 9.0
+    copied = torch.tensor(ours)  # torch.tensor copies
+    copied[1, 1] = -1.0
+    assert ours[1, 1].item() == 4.0
+    np.testing.assert_array_equal(torch.from_dlpack(ours).numpy(), ours.numpy())
+    np.testing.assert_array_equal(np.from_dlpack(ours), ours.numpy())
+    assert torch.as_tensor(tg.tensor(3.0)).item() == 3.0  # 0-d
+
+
+def test_dlpack_refuses_a_tensor_that_requires_grad_as_pytorch():
+    ours = tg.tensor([1.0, 2.0], requires_grad=True)
+    theirs = torch.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(BufferError, match="detach"):
+        theirs.__dlpack__()
+    with pytest.raises(BufferError, match="detach"):
+        torch.as_tensor(ours)
+    assert torch.as_tensor(ours.detach()).tolist() == [1.0, 2.0]

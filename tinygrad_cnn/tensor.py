@@ -386,6 +386,18 @@ class Tensor:
             return self._data.copy() if copy else self._data
         return self._data.astype(dtype, copy=bool(copy))
 
+    def __dlpack__(self, **kwargs):
+        """The DLPack capsule of the data, sharing memory (``torch.as_tensor(t)``,
+        ``torch.from_dlpack(t)``, ``np.from_dlpack(t)``); as PyTorch's, refused for a tensor
+        that requires grad (export ``t.detach()``)."""
+        if self.requires_grad:
+            raise BufferError("__dlpack__: can't export a tensor that requires grad, use "
+                              "tensor.detach()")
+        return self._data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
