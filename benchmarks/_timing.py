@@ -11,6 +11,7 @@ BLAS needs ``threadpoolctl``; without it a note is printed (once) and BLAS runs 
 """
 
 import contextlib
+import os
 import time
 
 import scipy.fft
@@ -103,11 +104,11 @@ def thread_count(threads: int, torch=None):
 
 def machine_line() -> str:
     """The BLAS kernel(s) threadpoolctl reports and the load average, for beside a figure."""
-    import os
     try:
         from threadpoolctl import threadpool_info
-        blas = ", ".join(f"{pool.get('internal_api')} {pool.get('architecture')}"
-                         for pool in threadpool_info() if pool.get("user_api") == "blas")
+        blas = ", ".join(sorted({f"{pool.get('internal_api')} {pool.get('architecture')}"
+                                 for pool in threadpool_info()
+                                 if pool.get("user_api") == "blas"}))
     except ImportError:
         blas = "unknown (threadpoolctl not installed)"
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())

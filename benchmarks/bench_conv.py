@@ -32,6 +32,7 @@ import time
 
 import numpy as np
 import scipy.fft
+from _timing import machine_line
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -177,13 +178,7 @@ def print_row(row):
 
 
 def environment_line(threads, busy):
-    from threadpoolctl import threadpool_info
-    kernels = sorted({f"{i.get('internal_api')} {i.get('architecture')}"
-                      for i in threadpool_info() if i.get("user_api") == "blas"})
-    load = os.getloadavg()
-    return (f"threads={threads} busy_neighbour={'yes' if busy else 'no'} "
-            f"BLAS: {', '.join(kernels)}; load average {load[0]:.2f} {load[1]:.2f} "
-            f"{load[2]:.2f}")
+    return f"threads={threads} busy_neighbour={'yes' if busy else 'no'} {machine_line()}"
 
 
 def _spin():

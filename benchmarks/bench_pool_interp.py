@@ -17,7 +17,7 @@ import argparse
 import os
 
 import numpy as np
-from _timing import interleaved_best_of, limit_threads, optional_torch
+from _timing import interleaved_best_of, limit_threads, machine_line, optional_torch
 
 import tinygrad_cnn.functional as F
 from tinygrad_cnn import Tensor
@@ -136,17 +136,6 @@ def time_case(ours, theirs, x: np.ndarray, repeat: int) -> str:
             f"{fwd / t_fwd:7.2f}x {fb / t_fb:8.2f}x")
 
 
-def blas_description() -> str:
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "threadpoolctl not installed"
-    found = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, "
-             f"{i.get('num_threads')} threads)" for i in threadpool_info()
-             if i.get("user_api") == "blas"]
-    return "; ".join(found) or "none found"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
@@ -160,8 +149,7 @@ def main() -> None:
     TF = torch.nn.functional if torch is not None else None
     limit_threads(args.threads)
     print(f"float32, best of {repeat}, {args.threads} thread(s) for numpy's BLAS and torch")
-    print(f"BLAS: {blas_description()}")
-    print("load average (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
+    print(machine_line())
     header = f"{'case':31} {'shape':18} {'fwd ms':>9} {'fwd+bwd':>10}"
     if torch is not None:
         header += f" {'torch fwd':>9} {'torch f+b':>10} {'fwd':>8} {'fwd+bwd':>9}"

@@ -28,12 +28,14 @@ so the kernels
   pass;
 * keep the per-channel sums in float64 (C numbers each; the data stays in its dtype).
 
-The forward takes the variance in two passes (the sum, then the sum of squared deviations,
-never ``E[x^2] - mean^2``), writing ``x - mean`` into the output, which is then scaled and
-shifted in place.  The first-order backward (:func:`_first_order_backward`) makes one pass
-for ``sum(g)`` and ``sum(g * (x - mean))``, and one for
-``dx = (weight * inv_std) * g + k * (x - mean) + c`` per channel, with the forward's mean and
-``inv_std`` (kept on ``ctx`` in a tuple and read only there: the differentiable backward
+The forward (:func:`_normalize`) takes the statistics in one pass over ``x - K``, ``K`` the
+first image's channel means, and a second pass only where that shift is too far from the
+batch mean for the shifted variance to be exact (never ``E[x^2] - mean^2``); the output,
+written as ``x - K`` in that pass, is then scaled and shifted in place.  The first-order
+backward (:func:`_first_order_backward`) makes one pass for ``sum(g)`` and
+``sum(g * (x - mean))``, and one for ``dx = (weight * inv_std) * g + k * (x - mean) + c`` per
+channel (the mean folded into the constants where ``|mean| <= std``), with the forward's mean
+and ``inv_std`` (kept on ``ctx`` in a tuple and read only there: the differentiable backward
 recomputes them from the saved ``x``).
 """
 

@@ -96,6 +96,14 @@ def input_grad_as_correlation(grad_out, weight, geometry: WindowGeometry, bias,
     return forward(grad_out, adjoint_weight(weight, geometry.groups), correlation, bias)
 
 
+def input_grad_by_correlation(channels: int, out_channels: int) -> bool:
+    """Whether a stride-1 input gradient is cheaper as a correlation (window copies of
+    ``C_out*kH*kW`` rows per position) than by col2im (adds of ``C*kH*kW`` rows, each a read
+    and a write): when the output has no more channels than the input. The rule of both
+    this module and :mod:`.im2col_flat` (measurements in their ``conv2d_input_grad``)."""
+    return out_channels <= channels
+
+
 def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
                       bias: np.ndarray | None = None) -> np.ndarray:
     """The transposed convolution: grad_out ``(N, C_out, Ho, Wo)``, weight
@@ -111,7 +119,7 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     n, out_channels = grad_out.shape[:2]
     channels = weight.shape[1] * geometry.groups
     if CORRELATION_INPUT_GRAD and tuple(geometry.stride) == (1, 1) \
-            and out_channels <= channels and n:
+            and input_grad_by_correlation(channels, out_channels) and n:
         return input_grad_as_correlation(grad_out, weight, geometry, bias)
     weight_matrix = weight.reshape(out_channels, -1)
     out_rows = geometry.group_slices(out_channels)

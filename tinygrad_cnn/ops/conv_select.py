@@ -104,9 +104,10 @@ import numpy as np
 
 from .conv_accuracy import FFT_MAX_ENERGY_RATIO, fft_compute_dtype, operand_boxes
 from .conv_fft import fft_shape
+from .conv_gemm import input_grad_by_correlation
 from .conv_strided import supports as phases_supports
 from .conv_winograd import supports as winograd_supports
-from .im2col_flat import FlatLayout, input_grad_by_correlation
+from .im2col_flat import FlatLayout
 from .im2col_flat import supports as flat_supports
 
 __all__ = ["estimate_costs", "resolve_conv_algorithm", "fft_compute_dtype", "operand_boxes",
@@ -146,7 +147,7 @@ def _flat_over_im2col(batch, channels, out_channels, geometry, role) -> float:
     products = (2.0 * batch * out_channels * (channels // geometry.groups) * taps * ho * wo
                 / GEMM_FLOPS_PER_SECOND)
     short_rows = (1 + COPY_ROW_ELEMENTS / wo) / (1 + COPY_ROW_ELEMENTS / 32)
-    correlation = out_channels <= channels        # how conv_gemm computes dx at stride 1
+    correlation = input_grad_by_correlation(channels, out_channels)  # dx at stride 1
     copied = out_channels if role == "input_grad" and correlation else channels
     im2col = products + batch * copied * taps * ho * wo * COPY_SECONDS * short_rows
     if role == "input_grad" and not correlation:
@@ -157,7 +158,7 @@ def _flat_over_im2col(batch, channels, out_channels, geometry, role) -> float:
     flat_rows = batch * taps * layout.plane
     if role != "input_grad":
         flat += flat_rows * channels * FLAT_COPY_SECONDS
-    elif input_grad_by_correlation(channels, out_channels):
+    elif correlation:
         flat += flat_rows * out_channels * FLAT_COPY_SECONDS
     else:
         flat += flat_rows * channels * FLAT_ADD_SECONDS

@@ -157,6 +157,18 @@ def _array(name: str, shape, dtype) -> np.ndarray:
     return np.empty(shape, dtype)
 
 
+def _phase_slices(layout: PhaseLayout):
+    """For each phase with input rows and columns: the index of its block in the phase planes
+    ``(C, phases, N, R, S)`` and of the input elements it holds in ``(C, N, H, W)``."""
+    sh, sw = layout.rows.stride, layout.cols.stride
+    for index, (a, b) in enumerate(layout.phases):
+        (r0, h0, nh), (q0, w0, nw) = layout.rows.spans[a], layout.cols.spans[b]
+        if nh and nw:
+            yield ((slice(None), index, slice(None), slice(r0, r0 + nh), slice(q0, q0 + nw)),
+                   (slice(None), slice(None), slice(h0, h0 + (nh - 1) * sh + 1, sh),
+                    slice(w0, w0 + (nw - 1) * sw + 1, sw)))
+
+
 def _split(x: np.ndarray, layout: PhaseLayout, dtype) -> np.ndarray:
     """x ``(N, C, H, W)`` -> its phase planes, flat: ``(C, phases, N*R*S + tail)``, zero
     where a plane row or column lies in the padding or beyond the input."""
@@ -166,13 +178,8 @@ def _split(x: np.ndarray, layout: PhaseLayout, dtype) -> np.ndarray:
     planes = runs[:, :, :n * layout.plane].reshape(channels, len(layout.phases), n,
                                                    layout.rows.extent, layout.cols.extent)
     by_channel = x.transpose(1, 0, 2, 3)
-    for index, (a, b) in enumerate(layout.phases):
-        (r0, h0, nh), (q0, w0, nw) = layout.rows.spans[a], layout.cols.spans[b]
-        sh, sw = layout.rows.stride, layout.cols.stride
-        if not nh or not nw:
-            continue
-        planes[:, index, :, r0:r0 + nh, q0:q0 + nw] = \
-            by_channel[:, :, h0:h0 + (nh - 1) * sh + 1:sh, w0:w0 + (nw - 1) * sw + 1:sw]
+    for in_plane, in_image in _phase_slices(layout):
+        planes[in_plane] = by_channel[in_image]
     return runs
 
 
@@ -185,13 +192,8 @@ def _merge(runs: np.ndarray, layout: PhaseLayout, shape, dtype) -> np.ndarray:
     planes = runs[:, :, :n * layout.plane].reshape(channels, len(layout.phases), n,
                                                    layout.rows.extent, layout.cols.extent)
     by_channel = image.transpose(1, 0, 2, 3)
-    for index, (a, b) in enumerate(layout.phases):
-        (r0, h0, nh), (q0, w0, nw) = layout.rows.spans[a], layout.cols.spans[b]
-        sh, sw = layout.rows.stride, layout.cols.stride
-        if not nh or not nw:
-            continue
-        by_channel[:, :, h0:h0 + (nh - 1) * sh + 1:sh, w0:w0 + (nw - 1) * sw + 1:sw] = \
-            planes[:, index, :, r0:r0 + nh, q0:q0 + nw]
+    for in_plane, in_image in _phase_slices(layout):
+        by_channel[in_image] = planes[in_plane]
     return image
 
 

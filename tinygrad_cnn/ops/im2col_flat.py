@@ -30,7 +30,7 @@ between the two layouts (:func:`_widen`, the crop in
 * input gradient   either ``dcols = W.T @ dY'`` (its wrap columns ``W.T @ 0 = 0``) and the
   flat col2im, ``kH*kW`` adds of ``C`` long runs per chunk; or the correlation of the
   padded ``dY`` with the adjoint kernel by this module's forward, as :mod:`.conv_gemm` does
-  it (:func:`input_grad_by_correlation` says which).
+  it (:func:`.conv_gemm.input_grad_by_correlation` says which).
 
 Accuracy: every output is the same sum of the same products as im2col's, in im2col's order
 along the summed axis (``cols`` rows are ``(c, i, j)``, as ``W``'s columns; the wrap terms
@@ -222,23 +222,19 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
     return total.reshape(out_channels, channels // groups, kh, kw)
 
 
-def input_grad_by_correlation(channels: int, out_channels: int) -> bool:
-    """Whether the stride-1 input gradient is cheaper as the correlation (copies of
-    ``C_out*kH*kW`` flat rows, then a crop of ``C`` planes) than by the flat col2im (adds of
-    ``C*kH*kW`` flat rows, each a read and a write, after widening ``C_out`` planes): when
-    the output has no more channels than the input. Measured at one thread (CPU ms,
-    correlation vs col2im): ResNet-8's (64,16,32,32)->16 7.4 vs 8.6, (64,32,16,16)->32 6.0
-    vs 6.2, (64,64,8,8)->64 4.8 vs 5.1; bench_conv.py's (b), ``C_out = 2C``, 9.8 vs 7.1."""
-    return out_channels <= channels
-
-
 def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
                       bias: np.ndarray | None = None) -> np.ndarray:
     """The transposed convolution (stride 1): grad_out ``(N, C_out, Ho, Wo)``, weight
-    ``(C_out, C/groups, kH, kW)`` -> ``(N, C, H, W)`` (plus ``bias (C,)`` when given)."""
+    ``(C_out, C/groups, kH, kW)`` -> ``(N, C, H, W)`` (plus ``bias (C,)`` when given).
+
+    As the correlation when the output has no more channels than the input
+    (:func:`.conv_gemm.input_grad_by_correlation`), else by the flat col2im. Measured at one
+    thread (CPU ms, correlation vs flat col2im): ResNet-8's (64,16,32,32)->16 7.4 vs 8.6,
+    (64,32,16,16)->32 6.0 vs 6.2, (64,64,8,8)->64 4.8 vs 5.1; bench_conv.py's (b),
+    ``C_out = 2C``, 9.8 vs 7.1."""
     out_channels = grad_out.shape[1]
     channels = weight.shape[1] * geometry.groups
-    if grad_out.shape[0] and input_grad_by_correlation(channels, out_channels):
+    if grad_out.shape[0] and conv_gemm.input_grad_by_correlation(channels, out_channels):
         return conv_gemm.input_grad_as_correlation(grad_out, weight, geometry, bias,
                                                    forward=conv2d_forward)
     if not np.isfinite(weight).all():

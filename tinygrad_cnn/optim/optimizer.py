@@ -91,7 +91,7 @@ def state_tensor(array: np.ndarray) -> Tensor:
 
 def new_step() -> Tensor:
     """A fresh step count: a float32 0-d Tensor holding 0, as PyTorch's ``state["step"]``."""
-    return Tensor._make(np.zeros((), dtype=np.float32))
+    return state_tensor(np.zeros((), dtype=np.float32))
 
 
 def advance_step(state: dict) -> int:
@@ -362,7 +362,7 @@ class Optimizer:
                 if not (step >= 0 and step.is_integer()):
                     raise ValueError(f"{where}: 'step' must be a whole number >= 0, got "
                                      f"{value!r}")
-                state[key] = Tensor._make(np.array(step, dtype=np.float32))
+                state[key] = state_tensor(np.array(step, dtype=np.float32))
             elif kind == "any":
                 same = array.shape == param.shape
                 state[key] = state_tensor(np.array(array, dtype=param.dtype if same else None))
