@@ -133,6 +133,11 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None) -> dict:
                     sole = refcount(gradient) <= _SOLE_LOCAL_REFS  # (before any other use)
                     _accumulate(node.variable, gradient, sole)
                 continue
+            # The node may overwrite its gradient's array (first order only) when nothing
+            # else can see it: the buffers gave it up, and no hook kept it.
+            node.owns_grad = (not create_graph and node.n_outputs == 1
+                              and refcount(gradient) <= _SOLE_LOCAL_REFS
+                              and _owned_array(gradient))
             if anomaly:
                 gradients = _checked_backward(node, gradient, create_graph)
             else:
@@ -152,11 +157,37 @@ def _run(roots, root_grads, retain_graph, create_graph, capture=None) -> dict:
                 if capture is not None and child not in needed:
                     continue
                 previous = get(child)
-                buffers[child] = child_gradient if previous is None else previous + child_gradient
+                if previous is None:
+                    buffers[child] = child_gradient
+                elif create_graph or not (refcount(previous) <= _SOLE_LOCAL_REFS + 1
+                                          and _add_into(previous, child_gradient)):
+                    buffers[child] = previous + child_gradient
             # Only the buffers may keep the gradients now, so a leaf can tell it is their
             # sole holder (and take its gradient without a copy).
             gradients = child_gradient = previous = None
     return captured
+
+
+def _owned_array(gradient: Tensor) -> bool:
+    """True when ``gradient``'s array may be written in place by whoever holds ``gradient``
+    alone: a writeable, C-contiguous array owning its memory (not a view), to which only
+    ``gradient`` refers (no view of it, no other Tensor, no saved copy)."""
+    data = gradient._data
+    return (data.base is None and sys.getrefcount(data) <= _SOLE_ATTRIBUTE_REFS
+            and data.flags.c_contiguous and data.flags.writeable)
+
+
+def _add_into(total: Tensor, gradient: Tensor) -> bool:
+    """Add ``gradient`` into ``total``'s array in place if ``total`` (held by the engine's
+    buffer alone, as the caller checked) owns its array and the sum keeps its shape and
+    dtype; False (nothing done) otherwise.  Graph-free gradients only."""
+    if total.grad_fn is not None or gradient.grad_fn is not None or not _owned_array(total):
+        return False
+    data, other = total._data, gradient._data
+    if data.shape != other.shape or np.result_type(data, other) != data.dtype:
+        return False
+    np.add(data, other, out=data)
+    return True
 
 
 def _accumulate(leaf: Tensor, gradient: Tensor, sole: bool = False) -> None:

@@ -51,12 +51,18 @@ class Node:
     For readers of the graph (``viz``): ``input_meta``, the ``(shape, dtype)`` of each input
     of an op (None for an argument outside the graph; empty on nodes that record none), and
     ``variable``, the leaf an ``AccumulateGrad`` stands for (None elsewhere).
+
+    ``owns_grad`` is set by the engine just before it runs the node's backward: True when
+    the output gradient it passes is a graph-free Tensor whose array nothing else refers to
+    (no other buffer, hook, view or saved tensor), so a first-order backward may overwrite
+    that array in place (and return it) instead of allocating a result.
     """
 
     edges: tuple = ()
     edge_outputs = None
     n_outputs = 1
     hooks = None
+    owns_grad = False
     site = None
     input_meta = ()
     variable = None

@@ -7,6 +7,7 @@ are piecewise constant, so treating them as constants gives the right higher der
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from .shape import sum_to
 
@@ -182,7 +183,13 @@ class Abs(Function):
 
 class Relu(Function):
     """max(x, 0); the gradient at exactly 0 is 0 and a NaN passes its gradient through,
-    as PyTorch (whose mask is ``not (output <= 0)``)."""
+    as PyTorch (whose mask is ``not (output <= 0)``).
+
+    Backward from the saved output: it is 0 or positive or NaN, so PyTorch's mask is
+    ``output != 0`` (one comparison pass).  A first-order backward multiplies the gradient by
+    the mask in place when the engine hands it an array it owns (``ctx.owns_grad``); with
+    grad recording on it is ``MaskBy`` (exact to every order: the mask is piecewise constant).
+    """
 
     @staticmethod
     def forward(ctx, x):
@@ -193,7 +200,14 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (output,) = ctx.saved_tensors
-        return MaskBy.apply(grad, ~(output._data <= 0))
+        mask = np.not_equal(output._data, 0)
+        if is_grad_enabled():
+            return MaskBy.apply(grad, mask)
+        data = grad._data
+        if ctx.owns_grad and data.dtype == output._data.dtype:
+            np.multiply(data, mask, out=data)
+            return grad
+        return Tensor._make(np.multiply(data, mask, dtype=data.dtype))
 
 
 class LeakyRelu(Function):
