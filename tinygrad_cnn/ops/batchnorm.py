@@ -181,7 +181,8 @@ class BatchNormTraining(Function):
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
         if not is_grad_enabled():
             return _first_order_backward(ctx, grad._data, x._data,
-                                         None if weight is None else weight._data)
+                                         None if weight is None else weight._data,
+                                         ctx.owns_grad)
         axes, count, ndim = _channel_axes(x.ndim), ctx.count, x.ndim
         mean = x.mean(axis=axes, keepdims=True)
         centered = x - mean
@@ -207,13 +208,15 @@ class BatchNormTraining(Function):
         return grad_x, grad_weight, grad_bias, None, None
 
 
-def _first_order_backward(ctx, grad, x, weight):
+def _first_order_backward(ctx, grad, x, weight, owns_grad=False):
     """The closed form of :meth:`BatchNormTraining.backward` in blocked numpy, with the
     forward's ``mean`` and ``inv_std``; only for a backward that records no graph.
 
     One blocked pass sums ``g`` and ``g * (x - mean)`` per channel, a second writes
     ``dx = s * g + k * (x - mean) + c`` with ``s = weight * inv_std``,
-    ``k = -s * inv_std**2 * sum(g * (x - mean)) / m`` and ``c = -s * sum(g) / m``.
+    ``k = -s * inv_std**2 * sum(g * (x - mean)) / m`` and ``c = -s * sum(g) / m``: into
+    ``grad``'s own array when ``owns_grad`` (the engine handed over an array nothing else
+    sees: each block of ``g`` is read before it is overwritten), else into a new one.
 
     Where every channel's ``|mean| <= std`` (the usual case) the mean is folded into
     per-channel constants: ``sum(g * x) - mean * sum(g)`` and
@@ -254,25 +257,28 @@ def _first_order_backward(ctx, grad, x, weight):
         scale = inv_std if weight is None else inv_std * weight
         along = -scale * inv_std * inv_std * sum_g_centered / count
         shift = -scale * sum_g / count
-        result = np.empty(x.shape, work)  # no view: the engine may take it as a leaf's .grad
+        # grad's own array when it may be overwritten, else a new one (no view: the engine
+        # may take the result as a leaf's .grad)
+        reuse = owns_grad and grad.dtype == work and grad.shape == x.shape and \
+            grad.flags.c_contiguous
+        result = grad if reuse else np.empty(x.shape, work)
         out = result.reshape(x3.shape)
         if fold:
             scale_row, along_row, shift_row = _rows(length, work, scale, along,
                                                     shift - along * mean)
         else:
             scale_row, along_row, shift_row = _rows(length, work, scale, along, shift)
-        for images, group in blocks:
+        for images, group in blocks:  # g's block is read (first) before it is overwritten
+            block = np.multiply(grad3[images, group], scale_row[group],
+                                out=out[images, group])
+            term = scratch[:block.size].reshape(block.shape)
             if fold:
-                block = np.multiply(x3[images, group], along_row[group],
-                                    out=out[images, group])
+                np.multiply(x3[images, group], along_row[group], out=term)
             else:
-                block = np.subtract(x3[images, group], mean_row[group],
-                                    out=out[images, group])
-                np.multiply(block, along_row[group], out=block)
-            np.add(block, shift_row[group], out=block)
-            scaled = np.multiply(grad3[images, group], scale_row[group],
-                                 out=scratch[:block.size].reshape(block.shape))
-            np.add(block, scaled, out=block)
+                np.subtract(x3[images, group], mean_row[group], out=term)
+                np.multiply(term, along_row[group], out=term)
+            np.add(term, shift_row[group], out=term)
+            np.add(block, term, out=block)
         grad_x = Tensor._make(result if result.dtype == dtype else result.astype(dtype))
     if needs_weight:
         grad_weight = Tensor._make((sum_g_centered * inv_std).astype(dtype))
