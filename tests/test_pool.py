@@ -117,6 +117,43 @@ def test_max_pool2d_gradient_is_constant_in_the_input():
 
 
 # ------------------------------------------------------------------ ties and zero windows
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+def test_max_pool_2x2_tree_picks_what_the_scan_picks_for_every_window(dtype):
+    # The 2x2 stride-2 kernel reduces a window as a tree; every window over {0, 1, 2} (all
+    # tie patterns), plus NaN windows for floats, must get the scan's maximum and offset.
+    import itertools
+
+    from tinygrad_cnn.ops.geometry import WindowGeometry
+    from tinygrad_cnn.ops.pool_windows import (
+        _max_pool_scan,
+        _pairs_of_pairs,
+        max_pool_forward,
+        pad_for_windows,
+        window_view,
+    )
+
+    patterns = list(itertools.product([0, 1, 2], repeat=4))
+    if dtype != np.int32:
+        patterns += [(np.nan, 1, 2, 0), (1, np.nan, np.nan, 2), (2, 2, 1, np.nan)]
+    windows = np.array(patterns, dtype=np.float64).astype(dtype).reshape(-1, 2, 2)
+    # the windows side by side in one (1, 1, 2, 2 * count + 1) plane (an odd last column,
+    # which floor mode leaves out)
+    plane = windows.transpose(1, 0, 2).reshape(2, -1)
+    plane = np.concatenate([plane, np.zeros((2, 1), dtype)], axis=1)[None, None]
+    width = plane.shape[-1]
+    geometry = WindowGeometry((2, width), (1, width // 2), (2, 2), (2, 2), ((0, 0), (0, 0)),
+                              (1, 1))
+    assert _pairs_of_pairs(geometry)
+    best, index = max_pool_forward(plane, geometry)
+    scan_best, scan_index = _max_pool_scan(window_view(pad_for_windows(plane, geometry),
+                                                       geometry), geometry, True)
+    np.testing.assert_array_equal(best, scan_best)
+    nan = np.isnan(best) if dtype != np.int32 else np.zeros(best.shape, bool)
+    np.testing.assert_array_equal(index[~nan], scan_index[~nan])
+    if dtype != np.int32:  # a window holding NaN: its last NaN, as PyTorch's scan
+        assert nan[0, 0, 0, -3:].all() and list(index[0, 0, 0, -3:]) == [0, 2, 3]
+
+
 def test_max_pool2d_tie_sends_the_gradient_to_the_first_element_only():
     x = Tensor(np.ones((1, 1, 2, 4)), requires_grad=True)
     F.max_pool2d(x, 2).sum().backward()
