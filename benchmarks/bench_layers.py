@@ -5,7 +5,8 @@ float32, at sizes a CNN uses them.
   with ignored pixels and class weights (a segmentation net's loss);
 - ``layer_norm`` over the last 256 features of (64, 49, 256); ``group_norm`` (32 groups)
   of (16, 64, 28, 28);
-- ``gelu``, ``silu``, ``hardswish`` and ``softplus`` of a (64, 32, 28, 28) activation map;
+- ``relu``, ``gelu``, ``silu``, ``hardswish`` and ``softplus`` of a (64, 32, 28, 28) activation
+  map;
 - ``BatchNorm2d`` in training mode (weight, bias, running statistics, as a CNN uses it), its
   forward and backward with a random output gradient, at CNN shapes: (64, 32, 14, 14),
   (32, 64, 32, 32), (128, 16, 32, 32) and the three of ``bench_train.py``'s ResNet-8
@@ -62,7 +63,7 @@ def cases(torch):
         ("group_norm (16, 64, 28, 28), 32 groups",
          lambda x: F.group_norm(x, 32), TF and (lambda x: TF.group_norm(x, 32)), FEATURES),
         *[(f"{name} (64, 32, 28, 28)", getattr(F, name), TF and getattr(TF, name),
-           ACTIVATION_MAP) for name in ("gelu", "silu", "hardswish", "softplus")],
+           ACTIVATION_MAP) for name in ("relu", "gelu", "silu", "hardswish", "softplus")],
     ]
 
 
