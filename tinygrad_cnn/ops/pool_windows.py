@@ -26,6 +26,11 @@ from .im2col import (
 from .resample import adaptive_bounds
 
 
+# Canvas bytes per plane group in :func:`scatter_to_windows`: small enough that a group
+# stays in a 1-2 MiB L2 cache while every kernel offset writes into it.
+_CHUNK_BYTES = 1 << 18
+
+
 def lowest_value(dtype: np.dtype):
     """The padding value of max pooling: ``-inf`` for floats (as PyTorch), the minimum for ints."""
     dtype = np.dtype(dtype)
@@ -160,13 +165,22 @@ def scatter_to_windows(g: np.ndarray, index: np.ndarray, geometry: WindowGeometr
                      for a in (0, 1)))
     masked = _masker(g)
     canvas = window_canvas(g.shape[:-2], geometry, g.dtype, np.empty if tiled else np.zeros)
-    windows = window_view(canvas, geometry, writeable=True)
-    for k, i, j in geometry.offsets():
-        view = windows[..., i, j, :, :]
-        if accumulate:
-            view += masked(g, index == k)
-        else:  # windows are disjoint: each canvas element is written at most once
-            masked(g, index == k, out=view)
+    # Plane by plane group (about _CHUNK_BYTES of canvas each): a group's canvas stays in the
+    # cache while the kernel offsets' strided slices are written into it one after another.
+    planes = canvas.reshape((-1,) + canvas.shape[-2:])
+    g_planes = g.reshape((-1,) + g.shape[-2:])
+    index_planes = index.reshape((-1,) + index.shape[-2:])
+    group = max(1, _CHUNK_BYTES // max(1, planes[0].nbytes))
+    for start in range(0, len(planes), group):
+        part = slice(start, start + group)
+        windows = window_view(planes[part], geometry, writeable=True)
+        values, chosen = g_planes[part], index_planes[part]
+        for k, i, j in geometry.offsets():
+            view = windows[..., i, j, :, :]
+            if accumulate:
+                view += masked(values, chosen == k)
+            else:  # windows are disjoint: each canvas element is written at most once
+                masked(values, chosen == k, out=view)
     return _unpadded(canvas, geometry)
 
 
