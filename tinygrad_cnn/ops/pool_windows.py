@@ -25,7 +25,6 @@ from .im2col import (
 )
 from .resample import adaptive_bounds
 
-
 # Canvas bytes per plane group in :func:`scatter_to_windows`: small enough that a group
 # stays in a 1-2 MiB L2 cache while every kernel offset writes into it.
 _CHUNK_BYTES = 1 << 18
