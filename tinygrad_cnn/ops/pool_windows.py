@@ -83,28 +83,38 @@ def _pairs_of_pairs(geometry: WindowGeometry) -> bool:
 
 def _max_pool_2x2(x: np.ndarray, geometry: WindowGeometry, with_index: bool):
     """The 2x2 stride-2 max pool as a tree: the maximum of each column pair, then of each
-    pair of those rows; two passes over x instead of a scan of four strided slices.
+    pair of those rows; two passes over x instead of a scan of four strided slices, plane
+    group by plane group (about ``_CHUNK_BYTES`` of x each, so the intermediate rows stay in
+    the cache).
 
     The first maximum in window order ``(0,0), (0,1), (1,0), (1,1)`` (offset ``k = 2i + j``):
     ``c = right > left`` per row (a tie keeps the left), ``r = bottom > top`` over the two
     row maxima (a tie keeps the top row), ``k = 2r + (c of the chosen row)``.  (A NaN is
     placed by the caller's pass.)"""
     rows, cols = (2 * size for size in geometry.out_size)
-    x = x[..., :rows, :cols]
-    left, right = x[..., 0::2], x[..., 1::2]
-    half = np.maximum(left, right)
-    top, bottom = half[..., 0::2, :], half[..., 1::2, :]
-    best = np.maximum(top, bottom)
-    if not with_index:
-        return best, None
-    column = np.greater(right, left).view(np.int8)
-    row = np.greater(bottom, top).view(np.int8)
-    upper, lower = column[..., 0::2, :], column[..., 1::2, :]
-    index = np.subtract(lower, upper)  # k = upper + r * (2 + lower - upper)
-    index += 2
-    index *= row
-    index += upper
-    return best, index
+    leading = x.shape[:-2]
+    planes = x.reshape((-1,) + x.shape[-2:])[:, :rows, :cols]
+    best = np.empty((len(planes),) + tuple(geometry.out_size), x.dtype)
+    index = np.empty(best.shape, np.int8) if with_index else None
+    group = max(1, _CHUNK_BYTES // max(1, planes[0].nbytes if len(planes) else 1))
+    for start in range(0, len(planes), group):
+        part = slice(start, start + group)
+        plane = planes[part]
+        left, right = plane[..., 0::2], plane[..., 1::2]
+        half = np.maximum(left, right)
+        top, bottom = half[..., 0::2, :], half[..., 1::2, :]
+        np.maximum(top, bottom, out=best[part])
+        if not with_index:
+            continue
+        column = np.greater(right, left).view(np.int8)
+        row = np.greater(bottom, top).view(np.int8)
+        upper, lower = column[..., 0::2, :], column[..., 1::2, :]
+        chosen = np.subtract(lower, upper, out=index[part])  # upper + r * (2 + lower - upper)
+        chosen += 2
+        chosen *= row
+        chosen += upper
+    shape = leading + tuple(geometry.out_size)
+    return best.reshape(shape), None if index is None else index.reshape(shape)
 
 
 def _max_pool_scan(windows: np.ndarray, geometry: WindowGeometry, with_index: bool):
@@ -169,7 +179,7 @@ def scatter_to_windows(g: np.ndarray, index: np.ndarray, geometry: WindowGeometr
     planes = canvas.reshape((-1,) + canvas.shape[-2:])
     g_planes = g.reshape((-1,) + g.shape[-2:])
     index_planes = index.reshape((-1,) + index.shape[-2:])
-    group = max(1, _CHUNK_BYTES // max(1, planes[0].nbytes))
+    group = max(1, _CHUNK_BYTES // max(1, planes[0].nbytes if len(planes) else 1))
     for start in range(0, len(planes), group):
         part = slice(start, start + group)
         windows = window_view(planes[part], geometry, writeable=True)
