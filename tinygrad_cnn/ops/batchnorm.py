@@ -34,8 +34,8 @@ batch mean for the shifted variance to be exact (never ``E[x^2] - mean^2``); the
 written as ``x - K`` in that pass, is then scaled and shifted in place.  The first-order
 backward (:func:`_first_order_backward`) makes one pass for ``sum(g)`` and
 ``sum(g * (x - mean))``, and one for ``dx = (weight * inv_std) * g + k * (x - mean) + c`` per
-channel (the mean folded into the constants where ``|mean| <= std``), with the forward's mean
-and ``inv_std`` (kept on ``ctx`` in a tuple and read only there: the differentiable backward
+channel (the mean folded into the constants where ``|mean| <= 4 std``), with the forward's
+mean and ``inv_std`` (kept on ``ctx`` in a tuple and read only there: the differentiable backward
 recomputes them from the saved ``x``).
 """
 
@@ -48,6 +48,12 @@ from ..tensor import Tensor
 # Elements per operand in one block of the elementwise passes: 256 KiB of float32, so a
 # block's few operands fit in a 1-2 MiB L2 cache.  Arrays up to twice this are one block.
 _BLOCK_BYTES = 1 << 18
+
+# The first-order backward folds the mean into per-channel constants while every channel's
+# |mean| <= _FOLD_RATIO * std: the folded terms then cancel by at most that factor, a
+# rounding error of a few eps * |mean| / std, which is PyTorch's own (its float32 x - mean
+# is off by eps * |mean|); tests/test_batchnorm.py compares both at mean/std 0 to 1000.
+_FOLD_RATIO = 4.0
 
 
 def _channel_axes(ndim: int) -> tuple:
@@ -218,12 +224,13 @@ def _first_order_backward(ctx, grad, x, weight, owns_grad=False):
     ``grad``'s own array when ``owns_grad`` (the engine handed over an array nothing else
     sees: each block of ``g`` is read before it is overwritten), else into a new one.
 
-    Where every channel's ``|mean| <= std`` (the usual case) the mean is folded into
-    per-channel constants: ``sum(g * x) - mean * sum(g)`` and
-    ``dx = s * g + k * x + (c - k * mean)``, two and four numpy calls per block instead of
-    three and five, with a rounding error within a few eps of the other form's (whose float32
-    ``x - mean`` is itself off by ``eps * |mean|``).  At a large ``|mean| / std`` the folded
-    terms would cancel, so there ``x - mean`` is formed first.
+    Where every channel's ``|mean| <= _FOLD_RATIO * std`` (the usual case: a CNN's
+    activations) the mean is folded into per-channel constants: ``sum(g * x) - mean * sum(g)``
+    and ``dx = s * g + k * x + (c - k * mean)``, two and four numpy calls per block instead
+    of three and five, with a rounding error of a few ``eps * |mean| / std``, as the other
+    form's (whose float32 ``x - mean`` is itself off by ``eps * |mean|``) and PyTorch's.  At
+    a larger ``|mean| / std`` the folded terms would cancel, so there ``x - mean`` is formed
+    first.
     """
     needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
     mean, inv_std = ctx.statistics
@@ -233,7 +240,7 @@ def _first_order_backward(ctx, grad, x, weight, owns_grad=False):
     batch, channels, length = x3.shape
     count = batch * length
     blocks = _blocks(batch, channels, length, work.itemsize)
-    fold = bool(np.all(np.abs(mean) * inv_std <= 1.0))
+    fold = bool(np.all(np.abs(mean) * inv_std <= _FOLD_RATIO))
     (mean_row,) = _rows(length, work, mean)
     ones = np.ones(length, work)
     sums = np.empty((batch, channels), work)  # per (image, channel), as in the forward
