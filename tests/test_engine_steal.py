@@ -99,3 +99,26 @@ def test_retained_and_leaf_gradients_do_not_alias():
     (y * 1.0).sum().backward()
     np.testing.assert_array_equal(y.grad, [2.0, 2.0])
     np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+
+
+def test_a_gradient_reaching_a_c_contiguous_leaf_transposed_is_laid_out_as_the_leaf():
+    # PyTorch's gradient layout: .grad has the strides of its (dense) parameter
+    w = leaf(np.arange(12.0).reshape(3, 4))
+    (w.T * 2.0).sum().backward()
+    assert w.grad._data.flags.c_contiguous
+    np.testing.assert_array_equal(w.grad, np.full((3, 4), 2.0))
+
+
+def test_linear_weight_gradient_is_c_contiguous_and_exact():
+    # matmul's backward computes the gradient of a transposed operand (weight.T) as the
+    # transpose of a product, so it arrives laid out as the weight (the optimizer's BLAS
+    # update runs on it in place)
+    rng = np.random.default_rng(2)
+    x = tg.Tensor(rng.standard_normal((5, 7)), requires_grad=True)
+    w, b = leaf(rng.standard_normal((3, 7))), leaf(rng.standard_normal(3))
+    g = rng.standard_normal((5, 3))
+    tg.nn.functional.linear(x, w, b).backward(tg.Tensor(g))
+    assert w.grad._data.flags.c_contiguous
+    np.testing.assert_allclose(w.grad, g.T @ x.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad, g @ w.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(b.grad, g.sum(axis=0), rtol=1e-12)

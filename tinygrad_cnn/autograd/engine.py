@@ -212,8 +212,9 @@ def _accumulate(leaf: Tensor, gradient: Tensor, sole: bool = False) -> None:
                 sys.getrefcount(data) <= _SOLE_ATTRIBUTE_REFS and \
                 data.flags.c_contiguous and data.flags.writeable:
             leaf._grad = Tensor._make(data)
-        else:
-            leaf._grad = Tensor._make(np.array(data, dtype=dtype, copy=True))
+        else:  # laid out as the leaf when it is C-contiguous (PyTorch's gradient layout)
+            order = "C" if leaf._data.flags.c_contiguous else "K"
+            leaf._grad = Tensor._make(np.array(data, dtype=dtype, copy=True, order=order))
     elif existing.grad_fn is not None:
         leaf._grad = existing + gradient
     else:
