@@ -49,7 +49,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import conv_gemm, conv_memo
+from . import conv_gemm, conv_memo, conv_pointwise
 from .geometry import WindowGeometry
 from .threads import map_chunks
 
@@ -293,6 +293,8 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
     n, channels = x.shape[:2]
     if not supports(geometry) or not n:
         return conv_gemm.conv2d_forward(x, weight, geometry, bias)
+    if conv_pointwise.supports(geometry):
+        return conv_pointwise.conv2d_forward(x, weight, geometry, bias)
     layout = PhaseLayout.of(geometry)
     dtype = np.result_type(x, weight)
     runs = _planes_of(x, geometry, layout, dtype)
@@ -323,6 +325,8 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     """The transposed convolution: grad_out ``(N, C_out, Ho, Wo)``, weight
     ``(C_out, C/groups, kH, kW)`` -> ``(N, C, H, W)`` (plus ``bias (C,)`` when given)."""
     n, out_channels = grad_out.shape[:2]
+    if supports(geometry) and n and conv_pointwise.supports(geometry):
+        return conv_pointwise.conv2d_input_grad(grad_out, weight, geometry, bias)
     if not supports(geometry) or not n or not np.isfinite(weight).all():
         return conv_gemm.conv2d_input_grad(grad_out, weight, geometry, bias)
     layout = PhaseLayout.of(geometry)
@@ -353,6 +357,8 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
                        geometry: WindowGeometry) -> np.ndarray:
     """x ``(N, C, H, W)``, grad_out ``(N, C_out, Ho, Wo)`` -> ``(C_out, C/groups, kH, kW)``."""
     n, channels = x.shape[:2]
+    if supports(geometry) and n and conv_pointwise.supports(geometry):
+        return conv_pointwise.conv2d_weight_grad(x, grad_out, geometry)
     if not supports(geometry) or not n or not np.isfinite(x).all():
         return conv_gemm.conv2d_weight_grad(x, grad_out, geometry)
     layout = PhaseLayout.of(geometry)
