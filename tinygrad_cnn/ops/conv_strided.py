@@ -43,6 +43,7 @@ gradient planes or partial weight gradient.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from typing import NamedTuple
@@ -123,7 +124,9 @@ class PhaseLayout(NamedTuple):
     tail: int
 
     @classmethod
+    @functools.lru_cache(maxsize=64)
     def of(cls, geometry: WindowGeometry) -> PhaseLayout:
+        """The layout of ``geometry`` (cached: a training step asks three times)."""
         (kh, kw), (sh, sw) = geometry.kernel, geometry.stride
         (top, _), (left, _) = geometry.padding
         rows = _Axis.of(geometry.in_size[0], geometry.out_size[0], kh, sh, top)
@@ -138,7 +141,9 @@ class PhaseLayout(NamedTuple):
                     order.extend((u * sh + a) * kw + v * sw + b for u in range(rows.taps[a])
                                  for v in range(cols.taps[b]))
         tail = (rows.taps[0] - 1) * cols.extent + cols.taps[0] - 1
-        return cls(rows, cols, tuple(phases), tuple(offsets), np.array(order), tail)
+        order = np.array(order)
+        order.flags.writeable = False
+        return cls(rows, cols, tuple(phases), tuple(offsets), order, tail)
 
     @property
     def plane(self) -> int:
