@@ -88,7 +88,7 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     dtype = np.result_type(grad_out, weight)
     (ho, wo), (sh, sw) = geometry.out_size, geometry.stride
     matrix = weight.astype(dtype, copy=False).reshape(out_channels, -1)
-    grads = grad_out.reshape(n, out_channels, ho * wo)
+    grads = grad_out.astype(dtype, copy=False).reshape(n, out_channels, ho * wo)
     dense = (ho, wo) == tuple(geometry.in_size)   # every input element sampled
     image = (np.empty if dense else np.zeros)((n, channels) + tuple(geometry.in_size), dtype)
     sampled = image[:, :, :(ho - 1) * sh + 1:sh, :(wo - 1) * sw + 1:sw]
@@ -118,7 +118,7 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
     dtype = np.result_type(x, grad_out)
     sampled = _sampled_of(x, geometry, dtype)
     positions = sampled.shape[2]
-    grads = grad_out.reshape(n, out_channels, positions)
+    grads = grad_out.astype(dtype, copy=False).reshape(n, out_channels, positions)
     pairs = list(zip(geometry.group_slices(out_channels), geometry.group_slices(channels),
                      strict=True))
 
