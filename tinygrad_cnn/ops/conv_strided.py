@@ -32,8 +32,9 @@ im2col row of tap ``(c, a, b, u', v')`` is one contiguous run of the flat plane 
 Accuracy: every output is the sum of the same products as im2col's, plus exact zeros, so
 the rounding is im2col's.  An extra-position term is ``0 * value`` (weight gradient: a value
 of ``x``; input gradient: a weight), NaN when that value is infinite: then these two
-compute with :mod:`.conv_gemm` instead (the check is on the operand, one pass over ``x``
-or the small weight), so NaN/inf propagate exactly as under im2col.
+compute with :mod:`.conv_gemm` instead (the check is on the operand, one sum over ``x``
+or the small weight, :func:`.conv_accuracy.all_finite`, once per training step), so NaN/inf
+propagate exactly as under im2col.
 
 Chunks of images hold about ``CHUNK_BYTES`` of columns so they stay in cache between the
 copy and the product; with ``set_num_threads(n > 1)`` they are split over ``n`` threads
@@ -51,6 +52,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import conv_gemm, conv_memo, conv_pointwise
+from .conv_accuracy import all_finite
 from .geometry import WindowGeometry
 from .threads import map_chunks
 
@@ -366,7 +368,7 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     n, out_channels = grad_out.shape[:2]
     if supports(geometry) and n and conv_pointwise.supports(geometry):
         return conv_pointwise.conv2d_input_grad(grad_out, weight, geometry, bias)
-    if not supports(geometry) or not n or not np.isfinite(weight).all():
+    if not supports(geometry) or not n or not all_finite(weight):
         return conv_gemm.conv2d_input_grad(grad_out, weight, geometry, bias)
     layout = PhaseLayout.of(geometry)
     dtype = np.result_type(grad_out, weight)
@@ -397,7 +399,7 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
     n, channels = x.shape[:2]
     if supports(geometry) and n and conv_pointwise.supports(geometry):
         return conv_pointwise.conv2d_weight_grad(x, grad_out, geometry)
-    if not supports(geometry) or not n or not np.isfinite(x).all():
+    if not supports(geometry) or not n or not all_finite(x):
         return conv_gemm.conv2d_weight_grad(x, grad_out, geometry)
     layout = PhaseLayout.of(geometry)
     dtype = np.result_type(x, grad_out)
