@@ -275,14 +275,15 @@ def test_cpu_jiffies_parses_the_cpu_lines():
 
 @pytest.fixture
 def busy_neighbour(monkeypatch):
-    """The library's governor replaced by one that saw another process on a core."""
+    """The library's governor replaced by one fed a fake machine, which has just seen another
+    process on a core; returns the machine."""
     from tinygrad_cnn.ops import threads
     machine = FakeMachine()
     governor = machine.governor()
     governor.threads(2)
     machine.run(0.2, ours=1.0, others=[0.0, 1.0])
     monkeypatch.setattr(threads, "governor", governor)
-    return governor
+    return machine
 
 
 def test_busy_neighbour_pins_map_chunks_and_the_blas_to_one_thread(busy_neighbour,
@@ -291,7 +292,7 @@ def test_busy_neighbour_pins_map_chunks_and_the_blas_to_one_thread(busy_neighbou
 
     from tinygrad_cnn.ops.threads import active_threads, governed, map_chunks
     tg.set_num_threads(2)
-    assert tg.get_num_threads() == 2 and active_threads() == 1
+    assert all(c == 2 for c in _blas_counts())
     seen, blas = set(), []
 
     def work(value):
@@ -301,14 +302,42 @@ def test_busy_neighbour_pins_map_chunks_and_the_blas_to_one_thread(busy_neighbou
 
     assert map_chunks(work, range(6)) == [0, 2, 4, 6, 8, 10]
     assert seen == {threading.current_thread().name}
-    assert all(c == 1 for counts in blas for c in counts)
-    assert all(c == 2 for c in _blas_counts())
+    assert blas and all(c == 1 for counts in blas for c in counts)
+    # The BLAS stays at the governor's count, process-wide; the user's count is kept.
+    assert all(c == 1 for c in _blas_counts())
+    assert tg.get_num_threads() == 2 and active_threads() == 1
     with governed() as count:
         assert count == 1 and all(c == 1 for c in _blas_counts())
-    assert all(c == 2 for c in _blas_counts())
-    busy_neighbour.enabled = False
+    # The neighbour stops: the next window gives both threads back, BLAS included.
+    busy_neighbour.run(0.2, ours=1.0, others=0.0)
     with governed() as count:
         assert count == 2 and all(c == 2 for c in _blas_counts())
+    seen.clear()
+    map_chunks(work, range(40))
+    assert len(seen) <= 2
+    # set_num_threads sets the BLAS at once, whatever the governor said last.
+    busy_neighbour.run(0.2, ours=1.0, others=[0.0, 1.0])
+    assert active_threads() == 1 and all(c == 1 for c in _blas_counts())
+    tg.set_num_threads(2)
+    assert all(c == 2 for c in _blas_counts())
+
+
+def test_the_governor_leaves_an_open_blas_threads_block_alone(busy_neighbour, restore_threads):
+    from tinygrad_cnn.ops.threads import active_threads
+    tg.set_num_threads(2)
+    busy_neighbour.run(0.2, ours=1.0, others=0.0)
+    with blas_threads(1):
+        busy_neighbour.run(0.2, ours=1.0, others=0.0)
+        assert active_threads() == 2
+        assert all(c == 1 for c in _blas_counts())   # still pinned inside the block
+    assert all(c == 2 for c in _blas_counts())       # and restored after it
+
+
+def test_the_governor_off_uses_the_requested_count(busy_neighbour, restore_threads):
+    from tinygrad_cnn.ops import threads
+    tg.set_num_threads(2)
+    threads.governor.enabled = False
+    assert threads.active_threads() == 2 and all(c == 2 for c in _blas_counts())
 
 
 @pytest.mark.parametrize("algorithm", ["im2col", "im2col_phases", "winograd", "fft"])

@@ -25,7 +25,9 @@ the machine is busy because of it. A neighbour sharing the cores with two of our
 2/3 of a core, above ``STAY_MARGIN``, so the governor drops to one thread, after which the
 neighbour shows a whole core.) Where ``/proc/stat`` cannot be read, or before the first
 window, the requested count is used. ``TINYGRAD_CNN_GOVERNOR=0`` in the environment (or
-``governor.enabled = False``) turns it off.
+``governor.enabled = False``) turns it off. When the count changes, :func:`active_threads`
+sets OpenBLAS to it process-wide, so numpy's own products follow it too (no OpenBLAS thread
+left spin-waiting beside a busy neighbour); :func:`set_num_threads` resets it.
 
 :func:`blas_threads` pins the BLAS for the duration of a block, through OpenBLAS's functions
 directly (microseconds, where ``threadpoolctl`` rescans the loaded libraries): the kernels
@@ -40,6 +42,7 @@ import contextlib
 import ctypes
 import itertools
 import os
+import threading
 import time
 
 __all__ = ["set_num_threads", "get_num_threads", "blas_threads", "active_threads", "governed",
@@ -51,6 +54,9 @@ _GETTERS = ("openblas_get_num_threads", "scipy_openblas_get_num_threads64_",
             "scipy_openblas_get_num_threads", "openblas_get_num_threads64_")
 
 _requested: int | None = None     # the last set_num_threads, None before any
+_applied: int | None = None       # the OpenBLAS count set last by set_num_threads or the governor
+_pinned = 0                       # blas_threads blocks open (the governor waits for them)
+_pin_lock = threading.Lock()
 _libraries: dict = {}             # path -> (setter, getter) of each OpenBLAS found
 
 
@@ -95,7 +101,7 @@ def _numpy_blas_loaded() -> None:
 def set_num_threads(num_threads: int) -> None:
     """Use ``num_threads`` threads for the BLAS and the FFT from now on
     (``torch.set_num_threads``)."""
-    global _requested
+    global _requested, _applied
     if isinstance(num_threads, bool) or not isinstance(num_threads, int):
         raise TypeError(f"set_num_threads: num_threads must be an int, got "
                         f"{type(num_threads).__name__}")
@@ -112,6 +118,7 @@ def set_num_threads(num_threads: int) -> None:
         threadpoolctl.threadpool_limits(limits=num_threads, user_api="blas")
     for setter, _ in _openblas(refresh=True):
         setter(num_threads)
+    _applied = num_threads
 
 
 def get_num_threads() -> int:
@@ -129,21 +136,29 @@ def get_num_threads() -> int:
 @contextlib.contextmanager
 def blas_threads(num_threads: int):
     """Run the BLAS on at most ``num_threads`` threads inside the block (OpenBLAS only;
-    elsewhere a no-op), restoring the previous count after it."""
+    elsewhere a no-op), restoring the previous count after it. The governor leaves the BLAS
+    alone while such a block is open."""
+    global _pinned
     libraries = _openblas()
     previous = [getter() if getter is not None else None for _, getter in libraries]
     target = max(1, min(num_threads, get_num_threads()))
-    if all(p == target for p in previous):
-        yield
-        return
-    for setter, _ in libraries:
-        setter(target)
+    with _pin_lock:
+        _pinned += 1
     try:
-        yield
+        if all(p == target for p in previous):
+            yield
+            return
+        for setter, _ in libraries:
+            setter(target)
+        try:
+            yield
+        finally:
+            for (setter, _), count in zip(libraries, previous, strict=True):
+                if count is not None:
+                    setter(count)
     finally:
-        for (setter, _), count in zip(libraries, previous, strict=True):
-            if count is not None:
-                setter(count)
+        with _pin_lock:
+            _pinned -= 1
 
 
 WINDOW_SECONDS = 0.1   # the governor reads /proc/stat at most this often
@@ -269,19 +284,28 @@ governor.threads(2)  # the first sample, so the first op has a window to look ba
 
 
 def active_threads() -> int:
-    """The threads an op uses now: :func:`get_num_threads` capped by the governor's cores."""
-    return governor.threads(get_num_threads())
+    """The threads an op uses now: :func:`get_num_threads` capped by the governor's cores.
+    When that count changes, OpenBLAS is set to it process-wide (unless a
+    :func:`blas_threads` block is open), so that every product, the library's and numpy's
+    own, runs on the threads the machine has free; :func:`set_num_threads` sets it back."""
+    global _applied
+    threads = governor.threads(get_num_threads())
+    if threads != _applied and not _pinned:
+        for setter, _ in _openblas():
+            setter(threads)
+        _applied = threads
+    return threads
 
 
 @contextlib.contextmanager
 def governed():
-    """Inside the block the BLAS runs on :func:`active_threads` threads (when that is fewer
-    than :func:`get_num_threads`; else as set); yields that count."""
+    """Inside the block the BLAS runs on :func:`active_threads` threads; yields that
+    count."""
     threads = active_threads()
-    if threads >= get_num_threads():
+    if threads == _applied:
         yield threads
         return
-    with blas_threads(threads):
+    with blas_threads(threads):   # a blas_threads block is open: pin for this one too
         yield threads
 
 
@@ -306,7 +330,7 @@ def map_chunks(function, chunks) -> list:
     threads = active_threads()
     workers = min(threads, len(chunks))
     if workers <= 1:
-        if threads >= get_num_threads():
+        if threads == _applied:
             return [function(chunk) for chunk in chunks]
         with blas_threads(threads):
             return [function(chunk) for chunk in chunks]
