@@ -86,7 +86,9 @@ PHASE_COPY_SECONDS``. It is im2col's rounding (the extra terms are exact zeros),
 takes the cheaper of the two as "the im2col family"; on bench_conv.py's (d) it takes the
 phases for all three ops (forward+backward 9.7-10.5 ms against im2col's 11.8-12.6, thread
 time on a loaded machine; the forward alone is no faster, but its phase planes are reused
-by the weight gradient, see :mod:`.conv_memo`).
+by the weight gradient, see :mod:`.conv_memo`). A 1x1 layer without padding runs
+:mod:`.conv_pointwise` under that name (a subsample and one product per image); the same
+formula prices it (``R = Ho``, ``S = Wo``: one copy of each sampled element), below im2col's.
 
 The FFT kernels were made faster after these constants were measured (float64 forward+
 backward of (e) about 2x faster): the FFT would now also win on the (8, 16, 64, 64) sweep's
