@@ -166,33 +166,30 @@ def _even_slices(size: int, parts: int) -> list:
     return [slice(lo, hi) for lo, hi in zip(bounds, bounds[1:]) if hi > lo]
 
 
-def _tile_view(scratch: np.ndarray, rows: slice, m: int, tw: int) -> np.ndarray:
-    """The overlapping ``a x a`` tiles of tile rows ``rows`` of a channels-last
-    ``scratch (n, Hq, Wq, C)``, as the view ``(a, a, n, rows, tw, C)``."""
-    a = m + 2
-    count, _, _, channels = scratch.shape
-    s_n, s_h, s_w, s_c = scratch.strides
-    return np.ndarray((a, a, count, rows.stop - rows.start, tw, channels), scratch.dtype,
-                      buffer=scratch, offset=rows.start * m * s_h,
-                      strides=(s_h, s_w, s_n, m * s_h, m * s_w, s_c))
-
-
 def _input_transform(scratch: np.ndarray, rows: slice, m: int, tw: int,
                      bt: np.ndarray) -> np.ndarray:
     """``V (a, a, T, C) = B^T D B`` for every tile ``D`` of tile rows ``rows`` of a
-    channels-last ``scratch`` (``T`` tiles, image-major, then tile rows, then columns): the
-    tiles gathered into runs of ``C`` elements, then ``B^T`` applied along each tile axis by
-    thin GEMMs, one per value of the other axis (OpenBLAS runs a ``(6, 6) @ (6, L)``
-    product at about 0.15 ns per output for ``L`` up to ~30k, 3-4x slower beyond)."""
+    channels-last ``scratch (n, Hq, Wq, C)`` (``T`` tiles, image-major, then tile rows, then
+    columns), by two batches of thin GEMMs reading the overlapping tiles in place (no
+    gathering copy): ``B^T`` along the rows of each tile row's ``a`` plane rows
+    (``(a, a) @ (a, Wq*C)``, one product per image and tile row), then along the columns
+    of each tile (``(a, a) @ (a, C)``, one per image, tile row, row index and tile column),
+    written straight into ``V``'s layout."""
     a = m + 2
-    tiles = _tile_view(scratch, rows, m, tw)
-    gathered = np.empty(tiles.shape, scratch.dtype)
-    np.copyto(gathered, tiles)
-    count, channels = tiles.shape[2] * tiles.shape[3] * tiles.shape[4], tiles.shape[5]
-    flat = gathered.reshape(a, a, count * channels)                   # (i, j, T*C)
-    half = np.matmul(bt, flat.transpose(1, 0, 2))                     # B^T D: (j, i', T*C)
-    np.matmul(bt, half.transpose(1, 0, 2), out=flat)                  # (B^T D) B: (i', j')
-    return flat.reshape(a, a, count, channels)
+    count, _, wq, channels = scratch.shape
+    nr = rows.stop - rows.start
+    s_n, s_h = scratch.strides[:2]
+    windows = np.ndarray((count, nr, a, wq * channels), scratch.dtype, buffer=scratch,
+                         offset=rows.start * m * s_h,
+                         strides=(s_n, m * s_h, s_h, scratch.itemsize))
+    half = np.empty((count, nr, a, wq, channels), scratch.dtype)
+    np.matmul(bt, windows, out=half.reshape(count, nr, a, wq * channels))   # B^T D
+    h = half.strides
+    columns = np.ndarray((count, nr, a, tw, a, channels), scratch.dtype, buffer=half,
+                         strides=(h[0], h[1], h[2], m * h[3], h[3], h[4]))
+    v = np.empty((a, a, count, nr, tw, channels), scratch.dtype)
+    np.matmul(bt, columns, out=v.transpose(2, 3, 0, 4, 1, 5))             # (B^T D) B
+    return v.reshape(a, a, count * nr * tw, channels)
 
 
 def _output_transform(product: np.ndarray, m: int, at: np.ndarray) -> np.ndarray:
