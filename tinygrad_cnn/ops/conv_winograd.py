@@ -393,6 +393,8 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
 
     def run(groups_of_run):
         sigma = np.empty((a, a, out_channels, per_group), dtype=dtype)
+        term = np.empty_like(sigma) if len(groups_of_run) > 1 or len(groups_of_run[0][1]) > 1 \
+            else None
         first = True
         for images, bands in groups_of_run:
             scratch = _channels_last_scratch(x[images], (th * m + 2, tw * m + 2), (top, left),
@@ -403,8 +405,9 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
                 for o, c in pairs:
                     if first:
                         np.matmul(dyt[:, :, o], v[:, :, :, c], out=sigma[:, :, o])
-                    else:
-                        sigma[:, :, o] += np.matmul(dyt[:, :, o], v[:, :, :, c])
+                    else:                                  # no temporary per band
+                        np.matmul(dyt[:, :, o], v[:, :, :, c], out=term[:, :, o])
+                        np.add(sigma[:, :, o], term[:, :, o], out=sigma[:, :, o])
                 first = False
         return sigma
 
