@@ -40,11 +40,17 @@ Layout (each choice timed against the alternatives at one thread; see
 
 * input side: each group of images is copied once into a zero-padded channels-last scratch
   ``(n, Hq, Wq, C)`` (the transposing copy ``TRANSPOSE_CHANNELS`` channels at a time, which
-  also keeps 32x32 float32 planes, 4 KiB apart, out of 4K aliasing); a band's overlapping
-  tiles are gathered into ``(a, a, tiles, C)`` (runs of ``C`` elements) and ``B^T`` applied
-  along each tile axis, ``V (a, a, tiles, C)``;
-* the GEMMs take ``V[xi]`` transposed (BLAS reads it in place) and write ``M^T[xi]``
-  ``(C_out, tiles)``: the output comes out channels-first, with no transposing copy;
+  also keeps 32x32 float32 planes, 4 KiB apart, out of 4K aliasing); ``B^T`` then acts on a
+  band's overlapping tiles in place, with no gathering copy: along the tile rows as
+  ``(a, a) @ (a, Wq*C)`` products on strided views of each tile row's ``a`` plane rows, then
+  along the tile columns as ``(a, a) @ (a, C)`` products on strided views of that result,
+  written straight into ``V (a, a, tiles, C)`` (measured against gathering the tiles first:
+  (c)'s band 103 -> 66 us, (b)'s and the ResNet-8 layers' unchanged);
+* the GEMMs read ``U[xi]^T`` and ``V[xi]^T`` as transposed views of ``U (a, a, Cg, C_out)``
+  and ``V`` and write ``M^T[xi] (C_out, tiles)``: the output comes out channels-first, with
+  no transposing copy. (OpenBLAS runs these small products at full speed with both operands
+  transposed or neither, but at about half speed with only one: a contiguous ``U^T`` with
+  the transposed ``V`` measured 78 against 139 GFLOP/s on (b)'s bands.)
 * output side: ``A^T`` along the tile rows (a left product), then along the tile columns as
   a right product, which leaves each tile row of outputs as ``m`` consecutive values, so the
   tiles reach ``(N, C_out, Ho, Wo)`` in one copy whose runs are whole output rows (bias
@@ -53,9 +59,11 @@ Layout (each choice timed against the alternatives at one thread; see
   least ``MIN_TILES`` tiles (each band's GEMMs re-read the whole transformed kernel); the
   weight gradient uses the same bands (each band's GEMMs sum over its tiles; measured 0.53-0.6x
   the time of whole-image groups on (b) and on (c) under F(2x2)) and adds them up in
-  ``PARTIAL_SUMS`` fixed runs. OpenBLAS runs the thin ``(a, a) @ (a, L)`` transform
-  products at about 0.15 ns per output for ``L`` up to ~30k and 3-4x slower beyond, so each
-  transform is one product per value of the other tile axis.
+  ``PARTIAL_SUMS`` fixed runs (one reused term array per run). OpenBLAS runs the thin
+  ``(a, a) @ (a, L)`` transform products at about 0.15-0.3 ns per output for any ``L`` from
+  32 up to ~30k and slower beyond, so a transform is a batch of such products, one per
+  value of the other axes, never one product over a whole band. Fresh arrays per band
+  measured faster than per-thread scratch buffers reused across bands and calls.
 
 With ``set_num_threads(n > 1)`` the groups are split over ``n`` threads
 (:func:`.threads.map_chunks`), each thread's BLAS on one core.
