@@ -20,6 +20,7 @@ import sys
 import time
 
 import numpy as np
+from _timing import machine_line
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -74,8 +75,8 @@ def main():
         torch.set_num_threads(args.threads)
     reference = load_reference(args.reference)
     rng = np.random.default_rng(0)
-    print(f"load average {os.getloadavg()}, threads {args.threads}, m={args.m}, "
-          f"{'wall' if args.wall else 'CPU'} time, best of {args.repeat}")
+    print(f"threads={args.threads} m={args.m} {'wall' if args.wall else 'CPU'} time, best of "
+          f"{args.repeat}; {machine_line()}")
     print(f"{'case':5} {'dir':4} {'new ms':>8} {'old ms':>8} {'new/old':>8}"
           + (f" {'torch':>8} {'new/t':>6}" if torch else ""))
     for name in args.cases.split(","):
@@ -103,7 +104,7 @@ def main():
             if torch:
                 line += f" {ms[2]:8.2f} {ms[0] / ms[2]:6.2f}"
             print(line, flush=True)
-    print(f"load average {os.getloadavg()}")
+    print(machine_line())
 
 
 if __name__ == "__main__":
