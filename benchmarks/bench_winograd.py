@@ -1,7 +1,8 @@
 """Winograd kernels against a saved copy of the module (before/after a change), per direction.
 
+    git show <commit>:tinygrad_cnn/ops/conv_winograd.py > /tmp/old_conv_winograd.py
     python benchmarks/bench_winograd.py --reference /tmp/old_conv_winograd.py [--m 4]
-        [--cases b,c,r16,r32,r64] [--repeat 7] [--threads 1] [--torch]
+        [--cases b,c,r16,r32,r64] [--repeat 7] [--threads 1] [--torch] [--wall]
 
 For each case and direction (``fwd``, ``dx``, ``dw``) the CPU time (``time.process_time``:
 the machine is shared, so wall time counts the neighbours) of the kernel in this tree and,
