@@ -112,4 +112,16 @@ def machine_line() -> str:
     except ImportError:
         blas = "unknown (threadpoolctl not installed)"
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    return f"BLAS: {blas}; load average {load}"
+    import tinygrad_cnn
+    precision = tinygrad_cnn.backends.mkldnn.conv.fp32_precision
+    return (f"BLAS: {blas}; load average {load}"
+            + (f"; conv fp32_precision {precision}" if precision != "none" else ""))
+
+
+def set_conv_precision(value, torch=None) -> None:
+    """``backends.mkldnn.conv.fp32_precision = value`` in tinygrad_cnn and, when given, in
+    PyTorch (the same switch for both; ``"tf32"`` lets our "auto" take Winograd F(4x4))."""
+    import tinygrad_cnn
+    tinygrad_cnn.backends.mkldnn.conv.fp32_precision = value
+    if torch is not None:
+        torch.backends.mkldnn.conv.fp32_precision = value

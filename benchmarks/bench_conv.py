@@ -6,6 +6,7 @@
     python benchmarks/bench_conv.py --crossover        # im2col vs fft over kernel sizes
     python benchmarks/bench_conv.py --calibrate        # constants for tinygrad_cnn.ops.conv_select
     python benchmarks/bench_conv.py --threads 1 --cases abc --second im2col   # auto vs im2col
+    python benchmarks/bench_conv.py --fp32-precision tf32   # "auto" may take F(4x4), both libs
 
 float32. Per case and direction (``fwd`` the convolution, ``dx`` the input gradient, ``dw``
 the weight gradient, ``f+b`` a whole forward+backward through autograd with a bias): our
@@ -32,7 +33,7 @@ import time
 
 import numpy as np
 import scipy.fft
-from _timing import machine_line
+from _timing import machine_line, set_conv_precision
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -264,8 +265,17 @@ def main(argv=None):
                         help="time by this process's CPU time, not wall time (1 thread)")
     parser.add_argument("--second", default=None,
                         help="the algorithm of the second column (e.g. im2col, im2col_flat)")
+    parser.add_argument("--fp32-precision", default="none",
+                        choices=["none", "ieee", "tf32", "bf16"],
+                        help="backends.mkldnn.conv.fp32_precision in both libraries "
+                             "(tf32: our \"auto\" may take Winograd F(4x4))")
     args = parser.parse_args(argv)
     global CLOCK
+    try:
+        import torch as _torch
+    except ImportError:
+        _torch = None
+    set_conv_precision(args.fp32_precision, _torch)
     if args.cpu_time:
         CLOCK = time.process_time
     if args.calibrate or args.crossover:

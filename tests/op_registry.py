@@ -189,6 +189,14 @@ FLAT_CONV2D_SAMPLES = lambda: CONV2D_SAMPLES() + samples(  # noqa: E731
     (((2, 4, 5, 6), (2, 2, 3, 3), (2,)), dict(padding=(0, 3), groups=2)),
     (((1, 1, 6, 5), (3, 1, 2, 3), (3,)), dict(padding=1)),
 )()
+# 1x1 strided layers take the pointwise kernels under "im2col_phases" (ops/conv_pointwise.py)
+PHASES_CONV2D_SAMPLES = lambda: CONV2D_SAMPLES() + samples(  # noqa: E731
+    (((2, 4, 5, 6), (6, 2, 1, 1), (6,)), dict(stride=2, groups=2)),
+    (((2, 3, 6, 5), (4, 3, 1, 1)), dict(stride=(3, 2))),
+)()
+PHASES_CONV_TRANSPOSE2D_SAMPLES = lambda: CONV_TRANSPOSE2D_SAMPLES() + samples(  # noqa: E731
+    (((2, 4, 3, 3), (4, 3, 1, 1), (6,)), dict(stride=2, output_padding=1, groups=2)),
+)()
 FLAT_CONV_TRANSPOSE2D_SAMPLES = samples(
     (((2, 4, 3, 4), (4, 3, 3, 3), (6,)), dict(padding=1, groups=2)),
     (((2, 2, 4, 3), (2, 4, 2, 3)), dict(padding=(1, 0), dilation=(2, 1))),
@@ -917,7 +925,7 @@ OPS = [
            torch_op=TF and TF.conv2d, sample_inputs=FLAT_CONV2D_SAMPLES,
            error_inputs=CONV2D_ERRORS, error_name="conv2d"),
     OpInfo("conv2d_im2col_phases", _with_algorithm(F.conv2d, "im2col_phases"),
-           _conv2d_reference, torch_op=TF and TF.conv2d, sample_inputs=CONV2D_SAMPLES,
+           _conv2d_reference, torch_op=TF and TF.conv2d, sample_inputs=PHASES_CONV2D_SAMPLES,
            error_inputs=CONV2D_ERRORS, error_name="conv2d"),
     OpInfo("conv1d", F.conv1d, _conv1d_reference, torch_op=TF and TF.conv1d,
            sample_inputs=samples(
@@ -946,7 +954,7 @@ OPS = [
            error_inputs=CONV_TRANSPOSE2D_ERRORS, error_name="conv_transpose2d"),
     OpInfo("conv_transpose2d_im2col_phases", _with_algorithm(F.conv_transpose2d, "im2col_phases"),
            _conv_transpose2d_reference, torch_op=TF and TF.conv_transpose2d,
-           sample_inputs=CONV_TRANSPOSE2D_SAMPLES, error_inputs=CONV_TRANSPOSE2D_ERRORS,
+           sample_inputs=PHASES_CONV_TRANSPOSE2D_SAMPLES, error_inputs=CONV_TRANSPOSE2D_ERRORS,
            error_name="conv_transpose2d"),
     OpInfo("unfold", F.unfold, _unfold_reference, torch_op=TF and TF.unfold,
            sample_inputs=lambda: [Sample((image,), options) for options, image in

@@ -211,6 +211,14 @@ def _auto_choice(x_shape, w_shape, padding):
 def test_auto_picks_im2col_or_winograd_for_small_kernels_and_fft_for_large_ones(
         x_shape, w_shape, padding, expected):
     assert _auto_choice(x_shape, w_shape, padding) == expected
+    # Where the program allows reduced float32 precision in convolutions (PyTorch's switch),
+    # the F(2x2) layers go to F(4x4); nothing else moves.
+    tg.backends.mkldnn.conv.fp32_precision = "tf32"
+    try:
+        fast = _auto_choice(x_shape, w_shape, padding)
+    finally:
+        tg.backends.mkldnn.conv.fp32_precision = "none"
+    assert fast == ("winograd" if expected == "winograd_f2" else expected)
 
 
 # ------------------------------------------------------------------ PyTorch oracle
@@ -303,3 +311,33 @@ def test_stride_1_input_gradient_as_correlation_equals_col2im(monkeypatch, optio
     y = reference.conv2d(x, weight, None, stride=(1, 1), padding=geometry.padding,
                          dilation=geometry.dilation, groups=geometry.groups)
     assert np.vdot(y, grad_out) == pytest.approx(np.vdot(x, as_correlation), rel=1e-12)
+
+
+def test_reduced_precision_runs_the_chosen_fft_in_float32_without_the_accuracy_check():
+    # By default a float32 layer "auto" puts on the FFT runs it in float64, and only while no
+    # window is much weaker than its plane (a bright pixel keeps it on the direct method);
+    # where the program allows reduced float32 precision (PyTorch's switch) the FFT runs in
+    # float32 and the check is skipped (its error, ~1e-6 of the plane's largest values, is far
+    # inside TF32's 10 bits).
+    from tinygrad_cnn.ops import conv as conv_ops
+    from tinygrad_cnn.ops import conv_fft, conv_gemm
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((8, 16, 64, 64)).astype(np.float32)
+    w = rng.standard_normal((16, 16, 15, 15)).astype(np.float32)
+    geometry = conv_geometry("conv2d", x, w, padding=7)
+
+    def kernels():
+        return conv_ops._kernels("auto", 8, 16, 16, geometry, "forward", x, w)
+
+    assert kernels() is conv_fft.Widened
+    x[0, :, 9, 9] = 1e9
+    assert kernels() is not conv_fft.Widened and kernels() is not conv_fft   # the direct method
+    tg.backends.mkldnn.conv.fp32_precision = "tf32"
+    try:
+        assert kernels() is conv_fft
+        y = tg.nn.functional.conv2d(tg.tensor(x), tg.tensor(w), padding=7)
+    finally:
+        tg.backends.mkldnn.conv.fp32_precision = "none"
+    exact = conv_gemm.conv2d_forward(x.astype(np.float64), w.astype(np.float64), geometry)
+    assert y.dtype == tg.float32
+    assert np.abs(y.numpy() - exact).max() <= 1e-5 * np.abs(exact).max()

@@ -12,7 +12,7 @@ import tinygrad_cnn as tg
 from tinygrad_cnn import functional as F
 from tinygrad_cnn.backends import conv_algorithm, resolve_conv_algorithm
 from tinygrad_cnn.nn.functional._windows import conv_geometry
-from tinygrad_cnn.ops import conv_fft, conv_gemm, conv_strided
+from tinygrad_cnn.ops import conv_fft, conv_gemm, conv_pointwise, conv_strided
 from tinygrad_cnn.ops.geometry import WindowGeometry, conv_output_size
 
 
@@ -58,6 +58,83 @@ def test_phase_kernels_equal_im2col(case):
     for ours, expected in pairs:
         assert ours.shape == expected.shape and ours.dtype == expected.dtype
         np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)
+
+
+@st.composite
+def pointwise_geometries(draw):
+    """A 1x1 geometry with no top/left padding (bottom/right padding possibly negative, as
+    a transposed convolution's output_padding makes it, or positive) and operands for it."""
+    sh, sw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    bottom, right = draw(st.integers(-1, 2)), draw(st.integers(-1, 2))
+    height = draw(st.integers(max(1, 1 - bottom), 9))
+    width = draw(st.integers(max(1, 1 - right), 9))
+    groups = draw(st.integers(1, 2))
+    channels, out_channels = groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
+    n = draw(st.integers(1, 3))
+    ho = conv_output_size(height, 1, sh, (0, bottom), 1)
+    wo = conv_output_size(width, 1, sw, (0, right), 1)
+    geometry = WindowGeometry((height, width), (ho, wo), (1, 1), (sh, sw),
+                              ((0, bottom), (0, right)), (1, 1), groups)
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.standard_normal((n, channels, height, width))
+    weight = rng.standard_normal((out_channels, channels // groups, 1, 1))
+    grad = rng.standard_normal((n, out_channels, ho, wo))
+    return geometry, x, weight, grad
+
+
+@settings(max_examples=60, deadline=None)
+@given(pointwise_geometries())
+def test_pointwise_kernels_equal_im2col(case):
+    # 1x1 layers under "im2col_phases": a subsample and one product per image, no im2col;
+    # a window in the bottom/right padding sends the layer to the phase kernels instead.
+    geometry, x, weight, grad = case
+    (ho, wo), (sh, sw) = geometry.out_size, geometry.stride
+    inside = (ho - 1) * sh < x.shape[2] and (wo - 1) * sw < x.shape[3]
+    assert conv_pointwise.supports(geometry) == inside
+    bias = np.arange(weight.shape[0], dtype=float)
+    image_bias = -np.arange(x.shape[1], dtype=float)
+    pairs = [(conv_strided.conv2d_forward(x, weight, geometry, bias),
+              conv_gemm.conv2d_forward(x, weight, geometry, bias)),
+             (conv_strided.conv2d_input_grad(grad, weight, geometry, image_bias),
+              conv_gemm.conv2d_input_grad(grad, weight, geometry, image_bias)),
+             (conv_strided.conv2d_weight_grad(x, grad, geometry),
+              conv_gemm.conv2d_weight_grad(x, grad, geometry))]
+    for ours, expected in pairs:
+        assert ours.shape == expected.shape and ours.dtype == expected.dtype
+        np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_pointwise_chunks_threads_and_infinities(monkeypatch):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((5, 4, 9, 8))
+    weight = rng.standard_normal((6, 2, 1, 1))
+    geometry = conv_geometry("conv2d", x, weight, stride=2, groups=2)
+    grad = rng.standard_normal((5, 6) + geometry.out_size)
+
+    def run():
+        return (conv_pointwise.conv2d_forward(x, weight, geometry),
+                conv_pointwise.conv2d_input_grad(grad, weight, geometry),
+                conv_pointwise.conv2d_weight_grad(x, grad, geometry))
+
+    whole = run()
+    monkeypatch.setattr(conv_pointwise, "CHUNK_BYTES", 1)       # one image per chunk
+    previous = tg.get_num_threads()
+    tg.set_num_threads(2)
+    try:
+        chunked = run()
+    finally:
+        tg.set_num_threads(previous)
+    for a, b in zip(chunked, whole, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+    x[1, 3, 2, 4] = np.inf          # sampled: its output and weight-gradient terms are inf
+    x[0, 0, 1, 1] = np.nan          # not sampled: read by no window
+    weight[4, 0, 0, 0] = -np.inf
+    for ours, expected in zip(run(), (conv_gemm.conv2d_forward(x, weight, geometry),
+                                      conv_gemm.conv2d_input_grad(grad, weight, geometry),
+                                      conv_gemm.conv2d_weight_grad(x, grad, geometry)),
+                              strict=True):
+        np.testing.assert_array_equal(np.isnan(ours), np.isnan(expected))
+        np.testing.assert_array_equal(np.isinf(ours), np.isinf(expected))
 
 
 D = ((4, 3, 16, 16), (5, 3, 5, 5), dict(stride=2, padding=2))  # bench_conv.py's (d), smaller

@@ -27,6 +27,30 @@ def test_cudnn_flags_are_accepted():
     tg.cuda.manual_seed_all(0)
 
 
+def test_float32_precision_switches_inherit_and_refuse_unknown_values():
+    mkldnn, backends = tg.backends.mkldnn, tg.backends
+    assert (mkldnn.conv.fp32_precision, mkldnn.fp32_precision, backends.fp32_precision) == \
+        ("none", "none", "none")
+    try:
+        backends.fp32_precision = "bf16"
+        assert [mkldnn.conv.fp32_precision, mkldnn.matmul.fp32_precision] == ["bf16", "bf16"]
+        mkldnn.matmul.fp32_precision = "ieee"            # an op's own setting wins
+        assert [mkldnn.conv.fp32_precision, mkldnn.matmul.fp32_precision] == ["bf16", "ieee"]
+        with pytest.raises(RuntimeError, match="Unknown precision: fast"):
+            mkldnn.rnn.fp32_precision = "fast"
+        with pytest.raises(RuntimeError, match="Unknown precision: 32"):
+            backends.fp32_precision = 32
+        with pytest.raises(AttributeError, match="Unknown attribute precision"):
+            mkldnn.conv.precision = "tf32"
+    finally:
+        backends.fp32_precision = "none"
+        for target in (mkldnn, mkldnn.conv, mkldnn.matmul, mkldnn.rnn):
+            target.fp32_precision = "none"
+    mkldnn.enabled = False
+    mkldnn.enabled = True
+    assert mkldnn.is_available() is False                # no oneDNN here
+
+
 @pytest.mark.parametrize("ask", [
     lambda: tg.ones(2).cuda(), lambda: tg.ones(2).to("cuda"), lambda: tg.ones(2).to("cuda:0"),
     lambda: tg.zeros(2, device="cuda"), lambda: tg.tensor([1.0], device=tg.device("cuda")),

@@ -59,8 +59,9 @@ def test_backends_is_only_the_users_switch_with_an_explicit_all():
 
     assert "conv_algorithm" in backends.__all__
     assert imported_modules(PACKAGE / "backends.py") == {"tinygrad_cnn.ops.conv_select",
+                                                         "tinygrad_cnn.ops.precision",
                                                          "tinygrad_cnn.devices"}
-    assert {"cudnn", "mps"} <= set(backends.__all__)  # PyTorch's flags (accepted, no effect)
+    assert {"cudnn", "mps", "mkldnn"} <= set(backends.__all__)  # PyTorch's flags
 
 
 def test_both_import_paths_give_the_same_functions():

@@ -13,17 +13,27 @@ its accuracy (:mod:`tinygrad_cnn.ops.im2col_flat`); ``"im2col_phases"`` is im2co
 layers split into stride phases in a flat layout (long copies instead of one output row at a
 time; the same products, so im2col's rounding; :mod:`tinygrad_cnn.ops.conv_strided`, im2col on
 dilated layers); ``"auto"`` (the default) estimates each and takes the cheapest *among the
-algorithms as accurate as im2col in the input's dtype*.
+algorithms as accurate as im2col in the input's dtype* (unless reduced float32 precision is
+allowed: below).
 
-Accuracy promise of ``"auto"``: it never costs accuracy. An FFT's rounding error follows the
+Accuracy promise of ``"auto"``: never less accurate than im2col in the input's dtype, unless
+the program allows reduced float32 precision for speed. An FFT's rounding error follows the
 largest values anywhere in the plane, im2col's the values in each output's window, so for
 float16/float32 data "auto" runs the FFT in float64 and only when no window is much weaker
 than its plane (a bright pixel keeps the layer on im2col); float64 data, NaN/inf and dilated
 kernels stay on im2col (:mod:`tinygrad_cnn.ops.conv_accuracy`). Of Winograd, "auto" takes
-only F(2x2), in the input's dtype: each output's arithmetic reads only its own window, with
-transforms exact in binary. An explicit ``"fft"``
-computes in the input's dtype and agrees with im2col to rounding relative to the plane's
-largest values.
+F(2x2) in any float dtype (each output's arithmetic reads only its own window, with
+transforms exact in binary) and, for float16/float32 data only where the program allows
+reduced float32 precision in convolutions as PyTorch spells it,
+``backends.mkldnn.conv.fp32_precision = "tf32"`` (or ``"bf16"``, or either through
+``backends.fp32_precision``; default ``"ieee"``: :mod:`tinygrad_cnn.ops.precision`), F(4x4),
+whose error follows each 6x6 tile's largest values within the bound stated in
+:mod:`tinygrad_cnn.ops.conv_winograd` (measured 2-9e-6 of ``max |y|`` in float32, against
+im2col's 2-7e-7 and PyTorch's own weight gradient's 2-4e-6; TF32 itself keeps 10 mantissa
+bits); there too the FFT it picks for large kernels runs in the data's dtype, without the
+accuracy check (error about 1e-6 of the plane's largest values in float32). Non-finite data
+stays on im2col. An explicit ``"fft"`` computes in the input's dtype
+and agrees with im2col to rounding relative to the plane's largest values.
 
 The cost model behind ``"auto"`` (its constants, calibration and measured crossover) lives
 with the kernels it prices, in :mod:`tinygrad_cnn.ops.conv_select`; its functions and
@@ -34,6 +44,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import sys
+import types
 
 from .ops.conv_select import (
     CMAC_SECONDS,
@@ -55,7 +67,7 @@ __all__ = [
     "resolve_conv_algorithm", "estimate_costs", "fft_compute_dtype", "operand_boxes",
     "GEMM_FLOPS_PER_SECOND", "COPY_SECONDS", "FFT_SECONDS", "CMAC_SECONDS",
     "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO", "WINOGRAD_ELEMENT_SECONDS",
-    "PHASE_COPY_SECONDS", "cudnn", "mps",
+    "PHASE_COPY_SECONDS", "cudnn", "mps", "mkldnn",
 ]
 
 ALGORITHMS = ("auto", "im2col", "fft", "winograd", "winograd_f2", "im2col_flat",
@@ -67,8 +79,8 @@ _current = contextvars.ContextVar("tinygrad_cnn_conv_algorithm", default="auto")
 @contextlib.contextmanager
 def conv_algorithm(name: str):
     """Compute the convolutions inside the ``with`` block with ``name``: ``"auto"`` (the
-    default: the fastest for the shape among the algorithms as accurate as im2col in the
-    input's dtype, see the module docstring), ``"im2col"``, ``"fft"``, ``"winograd"``
+    default: the fastest for the shape among the algorithms within its accuracy promise, see
+    the module docstring), ``"im2col"``, ``"fft"``, ``"winograd"``
     (F(4x4, 3x3)), ``"winograd_f2"`` (F(2x2, 3x3)), ``"im2col_flat"`` (im2col with long
     window copies, :mod:`tinygrad_cnn.ops.im2col_flat`) or ``"im2col_phases"`` (strided layers
     by stride phases, :mod:`tinygrad_cnn.ops.conv_strided`); the Winograd ones apply to 3x3
@@ -94,5 +106,26 @@ def current_conv_algorithm() -> str:
 
 
 # PyTorch's ``torch.backends.cudnn`` / ``torch.backends.mps`` switches: accepted, no effect
-# (there is no GPU; see ``tinygrad_cnn.devices``).
+# (there is no GPU; see ``tinygrad_cnn.devices``). PyTorch's float32 precision switches
+# (``torch.backends.mkldnn.conv.fp32_precision`` ...): "tf32"/"bf16" for convolutions let
+# "auto" take Winograd F(4x4) (``tinygrad_cnn.ops.precision``).
 from .devices import cudnn, mps  # noqa: E402, F401
+from .ops.precision import GLOBAL as _GLOBAL_PRECISION  # noqa: E402
+from .ops.precision import mkldnn  # noqa: E402, F401
+from .ops.precision import set_global as _set_global_precision  # noqa: E402
+
+
+class _BackendsModule(types.ModuleType):
+    """This module, with ``fp32_precision`` (``torch.backends.fp32_precision``, the root the
+    ``mkldnn`` settings inherit from) checked when set, as PyTorch's."""
+
+    @property
+    def fp32_precision(self) -> str:
+        return _GLOBAL_PRECISION.fp32_precision
+
+    @fp32_precision.setter
+    def fp32_precision(self, value) -> None:
+        _set_global_precision(value)
+
+
+sys.modules[__name__].__class__ = _BackendsModule

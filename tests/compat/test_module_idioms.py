@@ -363,3 +363,39 @@ def zero_grad_program(L, set_to_none=True):
 @pytest.mark.parametrize("set_to_none", [True, False])
 def test_zero_grad_set_to_none(lib, reference, set_to_none):
     assert_same(zero_grad_program(lib, set_to_none), zero_grad_program(reference, set_to_none))
+
+
+# ------------------------------------------------------------- float32 precision switches
+def precision_switches_program(L):
+    """The CPU backend's float32 precision settings: defaults, inheritance from the backend
+    and the global setting, the names a bad value is refused with; then a conv2d under
+    "tf32" (here: Winograd F(4x4) may run) against the same under "ieee"."""
+    torch, F = L.torch, L.nn.functional
+    backends, mkldnn = torch.backends, torch.backends.mkldnn
+    seen = [mkldnn.conv.fp32_precision, mkldnn.fp32_precision, backends.fp32_precision]
+    backends.fp32_precision = "tf32"
+    seen.append(mkldnn.conv.fp32_precision)
+    mkldnn.fp32_precision = "bf16"
+    seen.append(mkldnn.conv.fp32_precision)
+    mkldnn.conv.fp32_precision = "ieee"
+    seen.append(mkldnn.conv.fp32_precision)
+    for target in (mkldnn.conv, mkldnn, backends):
+        try:
+            target.fp32_precision = "highest"
+        except RuntimeError as error:
+            seen.append(str(error))
+    rng = np.random.default_rng(3)
+    x = torch.from_numpy(rng.standard_normal((8, 16, 12, 12)).astype(np.float32))
+    w = torch.from_numpy(rng.standard_normal((16, 16, 3, 3)).astype(np.float32))
+    exact = F.conv2d(x, w, padding=1)
+    mkldnn.conv.fp32_precision = "tf32"
+    fast = F.conv2d(x, w, padding=1)
+    for target in (mkldnn.conv, mkldnn, backends):
+        target.fp32_precision = "none"
+    seen.append(mkldnn.conv.fp32_precision)
+    scale = float(exact.abs().max())
+    return seen, bool(float((fast - exact).abs().max()) <= 2e-5 * scale)
+
+
+def test_float32_precision_switches(lib, reference):
+    check(precision_switches_program, lib, reference)

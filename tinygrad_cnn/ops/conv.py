@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import contextlib
 
-import numpy as np
-
 from ..autograd.function import Function
 from . import conv_fft, conv_gemm, conv_memo, conv_strided, conv_winograd, im2col_flat
-from .conv_select import resolve_conv_algorithm
+from .conv_select import reduced_precision, resolve_conv_algorithm
 
 _KERNELS = {"im2col": conv_gemm, "fft": conv_fft, "winograd": conv_winograd.F4,
             "winograd_f2": conv_winograd.F2, "im2col_flat": im2col_flat,
@@ -39,8 +37,8 @@ def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geome
              *operands):
     name = resolve_conv_algorithm(algorithm, batch, channels, out_channels, geometry,
                                   operands, role)
-    if algorithm == "auto" and name == "fft" and operands[0].dtype != np.float64:
-        return conv_fft.Widened
+    if algorithm == "auto" and name == "fft" and not reduced_precision(operands):
+        return conv_fft.Widened   # float64 FFT: im2col's accuracy (:mod:`.conv_accuracy`)
     return _KERNELS[name]
 
 

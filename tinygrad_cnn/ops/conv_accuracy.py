@@ -48,8 +48,22 @@ def fft_compute_dtype(operands, boxes):
     return np.float64
 
 
+def all_finite(array) -> bool:
+    """Whether ``array`` holds no NaN or inf, by the finiteness of its sum (one pass, about
+    0.2 ns per element, a fifth of ``isfinite(...).all()``'s; a sum that overflows says "no",
+    which only keeps the op on im2col); within a training step computed once per operand
+    array (:mod:`.conv_memo`)."""
+    return bool(remembered("finite", array, None,
+                           lambda: np.bool_(np.isfinite(np.sum(array, dtype=_sum_dtype(array))))))
+
+
+def _sum_dtype(array):
+    # float16 sums overflow at 65504: add them up in float32
+    return np.float32 if array.dtype == np.float16 else None
+
+
 def _eligible(array, box) -> np.bool_:
-    if array.size and not np.isfinite(array).all():
+    if array.size and not all_finite(array):
         return np.False_
     return np.bool_(box is None or not array.size or _windows_hold_their_share(array, box))
 

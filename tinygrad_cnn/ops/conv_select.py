@@ -33,14 +33,17 @@ those layers on the side that measured faster: im2col for one or three input cha
 for ``(64,8,28,28)->16`` (im2col 13.9 ms, F(2x2) 19.5), F(2x2) for the rest, including
 bench_conv.py's (b) (22.7 vs 27.2 ms) and (c) (137 vs 177 ms); the break-even constant of
 the closest pair ((128,32,7,7)->64 and (64,8,28,28)->16) is 1.23-1.29e-9.
-"auto" considers only F(2x2) (``"winograd_f2"``): its rounding error has im2col's form
-(each output's arithmetic reads only its own window, transforms exact in binary), while
-F(4x4)'s follows the largest values of a 6x6 tile, up to ten times im2col's in float32
-(:mod:`.conv_winograd`), and only for finite operands (its transforms multiply zeros by
-every tile value, so an inf spreads a NaN over its tile; im2col keeps it in its windows);
-F(4x4) in float64 for float32 data would keep the promise but
-measured 1.5-2x slower than im2col in float32. So ``"winograd"`` (F(4x4), the fastest on
-wide 3x3 layers: (c) about 0.5x of im2col's time) is the user's explicit choice.
+"auto" considers F(2x2) (``"winograd_f2"``) in every float dtype (its rounding error has
+im2col's form: each output's arithmetic reads only its own window, transforms exact in
+binary) and F(4x4) (``"winograd"``) only for float16/float32 operands where the program
+allows reduced float32 precision in convolutions (``backends.mkldnn.conv.fp32_precision =
+"tf32"``, PyTorch's switch, default ``"ieee"``; its error follows the largest values of a 6x6 tile,
+up to ten times im2col's in float32, within the bound stated in :mod:`.conv_winograd`);
+either only for finite operands (its transforms multiply zeros by every tile value, so an inf
+spreads a NaN over its tile; im2col keeps it in its windows; the check is one sum per operand
+array, memoised over a training step: :func:`.conv_accuracy.all_finite`). With F(4x4)
+allowed, the 3x3 stride-1 layers of the benchmarks with 8 or more input channels run it
+(on (c) about 0.6x of F(2x2)'s time and 0.4x of im2col's).
 
 ``"im2col_flat"`` (:mod:`.im2col_flat`, stride-1 layers) computes im2col's sums in im2col's
 order, so "auto" weighs it against im2col by speed alone, per op of the triad: its estimate
@@ -83,7 +86,9 @@ PHASE_COPY_SECONDS``. It is im2col's rounding (the extra terms are exact zeros),
 takes the cheaper of the two as "the im2col family"; on bench_conv.py's (d) it takes the
 phases for all three ops (forward+backward 9.7-10.5 ms against im2col's 11.8-12.6, thread
 time on a loaded machine; the forward alone is no faster, but its phase planes are reused
-by the weight gradient, see :mod:`.conv_memo`).
+by the weight gradient, see :mod:`.conv_memo`). A 1x1 layer without padding runs
+:mod:`.conv_pointwise` under that name (a subsample and one product per image); the same
+formula prices it (``R = Ho``, ``S = Wo``: one copy of each sampled element), below im2col's.
 
 The FFT kernels were made faster after these constants were measured (float64 forward+
 backward of (e) about 2x faster): the FFT would now also win on the (8, 16, 64, 64) sweep's
@@ -102,19 +107,21 @@ import math
 
 import numpy as np
 
-from .conv_accuracy import FFT_MAX_ENERGY_RATIO, fft_compute_dtype, operand_boxes
+from .conv_accuracy import FFT_MAX_ENERGY_RATIO, all_finite, fft_compute_dtype, operand_boxes
 from .conv_fft import fft_shape
 from .conv_gemm import input_grad_by_correlation
 from .conv_strided import supports as phases_supports
 from .conv_winograd import supports as winograd_supports
 from .im2col_flat import FlatLayout
 from .im2col_flat import supports as flat_supports
+from .precision import conv_allows_reduced_precision
 
 __all__ = ["estimate_costs", "resolve_conv_algorithm", "fft_compute_dtype", "operand_boxes",
            "GEMM_FLOPS_PER_SECOND", "COPY_SECONDS", "FFT_SECONDS", "CMAC_SECONDS",
            "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO", "WINOGRAD_ELEMENT_SECONDS",
            "FLAT_COPY_SECONDS", "FLAT_ADD_SECONDS", "RELAYOUT_SECONDS", "COL2IM_SECONDS",
-           "COPY_ROW_ELEMENTS", "FLAT_WEIGHT_GRAD_FACTOR", "PHASE_COPY_SECONDS"]
+           "COPY_ROW_ELEMENTS", "FLAT_WEIGHT_GRAD_FACTOR", "PHASE_COPY_SECONDS",
+           "reduced_precision"]
 
 # Calibrated constants (see the module docstring).
 GEMM_FLOPS_PER_SECOND = 6.0e10
@@ -205,6 +212,19 @@ def estimate_costs(batch: int, channels: int, out_channels: int, geometry,
     return costs
 
 
+def reduced_precision(operands) -> bool:
+    """Whether "auto" may trade accuracy for speed on ``operands`` (None: float32 ones): the
+    program allows reduced float32 precision in convolutions
+    (``backends.mkldnn.conv.fp32_precision`` "tf32"/"bf16", :mod:`.precision`) and the
+    operands are float16/float32. Then "auto" also weighs Winograd F(4x4) (error bound in
+    :mod:`.conv_winograd`) and the FFT in the operands' own dtype (error relative to the
+    plane's largest values, about 1e-6 in float32), each far inside TF32's 10 bits."""
+    if not conv_allows_reduced_precision():
+        return False
+    return operands is None or all(np.dtype(a.dtype) in (np.float16, np.float32)
+                                   for a in operands)
+
+
 def resolve_conv_algorithm(name: str, batch: int, channels: int, out_channels: int,
                            geometry, operands=None, role: str = "forward") -> str:
     """``name`` itself (``"im2col"`` for a Winograd name or ``"im2col_flat"`` on a layer it
@@ -225,17 +245,24 @@ def resolve_conv_algorithm(name: str, batch: int, channels: int, out_channels: i
     # method" (flat layout at stride 1, stride phases at larger strides).
     direct = min(("im2col", "im2col_flat", "im2col_phases"),
                  key=lambda n: costs.get(n, math.inf))
-    if costs.get("winograd_f2", math.inf) < min(costs[direct],
-                                                costs["fft"] * FFT_FLOAT64_FACTOR):
-        # As accurate as im2col in every dtype (see the docstring), for finite data: the
-        # transforms multiply by zeros, and 0 * inf spreads a NaN over the tile.
-        if operands is None or all(np.isfinite(a).all() for a in operands):
-            return "winograd_f2"
+    reduced = reduced_precision(operands)
+    winograd = "winograd" if reduced and costs.get("winograd", math.inf) < costs.get(
+        "winograd_f2", math.inf) else "winograd_f2"
+    # Priced as the float64 FFT even where it runs in float32 (about twice as fast): the
+    # im2col term overprices large GEMMs (see the docstring), so the boundary stays put.
+    fft = costs["fft"] * FFT_FLOAT64_FACTOR
+    if costs.get(winograd, math.inf) < min(costs[direct], fft):
+        # Winograd's transforms multiply by zeros, and 0 * inf spreads a NaN over the tile:
+        # finite data only.
+        if operands is None or all(all_finite(a) for a in operands):
+            return winograd
         return direct
-    if costs["fft"] * FFT_FLOAT64_FACTOR >= costs[direct]:
+    if fft >= costs[direct]:
         return direct
     if operands is None:
         return "fft"
+    if reduced:   # in the operands' dtype (:mod:`.conv`); a NaN would spread over the plane
+        return "fft" if all(all_finite(a) for a in operands) else direct
     boxes = operand_boxes(role, geometry)
     eligible = boxes is not None and fft_compute_dtype(operands, boxes) is not None
     return "fft" if eligible else direct

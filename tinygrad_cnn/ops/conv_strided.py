@@ -32,8 +32,9 @@ im2col row of tap ``(c, a, b, u', v')`` is one contiguous run of the flat plane 
 Accuracy: every output is the sum of the same products as im2col's, plus exact zeros, so
 the rounding is im2col's.  An extra-position term is ``0 * value`` (weight gradient: a value
 of ``x``; input gradient: a weight), NaN when that value is infinite: then these two
-compute with :mod:`.conv_gemm` instead (the check is on the operand, one pass over ``x``
-or the small weight), so NaN/inf propagate exactly as under im2col.
+compute with :mod:`.conv_gemm` instead (the check is on the operand, one sum over ``x``
+or the small weight, :func:`.conv_accuracy.all_finite`, once per training step), so NaN/inf
+propagate exactly as under im2col.
 
 Chunks of images hold about ``CHUNK_BYTES`` of columns so they stay in cache between the
 copy and the product; with ``set_num_threads(n > 1)`` they are split over ``n`` threads
@@ -43,17 +44,20 @@ gradient planes or partial weight gradient.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from typing import NamedTuple
 
 import numpy as np
 
-from . import conv_gemm, conv_memo
+from . import conv_gemm, conv_memo, conv_pointwise
+from .conv_accuracy import all_finite
 from .geometry import WindowGeometry
 from .threads import map_chunks
 
 CHUNK_BYTES = 3 << 19
+BLOCK_BYTES = 1 << 19
 
 
 _scratch = threading.local()
@@ -122,7 +126,9 @@ class PhaseLayout(NamedTuple):
     tail: int
 
     @classmethod
+    @functools.lru_cache(maxsize=64)
     def of(cls, geometry: WindowGeometry) -> PhaseLayout:
+        """The layout of ``geometry`` (cached: a training step asks three times)."""
         (kh, kw), (sh, sw) = geometry.kernel, geometry.stride
         (top, _), (left, _) = geometry.padding
         rows = _Axis.of(geometry.in_size[0], geometry.out_size[0], kh, sh, top)
@@ -137,7 +143,9 @@ class PhaseLayout(NamedTuple):
                     order.extend((u * sh + a) * kw + v * sw + b for u in range(rows.taps[a])
                                  for v in range(cols.taps[b]))
         tail = (rows.taps[0] - 1) * cols.extent + cols.taps[0] - 1
-        return cls(rows, cols, tuple(phases), tuple(offsets), np.array(order), tail)
+        order = np.array(order)
+        order.flags.writeable = False
+        return cls(rows, cols, tuple(phases), tuple(offsets), order, tail)
 
     @property
     def plane(self) -> int:
@@ -157,16 +165,32 @@ def _array(name: str, shape, dtype) -> np.ndarray:
     return np.empty(shape, dtype)
 
 
-def _phase_slices(layout: PhaseLayout):
+def _phase_slices(layout: PhaseLayout, images: slice):
     """For each phase with input rows and columns: the index of its block in the phase planes
-    ``(C, phases, N, R, S)`` and of the input elements it holds in ``(C, N, H, W)``."""
+    ``(C, phases, N, R, S)`` and of the input elements it holds in ``(C, N, H, W)``, for
+    the batch's ``images``."""
     sh, sw = layout.rows.stride, layout.cols.stride
     for index, (a, b) in enumerate(layout.phases):
         (r0, h0, nh), (q0, w0, nw) = layout.rows.spans[a], layout.cols.spans[b]
         if nh and nw:
-            yield ((slice(None), index, slice(None), slice(r0, r0 + nh), slice(q0, q0 + nw)),
-                   (slice(None), slice(None), slice(h0, h0 + (nh - 1) * sh + 1, sh),
+            yield ((slice(None), index, images, slice(r0, r0 + nh), slice(q0, q0 + nw)),
+                   (slice(None), images, slice(h0, h0 + (nh - 1) * sh + 1, sh),
                     slice(w0, w0 + (nw - 1) * sw + 1, sw)))
+
+
+def _blocks(batch: int, per_image: int) -> list:
+    """The batch in blocks of images of about ``BLOCK_BYTES`` (``per_image`` bytes each): the
+    layout moves (:func:`_split`, :func:`_merge`, :func:`_grad_grid`) go block by block, so
+    each block's strided reads and writes stay in cache, and over
+    :func:`.threads.map_chunks`'s threads."""
+    size = max(1, min(batch, BLOCK_BYTES // max(per_image, 1)))
+    return [slice(start, min(start + size, batch)) for start in range(0, batch, size)]
+
+
+def _planes(runs: np.ndarray, layout: PhaseLayout, n: int) -> np.ndarray:
+    """The flat runs ``(C, phases, N*R*S + ...)`` as planes ``(C, phases, N, R, S)``."""
+    return runs[:, :, :n * layout.plane].reshape(runs.shape[0], len(layout.phases), n,
+                                                 layout.rows.extent, layout.cols.extent)
 
 
 def _split(x: np.ndarray, layout: PhaseLayout, dtype) -> np.ndarray:
@@ -174,12 +198,16 @@ def _split(x: np.ndarray, layout: PhaseLayout, dtype) -> np.ndarray:
     where a plane row or column lies in the padding or beyond the input."""
     n, channels = x.shape[:2]
     runs = _array("runs", (channels, len(layout.phases), n * layout.plane + layout.tail), dtype)
-    runs.fill(0)
-    planes = runs[:, :, :n * layout.plane].reshape(channels, len(layout.phases), n,
-                                                   layout.rows.extent, layout.cols.extent)
+    runs[:, :, n * layout.plane:] = 0
+    planes = _planes(runs, layout, n)
     by_channel = x.transpose(1, 0, 2, 3)
-    for in_plane, in_image in _phase_slices(layout):
-        planes[in_plane] = by_channel[in_image]
+
+    def block(images):
+        planes[:, :, images] = 0
+        for in_plane, in_image in _phase_slices(layout, images):
+            planes[in_plane] = by_channel[in_image]
+
+    map_chunks(block, _blocks(n, x[0].nbytes))
     return runs
 
 
@@ -189,11 +217,14 @@ def _merge(runs: np.ndarray, layout: PhaseLayout, shape, dtype) -> np.ndarray:
     covered = layout.rows.covers(shape[2]) and layout.cols.covers(shape[3]) and \
         len(layout.phases) == layout.rows.stride * layout.cols.stride
     image = (np.empty if covered else np.zeros)(shape, dtype)
-    planes = runs[:, :, :n * layout.plane].reshape(channels, len(layout.phases), n,
-                                                   layout.rows.extent, layout.cols.extent)
+    planes = _planes(runs, layout, n)
     by_channel = image.transpose(1, 0, 2, 3)
-    for in_plane, in_image in _phase_slices(layout):
-        by_channel[in_image] = planes[in_plane]
+
+    def block(images):
+        for in_plane, in_image in _phase_slices(layout, images):
+            by_channel[in_image] = planes[in_plane]
+
+    map_chunks(block, _blocks(n, image[0].nbytes))
     return image
 
 
@@ -238,17 +269,22 @@ def _columns(runs: np.ndarray, layout: PhaseLayout, images: slice,
 
 def _add_columns(runs: np.ndarray, cols: np.ndarray, layout: PhaseLayout,
                  images: slice) -> None:
-    """The adjoint of :func:`_columns` at whole planes (a flat col2im), in place on
-    ``runs``: each row of ``cols`` added onto its shifted run, clipped to the chunk's own
-    planes (the clipped terms are extra positions, zero, and another chunk's planes may
-    be in use by another thread). One long add per row: numpy adds a 2-D view 3x slower."""
+    """The adjoint of :func:`_columns` at whole planes (a flat col2im) on ``runs``: each row
+    of ``cols`` added onto its shifted run, clipped to the chunk's own planes (the clipped
+    terms are extra positions, zero, and another chunk's planes may be in use by another
+    thread). Each phase's first tap (offset 0) covers the chunk's planes whole, so it is
+    written, not added: ``runs`` needs no zeroing. One long add per row: numpy adds a 2-D
+    view 3x slower."""
     start, stop = images.start * layout.plane, images.stop * layout.plane
     block = cols.reshape(runs.shape[0], len(layout.order), stop - start)
     row = 0
     for index, offsets in enumerate(layout.offsets):
         for offset in offsets:
             target = runs[:, index, start + offset:stop]
-            target += block[:, row, :stop - start - offset]
+            if offset:
+                target += block[:, row, :stop - start - offset]
+            else:
+                target[...] = block[:, row]
             row += 1
 
 
@@ -257,9 +293,14 @@ def _grad_grid(grad_out: np.ndarray, layout: PhaseLayout, dtype) -> np.ndarray:
     positions."""
     (n, out_channels), (ho, wo) = grad_out.shape[:2], grad_out.shape[2:]
     grid = _array("grid_g", (out_channels, n, layout.rows.extent, layout.cols.extent), dtype)
-    grid[:, :, ho:] = 0
-    grid[:, :, :ho, wo:] = 0
-    grid[:, :, :ho, :wo] = grad_out.transpose(1, 0, 2, 3)
+    by_channel = grad_out.transpose(1, 0, 2, 3)
+
+    def block(images):
+        grid[:, images, ho:] = 0
+        grid[:, images, :ho, wo:] = 0
+        grid[:, images, :ho, :wo] = by_channel[:, images]
+
+    map_chunks(block, _blocks(n, grad_out[0].nbytes))
     return grid.reshape(out_channels, n * layout.plane)
 
 
@@ -293,6 +334,8 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
     n, channels = x.shape[:2]
     if not supports(geometry) or not n:
         return conv_gemm.conv2d_forward(x, weight, geometry, bias)
+    if conv_pointwise.supports(geometry):
+        return conv_pointwise.conv2d_forward(x, weight, geometry, bias)
     layout = PhaseLayout.of(geometry)
     dtype = np.result_type(x, weight)
     runs = _planes_of(x, geometry, layout, dtype)
@@ -323,7 +366,9 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     """The transposed convolution: grad_out ``(N, C_out, Ho, Wo)``, weight
     ``(C_out, C/groups, kH, kW)`` -> ``(N, C, H, W)`` (plus ``bias (C,)`` when given)."""
     n, out_channels = grad_out.shape[:2]
-    if not supports(geometry) or not n or not np.isfinite(weight).all():
+    if supports(geometry) and n and conv_pointwise.supports(geometry):
+        return conv_pointwise.conv2d_input_grad(grad_out, weight, geometry, bias)
+    if not supports(geometry) or not n or not all_finite(weight):
         return conv_gemm.conv2d_input_grad(grad_out, weight, geometry, bias)
     layout = PhaseLayout.of(geometry)
     dtype = np.result_type(grad_out, weight)
@@ -331,8 +376,7 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     matrix = _weight_matrix(weight.astype(dtype, copy=False), layout)
     out_rows = geometry.group_slices(out_channels)
     col_rows = geometry.group_slices(channels * len(layout.order))
-    runs = _buffer("sums", (channels, len(layout.phases), n * layout.plane + layout.tail), dtype)
-    runs.fill(0)
+    runs = _buffer("sums", (channels, len(layout.phases), n * layout.plane), dtype)
     grids = _grid_of(grad_out, geometry, layout, dtype)
 
     def chunk(images):
@@ -353,7 +397,9 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
                        geometry: WindowGeometry) -> np.ndarray:
     """x ``(N, C, H, W)``, grad_out ``(N, C_out, Ho, Wo)`` -> ``(C_out, C/groups, kH, kW)``."""
     n, channels = x.shape[:2]
-    if not supports(geometry) or not n or not np.isfinite(x).all():
+    if supports(geometry) and n and conv_pointwise.supports(geometry):
+        return conv_pointwise.conv2d_weight_grad(x, grad_out, geometry)
+    if not supports(geometry) or not n or not all_finite(x):
         return conv_gemm.conv2d_weight_grad(x, grad_out, geometry)
     layout = PhaseLayout.of(geometry)
     dtype = np.result_type(x, grad_out)

@@ -21,16 +21,23 @@ each done as thin GEMMs over whole arrays of tiles.
   ``dW = G^T [ sum_tiles (A dY_tile A^T) * (B^T D_tile B) ] G``, the sum over tiles and images
   again one GEMM per frequency, ``Sigma[xi] (C_out, C) = dY~[xi]^T (C_out, tiles) @ V[xi]``.
 
-Accuracy (measured by ``tests/test_conv_winograd.py``). F(2x2, 3x3)'s transforms hold only
-0, +-1 and +-1/2 (exact in binary) and each output's arithmetic reads only its own 3x3
-window (the terms ``y0`` uses come from ``d0..d2``, ``y1``'s from ``d1..d3``, per axis), so
-its rounding error has the direct method's form, a small multiple of
-``eps * sum |w| |x|`` over the output's own window: measured within 2x of im2col's error, in
-float32 and float64. F(4x4, 3x3)'s transforms hold up to 5 and 1/24 and mix a whole 6x6 tile
-with cancellation, so its error follows the largest values in the tile: float32 2-9e-6 of
-``max |y|`` (im2col 2-7e-7), float64 about 1e-14 of it. Hence ``"winograd"`` (F(4x4), the
-fast one) is the user's explicit choice, and ``"auto"`` only ever picks ``"winograd_f2"``
-(F(2x2)), keeping its promise of never being less accurate than im2col's error form
+Accuracy (tested in ``tests/test_conv_winograd.py``). F(2x2, 3x3)'s transforms hold only 0,
++-1 and +-1/2 (exact in binary) and each output's arithmetic reads only its own 3x3 window
+(the terms ``y0`` uses come from ``d0..d2``, ``y1``'s from ``d1..d3``, per axis), so its
+rounding error has the direct method's form, a small multiple of ``eps * sum |w| |x|`` over
+the output's own window: measured within 2x of im2col's error, in float32 and float64.
+F(4x4, 3x3)'s transforms hold up to 5 and 1/24 and mix a whole 6x6 tile with cancellation,
+so its error follows the largest values in the tile. Its bound, the standard one of a
+bilinear algorithm: each output's error is at most ``(C/groups + 40) * eps * S``, where
+``S`` is the same computation run on absolute values (``|A^T| [ (|G| |W| |G^T|) * (|B^T| |D|
+|B|) ] |A|`` summed over channels; for the weight gradient the sum runs over the tiles,
+``(tiles + 40) * eps``). ``S`` exceeds the direct method's scale ``sum |w| |x|`` over the
+window by the transforms' growth (median 61x on random data), and the measured error uses
+1-2% of the bound: float32 2-9e-6 of ``max |y|`` on random data (im2col 2-7e-7; PyTorch's
+own weight gradient 2-4e-6), float64 about 1e-14. "auto" therefore takes F(4x4) only for
+float16/float32 data and only where the program allows reduced float32 precision in
+convolutions, as PyTorch spells it (``backends.mkldnn.conv.fp32_precision = "tf32"`` or
+``"bf16"``; default ``"ieee"``: :mod:`tinygrad_cnn.ops.precision`), and F(2x2) otherwise
 (:mod:`.conv_select`). Both transform by matrix products, which multiply every value of a
 tile (zeros included), so a NaN or inf spreads over its tile: "auto" keeps non-finite data
 on im2col.
