@@ -42,7 +42,8 @@ Kernels and value types (plain numpy, no ``Function``, no checks):
                        (``"winograd_f2"``); same interface
 ``im2col_flat.py``     stride-1 conv by im2col in the flat-shift layout (``"im2col_flat"``): window
                        copies and col2im adds as long contiguous runs; same interface
-``threads.py``         set_num_threads / get_num_threads (BLAS, FFT workers), blas_threads
+``threads.py``         set_num_threads / get_num_threads (BLAS, FFT workers), blas_threads,
+                       map_chunks, the governor (threads used per op: the cores left free)
 ``conv_select.py``     the cost model that resolves ``"auto"`` to one of them, among those
                        as accurate as im2col (``conv_accuracy.py``: an FFT in float64; Winograd
                        only F(2x2), on finite data)

@@ -27,6 +27,7 @@ import contextlib
 from ..autograd.function import Function
 from . import conv_fft, conv_gemm, conv_memo, conv_strided, conv_winograd, im2col_flat
 from .conv_select import reduced_precision, resolve_conv_algorithm
+from .threads import governed
 
 _KERNELS = {"im2col": conv_gemm, "fft": conv_fft, "winograd": conv_winograd.F4,
             "winograd_f2": conv_winograd.F2, "im2col_flat": im2col_flat,
@@ -77,7 +78,8 @@ class Conv2d(Function):
         with _forward_memo(ctx):
             kernels = _kernels(algorithm, x.shape[0], x.shape[1], weight.shape[0], geometry,
                                "forward", x, weight)
-            return kernels.conv2d_forward(x, weight, geometry, bias)
+            with governed():
+                return kernels.conv2d_forward(x, weight, geometry, bias)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -107,7 +109,8 @@ class ConvTranspose2d(Function):
         with _forward_memo(ctx):
             kernels = _kernels(algorithm, y.shape[0], channels, weight.shape[0], geometry,
                                "input_grad", y, weight)
-            return kernels.conv2d_input_grad(y, weight, geometry, bias)
+            with governed():
+                return kernels.conv2d_input_grad(y, weight, geometry, bias)
 
     @staticmethod
     def backward(ctx, grad_image):
@@ -136,7 +139,8 @@ class Conv2dWeightGrad(Function):
         with _forward_memo(ctx):
             kernels = _kernels(algorithm, x.shape[0], x.shape[1], grad_out.shape[1], geometry,
                                "weight_grad", x, grad_out)
-            return kernels.conv2d_weight_grad(x, grad_out, geometry)
+            with governed():
+                return kernels.conv2d_weight_grad(x, grad_out, geometry)
 
     @staticmethod
     def backward(ctx, grad_weight):

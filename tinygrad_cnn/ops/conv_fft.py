@@ -27,7 +27,8 @@ Transforms: planes much larger than their content (the kernel, the weight gradie
 ``kH x kW`` output) go through the DFT as two matrix products (the DFT matrix restricted
 to the rows and columns that hold data or are kept, no zero padding, the result already
 frequency-major); the others through ``scipy.fft.rfft2`` / ``irfft2`` on contiguous planes
-with ``workers`` from :func:`.threads.get_num_threads`.
+with ``workers`` from :func:`.threads.active_threads` (the requested count, capped by the
+governor).
 
 Within one training step the spectra are shared (:mod:`.conv_memo`): a forward that
 records a graph keeps ``X'`` and ``W`` for its backward, whose two ops share ``G``.
@@ -40,7 +41,7 @@ import scipy.fft
 
 from .conv_memo import remembered
 from .geometry import WindowGeometry
-from .threads import get_num_threads, map_chunks
+from .threads import active_threads, map_chunks
 
 # A plane whose content (rows x cols) is at most this share of the transform area goes
 # through the matrix DFT (measured on bench_conv.py's (e), float64: the 15x15 kernel's
@@ -90,7 +91,7 @@ def _spectrum(array: np.ndarray, shape, rows, cols, dtype) -> np.ndarray:
         return (along_h @ half.reshape(h, f2 * a * b)).reshape(l1 * f2, a, b)
     padded = np.zeros((a, b, l1, l2), dtype)
     padded[:, :, _slice(*rows, h), _slice(*cols, w)] = array
-    spectrum = scipy.fft.rfft2(padded, workers=get_num_threads())
+    spectrum = scipy.fft.rfft2(padded, workers=active_threads())
     return np.ascontiguousarray(spectrum.reshape(a * b, l1 * f2).T).reshape(l1 * f2, a, b)
 
 
@@ -121,7 +122,7 @@ def _inverse(spectrum: np.ndarray, shape, rows, cols, dtype) -> np.ndarray:
         planes = np.matmul(along_w, half.reshape(nr, f2, a * b)).real            # (nr, nc, AB)
         out[...] = planes.reshape(nr, nc, a, b).transpose(2, 3, 0, 1)
         return out
-    workers = get_num_threads()
+    workers = active_threads()
     by_row = scipy.fft.ifft(spectrum.reshape(l1, f2, a, b), axis=0, overwrite_x=True,
                             workers=workers)[_slice(r0, rs, nr)]
     planes = scipy.fft.irfft(by_row, n=l2, axis=1, workers=workers)
@@ -133,7 +134,7 @@ def _contract(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> None:
     """``out[f] = left[f] @ right[f]`` for every frequency ``f`` (views welcome), the
     frequencies split over :func:`.threads.map_chunks`'s threads in chunks."""
     count = out.shape[0]
-    parts = max(1, min(get_num_threads(), count))
+    parts = max(1, min(active_threads(), count))
     size = -(-count // parts)
     chunks = [slice(s, min(s + size, count)) for s in range(0, count, size)]
 

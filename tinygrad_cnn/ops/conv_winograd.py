@@ -47,11 +47,17 @@ Layout (each choice timed against the alternatives at one thread; see
 
 * input side: each group of images is copied once into a zero-padded channels-last scratch
   ``(n, Hq, Wq, C)`` (the transposing copy ``TRANSPOSE_CHANNELS`` channels at a time, which
-  also keeps 32x32 float32 planes, 4 KiB apart, out of 4K aliasing); a band's overlapping
-  tiles are gathered into ``(a, a, tiles, C)`` (runs of ``C`` elements) and ``B^T`` applied
-  along each tile axis, ``V (a, a, tiles, C)``;
-* the GEMMs take ``V[xi]`` transposed (BLAS reads it in place) and write ``M^T[xi]``
-  ``(C_out, tiles)``: the output comes out channels-first, with no transposing copy;
+  also keeps 32x32 float32 planes, 4 KiB apart, out of 4K aliasing); ``B^T`` then acts on a
+  band's overlapping tiles in place, with no gathering copy: along the tile rows as
+  ``(a, a) @ (a, Wq*C)`` products on strided views of each tile row's ``a`` plane rows, then
+  along the tile columns as ``(a, a) @ (a, C)`` products on strided views of that result,
+  written straight into ``V (a, a, tiles, C)`` (measured against gathering the tiles first:
+  (c)'s band 103 -> 66 us, (b)'s and the ResNet-8 layers' unchanged);
+* the GEMMs read ``U[xi]^T`` and ``V[xi]^T`` as transposed views of ``U (a, a, Cg, C_out)``
+  and ``V`` and write ``M^T[xi] (C_out, tiles)``: the output comes out channels-first, with
+  no transposing copy. (OpenBLAS runs these small products at full speed with both operands
+  transposed or neither, but at about half speed with only one: a contiguous ``U^T`` with
+  the transposed ``V`` measured 78 against 139 GFLOP/s on (b)'s bands.)
 * output side: ``A^T`` along the tile rows (a left product), then along the tile columns as
   a right product, which leaves each tile row of outputs as ``m`` consecutive values, so the
   tiles reach ``(N, C_out, Ho, Wo)`` in one copy whose runs are whole output rows (bias
@@ -60,9 +66,11 @@ Layout (each choice timed against the alternatives at one thread; see
   least ``MIN_TILES`` tiles (each band's GEMMs re-read the whole transformed kernel); the
   weight gradient uses the same bands (each band's GEMMs sum over its tiles; measured 0.53-0.6x
   the time of whole-image groups on (b) and on (c) under F(2x2)) and adds them up in
-  ``PARTIAL_SUMS`` fixed runs. OpenBLAS runs the thin ``(a, a) @ (a, L)`` transform
-  products at about 0.15 ns per output for ``L`` up to ~30k and 3-4x slower beyond, so each
-  transform is one product per value of the other tile axis.
+  ``PARTIAL_SUMS`` fixed runs (one reused term array per run). OpenBLAS runs the thin
+  ``(a, a) @ (a, L)`` transform products at about 0.15-0.3 ns per output for any ``L`` from
+  32 up to ~30k and slower beyond, so a transform is a batch of such products, one per
+  value of the other axes, never one product over a whole band. Fresh arrays per band
+  measured faster than per-thread scratch buffers reused across bands and calls.
 
 With ``set_num_threads(n > 1)`` the groups are split over ``n`` threads
 (:func:`.threads.map_chunks`), each thread's BLAS on one core.
@@ -173,33 +181,30 @@ def _even_slices(size: int, parts: int) -> list:
     return [slice(lo, hi) for lo, hi in zip(bounds, bounds[1:]) if hi > lo]
 
 
-def _tile_view(scratch: np.ndarray, rows: slice, m: int, tw: int) -> np.ndarray:
-    """The overlapping ``a x a`` tiles of tile rows ``rows`` of a channels-last
-    ``scratch (n, Hq, Wq, C)``, as the view ``(a, a, n, rows, tw, C)``."""
-    a = m + 2
-    count, _, _, channels = scratch.shape
-    s_n, s_h, s_w, s_c = scratch.strides
-    return np.ndarray((a, a, count, rows.stop - rows.start, tw, channels), scratch.dtype,
-                      buffer=scratch, offset=rows.start * m * s_h,
-                      strides=(s_h, s_w, s_n, m * s_h, m * s_w, s_c))
-
-
 def _input_transform(scratch: np.ndarray, rows: slice, m: int, tw: int,
                      bt: np.ndarray) -> np.ndarray:
     """``V (a, a, T, C) = B^T D B`` for every tile ``D`` of tile rows ``rows`` of a
-    channels-last ``scratch`` (``T`` tiles, image-major, then tile rows, then columns): the
-    tiles gathered into runs of ``C`` elements, then ``B^T`` applied along each tile axis by
-    thin GEMMs, one per value of the other axis (OpenBLAS runs a ``(6, 6) @ (6, L)``
-    product at about 0.15 ns per output for ``L`` up to ~30k, 3-4x slower beyond)."""
+    channels-last ``scratch (n, Hq, Wq, C)`` (``T`` tiles, image-major, then tile rows, then
+    columns), by two batches of thin GEMMs reading the overlapping tiles in place (no
+    gathering copy): ``B^T`` along the rows of each tile row's ``a`` plane rows
+    (``(a, a) @ (a, Wq*C)``, one product per image and tile row), then along the columns
+    of each tile (``(a, a) @ (a, C)``, one per image, tile row, row index and tile column),
+    written straight into ``V``'s layout."""
     a = m + 2
-    tiles = _tile_view(scratch, rows, m, tw)
-    gathered = np.empty(tiles.shape, scratch.dtype)
-    np.copyto(gathered, tiles)
-    count, channels = tiles.shape[2] * tiles.shape[3] * tiles.shape[4], tiles.shape[5]
-    flat = gathered.reshape(a, a, count * channels)                   # (i, j, T*C)
-    half = np.matmul(bt, flat.transpose(1, 0, 2))                     # B^T D: (j, i', T*C)
-    np.matmul(bt, half.transpose(1, 0, 2), out=flat)                  # (B^T D) B: (i', j')
-    return flat.reshape(a, a, count, channels)
+    count, _, wq, channels = scratch.shape
+    nr = rows.stop - rows.start
+    s_n, s_h = scratch.strides[:2]
+    windows = np.ndarray((count, nr, a, wq * channels), scratch.dtype, buffer=scratch,
+                         offset=rows.start * m * s_h,
+                         strides=(s_n, m * s_h, s_h, scratch.itemsize))
+    half = np.empty((count, nr, a, wq, channels), scratch.dtype)
+    np.matmul(bt, windows, out=half.reshape(count, nr, a, wq * channels))   # B^T D
+    h = half.strides
+    columns = np.ndarray((count, nr, a, tw, a, channels), scratch.dtype, buffer=half,
+                         strides=(h[0], h[1], h[2], m * h[3], h[3], h[4]))
+    v = np.empty((a, a, count, nr, tw, channels), scratch.dtype)
+    np.matmul(bt, columns, out=v.transpose(2, 3, 0, 4, 1, 5))             # (B^T D) B
+    return v.reshape(a, a, count * nr * tw, channels)
 
 
 def _output_transform(product: np.ndarray, m: int, at: np.ndarray) -> np.ndarray:
@@ -403,6 +408,8 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
 
     def run(groups_of_run):
         sigma = np.empty((a, a, out_channels, per_group), dtype=dtype)
+        term = np.empty_like(sigma) if len(groups_of_run) > 1 or len(groups_of_run[0][1]) > 1 \
+            else None
         first = True
         for images, bands in groups_of_run:
             scratch = _channels_last_scratch(x[images], (th * m + 2, tw * m + 2), (top, left),
@@ -413,8 +420,9 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
                 for o, c in pairs:
                     if first:
                         np.matmul(dyt[:, :, o], v[:, :, :, c], out=sigma[:, :, o])
-                    else:
-                        sigma[:, :, o] += np.matmul(dyt[:, :, o], v[:, :, :, c])
+                    else:                                  # no temporary per band
+                        np.matmul(dyt[:, :, o], v[:, :, :, c], out=term[:, :, o])
+                        np.add(sigma[:, :, o], term[:, :, o], out=sigma[:, :, o])
                 first = False
         return sigma
 

@@ -1,18 +1,39 @@
 """How many threads the library computes with: ``set_num_threads(n)`` / ``get_num_threads()``,
-as PyTorch's.
+as PyTorch's, and how many it actually uses per op: the *governor*.
 
 The library's threads are numpy's BLAS (every matrix product of the convolution kernels,
-``matmul``) and scipy's FFT workers (the ``"fft"`` convolution). ``set_num_threads`` sets
-both: the BLAS through ``threadpoolctl`` when it is installed (an optional dependency; it
-knows OpenBLAS, MKL and BLIS), else by calling OpenBLAS's own ``*_set_num_threads`` in every
-OpenBLAS library the process has loaded (numpy's and scipy's wheels bundle one each, found
-through ``/proc/self/maps``); the FFT through the ``workers`` argument the FFT kernels pass.
+``matmul``), scipy's FFT workers (the ``"fft"`` convolution) and the pool that splits a
+convolution's batch into chunks (:func:`map_chunks`). ``set_num_threads`` sets the BLAS
+through ``threadpoolctl`` when it is installed (an optional dependency; it knows OpenBLAS,
+MKL and BLIS), else by calling OpenBLAS's own ``*_set_num_threads`` in every OpenBLAS
+library the process has loaded (numpy's and scipy's wheels bundle one each, found through
+``/proc/self/maps``). ``get_num_threads`` returns what was set (PyTorch's contract).
+
+The governor (:class:`Governor`, :func:`active_threads`): a second thread only pays when a
+core is free for it. With the other core busy it time-slices with the neighbour, and
+OpenBLAS's threads, which spin-wait for each other, can stall badly, so two threads ran
+15-40% slower than one. So before a convolution splits its work or lets the BLAS run a big
+product on ``n`` threads, it asks how many cores other processes are using right now: from
+``/proc/stat`` (the busy jiffies of the CPUs this process may run on, ``sched_getaffinity``)
+minus this process's own CPU time (``time.process_time``), over the last window of at least
+``WINDOW_SECONDS`` (re-read at most that often, so a query costs well under a microsecond
+between reads and about 15 us at one). It then uses ``min(requested, cores left)`` threads,
+with hysteresis: it keeps ``k`` threads while the others use at most ``STAY_MARGIN`` of the
+``k``-th core and takes a ``k``-th thread back only when they use at most ``UP_MARGIN`` of
+it. (Measuring *others* rather than idle time matters: when this process runs two threads
+the machine is busy because of it. A neighbour sharing the cores with two of ours gets about
+2/3 of a core, above ``STAY_MARGIN``, so the governor drops to one thread, after which the
+neighbour shows a whole core.) Where ``/proc/stat`` cannot be read, or before the first
+window, the requested count is used. ``TINYGRAD_CNN_GOVERNOR=0`` in the environment (or
+``governor.enabled = False``) turns it off. When the count changes, :func:`active_threads`
+sets OpenBLAS to it process-wide, so numpy's own products follow it too (no OpenBLAS thread
+left spin-waiting beside a busy neighbour); :func:`set_num_threads` resets it.
 
 :func:`blas_threads` pins the BLAS for the duration of a block, through OpenBLAS's functions
 directly (microseconds, where ``threadpoolctl`` rescans the loaded libraries): the kernels
 use it to run the many small products of a chunked convolution on one thread, where waking
-a second one costs more than it saves and, with the other core busy, stalls (see
-``docs/performance.md``).
+a second one costs more than it saves, and :func:`governed` to run a whole kernel at the
+governor's count (see ``docs/performance.md``, "Threads").
 """
 
 from __future__ import annotations
@@ -21,8 +42,11 @@ import contextlib
 import ctypes
 import itertools
 import os
+import threading
+import time
 
-__all__ = ["set_num_threads", "get_num_threads", "blas_threads"]
+__all__ = ["set_num_threads", "get_num_threads", "blas_threads", "active_threads", "governed",
+           "map_chunks", "Governor"]
 
 _SETTERS = ("openblas_set_num_threads", "scipy_openblas_set_num_threads64_",
             "scipy_openblas_set_num_threads", "openblas_set_num_threads64_")
@@ -30,6 +54,9 @@ _GETTERS = ("openblas_get_num_threads", "scipy_openblas_get_num_threads64_",
             "scipy_openblas_get_num_threads", "openblas_get_num_threads64_")
 
 _requested: int | None = None     # the last set_num_threads, None before any
+_applied: int | None = None       # the OpenBLAS count set last by set_num_threads or the governor
+_pinned = 0                       # blas_threads blocks open (the governor waits for them)
+_pin_lock = threading.Lock()
 _libraries: dict = {}             # path -> (setter, getter) of each OpenBLAS found
 
 
@@ -74,7 +101,7 @@ def _numpy_blas_loaded() -> None:
 def set_num_threads(num_threads: int) -> None:
     """Use ``num_threads`` threads for the BLAS and the FFT from now on
     (``torch.set_num_threads``)."""
-    global _requested
+    global _requested, _applied
     if isinstance(num_threads, bool) or not isinstance(num_threads, int):
         raise TypeError(f"set_num_threads: num_threads must be an int, got "
                         f"{type(num_threads).__name__}")
@@ -91,6 +118,7 @@ def set_num_threads(num_threads: int) -> None:
         threadpoolctl.threadpool_limits(limits=num_threads, user_api="blas")
     for setter, _ in _openblas(refresh=True):
         setter(num_threads)
+    _applied = num_threads
 
 
 def get_num_threads() -> int:
@@ -108,21 +136,177 @@ def get_num_threads() -> int:
 @contextlib.contextmanager
 def blas_threads(num_threads: int):
     """Run the BLAS on at most ``num_threads`` threads inside the block (OpenBLAS only;
-    elsewhere a no-op), restoring the previous count after it."""
+    elsewhere a no-op), restoring the previous count after it. The governor leaves the BLAS
+    alone while such a block is open."""
+    global _pinned
     libraries = _openblas()
     previous = [getter() if getter is not None else None for _, getter in libraries]
     target = max(1, min(num_threads, get_num_threads()))
-    if all(p == target for p in previous):
-        yield
-        return
-    for setter, _ in libraries:
-        setter(target)
+    with _pin_lock:
+        _pinned += 1
     try:
-        yield
+        if all(p == target for p in previous):
+            yield
+            return
+        for setter, _ in libraries:
+            setter(target)
+        try:
+            yield
+        finally:
+            for (setter, _), count in zip(libraries, previous, strict=True):
+                if count is not None:
+                    setter(count)
     finally:
-        for (setter, _), count in zip(libraries, previous, strict=True):
-            if count is not None:
-                setter(count)
+        with _pin_lock:
+            _pinned -= 1
+
+
+WINDOW_SECONDS = 0.1   # the governor reads /proc/stat at most this often
+UP_MARGIN = 0.25       # take the k-th thread when others use at most this much of core k
+STAY_MARGIN = 0.5      # keep the k-th thread while others use at most this much of core k
+_BUSY_FIELDS = (0, 1, 2, 5, 6, 7)   # user nice system irq softirq steal (after "cpuN")
+_IDLE_FIELDS = (3, 4)               # idle iowait
+
+
+def _read_proc_stat() -> str:
+    with open("/proc/stat") as stat:
+        return stat.read()
+
+
+def _affinity():
+    """The CPUs this process may run on, or None where the OS does not say."""
+    try:
+        return os.sched_getaffinity(0)
+    except (AttributeError, OSError):
+        return None
+
+
+def _user_hz() -> int:
+    try:
+        return os.sysconf("SC_CLK_TCK")
+    except (AttributeError, ValueError, OSError):
+        return 100
+
+
+def cpu_jiffies(stat: str, cpus=None) -> tuple[int, int, int]:
+    """``(busy, total, count)`` jiffies summed over the ``cpuN`` lines of a ``/proc/stat``
+    text whose ``N`` is in ``cpus`` (all when None, or when none of them is listed), and how
+    many CPUs that is. Busy is user + nice + system + irq + softirq + steal (steal: the
+    hypervisor gave the core to someone else); total adds idle and iowait."""
+    per_cpu = []
+    for line in stat.splitlines():
+        if not line.startswith("cpu"):
+            break
+        name, *fields = line.split()
+        if name == "cpu" or not name[3:].isdigit():
+            continue
+        values = [int(v) for v in fields[:8]] + [0] * (8 - len(fields[:8]))
+        busy = sum(values[i] for i in _BUSY_FIELDS)
+        per_cpu.append((int(name[3:]), busy, busy + sum(values[i] for i in _IDLE_FIELDS)))
+    mine = [c for c in per_cpu if cpus is None or c[0] in cpus] or per_cpu
+    return sum(c[1] for c in mine), sum(c[2] for c in mine), len(mine)
+
+
+class Governor:
+    """How many cores this process may use right now: the CPUs it may run on less those other
+    processes keep busy, estimated over windows of at least ``WINDOW_SECONDS`` (see the
+    module docstring). Its sources are arguments so that tests can feed it fake samples:
+    ``read_stat`` returns a ``/proc/stat`` text (OSError: unavailable), ``cpu_time`` this
+    process's CPU seconds (all threads), ``clock`` wall seconds, ``affinity`` the set of
+    usable CPU numbers (or None), ``hz`` the jiffies per second of ``/proc/stat``."""
+
+    def __init__(self, read_stat=_read_proc_stat, cpu_time=time.process_time,
+                 clock=time.monotonic, affinity=_affinity, hz=None):
+        self.read_stat, self.cpu_time, self.clock, self.affinity = (read_stat, cpu_time,
+                                                                     clock, affinity)
+        self.hz = _user_hz() if hz is None else hz
+        self.enabled = True
+        self.cores = None     # the decision: cores we may use (None: unknown, use requested)
+        self.others = None    # the last estimate of the cores other processes use
+        self._sample = None   # (clock, own CPU s, busy, total jiffies, CPUs, pid)
+
+    def threads(self, requested: int) -> int:
+        """The threads to use for one op when ``requested`` were asked for:
+        ``min(requested, self.cores)``, ``requested`` while the governor does not know."""
+        if requested <= 1 or not self.enabled:
+            return max(1, requested)
+        sample = self._sample
+        if sample is None or self.clock() - sample[0] >= WINDOW_SECONDS:
+            self.update()
+        cores = self.cores
+        return requested if cores is None else min(requested, cores)
+
+    def update(self) -> None:
+        """Take a sample; once a window of at least ``WINDOW_SECONDS`` (and one jiffy) has
+        passed since the last one, estimate the others' cores from it and decide."""
+        now = self.clock()
+        previous = self._sample
+        if previous is not None and now - previous[0] < WINDOW_SECONDS:
+            return
+        try:
+            stat = self.read_stat()
+        except OSError:
+            self.cores = self._sample = None   # no /proc: the requested count, as before
+            return
+        own = self.cpu_time()
+        busy, total, count = cpu_jiffies(stat, self.affinity())
+        pid = os.getpid()
+        if previous is None or (count, pid) != previous[4:] or own < previous[1] or \
+                total < previous[3]:
+            # The first sample, or a new start: other CPUs, or a forked child.
+            self._sample = (now, own, busy, total, count, pid)
+            return
+        if total == previous[3] or count == 0:
+            return  # not one jiffy yet: wait for the next query
+        others_jiffies = (busy - previous[2]) - (own - previous[1]) * self.hz
+        self.others = min(count, max(0.0, count * others_jiffies / (total - previous[3])))
+        self.cores = self.decide(self.others, count)
+        self._sample = (now, own, busy, total, count, pid)
+
+    def decide(self, others: float, count: int) -> int:
+        """The most threads ``k`` (at least one) such that the others leave core ``k``
+        free but for ``STAY_MARGIN`` of it (``k`` at most the current decision) or
+        ``UP_MARGIN`` (``k`` above it)."""
+        current = count if self.cores is None else self.cores
+        cores = 1
+        for k in range(2, count + 1):
+            margin = STAY_MARGIN if k <= current else UP_MARGIN
+            if others > count - k + margin:
+                break
+            cores = k
+        return cores
+
+
+governor = Governor()
+if os.environ.get("TINYGRAD_CNN_GOVERNOR", "1").strip().lower() in ("0", "off", "false", "no"):
+    governor.enabled = False
+governor.threads(2)  # the first sample, so the first op has a window to look back on
+
+
+def active_threads() -> int:
+    """The threads an op uses now: :func:`get_num_threads` capped by the governor's cores.
+    When that count changes, OpenBLAS is set to it process-wide (unless a
+    :func:`blas_threads` block is open), so that every product, the library's and numpy's
+    own, runs on the threads the machine has free; :func:`set_num_threads` sets it back."""
+    global _applied
+    threads = governor.threads(get_num_threads())
+    if threads != _applied and not _pinned:
+        for setter, _ in _openblas():
+            setter(threads)
+        _applied = threads
+    return threads
+
+
+@contextlib.contextmanager
+def governed():
+    """Inside the block the BLAS runs on :func:`active_threads` threads; yields that
+    count."""
+    threads = active_threads()
+    if threads == _applied:
+        yield threads
+        return
+    with blas_threads(threads):   # a blas_threads block is open: pin for this one too
+        yield threads
 
 
 _pool = None          # the library's worker threads (created on first parallel use)
@@ -130,7 +314,7 @@ _pool_size = 0
 
 
 def map_chunks(function, chunks) -> list:
-    """``[function(chunk) for chunk in chunks]``, split over :func:`get_num_threads` threads
+    """``[function(chunk) for chunk in chunks]``, split over :func:`active_threads` threads
     (this one and ``n - 1`` pool threads) when there are several chunks, the BLAS pinned to
     one thread meanwhile (numpy releases the GIL inside its products and copies, so the
     chunks' work overlaps).
@@ -139,12 +323,17 @@ def map_chunks(function, chunks) -> list:
     neighbour core does fewer chunks instead of holding up a fixed share: the split is never
     much slower than one thread doing everything (it waits for at most one chunk of the
     slow thread). Results come back in chunk order, so sums over them do not depend on the
-    thread count. With one thread or one chunk: in order, on this thread, BLAS as set."""
+    thread count. With one thread or one chunk: in order, on this thread, the BLAS on
+    :func:`active_threads` threads."""
     global _pool, _pool_size
     chunks = list(chunks)
-    workers = min(get_num_threads(), len(chunks))
+    threads = active_threads()
+    workers = min(threads, len(chunks))
     if workers <= 1:
-        return [function(chunk) for chunk in chunks]
+        if threads == _applied:
+            return [function(chunk) for chunk in chunks]
+        with blas_threads(threads):
+            return [function(chunk) for chunk in chunks]
     if _pool is None or _pool_size < workers - 1:
         from concurrent.futures import ThreadPoolExecutor
         if _pool is not None:
