@@ -18,7 +18,9 @@ GEMM with the direction's im2col FLOPs (the floor of any im2col method). Thread 
 set with :func:`tinygrad_cnn.set_num_threads` (numpy's BLAS, scipy's FFT) and
 ``torch.set_num_threads``; each table prints the BLAS kernel (threadpoolctl) and the load
 average. ``--busy`` starts a process spinning on one core for the run (the "busy neighbour":
-the other helpers of a shared machine), stopped at the end.
+the other helpers of a shared machine), stopped at the end, and adds the goal's table: our
+forward+backward at 1 and 2 threads turn by turn with no PyTorch call in between
+(:func:`busy_scaling`).
 
 Needs torch and threadpoolctl (benchmark-only dependencies).
 """
@@ -54,14 +56,18 @@ CLOCK = time.perf_counter  # --cpu-time: time.process_time
 
 
 def interleaved(repeat, *functions):
-    """Best-of-``repeat`` milliseconds of each function, timed turn by turn."""
+    """Best-of-``repeat`` milliseconds of each function, timed turn by turn; each round
+    starts one function later, so none always runs right after the same one (whose cache
+    footprint or lingering threads would slow it)."""
     for fn in functions:
         fn()
     best = [float("inf")] * len(functions)
-    for _ in range(repeat):
-        for i, fn in enumerate(functions):
+    count = len(functions)
+    for round_ in range(repeat):
+        for k in range(count):
+            i = (round_ + k) % count
             start = CLOCK()
-            fn()
+            functions[i]()
             best[i] = min(best[i], CLOCK() - start)
     return [b * 1e3 for b in best]
 
@@ -176,6 +182,33 @@ def print_row(row):
                   else f"{'':8s} {'':8s}")
     print(f"({name}) {direction:4s} {auto:8.2f} {auto / theirs:8.2f} {wino_cells} "
           f"{theirs:9.2f} {gemm:8.2f} {auto / gemm:9.2f}", flush=True)
+
+
+def busy_scaling(repeat, cases):
+    """The busy-neighbour goal: our forward+backward ("auto") at 1 and at 2 threads, timed
+    turn by turn in one table with no PyTorch call in between (after its turn PyTorch's
+    OpenMP threads keep spinning for a while and take the core our second thread would
+    get, which in the tables above slows whichever of ours runs next)."""
+    print("busy neighbour, ours only: f+b ms at 1 and 2 threads, turn by turn; "
+          + machine_line())
+    print(f"{'case':4s} {'1 thread':>9s} {'2 threads':>10s} {'2/1':>6s}")
+    for name in cases:
+        x_shape, w_shape, options = CASES[name]
+        rng = np.random.default_rng(0)
+        x, w = (rng.standard_normal(s, dtype=np.float32) for s in (x_shape, w_shape))
+        b = rng.standard_normal(w_shape[0], dtype=np.float32)
+        grad = rng.standard_normal(conv_output_shape(x_shape, w_shape, options),
+                                   dtype=np.float32)
+        step = ours_direction("f+b", x, w, b, grad, options, "auto")
+
+        def at(threads, step=step):
+            def run():
+                tg.set_num_threads(threads)
+                step()
+            return run
+        one, two = interleaved(repeat, at(1), at(2))
+        print(f"({name}) {one:9.2f} {two:10.2f} {two / one:6.2f}", flush=True)
+    print(machine_line())
 
 
 def environment_line(threads, busy):
@@ -301,6 +334,8 @@ def main(argv=None):
             for name in args.cases:
                 run_case(name, torch, args.repeat, rows[threads], args.second)
             print(environment_line(threads, args.busy))
+        if args.busy:
+            busy_scaling(args.repeat, args.cases)
     finally:
         if spinner is not None:
             spinner.terminate()
