@@ -362,3 +362,29 @@ def test_results_do_not_depend_on_the_governor(algorithm, monkeypatch, restore_t
         results.append((out._data, xt.grad._data, wt.grad._data))
     for one, two in zip(*results, strict=True):
         np.testing.assert_allclose(one, two, rtol=1e-12, atol=1e-12)
+
+
+def test_the_heap_keeps_a_steps_freed_arrays():
+    """After map_chunks (which sets malloc's thresholds once, glibc only), a step's worth of
+    MiB-sized arrays freed and allocated again costs no page faults (glibc's adaptive
+    thresholds trimmed the heap and faulted every page back in)."""
+    import ctypes
+    import resource
+
+    from tinygrad_cnn.ops import threads
+    try:
+        ctypes.CDLL(None).gnu_get_libc_version  # noqa: B018
+    except (OSError, AttributeError):
+        pytest.skip("glibc only")
+    threads.map_chunks(lambda chunk: chunk, [1, 2])
+    assert threads.keep_heap()
+
+    def step():
+        keep = [np.ones(200_000 + 1000 * k) for k in range(10)]   # ~16 MiB, 1.6 MiB each
+        del keep
+
+    step()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(5):
+        step()
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 200
