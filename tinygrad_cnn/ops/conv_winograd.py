@@ -87,6 +87,7 @@ from .threads import map_chunks
 CHUNK_BYTES = 1 << 20          # transformed tiles (input and output side) per band
 MIN_TILES = 64                 # ... but at least this many tiles per band
 TRANSPOSE_CHANNELS = 32        # channels per transposing copy (see the scratch)
+MIN_BAND_MACS = 1 << 23        # ... and this many GEMM multiply-adds (up to 2 * CHUNK_BYTES)
 PARTIAL_SUMS = 8               # weight-gradient partial sums, whatever the thread count
 
 # Lavin & Gray's transforms; F(m) -> (B^T, G, A^T).
@@ -158,15 +159,21 @@ def _zero_border(scratch: np.ndarray, rows: slice, cols: slice) -> None:
     scratch[:, rows, cols.stop:] = 0
 
 
-def _plan(batch: int, tiles: tuple, tile_bytes: int) -> list:
+def _plan(batch: int, tiles: tuple, tile_bytes: int, tile_macs: int = 0) -> list:
     """The batch's work as ``[(images, bands)]``: groups of whole images, each with its
     bands of tile rows. A band holds about ``CHUNK_BYTES`` of transformed tiles
     (``tile_bytes`` each), so they stay in cache from one pass to the next, but at least
     ``MIN_TILES`` tiles, so the frequency-wise GEMMs stay efficient (each re-reads the whole
-    transformed kernel). A group is several images when one image's tiles fit in a band (one
-    band each), else one image cut into bands."""
+    transformed kernel), and, up to ``2 * CHUNK_BYTES``, at least ``MIN_BAND_MACS``
+    multiply-adds in its GEMMs (``tile_macs`` per tile): a band costs a fixed two dozen numpy
+    calls whose Python side holds the GIL, which with few channels was a third of the time
+    and kept a second thread waiting. A group is several images when one image's tiles fit
+    in a band (one band each), else one image cut into bands."""
     th, tw = tiles
-    rows = max(1, -(-MIN_TILES // tw), CHUNK_BYTES // max(tw * tile_bytes, 1))
+    row_bytes = max(tw * tile_bytes, 1)
+    busy = min(-(-MIN_BAND_MACS // max(tw * tile_macs, 1)), 2 * CHUNK_BYTES // row_bytes) \
+        if tile_macs else 0
+    rows = max(1, -(-MIN_TILES // tw), CHUNK_BYTES // row_bytes, busy)
     if rows >= th:
         return [(images, [slice(0, th)])
                 for images in _even_slices(batch, -(-batch // max(1, rows // max(th, 1))))]
@@ -317,6 +324,7 @@ def _forward_tiles(x: np.ndarray, weight: np.ndarray, m: int, offset, out_size, 
     if bias is not None:
         bias = bias.astype(result, copy=False)
     tile_bytes = a * a * (channels + out_channels) * np.dtype(dtype).itemsize
+    tile_macs = a * a * per_group * out_channels
     pairs = list(zip(_group_slices(out_channels, groups), _group_slices(channels, groups),
                      strict=True))
 
@@ -329,7 +337,7 @@ def _forward_tiles(x: np.ndarray, weight: np.ndarray, m: int, offset, out_size, 
             _place(_output_transform(product, m, at), out[images], rows, m, tw, bias)
 
     if n and ho and wo:
-        map_chunks(chunk, _plan(n, (th, tw), tile_bytes))
+        map_chunks(chunk, _plan(n, (th, tw), tile_bytes, tile_macs))
     elif bias is not None:
         out[...] = bias.reshape(1, -1, 1, 1)
     return out
@@ -402,7 +410,7 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
     tile_bytes = a * a * (channels + out_channels) * np.dtype(dtype).itemsize
     pairs = list(zip(_group_slices(out_channels, groups), _group_slices(channels, groups),
                      strict=True))
-    plan = _plan(n, (th, tw), tile_bytes) if ho and wo else []
+    plan = _plan(n, (th, tw), tile_bytes, a * a * per_group * out_channels) if ho and wo else []
     per_sum = -(-len(plan) // PARTIAL_SUMS) if plan else 1
     runs = [plan[k:k + per_sum] for k in range(0, len(plan), per_sum)]
 
