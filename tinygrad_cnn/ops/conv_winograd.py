@@ -63,7 +63,10 @@ Layout (each choice timed against the alternatives at one thread; see
   tiles reach ``(N, C_out, Ho, Wo)`` in one copy whose runs are whole output rows (bias
   added on the way). The weight gradient's ``dY`` side is the adjoint of those steps.
 * bands: about ``CHUNK_BYTES`` of transformed tiles (in cache between the passes) but at
-  least ``MIN_TILES`` tiles (each band's GEMMs re-read the whole transformed kernel); the
+  least ``MIN_TILES`` tiles (each band's GEMMs re-read the whole transformed kernel) and,
+  up to twice ``CHUNK_BYTES``, ``MIN_BAND_MACS`` GEMM multiply-adds (a band's two dozen numpy
+  calls hold the GIL for their Python side: with few channels, as in bench_conv.py's (b),
+  a third of the time at one thread, which a second thread waited on); the
   weight gradient uses the same bands (each band's GEMMs sum over its tiles; measured 0.53-0.6x
   the time of whole-image groups on (b) and on (c) under F(2x2)) and adds them up in
   ``PARTIAL_SUMS`` fixed runs (one reused term array per run). OpenBLAS runs the thin
