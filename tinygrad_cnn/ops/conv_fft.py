@@ -89,10 +89,12 @@ def _spectrum(array: np.ndarray, shape, rows, cols, dtype) -> np.ndarray:
         planes = array.transpose(2, 3, 0, 1).reshape(h, w, a * b).astype(complex_dtype)
         half = np.matmul(along_w, planes)                                        # (h, F2, AB)
         return (along_h @ half.reshape(h, f2 * a * b)).reshape(l1 * f2, a, b)
-    padded = np.zeros((a, b, l1, l2), dtype)
-    padded[:, :, _slice(*rows, h), _slice(*cols, w)] = array
-    spectrum = scipy.fft.rfft2(padded, workers=active_threads())
-    return np.ascontiguousarray(spectrum.reshape(a * b, l1 * f2).T).reshape(l1 * f2, a, b)
+    # planes-last padding: the transform's lanes are the contiguous (A, B) axis and its
+    # output is frequency-major as it lies (no transposing copy of the spectrum)
+    padded = np.zeros((l1, l2, a, b), dtype)
+    padded[_slice(*rows, h), _slice(*cols, w)] = array.transpose(2, 3, 0, 1)
+    spectrum = scipy.fft.rfft2(padded, axes=(0, 1), overwrite_x=True, workers=active_threads())
+    return spectrum.reshape(l1 * f2, a, b)
 
 
 def _positions(placement, count: int) -> np.ndarray:
@@ -125,8 +127,10 @@ def _inverse(spectrum: np.ndarray, shape, rows, cols, dtype) -> np.ndarray:
     workers = active_threads()
     by_row = scipy.fft.ifft(spectrum.reshape(l1, f2, a, b), axis=0, overwrite_x=True,
                             workers=workers)[_slice(r0, rs, nr)]
-    planes = scipy.fft.irfft(by_row, n=l2, axis=1, workers=workers)
-    out[...] = planes[:, _slice(c0, cs, nc)].transpose(2, 3, 0, 1)
+    # the last transform reads its lanes transposed and writes (A, B, nr, L2) as it lies,
+    # cheaper than transposing its real output
+    planes = scipy.fft.irfft(by_row.transpose(2, 3, 0, 1), n=l2, axis=-1, workers=workers)
+    out[...] = planes[..., _slice(c0, cs, nc)]
     return out
 
 
