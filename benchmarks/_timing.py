@@ -118,10 +118,22 @@ def machine_line() -> str:
             + (f"; conv fp32_precision {precision}" if precision != "none" else ""))
 
 
-def set_conv_precision(value, torch=None) -> None:
-    """``backends.mkldnn.conv.fp32_precision = value`` in tinygrad_cnn and, when given, in
-    PyTorch (the same switch for both; ``"tf32"`` lets our "auto" take Winograd F(4x4))."""
+def add_precision_option(parser) -> None:
+    """``--fp32-precision``: ``backends.mkldnn.conv.fp32_precision`` in both libraries."""
+    parser.add_argument("--fp32-precision", default="none",
+                        choices=["none", "ieee", "tf32", "bf16"],
+                        help="backends.mkldnn.conv.fp32_precision in both libraries "
+                             "(tf32: our \"auto\" may take Winograd F(4x4))")
+
+
+def set_conv_precision(value) -> None:
+    """``backends.mkldnn.conv.fp32_precision = value`` in tinygrad_cnn and, when it is
+    installed, in PyTorch (the same switch for both; ``"tf32"`` lets our "auto" take
+    Winograd F(4x4))."""
     import tinygrad_cnn
     tinygrad_cnn.backends.mkldnn.conv.fp32_precision = value
-    if torch is not None:
-        torch.backends.mkldnn.conv.fp32_precision = value
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.backends.mkldnn.conv.fp32_precision = value

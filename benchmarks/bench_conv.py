@@ -35,7 +35,7 @@ import time
 
 import numpy as np
 import scipy.fft
-from _timing import machine_line, set_conv_precision
+from _timing import add_precision_option, machine_line, set_conv_precision
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -298,17 +298,10 @@ def main(argv=None):
                         help="time by this process's CPU time, not wall time (1 thread)")
     parser.add_argument("--second", default=None,
                         help="the algorithm of the second column (e.g. im2col, im2col_flat)")
-    parser.add_argument("--fp32-precision", default="none",
-                        choices=["none", "ieee", "tf32", "bf16"],
-                        help="backends.mkldnn.conv.fp32_precision in both libraries "
-                             "(tf32: our \"auto\" may take Winograd F(4x4))")
+    add_precision_option(parser)
     args = parser.parse_args(argv)
     global CLOCK
-    try:
-        import torch as _torch
-    except ImportError:
-        _torch = None
-    set_conv_precision(args.fp32_precision, _torch)
+    set_conv_precision(args.fp32_precision)
     if args.cpu_time:
         CLOCK = time.process_time
     if args.calibrate or args.crossover:

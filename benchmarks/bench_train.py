@@ -39,7 +39,7 @@ import time
 
 import numpy as np
 from _models import mnist_cnn, resnet8, torch_copy, torch_resnet8
-from _timing import machine_line, set_conv_precision, thread_count
+from _timing import add_precision_option, machine_line, set_conv_precision, thread_count
 
 import tinygrad_cnn as tc
 import tinygrad_cnn.functional as F
@@ -269,17 +269,10 @@ def main():
                         help="time by this process's CPU time, not wall time: on a shared "
                              "machine other processes' load then barely counts (1 thread)")
     parser.add_argument("--breakdown", action="store_true")
-    parser.add_argument("--fp32-precision", default="none",
-                        choices=["none", "ieee", "tf32", "bf16"],
-                        help="backends.mkldnn.conv.fp32_precision in both libraries "
-                             "(tf32: our \"auto\" may take Winograd F(4x4))")
+    add_precision_option(parser)
     args = parser.parse_args()
     global CLOCK
-    try:
-        import torch as _torch
-    except ImportError:
-        _torch = None
-    set_conv_precision(args.fp32_precision, _torch)
+    set_conv_precision(args.fp32_precision)
     if args.cpu_time:
         CLOCK = time.process_time
     if args.breakdown:

@@ -104,6 +104,24 @@ def test_pointwise_kernels_equal_im2col(case):
         np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)
 
 
+def _three_directions(kernels, x, weight, grad, geometry):
+    """The forward, input gradient and weight gradient of one kernel module."""
+    return (kernels.conv2d_forward(x, weight, geometry),
+            kernels.conv2d_input_grad(grad, weight, geometry),
+            kernels.conv2d_weight_grad(x, grad, geometry))
+
+
+def _one_image_chunks_at_two_threads(monkeypatch, kernels, run):
+    """``run()`` with ``kernels``' chunks of one image each, split over two threads."""
+    monkeypatch.setattr(kernels, "CHUNK_BYTES", 1)
+    previous = tg.get_num_threads()
+    tg.set_num_threads(2)
+    try:
+        return run()
+    finally:
+        tg.set_num_threads(previous)
+
+
 def test_pointwise_chunks_threads_and_infinities(monkeypatch):
     rng = np.random.default_rng(4)
     x = rng.standard_normal((5, 4, 9, 8))
@@ -112,26 +130,16 @@ def test_pointwise_chunks_threads_and_infinities(monkeypatch):
     grad = rng.standard_normal((5, 6) + geometry.out_size)
 
     def run():
-        return (conv_pointwise.conv2d_forward(x, weight, geometry),
-                conv_pointwise.conv2d_input_grad(grad, weight, geometry),
-                conv_pointwise.conv2d_weight_grad(x, grad, geometry))
+        return _three_directions(conv_pointwise, x, weight, grad, geometry)
 
     whole = run()
-    monkeypatch.setattr(conv_pointwise, "CHUNK_BYTES", 1)       # one image per chunk
-    previous = tg.get_num_threads()
-    tg.set_num_threads(2)
-    try:
-        chunked = run()
-    finally:
-        tg.set_num_threads(previous)
+    chunked = _one_image_chunks_at_two_threads(monkeypatch, conv_pointwise, run)
     for a, b in zip(chunked, whole, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
     x[1, 3, 2, 4] = np.inf          # sampled: its output and weight-gradient terms are inf
     x[0, 0, 1, 1] = np.nan          # not sampled: read by no window
     weight[4, 0, 0, 0] = -np.inf
-    for ours, expected in zip(run(), (conv_gemm.conv2d_forward(x, weight, geometry),
-                                      conv_gemm.conv2d_input_grad(grad, weight, geometry),
-                                      conv_gemm.conv2d_weight_grad(x, grad, geometry)),
+    for ours, expected in zip(run(), _three_directions(conv_gemm, x, weight, grad, geometry),
                               strict=True):
         np.testing.assert_array_equal(np.isnan(ours), np.isnan(expected))
         np.testing.assert_array_equal(np.isinf(ours), np.isinf(expected))
@@ -151,13 +159,9 @@ def _d_operands(dtype=np.float32):
 
 def test_float32_phase_kernels_agree_with_im2col_and_keep_the_dtype():
     x, weight, grad, geometry = _d_operands()
-    for ours, expected in [
-            (conv_strided.conv2d_forward(x, weight, geometry),
-             conv_gemm.conv2d_forward(x, weight, geometry)),
-            (conv_strided.conv2d_input_grad(grad, weight, geometry),
-             conv_gemm.conv2d_input_grad(grad, weight, geometry)),
-            (conv_strided.conv2d_weight_grad(x, grad, geometry),
-             conv_gemm.conv2d_weight_grad(x, grad, geometry))]:
+    for ours, expected in zip(_three_directions(conv_strided, x, weight, grad, geometry),
+                              _three_directions(conv_gemm, x, weight, grad, geometry),
+                              strict=True):
         assert ours.dtype == np.float32
         np.testing.assert_allclose(ours, expected, rtol=2e-5, atol=2e-5)
 
@@ -166,18 +170,10 @@ def test_chunks_and_threads_change_nothing(monkeypatch):
     x, weight, grad, geometry = _d_operands(np.float64)
 
     def run():
-        return (conv_strided.conv2d_forward(x, weight, geometry),
-                conv_strided.conv2d_input_grad(grad, weight, geometry),
-                conv_strided.conv2d_weight_grad(x, grad, geometry))
+        return _three_directions(conv_strided, x, weight, grad, geometry)
 
     whole = run()
-    monkeypatch.setattr(conv_strided, "CHUNK_BYTES", 1)       # one image per chunk
-    previous = tg.get_num_threads()
-    tg.set_num_threads(2)
-    try:
-        chunked = run()
-    finally:
-        tg.set_num_threads(previous)
+    chunked = _one_image_chunks_at_two_threads(monkeypatch, conv_strided, run)
     for a, b in zip(chunked, whole, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
 
@@ -188,13 +184,9 @@ def test_non_finite_operands_propagate_as_under_im2col():
     x, weight, grad, geometry = _d_operands(np.float64)
     weight[1, 2, 0, 4] = np.inf
     x[0, 1, 15, 0] = -np.inf
-    for ours, expected in [
-            (conv_strided.conv2d_forward(x, weight, geometry),
-             conv_gemm.conv2d_forward(x, weight, geometry)),
-            (conv_strided.conv2d_input_grad(grad, weight, geometry),
-             conv_gemm.conv2d_input_grad(grad, weight, geometry)),
-            (conv_strided.conv2d_weight_grad(x, grad, geometry),
-             conv_gemm.conv2d_weight_grad(x, grad, geometry))]:
+    for ours, expected in zip(_three_directions(conv_strided, x, weight, grad, geometry),
+                              _three_directions(conv_gemm, x, weight, grad, geometry),
+                              strict=True):
         np.testing.assert_array_equal(np.isnan(ours), np.isnan(expected))
         np.testing.assert_array_equal(np.isinf(ours), np.isinf(expected))
 

@@ -112,7 +112,6 @@ def current_conv_algorithm() -> str:
 from .devices import cudnn, mps  # noqa: E402, F401
 from .ops.precision import GLOBAL as _GLOBAL_PRECISION  # noqa: E402
 from .ops.precision import mkldnn  # noqa: E402, F401
-from .ops.precision import set_global as _set_global_precision  # noqa: E402
 
 
 class _BackendsModule(types.ModuleType):
@@ -125,7 +124,7 @@ class _BackendsModule(types.ModuleType):
 
     @fp32_precision.setter
     def fp32_precision(self, value) -> None:
-        _set_global_precision(value)
+        _GLOBAL_PRECISION.fp32_precision = value
 
 
 sys.modules[__name__].__class__ = _BackendsModule

@@ -22,12 +22,6 @@ __all__ = ["PRECISIONS", "Precision", "mkldnn", "conv_allows_reduced_precision"]
 PRECISIONS = ("ieee", "tf32", "bf16", "none")
 
 
-def _checked(value):
-    if value not in PRECISIONS:
-        raise RuntimeError(f"Unknown precision: {value}")
-    return value
-
-
 class Precision:
     """One ``fp32_precision`` setting, reading through to ``parent`` while it is ``"none"``
     (``torch.backends._FP32Precision``)."""
@@ -45,24 +39,15 @@ class Precision:
     def __setattr__(self, name, value):
         if name != "fp32_precision":
             raise AttributeError(f"Unknown attribute {name}")
-        object.__setattr__(self, "_value", _checked(value))
+        if value not in PRECISIONS:
+            raise RuntimeError(f"Unknown precision: {value}")
+        object.__setattr__(self, "_value", value)
 
     def __repr__(self):
         return f"Precision(fp32_precision={self.fp32_precision!r})"
 
 
-class _Global:
-    """``torch.backends.fp32_precision``: the root the backends' settings inherit from."""
-
-    def __init__(self):
-        self.value = "none"
-
-    @property
-    def fp32_precision(self) -> str:
-        return self.value
-
-
-GLOBAL = _Global()
+GLOBAL = Precision()   # ``torch.backends.fp32_precision``: the root the others inherit from
 
 
 class _Mkldnn(Precision):
@@ -88,10 +73,6 @@ class _Mkldnn(Precision):
 
 
 mkldnn = _Mkldnn()
-
-
-def set_global(value) -> None:
-    GLOBAL.value = _checked(value)
 
 
 def conv_allows_reduced_precision() -> bool:
