@@ -33,6 +33,10 @@ _CHUNK_BYTES = 1 << 18
 # rearranged copy and the row maxima stay in the cache (measured best of 2**17 .. 2**20).
 _PAIR_GROUP_BYTES = 1 << 18
 
+# Canvas bytes per plane group of :func:`scatter_to_windows` (measured best of 2**17 ..
+# 2**21 on the MNIST shapes).
+_SCATTER_GROUP_BYTES = 1 << 19
+
 
 def lowest_value(dtype: np.dtype):
     """The padding value of max pooling: ``-inf`` for floats (as PyTorch), the minimum for ints."""
@@ -257,7 +261,15 @@ def _unpadded(canvas: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
 
 def scatter_to_windows(g: np.ndarray, index: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
     """Adjoint of :func:`gather_from_windows`: each ``g[..., o]`` is added to the input element
-    its window chose (``index``); the lecture's "upsample" of the error.  Output ``(..., H, W)``."""
+    its window chose (``index``); the lecture's "upsample" of the error.  Output ``(..., H, W)``.
+
+    Plane group by plane group (about ``_SCATTER_GROUP_BYTES`` of canvas each, so a group's
+    canvas stays in the cache while every kernel offset writes into it), one comparison
+    ``index == k`` for all offsets ``k`` at once.  Disjoint windows write their offset's
+    strided slice once: the bits of ``g`` times the mask (:func:`_bits`), exact for every
+    value (inf and NaN stay where they were chosen, elsewhere +0), and about 25% faster
+    than the float product and the finiteness test it needed.  Overlapping windows add
+    (:func:`_masker`)."""
     accumulate = _overlapping(geometry)
     (top, _), (left, _) = geometry.padding
     # Disjoint windows that tile the canvas exactly (they reach past every input row and
@@ -266,25 +278,36 @@ def scatter_to_windows(g: np.ndarray, index: np.ndarray, geometry: WindowGeometr
              and geometry.dilation == (1, 1)
              and all(geometry.padded_extent(a) >= (top, left)[a] + geometry.in_size[a]
                      for a in (0, 1)))
-    masked = _masker(g)
     canvas = window_canvas(g.shape[:-2], geometry, g.dtype, np.empty if tiled else np.zeros)
-    # Plane by plane group (about _CHUNK_BYTES of canvas each): a group's canvas stays in the
-    # cache while the kernel offsets' strided slices are written into it one after another.
     planes = canvas.reshape((-1,) + canvas.shape[-2:])
     g_planes = g.reshape((-1,) + g.shape[-2:])
     index_planes = index.reshape((-1,) + index.shape[-2:])
-    group = max(1, _CHUNK_BYTES // max(1, planes[0].nbytes if len(planes) else 1))
+    if accumulate or _bits(g_planes) is None:
+        masked, g_bits, planes_bits = _masker(g), g_planes, planes
+    else:
+        masked, g_bits, planes_bits = np.multiply, _bits(g_planes), _bits(planes)
+    offsets = np.array([k for k, _, _ in geometry.offsets()], index.dtype)[:, None, None, None]
+    group = max(1, _SCATTER_GROUP_BYTES // max(1, planes[0].nbytes if len(planes) else 1))
     for start in range(0, len(planes), group):
         part = slice(start, start + group)
-        windows = window_view(planes[part], geometry, writeable=True)
-        values, chosen = g_planes[part], index_planes[part]
+        windows = window_view(planes_bits[part], geometry, writeable=True)
+        values = g_bits[part]
+        chosen = np.equal(index_planes[part], offsets)   # (K, p, Ho, Wo)
         for k, i, j in geometry.offsets():
             view = windows[..., i, j, :, :]
             if accumulate:
-                view += masked(values, chosen == k)
+                view += masked(values, chosen[k])
             else:  # windows are disjoint: each canvas element is written at most once
-                masked(values, chosen == k, out=view)
+                masked(values, chosen[k], out=view)
     return _unpadded(canvas, geometry)
+
+
+def _bits(array: np.ndarray):
+    """``array`` viewed as unsigned integers of its itemsize (no copy), or None if there is
+    no such integer type.  ``bits * mask`` (a bool mask) is then the element itself or 0,
+    bit for bit."""
+    unsigned = _unsigned(array.dtype.itemsize)
+    return None if unsigned is None or array.dtype.kind not in "fiub" else array.view(unsigned)
 
 
 def gather_from_windows(x: np.ndarray, index: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
