@@ -132,6 +132,27 @@ def test_plane_groups_of_any_size_match_the_scan(planes, height, width, group_by
     for p in range(planes):
         expected[p, 2 * rows + index[p] // 2, 2 * cols + index[p] % 2] = g[p]
     np.testing.assert_array_equal(canvas, expected)
+    np.testing.assert_array_equal(gather_from_windows(x, index, geometry), best)
+
+
+def test_gather_and_scatter_of_overlapping_padded_windows_are_exact_for_inf_and_nan():
+    # 3x3 windows at stride 2 with padding 1: the bit-exact gather outside the 2x2 kernels
+    geometry = WindowGeometry((5, 5), (3, 3), (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1))
+    x = np.arange(25.0).reshape(1, 5, 5)
+    x[0, 0, 0], x[0, 4, 4], x[0, 2, 1] = np.inf, np.nan, -np.inf
+    _, index = max_pool_forward(x, geometry)
+    picked = gather_from_windows(x, index, geometry)
+    windows = window_view(pad_for_windows(x, geometry, -np.inf), geometry)
+    expected = np.take_along_axis(windows.reshape(1, 9, 3, 3), index[:, None].astype(int),
+                                  axis=1)[:, 0]
+    np.testing.assert_array_equal(picked, expected)
+    g = np.array([[[np.inf, 1.0, -2.0], [7.0, 0.5, -0.0], [3.0, -np.inf, 4.0]]])
+    expected = np.zeros((1, 7, 7))   # the padded canvas, added into by a loop over windows
+    for r, c in np.ndindex(3, 3):
+        k = index[0, r, c]
+        expected[0, 2 * r + k // 3, 2 * c + k % 3] += g[0, r, c]
+    np.testing.assert_array_equal(scatter_to_windows(g, index, geometry),
+                                  expected[:, 1:6, 1:6])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])

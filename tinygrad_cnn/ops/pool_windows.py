@@ -311,13 +311,39 @@ def _bits(array: np.ndarray):
 
 
 def gather_from_windows(x: np.ndarray, index: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
-    """``x[..., chosen element of each window]``: shape ``(..., Ho, Wo)``.  Padding reads 0."""
-    windows = window_view(pad_for_windows(x, geometry), geometry)
-    masked = _masker(x)
-    out = np.zeros(index.shape, dtype=x.dtype)
+    """``x[..., chosen element of each window]``: shape ``(..., Ho, Wo)``.  Padding reads 0.
+
+    Exactly one offset is chosen per window, so the result is the sum over offsets ``k`` of
+    the bits of window element ``k`` times ``index == k`` (:func:`_bits`): exact for every
+    value, inf and NaN included.  The 2x2 stride-2 windows read the contiguous planes of
+    :func:`_window_splitter` instead of strided slices (measured 2-3x faster)."""
+    if _pairs_of_pairs(geometry) and x.size and _bits(x) is not None:
+        return _gather_2x2(x, index, geometry)
+    padded = pad_for_windows(x, geometry)
+    windows = window_view(padded if _bits(padded) is None else _bits(padded), geometry)
+    sum_of = (lambda v, mask: v * mask) if _bits(padded) is not None else _masker(x)
+    out = np.zeros(index.shape, dtype=windows.dtype)
     for k, i, j in geometry.offsets():
-        out += masked(windows[..., i, j, :, :], index == k)
-    return out
+        out += sum_of(windows[..., i, j, :, :], index == k)
+    return out.view(x.dtype)
+
+
+def _gather_2x2(x: np.ndarray, index: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
+    """:func:`gather_from_windows` for 2x2 stride-2 windows, plane group by plane group."""
+    out_h, out_w = geometry.out_size
+    planes = x.reshape((-1,) + x.shape[-2:])
+    count, size = len(planes), out_h * out_w
+    chosen = index.reshape(count, size)
+    out = np.empty((count, size), x.dtype)
+    group = max(1, _PAIR_GROUP_BYTES // planes[0].nbytes)
+    split = _window_splitter(planes, geometry, min(group, count))
+    offsets = np.array([[0, 2], [1, 3]], index.dtype)[:, :, None]   # k = 2i + j at [j, i]
+    for start in range(0, count, group):
+        stop = min(count, start + group)
+        quad = _bits(split(start, stop))       # (2, 2, m): quad[j, i]
+        picked = quad * np.equal(chosen[start:stop].reshape(1, 1, -1), offsets)
+        np.sum(picked.reshape(4, -1), axis=0, out=_bits(out[start:stop]).reshape(-1))
+    return out.reshape(index.shape)
 
 
 def window_sum(x: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
