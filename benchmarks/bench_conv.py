@@ -14,7 +14,9 @@ milliseconds under ``"auto"`` and in the second column (``2nd ms``) under ``--se
 default, for 3x3 stride-1 layers, ``"winograd"`` (F(4x4)), for (e) ``"im2col"``);
 PyTorch's milliseconds; each over PyTorch's (``x torch``), timed turn by turn with PyTorch
 (best of ``--repeat`` rounds, so a burst of load hits both); and ``gemm``, one plain numpy
-GEMM with the direction's im2col FLOPs (the floor of any im2col method). Thread counts are
+GEMM with the direction's im2col FLOPs (the floor of any im2col method), timed after them
+(at 2 threads its OpenBLAS workers spin for ~0.1 s after each product, on the core the
+next call's second thread needs). Thread counts are
 set with :func:`tinygrad_cnn.set_num_threads` (numpy's BLAS, scipy's FFT) and
 ``torch.set_num_threads``; each table prints the BLAS kernel (threadpoolctl) and the load
 average. ``--busy`` starts a process spinning on one core for the run (the "busy neighbour":
@@ -56,16 +58,17 @@ CLOCK = time.perf_counter  # --cpu-time: time.process_time
 
 
 def interleaved(repeat, *functions):
-    """Best-of-``repeat`` milliseconds of each function, timed turn by turn; each round
-    starts one function later, so none always runs right after the same one (whose cache
-    footprint or lingering threads would slow it)."""
+    """Best-of-``repeat`` milliseconds of each function, timed turn by turn, each round in
+    a new (seeded) random order, so none always runs right after the same one, whose cache
+    footprint or lingering threads would slow it. (A rotation keeps the cyclic order: the
+    function after the GEMM floor followed it in every round, and at 2 threads the floor's
+    OpenBLAS workers spin on for ~0.1 s after it.)"""
     for fn in functions:
         fn()
     best = [float("inf")] * len(functions)
-    count = len(functions)
-    for round_ in range(repeat):
-        for k in range(count):
-            i = (round_ + k) % count
+    order = np.random.default_rng(len(functions))
+    for _ in range(repeat):
+        for i in order.permutation(len(functions)):
             start = CLOCK()
             functions[i]()
             best[i] = min(best[i], CLOCK() - start)
@@ -162,9 +165,10 @@ def run_case(name, torch, repeat, rows, second=None):
             (["im2col"] if name == "e" else [])
     for direction in DIRECTIONS:
         functions = [ours_direction(direction, x, w, b, grad, options, a) for a in algorithms]
-        functions += [torch_direction(torch, direction, x, w, b, grad, options),
-                      gemm_floor(direction, x_shape, w_shape, out_shape)]
-        *ours, theirs, gemm = interleaved(repeat, *functions)
+        functions.append(torch_direction(torch, direction, x, w, b, grad, options))
+        *ours, theirs = interleaved(repeat, *functions)
+        # The floor apart: its OpenBLAS threads would spin on beside the next call.
+        gemm = best_ms(gemm_floor(direction, x_shape, w_shape, out_shape), repeat)
         row = (name, direction, dict(zip(algorithms, ours)), theirs, gemm)
         rows.append(row)
         print_row(row)

@@ -43,15 +43,16 @@ def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geome
     return _KERNELS[name]
 
 
-def _forward_memo(ctx):
+def _forward_memo(ctx, keep_input: bool = False):
     """Where an op's transforms go (:mod:`.conv_memo`): the enclosing backward's memo (its
     ops share what it kept), else, when the op records a graph, a new one its own backward
-    reuses."""
+    reuses; ``keep_input`` when that backward computes a weight gradient from the op's
+    input (the kernels then keep their input chunks' transforms for it)."""
     memo = conv_memo.active()
     if memo is None and any(ctx.needs_input_grad):
         memo = {}
     ctx._transforms = memo
-    return conv_memo.reuse(memo)
+    return conv_memo.reuse(memo, keep_input)
 
 
 @contextlib.contextmanager
@@ -75,7 +76,7 @@ class Conv2d(Function):
     def forward(ctx, x, weight, bias, geometry, algorithm):
         ctx.geometry, ctx.algorithm = geometry, algorithm
         ctx.save_for_backward(x, weight)
-        with _forward_memo(ctx):
+        with _forward_memo(ctx, keep_input=ctx.needs_input_grad[1]):
             kernels = _kernels(algorithm, x.shape[0], x.shape[1], weight.shape[0], geometry,
                                "forward", x, weight)
             with governed():

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import conv_memo
 from .geometry import WindowGeometry
 from .im2col import col2im, im2col, pad_for_windows, window_view
 from .threads import map_chunks
@@ -52,15 +53,21 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
     out_rows = geometry.group_slices(out_channels)
     col_rows = geometry.group_slices(weight_matrix.shape[1] * geometry.groups)
     out = np.empty((n, out_channels, ho * wo), dtype=np.result_type(x, weight))
+    cols_bytes = _cols_bytes(x.shape, geometry, x.itemsize)
+    # The weight gradient's per-image products read the same columns (:mod:`.conv_memo`).
+    kept = None if _weight_grad_in_one_gemm(geometry, x.shape[1]) else \
+        conv_memo.keep("im2col", x, geometry, n * cols_bytes)
 
     def chunk(images):
         cols = im2col(x[images], geometry)
+        if kept is not None:
+            kept[images.start, images.stop] = cols
         for o, c in zip(out_rows, col_rows, strict=True):
             np.matmul(weight_matrix[o], cols[:, c], out=out[images, o])
         if bias is not None:
             out[images] += bias.reshape(-1, 1)
 
-    map_chunks(chunk, _chunks(n, _cols_bytes(x.shape, geometry, x.itemsize)))
+    map_chunks(chunk, _chunks(n, cols_bytes))
     return out.reshape(n, out_channels, ho, wo)
 
 
@@ -143,6 +150,13 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     return image
 
 
+def _weight_grad_in_one_gemm(geometry: WindowGeometry, channels: int) -> bool:
+    """Whether :func:`conv2d_weight_grad` sums over the images in one GEMM (see there)."""
+    kh, kw = geometry.kernel
+    positions = geometry.out_size[0] * geometry.out_size[1]
+    return positions < channels * kh * kw // geometry.groups
+
+
 def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
                        geometry: WindowGeometry) -> np.ndarray:
     """x ``(N, C, H, W)``, grad_out ``(N, C_out, Ho, Wo)`` -> ``(C_out, C/groups, kH, kW)``:
@@ -155,7 +169,8 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
     into it (``n*C_out*L`` elements).  The GEMM is taken when that copy is the smaller of the
     two intermediates, ``L < C*kH*kW/groups``: timed against the per-image products on the
     shapes of ``benchmarks/bench_conv.py``, it won on (b) (``L = 196 < 288``) and lost where
-    ``L`` is long, as in (a) and (d)."""
+    ``L`` is long, as in (a) and (d). The per-image products take the forward's columns
+    where it kept them (:mod:`.conv_memo`)."""
     n, out_channels = grad_out.shape[:2]
     channels = x.shape[1]
     kh, kw = geometry.kernel
@@ -165,7 +180,8 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
     col_rows = geometry.group_slices(rows)
     grad_matrix = grad_out.reshape(n, out_channels, positions)
     dtype = np.result_type(x, grad_out)
-    one_gemm = positions < rows // geometry.groups
+    one_gemm = _weight_grad_in_one_gemm(geometry, channels)
+    kept = {} if one_gemm else conv_memo.kept("im2col", x, geometry)
 
     def chunk(images):
         total = np.zeros((out_channels, rows // geometry.groups), dtype=dtype)
@@ -178,7 +194,9 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
             for o, c in zip(out_rows, col_rows, strict=True):
                 total[o] += grads[o] @ cols[c].T
         else:
-            cols = im2col(x[images], geometry)                        # (n, C*kH*kW, L)
+            cols = kept.get((images.start, images.stop))
+            if cols is None:
+                cols = im2col(x[images], geometry)                    # (n, C*kH*kW, L)
             for o, c in zip(out_rows, col_rows, strict=True):
                 total[o] += np.matmul(grad_matrix[images, o],
                                       cols[:, c].transpose(0, 2, 1)).sum(0)

@@ -83,6 +83,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import conv_memo
 from .conv_gemm import adjoint_weight
 from .geometry import WindowGeometry
 from .threads import map_chunks
@@ -319,6 +320,9 @@ def _forward_tiles(x: np.ndarray, weight: np.ndarray, m: int, offset, out_size, 
     a = m + 2
     ho, wo = out_size
     th, tw = _tiles(ho, m), _tiles(wo, m)
+    # The weight gradient of this input reads the same tiles (:mod:`.conv_memo`).
+    kept = conv_memo.keep("winograd tiles", x, _tiles_key(m, offset, out_size, dtype),
+                          a * a * n * th * tw * channels * dtype.itemsize)
     # Only the input the outputs read: a row or column beyond it (even inf) never counts.
     x = x[:, :, :max(ho + 2 - offset[0], 0), :max(wo + 2 - offset[1], 0)]
     u = _transform_weight(weight.astype(dtype, copy=False), g)         # (a, a, Cg, Co)
@@ -336,6 +340,8 @@ def _forward_tiles(x: np.ndarray, weight: np.ndarray, m: int, offset, out_size, 
         scratch = _channels_last_scratch(x[images], (th * m + 2, tw * m + 2), offset, dtype)
         for rows in bands:
             v = _input_transform(scratch, rows, m, tw, bt)               # (a, a, T, C)
+            if kept is not None:
+                kept[_band_key(images, rows)] = v
             product = _products(u_t, v, pairs)                          # M^T
             _place(_output_transform(product, m, at), out[images], rows, m, tw, bias)
 
@@ -344,6 +350,16 @@ def _forward_tiles(x: np.ndarray, weight: np.ndarray, m: int, offset, out_size, 
     elif bias is not None:
         out[...] = bias.reshape(1, -1, 1, 1)
     return out
+
+
+def _tiles_key(m: int, offset, out_size, dtype) -> tuple:
+    """What fixes an input's transformed tiles besides the input: F(m), where the input sits
+    in the zero plane, how many outputs, the arithmetic's dtype."""
+    return (m, tuple(offset), tuple(out_size), np.dtype(dtype))
+
+
+def _band_key(images: slice, rows: slice) -> tuple:
+    return images.start, images.stop, rows.start, rows.stop
 
 
 def _products(u_t: np.ndarray, v: np.ndarray, pairs) -> np.ndarray:
@@ -397,7 +413,8 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
     """x ``(N, C, H, W)``, grad_out ``(N, C_out, Ho, Wo)`` -> ``(C_out, C/groups, 3, 3)``.
 
     Per band, ``sigma[xi] (C_out, C) += dY~[xi] (C_out, T) @ V[xi] (T, C)``; the bands are
-    summed in ``PARTIAL_SUMS`` fixed runs (whatever the thread count), then added in order."""
+    summed in ``PARTIAL_SUMS`` fixed runs (whatever the thread count), then added in order.
+    ``V`` is the forward's where it kept its tiles (:mod:`.conv_memo`; same plan, same bands)."""
     n, channels = x.shape[:2]
     out_channels = grad_out.shape[1]
     groups = geometry.groups
@@ -409,6 +426,7 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
     ho, wo = geometry.out_size
     th, tw = _tiles(ho, m), _tiles(wo, m)
     (top, _), (left, _) = geometry.padding
+    kept = conv_memo.kept("winograd tiles", x, _tiles_key(m, (top, left), (ho, wo), dtype))
     x = x[:, :, :max(ho + 2 - top, 0), :max(wo + 2 - left, 0)]      # what the windows read
     tile_bytes = a * a * (channels + out_channels) * np.dtype(dtype).itemsize
     pairs = list(zip(_group_slices(out_channels, groups), _group_slices(channels, groups),
@@ -423,10 +441,14 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
             else None
         first = True
         for images, bands in groups_of_run:
-            scratch = _channels_last_scratch(x[images], (th * m + 2, tw * m + 2), (top, left),
-                                             dtype)
+            scratch = None
             for rows in bands:
-                v = _input_transform(scratch, rows, m, tw, bt)               # (a, a, T, C)
+                v = kept.get(_band_key(images, rows))           # the forward's tiles
+                if v is None:
+                    if scratch is None:
+                        scratch = _channels_last_scratch(x[images], (th * m + 2, tw * m + 2),
+                                                         (top, left), dtype)
+                    v = _input_transform(scratch, rows, m, tw, bt)           # (a, a, T, C)
                 dyt = _output_adjoint(grad_out[images], rows, m, tw, at)     # (a, a, Co, T)
                 for o, c in pairs:
                     if first:
