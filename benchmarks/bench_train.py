@@ -15,8 +15,9 @@ libraries): 3x32x32 input, conv 16 + BN, three residual blocks (16, 32/2, 64/2) 
 convs with BN and a 1x1+BN shortcut where the shape changes, average pool, linear; batch 64,
 the same step. Both libraries start from the same weights and run at the same thread count
 (``_timing.thread_count``: numpy's BLAS through threadpoolctl, ``torch.set_num_threads``).
-Their steps are timed in alternating rounds, so a busy machine slows both alike; the figure
-is the median step time. torch and threadpoolctl are optional: without torch only our
+Their steps are timed in alternating blocks, so a busy machine slows both alike, each block
+after a few untimed steps (the other library's idle threads stop spinning); the figure is
+the median step time. torch and threadpoolctl are optional: without torch only our
 figures are printed; without threadpoolctl numpy's BLAS thread count is not capped (a note
 says so, and the thread counts are then PyTorch's only).
 
@@ -95,19 +96,38 @@ def timed(step):
     return CLOCK() - start
 
 
+# Each block of steps starts with this many seconds of untimed steps: after the other
+# library's block its idle threads still spin (OpenBLAS's for ~0.1 s, OpenMP's for a few ms)
+# on the core a second thread needs. (Alternating single steps made PyTorch's 2-thread
+# MNIST step 91 ms against 20 ms alone, and ours no faster than at one thread.)
+SETTLE_SECONDS = 0.3
+BLOCKS = 3
+
+
+def _block(step, steps):
+    """``steps`` timed steps after at least ``SETTLE_SECONDS`` (and one step) of untimed
+    ones."""
+    start = time.perf_counter()
+    step()
+    while time.perf_counter() - start < SETTLE_SECONDS:
+        step()
+    return [timed(step) for _ in range(steps)]
+
+
 def measure(threads, steps, torch, name="mnist"):
+    """Median step time (s) of ours and PyTorch's, in ``BLOCKS`` alternating blocks of
+    ``steps // BLOCKS`` steps each (so load on the machine hits both alike), each block
+    settled first (:func:`_block`)."""
     model, ours, images, labels = our_step_function(name=name)
     theirs = torch_step_function(torch, model, images, labels, name) if torch else None
     tc.set_num_threads(threads)
+    per_block = max(1, steps // BLOCKS)
     with thread_count(threads, torch):
-        ours()  # warm up (allocator, BLAS threads)
-        if theirs:
-            theirs()
         our_times, their_times = [], []
-        for _ in range(steps):  # alternate, so load on the machine hits both alike
-            our_times.append(timed(ours))
+        for _ in range(BLOCKS):
+            our_times += _block(ours, per_block)
             if theirs:
-                their_times.append(timed(theirs))
+                their_times += _block(theirs, per_block)
     ours_s = statistics.median(our_times)
     theirs_s = statistics.median(their_times) if theirs else None
     return ours_s, theirs_s

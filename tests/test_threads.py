@@ -311,7 +311,9 @@ def test_busy_neighbour_pins_map_chunks_and_the_blas_to_one_thread(busy_neighbou
     # The neighbour stops: the next window gives both threads back, BLAS included.
     busy_neighbour.run(0.2, ours=1.0, others=0.0)
     with governed() as count:
-        assert count == 2 and all(c == 2 for c in _blas_counts())
+        # an op's own products stay on one BLAS thread (its parallel work is map_chunks')
+        assert count == 2 and all(c == 1 for c in _blas_counts())
+    assert all(c == 2 for c in _blas_counts())     # process-wide: the governor's count
     seen.clear()
     map_chunks(work, range(40))
     assert len(seen) <= 2
@@ -390,3 +392,67 @@ def test_the_heap_keeps_a_steps_freed_arrays():
     for _ in range(5):
         step()
     assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 200
+
+
+def test_an_unset_count_is_the_blas_count_outside_the_librarys_own_pinning(monkeypatch,
+                                                                          restore_threads):
+    # Without set_num_threads the count is the BLAS's own; an op pins its own products to
+    # one BLAS thread (governed), which must not make the op itself see one thread.
+    from tinygrad_cnn.ops import threads
+    from tinygrad_cnn.ops.threads import active_threads, governed
+    tg.set_num_threads(2)
+    monkeypatch.setattr(threads, "_requested", None)
+    monkeypatch.setattr(threads.governor, "enabled", False)
+    assert tg.get_num_threads() == 2
+    with governed() as count:
+        assert count == 2 and all(c == 1 for c in _blas_counts())
+        assert tg.get_num_threads() == 2 and active_threads() == 2
+    assert tg.get_num_threads() == 2
+
+
+def _spy_blas(monkeypatch, module):
+    """The BLAS thread counts in force at each ``np.matmul`` that ``module`` calls."""
+    seen = []
+    real = np.matmul
+
+    class Numpy:
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+        @staticmethod
+        def matmul(*args, **kwargs):
+            seen.append(tuple(_blas_counts()))
+            return real(*args, **kwargs)
+    monkeypatch.setattr(module, "np", Numpy())
+    return seen
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((96, 300), (300, 40)), ((40, 300), (300, 96)),
+                                              ((64, 3136), (3136, 128))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_products_run_in_blocks_on_one_blas_thread_with_the_same_bits(
+        monkeypatch, restore_threads, shape_a, shape_b, dtype):
+    from tinygrad_cnn.ops import linalg
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shape_a).astype(dtype)
+    b = rng.standard_normal(shape_b).astype(dtype)
+    results = {}
+    for count in (1, 2):
+        tg.set_num_threads(count)
+        seen = _spy_blas(monkeypatch, linalg)
+        results[count] = (tg.tensor(a) @ tg.tensor(b)).numpy()
+        monkeypatch.undo()
+        assert len(seen) == linalg.SPLIT_PARTS and all(c == 1 for s in seen for c in s)
+    np.testing.assert_array_equal(results[1], results[2])
+    np.testing.assert_allclose(results[2], a @ b, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                               atol=1e-4 if dtype == np.float32 else 1e-11)
+
+
+def test_batch_norm_sums_on_one_blas_thread(monkeypatch, restore_threads):
+    from tinygrad_cnn.ops import batchnorm
+    tg.set_num_threads(2)
+    seen = _spy_blas(monkeypatch, batchnorm)
+    x = tg.tensor(np.random.default_rng(1).standard_normal((16, 8, 20, 20)).astype(np.float32),
+                  requires_grad=True)
+    tg.nn.BatchNorm2d(8)(x).sum().backward()
+    assert seen and all(c == 1 for s in seen for c in s)

@@ -44,6 +44,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
+from .threads import blas_threads
 
 # Elements per operand in one block of the elementwise passes: 256 KiB of float32, so a
 # block's few operands fit in a 1-2 MiB L2 cache.  Arrays up to twice this are one block.
@@ -170,7 +171,8 @@ class BatchNormTraining(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, eps, statistics):
         eps = float(eps)
-        out, mean, var, inv_std = _normalize(x, weight, bias, eps)
+        with blas_threads(1):   # its row sums: no spinning OpenBLAS thread (.threads)
+            out, mean, var, inv_std = _normalize(x, weight, bias, eps)
         if statistics is not None:
             statistics.append((mean.astype(x.dtype), var.astype(x.dtype)))
         ctx.save_for_backward(x, weight)
@@ -186,9 +188,10 @@ class BatchNormTraining(Function):
         x, weight = ctx.saved_tensors
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
         if not is_grad_enabled():
-            return _first_order_backward(ctx, grad._data, x._data,
-                                         None if weight is None else weight._data,
-                                         ctx.owns_grad)
+            with blas_threads(1):
+                return _first_order_backward(ctx, grad._data, x._data,
+                                             None if weight is None else weight._data,
+                                             ctx.owns_grad)
         axes, count, ndim = _channel_axes(x.ndim), ctx.count, x.ndim
         mean = x.mean(axis=axes, keepdims=True)
         centered = x - mean

@@ -26,16 +26,16 @@ import numpy as np
 from . import conv_memo
 from .geometry import WindowGeometry
 from .im2col import col2im, im2col, pad_for_windows, window_view
-from .threads import map_chunks
+from .threads import batch_chunks, map_chunks
 
 CHUNK_BYTES = 1 << 22
 CORRELATION_INPUT_GRAD = True  # stride-1 input gradients as a correlation (see the kernel)
 
 
 def _chunks(batch: int, per_image_bytes: int):
-    """Slices of the batch whose im2col matrices hold about ``CHUNK_BYTES`` each."""
-    size = max(1, min(batch, CHUNK_BYTES // max(per_image_bytes, 1)))
-    return [slice(start, min(start + size, batch)) for start in range(0, batch, size)]
+    """Equal slices of the batch whose im2col matrices hold at most about ``CHUNK_BYTES``
+    each, at least two (:func:`.threads.batch_chunks`)."""
+    return batch_chunks(batch, per_image_bytes, CHUNK_BYTES)
 
 
 def _cols_bytes(x_shape, geometry: WindowGeometry, itemsize: int) -> int:

@@ -36,9 +36,9 @@ compute with :mod:`.conv_gemm` instead (the check is on the operand, one sum ove
 or the small weight, :func:`.conv_accuracy.all_finite`, once per training step), so NaN/inf
 propagate exactly as under im2col.
 
-The batch is cut into equal chunks of images, at least ``MIN_CHUNKS`` (whatever the
-thread count, so the weight gradient's sum over chunks does not depend on it) and each
-holding at most about ``CHUNK_BYTES`` of columns: few, long numpy calls. Measured
+The batch is cut into equal chunks of images, at least two (whatever the thread count, so
+the weight gradient's sum over chunks does not depend on it; :func:`.threads.batch_chunks`)
+and each holding at most about ``CHUNK_BYTES`` of columns: few, long numpy calls. Measured
 forward+backward at 1 / 2 threads on (d) and ResNet-8's two 3x3 stride-2 layers, against
 chunks of 1.5 MiB (the last one short): (d) 9.1 / 7.6 -> 9.1 / 6.5 ms, (64,16,32,32)->32
 14.1 / 10.7 -> 13.4 / 8.8, (64,32,16,16)->64 10.0 / 7.8 -> 9.3 / 6.8 (with two threads
@@ -61,10 +61,9 @@ import numpy as np
 from . import conv_gemm, conv_memo, conv_pointwise
 from .conv_accuracy import all_finite
 from .geometry import WindowGeometry
-from .threads import map_chunks
+from .threads import batch_chunks, map_chunks
 
 CHUNK_BYTES = 6 << 20
-MIN_CHUNKS = 2
 BLOCK_BYTES = 1 << 19
 
 
@@ -332,10 +331,8 @@ def _weight_matrix(weight: np.ndarray, layout: PhaseLayout) -> np.ndarray:
 
 def _chunks(batch: int, layout: PhaseLayout, channels: int, itemsize: int):
     """The batch in equal slices of images (see the module docstring)."""
-    per_image = channels * len(layout.order) * layout.plane * itemsize
-    parts = min(batch, max(MIN_CHUNKS, -(-batch * per_image // CHUNK_BYTES)))
-    bounds = [batch * k // parts for k in range(parts + 1)]
-    return [slice(lo, hi) for lo, hi in zip(bounds, bounds[1:]) if hi > lo]
+    return batch_chunks(batch, channels * len(layout.order) * layout.plane * itemsize,
+                        CHUNK_BYTES)
 
 
 def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,

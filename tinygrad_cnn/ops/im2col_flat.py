@@ -49,7 +49,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from . import conv_gemm
 from .geometry import WindowGeometry
-from .threads import map_chunks
+from .threads import batch_chunks, map_chunks
 
 CHUNK_BYTES = 1 << 22
 
@@ -161,11 +161,10 @@ def _widen(grad_out: np.ndarray, layout: FlatLayout) -> np.ndarray:
 
 def _chunks(batch: int, channels: int, geometry: WindowGeometry, layout: FlatLayout,
             itemsize: int):
-    """Slices of the batch whose flat im2col matrices hold about ``CHUNK_BYTES`` each."""
+    """Equal slices of the batch whose flat im2col matrices hold at most about
+    ``CHUNK_BYTES`` each, at least two (:func:`.threads.batch_chunks`)."""
     kh, kw = geometry.kernel
-    per_image = channels * kh * kw * layout.plane * itemsize
-    size = max(1, min(batch, CHUNK_BYTES // max(per_image, 1)))
-    return [slice(start, min(start + size, batch)) for start in range(0, batch, size)]
+    return batch_chunks(batch, channels * kh * kw * layout.plane * itemsize, CHUNK_BYTES)
 
 
 def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,

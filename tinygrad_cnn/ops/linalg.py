@@ -1,10 +1,43 @@
 """Matrix product.  The Tensor-level ``matmul`` lifts 1-D operands to matrices first, so the
-primitive only sees operands with at least two dimensions (batch dimensions broadcast)."""
+primitive only sees operands with at least two dimensions (batch dimensions broadcast).
+
+A large 2-D float product (``m*k*n >= PARALLEL_MACS``, where OpenBLAS would start using its
+own threads) is computed as ``SPLIT_PARTS`` row (or column) blocks on the library's threads
+(:func:`.threads.map_chunks`, one BLAS thread each), whatever the thread count (so the
+result does not depend on it). OpenBLAS's own threads spin-wait for about 0.1 s after every
+product they share, on the core the rest of a training step (the next convolution's second
+thread, the pooling and ReLU passes) needs: with them the MNIST CNN step took as long at two
+threads as at one (see ``docs/performance.md``, "Threads")."""
 
 import numpy as np
 
 from ..autograd.function import Function
 from .shape import sum_to
+from .threads import map_chunks
+
+PARALLEL_MACS = 1 << 18
+SPLIT_PARTS = 2
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.matmul(a, b)``; a large 2-D float product in blocks (see the module docstring)."""
+    if (a.ndim != 2 or b.ndim != 2 or a.dtype.kind != "f" or b.dtype.kind != "f"
+            or a.shape[0] * a.shape[1] * b.shape[1] < PARALLEL_MACS):
+        return np.matmul(a, b)
+    rows, cols = a.shape[0], b.shape[1]
+    out = np.empty((rows, cols), np.result_type(a, b))
+    size = max(rows, cols)
+    bounds = [size * k // SPLIT_PARTS for k in range(SPLIT_PARTS + 1)]
+    parts = [slice(lo, hi) for lo, hi in zip(bounds, bounds[1:]) if hi > lo]
+
+    def block(part):
+        if rows >= cols:
+            np.matmul(a[part], b, out=out[part])
+        else:
+            np.matmul(a, b[:, part], out=out[:, part])
+
+    map_chunks(block, parts)
+    return out
 
 
 def _swap_last(tensor):
@@ -17,7 +50,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        return matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):

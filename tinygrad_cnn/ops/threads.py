@@ -30,10 +30,18 @@ sets OpenBLAS to it process-wide, so numpy's own products follow it too (no Open
 left spin-waiting beside a busy neighbour); :func:`set_num_threads` resets it.
 
 :func:`blas_threads` pins the BLAS for the duration of a block, through OpenBLAS's functions
-directly (microseconds, where ``threadpoolctl`` rescans the loaded libraries): the kernels
-use it to run the many small products of a chunked convolution on one thread, where waking
-a second one costs more than it saves, and :func:`governed` to run a whole kernel at the
-governor's count (see ``docs/performance.md``, "Threads").
+directly (microseconds, where ``threadpoolctl`` rescans the loaded libraries). The library's
+own products run on ONE BLAS thread: a convolution inside :func:`governed`, batch norm's
+sums, the optimizer's updates; a large matrix product is cut into blocks
+(:mod:`.linalg`), a convolution's batch into chunks (:func:`batch_chunks`, at least two),
+and the library's threads (:func:`map_chunks`, which wait on a lock when idle) share them
+out. The reason: after every product it shares, each OpenBLAS thread spin-waits for 2**28
+cycles (about 0.1 s) before it sleeps, on the core the rest of the training step needs (the
+next convolution's second thread, the single-threaded pooling and ReLU passes). With
+OpenBLAS running the MNIST CNN's linear layers and batch norm's sums on two threads, its
+step took as long at two threads as at one (37.4 against 36.7 ms; 31.2 ms once nothing
+wakes them; see ``docs/performance.md``, "Threads"). Only a one-chunk convolution (a batch of
+one image) gives the BLAS its threads back.
 """
 
 from __future__ import annotations
@@ -46,7 +54,7 @@ import threading
 import time
 
 __all__ = ["set_num_threads", "get_num_threads", "blas_threads", "active_threads", "governed",
-           "map_chunks", "Governor"]
+           "map_chunks", "batch_chunks", "Governor"]
 
 _SETTERS = ("openblas_set_num_threads", "scipy_openblas_set_num_threads64_",
             "scipy_openblas_set_num_threads", "openblas_set_num_threads64_")
@@ -56,6 +64,7 @@ _GETTERS = ("openblas_get_num_threads", "scipy_openblas_get_num_threads64_",
 _requested: int | None = None     # the last set_num_threads, None before any
 _applied: int | None = None       # the OpenBLAS count set last by set_num_threads or the governor
 _pinned = 0                       # blas_threads blocks open (the governor waits for them)
+_unpinned_count: int | None = None  # get_num_threads() when the outermost block opened
 _pin_lock = threading.Lock()
 _libraries: dict = {}             # path -> (setter, getter) of each OpenBLAS found
 
@@ -123,9 +132,12 @@ def set_num_threads(num_threads: int) -> None:
 
 def get_num_threads() -> int:
     """The number of threads the library computes with (``torch.get_num_threads``): the last
-    :func:`set_num_threads`, else the BLAS's own count (else the CPU count)."""
+    :func:`set_num_threads`, else the BLAS's own count (as it was outside any
+    :func:`blas_threads` block; else the CPU count)."""
     if _requested is not None:
         return _requested
+    if _pinned and _unpinned_count is not None:
+        return _unpinned_count
     _numpy_blas_loaded()
     for _, getter in _openblas():
         if getter is not None:
@@ -138,11 +150,13 @@ def blas_threads(num_threads: int):
     """Run the BLAS on at most ``num_threads`` threads inside the block (OpenBLAS only;
     elsewhere a no-op), restoring the previous count after it. The governor leaves the BLAS
     alone while such a block is open."""
-    global _pinned
+    global _pinned, _unpinned_count
     libraries = _openblas()
     previous = [getter() if getter is not None else None for _, getter in libraries]
     target = max(1, min(num_threads, get_num_threads()))
     with _pin_lock:
+        if not _pinned:   # what get_num_threads says inside (the BLAS's count changes)
+            _unpinned_count = get_num_threads()
         _pinned += 1
     try:
         if all(p == target for p in previous):
@@ -299,13 +313,13 @@ def active_threads() -> int:
 
 @contextlib.contextmanager
 def governed():
-    """Inside the block the BLAS runs on :func:`active_threads` threads; yields that
-    count."""
+    """Yields :func:`active_threads`, the threads an op may use; inside the block the BLAS
+    runs on one thread (the op's parallel work goes through :func:`map_chunks`, whose one-
+    chunk case gives the BLAS the threads back): OpenBLAS's threads spin-wait for about
+    0.1 s after each product they share (2**28 cycles, its THREAD_TIMEOUT), on the core the
+    next op's second thread needs."""
     threads = active_threads()
-    if threads == _applied:
-        yield threads
-        return
-    with blas_threads(threads):   # a blas_threads block is open: pin for this one too
+    with blas_threads(1):
         yield threads
 
 
@@ -353,6 +367,22 @@ def keep_heap() -> bool:
     return bool(mallopt(-3, MMAP_THRESHOLD)) and bool(mallopt(-1, TRIM_THRESHOLD))
 
 
+MIN_CHUNKS = 2
+
+
+def batch_chunks(batch: int, per_image_bytes: int, chunk_bytes: int) -> list:
+    """The batch in equal slices of whole images, each holding at most about
+    ``chunk_bytes`` (``per_image_bytes`` per image) and at least ``MIN_CHUNKS`` of them
+    whatever the thread count: a second thread always has work of its own, while the BLAS
+    stays on one (:func:`governed`), and a sum over the chunks does not depend on the
+    thread count."""
+    if batch <= 0:
+        return []
+    parts = min(batch, max(MIN_CHUNKS, -(-batch * per_image_bytes // max(chunk_bytes, 1))))
+    bounds = [batch * k // parts for k in range(parts + 1)]
+    return [slice(lo, hi) for lo, hi in zip(bounds, bounds[1:]) if hi > lo]
+
+
 def map_chunks(function, chunks) -> list:
     """``[function(chunk) for chunk in chunks]``, split over :func:`active_threads` threads
     (this one and ``n - 1`` pool threads) when there are several chunks, the BLAS pinned to
@@ -372,7 +402,7 @@ def map_chunks(function, chunks) -> list:
     threads = active_threads()
     workers = min(threads, len(chunks))
     if workers <= 1:
-        if threads == _applied:
+        if threads == _applied and not _pinned:
             return [function(chunk) for chunk in chunks]
         with blas_threads(threads):
             return [function(chunk) for chunk in chunks]
