@@ -430,19 +430,24 @@ def _spy_blas(monkeypatch, module):
 @pytest.mark.parametrize("shape_a, shape_b", [((96, 300), (300, 40)), ((40, 300), (300, 96)),
                                               ((64, 3136), (3136, 128))])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_large_products_run_in_blocks_on_one_blas_thread_with_the_same_bits(
-        monkeypatch, restore_threads, shape_a, shape_b, dtype):
+@pytest.mark.parametrize("split", [True, False])
+def test_large_products_run_on_one_blas_thread_with_the_same_bits(
+        monkeypatch, restore_threads, shape_a, shape_b, dtype, split):
     from tinygrad_cnn.ops import linalg
     rng = np.random.default_rng(0)
     a = rng.standard_normal(shape_a).astype(dtype)
     b = rng.standard_normal(shape_b).astype(dtype)
+    assert a.size * b.shape[1] >= linalg.BLAS_THREADED_MACS
     results = {}
     for count in (1, 2):
         tg.set_num_threads(count)
         seen = _spy_blas(monkeypatch, linalg)
+        if split:   # in blocks on the library's threads
+            monkeypatch.setattr(linalg, "PARALLEL_MACS", linalg.BLAS_THREADED_MACS)
         results[count] = (tg.tensor(a) @ tg.tensor(b)).numpy()
         monkeypatch.undo()
-        assert len(seen) == linalg.SPLIT_PARTS and all(c == 1 for s in seen for c in s)
+        assert len(seen) == (linalg.SPLIT_PARTS if split else 1)
+        assert all(c == 1 for s in seen for c in s)
     np.testing.assert_array_equal(results[1], results[2])
     np.testing.assert_allclose(results[2], a @ b, rtol=1e-5 if dtype == np.float32 else 1e-12,
                                atol=1e-4 if dtype == np.float32 else 1e-11)

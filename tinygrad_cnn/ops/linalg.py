@@ -1,29 +1,38 @@
 """Matrix product.  The Tensor-level ``matmul`` lifts 1-D operands to matrices first, so the
 primitive only sees operands with at least two dimensions (batch dimensions broadcast).
 
-A large 2-D float product (``m*k*n >= PARALLEL_MACS``, where OpenBLAS would start using its
-own threads) is computed as ``SPLIT_PARTS`` row (or column) blocks on the library's threads
-(:func:`.threads.map_chunks`, one BLAS thread each), whatever the thread count (so the
-result does not depend on it). OpenBLAS's own threads spin-wait for about 0.1 s after every
-product they share, on the core the rest of a training step (the next convolution's second
-thread, the pooling and ReLU passes) needs: with them the MNIST CNN step took as long at two
-threads as at one (see ``docs/performance.md``, "Threads")."""
+A 2-D float product large enough for OpenBLAS to share it out over its own threads
+(``m*k*n >= BLAS_THREADED_MACS``, OpenBLAS's own threshold) runs on ONE BLAS thread, and
+from ``PARALLEL_MACS`` on in ``SPLIT_PARTS`` row (or column) blocks on the library's
+threads (:func:`.threads.map_chunks`), whatever the thread count (so the result does not
+depend on it). OpenBLAS's threads spin-wait for about 0.1 s after every product they share,
+on the core the rest of a training step (the next convolution's second thread) needs: with
+the linear layers on two OpenBLAS threads the MNIST CNN step at two threads took 37.3 ms,
+with them on one 30-31 ms. Our blocks cost a hand-over to a pool thread (tens of us on this
+VM, where OpenBLAS's spinning threads take a product at once), so only products of a
+millisecond or more are split: measured, an MLP step (64x784 -> 256 -> 10) at two threads
+took 2.0 ms with every product above ``BLAS_THREADED_MACS`` split, 1.6 ms with none (and
+1.5 ms on OpenBLAS's threads, 1.7 at one thread)."""
 
 import numpy as np
 
 from ..autograd.function import Function
 from .shape import sum_to
-from .threads import map_chunks
+from .threads import blas_threads, map_chunks
 
-PARALLEL_MACS = 1 << 18
+BLAS_THREADED_MACS = 1 << 18
+PARALLEL_MACS = 1 << 26
 SPLIT_PARTS = 2
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``np.matmul(a, b)``; a large 2-D float product in blocks (see the module docstring)."""
     if (a.ndim != 2 or b.ndim != 2 or a.dtype.kind != "f" or b.dtype.kind != "f"
-            or a.shape[0] * a.shape[1] * b.shape[1] < PARALLEL_MACS):
+            or a.shape[0] * a.shape[1] * b.shape[1] < BLAS_THREADED_MACS):
         return np.matmul(a, b)
+    if a.shape[0] * a.shape[1] * b.shape[1] < PARALLEL_MACS:
+        with blas_threads(1):
+            return np.matmul(a, b)
     rows, cols = a.shape[0], b.shape[1]
     out = np.empty((rows, cols), np.result_type(a, b))
     size = max(rows, cols)

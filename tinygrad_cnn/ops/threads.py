@@ -32,16 +32,16 @@ left spin-waiting beside a busy neighbour); :func:`set_num_threads` resets it.
 :func:`blas_threads` pins the BLAS for the duration of a block, through OpenBLAS's functions
 directly (microseconds, where ``threadpoolctl`` rescans the loaded libraries). The library's
 own products run on ONE BLAS thread: a convolution inside :func:`governed`, batch norm's
-sums, the optimizer's updates; a large matrix product is cut into blocks
-(:mod:`.linalg`), a convolution's batch into chunks (:func:`batch_chunks`, at least two),
-and the library's threads (:func:`map_chunks`, which wait on a lock when idle) share them
-out. The reason: after every product it shares, each OpenBLAS thread spin-waits for 2**28
-cycles (about 0.1 s) before it sleeps, on the core the rest of the training step needs (the
-next convolution's second thread, the single-threaded pooling and ReLU passes). With
-OpenBLAS running the MNIST CNN's linear layers and batch norm's sums on two threads, its
-step took as long at two threads as at one (37.4 against 36.7 ms; 31.2 ms once nothing
-wakes them; see ``docs/performance.md``, "Threads"). Only a one-chunk convolution (a batch of
-one image) gives the BLAS its threads back.
+sums, the optimizer's updates, matrix products (:mod:`.linalg`; from a millisecond on cut
+into blocks); a convolution's batch is cut into chunks (:func:`batch_chunks`, at least
+two), which the library's threads (:func:`map_chunks`, which wait on a lock when idle)
+share out. The reason: after every product it shares, each OpenBLAS thread spin-waits for
+2**28 cycles (about 0.1 s) before it sleeps, on the core the rest of the training step needs
+(the next convolution's second thread). With OpenBLAS running the MNIST CNN's linear layers
+and batch norm's sums on two threads, its step took as long at two threads as at one (37.4
+against 36.7 ms; 30-31 ms once nothing wakes them; see ``docs/performance.md``, "Third
+sitting"). Only a one-chunk convolution (a batch of one image) gives the BLAS its threads
+back.
 """
 
 from __future__ import annotations
