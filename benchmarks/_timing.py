@@ -31,19 +31,27 @@ def best_of(repeat: int, function) -> float:
     return min(times)
 
 
-def interleaved_best_of(repeat: int, ours, theirs) -> tuple:
+def interleaved_best_of(repeat: int, ours, theirs, settle: float = 0.0) -> tuple:
     """Best-of-``repeat`` times of two functions, timed turn by turn, so that a burst of load
-    on a shared machine hits both alike instead of one of them; in seconds."""
+    on a shared machine hits both alike instead of one of them; in seconds. With ``settle``,
+    each timed call comes after untimed calls of the same function for that many seconds:
+    after its turn a library's idle threads spin on for a while (PyTorch's OpenMP threads
+    about 5 ms, OpenBLAS's about 0.1 s) on the core the other's second thread needs."""
+    def timed(function):
+        if settle:
+            begin = time.perf_counter()
+            while time.perf_counter() - begin < settle:
+                function()
+        start = time.perf_counter()
+        function()
+        return time.perf_counter() - start
+
     ours()
     theirs()
     best_ours = best_theirs = float("inf")
     for _ in range(repeat):
-        start = time.perf_counter()
-        ours()
-        middle = time.perf_counter()
-        theirs()
-        end = time.perf_counter()
-        best_ours, best_theirs = min(best_ours, middle - start), min(best_theirs, end - middle)
+        best_ours = min(best_ours, timed(ours))
+        best_theirs = min(best_theirs, timed(theirs))
     return best_ours, best_theirs
 
 

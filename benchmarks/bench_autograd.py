@@ -5,7 +5,8 @@
 2. An MLP training step: (64, 784) inputs, 784 -> 256 -> 10 with ReLU, cross-entropy, SGD.
 
 Each figure is the best of ``--repeat`` runs, ours and PyTorch's timed turn by turn in the
-same process at the same thread count, printed with their ratio.  PyTorch is optional:
+same process at the same thread count (at two threads each after 50 ms of untimed runs of
+the same library), printed with their ratio.  PyTorch is optional:
 without it only our timings are printed.
 
     python benchmarks/bench_autograd.py [--threads 2] [--repeat 7]
@@ -20,6 +21,9 @@ import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
 
 CHAIN = 1000
+# At several threads each timed call follows this much of untimed calls of the same library
+# (the other's idle threads stop spinning first; see _timing.interleaved_best_of).
+SETTLE_SECONDS = 0.05
 
 
 def chain_step(x, ops):
@@ -108,8 +112,9 @@ def main():
             ours_time = best_of(args.repeat, ours_step) * scale
             print(f"{name:34s} {ours_time:10.2f} {'-':>10s} {'-':>7s}")
             continue
-        ours_time, torch_time = (t * scale for t in
-                                 interleaved_best_of(args.repeat, ours_step, theirs(torch)))
+        settle = SETTLE_SECONDS if args.threads > 1 else 0.0
+        ours_time, torch_time = (t * scale for t in interleaved_best_of(
+            args.repeat, ours_step, theirs(torch), settle=settle))
         print(f"{name:34s} {ours_time:10.2f} {torch_time:10.2f} {ours_time / torch_time:6.2f}x")
 
 if __name__ == "__main__":
