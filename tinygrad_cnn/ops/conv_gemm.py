@@ -8,10 +8,11 @@ Per image, with ``cols = im2col(x)`` of shape ``(C*kH*kW, Ho*Wo)`` and the weigh
   convolution)
 * weight gradient  ``dW (C_out, C*kH*kW) += dY @ cols.T``, summed over the batch
 
-The batch is processed in *chunks* of images whose im2col matrix is about
-``CHUNK_BYTES``: each chunk's columns are written and then read by the matrix products while
-they are still in cache, and the products land directly in the ``(N, C_out, Ho*Wo)`` output
-(no transposing copy).  Measured with ``benchmarks/bench_conv.py``, this was 1.3-10x faster
+The batch is processed in equal *chunks* of images whose im2col matrix is at most about
+``CHUNK_BYTES``, at least two of them (:func:`.threads.batch_chunks`: a second thread
+always has work, the BLAS staying on one): each chunk's columns are written and then read
+by the matrix products while they are still in cache, and the products land directly in
+the ``(N, C_out, Ho*Wo)`` output (no transposing copy).  Measured with ``benchmarks/bench_conv.py``, this was 1.3-10x faster
 than unfolding the whole batch into one matrix and one big GEMM, and it bounds the extra
 memory by the chunk rather than the batch.  The Python loops are over chunks and groups,
 each iteration whole-array numpy and BLAS work; with ``set_num_threads(n > 1)`` the chunks
