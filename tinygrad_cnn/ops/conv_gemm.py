@@ -12,9 +12,10 @@ The batch is processed in equal *chunks* of images whose im2col matrix is at mos
 ``CHUNK_BYTES``, at least two of them (:func:`.threads.batch_chunks`: a second thread
 always has work, the BLAS staying on one): each chunk's columns are written and then read
 by the matrix products while they are still in cache, and the products land directly in
-the ``(N, C_out, Ho*Wo)`` output (no transposing copy).  Measured with ``benchmarks/bench_conv.py``, this was 1.3-10x faster
-than unfolding the whole batch into one matrix and one big GEMM, and it bounds the extra
-memory by the chunk rather than the batch.  The Python loops are over chunks and groups,
+the ``(N, C_out, Ho*Wo)`` output (no transposing copy).  Measured with
+``benchmarks/bench_conv.py``, this was 1.3-10x faster than unfolding the whole batch into
+one matrix and one big GEMM, and it bounds the extra memory by the chunk rather than the
+batch.  The Python loops are over chunks and groups,
 each iteration whole-array numpy and BLAS work; with ``set_num_threads(n > 1)`` the chunks
 are split over ``n`` threads (:func:`.threads.map_chunks`, each thread's BLAS on one core;
 the weight gradient sums one partial result per chunk).
