@@ -48,11 +48,17 @@ def test_phase_kernels_equal_im2col(case):
     geometry, x, weight, grad = case
     if 0 in geometry.out_size:
         return
-    bias = np.arange(weight.shape[0], dtype=float)
+    _assert_phases_equal_im2col(x, weight, grad, geometry,
+                                np.arange(weight.shape[0], dtype=float), None)
+
+
+def _assert_phases_equal_im2col(x, weight, grad, geometry, bias, image_bias):
+    """The three ``"im2col_phases"`` kernels (with a bias on the forward and ``image_bias``
+    on the input gradient) equal im2col's, shape, dtype and values."""
     pairs = [(conv_strided.conv2d_forward(x, weight, geometry, bias),
               conv_gemm.conv2d_forward(x, weight, geometry, bias)),
-             (conv_strided.conv2d_input_grad(grad, weight, geometry),
-              conv_gemm.conv2d_input_grad(grad, weight, geometry)),
+             (conv_strided.conv2d_input_grad(grad, weight, geometry, image_bias),
+              conv_gemm.conv2d_input_grad(grad, weight, geometry, image_bias)),
              (conv_strided.conv2d_weight_grad(x, grad, geometry),
               conv_gemm.conv2d_weight_grad(x, grad, geometry))]
     for ours, expected in pairs:
@@ -91,17 +97,9 @@ def test_pointwise_kernels_equal_im2col(case):
     (ho, wo), (sh, sw) = geometry.out_size, geometry.stride
     inside = (ho - 1) * sh < x.shape[2] and (wo - 1) * sw < x.shape[3]
     assert conv_pointwise.supports(geometry) == inside
-    bias = np.arange(weight.shape[0], dtype=float)
-    image_bias = -np.arange(x.shape[1], dtype=float)
-    pairs = [(conv_strided.conv2d_forward(x, weight, geometry, bias),
-              conv_gemm.conv2d_forward(x, weight, geometry, bias)),
-             (conv_strided.conv2d_input_grad(grad, weight, geometry, image_bias),
-              conv_gemm.conv2d_input_grad(grad, weight, geometry, image_bias)),
-             (conv_strided.conv2d_weight_grad(x, grad, geometry),
-              conv_gemm.conv2d_weight_grad(x, grad, geometry))]
-    for ours, expected in pairs:
-        assert ours.shape == expected.shape and ours.dtype == expected.dtype
-        np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)
+    _assert_phases_equal_im2col(x, weight, grad, geometry,
+                                np.arange(weight.shape[0], dtype=float),
+                                -np.arange(x.shape[1], dtype=float))
 
 
 def _three_directions(kernels, x, weight, grad, geometry):

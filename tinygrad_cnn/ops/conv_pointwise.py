@@ -24,7 +24,7 @@ import numpy as np
 
 from . import conv_memo
 from .geometry import WindowGeometry
-from .threads import map_chunks
+from .threads import batch_chunks, map_chunks
 
 CHUNK_BYTES = 1 << 20
 
@@ -53,8 +53,7 @@ def _sampled_of(x, geometry, dtype):
 
 
 def _chunks(batch: int, per_image: int):
-    size = max(1, min(batch, CHUNK_BYTES // max(per_image, 1)))
-    return [slice(start, min(start + size, batch)) for start in range(0, batch, size)]
+    return batch_chunks(batch, per_image, CHUNK_BYTES)
 
 
 def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,

@@ -86,7 +86,7 @@ import numpy as np
 from . import conv_memo
 from .conv_gemm import adjoint_weight
 from .geometry import WindowGeometry
-from .threads import map_chunks
+from .threads import even_slices, map_chunks
 
 CHUNK_BYTES = 1 << 20          # transformed tiles (input and output side) per band
 MIN_TILES = 64                 # ... but at least this many tiles per band
@@ -180,16 +180,9 @@ def _plan(batch: int, tiles: tuple, tile_bytes: int, tile_macs: int = 0) -> list
     rows = max(1, -(-MIN_TILES // tw), CHUNK_BYTES // row_bytes, busy)
     if rows >= th:
         return [(images, [slice(0, th)])
-                for images in _even_slices(batch, -(-batch // max(1, rows // max(th, 1))))]
-    bands = _even_slices(th, -(-th // rows))
+                for images in even_slices(batch, -(-batch // max(1, rows // max(th, 1))))]
+    bands = even_slices(th, -(-th // rows))
     return [(slice(i, i + 1), bands) for i in range(batch)]
-
-
-def _even_slices(size: int, parts: int) -> list:
-    """``range(size)`` cut into ``parts`` consecutive slices whose lengths differ by at most
-    one (no short last band: its GEMMs would run on few tiles)."""
-    bounds = [size * k // parts for k in range(parts + 1)]
-    return [slice(lo, hi) for lo, hi in zip(bounds, bounds[1:]) if hi > lo]
 
 
 def _input_transform(scratch: np.ndarray, rows: slice, m: int, tw: int,

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from .shape import sum_to
-from .threads import blas_threads, map_chunks
+from .threads import blas_threads, even_slices, map_chunks
 
 BLAS_THREADED_MACS = 1 << 18
 PARALLEL_MACS = 1 << 26
@@ -35,9 +35,7 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return np.matmul(a, b)
     rows, cols = a.shape[0], b.shape[1]
     out = np.empty((rows, cols), np.result_type(a, b))
-    size = max(rows, cols)
-    bounds = [size * k // SPLIT_PARTS for k in range(SPLIT_PARTS + 1)]
-    parts = [slice(lo, hi) for lo, hi in zip(bounds, bounds[1:]) if hi > lo]
+    parts = even_slices(max(rows, cols), SPLIT_PARTS)
 
     def block(part):
         if rows >= cols:

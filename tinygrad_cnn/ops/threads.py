@@ -54,7 +54,7 @@ import threading
 import time
 
 __all__ = ["set_num_threads", "get_num_threads", "blas_threads", "active_threads", "governed",
-           "map_chunks", "batch_chunks", "Governor"]
+           "map_chunks", "batch_chunks", "even_slices", "Governor"]
 
 _SETTERS = ("openblas_set_num_threads", "scipy_openblas_set_num_threads64_",
             "scipy_openblas_set_num_threads", "openblas_set_num_threads64_")
@@ -291,9 +291,12 @@ class Governor:
         return cores
 
 
+def _off(name: str) -> bool:
+    return os.environ.get(name, "1").strip().lower() in ("0", "off", "false", "no")
+
+
 governor = Governor()
-if os.environ.get("TINYGRAD_CNN_GOVERNOR", "1").strip().lower() in ("0", "off", "false", "no"):
-    governor.enabled = False
+governor.enabled = not _off("TINYGRAD_CNN_GOVERNOR")
 governor.threads(2)  # the first sample, so the first op has a window to look back on
 
 
@@ -329,10 +332,6 @@ _pool_size = 0
 MMAP_THRESHOLD = 32 << 20   # glibc: arrays up to this size come from the heap ...
 TRIM_THRESHOLD = 64 << 20   # ... which keeps up to this much freed memory (not trimmed)
 _heap_set = False
-
-
-def _off(name: str) -> bool:
-    return os.environ.get(name, "1").strip().lower() in ("0", "off", "false", "no")
 
 
 def keep_heap() -> bool:
@@ -378,8 +377,14 @@ def batch_chunks(batch: int, per_image_bytes: int, chunk_bytes: int) -> list:
     thread count."""
     if batch <= 0:
         return []
-    parts = min(batch, max(MIN_CHUNKS, -(-batch * per_image_bytes // max(chunk_bytes, 1))))
-    bounds = [batch * k // parts for k in range(parts + 1)]
+    return even_slices(batch, max(MIN_CHUNKS, -(-batch * per_image_bytes // max(chunk_bytes, 1))))
+
+
+def even_slices(size: int, parts: int) -> list:
+    """``range(size)`` cut into at most ``parts`` consecutive slices whose lengths differ by
+    at most one (no short last one), none empty."""
+    parts = max(1, min(parts, size))
+    bounds = [size * k // parts for k in range(parts + 1)]
     return [slice(lo, hi) for lo, hi in zip(bounds, bounds[1:]) if hi > lo]
 
 
