@@ -5,6 +5,11 @@ import numpy as np
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .shape import BroadcastTo, Flip, Reshape
+from .threads import blas_threads
+
+# From this many elements, a per-channel sum of a contiguous float array (every axis but 1)
+# runs as two matrix-vector products (:func:`_channel_sums`).
+_CHANNEL_SUM_MIN = 1 << 14
 
 
 def _kept_shape(input_shape, axes) -> tuple:
@@ -24,11 +29,38 @@ class Sum(Function):
     def forward(ctx, x, axes, keepdims):
         ctx.input_shape = x.shape
         ctx.axes = axes
+        if _is_channel_sum(x, axes):
+            sums = _channel_sums(x)
+            return sums.reshape(_kept_shape(x.shape, axes)) if keepdims else sums
         return np.asarray(x.sum(axis=axes, keepdims=keepdims))
 
     @staticmethod
     def backward(ctx, grad):
         return _spread(grad, ctx.input_shape, ctx.axes), None, None
+
+
+def _is_channel_sum(x: np.ndarray, axes) -> bool:
+    """A sum over every axis but 1 of a large C-contiguous float32/float64 array (a bias
+    gradient, batch statistics), which :func:`_channel_sums` computes."""
+    return (x.ndim >= 3 and axes == (0,) + tuple(range(2, x.ndim))
+            and x.dtype in (np.float32, np.float64) and x.size >= _CHANNEL_SUM_MIN
+            and x.flags.c_contiguous)
+
+
+def _channel_sums(x: np.ndarray) -> np.ndarray:
+    """``x (N, C, *)`` -> ``(C,)``, the sums over every axis but 1, in x's dtype.
+
+    The rows ``(N*C, L)`` summed by one matrix-vector product against ones (BLAS reads x
+    once: 3-7x faster than ``x.sum(axis=(0, 2, 3))``, which runs one short loop per row for
+    the outer axis N), on one BLAS thread (a memory-bound product gains nothing from a
+    second, whose OpenBLAS thread would then spin), the images' sums added in float64.
+    The rows are summed in float32 (float64) accumulators, as numpy's."""
+    batch, channels = x.shape[:2]
+    rows = x.reshape(batch * channels, -1)
+    with blas_threads(1):
+        row_sums = rows @ np.ones(rows.shape[1], x.dtype)
+    with np.errstate(invalid="ignore", over="ignore"):     # inf - inf is NaN, as numpy's
+        return row_sums.reshape(batch, channels).sum(axis=0, dtype=np.float64).astype(x.dtype)
 
 
 class Mean(Function):
