@@ -1,4 +1,4 @@
-"""Sums over every axis but 1 (bias gradients, batch statistics) take a matrix-vector
+"""Sums and means over every axis but 1 (bias gradients, batch statistics) take a matrix-vector
 path (``ops.reduce._channel_sums``); it must give numpy's values, dtype, shape and
 non-finite results, and leave the gradient as it was."""
 
@@ -27,6 +27,10 @@ def test_channel_sums_as_numpy(shape, dtype, keepdim):
     # at least as close to the exact sums as numpy's own float32 reduction, within 2x
     numpy_error = np.abs(x.sum(axis=axes, keepdims=keepdim) - exact).max()
     assert np.abs(ours - exact).max() <= 2 * numpy_error + tolerance * np.abs(exact).max()
+    mean = tg.Tensor(x).mean(dim=axes, keepdim=keepdim).numpy()
+    assert mean.dtype == dtype and mean.shape == exact.shape
+    np.testing.assert_allclose(mean, exact / (x.size // x.shape[1]), rtol=tolerance,
+                               atol=tolerance * np.abs(x).max())
 
 
 def test_channel_sums_non_finite_as_numpy():
@@ -56,6 +60,8 @@ def test_channel_sums_gradients(monkeypatch):
     x = tg.Tensor(rng.standard_normal((3, 2, 4, 5)), requires_grad=True)
     assert gradcheck(lambda t: t.sum(dim=(0, 2, 3)) * tg.Tensor([1.0, -2.0]), (x,))
     assert gradgradcheck(lambda t: (t.sum(dim=(0, 2, 3), keepdim=True) ** 2), (x,))
+    assert gradcheck(lambda t: t.mean(dim=(0, 2, 3)) * tg.Tensor([1.0, -2.0]), (x,))
+    assert gradgradcheck(lambda t: (t.mean(dim=(0, 2, 3), keepdim=True) ** 2), (x,))
 
 
 def test_conv_bias_gradient_is_the_channel_sum():

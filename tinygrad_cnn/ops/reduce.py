@@ -30,8 +30,7 @@ class Sum(Function):
         ctx.input_shape = x.shape
         ctx.axes = axes
         if _is_channel_sum(x, axes):
-            sums = _channel_sums(x)
-            return sums.reshape(_kept_shape(x.shape, axes)) if keepdims else sums
+            return _per_channel_result(_channel_sums(x), x, axes, keepdims)
         return np.asarray(x.sum(axis=axes, keepdims=keepdims))
 
     @staticmethod
@@ -48,7 +47,7 @@ def _is_channel_sum(x: np.ndarray, axes) -> bool:
 
 
 def _channel_sums(x: np.ndarray) -> np.ndarray:
-    """``x (N, C, *)`` -> ``(C,)``, the sums over every axis but 1, in x's dtype.
+    """``x (N, C, *)`` -> float64 ``(C,)``, the sums over every axis but 1.
 
     The rows ``(N*C, L)`` summed by one matrix-vector product against ones (BLAS reads x
     once: 3-7x faster than ``x.sum(axis=(0, 2, 3))``, which runs one short loop per row for
@@ -59,8 +58,16 @@ def _channel_sums(x: np.ndarray) -> np.ndarray:
     rows = x.reshape(batch * channels, -1)
     with blas_threads(1):
         row_sums = rows @ np.ones(rows.shape[1], x.dtype)
-    with np.errstate(invalid="ignore", over="ignore"):     # inf - inf is NaN, as numpy's
-        return row_sums.reshape(batch, channels).sum(axis=0, dtype=np.float64).astype(x.dtype)
+    with np.errstate(invalid="ignore"):                    # inf - inf is NaN, as numpy's
+        return row_sums.reshape(batch, channels).sum(axis=0, dtype=np.float64)
+
+
+def _per_channel_result(values: np.ndarray, x: np.ndarray, axes, keepdims) -> np.ndarray:
+    """Float64 ``(C,)`` results of a reduction over ``axes`` of ``x``, in x's dtype and
+    shape of reduction."""
+    with np.errstate(over="ignore"):
+        values = values.astype(x.dtype)
+    return values.reshape(_kept_shape(x.shape, axes)) if keepdims else values
 
 
 class Mean(Function):
@@ -69,6 +76,8 @@ class Mean(Function):
         ctx.input_shape = x.shape
         ctx.axes = axes
         ctx.count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+        if _is_channel_sum(x, axes):
+            return _per_channel_result(_channel_sums(x) / ctx.count, x, axes, keepdims)
         return np.asarray(x.mean(axis=axes, keepdims=keepdims))
 
     @staticmethod
