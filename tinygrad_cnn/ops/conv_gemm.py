@@ -3,7 +3,8 @@
 Per image, with ``cols = im2col(x)`` of shape ``(C*kH*kW, Ho*Wo)`` and the weight as a matrix
 ``W (C_out, C*kH*kW)`` (block-diagonal over groups):
 
-* forward          ``Y  (C_out, Ho*Wo)   = W @ cols``
+* forward          ``Y  (C_out, Ho*Wo)   = W @ cols`` (with one group and a bias: ``[W | b]``
+  against the columns with a row of ones below them, the bias one more term of the product)
 * input gradient   ``dcols               = W.T @ dY``, then ``col2im`` (the transposed
   convolution)
 * weight gradient  ``dW (C_out, C*kH*kW) += dY @ cols.T``, summed over the batch
@@ -59,18 +60,49 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
     # The weight gradient's per-image products read the same columns (:mod:`.conv_memo`).
     kept = None if _weight_grad_in_one_gemm(geometry, x.shape[1]) else \
         conv_memo.keep("im2col", x, geometry, n * cols_bytes)
+    # The bias as one more term of the products, against a row of ones under the columns.
+    fold_bias = bias is not None and geometry.groups == 1 and not _columns_are_a_view(geometry)
+    if fold_bias:
+        weight_matrix = np.concatenate(
+            [weight_matrix, bias.reshape(-1, 1).astype(weight_matrix.dtype)], axis=1)
+        col_rows = [slice(0, weight_matrix.shape[1])]
 
     def chunk(images):
-        cols = im2col(x[images], geometry)
+        cols = _columns_with_ones(x[images], geometry) if fold_bias else im2col(x[images],
+                                                                                 geometry)
         if kept is not None:
             kept[images.start, images.stop] = cols
         for o, c in zip(out_rows, col_rows, strict=True):
             np.matmul(weight_matrix[o], cols[:, c], out=out[images, o])
-        if bias is not None:
+        if bias is not None and not fold_bias:
             out[images] += bias.reshape(-1, 1)
 
     map_chunks(chunk, _chunks(n, cols_bytes))
     return out.reshape(n, out_channels, ho, wo)
+
+
+def _columns_are_a_view(geometry: WindowGeometry) -> bool:
+    """Whether :func:`im2col` returns a view of its input (a 1x1 kernel at stride 1 without
+    padding), so that columns with a row of ones would cost a copy the bias add does not."""
+    return (tuple(geometry.kernel) == (1, 1) and tuple(geometry.stride) == (1, 1)
+            and all(p == (0, 0) for p in geometry.padding))
+
+
+def _columns_with_ones(x: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
+    """:func:`im2col`'s columns ``(n, C*kH*kW, L)`` with a row of ones below them,
+    ``(n, C*kH*kW + 1, L)``: a weight matrix with the bias as its last column then adds the
+    bias inside the GEMM, one term more per output, instead of in a pass over the output
+    (which for one input channel, (a), cost 0.48 of the forward's 1.13 ms: the output is
+    32x the columns and comes back from memory)."""
+    n, channels = x.shape[:2]
+    kh, kw = geometry.kernel
+    ho, wo = geometry.out_size
+    rows = channels * kh * kw
+    cols = np.empty((n, rows + 1, ho * wo), dtype=x.dtype)
+    np.copyto(cols[:, :rows].reshape(n, channels, kh, kw, ho, wo),
+              window_view(pad_for_windows(x, geometry), geometry))
+    cols[:, rows] = 1
+    return cols
 
 
 def adjoint_weight(weight: np.ndarray, groups: int) -> np.ndarray:
