@@ -73,3 +73,60 @@ def test_conv_bias_gradient_is_the_channel_sum():
     np.testing.assert_allclose(conv.bias.grad.numpy(),
                                grad.astype(np.float64).sum(axis=(0, 2, 3)), rtol=1e-5,
                                atol=1e-4)
+
+
+@pytest.mark.parametrize("algorithm, shape, out_channels", [
+    ("winograd_f2", (8, 6, 14, 14), 10), ("winograd", (8, 6, 13, 11), 10),
+    ("im2col", (16, 1, 28, 28), 8)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_bias_gradient_summed_by_the_weight_gradient_kernel(monkeypatch, algorithm, shape,
+                                                            out_channels, threads):
+    """The Winograd kernels, and im2col's with the forward's columns (a row of ones under
+    them), sum the output gradient per channel on the way: no separate pass, same values."""
+    def no_pass(x):
+        raise AssertionError("a separate pass over the output gradient")
+    monkeypatch.setattr(reduce_ops, "_channel_sums", no_pass)
+    monkeypatch.setattr(reduce_ops, "_CHANNEL_SUM_MIN", 1)
+    rng = np.random.default_rng(4)
+    x = tg.Tensor(rng.standard_normal(shape).astype(np.float32))
+    conv = tg.nn.Conv2d(shape[1], out_channels, 3, padding=1)
+    grad = rng.standard_normal((shape[0], out_channels) + shape[2:]).astype(np.float32)
+    tg.set_num_threads(threads)
+    try:
+        with tg.backends.conv_algorithm(algorithm):
+            conv(x).backward(tg.Tensor(grad))
+    finally:
+        tg.set_num_threads(1)
+    exact = grad.astype(np.float64).sum(axis=(0, 2, 3))
+    np.testing.assert_allclose(conv.bias.grad.numpy(), exact, rtol=1e-5, atol=1e-4)
+    assert conv.bias.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("algorithm", ["winograd_f2", "im2col"])
+def test_bias_gradient_same_bits_at_one_and_two_threads(algorithm):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((16, 1 if algorithm == "im2col" else 8, 20, 20)).astype(np.float32)
+    grad = rng.standard_normal((16, 12, 20, 20)).astype(np.float32)
+    results = []
+    for threads in (1, 2):
+        tg.manual_seed(0)
+        conv = tg.nn.Conv2d(x.shape[1], 12, 3, padding=1)
+        tg.set_num_threads(threads)
+        try:
+            with tg.backends.conv_algorithm(algorithm):
+                conv(tg.Tensor(x)).backward(tg.Tensor(grad))
+        finally:
+            tg.set_num_threads(1)
+        results.append((conv.bias.grad.numpy(), conv.weight.grad.numpy()))
+    for one, two in zip(*results, strict=True):
+        np.testing.assert_array_equal(one, two)
+
+
+def test_bias_gradient_differentiable_with_create_graph():
+    rng = np.random.default_rng(6)
+    x = tg.Tensor(rng.standard_normal((2, 3, 6, 6)), requires_grad=True)
+    w = tg.Tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    b = tg.Tensor(rng.standard_normal(4), requires_grad=True)
+    with tg.backends.conv_algorithm("winograd_f2"):
+        assert gradgradcheck(lambda x, w, b: tg.nn.functional.conv2d(x, w, b, padding=1),
+                             (x, w, b))

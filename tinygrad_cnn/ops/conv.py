@@ -25,6 +25,8 @@ from __future__ import annotations
 import contextlib
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
+from ..tensor import Tensor
 from . import conv_fft, conv_gemm, conv_memo, conv_strided, conv_winograd, im2col_flat
 from .conv_select import reduced_precision, resolve_conv_algorithm
 from .threads import governed
@@ -92,9 +94,22 @@ class Conv2d(Function):
                 grad_x = ConvTranspose2d.apply(grad_out, weight, None, geometry, algorithm)
             if ctx.needs_input_grad[1]:
                 grad_w = Conv2dWeightGrad.apply(x, grad_out, geometry, algorithm)
-        if ctx.needs_input_grad[2]:
-            grad_b = grad_out.sum(axis=(0, 2, 3))
+            if ctx.needs_input_grad[2]:
+                grad_b = _bias_grad(grad_out)
         return grad_x, grad_w, grad_b, None, None
+
+
+def _bias_grad(grad_out):
+    """``grad_out`` summed over ``(N, H, W)``: the sums the weight gradient's kernel took on
+    the way, while it had each chunk of ``grad_out`` in the cache (offered to the memo as
+    :data:`.conv_memo.CHANNEL_SUMS` by the Winograd kernels, and by im2col's when the
+    forward's columns carry a row of ones), else a pass of its own; the differentiable sum
+    when the backward records a graph."""
+    if not is_grad_enabled():
+        sums = conv_memo.recall(conv_memo.CHANNEL_SUMS, grad_out._data, None)
+        if sums is not None:
+            return Tensor._make(sums)
+    return grad_out.sum(axis=(0, 2, 3))
 
 
 class ConvTranspose2d(Function):

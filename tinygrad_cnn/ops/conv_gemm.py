@@ -204,7 +204,10 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
     two intermediates, ``L < C*kH*kW/groups``: timed against the per-image products on the
     shapes of ``benchmarks/bench_conv.py``, it won on (b) (``L = 196 < 288``) and lost where
     ``L`` is long, as in (a) and (d). The per-image products take the forward's columns
-    where it kept them (:mod:`.conv_memo`)."""
+    where it kept them (:mod:`.conv_memo`); when those carry the forward's row of ones
+    (:func:`_columns_with_ones`), the products' last column is ``grad_out`` summed per
+    channel, offered to the memo as its convolution's bias gradient
+    (:data:`.conv_memo.CHANNEL_SUMS`)."""
     n, out_channels = grad_out.shape[:2]
     channels = x.shape[1]
     kh, kw = geometry.kernel
@@ -219,6 +222,7 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
 
     def chunk(images):
         total = np.zeros((out_channels, rows // geometry.groups), dtype=dtype)
+        sums = None
         if one_gemm:
             count = images.stop - images.start
             padded = pad_for_windows(x[images], geometry).transpose(1, 0, 2, 3)
@@ -231,13 +235,23 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
             cols = kept.get((images.start, images.stop))
             if cols is None:
                 cols = im2col(x[images], geometry)                    # (n, C*kH*kW, L)
-            for o, c in zip(out_rows, col_rows, strict=True):
-                total[o] += np.matmul(grad_matrix[images, o],
-                                      cols[:, c].transpose(0, 2, 1)).sum(0)
-        return total
+            if cols.shape[1] > rows:   # the forward's row of ones: the sums of dY come along
+                product = np.matmul(grad_matrix[images], cols.transpose(0, 2, 1)).sum(0)
+                total += product[:, :rows]
+                sums = product[:, rows]
+            else:
+                for o, c in zip(out_rows, col_rows, strict=True):
+                    total[o] += np.matmul(grad_matrix[images, o],
+                                          cols[:, c].transpose(0, 2, 1)).sum(0)
+        return total, sums
 
     partials = map_chunks(chunk, _chunks(n, _cols_bytes(x.shape, geometry, x.itemsize)))
-    total = partials[0] if partials else np.zeros((out_channels, rows // geometry.groups), dtype)
-    for partial in partials[1:]:
+    total = partials[0][0] if partials else np.zeros((out_channels, rows // geometry.groups),
+                                                     dtype)
+    for partial, _ in partials[1:]:
         total += partial
+    if partials and all(sums is not None for _, sums in partials):
+        channel_sums = np.sum([sums for _, sums in partials], axis=0, dtype=np.float64)
+        conv_memo.offer(conv_memo.CHANNEL_SUMS, grad_out, None,
+                        channel_sums.astype(grad_out.dtype))
     return total.reshape(out_channels, channels // geometry.groups, kh, kw)

@@ -31,6 +31,9 @@ import contextlib
 import contextvars
 
 MEMO_BYTES = 1 << 26
+# The memo's name for an output gradient's per-channel sums (its convolution's bias
+# gradient), which a weight gradient's kernel may offer (key None).
+CHANNEL_SUMS = "channel sums"
 KEEP_BYTES = 1 << 24
 
 _memo: contextvars.ContextVar = contextvars.ContextVar("tinygrad_cnn_conv_memo", default=None)
@@ -77,9 +80,24 @@ def keep(kind: str, array, key, nbytes: int) -> dict | None:
 
 def kept(kind: str, array, key) -> dict:
     """The chunk transforms a forward kept for ``array`` (:func:`keep`), or an empty dict."""
+    return recall(kind, array, key) or {}
+
+
+def offer(kind: str, array, key, value) -> None:
+    """Put ``value``, computed from ``array`` on the way to something else (a weight
+    gradient's kernel summing the output gradient per channel), into the active memo for
+    :func:`recall` (nothing without a memo)."""
+    memo = _memo.get()
+    if memo is not None:
+        memo[(kind, id(array), key)] = (array, value)
+
+
+def recall(kind: str, array, key):
+    """What :func:`offer` or :func:`remembered` put in the active memo for ``array``, or
+    None."""
     memo = _memo.get()
     hit = None if memo is None else memo.get((kind, id(array), key))
-    return hit[1] if hit is not None and hit[0] is array else {}
+    return hit[1] if hit is not None and hit[0] is array else None
 
 
 def remembered(kind: str, array, key, compute):

@@ -407,7 +407,10 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
 
     Per band, ``sigma[xi] (C_out, C) += dY~[xi] (C_out, T) @ V[xi] (T, C)``; the bands are
     summed in ``PARTIAL_SUMS`` fixed runs (whatever the thread count), then added in order.
-    ``V`` is the forward's where it kept its tiles (:mod:`.conv_memo`; same plan, same bands)."""
+    ``V`` is the forward's where it kept its tiles (:mod:`.conv_memo`; same plan, same bands).
+    On the way, ``grad_out``'s per-channel sums (its convolution's bias gradient): row 1 of
+    ``A`` (``A^T``'s column 1) is all ones in F(2x2) and F(4x4), so ``dY~[1, 1]`` holds each
+    tile's sum; offered to the memo (:data:`.conv_memo.CHANNEL_SUMS`)."""
     n, channels = x.shape[:2]
     out_channels = grad_out.shape[1]
     groups = geometry.groups
@@ -432,6 +435,7 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
         sigma = np.empty((a, a, out_channels, per_group), dtype=dtype)
         term = np.empty_like(sigma) if len(groups_of_run) > 1 or len(groups_of_run[0][1]) > 1 \
             else None
+        sums = np.zeros(out_channels)          # grad_out per channel, on the way (float64)
         first = True
         for images, bands in groups_of_run:
             scratch = None
@@ -443,6 +447,7 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
                                                          (top, left), dtype)
                     v = _input_transform(scratch, rows, m, tw, bt)           # (a, a, T, C)
                 dyt = _output_adjoint(grad_out[images], rows, m, tw, at)     # (a, a, Co, T)
+                sums += dyt[1, 1].sum(axis=1)      # A's row 1 is all ones: tile sums
                 for o, c in pairs:
                     if first:
                         np.matmul(dyt[:, :, o], v[:, :, :, c], out=sigma[:, :, o])
@@ -450,12 +455,15 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
                         np.matmul(dyt[:, :, o], v[:, :, :, c], out=term[:, :, o])
                         np.add(sigma[:, :, o], term[:, :, o], out=sigma[:, :, o])
                 first = False
-        return sigma
+        return sigma, sums
 
     partials = map_chunks(run, runs)
-    sigma = partials[0] if partials else np.zeros((a, a, out_channels, per_group), dtype)
-    for partial in partials[1:]:
+    sigma = partials[0][0] if partials else np.zeros((a, a, out_channels, per_group), dtype)
+    sums = partials[0][1] if partials else np.zeros(out_channels)
+    for partial, partial_sums in partials[1:]:
         sigma += partial
+        sums += partial_sums
+    conv_memo.offer(conv_memo.CHANNEL_SUMS, grad_out, None, sums.astype(grad_out.dtype))
     return _weight_back(sigma, g).astype(result, copy=False)
 
 
