@@ -8,7 +8,7 @@ from .shape import BroadcastTo, Flip, Reshape
 from .threads import blas_threads
 
 # From this many elements, a per-channel sum of a contiguous float array (every axis but 1)
-# runs as two matrix-vector products (:func:`_channel_sums`).
+# runs as one matrix-vector product (:func:`_channel_sums`).
 _CHANNEL_SUM_MIN = 1 << 14
 
 
