@@ -68,8 +68,7 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
         col_rows = [slice(0, weight_matrix.shape[1])]
 
     def chunk(images):
-        cols = _columns_with_ones(x[images], geometry) if fold_bias else im2col(x[images],
-                                                                                 geometry)
+        cols = im2col(x[images], geometry, ones_row=fold_bias)
         if kept is not None:
             kept[images.start, images.stop] = cols
         for o, c in zip(out_rows, col_rows, strict=True):
@@ -83,26 +82,11 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
 
 def _columns_are_a_view(geometry: WindowGeometry) -> bool:
     """Whether :func:`im2col` returns a view of its input (a 1x1 kernel at stride 1 without
-    padding), so that columns with a row of ones would cost a copy the bias add does not."""
+    padding), so that columns with a row of ones would cost a copy the bias add does not.
+    (Elsewhere the bias rides in the product: for one input channel, (a), its pass over the
+    output cost 0.48 of the forward's 1.13 ms, the output being 32x the columns.)"""
     return (tuple(geometry.kernel) == (1, 1) and tuple(geometry.stride) == (1, 1)
             and all(p == (0, 0) for p in geometry.padding))
-
-
-def _columns_with_ones(x: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
-    """:func:`im2col`'s columns ``(n, C*kH*kW, L)`` with a row of ones below them,
-    ``(n, C*kH*kW + 1, L)``: a weight matrix with the bias as its last column then adds the
-    bias inside the GEMM, one term more per output, instead of in a pass over the output
-    (which for one input channel, (a), cost 0.48 of the forward's 1.13 ms: the output is
-    32x the columns and comes back from memory)."""
-    n, channels = x.shape[:2]
-    kh, kw = geometry.kernel
-    ho, wo = geometry.out_size
-    rows = channels * kh * kw
-    cols = np.empty((n, rows + 1, ho * wo), dtype=x.dtype)
-    np.copyto(cols[:, :rows].reshape(n, channels, kh, kw, ho, wo),
-              window_view(pad_for_windows(x, geometry), geometry))
-    cols[:, rows] = 1
-    return cols
 
 
 def adjoint_weight(weight: np.ndarray, groups: int) -> np.ndarray:
@@ -205,7 +189,7 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
     shapes of ``benchmarks/bench_conv.py``, it won on (b) (``L = 196 < 288``) and lost where
     ``L`` is long, as in (a) and (d). The per-image products take the forward's columns
     where it kept them (:mod:`.conv_memo`); when those carry the forward's row of ones
-    (:func:`_columns_with_ones`), the products' last column is ``grad_out`` summed per
+    (:func:`.im2col.im2col`'s ``ones_row``), the products' last column is ``grad_out`` summed per
     channel, offered to the memo as its convolution's bias gradient
     (:data:`.conv_memo.CHANNEL_SUMS`)."""
     n, out_channels = grad_out.shape[:2]

@@ -74,7 +74,7 @@ def keep(kind: str, array, key, nbytes: int) -> dict | None:
     if not _keep_input.get() or nbytes > KEEP_BYTES:
         return None
     chunks: dict = {}
-    _memo.get()[(kind, id(array), key)] = (array, chunks)
+    offer(kind, array, key, chunks)
     return chunks
 
 
@@ -103,14 +103,10 @@ def recall(kind: str, array, key):
 def remembered(kind: str, array, key, compute):
     """``compute()`` (an array or a numpy scalar), or the value the active memo holds for
     the same ``kind``, operand ``array`` and ``key``."""
-    memo = _memo.get()
-    if memo is None:
-        return compute()
-    slot = (kind, id(array), key)
-    hit = memo.get(slot)
-    if hit is not None and hit[0] is array:
-        return hit[1]
+    hit = recall(kind, array, key)
+    if hit is not None:
+        return hit
     value = compute()
     if getattr(value, "nbytes", 0) <= MEMO_BYTES:
-        memo[slot] = (array, value)
+        offer(kind, array, key, value)
     return value

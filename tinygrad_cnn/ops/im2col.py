@@ -101,14 +101,23 @@ def add_to_windows(canvas: np.ndarray, blocks: np.ndarray, geometry: WindowGeome
         windows[..., i, j, :, :] += blocks[..., i, j, :, :]
 
 
-def im2col(x: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
+def im2col(x: np.ndarray, geometry: WindowGeometry, ones_row: bool = False) -> np.ndarray:
     """The im2col matrix ``(N, C*kH*kW, Ho*Wo)`` of x ``(N, C, H, W)``.  May be a view of
-    ``x`` (a 1x1 kernel with stride 1); treat it as read-only."""
+    ``x`` (a 1x1 kernel with stride 1); treat it as read-only.
+
+    With ``ones_row``, a row of ones below the columns, ``(N, C*kH*kW + 1, Ho*Wo)``: a
+    weight matrix with a bias as its last column then adds the bias inside the product."""
     n, c = x.shape[:2]
     kh, kw = geometry.kernel
     ho, wo = geometry.out_size
     windows = window_view(pad_for_windows(x, geometry), geometry)
-    return windows.reshape(n, c * kh * kw, ho * wo)
+    if not ones_row:
+        return windows.reshape(n, c * kh * kw, ho * wo)
+    rows = c * kh * kw
+    cols = np.empty((n, rows + 1, ho * wo), dtype=x.dtype)
+    np.copyto(cols[:, :rows].reshape(windows.shape), windows)
+    cols[:, rows] = 1
+    return cols
 
 
 def col2im(cols: np.ndarray, geometry: WindowGeometry, channels: int) -> np.ndarray:

@@ -294,10 +294,11 @@ def scatter_to_windows(g: np.ndarray, index: np.ndarray, geometry: WindowGeometr
     planes = canvas.reshape((-1,) + canvas.shape[-2:])
     g_planes = g.reshape((-1,) + g.shape[-2:])
     index_planes = index.reshape((-1,) + index.shape[-2:])
-    if accumulate or _bits(g_planes) is None:
+    g_bits = None if accumulate else _bits(g_planes)
+    if g_bits is None:
         masked, g_bits, planes_bits = _masker(g), g_planes, planes
     else:
-        masked, g_bits, planes_bits = np.multiply, _bits(g_planes), _bits(planes)
+        masked, planes_bits = np.multiply, _bits(planes)
     offsets = np.array([k for k, _, _ in geometry.offsets()], index.dtype)[:, None, None, None]
     group = max(1, _SCATTER_GROUP_BYTES // max(1, planes[0].nbytes if len(planes) else 1))
     for start in range(0, len(planes), group):
@@ -332,8 +333,9 @@ def gather_from_windows(x: np.ndarray, index: np.ndarray, geometry: WindowGeomet
     if _pairs_of_pairs(geometry) and x.size and _bits(x) is not None:
         return _gather_2x2(x, index, geometry)
     padded = pad_for_windows(x, geometry)
-    windows = window_view(padded if _bits(padded) is None else _bits(padded), geometry)
-    sum_of = (lambda v, mask: v * mask) if _bits(padded) is not None else _masker(x)
+    bits = _bits(padded)
+    windows = window_view(padded if bits is None else bits, geometry)
+    sum_of = (lambda v, mask: v * mask) if bits is not None else _masker(x)
     out = np.zeros(index.shape, dtype=windows.dtype)
     for k, i, j in geometry.offsets():
         out += sum_of(windows[..., i, j, :, :], index == k)
