@@ -44,6 +44,9 @@ Kernels and value types (plain numpy, no ``Function``, no checks):
                        copies and col2im adds as long contiguous runs; same interface
 ``threads.py``         set_num_threads / get_num_threads (BLAS, FFT workers), blas_threads,
                        map_chunks, the governor (threads used per op: the cores left free)
+``second_core.py``     a helper process that computes a kernel's share at two threads (no
+                       shared GIL; arrays through a shared file mapping); its loop in
+                       ``_second_core_worker.py``
 ``conv_select.py``     the cost model that resolves ``"auto"`` to one of them, among those
                        as accurate as im2col (``conv_accuracy.py``: an FFT in float64; Winograd
                        only F(2x2), on finite data)

@@ -76,23 +76,41 @@ Layout (each choice timed against the alternatives at one thread; see
   measured faster than per-thread scratch buffers reused across bands and calls.
 
 With ``set_num_threads(n > 1)`` the groups are split over ``n`` threads
-(:func:`.threads.map_chunks`), each thread's BLAS on one core.
+(:func:`.threads.map_chunks`), each thread's BLAS on one core; at two threads, where the
+helper process of :mod:`.second_core` is up and the op has ``HELPER_MIN_MACS`` multiply-adds,
+the images from a cut on (the weight gradient's run boundary nearest ``HELPER_SHARE``)
+go to the helper instead, which runs the same group and run functions on them
+(:func:`forward_share`, :func:`weight_grad_share`: the same bits as one thread) and keeps
+its forward share's tiles for the weight gradient's share of the same images (measured:
+``docs/performance.md``, "Fifth sitting").
 """
 
 from __future__ import annotations
+
+import collections
+import functools
+import itertools
 
 import numpy as np
 
 from . import conv_memo
 from .conv_gemm import adjoint_weight
 from .geometry import WindowGeometry
-from .threads import even_slices, map_chunks
+from .second_core import SecondCoreError, second_core
+from .threads import active_threads, even_slices, map_chunks
 
 CHUNK_BYTES = 1 << 20          # transformed tiles (input and output side) per band
 MIN_TILES = 64                 # ... but at least this many tiles per band
 TRANSPOSE_CHANNELS = 32        # channels per transposing copy (see the scratch)
 MIN_BAND_MACS = 1 << 23        # ... and this many GEMM multiply-adds (up to 2 * CHUNK_BYTES)
-PARTIAL_SUMS = 8               # weight-gradient partial sums, whatever the thread count
+PARTIAL_SUMS = 16              # weight-gradient partial sums, whatever the thread count
+HELPER_MIN_MACS = 1 << 25      # GEMM multiply-adds for which the second core pays its trip
+HELPER_SHARE = 0.5             # of the images, for the second core
+HELPER_KEPT_OPS = 2            # forwards whose tiles the helper keeps for a weight gradient
+
+_HELPER_TOKEN = "second core"  # the key of a kept-tiles dict naming the helper's share
+_helper_tokens = itertools.count()
+_helper_kept: collections.OrderedDict = collections.OrderedDict()   # in the helper process
 
 # Lavin & Gray's transforms; F(m) -> (B^T, G, A^T).
 _TRANSFORMS = {
@@ -114,9 +132,13 @@ def supports(geometry: WindowGeometry) -> bool:
             and tuple(geometry.dilation) == (1, 1))
 
 
+@functools.lru_cache(maxsize=16)
 def _matrices(m: int, dtype):
-    bt, g, at = _TRANSFORMS[m]
-    return (np.array(bt, dtype=dtype), np.array(g, dtype=dtype), np.array(at, dtype=dtype))
+    """``(B^T, G, A^T)`` of F(m) in ``dtype`` (read-only, made once)."""
+    matrices = tuple(np.array(t, dtype=dtype) for t in _TRANSFORMS[m])
+    for matrix in matrices:
+        matrix.flags.writeable = False
+    return matrices
 
 
 def _tiles(size: int, m: int) -> int:
@@ -309,40 +331,119 @@ def _forward_tiles(x: np.ndarray, weight: np.ndarray, m: int, offset, out_size, 
     groups = channels // per_group
     result = np.result_type(x, weight)
     dtype = np.dtype(compute or result)
-    bt, g, at = _matrices(m, dtype)
     a = m + 2
     ho, wo = out_size
-    th, tw = _tiles(ho, m), _tiles(wo, m)
+    tiles = (_tiles(ho, m), _tiles(wo, m))
     # The weight gradient of this input reads the same tiles (:mod:`.conv_memo`).
     kept = conv_memo.keep("winograd tiles", x, _tiles_key(m, offset, out_size, dtype),
-                          a * a * n * th * tw * channels * dtype.itemsize)
+                          a * a * n * tiles[0] * tiles[1] * channels * dtype.itemsize)
     # Only the input the outputs read: a row or column beyond it (even inf) never counts.
     x = x[:, :, :max(ho + 2 - offset[0], 0), :max(wo + 2 - offset[1], 0)]
-    u = _transform_weight(weight.astype(dtype, copy=False), g)         # (a, a, Cg, Co)
+    u = _transform_weight(weight.astype(dtype, copy=False), _matrices(m, dtype)[1])
     u_t = u.transpose(0, 1, 3, 2)                                      # (a, a, Co, Cg)
     out = np.empty((n, out_channels, ho, wo), dtype=result)
     if bias is not None:
         bias = bias.astype(result, copy=False)
+    if not (n and ho and wo):
+        if bias is not None:
+            out[...] = bias.reshape(1, -1, 1, 1)
+        return out
     tile_bytes = a * a * (channels + out_channels) * np.dtype(dtype).itemsize
-    tile_macs = a * a * per_group * out_channels
-    pairs = list(zip(_group_slices(out_channels, groups), _group_slices(channels, groups),
-                     strict=True))
+    plan = _plan(n, tiles, tile_bytes, a * a * per_group * out_channels)
+    options = dict(m=m, offset=tuple(offset), tiles=tiles, dtype=dtype.str, groups=groups)
 
     def chunk(group):
-        images, bands = group
-        scratch = _channels_last_scratch(x[images], (th * m + 2, tw * m + 2), offset, dtype)
-        for rows in bands:
-            v = _input_transform(scratch, rows, m, tw, bt)               # (a, a, T, C)
-            if kept is not None:
-                kept[_band_key(images, rows)] = v
-            product = _products(u_t, v, pairs)                          # M^T
-            _place(_output_transform(product, m, at), out[images], rows, m, tw, bias)
+        _forward_group(x, u_t, out, group, bias, kept=kept, **options)
 
-    if n and ho and wo:
-        map_chunks(chunk, _plan(n, (th, tw), tile_bytes, tile_macs))
-    elif bias is not None:
-        out[...] = bias.reshape(1, -1, 1, 1)
+    split = _helper_split(_runs(plan), a * a * n * tiles[0] * tiles[1] * per_group * out_channels)
+    if split is not None:
+        mine_runs, their_runs, first = split
+        mine = [group for run in mine_runs for group in run]
+        theirs = [group for run in their_runs for group in run]
+        inputs = {"x": x[first:], "u": u} | ({} if bias is None else {"bias": bias})
+        token = None
+        if kept is not None:    # the helper keeps its share's tiles for the weight gradient
+            token = kept[_HELPER_TOKEN] = next(_helper_tokens)
+        job = second_core.submit("conv_winograd:forward_share", inputs,
+                                 {"out": (out[first:].shape, out.dtype)},
+                                 dict(options, plan=_shifted(theirs, first), first=first,
+                                      keep=token))
+        if job is not None:
+            for group in mine:
+                chunk(group)
+            try:
+                np.copyto(out[first:], job.result()[0]["out"])
+            except SecondCoreError:
+                for group in theirs:
+                    chunk(group)
+            return out
+    map_chunks(chunk, plan)
     return out
+
+
+def _forward_group(x, u_t, out, group, bias, *, m, offset, tiles, dtype, groups, kept=None):
+    """One group of the forward's plan (``(images, bands)``): the images' channels-last
+    scratch, then per band the input transform, the frequency-wise GEMMs, the output
+    transform, written into ``out``."""
+    bt, _, at = _matrices(m, np.dtype(dtype))
+    images, bands = group
+    th, tw = tiles
+    pairs = list(zip(_group_slices(u_t.shape[2], groups), _group_slices(x.shape[1], groups),
+                     strict=True))
+    scratch = _channels_last_scratch(x[images], (th * m + 2, tw * m + 2), offset, dtype)
+    for rows in bands:
+        v = _input_transform(scratch, rows, m, tw, bt)               # (a, a, T, C)
+        if kept is not None:
+            kept[_band_key(images, rows)] = v
+        product = _products(u_t, v, pairs)                          # M^T
+        _place(_output_transform(product, m, at), out[images], rows, m, tw, bias)
+
+
+def forward_share(x, u, out, bias=None, *, plan, first, keep=None, **options):
+    """The second core's share of a forward (:mod:`.second_core`): the groups ``plan`` of
+    ``x``'s images (image 0 of ``x`` is the batch's image ``first``), written into ``out``,
+    computed as :func:`_forward_tiles` computes its own (``u (a, a, Cg, C_out)`` is read
+    transposed, as there: the same products). With a ``keep`` token, the bands' input
+    tiles stay in the helper for the weight gradient's share (:func:`weight_grad_share`)."""
+    u_t = u.transpose(0, 1, 3, 2)
+    tiles = None if keep is None else {}
+    for group in plan:
+        _forward_group(x, u_t, out, group, bias, kept=tiles, **options)
+    if keep is not None:
+        _helper_kept[keep] = {(i0 + first, i1 + first, r0, r1): v
+                              for (i0, i1, r0, r1), v in tiles.items()}
+        while len(_helper_kept) > HELPER_KEPT_OPS:
+            _helper_kept.popitem(last=False)
+
+
+def _runs(plan: list) -> list:
+    """The plan's groups in ``PARTIAL_SUMS`` runs (consecutive, about equal): the weight
+    gradient's partial sums, and where the second core's share may begin."""
+    per_sum = -(-len(plan) // PARTIAL_SUMS) if plan else 1
+    return [plan[k:k + per_sum] for k in range(0, len(plan), per_sum)]
+
+
+def _helper_split(runs: list, macs: int):
+    """``(mine, theirs, first)``: the plan's ``runs`` cut in two at the run boundary
+    nearest ``HELPER_SHARE`` of the images, the second part (from image ``first`` on) for
+    the second core, when two threads are in use, the op is worth the trip
+    (``HELPER_MIN_MACS`` multiply-adds) and the helper is ready; else None (the threads of
+    :func:`.threads.map_chunks` share the plan). The forward and the weight gradient of an
+    input cut alike, so the helper's share of the weight gradient finds the tiles its share
+    of the forward kept."""
+    if len(runs) < 2 or macs < HELPER_MIN_MACS or active_threads() < 2:
+        return None
+    if not second_core.ready():
+        return None
+    mine = runs[-1][-1][0].stop * (1 - HELPER_SHARE)
+    cut = min(range(1, len(runs)), key=lambda k: abs(runs[k][0][0].start - mine))
+    return runs[:cut], runs[cut:], runs[cut][0][0].start
+
+
+def _shifted(groups: list, first: int) -> list:
+    """``groups`` with their image slices counted from image ``first``."""
+    return [(slice(images.start - first, images.stop - first), bands)
+            for images, bands in groups]
 
 
 def _tiles_key(m: int, offset, out_size, dtype) -> tuple:
@@ -417,54 +518,94 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
     per_group = channels // groups
     result = np.result_type(x, grad_out)
     dtype = np.dtype(compute or result)
-    bt, g, at = _matrices(m, dtype)
     a = m + 2
     ho, wo = geometry.out_size
-    th, tw = _tiles(ho, m), _tiles(wo, m)
+    tiles = (_tiles(ho, m), _tiles(wo, m))
     (top, _), (left, _) = geometry.padding
     kept = conv_memo.kept("winograd tiles", x, _tiles_key(m, (top, left), (ho, wo), dtype))
     x = x[:, :, :max(ho + 2 - top, 0), :max(wo + 2 - left, 0)]      # what the windows read
     tile_bytes = a * a * (channels + out_channels) * np.dtype(dtype).itemsize
-    pairs = list(zip(_group_slices(out_channels, groups), _group_slices(channels, groups),
-                     strict=True))
-    plan = _plan(n, (th, tw), tile_bytes, a * a * per_group * out_channels) if ho and wo else []
-    per_sum = -(-len(plan) // PARTIAL_SUMS) if plan else 1
-    runs = [plan[k:k + per_sum] for k in range(0, len(plan), per_sum)]
+    plan = _plan(n, tiles, tile_bytes, a * a * per_group * out_channels) if ho and wo else []
+    runs = _runs(plan)
+    options = dict(m=m, offset=(top, left), tiles=tiles, dtype=dtype.str, groups=groups)
 
     def run(groups_of_run):
-        sigma = np.empty((a, a, out_channels, per_group), dtype=dtype)
-        term = np.empty_like(sigma) if len(groups_of_run) > 1 or len(groups_of_run[0][1]) > 1 \
-            else None
-        sums = np.zeros(out_channels)          # grad_out per channel, on the way (float64)
-        first = True
-        for images, bands in groups_of_run:
-            scratch = None
-            for rows in bands:
-                v = kept.get(_band_key(images, rows))           # the forward's tiles
-                if v is None:
-                    if scratch is None:
-                        scratch = _channels_last_scratch(x[images], (th * m + 2, tw * m + 2),
-                                                         (top, left), dtype)
-                    v = _input_transform(scratch, rows, m, tw, bt)           # (a, a, T, C)
-                dyt = _output_adjoint(grad_out[images], rows, m, tw, at)     # (a, a, Co, T)
-                sums += dyt[1, 1].sum(axis=1)      # A's row 1 is all ones: tile sums
-                for o, c in pairs:
-                    if first:
-                        np.matmul(dyt[:, :, o], v[:, :, :, c], out=sigma[:, :, o])
-                    else:                                  # no temporary per band
-                        np.matmul(dyt[:, :, o], v[:, :, :, c], out=term[:, :, o])
-                        np.add(sigma[:, :, o], term[:, :, o], out=sigma[:, :, o])
-                first = False
-        return sigma, sums
+        return _weight_run(x, grad_out, groups_of_run, kept=kept, **options)
 
-    partials = map_chunks(run, runs)
+    partials = None
+    split = _helper_split(runs, a * a * n * tiles[0] * tiles[1] * per_group * out_channels)
+    if split is not None:
+        mine, theirs, first = split
+        job = second_core.submit(
+            "conv_winograd:weight_grad_share", {"x": x[first:], "grad_out": grad_out[first:]},
+            {"sigmas": ((len(theirs), a, a, out_channels, per_group), dtype),
+             "sums": ((len(theirs), out_channels), np.float64)},
+            dict(options, runs=[_shifted(r, first) for r in theirs], first=first,
+                 kept=kept.get(_HELPER_TOKEN)))
+        if job is not None:
+            partials = [run(r) for r in mine]
+            try:
+                shares = job.result()[0]
+                partials += [(sigma.copy(), total.copy()) for sigma, total
+                             in zip(shares["sigmas"], shares["sums"], strict=True)]
+            except SecondCoreError:
+                partials += [run(r) for r in theirs]
+    if partials is None:
+        partials = map_chunks(run, runs)
     sigma = partials[0][0] if partials else np.zeros((a, a, out_channels, per_group), dtype)
     sums = partials[0][1] if partials else np.zeros(out_channels)
     for partial, partial_sums in partials[1:]:
         sigma += partial
         sums += partial_sums
     conv_memo.offer(conv_memo.CHANNEL_SUMS, grad_out, None, sums.astype(grad_out.dtype))
-    return _weight_back(sigma, g).astype(result, copy=False)
+    return _weight_back(sigma, _matrices(m, dtype)[1]).astype(result, copy=False)
+
+
+def _weight_run(x, grad_out, groups_of_run, *, m, offset, tiles, dtype, groups, kept=None):
+    """One run of the weight gradient's plan: ``(sigma (a, a, C_out, Cg), sums (C_out,))``,
+    its bands' ``dY~[xi] @ V[xi]`` added up in band order, and ``grad_out``'s per-channel
+    sums (float64) on the way."""
+    dtype = np.dtype(dtype)
+    bt, _, at = _matrices(m, dtype)
+    a, (th, tw) = m + 2, tiles
+    out_channels, per_group = grad_out.shape[1], x.shape[1] // groups
+    pairs = list(zip(_group_slices(out_channels, groups), _group_slices(x.shape[1], groups),
+                     strict=True))
+    sigma = np.empty((a, a, out_channels, per_group), dtype=dtype)
+    term = np.empty_like(sigma) if len(groups_of_run) > 1 or len(groups_of_run[0][1]) > 1 \
+        else None
+    sums = np.zeros(out_channels)          # grad_out per channel, on the way (float64)
+    first = True
+    for images, bands in groups_of_run:
+        scratch = None
+        for rows in bands:
+            v = None if kept is None else kept.get(_band_key(images, rows))  # forward's tiles
+            if v is None:
+                if scratch is None:
+                    scratch = _channels_last_scratch(x[images], (th * m + 2, tw * m + 2),
+                                                     offset, dtype)
+                v = _input_transform(scratch, rows, m, tw, bt)           # (a, a, T, C)
+            dyt = _output_adjoint(grad_out[images], rows, m, tw, at)     # (a, a, Co, T)
+            sums += dyt[1, 1].sum(axis=1)      # A's row 1 is all ones: tile sums
+            for o, c in pairs:
+                if first:
+                    np.matmul(dyt[:, :, o], v[:, :, :, c], out=sigma[:, :, o])
+                else:                                  # no temporary per band
+                    np.matmul(dyt[:, :, o], v[:, :, :, c], out=term[:, :, o])
+                    np.add(sigma[:, :, o], term[:, :, o], out=sigma[:, :, o])
+            first = False
+    return sigma, sums
+
+
+def weight_grad_share(x, grad_out, sigmas, sums, *, runs, first, kept=None, **options):
+    """The second core's share of a weight gradient (:mod:`.second_core`): each of ``runs``
+    as :func:`_weight_run`, into ``sigmas[k]`` and ``sums[k]`` (image 0 of ``x`` is the
+    batch's image ``first``), with the tiles the forward's share kept under the token
+    ``kept`` where it computed the same bands."""
+    tiles = _helper_kept.pop(kept, None) or {}
+    tiles = {(i0 - first, i1 - first, r0, r1): v for (i0, i1, r0, r1), v in tiles.items()}
+    for k, groups_of_run in enumerate(runs):
+        sigmas[k], sums[k] = _weight_run(x, grad_out, groups_of_run, kept=tiles, **options)
 
 
 class WinogradKernels:

@@ -41,7 +41,9 @@ share out. The reason: after every product it shares, each OpenBLAS thread spin-
 and batch norm's sums on two threads, its step took as long at two threads as at one (37.4
 against 36.7 ms; 30-31 ms once nothing wakes them; see ``docs/performance.md``, "Third
 sitting"). Only a one-chunk convolution (a batch of one image) gives the BLAS its threads
-back.
+back. Two threads of one process still wait for each other's GIL around every numpy call;
+where that costs most, the Winograd kernels give their second half to a helper process
+instead (:mod:`.second_core`).
 """
 
 from __future__ import annotations
@@ -202,6 +204,13 @@ def _user_hz() -> int:
         return 100
 
 
+def _own_cpu_time() -> float:
+    """This process's CPU seconds, its second core's (:mod:`.second_core`) included: the
+    helper works for us, so the governor must not count it among the others."""
+    from .second_core import second_core
+    return time.process_time() + second_core.cpu_seconds()
+
+
 def cpu_jiffies(stat: str, cpus=None) -> tuple[int, int, int]:
     """``(busy, total, count)`` jiffies summed over the ``cpuN`` lines of a ``/proc/stat``
     text whose ``N`` is in ``cpus`` (all when None, or when none of them is listed), and how
@@ -226,13 +235,14 @@ class Governor:
     processes keep busy, estimated over windows of at least ``WINDOW_SECONDS`` (see the
     module docstring). Its sources are arguments so that tests can feed it fake samples:
     ``read_stat`` returns a ``/proc/stat`` text (OSError: unavailable), ``cpu_time`` this
-    process's CPU seconds (all threads), ``clock`` wall seconds, ``affinity`` the set of
-    usable CPU numbers (or None), ``hz`` the jiffies per second of ``/proc/stat``."""
+    process's CPU seconds (all threads, and the second core's helper process), ``clock``
+    wall seconds, ``affinity`` the set of usable CPU numbers (or None), ``hz`` the jiffies
+    per second of ``/proc/stat``."""
 
-    def __init__(self, read_stat=_read_proc_stat, cpu_time=time.process_time,
+    def __init__(self, read_stat=_read_proc_stat, cpu_time=None,
                  clock=time.monotonic, affinity=_affinity, hz=None):
-        self.read_stat, self.cpu_time, self.clock, self.affinity = (read_stat, cpu_time,
-                                                                     clock, affinity)
+        self.read_stat, self.clock, self.affinity = read_stat, clock, affinity
+        self.cpu_time = _own_cpu_time if cpu_time is None else cpu_time
         self.hz = _user_hz() if hz is None else hz
         self.enabled = True
         self.cores = None     # the decision: cores we may use (None: unknown, use requested)

@@ -1,0 +1,174 @@
+"""The second core (ops/second_core.py): at two threads the Winograd kernels give half their
+images to a helper process and get the same bits as at one thread; a helper that fails or
+cannot start leaves the kernels computing everything themselves; the governor counts the
+helper's CPU time as the process's own."""
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+import tinygrad_cnn as tg
+from tinygrad_cnn import functional as F
+from tinygrad_cnn.backends import conv_algorithm
+from tinygrad_cnn.nn.functional._windows import conv_geometry
+from tinygrad_cnn.ops import conv_winograd, second_core, threads
+from tinygrad_cnn.ops.second_core import SecondCore, SecondCoreError
+
+pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"),
+                                reason="the helper's CPU time and the governor read /proc")
+
+
+def _started(core: SecondCore, timeout: float = 30.0) -> SecondCore:
+    deadline = time.monotonic() + timeout
+    while not core.ready():
+        if core._failed or time.monotonic() > deadline:
+            pytest.skip("the helper process did not start here")
+        time.sleep(0.01)
+    return core
+
+
+@pytest.fixture
+def helper(monkeypatch):
+    """A fresh helper the Winograd kernels use, two threads, every op big enough and cut
+    into several groups."""
+    core = SecondCore()
+    core.enabled = True
+    monkeypatch.setattr(conv_winograd, "second_core", core)
+    monkeypatch.setattr(conv_winograd, "HELPER_MIN_MACS", 0)
+    # bands of one image each (a plan of several groups, as big layers have)
+    monkeypatch.setattr(conv_winograd, "CHUNK_BYTES", 1 << 10)
+    monkeypatch.setattr(conv_winograd, "MIN_TILES", 1)
+    monkeypatch.setattr(conv_winograd, "MIN_BAND_MACS", 0)
+    before = tg.get_num_threads()
+    tg.set_num_threads(2)
+    monkeypatch.setattr(threads.governor, "enabled", False)   # two threads, whatever the load
+    jobs = []
+    submit = core.submit
+
+    def counted(function, *args, **kwargs):
+        job = submit(function, *args, **kwargs)
+        jobs.append((function, job is not None))
+        return job
+
+    monkeypatch.setattr(core, "submit", counted)
+    _started(core)
+    core.jobs = jobs
+    yield core
+    core.close()
+    tg.set_num_threads(before)
+
+
+def _operands(dtype, groups=1, batch=6, channels=4, size=9):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((batch, channels, size, size)).astype(dtype)
+    w = rng.standard_normal((6, channels // groups, 3, 3)).astype(dtype)
+    b = rng.standard_normal(6).astype(dtype)
+    g = rng.standard_normal((batch, 6, size, size)).astype(dtype)
+    geometry = conv_geometry("conv2d", tg.Tensor(x), tg.Tensor(w), padding=1, groups=groups)
+    return x, w, b, g, geometry
+
+
+def _three(x, w, b, g, geometry, m):
+    with threads.governed():
+        return (conv_winograd.conv2d_forward(x, w, geometry, b, m=m),
+                conv_winograd.conv2d_input_grad(g, w, geometry, m=m),
+                conv_winograd.conv2d_weight_grad(x, g, geometry, m=m))
+
+
+@pytest.mark.parametrize("m", [2, 4])
+@pytest.mark.parametrize("dtype, groups", [(np.float32, 1), (np.float64, 2)])
+def test_the_helper_computes_half_and_the_bits_are_one_threads(helper, m, dtype, groups):
+    operands = _operands(dtype, groups)
+    shared = _three(*operands, m)
+    sent = [function for function, taken in helper.jobs if taken]
+    assert sent == ["conv_winograd:forward_share"] * 2 + ["conv_winograd:weight_grad_share"]
+    tg.set_num_threads(1)
+    alone = _three(*operands, m)
+    for two, one in zip(shared, alone, strict=True):
+        assert two.dtype == one.dtype
+        np.testing.assert_array_equal(two, one)
+
+
+def test_a_training_steps_gradients_are_one_threads_with_the_helper(helper):
+    x, w, b, g, _ = _operands(np.float32)
+
+    def gradients():
+        xt, wt, bt = (tg.Tensor(a, requires_grad=True) for a in (x, w, b))
+        with conv_algorithm("winograd_f2"):
+            out = F.conv2d(xt, wt, bt, padding=1)
+            out.backward(tg.Tensor(g))
+        return out._data, xt.grad._data, wt.grad._data, bt.grad._data
+
+    shared = gradients()
+    assert any(taken for _, taken in helper.jobs)
+    tg.set_num_threads(1)
+    for two, one in zip(shared, gradients(), strict=True):
+        np.testing.assert_array_equal(two, one)
+
+
+def test_a_helper_that_dies_leaves_the_kernel_computing_its_share(helper):
+    operands = _operands(np.float32)
+    helper._process.kill()
+    helper._process.wait()
+    shared = _three(*operands, 2)
+    assert helper._failed and not helper.ready()
+    tg.set_num_threads(1)
+    for two, one in zip(shared, _three(*operands, 2), strict=True):
+        np.testing.assert_array_equal(two, one)
+
+
+def test_a_job_that_raises_turns_the_helper_off(helper):
+    job = helper.submit("conv_winograd:no_such_function", {"x": np.zeros(3)}, {}, {})
+    assert job is not None
+    with pytest.raises(SecondCoreError, match="no_such_function"):
+        job.result()
+    assert helper._failed
+    assert helper.submit("conv_winograd:forward_share", {}, {}, {}) is None
+
+
+def test_the_arena_file_is_gone_once_the_helper_mapped_it(helper):
+    _three(*_operands(np.float32), 2)
+    assert helper._arena is not None and helper._arena.path is None
+
+
+def test_one_thread_or_a_small_op_never_calls_the_helper(helper, monkeypatch):
+    tg.set_num_threads(1)
+    _three(*_operands(np.float32), 2)
+    tg.set_num_threads(2)
+    monkeypatch.setattr(conv_winograd, "HELPER_MIN_MACS", 1 << 40)
+    _three(*_operands(np.float32), 2)
+    assert helper.jobs == []
+
+
+def test_the_governor_counts_the_helpers_cpu_as_its_own(helper):
+    _three(*_operands(np.float32, batch=32, channels=16, size=32), 2)
+    assert helper.cpu_seconds() > 0
+    assert threads.governor.cpu_time is threads._own_cpu_time
+
+
+def test_the_switch_in_the_environment(monkeypatch):
+    monkeypatch.setenv("TINYGRAD_CNN_SECOND_CORE", "0")
+    core = SecondCore()
+    assert not core.enabled and not core.ready() and core._process is None
+
+
+def test_the_library_helper_is_one_per_process():
+    assert second_core.second_core is conv_winograd.second_core
+
+
+def test_a_share_that_fails_is_computed_here(helper, monkeypatch):
+    answer = helper._answer
+
+    def lost():
+        answer()
+        raise SecondCoreError("lost on the way")
+
+    monkeypatch.setattr(helper, "_answer", lost)
+    operands = _operands(np.float32)
+    shared = _three(*operands, 2)
+    assert any(taken for _, taken in helper.jobs)
+    tg.set_num_threads(1)
+    for two, one in zip(shared, _three(*operands, 2), strict=True):
+        np.testing.assert_array_equal(two, one)

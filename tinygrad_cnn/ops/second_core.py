@@ -1,0 +1,294 @@
+"""A second core without the GIL: one helper process that computes a kernel's share.
+
+Why a process. A convolution kernel here is a pipeline of numpy calls; numpy releases the
+GIL inside each call, but every call takes it back for its Python side, so two threads of
+one process wait for each other. Measured (``benchmarks/bench_gil.py``, one thread each,
+two loops at once, F(2x2) forwards): two threads of one process run 1.33-1.58 forwards in
+the time of one, two processes 1.96-2.09. So with ``set_num_threads(2)`` a kernel that can
+(the Winograd kernels, :mod:`.conv_winograd`) gives its second half to a helper process
+while it computes the first half itself.
+
+How. The helper is ``python -c ...`` running :mod:`._second_core_worker` (a fresh
+interpreter that imports only this library: no ``fork`` of a process whose threads hold
+locks, and, unlike ``multiprocessing``'s ``spawn``, no re-import of the user's main
+script). It reads jobs from its stdin and answers on its stdout, one pickled message each
+way; the arrays travel through a shared file mapping (the *arena*, under ``/dev/shm``
+where there is one): :meth:`SecondCore.submit` copies a job's input arrays into it, the
+helper reads them in place and writes its outputs there, and the caller copies those out
+before its next job. A job names a function of :mod:`tinygrad_cnn.ops` (``"module:name"``),
+called as ``function(**inputs, **outputs, **params)``; it computes exactly what the
+caller's own code computes for that share (same numpy calls, same single BLAS thread), so
+results do not depend on who computed which share.
+
+The helper starts on the first :meth:`SecondCore.ready` with two threads requested (in the
+background: until it says it has imported, about half a second, kernels use their threads
+instead) and ends with this process (its stdin closes). Any failure (it cannot start, dies,
+or a job raises) turns the second core off for the process; the caller then computes the
+share itself. ``TINYGRAD_CNN_SECOND_CORE=0`` (or ``second_core.enabled = False``) turns it
+off; so does a frozen application (its ``sys.executable`` is not a Python). The helper
+costs the memory of a second interpreter with numpy (about 60 MB) and of the arena. Its
+CPU time counts as this process's for the governor (:mod:`.threads`), which decides
+whether a second core is free at all.
+"""
+
+from __future__ import annotations
+
+import atexit
+import mmap
+import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+
+import numpy as np
+
+__all__ = ["SecondCore", "second_core"]
+
+ARENA_BYTES = 32 << 20       # the first arena; a bigger job gets a bigger one
+ALIGN = 64                   # bytes: each array of a job starts on a cache line
+_HEADER = struct.Struct("<Q")
+
+
+def _send(stream, message) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def _receive(stream):
+    """The next message, or None at the end of the stream."""
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    (size,) = _HEADER.unpack(header)
+    data = stream.read(size)
+    return pickle.loads(data) if len(data) == size else None
+
+
+def _close(*streams) -> None:
+    for stream in streams:
+        try:
+            stream.close()
+        except OSError:      # a broken pipe's unwritten bytes: nobody is reading them
+            pass
+
+
+def _arena_directory() -> str:
+    return "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+
+
+class _Arena:
+    """A shared file mapping of ``size`` bytes; the file is unlinked once the helper has
+    mapped it (:meth:`forget_path`)."""
+
+    def __init__(self, size: int):
+        fd, self.path = tempfile.mkstemp(prefix="tinygrad_cnn_", dir=_arena_directory())
+        try:
+            os.ftruncate(fd, size)
+            self.map = mmap.mmap(fd, size)
+        finally:
+            os.close(fd)
+        self.size = size
+        self.bytes = np.frombuffer(self.map, np.uint8)
+
+    def forget_path(self) -> None:
+        if self.path is not None:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+            self.path = None
+
+    def view(self, offset: int, shape, dtype) -> np.ndarray:
+        dtype = np.dtype(dtype)
+        count = int(np.prod(shape, dtype=np.int64))
+        return self.bytes[offset:offset + count * dtype.itemsize].view(dtype).reshape(shape)
+
+
+def _layout(specs) -> tuple[list, int]:
+    """Offsets of arrays ``[(shape, dtype)]`` laid out one after the other, aligned, and
+    the bytes they need."""
+    offsets, end = [], 0
+    for shape, dtype in specs:
+        offsets.append(end)
+        size = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        end += -(-max(size, 1) // ALIGN) * ALIGN
+    return offsets, end
+
+
+class Job:
+    """A share submitted to the helper: :meth:`result` waits for it and returns its output
+    arrays (views into the arena, valid until the next job) and what the function returned,
+    or raises :class:`SecondCoreError` (the caller then computes the share itself)."""
+
+    def __init__(self, core, outputs):
+        self.core, self.outputs = core, outputs
+
+    def result(self):
+        try:
+            return self.outputs, self.core._answer()
+        finally:
+            self.core._lock.release()
+
+
+class SecondCoreError(RuntimeError):
+    pass
+
+
+class SecondCore:
+    """The helper process and its arena (one per process: :data:`second_core`)."""
+
+    def __init__(self):
+        self.enabled = os.environ.get("TINYGRAD_CNN_SECOND_CORE", "1").strip().lower() \
+            not in ("0", "off", "false", "no") and not getattr(sys, "frozen", False)
+        self._process = None
+        self._arena = None
+        self._ready = False
+        self._failed = False
+        self._pid_owner = None
+        self._lock = threading.Lock()
+
+    # -- the helper's life -------------------------------------------------------------
+    def ready(self) -> bool:
+        """Whether a job can go to the helper now; starts it (without waiting) the first time."""
+        if not self.enabled or self._failed:
+            return False
+        if self._pid_owner is not None and self._pid_owner != os.getpid():
+            return False                         # a forked child: the helper is the parent's
+        if self._process is None:
+            self._start()
+            return False
+        if not self._ready:
+            self._ready = self._poll_started()
+        return self._ready
+
+    def _start(self) -> None:
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+                   MKL_NUM_THREADS="1", TINYGRAD_CNN_SECOND_CORE="0")
+        env["PYTHONPATH"] = os.pathsep.join([root] + ([env["PYTHONPATH"]]
+                                                      if env.get("PYTHONPATH") else []))
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c",
+                 "from tinygrad_cnn.ops._second_core_worker import main; main()"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                env=env, close_fds=True)
+        except OSError:
+            self._failed = True
+            return
+        self._pid_owner = os.getpid()
+        atexit.register(self.close)
+
+    def _poll_started(self) -> bool:
+        stdout = self._process.stdout
+        try:
+            readable, _, _ = select.select([stdout], [], [], 0)
+        except (OSError, ValueError):
+            self._fail()
+            return False
+        if not readable:
+            if self._process.poll() is not None:
+                self._fail()
+            return False
+        try:
+            hello = _receive(stdout)
+        except Exception:  # noqa: BLE001  (any broken answer: no second core)
+            hello = None
+        if hello != "ready":
+            self._fail()
+            return False
+        return True
+
+    def _fail(self) -> None:
+        self._failed = True
+        self._ready = False
+        process, self._process = self._process, None
+        if process is not None:
+            try:
+                process.kill()
+                process.wait()
+            except OSError:
+                pass
+            _close(process.stdin, process.stdout)
+        if self._arena is not None:
+            self._arena.forget_path()
+
+    def close(self) -> None:
+        """End the helper (it would end with this process anyway; done at exit)."""
+        process, self._process = self._process, None
+        self._ready = False
+        if process is not None and self._pid_owner == os.getpid():
+            _close(process.stdin)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            _close(process.stdout)
+        if self._arena is not None:
+            self._arena.forget_path()
+            self._arena = None
+
+    def cpu_seconds(self) -> float:
+        """The helper's CPU time so far (0 without one; Linux ``/proc``)."""
+        process = self._process
+        if process is None:
+            return 0.0
+        try:
+            with open(f"/proc/{process.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
+    # -- jobs --------------------------------------------------------------------------
+    def submit(self, function: str, inputs: dict, outputs: dict, params: dict) -> Job | None:
+        """Send ``function`` (``"module:name"`` of :mod:`tinygrad_cnn.ops`) with the arrays
+        ``inputs`` (copied into the arena), room for ``outputs`` (``name -> (shape,
+        dtype)``) and picklable ``params``; None when the helper is not ready or busy with
+        another thread's job (compute the share yourself)."""
+        if not self.ready() or not self._lock.acquire(blocking=False):
+            return None
+        try:
+            names = list(inputs) + list(outputs)
+            specs = [(inputs[n].shape, inputs[n].dtype) for n in inputs] + \
+                [(shape, np.dtype(dtype)) for shape, dtype in outputs.values()]
+            offsets, size = _layout(specs)
+            new_path = None
+            if self._arena is None or self._arena.size < size:
+                if self._arena is not None:
+                    self._arena.forget_path()
+                self._arena = _Arena(max(ARENA_BYTES, size + size // 2))
+                new_path = (self._arena.path, self._arena.size)
+            for name, offset in zip(inputs, offsets, strict=False):
+                array = inputs[name]
+                np.copyto(self._arena.view(offset, array.shape, array.dtype), array)
+            placed = {name: (offset, tuple(shape), np.dtype(dtype).str)
+                      for name, offset, (shape, dtype) in zip(names, offsets, specs, strict=True)}
+            _send(self._process.stdin, (new_path, function, placed, params))
+            views = {name: self._arena.view(*placed[name]) for name in outputs}
+            return Job(self, views)
+        except Exception:  # noqa: BLE001  (a broken pipe, no room for an arena: no second core)
+            self._fail()
+            self._lock.release()
+            return None
+
+    def _answer(self):
+        try:
+            answer = _receive(self._process.stdout)
+        except Exception:  # noqa: BLE001
+            answer = None
+        if self._arena is not None:
+            self._arena.forget_path()    # mapped by the helper by now (or it is gone)
+        if not isinstance(answer, tuple) or answer[0] != "ok":
+            self._fail()
+            raise SecondCoreError(f"the second core's job failed: {answer!r}")
+        return answer[1]
+
+
+second_core = SecondCore()
