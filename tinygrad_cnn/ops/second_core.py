@@ -89,9 +89,16 @@ class _Arena:
         fd, self.path = tempfile.mkstemp(prefix="tinygrad_cnn_", dir=_arena_directory())
         try:
             os.ftruncate(fd, size)
+            if hasattr(os, "posix_fallocate"):
+                # reserve the pages now: a full /dev/shm (a container's is often 64 MB)
+                # then fails here, not with SIGBUS when a page is first written
+                os.posix_fallocate(fd, 0, size)
             self.map = mmap.mmap(fd, size)
-        finally:
+        except OSError:
             os.close(fd)
+            os.unlink(self.path)
+            raise
+        os.close(fd)
         self.size = size
         self.bytes = np.frombuffer(self.map, np.uint8)
 
