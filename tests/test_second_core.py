@@ -35,8 +35,9 @@ def helper(monkeypatch):
     into several groups."""
     core = SecondCore()
     core.enabled = True
+    monkeypatch.setattr(second_core, "second_core", core)
     monkeypatch.setattr(conv_winograd, "second_core", core)
-    monkeypatch.setattr(conv_winograd, "HELPER_MIN_MACS", 0)
+    monkeypatch.setattr(second_core, "MIN_MACS", 0)
     # bands of one image each (a plan of several groups, as big layers have)
     monkeypatch.setattr(conv_winograd, "CHUNK_BYTES", 1 << 10)
     monkeypatch.setattr(conv_winograd, "MIN_TILES", 1)
@@ -137,7 +138,7 @@ def test_one_thread_or_a_small_op_never_calls_the_helper(helper, monkeypatch):
     tg.set_num_threads(1)
     _three(*_operands(np.float32), 2)
     tg.set_num_threads(2)
-    monkeypatch.setattr(conv_winograd, "HELPER_MIN_MACS", 1 << 40)
+    monkeypatch.setattr(second_core, "MIN_MACS", 1 << 40)
     _three(*_operands(np.float32), 2)
     assert helper.jobs == []
 
@@ -188,3 +189,4 @@ def test_no_room_for_the_arena_leaves_the_kernel_computing_alone(helper, monkeyp
     tg.set_num_threads(1)
     for two, one in zip(shared, _three(*operands, 2), strict=True):
         np.testing.assert_array_equal(two, one)
+

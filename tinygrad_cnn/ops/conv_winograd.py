@@ -77,9 +77,9 @@ Layout (each choice timed against the alternatives at one thread; see
 
 With ``set_num_threads(n > 1)`` the groups are split over ``n`` threads
 (:func:`.threads.map_chunks`), each thread's BLAS on one core; at two threads, where the
-helper process of :mod:`.second_core` is up and the op has ``HELPER_MIN_MACS`` multiply-adds,
-the images from a cut on (the weight gradient's run boundary nearest ``HELPER_SHARE``)
-go to the helper instead, which runs the same group and run functions on them
+helper process of :mod:`.second_core` is up and the op is big enough, the images from a
+cut on (the weight gradient's run boundary nearest half the batch, ``share_cut``) go to
+the helper instead, which runs the same group and run functions on them
 (:func:`forward_share`, :func:`weight_grad_share`: the same bits as one thread) and keeps
 its forward share's tiles for the weight gradient's share of the same images (measured:
 ``docs/performance.md``, "Fifth sitting").
@@ -96,16 +96,14 @@ import numpy as np
 from . import conv_memo
 from .conv_gemm import adjoint_weight
 from .geometry import WindowGeometry
-from .second_core import SecondCoreError, second_core
-from .threads import active_threads, even_slices, map_chunks
+from .second_core import SecondCoreError, second_core, share_cut, shifted
+from .threads import even_slices, map_chunks
 
 CHUNK_BYTES = 1 << 20          # transformed tiles (input and output side) per band
 MIN_TILES = 64                 # ... but at least this many tiles per band
 TRANSPOSE_CHANNELS = 32        # channels per transposing copy (see the scratch)
 MIN_BAND_MACS = 1 << 23        # ... and this many GEMM multiply-adds (up to 2 * CHUNK_BYTES)
 PARTIAL_SUMS = 16              # weight-gradient partial sums, whatever the thread count
-HELPER_MIN_MACS = 1 << 25      # GEMM multiply-adds for which the second core pays its trip
-HELPER_SHARE = 0.5             # of the images, for the second core
 HELPER_KEPT_OPS = 2            # forwards whose tiles the helper keeps for a weight gradient
 
 _HELPER_TOKEN = "second core"  # the key of a kept-tiles dict naming the helper's share
@@ -424,26 +422,21 @@ def _runs(plan: list) -> list:
 
 
 def _helper_split(runs: list, macs: int):
-    """``(mine, theirs, first)``: the plan's ``runs`` cut in two at the run boundary
-    nearest ``HELPER_SHARE`` of the images, the second part (from image ``first`` on) for
-    the second core, when two threads are in use, the op is worth the trip
-    (``HELPER_MIN_MACS`` multiply-adds) and the helper is ready; else None (the threads of
-    :func:`.threads.map_chunks` share the plan). The forward and the weight gradient of an
-    input cut alike, so the helper's share of the weight gradient finds the tiles its share
-    of the forward kept."""
-    if len(runs) < 2 or macs < HELPER_MIN_MACS or active_threads() < 2:
+    """``(mine, theirs, first)``: the plan's ``runs`` cut in two
+    (:func:`.second_core.share_cut`), the second part (from image ``first`` on) for the
+    helper; None to share the plan over the threads of :func:`.threads.map_chunks`. The
+    forward and the weight gradient of an input cut alike, so the helper's share of the
+    weight gradient finds the tiles its share of the forward kept."""
+    cut = share_cut([run[0][0].start for run in runs], runs[-1][-1][0].stop if runs else 0,
+                    macs)
+    if cut is None:
         return None
-    if not second_core.ready():
-        return None
-    mine = runs[-1][-1][0].stop * (1 - HELPER_SHARE)
-    cut = min(range(1, len(runs)), key=lambda k: abs(runs[k][0][0].start - mine))
     return runs[:cut], runs[cut:], runs[cut][0][0].start
 
 
 def _shifted(groups: list, first: int) -> list:
     """``groups`` with their image slices counted from image ``first``."""
-    return [(slice(images.start - first, images.stop - first), bands)
-            for images, bands in groups]
+    return [(shifted(images, first), bands) for images, bands in groups]
 
 
 def _tiles_key(m: int, offset, out_size, dtype) -> tuple:

@@ -46,9 +46,11 @@ import threading
 
 import numpy as np
 
-__all__ = ["SecondCore", "second_core"]
+__all__ = ["SecondCore", "second_core", "share_cut", "shifted"]
 
 ARENA_BYTES = 32 << 20       # the first arena; a bigger job gets a bigger one
+SHARE = 0.5                  # of a kernel's images, for the helper
+MIN_MACS = 1 << 25           # multiply-adds for which an op's share is worth the trip
 ALIGN = 64                   # bytes: each array of a job starts on a cache line
 _HEADER = struct.Struct("<Q")
 
@@ -299,3 +301,23 @@ class SecondCore:
 
 
 second_core = SecondCore()
+
+
+def share_cut(starts: list, total: int, macs: int) -> int | None:
+    """Where a kernel's work goes to the helper: its items (chunks of whole images,
+    consecutive) begin at images ``starts`` of ``total``; the index of the first item of
+    the helper's share (the item boundary nearest ``SHARE`` of the images), or None when
+    one thread is in use (:func:`.threads.active_threads`), the op is smaller than
+    ``MIN_MACS`` multiply-adds, has one item, or the helper is not ready."""
+    from .threads import active_threads
+    if len(starts) < 2 or macs < MIN_MACS or active_threads() < 2:
+        return None
+    if not second_core.ready():
+        return None
+    mine = total * (1 - SHARE)
+    return min(range(1, len(starts)), key=lambda k: abs(starts[k] - mine))
+
+
+def shifted(images: slice, first: int) -> slice:
+    """``images`` counted from image ``first`` (a share's own numbering)."""
+    return slice(images.start - first, images.stop - first)
