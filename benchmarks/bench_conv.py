@@ -37,7 +37,7 @@ import time
 
 import numpy as np
 import scipy.fft
-from _timing import add_precision_option, machine_line, set_conv_precision
+from _timing import add_precision_option, machine_line, set_conv_precision, start_second_core
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -325,6 +325,8 @@ def main(argv=None):
         for threads in args.threads:
             tg.set_num_threads(threads)
             torch.set_num_threads(threads)
+            if threads > 1:
+                start_second_core()
             print(environment_line(threads, args.busy))
             print(HEADER)
             rows[threads] = []

@@ -6,12 +6,17 @@ so two threads can overlap their calls, but every call takes the GIL back for it
 side, and a thread that finishes a call while the other holds the GIL waits. This script
 measures how much of a second core that costs, with no other library in the process:
 
-* ``1 thread``      one forward at a time, ``set_num_threads(1)``;
-* ``2 threads``     one forward at a time, ``set_num_threads(2)`` (the library splits its
-  bands or chunks over two threads: what a user gets);
-* ``2 x 1 thread``  two Python threads, each running one-thread forwards of its own, at
-  the same time (the library's split at its best: no waiting for a partner's half);
-* ``2 processes``   the same two loops in two processes (no shared GIL).
+* ``1 thread``       one forward at a time, ``set_num_threads(1)``;
+* ``2 threads``      one forward at a time, ``set_num_threads(2)``, the library's bands
+  shared by two threads of this process (its second core switched off);
+* ``second core``    one forward at a time, ``set_num_threads(2)``, half of it computed by
+  the library's helper process (:mod:`tinygrad_cnn.ops.second_core`: what a user gets);
+* ``2 x 1 thread``   two Python threads, each running one-thread forwards of its own, at
+  the same time (a split over threads at its best: no waiting for a partner's half);
+* ``2 processes``    the same two loops in two processes (no shared GIL).
+
+Each row starts half a second after the last, so that the library's governor (which
+takes a second core only when other processes leave one free) has forgotten it.
 
 Each row gives the median wall time of one forward in that mode and the forwards per
 second over the first row's. The BLAS kernel and the load average are printed beside the
@@ -27,14 +32,19 @@ import statistics
 import sys
 import threading
 import time
+from functools import partial
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from _timing import machine_line  # noqa: E402
+
 import tinygrad_cnn as tc  # noqa: E402
 import tinygrad_cnn.functional as F  # noqa: E402
-from _timing import machine_line  # noqa: E402
+from tinygrad_cnn.ops.second_core import second_core  # noqa: E402
+
+SETTLE_SECONDS = 0.5
 
 CASES = {
     "b": ((64, 32, 14, 14), (64, 32, 3, 3)),
@@ -56,10 +66,13 @@ def _forward(case):
     return run
 
 
-def _loop(case, calls, threads=1, start=None):
+def _loop(case, calls, threads=1, start=None, helper=False):
     """Wall times (s) of ``calls`` forwards, after two untimed ones and ``start`` (a barrier
-    both loops of a pair wait at)."""
+    both loops of a pair wait at); with ``helper``, the second core started first."""
     tc.set_num_threads(threads)
+    second_core.enabled = helper
+    if helper and not second_core.start(wait=30.0):
+        return [float("nan")]
     run = _forward(case)
     run()
     run()
@@ -111,10 +124,14 @@ def main():
     print(f"{'case':5s} {'mode':14s} {'ms per forward':>15s} {'forwards/s vs 1 thread':>23s}")
     for case in args.cases.split(","):
         alone = statistics.median(_loop(case, args.calls))
-        rows = [("1 thread", alone, 1),
-                ("2 threads", statistics.median(_loop(case, args.calls, threads=2)), 1),
-                ("2 x 1 thread", statistics.median(_pair_of_threads(case, args.calls)), 2),
-                ("2 processes", statistics.median(_pair_of_processes(case, args.calls)), 2)]
+        rows = [("1 thread", alone, 1)]
+        for mode, measure, parallel in (
+                ("2 threads", partial(_loop, case, args.calls, threads=2), 1),
+                ("second core", partial(_loop, case, args.calls, threads=2, helper=True), 1),
+                ("2 x 1 thread", partial(_pair_of_threads, case, args.calls), 2),
+                ("2 processes", partial(_pair_of_processes, case, args.calls), 2)):
+            time.sleep(SETTLE_SECONDS)    # the governor's window forgets the last row's load
+            rows.append((mode, statistics.median(measure()), parallel))
         for mode, seconds, parallel in rows:
             print(f"{case:5s} {mode:14s} {seconds * 1e3:15.2f} {parallel * alone / seconds:23.2f}")
     print(machine_line())

@@ -4,7 +4,6 @@ cannot start leaves the kernels computing everything themselves; the governor co
 helper's CPU time as the process's own."""
 
 import os
-import time
 
 import numpy as np
 import pytest
@@ -20,12 +19,9 @@ pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"),
                                 reason="the helper's CPU time and the governor read /proc")
 
 
-def _started(core: SecondCore, timeout: float = 30.0) -> SecondCore:
-    deadline = time.monotonic() + timeout
-    while not core.ready():
-        if core._failed or time.monotonic() > deadline:
-            pytest.skip("the helper process did not start here")
-        time.sleep(0.01)
+def _started(core: SecondCore) -> SecondCore:
+    if not core.start(wait=30.0):
+        pytest.skip("the helper process did not start here")
     return core
 
 
