@@ -57,18 +57,30 @@ CASES = {
 CLOCK = time.perf_counter  # --cpu-time: time.process_time
 
 
-def interleaved(repeat, *functions):
+SETTLE_SECONDS = 0.03   # at 2 threads: untimed calls of the same function before each timed one
+
+
+def interleaved(repeat, *functions, settle=None):
     """Best-of-``repeat`` milliseconds of each function, timed turn by turn, each round in
     a new (seeded) random order, so none always runs right after the same one, whose cache
     footprint or lingering threads would slow it. (A rotation keeps the cyclic order: the
     function after the GEMM floor followed it in every round, and at 2 threads the floor's
-    OpenBLAS workers spin on for ~0.1 s after it.)"""
+    OpenBLAS workers spin on for ~0.1 s after it.) At two threads (``settle`` None: from
+    :func:`tinygrad_cnn.get_num_threads`) each timed call comes after ``SETTLE_SECONDS`` of
+    untimed calls of the same function: after its turn, PyTorch's OpenMP threads spin on
+    for a few milliseconds on the second core, where our helper process or second thread
+    would run the next call, and ours would slow PyTorch's likewise."""
+    if settle is None:
+        settle = SETTLE_SECONDS if tg.get_num_threads() > 1 else 0.0
     for fn in functions:
         fn()
     best = [float("inf")] * len(functions)
     order = np.random.default_rng(len(functions))
     for _ in range(repeat):
         for i in order.permutation(len(functions)):
+            begin = CLOCK()
+            while settle and CLOCK() - begin < settle:
+                functions[i]()
             start = CLOCK()
             functions[i]()
             best[i] = min(best[i], CLOCK() - start)
