@@ -186,3 +186,29 @@ def test_no_room_for_the_arena_leaves_the_kernel_computing_alone(helper, monkeyp
     for two, one in zip(shared, _three(*operands, 2), strict=True):
         np.testing.assert_array_equal(two, one)
 
+
+
+def test_the_helpers_forward_share_keeps_its_tiles_for_the_weight_gradients_share():
+    """The share functions themselves (as the helper runs them), in this process: the
+    forward's share keeps its bands' tiles under the token, keyed by the batch's image
+    numbers; the weight gradient's share takes them (and gets what it computes alone)."""
+    x, w, _, g, geometry = _operands(np.float32, batch=4)
+    xs, gs = x[1:], g[1:]                      # the helper's share: images 1..3
+    u = conv_winograd._transform_weight(w, conv_winograd._matrices(2, np.dtype(np.float32))[1])
+    options = dict(m=2, offset=(1, 1), tiles=(5, 5), dtype="<f4", groups=1)
+    plan = [(slice(k, k + 1), [slice(0, 5)]) for k in range(3)]
+    out = np.empty((3, 6, 9, 9), np.float32)
+    conv_winograd.forward_share(xs, u, out, plan=plan, first=1, keep="token", **options)
+    kept = conv_winograd._helper_kept["token"]
+    assert sorted(kept) == [(k, k + 1, 0, 5) for k in (1, 2, 3)]
+    runs = [[group] for group in plan]
+    sigmas = np.empty((3, 4, 4, 6, 4), np.float32)
+    sums = np.empty((3, 6))
+    conv_winograd.weight_grad_share(xs, gs, sigmas, sums, runs=runs, first=1, kept="token",
+                                    **options)
+    assert "token" not in conv_winograd._helper_kept
+    alone_sigmas, alone_sums = sigmas.copy(), sums.copy()
+    conv_winograd.weight_grad_share(xs, gs, sigmas, sums, runs=runs, first=1, **options)
+    np.testing.assert_array_equal(sigmas, alone_sigmas)
+    np.testing.assert_array_equal(sums, alone_sums)
+    np.testing.assert_array_equal(out, conv_winograd.conv2d_forward(x, w, geometry, m=2)[1:])

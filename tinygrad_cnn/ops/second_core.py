@@ -26,7 +26,9 @@ instead) and ends with this process (its stdin closes). Any failure (it cannot s
 or a job raises) turns the second core off for the process; the caller then computes the
 share itself. ``TINYGRAD_CNN_SECOND_CORE=0`` (or ``second_core.enabled = False``) turns it
 off; so does a frozen application (its ``sys.executable`` is not a Python). The helper
-costs the memory of a second interpreter with numpy (about 60 MB) and of the arena. Its
+costs the memory of a second interpreter with numpy (about 70 MB), of the arena and of the
+forward tiles it keeps for a weight gradient (at most two ops' share, each within
+:data:`.conv_memo.KEEP_BYTES`). Its
 CPU time counts as this process's for the governor (:mod:`.threads`), which decides
 whether a second core is free at all.
 """
