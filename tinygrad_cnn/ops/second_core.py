@@ -28,9 +28,8 @@ share itself. ``TINYGRAD_CNN_SECOND_CORE=0`` (or ``second_core.enabled = False``
 off; so does a frozen application (its ``sys.executable`` is not a Python). The helper
 costs the memory of a second interpreter with numpy (about 70 MB), of the arena and of the
 forward tiles it keeps for a weight gradient (at most two ops' share, each within
-:data:`.conv_memo.KEEP_BYTES`). Its
-CPU time counts as this process's for the governor (:mod:`.threads`), which decides
-whether a second core is free at all.
+:data:`.conv_memo.KEEP_BYTES`). Its CPU time counts as this process's for the governor
+(:mod:`.threads`), which decides whether a second core is free at all.
 """
 
 from __future__ import annotations
