@@ -96,7 +96,7 @@ import numpy as np
 from . import conv_memo
 from .conv_gemm import adjoint_weight
 from .geometry import WindowGeometry
-from .second_core import SecondCoreError, second_core, share_cut, shifted
+from .second_core import second_core, share_cut, shifted
 from .threads import even_slices, map_chunks
 
 CHUNK_BYTES = 1 << 20          # transformed tiles (input and output side) per band
@@ -367,11 +367,12 @@ def _forward_tiles(x: np.ndarray, weight: np.ndarray, m: int, offset, out_size, 
                                  dict(options, plan=_shifted(theirs, first), first=first,
                                       keep=token))
         if job is not None:
-            for group in mine:
-                chunk(group)
             try:
-                np.copyto(out[first:], job.result()[0]["out"])
-            except SecondCoreError:
+                for group in mine:
+                    chunk(group)
+            finally:
+                done = job.finish(lambda shares, _: np.copyto(out[first:], shares["out"]))
+            if not done:
                 for group in theirs:
                     chunk(group)
             return out
@@ -536,12 +537,14 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
             dict(options, runs=[_shifted(r, first) for r in theirs], first=first,
                  kept=kept.get(_HELPER_TOKEN)))
         if job is not None:
-            partials = [run(r) for r in mine]
+            partials = []
             try:
-                shares = job.result()[0]
-                partials += [(sigma.copy(), total.copy()) for sigma, total
-                             in zip(shares["sigmas"], shares["sums"], strict=True)]
-            except SecondCoreError:
+                partials += [run(r) for r in mine]
+            finally:
+                done = job.finish(lambda shares, _: partials.extend(
+                    (sigma.copy(), total.copy())
+                    for sigma, total in zip(shares["sigmas"], shares["sums"], strict=True)))
+            if not done:
                 partials += [run(r) for r in theirs]
     if partials is None:
         partials = map_chunks(run, runs)

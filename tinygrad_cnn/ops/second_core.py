@@ -132,18 +132,28 @@ def _layout(specs) -> tuple[list, int]:
 
 
 class Job:
-    """A share submitted to the helper: :meth:`result` waits for it and returns its output
-    arrays (views into the arena, valid until the next job) and what the function returned,
-    or raises :class:`SecondCoreError` (the caller then computes the share itself)."""
+    """A share submitted to the helper. The caller computes its own share, then calls
+    :meth:`finish` (also when its own share raised, so that the answer is read and the
+    helper freed for the next job)."""
 
     def __init__(self, core, outputs):
         self.core, self.outputs = core, outputs
 
-    def result(self):
+    def finish(self, take) -> bool:
+        """Wait for the helper's answer; on success call ``take(outputs, returned)`` (the
+        output arrays, views into the arena that are the caller's until this returns, and
+        what the function returned) and return True; when the share failed, return False
+        (the second core is then off: compute the share yourself)."""
         try:
-            return self.outputs, self.core._answer()
+            returned = self.core._answer()
+        except SecondCoreError:
+            self.core._lock.release()
+            return False
+        try:
+            take(self.outputs, returned)
         finally:
             self.core._lock.release()
+        return True
 
 
 class SecondCoreError(RuntimeError):
@@ -272,7 +282,8 @@ class SecondCore:
         """Send ``function`` (``"module:name"`` of :mod:`tinygrad_cnn.ops`) with the arrays
         ``inputs`` (copied into the arena), room for ``outputs`` (``name -> (shape,
         dtype)``) and picklable ``params``; None when the helper is not ready or busy with
-        another thread's job (compute the share yourself)."""
+        another thread's job (compute the share yourself). The arena is the job's until
+        :meth:`Job.finish`."""
         if not self.ready() or not self._lock.acquire(blocking=False):
             return None
         try:
