@@ -171,7 +171,7 @@ def test_a_share_that_fails_is_computed_here(helper, monkeypatch):
 
 
 @pytest.mark.skipif(not hasattr(os, "posix_fallocate"), reason="no posix_fallocate here")
-def test_no_room_for_the_arena_leaves_the_kernel_computing_alone(helper, monkeypatch):
+def test_no_room_for_the_arena_leaves_the_job_here(helper, monkeypatch):
     def full(fd, offset, size):
         raise OSError(28, "No space left on device")
 
@@ -179,7 +179,7 @@ def test_no_room_for_the_arena_leaves_the_kernel_computing_alone(helper, monkeyp
     before = set(os.listdir(second_core._arena_directory()))
     operands = _operands(np.float32)
     shared = _three(*operands, 2)
-    assert helper._failed and not any(taken for _, taken in helper.jobs)
+    assert not any(taken for _, taken in helper.jobs) and not helper._failed
     assert set(os.listdir(second_core._arena_directory())) <= before   # no file left behind
     tg.set_num_threads(1)
     for two, one in zip(shared, _three(*operands, 2), strict=True):

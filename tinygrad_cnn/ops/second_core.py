@@ -24,7 +24,8 @@ The helper starts on the first :meth:`SecondCore.ready` with two threads request
 background: until it says it has imported, about half a second, kernels use their threads
 instead) and ends with this process (its stdin closes). Any failure (it cannot start, dies,
 or a job raises) turns the second core off for the process; the caller then computes the
-share itself. ``TINYGRAD_CNN_SECOND_CORE=0`` (or ``second_core.enabled = False``) turns it
+share itself (a job too big for the room left in ``/dev/shm`` only stays here).
+``TINYGRAD_CNN_SECOND_CORE=0`` (or ``second_core.enabled = False``) turns it
 off; so does a frozen application (its ``sys.executable`` is not a Python). The helper
 costs the memory of a second interpreter with numpy (about 70 MB), of the arena and of the
 forward tiles it keeps for a weight gradient (at most two ops' share, each within
@@ -171,6 +172,7 @@ class SecondCore:
         self._ready = False
         self._failed = False
         self._pid_owner = None
+        self._no_room = float("inf")    # the smallest job an arena could not be made for
         self._lock = threading.Lock()
 
     # -- the helper's life -------------------------------------------------------------
@@ -293,10 +295,14 @@ class SecondCore:
             offsets, size = _layout(specs)
             new_path = None
             if self._arena is None or self._arena.size < size:
+                arena = self._new_arena(size)
+                if arena is None:          # no room for this job's arrays: not this one
+                    self._lock.release()
+                    return None
                 if self._arena is not None:
                     self._arena.forget_path()
-                self._arena = _Arena(max(ARENA_BYTES, size + size // 2))
-                new_path = (self._arena.path, self._arena.size)
+                self._arena = arena
+                new_path = (arena.path, arena.size)
             for name, offset in zip(inputs, offsets, strict=False):
                 array = inputs[name]
                 np.copyto(self._arena.view(offset, array.shape, array.dtype), array)
@@ -305,10 +311,23 @@ class SecondCore:
             _send(self._process.stdin, (new_path, function, placed, params))
             views = {name: self._arena.view(*placed[name]) for name in outputs}
             return Job(self, views)
-        except Exception:  # noqa: BLE001  (a broken pipe, no room for an arena: no second core)
+        except Exception:  # noqa: BLE001  (a broken pipe: no second core)
             self._fail()
             self._lock.release()
             return None
+
+    def _new_arena(self, size: int):
+        """A new arena for jobs of ``size`` bytes (with room to grow), or None when the
+        arena's directory has no room for one (remembered: bigger jobs are not tried)."""
+        if size >= self._no_room:
+            return None
+        for bytes_ in (max(ARENA_BYTES, size + size // 2), size):
+            try:
+                return _Arena(bytes_)
+            except OSError:
+                continue
+        self._no_room = size
+        return None
 
     def _answer(self):
         try:
