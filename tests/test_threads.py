@@ -378,7 +378,7 @@ def test_the_heap_keeps_a_steps_freed_arrays():
         ctypes.CDLL(None).gnu_get_libc_version  # noqa: B018
     except (OSError, AttributeError):
         pytest.skip("glibc only")
-    if threads._off("TINYGRAD_CNN_MALLOPT"):
+    if threads.switched_off("TINYGRAD_CNN_MALLOPT"):
         pytest.skip("TINYGRAD_CNN_MALLOPT=0 leaves malloc alone")
     threads.map_chunks(lambda chunk: chunk, [1, 2])
     assert threads.keep_heap()

@@ -15,7 +15,7 @@ import os
 import sys
 import traceback
 
-from .second_core import _receive, _send
+from .second_core import _receive, _send, array_at
 
 
 def _function(name: str):
@@ -50,12 +50,7 @@ def main() -> None:
                     arena = np.frombuffer(mmap.mmap(fd, size), np.uint8)
                 finally:
                     os.close(fd)
-            arrays = {}
-            for key, (offset, shape, dtype) in placed.items():
-                dtype = np.dtype(dtype)
-                count = int(np.prod(shape, dtype=np.int64))
-                arrays[key] = arena[offset:offset + count * dtype.itemsize].view(dtype) \
-                    .reshape(shape)
+            arrays = {key: array_at(arena, *where) for key, where in placed.items()}
             answer = ("ok", _function(name)(**arrays, **params))
         except Exception:  # noqa: BLE001  (reported to the parent, which stops using us)
             answer = ("error", traceback.format_exc())

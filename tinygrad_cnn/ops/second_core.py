@@ -49,6 +49,8 @@ import time
 
 import numpy as np
 
+from .threads import active_threads, count_as_own, switched_off
+
 __all__ = ["SecondCore", "second_core", "share_cut", "shifted"]
 
 ARENA_BYTES = 32 << 20       # the first arena; a bigger job gets a bigger one
@@ -116,9 +118,14 @@ class _Arena:
             self.path = None
 
     def view(self, offset: int, shape, dtype) -> np.ndarray:
-        dtype = np.dtype(dtype)
-        count = int(np.prod(shape, dtype=np.int64))
-        return self.bytes[offset:offset + count * dtype.itemsize].view(dtype).reshape(shape)
+        return array_at(self.bytes, offset, shape, dtype)
+
+
+def array_at(arena: np.ndarray, offset: int, shape, dtype) -> np.ndarray:
+    """The array of ``shape`` and ``dtype`` at byte ``offset`` of ``arena`` (uint8), a view."""
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape, dtype=np.int64))
+    return arena[offset:offset + count * dtype.itemsize].view(dtype).reshape(shape)
 
 
 def _layout(specs) -> tuple[list, int]:
@@ -165,8 +172,8 @@ class SecondCore:
     """The helper process and its arena (one per process: :data:`second_core`)."""
 
     def __init__(self):
-        self.enabled = os.environ.get("TINYGRAD_CNN_SECOND_CORE", "1").strip().lower() \
-            not in ("0", "off", "false", "no") and not getattr(sys, "frozen", False)
+        self.enabled = not (switched_off("TINYGRAD_CNN_SECOND_CORE")
+                            or getattr(sys, "frozen", False))
         self._process = None
         self._arena = None
         self._ready = False
@@ -343,6 +350,7 @@ class SecondCore:
 
 
 second_core = SecondCore()
+count_as_own(second_core.cpu_seconds)
 
 
 def share_cut(starts: list, total: int, macs: int) -> int | None:
@@ -351,7 +359,6 @@ def share_cut(starts: list, total: int, macs: int) -> int | None:
     the helper's share (the item boundary nearest ``SHARE`` of the images), or None when
     one thread is in use (:func:`.threads.active_threads`), the op is smaller than
     ``MIN_MACS`` multiply-adds, has one item, or the helper is not ready."""
-    from .threads import active_threads
     if len(starts) < 2 or macs < MIN_MACS or active_threads() < 2:
         return None
     if not second_core.ready():

@@ -204,11 +204,18 @@ def _user_hz() -> int:
         return 100
 
 
+_helpers_cpu: list = []   # CPU-second sources of processes working for this one
+
+
+def count_as_own(cpu_seconds) -> None:
+    """Count ``cpu_seconds()`` (a helper process's CPU time, :mod:`.second_core`) as this
+    process's own: the helper works for us, so the governor must not take it for others."""
+    _helpers_cpu.append(cpu_seconds)
+
+
 def _own_cpu_time() -> float:
-    """This process's CPU seconds, its second core's (:mod:`.second_core`) included: the
-    helper works for us, so the governor must not count it among the others."""
-    from .second_core import second_core
-    return time.process_time() + second_core.cpu_seconds()
+    """This process's CPU seconds, its helpers' (:func:`count_as_own`) included."""
+    return time.process_time() + sum(cpu_seconds() for cpu_seconds in _helpers_cpu)
 
 
 def cpu_jiffies(stat: str, cpus=None) -> tuple[int, int, int]:
@@ -301,12 +308,14 @@ class Governor:
         return cores
 
 
-def _off(name: str) -> bool:
+def switched_off(name: str) -> bool:
+    """Whether the environment variable ``name`` says off (``0``, ``off``, ``false``,
+    ``no``); unset is on."""
     return os.environ.get(name, "1").strip().lower() in ("0", "off", "false", "no")
 
 
 governor = Governor()
-governor.enabled = not _off("TINYGRAD_CNN_GOVERNOR")
+governor.enabled = not switched_off("TINYGRAD_CNN_GOVERNOR")
 governor.threads(2)  # the first sample, so the first op has a window to look back on
 
 
@@ -363,7 +372,7 @@ def keep_heap() -> bool:
     if _heap_set:
         return True
     _heap_set = True
-    if _off("TINYGRAD_CNN_MALLOPT"):
+    if switched_off("TINYGRAD_CNN_MALLOPT"):
         return False
     try:
         libc = ctypes.CDLL(None)
