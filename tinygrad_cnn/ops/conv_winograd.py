@@ -90,6 +90,7 @@ from __future__ import annotations
 import collections
 import functools
 import itertools
+from typing import NamedTuple
 
 import numpy as np
 
@@ -496,6 +497,64 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     return image
 
 
+class WeightGradWork(NamedTuple):
+    """What a weight gradient computes (:func:`weight_grad_work`): ``x`` cut to the rows and
+    columns the windows read, ``grad_out``, the plan's groups in ``PARTIAL_SUMS`` ``runs``,
+    the keyword ``options`` of :func:`_weight_run`, the tiles the forward ``kept``
+    (:mod:`.conv_memo`), the arithmetic's ``dtype``, a partial sum's ``sigma_shape``
+    ``(a, a, C_out, C/groups)`` and the GEMMs' multiply-adds ``macs``."""
+
+    x: np.ndarray
+    grad_out: np.ndarray
+    runs: list
+    options: dict
+    kept: dict
+    dtype: np.dtype
+    sigma_shape: tuple
+    macs: int
+
+
+def weight_grad_work(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeometry, m: int,
+                     compute=None) -> WeightGradWork:
+    """The weight gradient's work (see :func:`conv2d_weight_grad`)."""
+    n, channels = x.shape[:2]
+    out_channels = grad_out.shape[1]
+    groups = geometry.groups
+    per_group = channels // groups
+    dtype = np.dtype(compute or np.result_type(x, grad_out))
+    a = m + 2
+    ho, wo = geometry.out_size
+    tiles = (_tiles(ho, m), _tiles(wo, m))
+    (top, _), (left, _) = geometry.padding
+    kept = conv_memo.kept("winograd tiles", x, _tiles_key(m, (top, left), (ho, wo), dtype))
+    x = x[:, :, :max(ho + 2 - top, 0), :max(wo + 2 - left, 0)]      # what the windows read
+    tile_bytes = a * a * (channels + out_channels) * dtype.itemsize
+    plan = _plan(n, tiles, tile_bytes, a * a * per_group * out_channels) if ho and wo else []
+    options = dict(m=m, offset=(top, left), tiles=tiles, dtype=dtype.str, groups=groups)
+    return WeightGradWork(x, grad_out, _runs(plan), options, kept, dtype,
+                          (a, a, out_channels, per_group),
+                          a * a * n * tiles[0] * tiles[1] * per_group * out_channels)
+
+
+class RunSum:
+    """The weight gradient's partial sums ``(sigma, sums)`` added up in run order, whoever
+    computed which run (so the bits do not depend on the thread count)."""
+
+    def __init__(self, work: WeightGradWork):
+        self.sigma = np.zeros(work.sigma_shape, work.dtype)
+        self.sums = np.zeros(work.sigma_shape[2])
+        self.count = 0
+
+    def add(self, sigma: np.ndarray, sums: np.ndarray) -> None:
+        if self.count:
+            self.sigma += sigma
+            self.sums += sums
+        else:
+            np.copyto(self.sigma, sigma)
+            np.copyto(self.sums, sums)
+        self.count += 1
+
+
 def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeometry,
                        m: int = 4, compute=None) -> np.ndarray:
     """x ``(N, C, H, W)``, grad_out ``(N, C_out, Ho, Wo)`` -> ``(C_out, C/groups, 3, 3)``.
@@ -506,55 +565,54 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
     On the way, ``grad_out``'s per-channel sums (its convolution's bias gradient): row 1 of
     ``A`` (``A^T``'s column 1) is all ones in F(2x2) and F(4x4), so ``dY~[1, 1]`` holds each
     tile's sum; offered to the memo (:data:`.conv_memo.CHANNEL_SUMS`)."""
-    n, channels = x.shape[:2]
-    out_channels = grad_out.shape[1]
-    groups = geometry.groups
-    per_group = channels // groups
-    result = np.result_type(x, grad_out)
-    dtype = np.dtype(compute or result)
-    a = m + 2
-    ho, wo = geometry.out_size
-    tiles = (_tiles(ho, m), _tiles(wo, m))
-    (top, _), (left, _) = geometry.padding
-    kept = conv_memo.kept("winograd tiles", x, _tiles_key(m, (top, left), (ho, wo), dtype))
-    x = x[:, :, :max(ho + 2 - top, 0), :max(wo + 2 - left, 0)]      # what the windows read
-    tile_bytes = a * a * (channels + out_channels) * np.dtype(dtype).itemsize
-    plan = _plan(n, tiles, tile_bytes, a * a * per_group * out_channels) if ho and wo else []
-    runs = _runs(plan)
-    options = dict(m=m, offset=(top, left), tiles=tiles, dtype=dtype.str, groups=groups)
+    work = weight_grad_work(x, grad_out, geometry, m, compute)
 
     def run(groups_of_run):
-        return _weight_run(x, grad_out, groups_of_run, kept=kept, **options)
+        return _weight_run(work.x, grad_out, groups_of_run, kept=work.kept, **work.options)
 
-    partials = None
-    split = _helper_split(runs, a * a * n * tiles[0] * tiles[1] * per_group * out_channels)
-    if split is not None:
-        mine, theirs, first = split
-        job = second_core.submit(
-            "conv_winograd:weight_grad_share", {"x": x[first:], "grad_out": grad_out[first:]},
-            {"sigmas": ((len(theirs), a, a, out_channels, per_group), dtype),
-             "sums": ((len(theirs), out_channels), np.float64)},
-            dict(options, runs=[_shifted(r, first) for r in theirs], first=first,
-                 kept=kept.get(_HELPER_TOKEN)))
-        if job is not None:
-            partials = []
-            try:
-                partials += [run(r) for r in mine]
-            finally:
-                done = job.finish(lambda shares, _: partials.extend(
-                    (sigma.copy(), total.copy())
-                    for sigma, total in zip(shares["sigmas"], shares["sums"], strict=True)))
-            if not done:
-                partials += [run(r) for r in theirs]
-    if partials is None:
-        partials = map_chunks(run, runs)
-    sigma = partials[0][0] if partials else np.zeros((a, a, out_channels, per_group), dtype)
-    sums = partials[0][1] if partials else np.zeros(out_channels)
-    for partial, partial_sums in partials[1:]:
-        sigma += partial
-        sums += partial_sums
-    conv_memo.offer(conv_memo.CHANNEL_SUMS, grad_out, None, sums.astype(grad_out.dtype))
-    return _weight_back(sigma, _matrices(m, dtype)[1]).astype(result, copy=False)
+    total = RunSum(work)
+    if not _helper_share(work, run, total.add):
+        for partial in map_chunks(run, work.runs):
+            total.add(*partial)
+    conv_memo.offer(conv_memo.CHANNEL_SUMS, grad_out, None, total.sums.astype(grad_out.dtype))
+    result = np.result_type(x, grad_out)
+    return _weight_back(total.sigma, _matrices(m, work.dtype)[1]).astype(result, copy=False)
+
+
+def _helper_share(work: WeightGradWork, run, add) -> bool:
+    """At two threads, the runs from about half the batch on computed by the helper process
+    (:func:`_helper_split`) and the rest here meanwhile, each passed to ``add`` in run order
+    (the helper's read where it wrote them, without a copy); False (nothing done) when the
+    helper takes no share."""
+    split = _helper_split(work.runs, work.macs)
+    if split is None:
+        return False
+    mine, theirs, first = split
+    job = second_core.submit(
+        "conv_winograd:weight_grad_share",
+        {"x": work.x[first:], "grad_out": work.grad_out[first:]},
+        {"sigmas": ((len(theirs),) + work.sigma_shape, work.dtype),
+         "sums": ((len(theirs), work.sigma_shape[2]), np.float64)},
+        dict(work.options, runs=[_shifted(r, first) for r in theirs], first=first,
+             kept=work.kept.get(_HELPER_TOKEN)))
+    if job is None:
+        return False
+    partials = []
+
+    def take(shares, _):
+        for partial in partials:
+            add(*partial)
+        for sigma, sums in zip(shares["sigmas"], shares["sums"], strict=True):
+            add(sigma, sums)
+
+    try:
+        partials += [run(r) for r in mine]
+    finally:
+        done = job.finish(take)
+    if not done:
+        for partial in partials + [run(r) for r in theirs]:
+            add(*partial)
+    return True
 
 
 def _weight_run(x, grad_out, groups_of_run, *, m, offset, tiles, dtype, groups, kept=None):
