@@ -107,6 +107,41 @@ def test_the_word_split_and_the_strided_copy_give_the_same_planes():
     np.testing.assert_array_equal(by_copy, expected)
 
 
+@pytest.mark.parametrize("dtype", DTYPES + [np.bool_])
+@pytest.mark.parametrize("group_bytes", [1, 200, 1 << 19])
+def test_the_scatter_by_rows_and_by_strided_slices_give_the_same_bits(dtype, group_bytes,
+                                                                      monkeypatch):
+    rng = np.random.default_rng(3)
+    geometry = geometry_2x2(6, 8)
+    index = rng.integers(0, 4, (2, 3, 3, 4)).astype(np.int8)
+    with np.errstate(invalid="ignore", over="ignore"):
+        g = (rng.standard_normal((2, 3, 3, 4)) * 100).astype(dtype)
+    if np.dtype(dtype).kind == "f":
+        g.flat[:4] = [np.nan, np.inf, -np.inf, -0.0]
+    monkeypatch.setattr(pool_windows, "_SCATTER_GROUP_BYTES", group_bytes)
+    assert pool_windows._scatter_by_rows(g, geometry) == (np.dtype(dtype).itemsize <= 4)
+    by_rows = scatter_to_windows(g, index, geometry)
+    monkeypatch.setattr(pool_windows, "_scatter_by_rows", lambda g, geometry: False)
+    by_slices = scatter_to_windows(g, index, geometry)
+    assert by_rows.dtype == by_slices.dtype == g.dtype and by_rows.shape == (2, 3, 6, 8)
+    bits = pool_windows._unsigned(g.dtype.itemsize)
+    np.testing.assert_array_equal(by_rows.view(bits), by_slices.view(bits))
+    # and against a loop over windows: each value on its chosen element, +0 elsewhere
+    expected = np.zeros((2, 3, 6, 8), dtype)
+    for p, q, r, c in np.ndindex(index.shape):
+        k = index[p, q, r, c]
+        expected[p, q, 2 * r + k // 2, 2 * c + k % 2] = g[p, q, r, c]
+    np.testing.assert_array_equal(by_rows.view(bits), expected.view(bits))
+
+
+def test_the_scatter_by_rows_leaves_odd_inputs_and_wide_elements_to_the_slices():
+    g = np.zeros((1, 2, 2), np.float32)
+    assert pool_windows._scatter_by_rows(g, geometry_2x2(4, 4))
+    assert not pool_windows._scatter_by_rows(g, geometry_2x2(5, 4))   # a row no window reads
+    assert not pool_windows._scatter_by_rows(g.astype(np.float64), geometry_2x2(4, 4))
+    assert not pool_windows._scatter_by_rows(g[:, :0], geometry_2x2(4, 4))
+
+
 @settings(max_examples=25, deadline=None)
 @given(planes=st.integers(1, 7), height=st.integers(2, 9), width=st.integers(2, 9),
        group_bytes=st.sampled_from([1, 100, 300, 1 << 18]),

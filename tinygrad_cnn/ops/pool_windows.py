@@ -282,6 +282,8 @@ def scatter_to_windows(g: np.ndarray, index: np.ndarray, geometry: WindowGeometr
     (64, 64, 14, 14) 0.9 ms (1.1 ms).  What is left is one short inner loop per output row
     and offset (the strided slices); writing whole rows instead (words of two elements, or
     element pairs) was measured no faster: forming the words costs what it saves."""
+    if _pairs_of_pairs(geometry) and _scatter_by_rows(g, geometry):
+        return _scatter_2x2(g, index, geometry)
     accumulate = _overlapping(geometry)
     (top, _), (left, _) = geometry.padding
     # Disjoint windows that tile the canvas exactly (they reach past every input row and
@@ -313,6 +315,52 @@ def scatter_to_windows(g: np.ndarray, index: np.ndarray, geometry: WindowGeometr
             else:  # windows are disjoint: each canvas element is written at most once
                 masked(values, chosen[k], out=view)
     return _unpadded(canvas, geometry)
+
+
+def _scatter_by_rows(g: np.ndarray, geometry: WindowGeometry) -> bool:
+    """Whether :func:`_scatter_2x2` applies: 2x2 stride-2 windows that tile the input
+    exactly, elements of 1, 2 or 4 bytes with an unsigned view (little-endian)."""
+    out_h, out_w = geometry.out_size
+    return (np.little_endian and g.size > 0 and g.dtype.itemsize in (1, 2, 4)
+            and _bits(g) is not None and tuple(geometry.in_size) == (2 * out_h, 2 * out_w))
+
+
+def _scatter_2x2(g: np.ndarray, index: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
+    """:func:`scatter_to_windows` for 2x2 stride-2 windows that tile the input, plane group
+    by plane group (about ``_SCATTER_GROUP_BYTES`` of canvas each): the adjoint of
+    :func:`_window_splitter`'s words.
+
+    Each window row ``i`` of a group is first built as one flat run, the output rows
+    ``2 * ho + i`` one after the other: for ``j = 0, 1`` the bits of ``g`` times
+    ``index == 2i + j`` written to every other element from ``j`` (one long strided inner
+    loop each); then one copy moves every output row, as a single void item, to its place in
+    the canvas, the rows of both runs interleaved. Writing the canvas's strided slices
+    directly (the general path) runs one short inner loop per output row and offset.
+    Measured (float32, one thread, inside the MNIST CNN's training step, median):
+    (64, 32, 28, 28) 1.69 ms against 1.94, (64, 64, 14, 14) 1.04 against 1.17."""
+    out_h, out_w = geometry.out_size
+    size = out_h * out_w
+    g = np.ascontiguousarray(g)
+    count = g.size // size
+    canvas = np.empty(g.shape[:-2] + (2 * out_h, 2 * out_w), g.dtype)
+    row = np.dtype((np.void, 2 * out_w * g.dtype.itemsize))
+    canvas_rows = canvas.reshape(count * out_h, 2 * 2 * out_w).view(row)   # (P * Ho, i)
+    g_bits = _bits(g).reshape(count, size)
+    index_planes = np.ascontiguousarray(index).reshape(count, size)
+    group = min(count, max(1, _SCATTER_GROUP_BYTES // (4 * size * g.dtype.itemsize)))
+    runs = np.empty((2, 2 * group * size), g_bits.dtype)     # per i: (planes, ho, wo, j)
+    chosen = np.empty((4, group * size), np.bool_)
+    offsets = np.arange(4, dtype=index.dtype)[:, None]
+    for start in range(0, count, group):
+        stop = min(count, start + group)
+        n = (stop - start) * size
+        np.equal(index_planes[start:stop].reshape(1, n), offsets, out=chosen[:, :n])
+        values = g_bits[start:stop].reshape(n)
+        for k in range(4):
+            i, j = divmod(k, 2)
+            np.multiply(values, chosen[k, :n], out=runs[i, j:2 * n:2])
+        np.copyto(canvas_rows[start * out_h:stop * out_h], runs[:, :2 * n].view(row).T)
+    return canvas
 
 
 def _bits(array: np.ndarray):
