@@ -74,6 +74,25 @@ def test_relu_passes_nan_gradients_through(value):
     same(*both(lambda a: F.relu(a), lambda a: torch.nn.functional.relu(a), value))
 
 
+@pytest.mark.parametrize("incoming", [INF, -INF, NAN, -0.0])
+@pytest.mark.parametrize("name", ["relu", "where", "clamp"])
+def test_a_non_finite_gradient_outside_the_mask_gives_zero_as_pytorch(name, incoming):
+    x = np.array([-1.0, 0.0, 2.0, NAN, -3.0])
+    ops = {"relu": (F.relu, torch.relu),
+           "where": (lambda t: tg.where(tg.tensor(x > 0), t, 0.0 * t),
+                     lambda t: torch.where(torch.tensor(x > 0), t, 0.0 * t)),
+           "clamp": (lambda t: tg.clamp(t, -0.5, 1.0), lambda t: torch.clamp(t, -0.5, 1.0))}
+    ours, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        ops[name][0](ours).backward(tg.tensor(np.full(5, incoming)))
+    ops[name][1](theirs).backward(torch.full((5,), incoming, dtype=torch.float64))
+    expected, got = theirs.grad.numpy(), grad_of(ours)
+    np.testing.assert_array_equal(got, expected)          # NaN where PyTorch has NaN
+    numbers = ~np.isnan(expected)
+    np.testing.assert_array_equal(np.signbit(got[numbers]), np.signbit(expected[numbers]))
+
+
 def test_edge_gradients_elementwise_on_arrays():
     """The same conventions hold element by element in one broadcast op."""
     base = np.array([0.0, 0.0, -2.0, 2.0, NAN])

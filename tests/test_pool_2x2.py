@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_cnn.ops import pool_windows
+from tinygrad_cnn.ops.bits import unsigned
 from tinygrad_cnn.ops.geometry import WindowGeometry
 from tinygrad_cnn.ops.pool_windows import (
     _max_pool_scan,
@@ -124,7 +125,7 @@ def test_the_scatter_by_rows_and_by_strided_slices_give_the_same_bits(dtype, gro
     monkeypatch.setattr(pool_windows, "_scatter_by_rows", lambda g, geometry: False)
     by_slices = scatter_to_windows(g, index, geometry)
     assert by_rows.dtype == by_slices.dtype == g.dtype and by_rows.shape == (2, 3, 6, 8)
-    bits = pool_windows._unsigned(g.dtype.itemsize)
+    bits = unsigned(g.dtype.itemsize)
     np.testing.assert_array_equal(by_rows.view(bits), by_slices.view(bits))
     # and against a loop over windows: each value on its chosen element, +0 elsewhere
     expected = np.zeros((2, 3, 6, 8), dtype)

@@ -9,6 +9,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
+from .bits import masked
 from .shape import sum_to
 
 
@@ -186,9 +187,11 @@ class Relu(Function):
     as PyTorch (whose mask is ``not (output <= 0)``).
 
     Backward from the saved output: it is 0 or positive or NaN, so PyTorch's mask is
-    ``output != 0`` (one comparison pass).  A first-order backward multiplies the gradient by
-    the mask in place when the engine hands it an array it owns (``ctx.owns_grad``); with
-    grad recording on it is ``MaskBy`` (exact to every order: the mask is piecewise constant).
+    ``output != 0`` (one comparison pass).  A first-order backward masks the gradient's bits
+    (:func:`.bits.masked`: an inf or NaN gradient where the output is 0 gives 0, as
+    PyTorch's ``threshold_backward``, not ``inf * 0``) in place when the engine hands it an
+    array it owns (``ctx.owns_grad``); with grad recording on it is ``MaskBy`` (exact to
+    every order: the mask is piecewise constant).
     """
 
     @staticmethod
@@ -205,9 +208,9 @@ class Relu(Function):
             return MaskBy.apply(grad, mask)
         data = grad._data
         if ctx.owns_grad and data.dtype == output._data.dtype:
-            np.multiply(data, mask, out=data)
+            masked(data, mask, out=data)
             return grad
-        return Tensor._make(np.multiply(data, mask, dtype=data.dtype))
+        return Tensor._make(masked(data, mask))
 
 
 class LeakyRelu(Function):
@@ -311,7 +314,8 @@ class Where(Function):
 
 
 class MaskBy(Function):
-    """``x`` where the constant boolean ``mask`` is True, else 0: one pass, no float mask.
+    """``x`` where the constant boolean ``mask`` is True, else 0 (an inf or NaN too, as
+    PyTorch's ``where``): one pass on the bits (:func:`.bits.masked`), no float mask.
 
     The gradient passes the same way, so it is its own backward (the mask is piecewise
     constant in whatever produced it, so this is exact to every order).
@@ -320,7 +324,7 @@ class MaskBy(Function):
     @staticmethod
     def forward(ctx, x, mask):
         ctx.mask = mask
-        return np.multiply(x, mask, dtype=x.dtype)
+        return masked(x, mask)
 
     @staticmethod
     def backward(ctx, grad):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .bits import bits, unsigned
 from .geometry import WindowGeometry
 from .im2col import (
     add_to_windows,
@@ -187,7 +188,7 @@ def _window_splitter(planes: np.ndarray, geometry: WindowGeometry, group: int):
     out_h, out_w = geometry.out_size
     dtype = planes.dtype
     m = group * out_h * out_w
-    half, word = _unsigned(dtype.itemsize), _unsigned(2 * dtype.itemsize)
+    half, word = unsigned(dtype.itemsize), unsigned(2 * dtype.itemsize)
     if (np.little_endian and word is not None and planes.flags.c_contiguous
             and planes.shape[-2:] == (2 * out_h, 2 * out_w)):
         row = np.dtype((np.void, out_w * word.itemsize))
@@ -215,11 +216,6 @@ def _window_splitter(planes: np.ndarray, geometry: WindowGeometry, group: int):
                   windows.transpose(4, 2, 0, 1, 3))
         return quad[:, :, :n]
     return split
-
-
-def _unsigned(itemsize: int):
-    """The unsigned integer dtype of ``itemsize`` bytes (1, 2, 4 or 8), else None."""
-    return np.dtype(f"u{itemsize}") if itemsize in (1, 2, 4, 8) else None
 
 
 def _max_pool_scan(windows: np.ndarray, geometry: WindowGeometry, with_index: bool):
@@ -273,7 +269,7 @@ def scatter_to_windows(g: np.ndarray, index: np.ndarray, geometry: WindowGeometr
     Plane group by plane group (about ``_SCATTER_GROUP_BYTES`` of canvas each, so a group's
     canvas stays in the cache while every kernel offset writes into it), one comparison
     ``index == k`` for all offsets ``k`` at once.  Disjoint windows write their offset's
-    strided slice once: the bits of ``g`` times the mask (:func:`_bits`), exact for every
+    strided slice once: the bits of ``g`` times the mask (:func:`.bits.bits`), exact for every
     value (inf and NaN stay where they were chosen, elsewhere +0, as PyTorch's zeros), and
     no finiteness test of ``g`` is needed.  Overlapping windows add (:func:`_masker`).
 
@@ -296,11 +292,11 @@ def scatter_to_windows(g: np.ndarray, index: np.ndarray, geometry: WindowGeometr
     planes = canvas.reshape((-1,) + canvas.shape[-2:])
     g_planes = g.reshape((-1,) + g.shape[-2:])
     index_planes = index.reshape((-1,) + index.shape[-2:])
-    g_bits = None if accumulate else _bits(g_planes)
+    g_bits = None if accumulate else bits(g_planes)
     if g_bits is None:
         masked, g_bits, planes_bits = _masker(g), g_planes, planes
     else:
-        masked, planes_bits = np.multiply, _bits(planes)
+        masked, planes_bits = np.multiply, bits(planes)
     offsets = np.array([k for k, _, _ in geometry.offsets()], index.dtype)[:, None, None, None]
     group = max(1, _SCATTER_GROUP_BYTES // max(1, planes[0].nbytes if len(planes) else 1))
     for start in range(0, len(planes), group):
@@ -322,7 +318,7 @@ def _scatter_by_rows(g: np.ndarray, geometry: WindowGeometry) -> bool:
     exactly, elements of 1, 2 or 4 bytes with an unsigned view (little-endian)."""
     out_h, out_w = geometry.out_size
     return (np.little_endian and g.size > 0 and g.dtype.itemsize in (1, 2, 4)
-            and _bits(g) is not None and tuple(geometry.in_size) == (2 * out_h, 2 * out_w))
+            and bits(g) is not None and tuple(geometry.in_size) == (2 * out_h, 2 * out_w))
 
 
 def _scatter_2x2(g: np.ndarray, index: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
@@ -345,7 +341,7 @@ def _scatter_2x2(g: np.ndarray, index: np.ndarray, geometry: WindowGeometry) -> 
     canvas = np.empty(g.shape[:-2] + (2 * out_h, 2 * out_w), g.dtype)
     row = np.dtype((np.void, 2 * out_w * g.dtype.itemsize))
     canvas_rows = canvas.reshape(count * out_h, 2 * 2 * out_w).view(row)   # (P * Ho, i)
-    g_bits = _bits(g).reshape(count, size)
+    g_bits = bits(g).reshape(count, size)
     index_planes = np.ascontiguousarray(index).reshape(count, size)
     group = min(count, max(1, _SCATTER_GROUP_BYTES // (4 * size * g.dtype.itemsize)))
     runs = np.empty((2, 2 * group * size), g_bits.dtype)     # per i: (planes, ho, wo, j)
@@ -363,27 +359,19 @@ def _scatter_2x2(g: np.ndarray, index: np.ndarray, geometry: WindowGeometry) -> 
     return canvas
 
 
-def _bits(array: np.ndarray):
-    """``array`` viewed as unsigned integers of its itemsize (no copy), or None if there is
-    no such integer type.  ``bits * mask`` (a bool mask) is then the element itself or 0,
-    bit for bit."""
-    unsigned = _unsigned(array.dtype.itemsize)
-    return None if unsigned is None or array.dtype.kind not in "fiub" else array.view(unsigned)
-
-
 def gather_from_windows(x: np.ndarray, index: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
     """``x[..., chosen element of each window]``: shape ``(..., Ho, Wo)``.  Padding reads 0.
 
     Exactly one offset is chosen per window, so the result is the sum over offsets ``k`` of
-    the bits of window element ``k`` times ``index == k`` (:func:`_bits`): exact for every
+    the bits of window element ``k`` times ``index == k`` (:func:`.bits.bits`): exact for every
     value, inf and NaN included.  The 2x2 stride-2 windows read the contiguous planes of
     :func:`_window_splitter` instead of strided slices (measured 2-3x faster)."""
-    if _pairs_of_pairs(geometry) and x.size and _bits(x) is not None:
+    if _pairs_of_pairs(geometry) and x.size and bits(x) is not None:
         return _gather_2x2(x, index, geometry)
     padded = pad_for_windows(x, geometry)
-    bits = _bits(padded)
-    windows = window_view(padded if bits is None else bits, geometry)
-    sum_of = (lambda v, mask: v * mask) if bits is not None else _masker(x)
+    padded_bits = bits(padded)
+    windows = window_view(padded if padded_bits is None else padded_bits, geometry)
+    sum_of = (lambda v, mask: v * mask) if padded_bits is not None else _masker(x)
     out = np.zeros(index.shape, dtype=windows.dtype)
     for k, i, j in geometry.offsets():
         out += sum_of(windows[..., i, j, :, :], index == k)
@@ -402,9 +390,9 @@ def _gather_2x2(x: np.ndarray, index: np.ndarray, geometry: WindowGeometry) -> n
     offsets = np.array([[0, 2], [1, 3]], index.dtype)[:, :, None]   # k = 2i + j at [j, i]
     for start in range(0, count, group):
         stop = min(count, start + group)
-        quad = _bits(split(start, stop))       # (2, 2, m): quad[j, i]
+        quad = bits(split(start, stop))       # (2, 2, m): quad[j, i]
         picked = quad * np.equal(chosen[start:stop].reshape(1, 1, -1), offsets)
-        np.sum(picked.reshape(4, -1), axis=0, out=_bits(out[start:stop]).reshape(-1))
+        np.sum(picked.reshape(4, -1), axis=0, out=bits(out[start:stop]).reshape(-1))
     return out.reshape(index.shape)
 
 
