@@ -206,6 +206,20 @@ def _plan(batch: int, tiles: tuple, tile_bytes: int, tile_macs: int = 0) -> list
     return [(slice(i, i + 1), bands) for i in range(batch)]
 
 
+def _plan_and_macs(n: int, channels: int, out_channels: int, groups: int, tiles: tuple,
+                   m: int, dtype) -> tuple[list, int]:
+    """The :func:`_plan` of ``n`` images of ``tiles`` tiles (empty when there are none) and
+    its frequency-wise GEMMs' multiply-adds: one for a forward and the weight gradient of
+    the same input, so both cut the batch alike (the helper's share of the weight gradient
+    finds the tiles its share of the forward kept)."""
+    a = m + 2
+    tile_macs = a * a * (channels // groups) * out_channels
+    if not (n and tiles[0] and tiles[1]):
+        return [], 0
+    tile_bytes = a * a * (channels + out_channels) * np.dtype(dtype).itemsize
+    return _plan(n, tiles, tile_bytes, tile_macs), n * tiles[0] * tiles[1] * tile_macs
+
+
 def _input_transform(scratch: np.ndarray, rows: slice, m: int, tw: int,
                      bt: np.ndarray) -> np.ndarray:
     """``V (a, a, T, C) = B^T D B`` for every tile ``D`` of tile rows ``rows`` of a
@@ -347,14 +361,13 @@ def _forward_tiles(x: np.ndarray, weight: np.ndarray, m: int, offset, out_size, 
         if bias is not None:
             out[...] = bias.reshape(1, -1, 1, 1)
         return out
-    tile_bytes = a * a * (channels + out_channels) * np.dtype(dtype).itemsize
-    plan = _plan(n, tiles, tile_bytes, a * a * per_group * out_channels)
+    plan, macs = _plan_and_macs(n, channels, out_channels, groups, tiles, m, dtype)
     options = dict(m=m, offset=tuple(offset), tiles=tiles, dtype=dtype.str, groups=groups)
 
     def chunk(group):
         _forward_group(x, u_t, out, group, bias, kept=kept, **options)
 
-    split = _helper_split(_runs(plan), a * a * n * tiles[0] * tiles[1] * per_group * out_channels)
+    split = _helper_split(_runs(plan), macs)
     if split is not None:
         mine_runs, their_runs, first = split
         mine = [group for run in mine_runs for group in run]
@@ -497,8 +510,8 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     return image
 
 
-class WeightGradWork(NamedTuple):
-    """What a weight gradient computes (:func:`weight_grad_work`): ``x`` cut to the rows and
+class _WeightGradWork(NamedTuple):
+    """What a weight gradient computes (:func:`_weight_grad_work`): ``x`` cut to the rows and
     columns the windows read, ``grad_out``, the plan's groups in ``PARTIAL_SUMS`` ``runs``,
     the keyword ``options`` of :func:`_weight_run`, the tiles the forward ``kept``
     (:mod:`.conv_memo`), the arithmetic's ``dtype``, a partial sum's ``sigma_shape``
@@ -514,8 +527,8 @@ class WeightGradWork(NamedTuple):
     macs: int
 
 
-def weight_grad_work(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeometry, m: int,
-                     compute=None) -> WeightGradWork:
+def _weight_grad_work(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeometry, m: int,
+                      compute=None) -> _WeightGradWork:
     """The weight gradient's work (see :func:`conv2d_weight_grad`)."""
     n, channels = x.shape[:2]
     out_channels = grad_out.shape[1]
@@ -528,19 +541,17 @@ def weight_grad_work(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeomet
     (top, _), (left, _) = geometry.padding
     kept = conv_memo.kept("winograd tiles", x, _tiles_key(m, (top, left), (ho, wo), dtype))
     x = x[:, :, :max(ho + 2 - top, 0), :max(wo + 2 - left, 0)]      # what the windows read
-    tile_bytes = a * a * (channels + out_channels) * dtype.itemsize
-    plan = _plan(n, tiles, tile_bytes, a * a * per_group * out_channels) if ho and wo else []
+    plan, macs = _plan_and_macs(n, channels, out_channels, groups, tiles, m, dtype)
     options = dict(m=m, offset=(top, left), tiles=tiles, dtype=dtype.str, groups=groups)
-    return WeightGradWork(x, grad_out, _runs(plan), options, kept, dtype,
-                          (a, a, out_channels, per_group),
-                          a * a * n * tiles[0] * tiles[1] * per_group * out_channels)
+    return _WeightGradWork(x, grad_out, _runs(plan), options, kept, dtype,
+                           (a, a, out_channels, per_group), macs)
 
 
-class RunSum:
+class _RunSum:
     """The weight gradient's partial sums ``(sigma, sums)`` added up in run order, whoever
     computed which run (so the bits do not depend on the thread count)."""
 
-    def __init__(self, work: WeightGradWork):
+    def __init__(self, work: _WeightGradWork):
         self.sigma = np.zeros(work.sigma_shape, work.dtype)
         self.sums = np.zeros(work.sigma_shape[2])
         self.count = 0
@@ -565,12 +576,12 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
     On the way, ``grad_out``'s per-channel sums (its convolution's bias gradient): row 1 of
     ``A`` (``A^T``'s column 1) is all ones in F(2x2) and F(4x4), so ``dY~[1, 1]`` holds each
     tile's sum; offered to the memo (:data:`.conv_memo.CHANNEL_SUMS`)."""
-    work = weight_grad_work(x, grad_out, geometry, m, compute)
+    work = _weight_grad_work(x, grad_out, geometry, m, compute)
 
     def run(groups_of_run):
         return _weight_run(work.x, grad_out, groups_of_run, kept=work.kept, **work.options)
 
-    total = RunSum(work)
+    total = _RunSum(work)
     if not _helper_share(work, run, total.add):
         for partial in map_chunks(run, work.runs):
             total.add(*partial)
@@ -579,7 +590,7 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: WindowGeom
     return _weight_back(total.sigma, _matrices(m, work.dtype)[1]).astype(result, copy=False)
 
 
-def _helper_share(work: WeightGradWork, run, add) -> bool:
+def _helper_share(work: _WeightGradWork, run, add) -> bool:
     """At two threads, the runs from about half the batch on computed by the helper process
     (:func:`_helper_split`) and the rest here meanwhile, each passed to ``add`` in run order
     (the helper's read where it wrote them, without a copy); False (nothing done) when the
