@@ -159,8 +159,7 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
                          grad_matrix.shape[2]), dtype=dtype)
         for o, c in zip(out_rows, col_rows, strict=True):
             np.matmul(weight_matrix[o].T, grad_matrix[images, o], out=cols[:, c])
-        # col2im's result is a view of its padded canvas: this is the one copy per chunk.
-        image[images] = col2im(cols, geometry, channels)
+        col2im(cols, geometry, channels, out=image[images], overwrite_cols=True)
 
     map_chunks(chunk, _chunks(n, _cols_bytes((n, channels), geometry, grad_out.itemsize)))
     if bias is not None:

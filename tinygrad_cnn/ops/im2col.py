@@ -8,7 +8,9 @@ Every window is read through ONE strided view of the padded input, :func:`window
 kernels reduce its ``kH * kW`` kernel-offset slices ``[..., i, j, :, :]`` with whole-array
 numpy operations.  The adjoint, :func:`add_to_windows`, adds values back with one strided
 ``+=`` per kernel offset (``kH * kW`` whole-array adds; faster than ``np.add.at`` or
-``np.bincount``): ``col2im`` and the backward of average pooling.  No Python loop over
+``np.bincount``): ``col2im`` and the backward of average pooling.  Where the output rows
+are as wide as the input's (stride 1, "same" padding) col2im instead adds each kernel
+offset as a flat shift, long runs (:func:`same_width_shifts`).  No Python loop over
 pixels, batch or channels.
 
 The im2col matrix is ``(N, C*kH*kW, L)``, PyTorch's ``unfold`` layout: rows ordered by
@@ -17,6 +19,8 @@ bottom.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -101,12 +105,50 @@ def add_to_windows(canvas: np.ndarray, blocks: np.ndarray, geometry: WindowGeome
         windows[..., i, j, :, :] += blocks[..., i, j, :, :]
 
 
+class _Shift(NamedTuple):
+    """One kernel offset ``(i, j)`` (row ``k`` of the im2col matrix) of a geometry whose
+    output rows are as wide as the input's: output position ``q`` (flat in ``Ho*W``) reads
+    input element ``q + shift`` (flat in ``H*W``) for ``lo <= q < hi``, the rows inside the
+    input (outside that range it reads padding); inside it, the output columns ``wrapped``
+    (a slice, or None) cross into a neighbouring row where they should read padding."""
+
+    k: int
+    i: int
+    j: int
+    shift: int
+    lo: int
+    hi: int
+    wrapped: slice | None
+
+
+def same_width_shifts(geometry: WindowGeometry) -> list[_Shift] | None:
+    """Each kernel offset as a flat shift (:class:`_Shift`) when the geometry has stride 1
+    and output rows as wide as the input's (``Wo == W``, e.g. "same" padding); else None."""
+    if tuple(geometry.stride) != (1, 1) or geometry.out_size[1] != geometry.in_size[1]:
+        return None
+    (height, width), out_rows = geometry.in_size, geometry.out_size[0]
+    (top, _), (left, _) = geometry.padding
+    (dh, dw) = geometry.dilation
+    shifts = []
+    for k, i, j in geometry.offsets():
+        r, s = i * dh - top, j * dw - left
+        shift = r * width + s
+        lo = max(max(0, -r) * width, -shift)
+        hi = max(lo, min(min(out_rows, height - r) * width, height * width - shift))
+        wrapped = slice(0, min(-s, width)) if s < 0 else \
+            slice(max(width - s, 0), width) if s > 0 else None
+        shifts.append(_Shift(k, i, j, shift, lo, hi, wrapped))
+    return shifts
+
+
 def im2col(x: np.ndarray, geometry: WindowGeometry, ones_row: bool = False) -> np.ndarray:
     """The im2col matrix ``(N, C*kH*kW, Ho*Wo)`` of x ``(N, C, H, W)``.  May be a view of
     ``x`` (a 1x1 kernel with stride 1); treat it as read-only.
 
     With ``ones_row``, a row of ones below the columns, ``(N, C*kH*kW + 1, Ho*Wo)``: a
-    weight matrix with a bias as its last column then adds the bias inside the product."""
+    weight matrix with a bias as its last column then adds the bias inside the product.
+    (Copying each row as one shifted run of the flat planes, as :func:`col2im` adds them,
+    measured no faster: zeroing the wrapped columns after costs what the long runs save.)"""
     n, c = x.shape[:2]
     kh, kw = geometry.kernel
     ho, wo = geometry.out_size
@@ -120,14 +162,43 @@ def im2col(x: np.ndarray, geometry: WindowGeometry, ones_row: bool = False) -> n
     return cols
 
 
-def col2im(cols: np.ndarray, geometry: WindowGeometry, channels: int) -> np.ndarray:
+def col2im(cols: np.ndarray, geometry: WindowGeometry, channels: int,
+           out: np.ndarray | None = None, overwrite_cols: bool = False) -> np.ndarray:
     """The adjoint of :func:`im2col`: ``(N, C*kH*kW, Ho*Wo)`` -> ``(N, C, H, W)``, summing
-    the contributions of overlapping windows."""
+    the contributions of overlapping windows (into ``out`` when given, else a new array or
+    a view of a padded canvas).
+
+    With ``overwrite_cols`` (the caller's scratch) and output rows as wide as the input's,
+    each kernel offset's row is added onto the flat output planes as ``N*C`` long runs,
+    its positions that would wrap into a neighbouring row first zeroed in ``cols``
+    (:func:`same_width_shifts`); else one strided add per kernel offset onto a padded
+    canvas, one output row per inner loop.  Both add the offsets in the same order onto
+    zeros, so the sums are the same to the bit."""
     batch = cols.shape[0]
-    canvas = window_canvas((batch, channels), geometry, cols.dtype)
-    add_to_windows(canvas, cols.reshape((batch, channels) + geometry.kernel + geometry.out_size),
-                   geometry)
-    return unpad_from_windows(canvas, geometry)
+    shifts = same_width_shifts(geometry) if overwrite_cols and cols.flags.c_contiguous \
+        else None
+    if shifts is None:
+        canvas = window_canvas((batch, channels), geometry, cols.dtype)
+        add_to_windows(canvas, cols.reshape((batch, channels) + geometry.kernel
+                                            + geometry.out_size), geometry)
+        image = unpad_from_windows(canvas, geometry)
+    elif out is not None and out.flags.c_contiguous:
+        image = out
+        image[...] = 0
+    else:
+        image = np.zeros((batch, channels) + tuple(geometry.in_size), dtype=cols.dtype)
+    if shifts is not None:
+        blocks = cols.reshape((batch, channels) + geometry.kernel + geometry.out_size)
+        taps = cols.reshape(batch, channels, -1, cols.shape[-1])
+        planes = image.reshape(batch, channels, -1)
+        for tap in shifts:
+            if tap.wrapped is not None:
+                blocks[:, :, tap.i, tap.j, :, tap.wrapped] = 0
+            planes[:, :, tap.lo + tap.shift:tap.hi + tap.shift] += taps[:, :, tap.k, tap.lo:tap.hi]
+    if out is None or image is out:
+        return image
+    out[...] = image
+    return out
 
 
 class Unfold(Function):
