@@ -20,6 +20,7 @@ bottom.
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -121,7 +122,8 @@ class _Shift(NamedTuple):
     wrapped: slice | None
 
 
-def same_width_shifts(geometry: WindowGeometry) -> list[_Shift] | None:
+@functools.lru_cache(maxsize=64)
+def same_width_shifts(geometry: WindowGeometry) -> tuple[_Shift, ...] | None:
     """Each kernel offset as a flat shift (:class:`_Shift`) when the geometry has stride 1
     and output rows as wide as the input's (``Wo == W``, e.g. "same" padding); else None."""
     if tuple(geometry.stride) != (1, 1) or geometry.out_size[1] != geometry.in_size[1]:
@@ -138,7 +140,7 @@ def same_width_shifts(geometry: WindowGeometry) -> list[_Shift] | None:
         wrapped = slice(0, min(-s, width)) if s < 0 else \
             slice(max(width - s, 0), width) if s > 0 else None
         shifts.append(_Shift(k, i, j, shift, lo, hi, wrapped))
-    return shifts
+    return tuple(shifts)
 
 
 def im2col(x: np.ndarray, geometry: WindowGeometry, ones_row: bool = False) -> np.ndarray:
