@@ -58,8 +58,8 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
     out = np.empty((n, out_channels, ho * wo), dtype=np.result_type(x, weight))
     cols_bytes = _cols_bytes(x.shape, geometry, x.itemsize)
     # The weight gradient's per-image products read the same columns (:mod:`.conv_memo`).
-    kept = None if _weight_grad_in_one_gemm(geometry, x.shape[1]) else \
-        conv_memo.keep("im2col", x, geometry, n * cols_bytes)
+    kept = conv_memo.keep("im2col", x, geometry, n * cols_bytes) \
+        if keeps_columns(geometry, x.shape[1]) else None
     # The bias as one more term of the products, against a row of ones under the columns.
     fold_bias = bias is not None and geometry.groups == 1 and not _columns_are_a_view(geometry)
     if fold_bias:
@@ -165,6 +165,14 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     if bias is not None:
         image += bias.reshape(1, -1, 1, 1)
     return image
+
+
+def keeps_columns(geometry: WindowGeometry, channels: int) -> bool:
+    """Whether a forward that keeps its input's transforms (:func:`.conv_memo.keep`, within
+    its byte limit) keeps its columns: when the weight gradient multiplies per image,
+    reading them (not when it sums over the images in one GEMM, which lays the columns out
+    its own way)."""
+    return not _weight_grad_in_one_gemm(geometry, channels)
 
 
 def _weight_grad_in_one_gemm(geometry: WindowGeometry, channels: int) -> bool:

@@ -100,6 +100,15 @@ def recall(kind: str, array, key):
     return hit[1] if hit is not None and hit[0] is array else None
 
 
+def holds(array) -> set:
+    """The kinds of transform the active memo holds for ``array`` (any key)."""
+    memo = _memo.get()
+    if memo is None:
+        return set()
+    return {kind for (kind, ident, _), (held, _) in memo.items()
+            if ident == id(array) and held is array}
+
+
 def remembered(kind: str, array, key, compute):
     """``compute()`` (an array or a numpy scalar), or the value the active memo holds for
     the same ``kind``, operand ``array`` and ``key``."""

@@ -52,25 +52,29 @@ copies cost ``COPY_SECONDS`` per element, scaled by ``(1 + r/Wo) / (1 + r/32)`` 
 per-row overhead of its ``Wo``-long rows (``r = COPY_ROW_ELEMENTS``, normalised to the
 32-wide rows ``COPY_SECONDS`` was calibrated on), plus ``COL2IM_SECONDS`` per element for
 col2im where :mod:`.conv_gemm` uses it (stride 1 with ``C_out > C``; else it copies
-``C_out`` planes' windows for the correlation). The flat kernels run their products over
-``R*S`` positions per plane instead of ``Ho*Wo`` (the weight gradient's further
-``FLAT_WEIGHT_GRAD_FACTOR``), copy ``FLAT_COPY_SECONDS`` (or add, col2im:
-``FLAT_ADD_SECONDS``) per element of the flat matrix, and move the input and output planes
-between layouts at ``RELAYOUT_SECONDS`` per element. The constants were fitted (least
-squares on the log of the time ratio) to one-thread CPU-time ratios, flat over im2col,
-interleaved, of 9 layers x 3 directions ((a), (b), (c), the ResNet-8 stages (64, 3/16/32/64,
-32/32/16/8), a (16, 128, 16, 16) -> 64 and a 5x5 (32, 16, 28, 28) -> 32; measured: forward
-0.81-0.88 on the ResNet-8 stages, 0.96-0.97 on (b) and (c), 1.03-1.10 on the last two,
-1.2-2.1 with 1-3 input channels; input gradient 0.70-0.93, 1.96 on (a); weight gradient
-0.87-0.93 on the 16x16 and 8x8 stages, 0.99-1.03 on the other wide layers, 1.9-2.6 with 1-3
-input channels); the fit's error is 6% rms, at most 1.2x (the 16x16, 16-channel forward,
-predicted 0.97 for 0.81). The model then keeps (a) on im2col (one input channel: moving the
-32 output planes between layouts costs more than the short copies save) and the forward and
-weight gradient of the 3-channel first ResNet-8 layer. Against F(2x2) (priced above) the
-flat kernels now win only where Winograd does not apply (5x5, dilated and other non-3x3
-stride-1 layers, and the first ResNet-8 layer's input gradient): measured after the Winograd
-kernels sped up (CPU ms, im2col / flat / F(2x2)), (b) forward 7.44 / 6.75 / 6.89, input
-gradient 11.7 / 8.11 / 8.43, weight gradient 9.15 / 8.36 / 7.90; ResNet-8's
+``C_out`` planes' windows for the correlation) and its adds run one output row each; where
+the output rows are as wide as the input's, col2im adds whole flat runs
+(:func:`.im2col.same_width_shifts`) and the copies' term prices it alone (fitted later, on
+the Intel host below: the input gradients of 7 "same" layers, flat over im2col measured
+0.96-1.48 and 2.3 for (a), the model 1.00-1.26 and 2.5, against 0.77-0.98 with the term).
+The flat kernels run their products over ``R*S`` positions per plane instead of ``Ho*Wo``
+(the weight gradient's further ``FLAT_WEIGHT_GRAD_FACTOR``), copy ``FLAT_COPY_SECONDS`` (or
+add, col2im: ``FLAT_ADD_SECONDS``) per element of the flat matrix, and move the input and
+output planes between layouts at ``RELAYOUT_SECONDS`` per element. The constants were fitted
+(least squares on the log of the time ratio) to one-thread CPU-time ratios, flat over
+im2col, interleaved, of 9 layers x 3 directions ((a), (b), (c), the ResNet-8 stages (64,
+3/16/32/64, 32/32/16/8), a (16, 128, 16, 16) -> 64 and a 5x5 (32, 16, 28, 28) -> 32;
+measured: forward 0.81-0.88 on the ResNet-8 stages, 0.96-0.97 on (b) and (c), 1.03-1.10 on
+the last two, 1.2-2.1 with 1-3 input channels; input gradient 0.70-0.93, 1.96 on (a); weight
+gradient 0.87-0.93 on the 16x16 and 8x8 stages, 0.99-1.03 on the other wide layers, 1.9-2.6
+with 1-3 input channels); the fit's error is 6% rms, at most 1.2x (the 16x16, 16-channel
+forward, predicted 0.97 for 0.81). The model then keeps (a) on im2col (one input channel:
+moving the 32 output planes between layouts costs more than the short copies save) and the
+forward and weight gradient of the 3-channel first ResNet-8 layer. Against F(2x2) (priced
+above) the flat kernels now win only where Winograd does not apply (5x5, dilated and other
+non-3x3 stride-1 layers, and the first ResNet-8 layer's input gradient): measured after the
+Winograd kernels sped up (CPU ms, im2col / flat / F(2x2)), (b) forward 7.44 / 6.75 / 6.89,
+input gradient 11.7 / 8.11 / 8.43, weight gradient 9.15 / 8.36 / 7.90; ResNet-8's
 (64,16,32,32)->16 forward 11.9 / 9.33 / 10.3, input gradient 11.3 / 9.24 / 10.4 (there
 F(2x2) is picked although the flat kernels measured ~10% faster, within the two models'
 error); the 16x16 and 8x8 stages F(2x2) by 15-35%.
@@ -78,17 +82,42 @@ error); the 16x16 and 8x8 stages F(2x2) by 15-35%.
 An explicit ``"winograd"`` / ``"winograd_f2"`` / ``"im2col_flat"`` on a layer it does not
 compute (Winograd: not 3x3, strided or dilated; flat: strided) runs im2col.
 
-Stride phases (:mod:`.conv_strided`, ``"im2col_phases"``, strided undilated layers): the
-same products as im2col at ``N * R * S`` positions (``R = Ho + ceil(kH/sH) - 1``, ``S = Wo +
-ceil(kW/sW) - 1``, the extra positions computed and dropped) with long copies:
-``gemm_flops * R*S/(Ho*Wo) / GEMM_FLOPS_PER_SECOND + positions * C*kH*kW *
-PHASE_COPY_SECONDS``. It is im2col's rounding (the extra terms are exact zeros), so "auto"
-takes the cheaper of the two as "the im2col family"; on bench_conv.py's (d) it takes the
-phases for all three ops (forward+backward 9.7-10.5 ms against im2col's 11.8-12.6, thread
-time on a loaded machine; the forward alone is no faster, but its phase planes are reused
-by the weight gradient, see :mod:`.conv_memo`). A 1x1 layer without padding runs
-:mod:`.conv_pointwise` under that name (a subsample and one product per image); the same
-formula prices it (``R = Ho``, ``S = Wo``: one copy of each sampled element), below im2col's.
+Stride phases (:mod:`.conv_strided`, ``"im2col_phases"``, strided undilated layers) compute
+im2col's sums (the extra positions' terms are exact zeros, so the rounding is im2col's), so
+"auto" weighs the two by speed alone, per op, as for the flat kernels: the phases' estimate
+is im2col's times the ratio of two finer models (:func:`_strided_pair`). im2col: the
+products, plus ``STRIDED_COPY_SECONDS`` per window element copied (its input gradient:
+``STRIDED_COL2IM_SECONDS`` per element added back by col2im's strided adds). The phases:
+the products over ``N * R * S`` positions (``R = Ho + ceil(kH/sH) - 1``, ``S = Wo +
+ceil(kW/sW) - 1``), ``PHASE_COPY_SECONDS`` per column element, and
+``PHASE_RELAYOUT_SECONDS`` per element of the input (its phase planes) and of the output
+side (the output moved out of the planes' grid, or the output gradient onto it). A 1x1
+layer without padding runs :mod:`.conv_pointwise` under that name: the products and
+``POINTWISE_SECONDS`` per element subsampled or written. The six constants were fitted
+(least squares on the log of the time ratio, rms error 12%) to 36 one-thread ratios,
+phases over im2col, interleaved, on an Intel Xeon VM (AVX-512, 2 MiB L2 per core): 12
+strided layers (bench_conv.py's (d), the ResNet-8 and ResNet-50-like 3x3 stride-2 layers and
+1x1 shortcuts, a 7x7 stride-2 stem at 224x224, one- and three-channel input layers, a
+stride-3 layer) x 3 ops. Measured: the forward 0.95-2.3x faster by im2col, whose window
+copies cost less than moving the input and output between layouts (the stem alone 5%
+slower), the input gradient 1.05-1.8x faster by the phases (col2im's strided adds; but
+1.7x slower with one input channel), the weight gradient either way within 10% on the
+larger layers. (The constants before were the AMD EPYC's, where the phases' forward
+measured no slower: there "auto" took the phases for every op.)
+
+What a training step's ops share enters the prices too (:func:`_reuse`, :mod:`.conv_memo`):
+a forward whose backward computes the weight gradient is priced with it. An im2col forward
+keeps its columns for that weight gradient (when they fit in
+:data:`.conv_memo.KEEP_BYTES`), which then costs only its products; the phases' weight
+gradient reuses the forward's phase planes and the input gradient's grid (strided input
+gradients run on the phases). A weight gradient whose forward kept its columns runs on
+them; one whose forward or input gradient left phase planes or a grid is priced without
+moving them again. Measured forward+backward at one thread (ms, im2col / phases / im2col
+against the phases for all three, what "auto" took before): (d) 6.6-6.9 against 7.5-8.0;
+ResNet-8's (64,16,32,32) 3x3 stride 2 -> 32 11.1-11.4 against 11.8-12.5, its 1x1 shortcut
+1.7-1.9 against 2.0-2.1; a one-channel 3x3 stride-2 layer (64,1,28,28) -> 32 1.2-1.3 (im2col
+for all three) against 2.4; the 7x7 stem, whose 59 MB of columns are not kept, stays on the
+phases for all three (79-83 against 95-97).
 
 The FFT kernels were made faster after these constants were measured (float64 forward+
 backward of (e) about 2x faster): the FFT would now also win on the (8, 16, 64, 64) sweep's
@@ -107,11 +136,13 @@ import math
 
 import numpy as np
 
+from . import conv_memo
 from .conv_accuracy import FFT_MAX_ENERGY_RATIO, all_finite, fft_compute_dtype, operand_boxes
 from .conv_fft import fft_shape
-from .conv_gemm import input_grad_by_correlation
+from .conv_gemm import input_grad_by_correlation, keeps_columns
 from .conv_strided import supports as phases_supports
 from .conv_winograd import supports as winograd_supports
+from .im2col import same_width_shifts
 from .im2col_flat import FlatLayout
 from .im2col_flat import supports as flat_supports
 from .precision import conv_allows_reduced_precision
@@ -121,7 +152,8 @@ __all__ = ["estimate_costs", "resolve_conv_algorithm", "fft_compute_dtype", "ope
            "FFT_FLOAT64_FACTOR", "FFT_MAX_ENERGY_RATIO", "WINOGRAD_ELEMENT_SECONDS",
            "FLAT_COPY_SECONDS", "FLAT_ADD_SECONDS", "RELAYOUT_SECONDS", "COL2IM_SECONDS",
            "COPY_ROW_ELEMENTS", "FLAT_WEIGHT_GRAD_FACTOR", "PHASE_COPY_SECONDS",
-           "reduced_precision"]
+           "STRIDED_FLOP_SECONDS", "STRIDED_COPY_SECONDS", "STRIDED_COL2IM_SECONDS",
+           "PHASE_RELAYOUT_SECONDS", "POINTWISE_SECONDS", "reduced_precision"]
 
 # Calibrated constants (see the module docstring).
 GEMM_FLOPS_PER_SECOND = 6.0e10
@@ -130,7 +162,15 @@ FFT_SECONDS = 0.9e-9
 CMAC_SECONDS = 0.5e-9
 FFT_FLOAT64_FACTOR = 2.0  # "auto" runs FFTs of float32 data in float64 (see the docstring)
 WINOGRAD_ELEMENT_SECONDS = {"winograd_f2": 1.25e-9, "winograd": 1.5e-9}
-PHASE_COPY_SECONDS = 0.3e-9
+# stride phases against im2col (fitted, see the module docstring): relative costs per
+# multiply-add of the products, per element copied (im2col), added back (its col2im),
+# copied from the phase planes, moved between layouts, and subsampled (1x1 layers)
+STRIDED_FLOP_SECONDS = 4.74e-12
+STRIDED_COPY_SECONDS = 1.87e-9
+STRIDED_COL2IM_SECONDS = 3.12e-9
+PHASE_COPY_SECONDS = 1.39e-9
+PHASE_RELAYOUT_SECONDS = 0.94e-9
+POINTWISE_SECONDS = 0.64e-9
 _WINOGRAD_TILE = {"winograd": 4, "winograd_f2": 2}
 # im2col_flat against im2col (fitted, see the module docstring)
 FLAT_COPY_SECONDS = 0.96e-9
@@ -157,7 +197,9 @@ def _flat_over_im2col(batch, channels, out_channels, geometry, role) -> float:
     correlation = input_grad_by_correlation(channels, out_channels)  # dx at stride 1
     copied = out_channels if role == "input_grad" and correlation else channels
     im2col = products + batch * copied * taps * ho * wo * COPY_SECONDS * short_rows
-    if role == "input_grad" and not correlation:
+    if role == "input_grad" and not correlation and same_width_shifts(geometry) is None:
+        # (where output rows are as wide as the input's, col2im adds flat runs: see the
+        # module docstring)
         im2col += batch * channels * taps * ho * wo * COL2IM_SECONDS * short_rows
     flat = (products * layout.positions_per_output(geometry)
             * (FLAT_WEIGHT_GRAD_FACTOR if role == "weight_grad" else 1.0)
@@ -172,13 +214,73 @@ def _flat_over_im2col(batch, channels, out_channels, geometry, role) -> float:
     return flat / im2col if im2col > 0 else 1.0   # an empty batch costs nothing either way
 
 
+def _strided_pair(batch, channels, out_channels, geometry, role) -> tuple:
+    """im2col's and the stride phases' cost of one op of a strided layer, in the finer
+    model fitted to their ratio (see the module docstring): the products (over the extra
+    positions too, for the phases), im2col's window copies (its input gradient: col2im's
+    adds), the phases' column copies and the input-side and output-side planes moved
+    between layouts; a 1x1 layer without padding runs :mod:`.conv_pointwise`, a subsample
+    and the products. Returns ``(im2col, phases, planes, grid)``, the last two the phases'
+    moves of the input side (the input's phase planes, or the 1x1 subsample) and of the
+    output side (the output gradient on the planes' grid), which a step's ops share."""
+    kh, kw = geometry.kernel
+    ho, wo = geometry.out_size
+    sh, sw = geometry.stride
+    rows, cols = ho + -(-kh // sh) - 1, wo + -(-kw // sw) - 1
+    macs = batch * out_channels * (channels // geometry.groups) * kh * kw
+    windows = batch * channels * kh * kw
+    per_copy = STRIDED_COL2IM_SECONDS if role == "input_grad" else STRIDED_COPY_SECONDS
+    im2col = ho * wo * (2.0 * macs * STRIDED_FLOP_SECONDS + windows * per_copy)
+    if tuple(geometry.kernel) == (1, 1) and all(p == (0, 0) for p in geometry.padding):
+        sampled = batch * channels * ho * wo * POINTWISE_SECONDS
+        products = ho * wo * 2.0 * macs * STRIDED_FLOP_SECONDS
+        return (im2col, products + sampled + batch * out_channels * ho * wo * POINTWISE_SECONDS,
+                sampled, 0.0)
+    planes = batch * channels * geometry.in_size[0] * geometry.in_size[1] * PHASE_RELAYOUT_SECONDS
+    grid = batch * out_channels * ho * wo * PHASE_RELAYOUT_SECONDS
+    phases = rows * cols * (2.0 * macs * STRIDED_FLOP_SECONDS + windows * PHASE_COPY_SECONDS)
+    return im2col, phases + planes + grid, planes, grid
+
+
+def _phases_over_im2col(batch, channels, out_channels, geometry, role,
+                        reuse: frozenset = frozenset()) -> float:
+    """The stride phases' time over im2col's for one op of a strided layer
+    (:func:`_strided_pair`), with what a training step's ops share (:mod:`.conv_memo`,
+    ``reuse``, see :func:`_reuse`). A forward whose backward computes the weight gradient
+    (``"input"``) is priced together with that weight gradient: im2col's costs only its
+    products when the forward keeps its columns for it (``"columns"``), the phases' less
+    the moves the step's other ops made for it (the forward's planes, the input gradient's
+    grid: strided input gradients run on the phases). A weight gradient saves the phases
+    what its forward (``"planes"``) or input gradient (``"grid"``) left in the memo."""
+    im2col, phases, planes, grid = _strided_pair(batch, channels, out_channels, geometry, role)
+    if role == "forward" and "input" in reuse:
+        im2col_grad, phases_grad, _, _ = _strided_pair(batch, channels, out_channels,
+                                                       geometry, "weight_grad")
+        if "columns" in reuse:
+            kh, kw = geometry.kernel
+            im2col_grad = (2.0 * batch * out_channels * (channels // geometry.groups) * kh * kw
+                           * geometry.out_size[0] * geometry.out_size[1] * STRIDED_FLOP_SECONDS)
+        im2col += im2col_grad
+        phases += phases_grad - planes - grid
+    elif role == "weight_grad":
+        phases -= planes * ("planes" in reuse) + grid * ("grid" in reuse)
+    return phases / im2col if im2col > 0 else 1.0   # an empty batch costs nothing either way
+
+
 def estimate_costs(batch: int, channels: int, out_channels: int, geometry,
                    role: str = "forward") -> dict:
     """Estimated seconds of one convolution-shaped op (forward or either gradient, per
-    ``role`` as in :func:`.conv_accuracy.operand_boxes`; only ``"im2col_flat"`` is priced
-    per role) under each algorithm, for a ``WindowGeometry`` (the
+    ``role`` as in :func:`.conv_accuracy.operand_boxes`; only ``"im2col_flat"`` and
+    ``"im2col_phases"`` are priced per role) under each algorithm, on its own (in a training
+    step "auto" also weighs what the step's ops share), for a ``WindowGeometry`` (the
     Winograd entries only where Winograd computes the geometry, ``"im2col_flat"`` where it
     does: stride 1, ``"im2col_phases"`` only for strided undilated layers)."""
+    return _costs(batch, channels, out_channels, geometry, role)
+
+
+def _costs(batch, channels, out_channels, geometry, role, reuse=frozenset()) -> dict:
+    """:func:`estimate_costs`, the strided kernels priced with what the step's ops share
+    (``reuse``, :func:`_reuse`)."""
     kh, kw = geometry.kernel
     ho, wo = geometry.out_size
     per_group = channels // geometry.groups
@@ -196,12 +298,8 @@ def estimate_costs(batch: int, channels: int, out_channels: int, geometry,
         costs["im2col_flat"] = im2col * _flat_over_im2col(batch, channels, out_channels,
                                                           geometry, role)
     if tuple(geometry.stride) != (1, 1) and phases_supports(geometry):
-        rows = ho + -(-kh // geometry.stride[0]) - 1
-        cols = wo + -(-kw // geometry.stride[1]) - 1
-        positions = batch * rows * cols
-        costs["im2col_phases"] = (
-            2.0 * positions * out_channels * per_group * kh * kw / GEMM_FLOPS_PER_SECOND
-            + positions * channels * kh * kw * PHASE_COPY_SECONDS)
+        costs["im2col_phases"] = im2col * _phases_over_im2col(
+            batch, channels, out_channels, geometry, role, reuse)
     if winograd_supports(geometry):
         for name, m in _WINOGRAD_TILE.items():
             a = m + 2
@@ -210,6 +308,33 @@ def estimate_costs(batch: int, channels: int, out_channels: int, geometry,
                            + a * a * tiles * (channels + out_channels)
                            * WINOGRAD_ELEMENT_SECONDS[name])
     return costs
+
+
+def _reuse(batch, channels, geometry, operands, role) -> frozenset:
+    """What this op of a training step shares with the others (:mod:`.conv_memo`), for the
+    strided kernels' prices (:func:`_phases_over_im2col`): a forward whose backward computes
+    the weight gradient, ``"input"``, and ``"columns"`` when an im2col forward would keep
+    its columns for it (columns the weight gradient reads,
+    :func:`.conv_gemm.keeps_columns`, within the memo's limit); a weight gradient,
+    ``"planes"`` when its forward kept the input's phase planes (or 1x1 subsample) and
+    ``"grid"`` when its input gradient kept the output gradient's grid."""
+    if operands is None:
+        return frozenset()
+    if role == "weight_grad":
+        shared = set()
+        if conv_memo.holds(operands[0]) & {"phase planes", "sampled input"}:
+            shared.add("planes")
+        if "phase grid" in conv_memo.holds(operands[1]):
+            shared.add("grid")
+        return frozenset(shared)
+    if role != "forward" or not conv_memo.keeps_input():
+        return frozenset()
+    kh, kw = geometry.kernel
+    ho, wo = geometry.out_size
+    nbytes = batch * channels * kh * kw * ho * wo * np.dtype(operands[0].dtype).itemsize
+    if nbytes <= conv_memo.KEEP_BYTES and keeps_columns(geometry, channels):
+        return frozenset({"input", "columns"})
+    return frozenset({"input"})
 
 
 def reduced_precision(operands) -> bool:
@@ -240,7 +365,11 @@ def resolve_conv_algorithm(name: str, batch: int, channels: int, out_channels: i
         return name if phases_supports(geometry) else "im2col"
     if name != "auto":
         return name
-    costs = estimate_costs(batch, channels, out_channels, geometry, role)
+    if role == "weight_grad" and operands is not None and conv_memo.kept(
+            "im2col", operands[0], geometry):
+        return "im2col"   # the forward kept its columns: only the products are left
+    costs = _costs(batch, channels, out_channels, geometry, role,
+                   _reuse(batch, channels, geometry, operands, role))
     # The im2col family computes the same sums (same rounding): the cheapest is "the direct
     # method" (flat layout at stride 1, stride phases at larger strides).
     direct = min(("im2col", "im2col_flat", "im2col_phases"),
