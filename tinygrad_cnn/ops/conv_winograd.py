@@ -82,7 +82,7 @@ cut on (the weight gradient's run boundary nearest half the batch, ``share_cut``
 the helper instead, which runs the same group and run functions on them
 (:func:`forward_share`, :func:`weight_grad_share`: the same bits as one thread) and keeps
 its forward share's tiles for the weight gradient's share of the same images (measured:
-``docs/performance.md``, "Fifth sitting").
+``docs/performance_log.md``, "Fifth sitting").
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ share out. The reason: after every product it shares, each OpenBLAS thread spin-
 2**28 cycles (about 0.1 s) before it sleeps, on the core the rest of the training step needs
 (the next convolution's second thread). With OpenBLAS running the MNIST CNN's linear layers
 and batch norm's sums on two threads, its step took as long at two threads as at one (37.4
-against 36.7 ms; 30-31 ms once nothing wakes them; see ``docs/performance.md``, "Third
+against 36.7 ms; 30-31 ms once nothing wakes them; see ``docs/performance_log.md``, "Third
 sitting"). Only a one-chunk convolution (a batch of one image) gives the BLAS its threads
 back. Two threads of one process still wait for each other's GIL around every numpy call;
 where that costs most, the Winograd kernels give their second half to a helper process
