@@ -121,3 +121,15 @@ def test_threads_and_float32_share_the_same_bands(monkeypatch):
     assert counts[0] == 0 and grads[0][1].dtype == np.float32
     for a, b in zip(grads[0], expected[1][0], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_memo_says_which_transforms_it_holds_for_an_array():
+    x, other = np.ones((2, 3)), np.ones((2, 3))
+    assert conv_memo.holds(x) == set()                     # no memo open
+    with conv_memo.reuse({}):
+        conv_memo.offer("phase planes", x, ("geometry", 1), "planes")
+        conv_memo.remembered("finite", x, None, lambda: np.True_)
+        conv_memo.offer("phase grid", other, None, "grid")
+        assert conv_memo.holds(x) == {"phase planes", "finite"}
+        assert conv_memo.holds(other) == {"phase grid"}
+        assert conv_memo.holds(np.ones((2, 3))) == set()    # equal values, another array
