@@ -3,6 +3,7 @@ same run.
 
     python benchmarks/bench_train.py                    # both models, 1 and 2 threads
     python benchmarks/bench_train.py --threads 2 --steps 30 --models resnet8
+    python benchmarks/bench_train.py --models mnist --draws 5   # the ratio's range
     python benchmarks/bench_train.py --profile          # where our step's time goes
     python benchmarks/bench_train.py --breakdown --threads 1 --models resnet8
                                                         # per op, and per convolution layer
@@ -289,6 +290,9 @@ def main():
                         help="time by this process's CPU time, not wall time: on a shared "
                              "machine other processes' load then barely counts (1 thread)")
     parser.add_argument("--breakdown", action="store_true")
+    parser.add_argument("--draws", type=int, default=1,
+                        help="measure each model and thread count this many times and print "
+                             "the ratio's range: one draw moves by 5-10%% on a shared VM")
     add_precision_option(parser)
     args = parser.parse_args()
     global CLOCK
@@ -316,11 +320,18 @@ def main():
           f"{'ratio':>6}")
     for name in args.models:
         for threads in args.threads:
-            ours_s, theirs_s = measure(threads, args.steps, torch, name)
-            line = f"{name:>8} {threads:>7} {ours_s * 1e3:>9.1f} {1 / ours_s:>8.1f}"
-            if theirs_s:
-                line += f" {theirs_s * 1e3:>9.1f} {ours_s / theirs_s:>5.2f}x"
-            print(line, flush=True)
+            ratios = []
+            for _ in range(max(1, args.draws)):
+                ours_s, theirs_s = measure(threads, args.steps, torch, name)
+                line = f"{name:>8} {threads:>7} {ours_s * 1e3:>9.1f} {1 / ours_s:>8.1f}"
+                if theirs_s:
+                    ratios.append(ours_s / theirs_s)
+                    line += f" {theirs_s * 1e3:>9.1f} {ratios[-1]:>5.2f}x"
+                print(line, flush=True)
+            if len(ratios) > 1:
+                print(f"{name:>8} {threads:>7} ratio over {len(ratios)} draws: "
+                      f"min {min(ratios):.2f}x, median {statistics.median(ratios):.2f}x, "
+                      f"max {max(ratios):.2f}x", flush=True)
 
 
 if __name__ == "__main__":
