@@ -59,7 +59,7 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
     cols_bytes = _cols_bytes(x.shape, geometry, x.itemsize)
     # The weight gradient's per-image products read the same columns (:mod:`.conv_memo`).
     kept = conv_memo.keep("im2col", x, geometry, n * cols_bytes) \
-        if keeps_columns(geometry, x.shape[1]) else None
+        if keeps_columns(x.shape, geometry, x.itemsize) else None
     # The bias as one more term of the products, against a row of ones under the columns.
     fold_bias = bias is not None and geometry.groups == 1 and not _columns_are_a_view(geometry)
     if fold_bias:
@@ -167,12 +167,13 @@ def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: Window
     return image
 
 
-def keeps_columns(geometry: WindowGeometry, channels: int) -> bool:
-    """Whether a forward that keeps its input's transforms (:func:`.conv_memo.keep`, within
-    its byte limit) keeps its columns: when the weight gradient multiplies per image,
-    reading them (not when it sums over the images in one GEMM, which lays the columns out
-    its own way)."""
-    return not _weight_grad_in_one_gemm(geometry, channels)
+def keeps_columns(x_shape, geometry: WindowGeometry, itemsize: int) -> bool:
+    """Whether a forward of an input of ``x_shape`` that keeps its input's transforms
+    (:func:`.conv_memo.keep`) keeps its columns: when the weight gradient multiplies per
+    image, reading them (not when it sums over the images in one GEMM, which lays the
+    columns out its own way), and they fit in :data:`.conv_memo.KEEP_BYTES`."""
+    return (not _weight_grad_in_one_gemm(geometry, x_shape[1])
+            and x_shape[0] * _cols_bytes(x_shape, geometry, itemsize) <= conv_memo.KEEP_BYTES)
 
 
 def _weight_grad_in_one_gemm(geometry: WindowGeometry, channels: int) -> bool:

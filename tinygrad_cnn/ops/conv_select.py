@@ -133,6 +133,7 @@ and picks, per op of the triad, in :mod:`.conv`.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -214,32 +215,45 @@ def _flat_over_im2col(batch, channels, out_channels, geometry, role) -> float:
     return flat / im2col if im2col > 0 else 1.0   # an empty batch costs nothing either way
 
 
-def _strided_pair(batch, channels, out_channels, geometry, role) -> tuple:
+class _StridedPrices(NamedTuple):
+    """One op of a strided layer in the finer model of :func:`_strided_pair` (seconds):
+    ``im2col`` and ``phases`` whole, their common ``products`` (im2col's positions), and
+    the phases' moves of the input side (``planes``: the input's phase planes, or the 1x1
+    subsample) and of the output side (``grid``: the output gradient on the planes' grid),
+    which a step's ops share."""
+
+    im2col: float
+    phases: float
+    products: float
+    planes: float
+    grid: float
+
+
+def _strided_pair(batch, channels, out_channels, geometry, role) -> _StridedPrices:
     """im2col's and the stride phases' cost of one op of a strided layer, in the finer
     model fitted to their ratio (see the module docstring): the products (over the extra
     positions too, for the phases), im2col's window copies (its input gradient: col2im's
     adds), the phases' column copies and the input-side and output-side planes moved
     between layouts; a 1x1 layer without padding runs :mod:`.conv_pointwise`, a subsample
-    and the products. Returns ``(im2col, phases, planes, grid)``, the last two the phases'
-    moves of the input side (the input's phase planes, or the 1x1 subsample) and of the
-    output side (the output gradient on the planes' grid), which a step's ops share."""
+    and the products."""
     kh, kw = geometry.kernel
     ho, wo = geometry.out_size
     sh, sw = geometry.stride
     rows, cols = ho + -(-kh // sh) - 1, wo + -(-kw // sw) - 1
-    macs = batch * out_channels * (channels // geometry.groups) * kh * kw
+    flops = 2.0 * batch * out_channels * (channels // geometry.groups) * kh * kw \
+        * STRIDED_FLOP_SECONDS                                  # per output position
     windows = batch * channels * kh * kw
     per_copy = STRIDED_COL2IM_SECONDS if role == "input_grad" else STRIDED_COPY_SECONDS
-    im2col = ho * wo * (2.0 * macs * STRIDED_FLOP_SECONDS + windows * per_copy)
+    products = ho * wo * flops
+    im2col = products + ho * wo * windows * per_copy
     if tuple(geometry.kernel) == (1, 1) and all(p == (0, 0) for p in geometry.padding):
         sampled = batch * channels * ho * wo * POINTWISE_SECONDS
-        products = ho * wo * 2.0 * macs * STRIDED_FLOP_SECONDS
-        return (im2col, products + sampled + batch * out_channels * ho * wo * POINTWISE_SECONDS,
-                sampled, 0.0)
+        written = batch * out_channels * ho * wo * POINTWISE_SECONDS
+        return _StridedPrices(im2col, products + sampled + written, products, sampled, 0.0)
     planes = batch * channels * geometry.in_size[0] * geometry.in_size[1] * PHASE_RELAYOUT_SECONDS
     grid = batch * out_channels * ho * wo * PHASE_RELAYOUT_SECONDS
-    phases = rows * cols * (2.0 * macs * STRIDED_FLOP_SECONDS + windows * PHASE_COPY_SECONDS)
-    return im2col, phases + planes + grid, planes, grid
+    phases = rows * cols * (flops + windows * PHASE_COPY_SECONDS) + planes + grid
+    return _StridedPrices(im2col, phases, products, planes, grid)
 
 
 def _phases_over_im2col(batch, channels, out_channels, geometry, role,
@@ -252,18 +266,14 @@ def _phases_over_im2col(batch, channels, out_channels, geometry, role,
     the moves the step's other ops made for it (the forward's planes, the input gradient's
     grid: strided input gradients run on the phases). A weight gradient saves the phases
     what its forward (``"planes"``) or input gradient (``"grid"``) left in the memo."""
-    im2col, phases, planes, grid = _strided_pair(batch, channels, out_channels, geometry, role)
+    op = _strided_pair(batch, channels, out_channels, geometry, role)
+    im2col, phases = op.im2col, op.phases
     if role == "forward" and "input" in reuse:
-        im2col_grad, phases_grad, _, _ = _strided_pair(batch, channels, out_channels,
-                                                       geometry, "weight_grad")
-        if "columns" in reuse:
-            kh, kw = geometry.kernel
-            im2col_grad = (2.0 * batch * out_channels * (channels // geometry.groups) * kh * kw
-                           * geometry.out_size[0] * geometry.out_size[1] * STRIDED_FLOP_SECONDS)
-        im2col += im2col_grad
-        phases += phases_grad - planes - grid
+        gradient = _strided_pair(batch, channels, out_channels, geometry, "weight_grad")
+        im2col += gradient.products if "columns" in reuse else gradient.im2col
+        phases += gradient.phases - gradient.planes - gradient.grid
     elif role == "weight_grad":
-        phases -= planes * ("planes" in reuse) + grid * ("grid" in reuse)
+        phases -= op.planes * ("planes" in reuse) + op.grid * ("grid" in reuse)
     return phases / im2col if im2col > 0 else 1.0   # an empty batch costs nothing either way
 
 
@@ -314,8 +324,7 @@ def _reuse(batch, channels, geometry, operands, role) -> frozenset:
     """What this op of a training step shares with the others (:mod:`.conv_memo`), for the
     strided kernels' prices (:func:`_phases_over_im2col`): a forward whose backward computes
     the weight gradient, ``"input"``, and ``"columns"`` when an im2col forward would keep
-    its columns for it (columns the weight gradient reads,
-    :func:`.conv_gemm.keeps_columns`, within the memo's limit); a weight gradient,
+    its columns for it (:func:`.conv_gemm.keeps_columns`); a weight gradient,
     ``"planes"`` when its forward kept the input's phase planes (or 1x1 subsample) and
     ``"grid"`` when its input gradient kept the output gradient's grid."""
     if operands is None:
@@ -329,10 +338,7 @@ def _reuse(batch, channels, geometry, operands, role) -> frozenset:
         return frozenset(shared)
     if role != "forward" or not conv_memo.keeps_input():
         return frozenset()
-    kh, kw = geometry.kernel
-    ho, wo = geometry.out_size
-    nbytes = batch * channels * kh * kw * ho * wo * np.dtype(operands[0].dtype).itemsize
-    if nbytes <= conv_memo.KEEP_BYTES and keeps_columns(geometry, channels):
+    if keeps_columns(operands[0].shape, geometry, np.dtype(operands[0].dtype).itemsize):
         return frozenset({"input", "columns"})
     return frozenset({"input"})
 
