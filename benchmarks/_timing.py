@@ -143,6 +143,25 @@ def add_precision_option(parser) -> None:
                              "(tf32: our \"auto\" may take Winograd F(4x4))")
 
 
+def add_benchmark_mode_option(parser) -> None:
+    """``--cudnn-benchmark``: ``backends.cudnn.benchmark = True`` in both libraries."""
+    parser.add_argument("--cudnn-benchmark", action="store_true",
+                        help="backends.cudnn.benchmark = True in both libraries (ours: \"auto\" "
+                             "times its candidates on a layer's first call; PyTorch's CPU "
+                             "convolutions ignore it)")
+
+
+def set_benchmark_mode(on: bool) -> None:
+    """``backends.cudnn.benchmark = on`` in tinygrad_cnn and, when installed, PyTorch."""
+    import tinygrad_cnn
+    tinygrad_cnn.backends.cudnn.benchmark = on
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.backends.cudnn.benchmark = on
+
+
 def set_conv_precision(value) -> None:
     """``backends.mkldnn.conv.fp32_precision = value`` in tinygrad_cnn and, when it is
     installed, in PyTorch (the same switch for both; ``"tf32"`` lets our "auto" take

@@ -37,7 +37,14 @@ import time
 
 import numpy as np
 import scipy.fft
-from _timing import add_precision_option, machine_line, set_conv_precision, start_second_core
+from _timing import (
+    add_benchmark_mode_option,
+    add_precision_option,
+    machine_line,
+    set_benchmark_mode,
+    set_conv_precision,
+    start_second_core,
+)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -315,9 +322,11 @@ def main(argv=None):
     parser.add_argument("--second", default=None,
                         help="the algorithm of the second column (e.g. im2col, im2col_flat)")
     add_precision_option(parser)
+    add_benchmark_mode_option(parser)
     args = parser.parse_args(argv)
     global CLOCK
     set_conv_precision(args.fp32_precision)
+    set_benchmark_mode(args.cudnn_benchmark)
     if args.cpu_time:
         CLOCK = time.process_time
     if args.calibrate or args.crossover:

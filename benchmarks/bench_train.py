@@ -41,7 +41,14 @@ import time
 
 import numpy as np
 from _models import mnist_cnn, resnet8, torch_copy, torch_resnet8
-from _timing import add_precision_option, machine_line, set_conv_precision, thread_count
+from _timing import (
+    add_benchmark_mode_option,
+    add_precision_option,
+    machine_line,
+    set_benchmark_mode,
+    set_conv_precision,
+    thread_count,
+)
 
 import tinygrad_cnn as tc
 import tinygrad_cnn.functional as F
@@ -216,11 +223,13 @@ class _OpTimer:
                 cls.backward = self._backward(cls, cls.__dict__["backward"].__func__)
         self.original_kernels = self.conv._kernels
 
-        def kernels(algorithm, batch, channels, out_channels, geometry, role, *operands):
-            self.chosen = self.conv.resolve_conv_algorithm(
-                algorithm, batch, channels, out_channels, geometry, operands, role)
-            return self.original_kernels(algorithm, batch, channels, out_channels, geometry,
-                                         role, *operands)
+        names = {id(module): name for name, module in self.conv._KERNELS.items()}
+        names[id(self.conv.conv_fft.Widened)] = "fft"
+
+        def kernels(*args):
+            module = self.original_kernels(*args)
+            self.chosen = names[id(module)]
+            return module
 
         self.conv._kernels = kernels
         return self
@@ -294,9 +303,11 @@ def main():
                         help="measure each model and thread count this many times and print "
                              "the ratio's range: one draw moves by 5-10%% on a shared VM")
     add_precision_option(parser)
+    add_benchmark_mode_option(parser)
     args = parser.parse_args()
     global CLOCK
     set_conv_precision(args.fp32_precision)
+    set_benchmark_mode(args.cudnn_benchmark)
     if args.cpu_time:
         CLOCK = time.process_time
     if args.breakdown:

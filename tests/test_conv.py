@@ -327,7 +327,7 @@ def test_reduced_precision_runs_the_chosen_fft_in_float32_without_the_accuracy_c
     geometry = conv_geometry("conv2d", x, w, padding=7)
 
     def kernels():
-        return conv_ops._kernels("auto", 8, 16, 16, geometry, "forward", x, w)
+        return conv_ops._kernels("auto", 8, 16, 16, geometry, "forward", (x, w), None)
 
     assert kernels() is conv_fft.Widened
     x[0, :, 9, 9] = 1e9

@@ -20,10 +20,12 @@ def test_the_usual_device_selection_runs_unchanged():
 
 
 def test_cudnn_flags_are_accepted():
+    # benchmark mode itself: tests/test_conv_tune.py
     tg.backends.cudnn.benchmark = True
     tg.backends.cudnn.deterministic = True
     assert tg.backends.cudnn.enabled
     tg.backends.cudnn.benchmark = False
+    tg.backends.cudnn.deterministic = False
     tg.cuda.manual_seed_all(0)
 
 

@@ -410,6 +410,23 @@ def test_an_unset_count_is_the_blas_count_outside_the_librarys_own_pinning(monke
     assert tg.get_num_threads() == 2
 
 
+def test_an_unset_count_survives_the_governor_pinning_the_blas(busy_neighbour, monkeypatch,
+                                                                restore_threads):
+    # The governor sets OpenBLAS's count process-wide while another process holds a core;
+    # without set_num_threads the library's count is the BLAS's own from before, so that it
+    # takes the second thread back when the neighbour stops.
+    from tinygrad_cnn.ops import threads
+    from tinygrad_cnn.ops.threads import active_threads
+    tg.set_num_threads(2)
+    monkeypatch.setattr(threads, "_requested", None)
+    monkeypatch.setattr(threads, "_blas_default", None)
+    monkeypatch.setattr(threads, "_applied", None)
+    assert active_threads() == 1 and all(c == 1 for c in _blas_counts())
+    assert tg.get_num_threads() == 2
+    busy_neighbour.run(0.2, ours=1.0, others=0.0)
+    assert active_threads() == 2 and all(c == 2 for c in _blas_counts())
+
+
 def _spy_blas(monkeypatch, module):
     """The BLAS thread counts in force at each ``np.matmul`` that ``module`` calls."""
     seen = []

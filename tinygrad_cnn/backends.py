@@ -37,7 +37,10 @@ and agrees with im2col to rounding relative to the plane's largest values.
 
 The cost model behind ``"auto"`` (its constants, calibration and measured crossover) lives
 with the kernels it prices, in :mod:`tinygrad_cnn.ops.conv_select`; its functions and
-constants are re-exported here for inspection.
+constants are re-exported here for inspection. Its constants were measured on two machines;
+with PyTorch's ``backends.cudnn.benchmark = True`` "auto" instead times the algorithms it
+may use (the same accuracy promise) on each new configuration's first call and keeps the
+fastest (:mod:`tinygrad_cnn.ops.conv_tune`).
 """
 
 from __future__ import annotations
@@ -105,10 +108,12 @@ def current_conv_algorithm() -> str:
     return _current.get()
 
 
-# PyTorch's ``torch.backends.cudnn`` / ``torch.backends.mps`` switches: accepted, no effect
-# (there is no GPU; see ``tinygrad_cnn.devices``). PyTorch's float32 precision switches
-# (``torch.backends.mkldnn.conv.fp32_precision`` ...): "tf32"/"bf16" for convolutions let
-# "auto" take Winograd F(4x4) (``tinygrad_cnn.ops.precision``).
+# PyTorch's ``torch.backends.cudnn`` / ``torch.backends.mps`` switches (there is no GPU; see
+# ``tinygrad_cnn.devices``): ``cudnn.benchmark = True`` makes "auto" choose by timing its
+# candidates on each new configuration (``tinygrad_cnn.ops.conv_tune``), the rest no effect.
+# PyTorch's float32 precision switches (``torch.backends.mkldnn.conv.fp32_precision`` ...):
+# "tf32"/"bf16" for convolutions let "auto" take Winograd F(4x4)
+# (``tinygrad_cnn.ops.precision``).
 from .devices import cudnn, mps  # noqa: E402, F401
 from .ops.precision import GLOBAL as _GLOBAL_PRECISION  # noqa: E402
 from .ops.precision import mkldnn  # noqa: E402, F401

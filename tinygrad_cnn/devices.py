@@ -3,11 +3,15 @@
 ``device("cpu")`` is the one device; ``device("cuda")`` can be named (so
 ``torch.device("cuda" if torch.cuda.is_available() else "cpu")`` runs unchanged) but asking
 for data on it raises ``RuntimeError``.  ``cuda.is_available()`` is False,
-``cuda.device_count()`` 0; ``backends.cudnn`` flags are accepted and change nothing;
-``backends.mps.is_available()`` is False.
+``cuda.device_count()`` 0; of the ``backends.cudnn`` flags, ``benchmark = True`` makes
+"auto" time its convolution algorithms on each new configuration and keep the fastest, as
+cuDNN's benchmark mode does (:mod:`tinygrad_cnn.ops.conv_tune`); the others are accepted and
+change nothing; ``backends.mps.is_available()`` is False.
 """
 
 import types
+
+from .ops.conv_tune import cudnn  # noqa: F401  (torch.backends.cudnn's flags)
 
 _GPU_MESSAGE = ("this library runs on the CPU with numpy; there is no GPU device "
                 "(check torch.cuda.is_available(), which is False here)")
@@ -108,8 +112,6 @@ cuda = types.SimpleNamespace(
     manual_seed=_accepted, manual_seed_all=_accepted, empty_cache=_accepted,
     is_initialized=_is_available,
 )
-cudnn = types.SimpleNamespace(benchmark=False, deterministic=False, enabled=True,
-                              allow_tf32=True, is_available=_is_available)
 mps = types.SimpleNamespace(is_available=_is_available, is_built=_is_available)
 
 

@@ -50,6 +50,8 @@ Kernels and value types (plain numpy, no ``Function``, no checks):
 ``conv_select.py``     the cost model that resolves ``"auto"`` to one of them, among those
                        as accurate as im2col (``conv_accuracy.py``: an FFT in float64; Winograd
                        only F(2x2), on finite data)
+``conv_tune.py``       benchmark mode (``backends.cudnn.benchmark``): "auto" by timing its
+                       candidates on a configuration's first call
 ``pool_windows.py``    max/sum over windows, scatter/gather of the chosen elements, divisors,
                        flat indices (max_pool_indices, adaptive_max_indices), plane gather/scatter
 ``resample.py``        the per-axis matrices and indices of interpolate and adaptive pooling

@@ -27,8 +27,8 @@ import contextlib
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
-from . import conv_fft, conv_gemm, conv_memo, conv_strided, conv_winograd, im2col_flat
-from .conv_select import reduced_precision, resolve_conv_algorithm
+from . import conv_fft, conv_gemm, conv_memo, conv_strided, conv_tune, conv_winograd, im2col_flat
+from .conv_select import benchmark_candidates, reduced_precision, resolve_conv_algorithm
 from .threads import governed
 
 _KERNELS = {"im2col": conv_gemm, "fft": conv_fft, "winograd": conv_winograd.F4,
@@ -37,9 +37,44 @@ _KERNELS = {"im2col": conv_gemm, "fft": conv_fft, "winograd": conv_winograd.F4,
 
 
 def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geometry, role,
-             *operands):
+             operands, compute):
+    """The kernels module that computes the op: ``algorithm`` resolved for its ``role`` and
+    two ``operands``; in benchmark mode (:mod:`.conv_tune`) "auto" is resolved by timing
+    ``compute(kernels)`` under each candidate (:func:`_trial`) on the op's first call with
+    its configuration."""
     name = resolve_conv_algorithm(algorithm, batch, channels, out_channels, geometry,
                                   operands, role)
+    if algorithm == "auto" and conv_tune.enabled():
+        candidates = benchmark_candidates(batch, channels, out_channels, geometry, operands,
+                                          role)
+        paired = role == "forward" and conv_memo.keeps_input()
+        configuration = (role, geometry, tuple(a.shape for a in operands),
+                         tuple(a.dtype.str for a in operands), paired,
+                         frozenset().union(*(conv_memo.holds(a) for a in operands)))
+        name = conv_tune.fastest(configuration, candidates, lambda candidate: _trial(
+            candidate, geometry, operands, compute, paired))
+    return _module(algorithm, name, operands)
+
+
+def _trial(name: str, geometry, operands, compute, paired: bool) -> None:
+    """One timed run of benchmark mode: ``compute`` under "auto"'s kernels for ``name``,
+    seeing what the step's earlier ops kept but keeping nothing for it (a copy of the memo,
+    :mod:`.conv_memo`). A forward whose backward computes the weight gradient (``paired``)
+    runs with that weight gradient, as "auto" would take it after this forward (the
+    forward's output standing in for the output gradient), so that what the forward keeps
+    for it (im2col's columns, Winograd's tiles, phase planes) counts."""
+    memo = conv_memo.active()
+    scratch = {} if memo is None else dict(memo)
+    with conv_memo.reuse(scratch, keep_input=paired), governed():
+        out = compute(_module("auto", name, operands))
+        if paired:
+            x = operands[0]
+            follow = resolve_conv_algorithm("auto", x.shape[0], x.shape[1], out.shape[1],
+                                            geometry, (x, out), "weight_grad")
+            _module("auto", follow, (x, out)).conv2d_weight_grad(x, out, geometry)
+
+
+def _module(algorithm: str, name: str, operands):
     if algorithm == "auto" and name == "fft" and not reduced_precision(operands):
         return conv_fft.Widened   # float64 FFT: im2col's accuracy (:mod:`.conv_accuracy`)
     return _KERNELS[name]
@@ -79,10 +114,12 @@ class Conv2d(Function):
         ctx.geometry, ctx.algorithm = geometry, algorithm
         ctx.save_for_backward(x, weight)
         with _forward_memo(ctx, keep_input=ctx.needs_input_grad[1]):
-            kernels = _kernels(algorithm, x.shape[0], x.shape[1], weight.shape[0], geometry,
-                               "forward", x, weight)
-            with governed():
+            def compute(kernels):
                 return kernels.conv2d_forward(x, weight, geometry, bias)
+            kernels = _kernels(algorithm, x.shape[0], x.shape[1], weight.shape[0], geometry,
+                               "forward", (x, weight), compute)
+            with governed():
+                return compute(kernels)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -123,10 +160,12 @@ class ConvTranspose2d(Function):
         ctx.save_for_backward(y, weight)
         channels = weight.shape[1] * geometry.groups
         with _forward_memo(ctx):
-            kernels = _kernels(algorithm, y.shape[0], channels, weight.shape[0], geometry,
-                               "input_grad", y, weight)
-            with governed():
+            def compute(kernels):
                 return kernels.conv2d_input_grad(y, weight, geometry, bias)
+            kernels = _kernels(algorithm, y.shape[0], channels, weight.shape[0], geometry,
+                               "input_grad", (y, weight), compute)
+            with governed():
+                return compute(kernels)
 
     @staticmethod
     def backward(ctx, grad_image):
@@ -153,10 +192,12 @@ class Conv2dWeightGrad(Function):
         ctx.geometry, ctx.algorithm = geometry, algorithm
         ctx.save_for_backward(x, grad_out)
         with _forward_memo(ctx):
-            kernels = _kernels(algorithm, x.shape[0], x.shape[1], grad_out.shape[1], geometry,
-                               "weight_grad", x, grad_out)
-            with governed():
+            def compute(kernels):
                 return kernels.conv2d_weight_grad(x, grad_out, geometry)
+            kernels = _kernels(algorithm, x.shape[0], x.shape[1], grad_out.shape[1], geometry,
+                               "weight_grad", (x, grad_out), compute)
+            with governed():
+                return compute(kernels)
 
     @staticmethod
     def backward(ctx, grad_weight):

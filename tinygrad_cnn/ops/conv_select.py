@@ -154,7 +154,8 @@ __all__ = ["estimate_costs", "resolve_conv_algorithm", "fft_compute_dtype", "ope
            "FLAT_COPY_SECONDS", "FLAT_ADD_SECONDS", "RELAYOUT_SECONDS", "COL2IM_SECONDS",
            "COPY_ROW_ELEMENTS", "FLAT_WEIGHT_GRAD_FACTOR", "PHASE_COPY_SECONDS",
            "STRIDED_FLOP_SECONDS", "STRIDED_COPY_SECONDS", "STRIDED_COL2IM_SECONDS",
-           "PHASE_RELAYOUT_SECONDS", "POINTWISE_SECONDS", "reduced_precision"]
+           "PHASE_RELAYOUT_SECONDS", "POINTWISE_SECONDS", "reduced_precision",
+           "benchmark_candidates", "BENCHMARK_PRICE_SPAN"]
 
 # Calibrated constants (see the module docstring).
 GEMM_FLOPS_PER_SECOND = 6.0e10
@@ -180,6 +181,10 @@ RELAYOUT_SECONDS = 1.09e-9
 COL2IM_SECONDS = 0.75e-9
 COPY_ROW_ELEMENTS = 15
 FLAT_WEIGHT_GRAD_FACTOR = 1.10
+# benchmark mode (:mod:`.conv_tune`) times the algorithms priced within this factor of the
+# cheapest (the model's error is well inside it)
+BENCHMARK_PRICE_SPAN = 3.0
+_DIRECT = ("im2col", "im2col_flat", "im2col_phases")
 
 
 def _flat_over_im2col(batch, channels, out_channels, geometry, role) -> float:
@@ -341,6 +346,42 @@ def _reuse(batch, channels, geometry, operands, role) -> frozenset:
     if keeps_columns(operands[0].shape, geometry, np.dtype(operands[0].dtype).itemsize):
         return frozenset({"input", "columns"})
     return frozenset({"input"})
+
+
+def benchmark_candidates(batch: int, channels: int, out_channels: int, geometry, operands,
+                         role: str = "forward") -> tuple:
+    """The algorithms "auto" may run on ``operands`` (the op's two arrays; its accuracy
+    promise as in :func:`resolve_conv_algorithm`) that the cost model prices within
+    ``BENCHMARK_PRICE_SPAN`` of the cheapest of them, and always the cheapest of the
+    im2col family, cheapest first: what benchmark mode times (:mod:`.conv_tune`). Only
+    im2col for a weight gradient whose forward kept its columns (only the products are
+    left)."""
+    if role == "weight_grad" and conv_memo.kept("im2col", operands[0], geometry):
+        return ("im2col",)
+    costs = _costs(batch, channels, out_channels, geometry, role,
+                   _reuse(batch, channels, geometry, operands, role))
+    reduced = reduced_precision(operands)
+    prices = {name: costs[name] for name in _DIRECT if name in costs}
+    direct = min(prices, key=prices.get)
+    for name in ("winograd_f2", "winograd") if reduced else ("winograd_f2",):
+        if name in costs:
+            prices[name] = costs[name]
+    prices["fft"] = costs["fft"] * FFT_FLOAT64_FACTOR     # priced as in "auto"
+    limit = BENCHMARK_PRICE_SPAN * prices[direct]
+
+    def allowed(name):
+        if name in _DIRECT:
+            return True
+        finite = all(all_finite(a) for a in operands)
+        if name != "fft" or reduced:
+            return finite   # Winograd, or the FFT in the operands' dtype (:mod:`.conv`)
+        boxes = operand_boxes(role, geometry)
+        return boxes is not None and fft_compute_dtype(operands, boxes) is not None
+
+    eligible = [name for name in sorted(prices, key=prices.get)
+                if prices[name] <= limit and allowed(name)]
+    limit = BENCHMARK_PRICE_SPAN * prices[eligible[0]]
+    return tuple(name for name in eligible if prices[name] <= limit or name == direct)
 
 
 def reduced_precision(operands) -> bool:

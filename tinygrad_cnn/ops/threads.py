@@ -67,6 +67,7 @@ _requested: int | None = None     # the last set_num_threads, None before any
 _applied: int | None = None       # the OpenBLAS count set last by set_num_threads or the governor
 _pinned = 0                       # blas_threads blocks open (the governor waits for them)
 _unpinned_count: int | None = None  # get_num_threads() when the outermost block opened
+_blas_default: int | None = None  # the BLAS's own count before the governor first set it
 _pin_lock = threading.Lock()
 _libraries: dict = {}             # path -> (setter, getter) of each OpenBLAS found
 
@@ -112,7 +113,7 @@ def _numpy_blas_loaded() -> None:
 def set_num_threads(num_threads: int) -> None:
     """Use ``num_threads`` threads for the BLAS and the FFT from now on
     (``torch.set_num_threads``)."""
-    global _requested, _applied
+    global _requested, _applied, _blas_default
     if isinstance(num_threads, bool) or not isinstance(num_threads, int):
         raise TypeError(f"set_num_threads: num_threads must be an int, got "
                         f"{type(num_threads).__name__}")
@@ -121,6 +122,7 @@ def set_num_threads(num_threads: int) -> None:
                            f"{num_threads}")
     _numpy_blas_loaded()
     _requested = num_threads
+    _blas_default = None
     try:
         import threadpoolctl
     except ImportError:
@@ -134,10 +136,12 @@ def set_num_threads(num_threads: int) -> None:
 
 def get_num_threads() -> int:
     """The number of threads the library computes with (``torch.get_num_threads``): the last
-    :func:`set_num_threads`, else the BLAS's own count (as it was outside any
-    :func:`blas_threads` block; else the CPU count)."""
+    :func:`set_num_threads`, else the BLAS's own count (as it was before the governor first
+    set it, and outside any :func:`blas_threads` block; else the CPU count)."""
     if _requested is not None:
         return _requested
+    if _blas_default is not None:   # the governor has set the BLAS since: its count is not ours
+        return _blas_default
     if _pinned and _unpinned_count is not None:
         return _unpinned_count
     _numpy_blas_loaded()
@@ -324,9 +328,11 @@ def active_threads() -> int:
     When that count changes, OpenBLAS is set to it process-wide (unless a
     :func:`blas_threads` block is open), so that every product, the library's and numpy's
     own, runs on the threads the machine has free; :func:`set_num_threads` sets it back."""
-    global _applied
+    global _applied, _blas_default
     threads = governor.threads(get_num_threads())
     if threads != _applied and not _pinned:
+        if _requested is None and _blas_default is None:
+            _blas_default = get_num_threads()
         for setter, _ in _openblas():
             setter(threads)
         _applied = threads
