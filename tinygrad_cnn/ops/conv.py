@@ -42,8 +42,6 @@ def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geome
     two ``operands``; in benchmark mode (:mod:`.conv_tune`) "auto" is resolved by timing
     ``compute(kernels)`` under each candidate (:func:`_trial`) on the op's first call with
     its configuration."""
-    name = resolve_conv_algorithm(algorithm, batch, channels, out_channels, geometry,
-                                  operands, role)
     if algorithm == "auto" and conv_tune.enabled():
         candidates = benchmark_candidates(batch, channels, out_channels, geometry, operands,
                                           role)
@@ -53,6 +51,9 @@ def _kernels(algorithm: str, batch: int, channels: int, out_channels: int, geome
                          frozenset().union(*(conv_memo.holds(a) for a in operands)))
         name = conv_tune.fastest(configuration, candidates, lambda candidate: _trial(
             candidate, geometry, operands, compute, paired))
+    else:
+        name = resolve_conv_algorithm(algorithm, batch, channels, out_channels, geometry,
+                                      operands, role)
     return _module(algorithm, name, operands)
 
 
@@ -75,6 +76,7 @@ def _trial(name: str, geometry, operands, compute, paired: bool) -> None:
 
 
 def _module(algorithm: str, name: str, operands):
+    """The kernels module of the resolved algorithm ``name`` (``algorithm`` as set)."""
     if algorithm == "auto" and name == "fft" and not reduced_precision(operands):
         return conv_fft.Widened   # float64 FFT: im2col's accuracy (:mod:`.conv_accuracy`)
     return _KERNELS[name]
