@@ -5,6 +5,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.nn.functional as F
@@ -165,3 +167,43 @@ def test_gradients_under_benchmark_mode_are_exact(options):
     assert gradcheck(conv, (xt, wt))
     assert gradgradcheck(conv, (xt, wt))
     assert conv_tune.choices()
+
+
+def test_a_candidate_out_of_memory_is_left_out(monkeypatch):
+    x, w = _layer()
+    calls = []
+    kernels = _slow_all_but(monkeypatch, "winograd_f2", calls)
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError("winograd_f2 trial")
+    monkeypatch.setattr(kernels["winograd_f2"], "conv2d_forward", no_memory, raising=False)
+    y = F.conv2d(tg.tensor(x), tg.tensor(w), padding=1)
+    (choice,) = conv_tune.choices().values()
+    assert choice != "winograd_f2" and y.shape == (4, 16, 10, 10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch=st.integers(1, 3), channels=st.integers(1, 5), out_channels=st.integers(1, 5),
+       size=st.integers(3, 12), kernel=st.sampled_from([1, 2, 3, 5]),
+       stride=st.integers(1, 3), padding=st.integers(0, 2), dilation=st.integers(1, 2),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**16))
+def test_benchmark_mode_computes_what_im2col_does(batch, channels, out_channels, size, kernel,
+                                                  stride, padding, dilation, dtype, seed):
+    # Whatever wins the trials, the forward and both gradients are im2col's to rounding.
+    if dilation * (kernel - 1) + 1 > size + 2 * padding:
+        return
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, channels, size, size)).astype(dtype)
+    w = rng.standard_normal((out_channels, channels, kernel, kernel)).astype(dtype)
+    options = dict(stride=stride, padding=padding, dilation=dilation)
+    results = []
+    for algorithm in ("auto", "im2col"):
+        xt, wt = tg.tensor(x, requires_grad=True), tg.tensor(w, requires_grad=True)
+        with conv_algorithm(algorithm):
+            y = F.conv2d(xt, wt, **options)
+            (y * y).sum().backward()
+        results.append((y.numpy(), xt.grad.numpy(), wt.grad.numpy()))
+    tolerance = 1e-4 if dtype == np.float32 else 1e-11
+    for ours, reference in zip(*results, strict=True):
+        scale = max(1.0, float(np.abs(reference).max()))
+        np.testing.assert_allclose(ours, reference, rtol=0, atol=tolerance * scale)

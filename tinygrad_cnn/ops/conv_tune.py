@@ -55,7 +55,8 @@ def enabled() -> bool:
 def fastest(configuration: tuple, candidates: tuple, run) -> str:
     """The fastest of ``candidates`` (names, cheapest-priced first) for ``configuration``:
     remembered, or timed now by ``run(name)`` (which computes the op with that algorithm);
-    a tie goes to the earlier candidate."""
+    a tie goes to the earlier candidate, and one that runs out of memory is out (its
+    ``MemoryError`` is raised only when every candidate's was)."""
     if len(candidates) == 1:
         return candidates[0]
     from .threads import get_num_threads
@@ -63,11 +64,20 @@ def fastest(configuration: tuple, candidates: tuple, run) -> str:
     name = _fastest.get(key)
     if name is None:
         seconds = dict.fromkeys(candidates, math.inf)
+        failed = {}
         for _ in range(TRIALS):
             for candidate in candidates:
+                if candidate in failed:
+                    continue
                 start = time.perf_counter()
-                run(candidate)
+                try:
+                    run(candidate)
+                except MemoryError as error:
+                    failed[candidate] = error
+                    continue
                 seconds[candidate] = min(seconds[candidate], time.perf_counter() - start)
+        if len(failed) == len(candidates):
+            raise failed[candidates[0]]
         name = _fastest[key] = min(candidates, key=seconds.__getitem__)
     return name
 
