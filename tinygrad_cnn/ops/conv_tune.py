@@ -30,6 +30,8 @@ import math
 import time
 import types
 
+from .threads import get_num_threads
+
 __all__ = ["cudnn", "enabled", "fastest", "choices", "forget"]
 
 TRIALS = 2
@@ -59,7 +61,6 @@ def fastest(configuration: tuple, candidates: tuple, run) -> str:
     ``MemoryError`` is raised only when every candidate's was)."""
     if len(candidates) == 1:
         return candidates[0]
-    from .threads import get_num_threads
     key = (configuration, get_num_threads(), candidates)
     name = _fastest.get(key)
     if name is None:
