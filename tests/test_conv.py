@@ -341,3 +341,29 @@ def test_reduced_precision_runs_the_chosen_fft_in_float32_without_the_accuracy_c
     exact = conv_gemm.conv2d_forward(x.astype(np.float64), w.astype(np.float64), geometry)
     assert y.dtype == tg.float32
     assert np.abs(y.numpy() - exact).max() <= 1e-5 * np.abs(exact).max()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("algorithm", ["auto", "im2col", "im2col_flat", "im2col_phases",
+                                       "winograd_f2", "fft"])
+def test_inf_and_nan_in_the_data_give_inf_and_nan_without_a_numpy_warning(algorithm,
+                                                                          threads):
+    # PyTorch returns inf and NaN silently; a numpy RuntimeWarning from a kernel (or from
+    # one of its pool threads, whose numpy settings are their own) would be an error under
+    # ``-W error``.
+    import warnings
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 4, 9, 9)).astype(np.float32)
+    x[0, 1, 2, 3], x[2, 0, 4, 4], x[3, 3, 0, 0] = np.inf, -np.inf, np.nan
+    w = rng.standard_normal((6, 4, 3, 3)).astype(np.float32)
+    before = tg.get_num_threads()
+    tg.set_num_threads(threads)
+    try:
+        with warnings.catch_warnings(), conv_algorithm(algorithm):
+            warnings.simplefilter("error")
+            xt, wt = tg.tensor(x, requires_grad=True), tg.tensor(w, requires_grad=True)
+            y = F.conv2d(xt, wt, stride=2 if algorithm == "im2col_phases" else 1, padding=1)
+            y.backward(tg.tensor(rng.standard_normal(y.shape).astype(np.float32)))
+    finally:
+        tg.set_num_threads(before)
+    assert np.isnan(y.numpy()).any() and np.isnan(wt.grad.numpy()).any()

@@ -353,13 +353,11 @@ def benchmark_candidates(batch: int, channels: int, out_channels: int, geometry,
     """The algorithms "auto" may run on ``operands`` (the op's two arrays; its accuracy
     promise as in :func:`resolve_conv_algorithm`) that the cost model prices within
     ``BENCHMARK_PRICE_SPAN`` of the cheapest of them, and always the cheapest of the
-    im2col family, cheapest first: what benchmark mode times (:mod:`.conv_tune`). Only
-    im2col for a weight gradient whose forward kept its columns (only the products are
-    left)."""
-    if role == "weight_grad" and conv_memo.kept("im2col", operands[0], geometry):
-        return ("im2col",)
-    costs = _costs(batch, channels, out_channels, geometry, role,
-                   _reuse(batch, channels, geometry, operands, role))
+    im2col family, cheapest first: what benchmark mode times (:mod:`.conv_tune`). Priced
+    each on its own, not with what a training step's ops share, so that the same op on the
+    same data gets the same candidates wherever it runs (the trials themselves see what the
+    step kept)."""
+    costs = _costs(batch, channels, out_channels, geometry, role)
     reduced = reduced_precision(operands)
     prices = {name: costs[name] for name in _DIRECT if name in costs}
     direct = min(prices, key=prices.get)

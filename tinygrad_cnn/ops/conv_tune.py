@@ -12,16 +12,20 @@ the same configuration. The cost model's constants were measured on two machines
 another the clock is right where the model is not (a BLAS of another speed moves the
 Winograd and FFT crossovers, another cache the layout kernels').
 
-A configuration is the op (forward, input or weight gradient), its operands' shapes and
-dtypes, the window geometry, what the training step's earlier ops kept for it
-(:mod:`.conv_memo`), the thread count and the candidates themselves (they depend on the
-data: Winograd and the FFT only for finite operands, F(4x4) only where reduced float32
-precision is allowed). The trial runs (:func:`.conv._trial`) use what the step kept but keep
-nothing for it; a forward whose backward computes the weight gradient is timed together
-with that weight gradient, so that what the forward keeps for it counts (im2col's columns
-leave the weight gradient only its products). Every candidate gives the same results up to
-the dtype's rounding, so only the last bits may differ from a run where another algorithm
-won (as with cuDNN; leave the switch off for bit-identical reruns).
+A configuration is the op (forward, input or weight gradient; a forward apart when its
+backward computes the weight gradient), its operands' shapes and dtypes, the window
+geometry, the thread count and the candidates themselves (they depend on the data:
+Winograd and the FFT only for finite operands, F(4x4) only where reduced float32 precision
+is allowed), not what a training step's ops happen to share at that moment: one op on one
+input runs one algorithm however often it is called (a second backward with
+``retain_graph`` gives the first one's bits, as gradcheck requires). The trials
+(:func:`.conv._trial`) see what the step kept at the first call (a weight gradient whose
+forward kept im2col's columns times im2col with them) but keep nothing for it; a forward
+whose backward computes the weight gradient is timed together with that weight gradient,
+so that what the forward keeps for it counts (im2col's columns leave the weight gradient
+only its products). Every candidate gives the same results up to the dtype's rounding, so
+only the last bits may differ from a run where another algorithm won (as with cuDNN; leave
+the switch off for bit-identical reruns).
 """
 
 from __future__ import annotations

@@ -55,6 +55,8 @@ import os
 import threading
 import time
 
+import numpy as np
+
 __all__ = ["set_num_threads", "get_num_threads", "blas_threads", "active_threads", "governed",
            "map_chunks", "batch_chunks", "even_slices", "Governor"]
 
@@ -423,7 +425,8 @@ def map_chunks(function, chunks) -> list:
     neighbour core does fewer chunks instead of holding up a fixed share: the split is never
     much slower than one thread doing everything (it waits for at most one chunk of the
     slow thread). Results come back in chunk order, so sums over them do not depend on the
-    thread count. With one thread or one chunk: in order, on this thread, the BLAS on
+    thread count. The pool threads run under the caller's numpy error settings
+    (``np.errstate``). With one thread or one chunk: in order, on this thread, the BLAS on
     :func:`active_threads` threads."""
     global _pool, _pool_size
     if not _heap_set:
@@ -444,12 +447,14 @@ def map_chunks(function, chunks) -> list:
         _pool_size = workers - 1
     results = [None] * len(chunks)
     order = itertools.count()  # next() on it is atomic under the GIL
+    errors = np.geterr()       # numpy's warning settings are per thread: the caller's for all
 
     def work():
-        for index in iter(order.__next__, None):
-            if index >= len(chunks):
-                return
-            results[index] = function(chunks[index])
+        with np.errstate(**errors):
+            for index in iter(order.__next__, None):
+                if index >= len(chunks):
+                    return
+                results[index] = function(chunks[index])
 
     with blas_threads(1):
         futures = [_pool.submit(work) for _ in range(workers - 1)]
