@@ -376,6 +376,8 @@ def benchmark_candidates(batch: int, channels: int, out_channels: int, geometry,
         boxes = operand_boxes(role, geometry)
         return boxes is not None and fft_compute_dtype(operands, boxes) is not None
 
+    # The data is checked only for algorithms within the span of the direct method (the
+    # FFT's check reads the operands); the span then counts from the cheapest of those.
     eligible = [name for name in sorted(prices, key=prices.get)
                 if prices[name] <= limit and allowed(name)]
     limit = BENCHMARK_PRICE_SPAN * prices[eligible[0]]
