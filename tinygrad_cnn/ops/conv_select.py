@@ -366,20 +366,10 @@ def benchmark_candidates(batch: int, channels: int, out_channels: int, geometry,
             prices[name] = costs[name]
     prices["fft"] = costs["fft"] * FFT_FLOAT64_FACTOR     # priced as in "auto"
     limit = BENCHMARK_PRICE_SPAN * prices[direct]
-
-    def allowed(name):
-        if name in _DIRECT:
-            return True
-        finite = all(all_finite(a) for a in operands)
-        if name != "fft" or reduced:
-            return finite   # Winograd, or the FFT in the operands' dtype (:mod:`.conv`)
-        boxes = operand_boxes(role, geometry)
-        return boxes is not None and fft_compute_dtype(operands, boxes) is not None
-
     # The data is checked only for algorithms within the span of the direct method (the
     # FFT's check reads the operands); the span then counts from the cheapest of those.
     eligible = [name for name in sorted(prices, key=prices.get)
-                if prices[name] <= limit and allowed(name)]
+                if prices[name] <= limit and _admits(name, operands, role, geometry, reduced)]
     limit = BENCHMARK_PRICE_SPAN * prices[eligible[0]]
     return tuple(name for name in eligible if prices[name] <= limit or name == direct)
 
@@ -419,8 +409,7 @@ def resolve_conv_algorithm(name: str, batch: int, channels: int, out_channels: i
                    _reuse(batch, channels, geometry, operands, role))
     # The im2col family computes the same sums (same rounding): the cheapest is "the direct
     # method" (flat layout at stride 1, stride phases at larger strides).
-    direct = min(("im2col", "im2col_flat", "im2col_phases"),
-                 key=lambda n: costs.get(n, math.inf))
+    direct = min(_DIRECT, key=lambda n: costs.get(n, math.inf))
     reduced = reduced_precision(operands)
     winograd = "winograd" if reduced and costs.get("winograd", math.inf) < costs.get(
         "winograd_f2", math.inf) else "winograd_f2"
@@ -428,17 +417,22 @@ def resolve_conv_algorithm(name: str, batch: int, channels: int, out_channels: i
     # im2col term overprices large GEMMs (see the docstring), so the boundary stays put.
     fft = costs["fft"] * FFT_FLOAT64_FACTOR
     if costs.get(winograd, math.inf) < min(costs[direct], fft):
-        # Winograd's transforms multiply by zeros, and 0 * inf spreads a NaN over the tile:
-        # finite data only.
-        if operands is None or all(all_finite(a) for a in operands):
-            return winograd
-        return direct
+        return winograd if _admits(winograd, operands, role, geometry, reduced) else direct
     if fft >= costs[direct]:
         return direct
-    if operands is None:
-        return "fft"
-    if reduced:   # in the operands' dtype (:mod:`.conv`); a NaN would spread over the plane
-        return "fft" if all(all_finite(a) for a in operands) else direct
+    return "fft" if _admits("fft", operands, role, geometry, reduced) else direct
+
+
+def _admits(name: str, operands, role: str, geometry, reduced: bool) -> bool:
+    """Whether "auto" may run ``name`` on ``operands`` (None: by cost alone) within its
+    accuracy promise: the im2col family always; Winograd only on finite data (its
+    transforms multiply by zeros, and 0 * inf spreads a NaN over the tile); the FFT, in the
+    operands' dtype where reduced precision is allowed (:mod:`.conv`), on finite data (a NaN
+    would spread over the plane), else in float64 where no window is much weaker than its
+    plane (:mod:`.conv_accuracy`)."""
+    if name in _DIRECT or operands is None:
+        return True
+    if name != "fft" or reduced:
+        return all(all_finite(a) for a in operands)
     boxes = operand_boxes(role, geometry)
-    eligible = boxes is not None and fft_compute_dtype(operands, boxes) is not None
-    return "fft" if eligible else direct
+    return boxes is not None and fft_compute_dtype(operands, boxes) is not None
