@@ -147,7 +147,9 @@ def torch_direction(torch, direction, x, w, b, grad, options):
 
 
 def gemm_floor(direction, x_shape, w_shape, out_shape):
-    """One numpy GEMM with the direction's im2col FLOPs (f+b: the three in a row)."""
+    """One numpy GEMM with the direction's im2col FLOPs (f+b: the three in a row); the
+    weight gradient's as ``cols @ grads.T``, the orientation OpenBLAS runs faster on these
+    shapes (and the library's im2col kernels take)."""
     rng = np.random.default_rng(0)
     k = w_shape[1] * w_shape[2] * w_shape[3]
     positions = out_shape[0] * out_shape[2] * out_shape[3]
@@ -155,7 +157,7 @@ def gemm_floor(direction, x_shape, w_shape, out_shape):
     cols = rng.standard_normal((k, positions), dtype=np.float32)
     grads = rng.standard_normal((w_shape[0], positions), dtype=np.float32)
     products = {"fwd": lambda: weight @ cols, "dx": lambda: weight.T @ grads,
-                "dw": lambda: grads @ cols.T}
+                "dw": lambda: cols @ grads.T}
     if direction in products:
         return products[direction]
     return lambda: [p() for p in products.values()]

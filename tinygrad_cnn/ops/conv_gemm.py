@@ -7,7 +7,7 @@ Per image, with ``cols = im2col(x)`` of shape ``(C*kH*kW, Ho*Wo)`` and the weigh
   against the columns with a row of ones below them, the bias one more term of the product)
 * input gradient   ``dcols               = W.T @ dY``, then ``col2im`` (the transposed
   convolution)
-* weight gradient  ``dW (C_out, C*kH*kW) += dY @ cols.T``, summed over the batch
+* weight gradient  ``dW^T (C*kH*kW, C_out) += cols @ dY.T``, summed over the batch
 
 The batch is processed in equal *chunks* of images whose im2col matrix is at most about
 ``CHUNK_BYTES``, at least two of them (:func:`.threads.batch_chunks`: a second thread
@@ -188,16 +188,23 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
     """x ``(N, C, H, W)``, grad_out ``(N, C_out, Ho, Wo)`` -> ``(C_out, C/groups, kH, kW)``:
     the correlation of the input with the output gradient, summed over the batch.
 
+    The products compute the transpose, ``dW^T = cols @ dY^T``: OpenBLAS runs that
+    orientation (the long ``C*kH*kW`` side as the result's rows) 15-30% faster than ``dY @
+    cols^T`` on these skinny shapes (one thread, microbenchmarks: (d)'s per-image products
+    0.62 against 0.88 ms per 16 images, (b)'s one GEMM 0.94 against 1.18; the whole weight
+    gradient of (d) 2.7-2.9 against 3.3-3.4 ms, of a 5x5 (32,16,28,28)->32 10.6-11.0 against
+    13.8; one to three input channels unchanged).
+
     Per chunk of ``n`` images and per group, either one product per image,
-    ``(n, C_out, L) @ (n, L, C*kH*kW)``, whose ``(n, C_out, C*kH*kW)`` result is then summed
-    over the images; or ONE GEMM that sums over them itself, ``dY (C_out, n*L) @ cols
-    (n*L, C*kH*kW)``, with the columns unfolded straight into that layout but ``dY`` copied
+    ``(n, C*kH*kW, L) @ (n, L, C_out)``, whose ``(n, C*kH*kW, C_out)`` result is then summed
+    over the images; or ONE GEMM that sums over them itself, ``cols (C*kH*kW, n*L) @ dY^T
+    (n*L, C_out)``, with the columns unfolded straight into that layout but ``dY`` copied
     into it (``n*C_out*L`` elements).  The GEMM is taken when that copy is the smaller of the
     two intermediates, ``L < C*kH*kW/groups``: timed against the per-image products on the
     shapes of ``benchmarks/bench_conv.py``, it won on (b) (``L = 196 < 288``) and lost where
     ``L`` is long, as in (a) and (d). The per-image products take the forward's columns
     where it kept them (:mod:`.conv_memo`); when those carry the forward's row of ones
-    (:func:`.im2col.im2col`'s ``ones_row``), the products' last column is ``grad_out`` summed per
+    (:func:`.im2col.im2col`'s ``ones_row``), the products' last row is ``grad_out`` summed per
     channel, offered to the memo as its convolution's bias gradient
     (:data:`.conv_memo.CHANNEL_SUMS`)."""
     n, out_channels = grad_out.shape[:2]
@@ -213,7 +220,7 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
     kept = {} if one_gemm else conv_memo.kept("im2col", x, geometry)
 
     def chunk(images):
-        total = np.zeros((out_channels, rows // geometry.groups), dtype=dtype)
+        total = np.zeros((rows // geometry.groups, out_channels), dtype=dtype)   # dW^T
         sums = None
         if one_gemm:
             count = images.stop - images.start
@@ -222,23 +229,23 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
             cols = cols.reshape(rows, count * positions)              # (C*kH*kW, n*L)
             grads = grad_matrix[images].transpose(1, 0, 2).reshape(out_channels, -1)
             for o, c in zip(out_rows, col_rows, strict=True):
-                total[o] += grads[o] @ cols[c].T
+                total[:, o] += cols[c] @ grads[o].T
         else:
             cols = kept.get((images.start, images.stop))
             if cols is None:
                 cols = im2col(x[images], geometry)                    # (n, C*kH*kW, L)
             if cols.shape[1] > rows:   # the forward's row of ones: the sums of dY come along
-                product = np.matmul(grad_matrix[images], cols.transpose(0, 2, 1)).sum(0)
-                total += product[:, :rows]
-                sums = product[:, rows]
+                product = np.matmul(cols, grad_matrix[images].transpose(0, 2, 1)).sum(0)
+                total += product[:rows]
+                sums = product[rows]
             else:
                 for o, c in zip(out_rows, col_rows, strict=True):
-                    total[o] += np.matmul(grad_matrix[images, o],
-                                          cols[:, c].transpose(0, 2, 1)).sum(0)
+                    total[:, o] += np.matmul(cols[:, c],
+                                             grad_matrix[images, o].transpose(0, 2, 1)).sum(0)
         return total, sums
 
     partials = map_chunks(chunk, _chunks(n, _cols_bytes(x.shape, geometry, x.itemsize)))
-    total = partials[0][0] if partials else np.zeros((out_channels, rows // geometry.groups),
+    total = partials[0][0] if partials else np.zeros((rows // geometry.groups, out_channels),
                                                      dtype)
     for partial, _ in partials[1:]:
         total += partial
@@ -246,4 +253,5 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
         channel_sums = np.sum([sums for _, sums in partials], axis=0, dtype=np.float64)
         conv_memo.offer(conv_memo.CHANNEL_SUMS, grad_out, None,
                         channel_sums.astype(grad_out.dtype))
-    return total.reshape(out_channels, channels // geometry.groups, kh, kw)
+    return np.ascontiguousarray(total.T).reshape(out_channels, channels // geometry.groups,
+                                                 kh, kw)

@@ -24,7 +24,7 @@ between the two layouts (:func:`_widen`, the crop in
 
 * forward          ``Y (C_out, n*R*S) = W @ cols``, the wrap positions dropped while the
   bias is added into the ``(N, C_out, Ho, Wo)`` output (one pass).
-* weight gradient  ``dW = dY' @ cols.T`` with ``dY'`` the output gradient in the flat
+* weight gradient  ``dW^T = cols @ dY'.T`` with ``dY'`` the output gradient in the flat
   layout, zero at the wrap positions: ONE GEMM per chunk and group, whose summed axis runs
   over the images as well; the wrap terms are ``0 * x``.
 * input gradient   either ``dcols = W.T @ dY'`` (its wrap columns ``W.T @ 0 = 0``) and the
@@ -197,7 +197,8 @@ def conv2d_forward(x: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
 def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
                        geometry: WindowGeometry) -> np.ndarray:
     """x ``(N, C, H, W)``, grad_out ``(N, C_out, Ho, Wo)`` -> ``(C_out, C/groups, kH, kW)``
-    (stride 1): per chunk and group one GEMM ``dY' (C_out/groups, n*R*S) @ cols.T``."""
+    (stride 1): per chunk and group one GEMM ``dW^T (C/groups*kH*kW, C_out/groups) = cols @
+    dY'.T`` (the orientation :mod:`.conv_gemm`'s weight gradient takes, and why)."""
     n, out_channels = grad_out.shape[:2]
     channels = x.shape[1]
     groups = geometry.groups
@@ -207,7 +208,7 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
     def chunk(images):
         cols = flat_im2col(x[images], geometry, layout)
         grads = _widen(grad_out[images], layout).reshape(groups, out_channels // groups, -1)
-        return np.matmul(grads, cols.transpose(0, 2, 1))
+        return np.matmul(cols, grads.transpose(0, 2, 1))          # (groups, rows, C_out)
 
     partials = map_chunks(chunk, _chunks(n, channels, geometry, layout, x.itemsize))
     if not partials:
@@ -218,7 +219,7 @@ def conv2d_weight_grad(x: np.ndarray, grad_out: np.ndarray,
     if not np.isfinite(total).all():
         # A wrap term 0 * inf would be NaN where im2col has none: compute as im2col does.
         return conv_gemm.conv2d_weight_grad(x, grad_out, geometry)
-    return total.reshape(out_channels, channels // groups, kh, kw)
+    return total.transpose(0, 2, 1).reshape(out_channels, channels // groups, kh, kw)
 
 
 def conv2d_input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: WindowGeometry,
