@@ -4,6 +4,7 @@ cannot start leaves the kernels computing everything themselves; the governor co
 helper's CPU time as the process's own."""
 
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -103,6 +104,29 @@ def test_a_training_steps_gradients_are_one_threads_with_the_helper(helper):
     tg.set_num_threads(1)
     for two, one in zip(shared, gradients(), strict=True):
         np.testing.assert_array_equal(two, one)
+
+
+@pytest.fixture
+def warnings_are_errors(monkeypatch):
+    """Python warnings as errors, in this process and in a helper started after it."""
+    monkeypatch.setenv("PYTHONWARNINGS", "error::RuntimeWarning")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        yield
+
+
+def test_the_helpers_share_of_non_finite_data_is_as_silent_as_ours(warnings_are_errors,
+                                                                   helper):
+    # An inf in the helper's images: Winograd spreads a NaN over its tile, which numpy
+    # reports ("invalid value"), an error under -W error, where PyTorch is silent. The
+    # helper must compute its share and stay up, as the kernel's own share does.
+    x, w, b, _, _ = _operands(np.float32)
+    x[-1, 0, 4, 4] = np.inf
+    with conv_algorithm("winograd_f2"):
+        out = F.conv2d(tg.Tensor(x), tg.Tensor(w), tg.Tensor(b), padding=1)
+    assert any(taken for _, taken in helper.jobs)
+    assert helper.ready()
+    assert np.isnan(out._data[-1]).any() and np.isfinite(out._data[0]).all()
 
 
 def test_a_helper_that_dies_leaves_the_kernel_computing_its_share(helper):

@@ -264,6 +264,11 @@ def _pow_scalar(g: Graph, call: Call) -> str:
     return g.node("Pow", [g.name_of(x), g.const(exponent, x.dtype)])
 
 
+@converts("Rsqrt")
+def _rsqrt(g: Graph, call: Call) -> str:
+    return g.node("Reciprocal", [g.node("Sqrt", [g.name_of(call.inputs[0])])])
+
+
 @converts("LeakyRelu")
 def _leaky_relu(g: Graph, call: Call) -> str:
     return g.node("LeakyRelu", [g.name_of(call.inputs[0])], alpha=float(call.inputs[1]))

@@ -29,6 +29,7 @@ from ._checks import (
     check_real,
     check_tensor,
 )
+from .autograd.float_errors import quiet
 from .autograd.grad_mode import enable_grad, mode
 from .ops import elementwise as ew
 from .ops import shape as shape_ops
@@ -193,7 +194,8 @@ def _fast_arithmetic(op: str, function, target: Tensor, other) -> bool:
     if array.shape != data.shape:
         _check_fits(op, data.shape, array.shape)
     try:
-        function(data, array, out=data, casting="unsafe")
+        with quiet():   # inf and NaN silently, as the ops (.autograd.float_errors)
+            function(data, array, out=data, casting="unsafe")
     except ValueError as error:
         raise RuntimeError(f"{op}: cannot write into this tensor ({error})") from None
     target._bump_version()

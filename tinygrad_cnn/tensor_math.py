@@ -346,7 +346,7 @@ def sqrt(input) -> Tensor:
 
 def rsqrt(input) -> Tensor:
     """``1 / sqrt(input)``."""
-    return ew.PowScalar.apply(floating(input), -0.5)
+    return ew.Rsqrt.apply(floating(input))
 
 
 def reciprocal(input) -> Tensor:

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import devices, tensor_inplace, tensor_math, tensor_reduce, tensor_shape
 from .autograd import engine, hooks
+from .autograd.float_errors import quiet
 from .ops import shape as shape_ops
 from .tensor import Tensor, as_dtype, numpy_dtype
 
@@ -32,7 +33,8 @@ def _cast(self, dtype) -> Tensor:
         return self
     if self._requires_grad and dtype.kind == "f":
         return shape_ops.Cast.apply(self, dtype)
-    return Tensor._make(self._data.astype(dtype))
+    with quiet():   # NaN or inf to an integer type: PyTorch's silence (.autograd.float_errors)
+        return Tensor._make(self._data.astype(dtype))
 
 
 def astype(self, dtype) -> Tensor:

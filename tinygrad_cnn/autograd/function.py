@@ -16,6 +16,7 @@ the outputs share the node and are told apart by their output number (``_output_
 PyTorch's.
 """
 
+import contextlib
 import functools
 import os
 import sys
@@ -24,6 +25,7 @@ import weakref
 import numpy as np
 
 from ..tensor import Tensor
+from .float_errors import quiet, quietly
 from .grad_mode import AnomalyError, current_mode, no_grad
 
 _LIBRARY = __name__.split(".")[0]
@@ -323,10 +325,11 @@ class Context(Node):
         output for a forward with several); one result per input."""
         function = self._function
         backward = function.backward
-        if self.n_outputs == 1:
-            grads = backward(self, grad)
-        else:
-            grads = backward(self, *self._output_gradients(grad))
+        with contextlib.nullcontext() if self._user_op else quiet():   # (.float_errors)
+            if self.n_outputs == 1:
+                grads = backward(self, grad)
+            else:
+                grads = backward(self, *self._output_gradients(grad))
         if not isinstance(grads, tuple):
             grads = tuple(grads) if isinstance(grads, list) else (grads,)
         edges = self.edges
@@ -415,7 +418,9 @@ class Function:
         user_op = not cls.__module__.startswith(_LIBRARY + ".")
         cls._context_class = type(f"{cls.__name__}Backward{'' if user_op else '0'}",
                                   (Context,), {"_function": cls, "_user_op": user_op})
-        cls._run_forward = staticmethod(_forward_runner(cls))
+        run_forward = _forward_runner(cls)
+        # The library's own ops compute as PyTorch's: inf and NaN silently (.float_errors).
+        cls._run_forward = staticmethod(run_forward if user_op else quietly(run_forward))
 
     @staticmethod
     def forward(ctx, *args):

@@ -6,8 +6,8 @@ Functions, by file (``A`` <-> ``B``: an adjoint pair, each the other's backward,
 derivative order stays inside the file):
 
 =====================  ===========================================================================
-``elementwise.py``     Add Sub Mul Div Neg Pow PowScalar Exp Log Sqrt Abs Relu LeakyRelu Sigmoid
-                       Tanh Clip Where MaskBy
+``elementwise.py``     Add Sub Mul Div Neg Pow PowScalar Exp Log Sqrt Rsqrt Abs Relu LeakyRelu
+                       Sigmoid Tanh Clip Where MaskBy
 ``linalg.py``          MatMul (backward: MatMul of the gradient with the other operand)
 ``reduce.py``          Sum Mean Extremum (max/min; backward broadcasts with ``BroadcastTo``)
 ``shape.py``           Reshape Permute Concatenate Cast; BroadcastTo <-> SumTo; GetItem <-> IndexAdd

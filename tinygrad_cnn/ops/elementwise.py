@@ -84,12 +84,18 @@ class Neg(Function):
 
 
 class PowScalar(Function):
-    """``x ** exponent`` for a Python number ``exponent``."""
+    """``x ** exponent`` for a Python number ``exponent``; as PyTorch's pow kernel, the
+    exponents 0.5 and -0.5 are ``sqrt(x)`` and ``1 / sqrt(x)`` (NaN at ``x = -inf``, where
+    C's ``pow`` gives inf and 0)."""
 
     @staticmethod
     def forward(ctx, x, exponent):
         ctx.save_for_backward(x)
         ctx.exponent = exponent
+        if exponent == 0.5:
+            return np.sqrt(x)
+        if exponent == -0.5:
+            return np.reciprocal(np.sqrt(x))
         return x ** np.asarray(exponent, dtype=x.dtype)
 
     @staticmethod
@@ -167,6 +173,22 @@ class Sqrt(Function):
     def backward(ctx, grad):
         (output,) = ctx.saved_tensors
         return grad / (output * 2.0)
+
+
+class Rsqrt(Function):
+    """``1 / sqrt(x)``; backward ``-grad * out**3 / 2`` from the output, as PyTorch's (NaN at
+    ``x = -inf``, where ``x ** -0.5``'s gradient is ``-0.5 * x**-1.5 = -0``)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        output = np.reciprocal(np.sqrt(x))
+        ctx.save_for_backward(output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad):
+        (output,) = ctx.saved_tensors
+        return grad * (output * output * output * -0.5)
 
 
 class Abs(Function):

@@ -78,6 +78,8 @@ class Mean(Function):
         ctx.count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
         if _is_channel_sum(x, axes):
             return _per_channel_result(_channel_sums(x) / ctx.count, x, axes, keepdims)
+        if ctx.count == 0:   # NaN, silently (numpy's mean warns "Mean of empty slice")
+            return np.asarray(np.sum(x, axis=axes, keepdims=keepdims) / x.dtype.type(0))
         return np.asarray(x.mean(axis=axes, keepdims=keepdims))
 
     @staticmethod

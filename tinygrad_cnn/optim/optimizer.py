@@ -16,6 +16,7 @@ from scipy.linalg import blas
 
 from .._checks import check_flag as _check_flag_value
 from .._checks import is_int, is_real
+from ..autograd.float_errors import quiet
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor, to_numpy
 
@@ -201,7 +202,8 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        self._update()
+        with quiet():   # an inf or NaN gradient updates silently, as PyTorch's
+            self._update()
         self._opt_called = True  # lets a scheduler warn when it is stepped first (PyTorch's)
         return loss
 
