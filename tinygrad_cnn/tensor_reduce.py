@@ -24,6 +24,7 @@ from ._checks import (
     normalize_axes,
     normalize_axis,
 )
+from .ops import activation as activation_ops
 from .ops import reduce as reduce_ops
 from .ops import shape as shape_ops
 from .tensor import DEFAULT_FLOAT, Tensor, as_dtype
@@ -198,7 +199,10 @@ def log_softmax(input, dim, dtype=None) -> Tensor:
     if input._data.dtype.kind != "f":
         input = input.to(DEFAULT_FLOAT)
     axis = normalize_axis(dim, input.ndim, "log_softmax", input._data.shape)
-    return input - logsumexp(input, axis, keepdim=True)
+    if input.ndim == 0 or input._data.shape[axis] == 0:
+        return input - logsumexp(input, axis, keepdim=True)
+    # shifted by the row's maximum as PyTorch's kernel: a row holding +inf becomes NaN
+    return activation_ops.LogSoftmax.apply(input, axis)
 
 
 def softmax(input, dim, dtype=None) -> Tensor:
@@ -249,7 +253,7 @@ def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None, out=None) ->
     dim, keepdim = _dim_args("amax", dim, axis, keepdim, keepdims, out)
     axes = _axes("amax", input, dim)
     _nonempty("amax", input, axes, whole=dim is None or dim == ())
-    return reduce_ops.Extremum.apply(input, axes, keepdim, True)
+    return reduce_ops.Extremum.apply(input, axes, keepdim, True, False)
 
 
 def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None, out=None) -> Tensor:
@@ -258,7 +262,7 @@ def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None, out=None) ->
     dim, keepdim = _dim_args("amin", dim, axis, keepdim, keepdims, out)
     axes = _axes("amin", input, dim)
     _nonempty("amin", input, axes, whole=dim is None or dim == ())
-    return reduce_ops.Extremum.apply(input, axes, keepdim, False)
+    return reduce_ops.Extremum.apply(input, axes, keepdim, False, False)
 
 
 def _arg_extremum(op, input, dim, keepdim, largest) -> np.ndarray:
@@ -290,7 +294,9 @@ def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
         return maximum(input, dim)
     dim, keepdim = _dim_args("max", dim, axis, keepdim, keepdims, out)
     if dim is None:
-        return amax(input)
+        _nonempty("max", input, (), whole=True)
+        # a NaN maximum sends its gradient to the NaNs (PyTorch's evenly_distribute_backward)
+        return reduce_ops.Extremum.apply(input, _axes("max", input, None), False, True, True)
     return _values_indices("max", input, dim, keepdim, True)
 
 
@@ -301,7 +307,8 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
         return minimum(input, dim)
     dim, keepdim = _dim_args("min", dim, axis, keepdim, keepdims, out)
     if dim is None:
-        return amin(input)
+        _nonempty("min", input, (), whole=True)
+        return reduce_ops.Extremum.apply(input, _axes("min", input, None), False, False, True)
     return _values_indices("min", input, dim, keepdim, False)
 
 
@@ -342,6 +349,10 @@ def _sort_indices(input, axis, descending) -> np.ndarray:
         return np.zeros((), dtype=np.int64)
     if descending:
         keys = -array.astype(np.int64) if array.dtype.kind in "bu" else -array
+        if array.dtype.kind == "f" and np.isnan(array).any():
+            # PyTorch orders NaN as the largest value: first when descending (numpy puts it
+            # last either way); the last key of lexsort is the primary one
+            return np.lexsort((keys, ~np.isnan(array)), axis=axis).astype(np.int64)
         return np.argsort(keys, axis=axis, kind="stable").astype(np.int64)
     return np.argsort(array, axis=axis, kind="stable").astype(np.int64)
 
