@@ -251,3 +251,16 @@ def test_softmax_of_a_row_holding_inf_is_nan():
                 return getattr(lib, name)(t, dim=1) if lib_call else getattr(t, name)(1)
             _assert_same(_run(tg, lambda t, c=call: c(tg, t), [x], {}),
                          _run(torch, lambda t, c=call: c(torch, t), [x], {}), name)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.norm(), lambda t: t.norm(dim=1), lambda t: t.norm(p=3, dim=1),
+    lambda t: t.norm(p=0.5, dim=1), lambda t: t.norm(p=0.5), lambda t: t.norm(p=1.5, dim=0),
+    lambda t: t.std(1), lambda t: t.std(), lambda t: t.std(0, correction=0)],
+    ids=["fro", "2-dim", "3", "0.5", "0.5-all", "1.5", "std", "std-all", "std-biased"])
+def test_norms_and_stds_of_zeros_have_pytorchs_zero_gradient(call):
+    """The root's derivative is infinite at 0: PyTorch masks it (std, norm) and zeroes the
+    gradient of zero elements for p < 1."""
+    for x in (np.zeros((2, 3), np.float32), np.array([[0, 0, 0], [1, -2, 3]], np.float32),
+              np.array([[1, 1, 1], [0, 2, 0]], np.float32)):
+        _assert_same(_run(tg, call, [x], {}), _run(torch, call, [x], {}), str(x.tolist()))

@@ -25,6 +25,7 @@ from ._checks import (
     normalize_axis,
 )
 from .ops import activation as activation_ops
+from .ops import elementwise as elementwise_ops
 from .ops import reduce as reduce_ops
 from .ops import shape as shape_ops
 from .tensor import DEFAULT_FLOAT, Tensor, as_dtype
@@ -118,8 +119,21 @@ def var(input, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=N
 def std(input, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None,
         keepdims=None, out=None) -> Tensor:
     """Standard deviation: the square root of :func:`var` (same arguments)."""
-    return _variance("std", input, dim, unbiased, keepdim, correction, axis, keepdims,
-                     out).sqrt()
+    return _root(_variance("std", input, dim, unbiased, keepdim, correction, axis, keepdims,
+                           out), 0.5)
+
+
+def _root(total: Tensor, exponent: float) -> Tensor:
+    """``total ** exponent`` (a std's or a norm's root), with value and gradient 0 where
+    ``total`` is 0, as PyTorch's std and norm backwards (``masked_fill(result == 0, 0)``):
+    the derivative there is infinite and would meet a zero as NaN."""
+    zero = total._data == 0
+    if not zero.any():
+        return total.sqrt() if exponent == 0.5 else total ** exponent
+    kept = np.asarray(~zero)
+    safe = elementwise_ops.Where.apply(kept, total, Tensor._make(np.ones((), total.dtype)))
+    root = safe.sqrt() if exponent == 0.5 else safe ** exponent
+    return elementwise_ops.Where.apply(kept, root, Tensor._make(np.zeros((), total.dtype)))
 
 
 def _variance(op, input, dim, unbiased, keepdim, correction, axis, keepdims, out) -> Tensor:
@@ -218,7 +232,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     input = _floating("norm", input, dtype)
     axes = _axes("norm", input, dim)
     if p in ("fro", 2, 2.0):
-        return reduce_ops.Sum.apply(input * input, axes, keepdim).sqrt()
+        return _root(reduce_ops.Sum.apply(input * input, axes, keepdim), 0.5)
     if p == math.inf:
         return amax(input.abs(), axes, keepdim)
     if p == -math.inf:
@@ -226,7 +240,16 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     if p == 1:
         return reduce_ops.Sum.apply(input.abs(), axes, keepdim)
     if isinstance(p, numbers.Real) and not isinstance(p, bool) and p > 0:
-        return reduce_ops.Sum.apply(input.abs() ** p, axes, keepdim) ** (1.0 / p)
+        powers = input.abs() ** p
+        nonzero = input._data != 0
+        if p < 1 and not nonzero.all():
+            # |x| ** p has an infinite derivative at 0: PyTorch's norm backward zeroes the
+            # gradient of zeros for p < 1, so their powers are taken of 1s and masked
+            one = Tensor._make(np.ones((), input.dtype))
+            zero = Tensor._make(np.zeros((), input.dtype))
+            safe = elementwise_ops.Where.apply(nonzero, input, one).abs()
+            powers = elementwise_ops.Where.apply(nonzero, safe ** p, zero)
+        return _root(reduce_ops.Sum.apply(powers, axes, keepdim), 1.0 / p)
     raise ValueError(f"norm: unsupported p={p!r}")
 
 
