@@ -89,6 +89,14 @@ def _assert_same(ours, theirs, what):
                                    err_msg=f"{what}, output {k}")
 
 
+# PyTorch's own gradient at a NaN input of these depends on where the element falls: its
+# vectorized loop gives 0 (hardtanh, relu6) or NaN (hardswish, elu), its scalar loop (tensors
+# shorter than a SIMD vector, and the last few elements of each) passes the gradient.  We give
+# the vectorized loop's (test_activations_on_a_grid_of_special_values checks it on a fully
+# vectorized length); the registry's small samples run PyTorch's scalar loop, so their NaN
+# inputs' gradients are left out of the comparison here.
+NAN_GRADIENT_BY_LOOP = {"relu6", "hardtanh", "hardswish", "elu"}
+
 SPIKED_CASES = [(info, sample) for info, sample in CASES
                 if info.torch_op is not None and sample.torch and info.name not in DIFFERS
                 and (info.name, repr(sample)) not in DIFFERS_SAMPLE]
@@ -105,6 +113,10 @@ def test_special_values_match_torch(info, sample):
             _run(tg, info.op, arrays, sample.kwargs)
         return
     ours = _run(tg, info.op, arrays, sample.kwargs)
+    if info.name in NAN_GRADIENT_BY_LOOP:
+        nan = np.isnan(arrays[0])
+        for gradients in (ours, theirs):
+            gradients[-1] = np.where(nan, 0, gradients[-1])
     _assert_same(ours, theirs, f"{info.name} {sample}")
 
 
@@ -139,8 +151,9 @@ GRID = np.array([np.nan, -np.inf, np.inf, -1e30, 1e30, -6.0, -3.0, -1.0, -0.5, 0
     ("hardsigmoid", {}), ("hardswish", {}), ("elu", {}), ("elu", dict(alpha=0.5)),
     ("relu", {}), ("leaky_relu", {}), ("silu", {}), ("softplus", {}), ("mish", {})])
 def test_activations_on_a_grid_of_special_values(name, kwargs):
-    ours = _run(tg, lambda x: getattr(F, name)(x, **kwargs), [GRID], {})
-    theirs = _run(torch, lambda x: getattr(TF, name)(x, **kwargs), [GRID], {})
+    grid = np.tile(GRID, 64)  # 960 elements: PyTorch's vectorized loop takes every one
+    ours = _run(tg, lambda x: getattr(F, name)(x, **kwargs), [grid], {})
+    theirs = _run(torch, lambda x: getattr(TF, name)(x, **kwargs), [grid], {})
     _assert_same(ours, theirs, name)
 
 

@@ -73,26 +73,22 @@ class SoftplusDerivative(Function):
 
 class HardClip(Function):
     """``np.clip(x, lo, hi)`` whose gradient passes only strictly inside ``(lo, hi)``: 0 at
-    the bounds themselves, unlike ``clamp``'s (PyTorch's ``hardtanh_backward``, used by
-    relu6, hardtanh and hardsigmoid).  At NaN the gradient passes when ``nan_passes``
-    (hardtanh, relu6: PyTorch zeroes where ``x <= lo or x >= hi``) and is 0 otherwise
-    (hardsigmoid: PyTorch passes where ``lo < x < hi``)."""
+    the bounds themselves, unlike ``clamp``'s, and 0 at NaN (PyTorch's vectorized
+    ``hardtanh_backward``, used by relu6, hardtanh and hardsigmoid; PyTorch's scalar loop,
+    which takes tensors shorter than a SIMD vector and each tensor's last few elements,
+    passes a NaN's gradient instead)."""
 
     @staticmethod
-    def forward(ctx, x, lo, hi, nan_passes):
+    def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x)
-        ctx.options = (lo, hi, nan_passes)
+        ctx.bounds = (lo, hi)
         return np.clip(x, lo, hi).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        lo, hi, nan_passes = ctx.options
-        if nan_passes:
-            inside = ~((x._data <= lo) | (x._data >= hi))
-        else:
-            inside = (x._data > lo) & (x._data < hi)
-        return MaskBy.apply(grad, inside), None, None, None
+        lo, hi = ctx.bounds
+        return MaskBy.apply(grad, (x._data > lo) & (x._data < hi)), None, None
 
 
 # ------------------------------------------------------------------ fused gates
@@ -257,7 +253,7 @@ class Hardswish(Function):
 
 class HardswishDerivative(Function):
     """``0`` up to -3 (inclusive), ``x / 3 + 1/2`` strictly between -3 and 3, ``1`` from 3
-    on and at NaN (PyTorch's ``hardswish_backward``)."""
+    on (PyTorch's ``hardswish_backward``)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -265,7 +261,7 @@ class HardswishDerivative(Function):
         out = x * x.dtype.type(1.0 / 3.0)
         out += x.dtype.type(0.5)
         out[x <= -3] = 0
-        out[~(x < 3)] = 1  # at 3 and above, and at NaN (the gradient passes, as PyTorch's)
+        out[x >= 3] = 1  # NaN stays NaN (PyTorch's vectorized loop; its scalar tail gives 1)
         return out
 
     @staticmethod
