@@ -754,3 +754,12 @@ def test_the_fused_activations_and_norms_export(opset, tmp_path):
                    + F.hardswish(x) + F.softplus(x, 2.0, 1.0) + F.group_norm(x, 2)
                    + F.layer_norm(x, (4, 4)))
     assert_exports(model, (4, 4, 4), tmp_path, opset=opset)
+
+
+def test_clamp_with_tensor_bounds_exports(tmp_path):
+    """``clamp`` by tensors (ClampTensor) exports as Max then Min."""
+    lo = tc.tensor(np.array([-0.5, 0.0, -1.0, 0.2], np.float32))
+    hi = tc.tensor(np.array([0.5, 1.0, 0.0, 0.3], np.float32))
+    model = Lambda(lambda self, x: x.clamp(lo, hi) + x.clamp(lo, None) + x.clamp(None, hi))
+    proto = assert_exports(model, (3, 4), tmp_path)
+    assert "Max" in op_types(proto) and "Min" in op_types(proto)

@@ -238,6 +238,18 @@ def _extreme2(g: Graph, call: Call) -> str:
     return g.node("Max" if largest else "Min", [g.name_of(a, dtype), g.name_of(b, dtype)])
 
 
+@converts("ClampTensor")
+def _clamp_tensor(g: Graph, call: Call) -> str:
+    x, lo, hi = call.inputs[:3]
+    dtype = _out_dtype(call)
+    out = g.name_of(x, dtype)
+    if lo is not None:
+        out = g.node("Max", [out, g.name_of(lo, dtype)])
+    if hi is not None:
+        out = g.node("Min", [out, g.name_of(hi, dtype)])
+    return out
+
+
 @converts("Clone")
 def _clone(g: Graph, call: Call) -> str:
     return g.node("Identity", [g.name_of(call.inputs[0])])
@@ -274,7 +286,7 @@ def _leaky_relu(g: Graph, call: Call) -> str:
     return g.node("LeakyRelu", [g.name_of(call.inputs[0])], alpha=float(call.inputs[1]))
 
 
-@converts("Clip")
+@converts("Clip", "HardClip")  # HardClip: Clip whose gradient stops at the bounds
 def _clip(g: Graph, call: Call) -> str:
     x, lo, hi = call.inputs[:3]
     bounds = ["" if bound is None else g.const(bound, x.dtype) for bound in (lo, hi)]

@@ -468,14 +468,13 @@ def clamped(input: Tensor, lo, hi) -> Tensor:
         if isinstance(lo, (float, np.floating)) or isinstance(hi, (float, np.floating)):
             input = floating(input)
         return ew.Clip.apply(input, lo, hi)
-    result = input
     if lo is not None:
-        result, lo = binary("clamp", result, lo)
-        result = where(Tensor._make(result._data < lo._data), lo, result)
+        input, lo = binary("clamp", input, lo)
     if hi is not None:
-        result, hi = binary("clamp", result, hi)
-        result = where(Tensor._make(result._data > hi._data), hi, result)
-    return result
+        input, hi = binary("clamp", input, hi)
+        if lo is not None and lo._data.dtype != hi._data.dtype:
+            input, lo = binary("clamp", input, lo)
+    return ew.ClampTensor.apply(input, lo, hi)
 
 
 clip = clamp

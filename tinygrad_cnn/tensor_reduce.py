@@ -24,6 +24,8 @@ from ._checks import (
     normalize_axes,
     normalize_axis,
 )
+from .ops import activation as activation_ops
+from .ops import elementwise as elementwise_ops
 from .ops import reduce as reduce_ops
 from .ops import shape as shape_ops
 from .tensor import DEFAULT_FLOAT, Tensor, as_dtype
@@ -117,8 +119,21 @@ def var(input, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=N
 def std(input, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None,
         keepdims=None, out=None) -> Tensor:
     """Standard deviation: the square root of :func:`var` (same arguments)."""
-    return _variance("std", input, dim, unbiased, keepdim, correction, axis, keepdims,
-                     out).sqrt()
+    return _root(_variance("std", input, dim, unbiased, keepdim, correction, axis, keepdims,
+                           out), 0.5)
+
+
+def _root(total: Tensor, exponent: float) -> Tensor:
+    """``total ** exponent`` (a std's or a norm's root), with value and gradient 0 where
+    ``total`` is 0, as PyTorch's std and norm backwards (``masked_fill(result == 0, 0)``):
+    the derivative there is infinite and would meet a zero as NaN."""
+    zero = total._data == 0
+    if not zero.any():
+        return total.sqrt() if exponent == 0.5 else total ** exponent
+    kept = np.asarray(~zero)
+    safe = elementwise_ops.Where.apply(kept, total, Tensor._make(np.ones((), total.dtype)))
+    root = safe.sqrt() if exponent == 0.5 else safe ** exponent
+    return elementwise_ops.Where.apply(kept, root, Tensor._make(np.zeros((), total.dtype)))
 
 
 def _variance(op, input, dim, unbiased, keepdim, correction, axis, keepdims, out) -> Tensor:
@@ -198,7 +213,10 @@ def log_softmax(input, dim, dtype=None) -> Tensor:
     if input._data.dtype.kind != "f":
         input = input.to(DEFAULT_FLOAT)
     axis = normalize_axis(dim, input.ndim, "log_softmax", input._data.shape)
-    return input - logsumexp(input, axis, keepdim=True)
+    if input.ndim == 0 or input._data.shape[axis] == 0:
+        return input - logsumexp(input, axis, keepdim=True)
+    # shifted by the row's maximum as PyTorch's kernel: a row holding +inf becomes NaN
+    return activation_ops.LogSoftmax.apply(input, axis)
 
 
 def softmax(input, dim, dtype=None) -> Tensor:
@@ -214,7 +232,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     input = _floating("norm", input, dtype)
     axes = _axes("norm", input, dim)
     if p in ("fro", 2, 2.0):
-        return reduce_ops.Sum.apply(input * input, axes, keepdim).sqrt()
+        return _root(reduce_ops.Sum.apply(input * input, axes, keepdim), 0.5)
     if p == math.inf:
         return amax(input.abs(), axes, keepdim)
     if p == -math.inf:
@@ -222,7 +240,16 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     if p == 1:
         return reduce_ops.Sum.apply(input.abs(), axes, keepdim)
     if isinstance(p, numbers.Real) and not isinstance(p, bool) and p > 0:
-        return reduce_ops.Sum.apply(input.abs() ** p, axes, keepdim) ** (1.0 / p)
+        powers = input.abs() ** p
+        nonzero = input._data != 0
+        if p < 1 and not nonzero.all():
+            # |x| ** p has an infinite derivative at 0: PyTorch's norm backward zeroes the
+            # gradient of zeros for p < 1, so their powers are taken of 1s and masked
+            one = Tensor._make(np.ones((), input.dtype))
+            zero = Tensor._make(np.zeros((), input.dtype))
+            safe = elementwise_ops.Where.apply(nonzero, input, one).abs()
+            powers = elementwise_ops.Where.apply(nonzero, safe ** p, zero)
+        return _root(reduce_ops.Sum.apply(powers, axes, keepdim), 1.0 / p)
     raise ValueError(f"norm: unsupported p={p!r}")
 
 
@@ -249,7 +276,7 @@ def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None, out=None) ->
     dim, keepdim = _dim_args("amax", dim, axis, keepdim, keepdims, out)
     axes = _axes("amax", input, dim)
     _nonempty("amax", input, axes, whole=dim is None or dim == ())
-    return reduce_ops.Extremum.apply(input, axes, keepdim, True)
+    return reduce_ops.Extremum.apply(input, axes, keepdim, True, False)
 
 
 def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None, out=None) -> Tensor:
@@ -258,7 +285,7 @@ def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None, out=None) ->
     dim, keepdim = _dim_args("amin", dim, axis, keepdim, keepdims, out)
     axes = _axes("amin", input, dim)
     _nonempty("amin", input, axes, whole=dim is None or dim == ())
-    return reduce_ops.Extremum.apply(input, axes, keepdim, False)
+    return reduce_ops.Extremum.apply(input, axes, keepdim, False, False)
 
 
 def _arg_extremum(op, input, dim, keepdim, largest) -> np.ndarray:
@@ -290,7 +317,9 @@ def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
         return maximum(input, dim)
     dim, keepdim = _dim_args("max", dim, axis, keepdim, keepdims, out)
     if dim is None:
-        return amax(input)
+        _nonempty("max", input, (), whole=True)
+        # a NaN maximum sends its gradient to the NaNs (PyTorch's evenly_distribute_backward)
+        return reduce_ops.Extremum.apply(input, _axes("max", input, None), False, True, True)
     return _values_indices("max", input, dim, keepdim, True)
 
 
@@ -301,7 +330,8 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
         return minimum(input, dim)
     dim, keepdim = _dim_args("min", dim, axis, keepdim, keepdims, out)
     if dim is None:
-        return amin(input)
+        _nonempty("min", input, (), whole=True)
+        return reduce_ops.Extremum.apply(input, _axes("min", input, None), False, False, True)
     return _values_indices("min", input, dim, keepdim, False)
 
 
@@ -342,6 +372,10 @@ def _sort_indices(input, axis, descending) -> np.ndarray:
         return np.zeros((), dtype=np.int64)
     if descending:
         keys = -array.astype(np.int64) if array.dtype.kind in "bu" else -array
+        if array.dtype.kind == "f" and np.isnan(array).any():
+            # PyTorch orders NaN as the largest value: first when descending (numpy puts it
+            # last either way); the last key of lexsort is the primary one
+            return np.lexsort((keys, ~np.isnan(array)), axis=axis).astype(np.int64)
         return np.argsort(keys, axis=axis, kind="stable").astype(np.int64)
     return np.argsort(array, axis=axis, kind="stable").astype(np.int64)
 

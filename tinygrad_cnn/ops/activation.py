@@ -71,6 +71,26 @@ class SoftplusDerivative(Function):
         return grad * curvature, None, None
 
 
+class HardClip(Function):
+    """``np.clip(x, lo, hi)`` whose gradient passes only strictly inside ``(lo, hi)``: 0 at
+    the bounds themselves, unlike ``clamp``'s, and 0 at NaN (PyTorch's vectorized
+    ``hardtanh_backward``, used by relu6, hardtanh and hardsigmoid; PyTorch's scalar loop,
+    which takes tensors shorter than a SIMD vector and each tensor's last few elements,
+    passes a NaN's gradient instead)."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.bounds = (lo, hi)
+        return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        return MaskBy.apply(grad, (x._data > lo) & (x._data < hi)), None, None
+
+
 # ------------------------------------------------------------------ fused gates
 # Each gate f is a pair of primitives: ``F`` computes f(x) in a few in-place numpy passes and
 # its backward is ``grad * FDerivative(x)``; ``FDerivative`` computes f'(x) the same way and
@@ -232,22 +252,22 @@ class Hardswish(Function):
 
 
 class HardswishDerivative(Function):
-    """``0`` below -3, ``x / 3 + 1/2`` up to 3 (inclusive), ``1`` above (PyTorch's
-    boundaries)."""
+    """``0`` up to -3 (inclusive), ``x / 3 + 1/2`` strictly between -3 and 3, ``1`` from 3
+    on (PyTorch's ``hardswish_backward``)."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
         out = x * x.dtype.type(1.0 / 3.0)
         out += x.dtype.type(0.5)
-        out[x < -3] = 0
-        out[x > 3] = 1
+        out[x <= -3] = 0
+        out[x >= 3] = 1  # NaN stays NaN (PyTorch's vectorized loop; its scalar tail gives 1)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        middle = (x._data >= -3) & (x._data <= 3)
+        middle = (x._data > -3) & (x._data < 3)
         return MaskBy.apply(grad, middle) * (1.0 / 3.0)
 
 

@@ -318,6 +318,44 @@ class Clip(Function):
         return MaskBy.apply(grad, inside), None, None
 
 
+class ClampTensor(Function):
+    """``clamp(x, lo, hi)`` with tensor bounds (either may be None), as PyTorch's: the
+    forward is ``minimum(maximum(x, lo), hi)`` (a NaN anywhere gives NaN); the gradient goes
+    to ``x`` where ``lo <= x <= hi``, to ``lo`` where ``x < lo < hi`` and to ``hi`` where
+    ``x > hi`` or ``hi < lo`` (PyTorch's masks: at a NaN nobody gets it, except ``hi`` when
+    ``hi < lo``).  The masks are constants, so the backward is exact to every order."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x, lo, hi)
+        out = x
+        if lo is not None:
+            out = np.maximum(out, lo)
+        if hi is not None:
+            out = np.minimum(out, hi)
+        return np.asarray(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x_t, lo_t, hi_t = ctx.saved_tensors
+        x, lo, hi = (None if t is None else t._data for t in (x_t, lo_t, hi_t))
+        mask_x = mask_lo = mask_hi = None
+        if lo is not None and hi is not None:
+            mask_x = (x >= lo) & (x <= hi)
+            mask_lo = (x < lo) & (lo < hi)
+            mask_hi = (x > hi) | (hi < lo)
+        elif lo is not None:
+            mask_x, mask_lo = x >= lo, x < lo
+        else:
+            mask_x, mask_hi = x <= hi, x > hi
+
+        def take(mask, operand):
+            if operand is None or mask is None:
+                return None
+            return sum_to(MaskBy.apply(grad, np.broadcast_to(mask, grad.shape)), operand.shape)
+        return take(mask_x, x), take(mask_lo, lo), take(mask_hi, hi)
+
+
 class Where(Function):
     """``np.where(condition, a, b)`` with a constant boolean ``condition``."""
 
@@ -419,7 +457,7 @@ class Piecewise(Function):
 
 class Extreme2(Function):
     """``np.maximum(a, b)`` / ``np.minimum(a, b)``: the gradient goes to the larger (smaller)
-    operand, split evenly on ties (as ``torch.maximum``)."""
+    operand, split evenly on ties, and whole to both where one is NaN (as ``torch.maximum``)."""
 
     @staticmethod
     def forward(ctx, a, b, largest):
@@ -430,11 +468,16 @@ class Extreme2(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        wins = a._data > b._data if ctx.largest else a._data < b._data
-        weight_a = wins + 0.5 * (a._data == b._data)
-        grad_a = grad_b = None
-        if ctx.needs_input_grad[0]:
-            grad_a = sum_to(grad * _constant(weight_a, grad.dtype), a._data.shape)
-        if ctx.needs_input_grad[1]:
-            grad_b = sum_to(grad * _constant(1.0 - weight_a, grad.dtype), b._data.shape)
+        # PyTorch's: where(a == b, g / 2, g), zeroed where the operand loses; where a NaN is
+        # involved nobody loses, so both operands take the whole gradient
+        x, y, dtype = a._data, b._data, grad.dtype
+        half_ties = np.multiply(x == y, 0.5, dtype=dtype)
+
+        def share(first, second, shape):
+            loses = first < second if ctx.largest else first > second
+            weight = np.subtract(1, loses, dtype=dtype)
+            weight -= half_ties
+            return sum_to(grad * _constant(weight, dtype), shape)
+        grad_a = share(x, y, x.shape) if ctx.needs_input_grad[0] else None
+        grad_b = share(y, x, y.shape) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b, None

@@ -91,25 +91,32 @@ class Mean(Function):
 class Extremum(Function):
     """``x.max`` / ``x.min`` over ``axes`` (``np.amax`` / ``np.amin``).
 
-    As PyTorch's amax/amin, the gradient of a tie is split evenly among the tied elements.
+    As PyTorch's amax/amin, the gradient of a tie is split evenly among the tied elements (a
+    NaN result: NaN, 0 / 0).  With ``nan_shares`` (``max()`` / ``min()`` of a whole tensor,
+    PyTorch's ``evenly_distribute_backward``) a NaN result's gradient is split among the NaNs.
     """
 
     @staticmethod
-    def forward(ctx, x, axes, keepdims, largest):
+    def forward(ctx, x, axes, keepdims, largest, nan_shares):
         reduce = np.max if largest else np.min
         output = np.asarray(reduce(x, axis=axes, keepdims=keepdims))
         ctx.save_for_backward(x, output)
         ctx.axes = axes
+        ctx.nan_shares = nan_shares
         return output
 
     @staticmethod
     def backward(ctx, grad):
         x, output = ctx.saved_tensors
         kept = _kept_shape(x.shape, ctx.axes)
-        winners = (x._data == output._data.reshape(kept)).astype(x.dtype)
+        best = output._data.reshape(kept)
+        winners = x._data == best
+        if ctx.nan_shares and np.isnan(best).any():
+            winners |= np.isnan(x._data) & np.isnan(best)
+        winners = winners.astype(x.dtype)
         share = winners / winners.sum(axis=ctx.axes, keepdims=True)
         grad_x = _spread(grad, x.shape, ctx.axes) * Tensor._make(share)
-        return grad_x, None, None, None
+        return grad_x, None, None, None, None
 
 
 class Prod(Function):

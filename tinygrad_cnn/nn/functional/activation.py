@@ -96,7 +96,10 @@ def _clamped(op: str, input, min_val, max_val, inplace) -> Tensor:
     if min_val > max_val:
         raise ValueError(f"{op}: min_val must be <= max_val, got min_val={min_val}, "
                          f"max_val={max_val}")
-    return _maybe_inplace(op, x, inplace, lambda t: t.clip(min_val, max_val))
+    if x.dtype.kind != "f":
+        return _maybe_inplace(op, x, inplace, lambda t: t.clip(min_val, max_val))
+    # no gradient at the bounds themselves (PyTorch's hardtanh_backward)
+    return _maybe_inplace(op, x, inplace, lambda t: act.HardClip.apply(t, min_val, max_val))
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -113,9 +116,11 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     _scalar("elu", "alpha", alpha, x.dtype)
 
     def compute(t):
-        # exp of min(x, 0): the unused branch never overflows, so no inf * 0 in backward
-        negative = (t.clip(None, 0.0).exp() - 1.0) * alpha
-        return _where(t._data > 0, t, negative)
+        # exp of min(x, 0): the unused branch never overflows, so no inf * 0 in backward; a
+        # NaN takes the negative branch, whose gradient is NaN (PyTorch's vectorized loop)
+        positive = t._data > 0
+        negative = (_where(~positive, t, 0.0).exp() - 1.0) * alpha
+        return _where(positive, t, negative)
     return _maybe_inplace("elu", x, inplace, compute)
 
 
@@ -167,7 +172,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``clamp(x / 6 + 1/2, 0, 1)`` (``torch.nn.functional.hardsigmoid``)."""
     x = _float_input("hardsigmoid", input)
     return _maybe_inplace("hardsigmoid", x, inplace,
-                          lambda t: (t * (1.0 / 6.0) + 0.5).clip(0.0, 1.0))
+                          lambda t: act.HardClip.apply(t * (1.0 / 6.0) + 0.5, 0.0, 1.0))
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:

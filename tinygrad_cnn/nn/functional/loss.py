@@ -197,6 +197,8 @@ def _nll(op: str, log_probs: Tensor, target, weight, ignore_index, reduction: st
         raise IndexError(f"{op}: target {flat[bad][0]} is out of bounds for {classes} classes")
     safe = np.where(kept, flat, 0)
     picked = scores[np.arange(len(safe)), safe]
+    if not kept.all():  # ignored items count 0 even where their score is NaN or inf (PyTorch)
+        picked = ew.MaskBy.apply(picked, kept)
     weight = _class_weight(op, weight, classes, log_probs)
     kept_float = Tensor._make(kept.astype(scores.dtype))
     item_weight = kept_float if weight is None else weight[safe] * kept_float
@@ -266,7 +268,9 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None,
     # The uniform part: -sum_c w_c log p_c per item, ignored items zeroed; "mean" divides by
     # the same total weight as the nll part (PyTorch's rule).
     per_class = scores if class_weight is None else scores * class_weight
-    smooth = -per_class.sum(1) * Tensor._make(kept.astype(scores.dtype))
+    smooth = -per_class.sum(1)
+    # ignored items masked, not multiplied by 0: a NaN or inf row gives 0 there (as PyTorch)
+    smooth = ew.MaskBy.apply(smooth, np.broadcast_to(kept, smooth.shape))
     if reduction == "mean":
         smooth = smooth.sum() / item_weight.sum()
     elif reduction == "sum":
@@ -322,8 +326,11 @@ def l1_loss(input: Tensor, target, size_average=None, reduce=None, reduction: st
 def _piecewise_quadratic(difference: Tensor, width: float, linear_scale: float) -> Tensor:
     """``0.5 d**2 / width * scale`` where ``|d| < width``, else ``scale * (|d| - width/2)``."""
     size = difference.abs()
-    inside = size._data < width
-    quadratic = difference * difference * (0.5 / width * linear_scale)
+    inside = ~(size._data >= width)  # NaN in the quadratic branch: a NaN gradient, as PyTorch
+    # the square of d only where it is used: outside, its masked gradient (0) times an
+    # infinite d would be NaN (PyTorch's backward gives the linear branch's +-scale there)
+    near = ew.Where.apply(inside, difference, Tensor._make(np.zeros((), difference.dtype)))
+    quadratic = near * near * (0.5 / width * linear_scale)
     return ew.Where.apply(inside, quadratic, (size - 0.5 * width) * linear_scale)
 
 
@@ -410,9 +417,10 @@ def kl_div(input: Tensor, target, size_average=None, reduce=None, reduction: str
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        # xlogy(t, t) - t * input: 0 * log 0 is 0, so the log is of 1 where t is not positive
-        positive = target._data > 0
-        safe = ew.Where.apply(positive, target, Tensor._make(np.ones((), target.dtype)))
+        # xlogy(t, t) - t * input: 0 * log 0 is 0, so the log is of 1 where t is 0 (a
+        # negative target gives NaN, as PyTorch's xlogy)
+        nonzero = target._data != 0
+        safe = ew.Where.apply(nonzero, target, Tensor._make(np.ones((), target.dtype)))
         loss = target * safe.log() - target * input
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)

@@ -15,6 +15,7 @@ from ..._checks import (
     normalize_axes,
 )
 from ...ops.batchnorm import BatchNormTraining
+from ...ops.elementwise import Where
 from ...ops.reduce import Extremum
 from ...ops.standardize import Standardize
 from ...tensor import Tensor
@@ -238,10 +239,20 @@ def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12, out=None
     if p == 2:
         norm = (input * input).sum(axes, keepdims=True).clip(eps * eps, None).sqrt()
     elif p == float("inf") or p == -float("inf"):
-        norm = Extremum.apply(size, axes, True, p > 0).clip(eps, None)
+        norm = Extremum.apply(size, axes, True, p > 0, False).clip(eps, None)
     elif p == 0:
         count = (input._data != 0).sum(axis=axes, keepdims=True).astype(input.dtype)
         norm = Tensor._make(np.maximum(count, input.dtype.type(eps)))
     else:
-        norm = ((size ** p).sum(axes, keepdims=True) ** (1.0 / p)).clip(eps, None)
+        raw = (size ** p).sum(axes, keepdims=True) ** (1.0 / p)
+        norm = raw.clip(eps, None)
+        clipped = raw._data < eps
+        if clipped.any():
+            # no gradient passes the clip; the powers of those slices are taken again of 1s,
+            # so that their masked 0 never meets an infinite derivative (a 0 with p < 0:
+            # PyTorch's norm backward masks it out too and gives 1/eps)
+            ones = Tensor._make(np.ones((), input.dtype))
+            safe = Where.apply(np.broadcast_to(~clipped, size.shape), size, ones)
+            norm = Where.apply(clipped, Tensor._make(norm._data),
+                               (safe ** p).sum(axes, keepdims=True) ** (1.0 / p))
     return input / norm

@@ -284,9 +284,12 @@ def _root(s: Tensor, p: float) -> Tensor:
     0; the outer ``where`` then zeroes both the value and the gradient there.  A negative
     ``s`` (odd ``p`` with negative inputs) gives NaN, as in numpy and PyTorch.
     """
-    if p == 1.0:
-        return s
     nonzero = s._data != 0
+    if p == 1.0:
+        # PyTorch's sign(s) * relu(|s|): no gradient where the sum is 0 or NaN (sign(NaN)
+        # is 0 there); the value is s itself
+        passes = nonzero & ~np.isnan(s._data)
+        return s if passes.all() else Where.apply(passes, s, Tensor._make(s._data.copy()))
     if nonzero.all():
         return s ** (1.0 / p)
     return _power_off_zeros(s, 1.0 / p, nonzero)
