@@ -86,6 +86,24 @@ class OpInfo:
                            self.away_from, AVOID_MARGIN, dtype)
 
 
+# Special values spiked into an op's inputs (tests/test_float_errors.py,
+# tests/test_special_values_torch.py).
+SPECIAL_VALUES = np.array([0.0, np.inf, -np.inf, np.nan, 1e30, -1e30, 0.0, 1.0], np.float32)
+
+
+def spiked_inputs(info, sample):
+    """The sample's float32 operands with every third element replaced by one of
+    ``SPECIAL_VALUES`` (a different one per operand)."""
+    arrays = []
+    for k, array in enumerate(info.inputs(sample, dtype=np.float32)):
+        array = np.array(array, dtype=np.float32, copy=True)
+        flat = array.reshape(-1)
+        index = np.arange(0, flat.size, 3)
+        flat[index] = SPECIAL_VALUES[(index + k) % len(SPECIAL_VALUES)]
+        arrays.append(array)
+    return arrays
+
+
 def errors(*items):
     return lambda: [ErrorInput(*item) for item in items]
 

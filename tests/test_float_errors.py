@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from op_registry import BY_NAME, CASES
+from op_registry import BY_NAME, CASES, spiked_inputs
 
 import tinygrad_cnn as tg
 from tinygrad_cnn import nn, optim
@@ -21,26 +21,12 @@ except ImportError:
 
 needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is the optional oracle")
 
-SPECIAL = np.array([0.0, np.inf, -np.inf, np.nan, 1e30, -1e30, 0.0, 1.0], np.float32)
-
 
 @pytest.fixture
 def warnings_are_errors():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         yield
-
-
-def _spiked(info, sample):
-    """The sample's float32 operands with every third element replaced by a special value."""
-    arrays = []
-    for k, array in enumerate(info.inputs(sample, dtype=np.float32)):
-        array = np.array(array, dtype=np.float32, copy=True)
-        flat = array.reshape(-1)
-        index = np.arange(0, flat.size, 3)
-        flat[index] = SPECIAL[(index + k) % len(SPECIAL)]
-        arrays.append(array)
-    return arrays
 
 
 # Ops that reject non-finite inputs as PyTorch does (an error, not a silent value).
@@ -51,7 +37,7 @@ REJECTS_NON_FINITE = {"binary_cross_entropy"}
 def test_every_op_computes_non_finite_values_silently(warnings_are_errors, name):
     info = BY_NAME[name]
     for sample in info.samples():
-        tensors = [tg.tensor(a, requires_grad=True) for a in _spiked(info, sample)]
+        tensors = [tg.tensor(a, requires_grad=True) for a in spiked_inputs(info, sample)]
         out = info.op(*tensors, **sample.kwargs)
         outs = out if isinstance(out, tuple) else (out,)
         for o in outs:
@@ -63,7 +49,7 @@ def test_the_rejecting_ops_still_reject():
     info = BY_NAME["binary_cross_entropy"]
     sample = info.samples()[0]
     with pytest.raises(Exception, match="binary_cross_entropy"):
-        info.op(*[tg.tensor(a) for a in _spiked(info, sample)], **sample.kwargs)
+        info.op(*[tg.tensor(a) for a in spiked_inputs(info, sample)], **sample.kwargs)
 
 
 def _specials():

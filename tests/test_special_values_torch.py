@@ -10,7 +10,7 @@ import itertools
 
 import numpy as np
 import pytest
-from op_registry import CASES
+from op_registry import CASES, spiked_inputs
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
@@ -18,7 +18,6 @@ import tinygrad_cnn.functional as F
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
-SPECIAL = np.array([0.0, np.inf, -np.inf, np.nan, 1e30, -1e30, 0.0, 1.0], np.float32)
 
 # Documented differences (docs/coming_from_pytorch.md), by op name:
 DIFFERS = {
@@ -47,17 +46,6 @@ DIFFERS_SAMPLE = {
     ("layer_norm", "5x3-normalized_shape=(3,),eps=0.001"): "variance overflows float32",
     ("group_norm", "2x4-4-4-num_groups=4"): "rounding residue times 1e30",
 }
-
-
-def _spiked(info, sample):
-    arrays = []
-    for k, array in enumerate(info.inputs(sample, dtype=np.float32)):
-        array = np.array(array, dtype=np.float32, copy=True)
-        flat = array.reshape(-1)
-        index = np.arange(0, flat.size, 3)
-        flat[index] = SPECIAL[(index + k) % len(SPECIAL)]
-        arrays.append(array)
-    return arrays
 
 
 def _run(lib, op, arrays, kwargs):
@@ -105,7 +93,7 @@ SPIKED_CASES = [(info, sample) for info, sample in CASES
 @pytest.mark.parametrize("info, sample", SPIKED_CASES,
                          ids=[f"{i.name}-{s}" for i, s in SPIKED_CASES])
 def test_special_values_match_torch(info, sample):
-    arrays = _spiked(info, sample)
+    arrays = spiked_inputs(info, sample)
     try:
         theirs = _run(torch, info.torch_op, arrays, sample.kwargs)
     except (RuntimeError, ValueError):  # binary_cross_entropy: inputs outside [0, 1]

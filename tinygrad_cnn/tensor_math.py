@@ -141,8 +141,7 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
                          f"{rounding_mode!r}")
     if a._data.dtype.kind == "f":  # gradient zero to both operands, as PyTorch's
-        with np.errstate(divide="ignore", invalid="ignore"):
-            quotient = ew.Div.apply(a, b)
+        quotient = ew.Div.apply(a, b)
         return ew.Piecewise.apply(quotient, np.trunc if rounding_mode == "trunc" else np.floor)
     if (b._data == 0).any():
         raise RuntimeError("div: ZeroDivisionError (integer division by zero)")

@@ -96,8 +96,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     dim, keepdim = _dim_args("mean", dim, axis, keepdim, keepdims, out)
     input = _floating("mean", input, dtype)
     axes = _axes("mean", input, dim)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return reduce_ops.Mean.apply(input, axes, keepdim)
+    return reduce_ops.Mean.apply(input, axes, keepdim)
 
 
 def _correction(op, unbiased, correction) -> float:
@@ -198,9 +197,8 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
         shift = np.max(input._data, axis=axes, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0).astype(input.dtype)
     shift_tensor = Tensor._make(shift)
-    with np.errstate(divide="ignore"):
-        summed = reduce_ops.Sum.apply((input - shift_tensor).exp(), axes, True)
-        result = summed.log() + shift_tensor
+    summed = reduce_ops.Sum.apply((input - shift_tensor).exp(), axes, True)
+    result = summed.log() + shift_tensor
     return _squeeze(result, axes, keepdim)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from scipy import special
 
 from ..autograd.function import Function
-from .elementwise import MaskBy
+from .elementwise import Clip, MaskBy
 
 
 class Softplus(Function):
@@ -71,18 +71,12 @@ class SoftplusDerivative(Function):
         return grad * curvature, None, None
 
 
-class HardClip(Function):
-    """``np.clip(x, lo, hi)`` whose gradient passes only strictly inside ``(lo, hi)``: 0 at
-    the bounds themselves, unlike ``clamp``'s, and 0 at NaN (PyTorch's vectorized
+class HardClip(Clip):
+    """:class:`.elementwise.Clip` whose gradient passes only strictly inside ``(lo, hi)``: 0
+    at the bounds themselves, unlike ``clamp``'s, and 0 at NaN (PyTorch's vectorized
     ``hardtanh_backward``, used by relu6, hardtanh and hardsigmoid; PyTorch's scalar loop,
     which takes tensors shorter than a SIMD vector and each tensor's last few elements,
     passes a NaN's gradient instead)."""
-
-    @staticmethod
-    def forward(ctx, x, lo, hi):
-        ctx.save_for_backward(x)
-        ctx.bounds = (lo, hi)
-        return np.clip(x, lo, hi).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):

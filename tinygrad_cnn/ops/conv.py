@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import contextlib
 
-import numpy as np
-
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
@@ -67,22 +65,13 @@ def _trial(name: str, geometry, operands, compute, paired: bool) -> None:
     for it (im2col's columns, Winograd's tiles, phase planes) counts."""
     memo = conv_memo.active()
     scratch = {} if memo is None else dict(memo)
-    with conv_memo.reuse(scratch, keep_input=paired), _computing():
+    with conv_memo.reuse(scratch, keep_input=paired), governed():
         out = compute(_module("auto", name, operands))
         if paired:
             x = operands[0]
             follow = resolve_conv_algorithm("auto", x.shape[0], x.shape[1], out.shape[1],
                                             geometry, (x, out), "weight_grad")
             _module("auto", follow, (x, out)).conv2d_weight_grad(x, out, geometry)
-
-
-@contextlib.contextmanager
-def _computing():
-    """Where the kernels run: on the governor's threads (:func:`.threads.governed`), numpy's
-    floating-point warnings off (an inf or NaN in the data gives inf or NaN in the result,
-    silently, as PyTorch's; the pool threads take the same settings)."""
-    with governed() as threads, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        yield threads
 
 
 def _module(algorithm: str, name: str, operands):
@@ -130,7 +119,7 @@ class Conv2d(Function):
                 return kernels.conv2d_forward(x, weight, geometry, bias)
             kernels = _kernels(algorithm, x.shape[0], x.shape[1], weight.shape[0], geometry,
                                "forward", (x, weight), compute)
-            with _computing():
+            with governed():
                 return compute(kernels)
 
     @staticmethod
@@ -176,7 +165,7 @@ class ConvTranspose2d(Function):
                 return kernels.conv2d_input_grad(y, weight, geometry, bias)
             kernels = _kernels(algorithm, y.shape[0], channels, weight.shape[0], geometry,
                                "input_grad", (y, weight), compute)
-            with _computing():
+            with governed():
                 return compute(kernels)
 
     @staticmethod
@@ -208,7 +197,7 @@ class Conv2dWeightGrad(Function):
                 return kernels.conv2d_weight_grad(x, grad_out, geometry)
             kernels = _kernels(algorithm, x.shape[0], x.shape[1], grad_out.shape[1], geometry,
                                "weight_grad", (x, grad_out), compute)
-            with _computing():
+            with governed():
                 return compute(kernels)
 
     @staticmethod

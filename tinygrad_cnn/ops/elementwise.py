@@ -129,8 +129,7 @@ class Pow(Function):
             grad_base = sum_to(Where.apply(exponent._data == 0, zero, slope), base._data.shape)
         if ctx.needs_input_grad[1]:
             limit = (base._data == 0) & (exponent._data >= 0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                log_base = Where.apply(limit, np.ones((), dtype=base.dtype), base).log()
+            log_base = Where.apply(limit, np.ones((), dtype=base.dtype), base).log()
             grad_exponent = sum_to(grad * output * log_base, exponent._data.shape)
         return grad_base, grad_exponent
 
@@ -152,8 +151,7 @@ class Log(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(x)
+        return np.log(x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -164,8 +162,7 @@ class Log(Function):
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(invalid="ignore"):
-            output = np.sqrt(x)
+        output = np.sqrt(x)
         ctx.save_for_backward(output)
         return output
 
@@ -419,8 +416,7 @@ class Log1p(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log1p(x)
+        return np.log1p(x)
 
     @staticmethod
     def backward(ctx, grad):

@@ -14,8 +14,7 @@ GRAD_EPSILON = 1e-12
 
 
 def _clamped_log(values: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return np.maximum(np.log(values), values.dtype.type(LOG_FLOOR))
+    return np.maximum(np.log(values), values.dtype.type(LOG_FLOOR))
 
 
 class BinaryCrossEntropy(Function):

@@ -58,15 +58,13 @@ def _channel_sums(x: np.ndarray) -> np.ndarray:
     rows = x.reshape(batch * channels, -1)
     with blas_threads(1):
         row_sums = rows @ np.ones(rows.shape[1], x.dtype)
-    with np.errstate(invalid="ignore"):                    # inf - inf is NaN, as numpy's
-        return row_sums.reshape(batch, channels).sum(axis=0, dtype=np.float64)
+    return row_sums.reshape(batch, channels).sum(axis=0, dtype=np.float64)
 
 
 def _per_channel_result(values: np.ndarray, x: np.ndarray, axes, keepdims) -> np.ndarray:
     """Float64 ``(C,)`` results of a reduction over ``axes`` of ``x``, in x's dtype and
     shape of reduction."""
-    with np.errstate(over="ignore"):
-        values = values.astype(x.dtype)
+    values = values.astype(x.dtype)
     return values.reshape(_kept_shape(x.shape, axes)) if keepdims else values
 
 
