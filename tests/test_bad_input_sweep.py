@@ -595,6 +595,8 @@ SPECS = [
     ("LambdaLR", *scheduled("LambdaLR"), (lambda epoch: 0.9 ** epoch,), {}, {0: "callable"}),
     ("OneCycleLR", *scheduled("OneCycleLR"), (1.0,), dict(total_steps=10, pct_start=0.3),
      {0: "float", "total_steps": "int", "pct_start": "float"}),
+    ("CosineAnnealingWarmRestarts", *scheduled("CosineAnnealingWarmRestarts"), (3,),
+     dict(T_mult=2, eta_min=0.0), {0: "int", "T_mult": "int", "eta_min": "float"}),
     ("ReduceLROnPlateau", *scheduled("ReduceLROnPlateau"), (), dict(factor=0.5, patience=2),
      {"mode": "word", "factor": "float", "patience": "int", "threshold": "float",
       "cooldown": "int"}),

@@ -207,6 +207,62 @@ def test_random_sampler_semantics_as_torchs():
     assert sorted(subset) == [5, 9, 11]
 
 
+def test_weighted_random_sampler_draws_in_proportion_to_the_weights():
+    weights = [1.0, 0.0, 3.0, 6.0]
+    sampler = tdata.WeightedRandomSampler(weights, num_samples=20000,
+                                          generator=tc.Generator().manual_seed(0))
+    drawn = np.array(list(sampler))
+    assert len(sampler) == len(drawn) == 20000
+    np.testing.assert_allclose(np.bincount(drawn, minlength=4) / 20000, [0.1, 0, 0.3, 0.6],
+                               atol=0.015)
+    assert list(sampler) != list(drawn)  # a new draw each epoch
+    again = tdata.WeightedRandomSampler(weights, 20000, generator=tc.Generator().manual_seed(0))
+    assert list(again) == drawn.tolist()
+    their_weights = udata.WeightedRandomSampler(weights, 4).weights
+    ours = tdata.WeightedRandomSampler(np.array(weights, dtype=np.float32), 4).weights
+    assert isinstance(ours, Tensor) and ours.dtype == np.float64
+    np.testing.assert_array_equal(ours.numpy(), their_weights.numpy())
+
+
+def test_weighted_random_sampler_without_replacement_takes_zero_weights_last():
+    for seed in range(20):
+        generator = tc.Generator().manual_seed(seed)
+        order = list(tdata.WeightedRandomSampler([0.0, 5.0, 0.0, 1.0, 2.0], 5,
+                                                 replacement=False, generator=generator))
+        assert sorted(order[:3]) == [1, 3, 4] and sorted(order[3:]) == [0, 2]
+    theirs = list(udata.WeightedRandomSampler([0.0, 5.0, 0.0, 1.0, 2.0], 5, replacement=False))
+    assert sorted(theirs[:3]) == [1, 3, 4]
+    first = collections.Counter(
+        next(iter(tdata.WeightedRandomSampler([1.0, 9.0], 1, replacement=False)))
+        for _ in range(2000))
+    assert 0.85 < first[1] / 2000 < 0.95
+
+
+def test_weighted_random_sampler_batches_a_loader_like_torchs():
+    dataset = tdata.TensorDataset(Tensor(np.arange(10.0)), Tensor(np.arange(10) % 2))
+    weights = [0.0 if label else 1.0 for label in np.arange(10) % 2]  # only even rows
+    loader = tdata.DataLoader(dataset, batch_size=4,
+                              sampler=tdata.WeightedRandomSampler(weights, num_samples=10))
+    batches = list(loader)
+    assert len(loader) == len(batches) == 3
+    assert [len(x) for x, _ in batches] == [4, 4, 2]
+    assert all((y.numpy() == 0).all() for _, y in batches)
+
+
+@pytest.mark.parametrize("args, kwargs", [
+    (([1.0, -1.0], 3), {}), (([0.0, 0.0], 3), {}), (([1.0, float("nan")], 3), {}),
+    (([1.0, float("inf")], 3), {}), (([], 2), {}), (([1.0, 1.0], 3), {"replacement": False}),
+    (([[1.0]], 1), {}), ((["a"], 1), {}), (([1, 2], 2.0), {}), (([1, 2], 0), {}),
+    (([1, 2], True), {}), (([1, 2], 2), {"replacement": 1})])
+def test_weighted_random_sampler_refuses_what_torch_refuses_naming_the_sampler(args, kwargs):
+    """PyTorch refuses bad weights at the first epoch (``torch.multinomial``), the rest when
+    built; ours all when built, with PyTorch's type."""
+    with pytest.raises((ValueError, RuntimeError)) as theirs:
+        list(udata.WeightedRandomSampler(*args, **kwargs))
+    with pytest.raises(theirs.type, match="^WeightedRandomSampler: "):
+        tdata.WeightedRandomSampler(*args, **kwargs)
+
+
 @pytest.mark.parametrize("make", [
     lambda m: m.RandomSampler(range(3), num_samples=0),
     lambda m: m.RandomSampler(range(3), replacement=1),
@@ -274,7 +330,8 @@ def test_utils_data_alias_exports_the_contract_names_of_torch_utils_data():
 
     contract = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "random_split",
                 "ConcatDataset", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-                "BatchSampler", "get_worker_info", "default_collate", "DataLoader"]
+                "WeightedRandomSampler", "BatchSampler", "get_worker_info", "default_collate",
+                "DataLoader"]
     assert sorted(alias.__all__) == sorted(tdata.__all__)
     for name in contract:
         assert name in udata.__all__ or hasattr(udata, name)

@@ -29,6 +29,24 @@ def test_cudnn_flags_are_accepted():
     tg.cuda.manual_seed_all(0)
 
 
+def test_the_deterministic_algorithms_switch_reads_back_as_pytorchs():
+    assert not tg.are_deterministic_algorithms_enabled()
+    try:
+        tg.use_deterministic_algorithms(True, warn_only=True)
+        assert tg.are_deterministic_algorithms_enabled()
+        assert tg.is_deterministic_algorithms_warn_only_enabled()
+        tg.use_deterministic_algorithms(True)
+        assert not tg.is_deterministic_algorithms_warn_only_enabled()
+        for bad in (dict(mode=1), dict(mode="yes"), dict(mode=True, warn_only=1)):
+            with pytest.raises(TypeError, match=r"^use_deterministic_algorithms: \w+ must be a "
+                                                r"bool"):
+                tg.use_deterministic_algorithms(**bad)
+        assert tg.are_deterministic_algorithms_enabled()  # a refused call changes nothing
+    finally:
+        tg.use_deterministic_algorithms(False)
+    assert not tg.are_deterministic_algorithms_enabled()
+
+
 def test_float32_precision_switches_inherit_and_refuse_unknown_values():
     mkldnn, backends = tg.backends.mkldnn, tg.backends
     assert (mkldnn.conv.fp32_precision, mkldnn.fp32_precision, backends.fp32_precision) == \

@@ -210,6 +210,68 @@ def test_unstorable_values_raise_type_error_naming_the_key(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+# ----------------------------------------------------------------------------- file-like objects
+
+
+def test_a_stream_gets_a_files_bytes_and_loads_back(tmp_path):
+    state = optimizer_like_state()
+    buffer = io.BytesIO()
+    save(state, buffer)
+    save(state, tmp_path / "opt.pt")
+    assert buffer.getvalue() == (tmp_path / "opt.pt").read_bytes()
+    buffer.seek(0)
+    assert_same(load(buffer, map_location="cpu"), state)
+
+
+def test_a_stream_is_written_and_read_from_its_position(tmp_path):
+    buffer = io.BytesIO(b"header")
+    buffer.seek(0, io.SEEK_END)
+    save({"w": Tensor(np.arange(3.0))}, buffer)
+    assert buffer.getvalue().startswith(b"header")
+    buffer.seek(len(b"header"))
+    assert_same(load(buffer), {"w": Tensor(np.arange(3.0))})
+    with open(tmp_path / "m.pt", "wb") as stream:
+        save({"w": np.ones(2)}, stream)
+    with open(tmp_path / "m.pt", "rb") as stream:
+        assert_same(load(stream), {"w": np.ones(2)})
+
+
+def test_a_value_that_cannot_be_stored_writes_nothing_to_the_stream():
+    buffer = io.BytesIO()
+    with pytest.raises(TypeError, match="state/0/fn"):
+        save({"state": {0: {"fn": print}}}, buffer)
+    assert buffer.getvalue() == b""
+
+
+def test_a_damaged_or_foreign_stream_is_a_value_error_naming_it(tmp_path):
+    buffer = io.BytesIO()
+    save({"w": np.arange(4.0)}, buffer)
+    damaged = bytearray(buffer.getvalue())
+    damaged[len(damaged) // 2] ^= 1
+    for data in (bytes(damaged), b"not a checkpoint", b""):
+        with pytest.raises(ValueError, match=r"^load: the BytesIO stream is"):
+            load(io.BytesIO(data))
+    save({"w": np.ones(2)}, tmp_path / "m.pt")
+    with open(tmp_path / "m.pt", encoding="latin-1") as text, \
+            pytest.raises(TypeError, match=r"^load: the stream must be opened in binary mode"):
+        load(text)
+
+
+class WriteOnly:
+    def write(self, data):
+        return len(data)
+
+
+@pytest.mark.parametrize("call", [lambda f: save({"w": np.ones(1)}, f), load])
+@pytest.mark.parametrize("target", [None, 3, WriteOnly()])
+def test_what_is_neither_a_path_nor_a_stream_is_a_type_error_naming_the_op(call, target):
+    if call is load and isinstance(target, WriteOnly):
+        target = object()
+    with pytest.raises(TypeError, match=r"^(save|load): path must be a str, an os.PathLike "
+                                        r"or a binary file-like object with"):
+        call(target)
+
+
 # ----------------------------------------------------------------------------- atomicity
 
 

@@ -307,6 +307,8 @@ SCHEDULERS = [
                         anneal_strategy="linear", cycle_momentum=False)),
     ("SequentialLR", sequential),
     ("SequentialLR", sequential_exponential),
+    ("CosineAnnealingWarmRestarts", dict(T_0=4)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2, eta_min=0.01)),
     # periods and counts of any size, and LinearLR's total_iters=0, as PyTorch
     ("StepLR", dict(step_size=10**20)),
     ("CosineAnnealingLR", dict(T_max=10**20)),
@@ -409,6 +411,28 @@ def test_step_with_an_epoch_jumps_by_the_closed_form_with_a_warning(name, option
             theirs.step(epoch)
         assert ours.last_epoch == theirs.last_epoch == epoch
         np.testing.assert_allclose(ours.get_last_lr(), theirs.get_last_lr(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("options", [dict(T_0=3), dict(T_0=2, T_mult=3, eta_min=0.05)])
+def test_warm_restarts_stepped_by_fractional_epochs_follow_pytorch(options):
+    """SGDR's per-batch idiom, ``scheduler.step(epoch + i / iters)``, then plain steps and a
+    jump, as PyTorch's ``CosineAnnealingWarmRestarts`` (which does not warn on an epoch)."""
+    ours, theirs = scheduler_pair("CosineAnnealingWarmRestarts", options)
+    epochs = [epoch + i / 5 for epoch in range(9) for i in range(5)] + [None, None, 26, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for epoch in epochs:
+            ours.optimizer.step()
+            theirs.optimizer.step()
+            ours.step(epoch)
+            theirs.step(epoch)
+            assert (ours.last_epoch, ours.T_i) == (theirs.last_epoch, theirs.T_i)
+            assert ours.T_cur == pytest.approx(theirs.T_cur, rel=1e-12, abs=1e-12)
+            np.testing.assert_allclose(ours.get_last_lr(), theirs.get_last_lr(), rtol=1e-12)
+    with pytest.raises(ValueError, match="^CosineAnnealingWarmRestarts: epoch must be >= 0"):
+        ours.step(-1)
+    with pytest.raises(ValueError):
+        theirs.step(-1)
 
 
 @pytest.mark.parametrize("name, options", [s for s in SCHEDULERS if s[0] != "SequentialLR"],
@@ -521,6 +545,11 @@ SCHEDULER_ERRORS = [
     ("ReduceLROnPlateau", dict(threshold_mode="log")),
     ("ReduceLROnPlateau", dict(min_lr=[0.1])),
     ("SequentialLR", dict(schedulers=[], milestones=[])),
+    ("CosineAnnealingWarmRestarts", dict(T_0=0)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=-2)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=0)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, eta_min="0.1")),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, eta_min=None)),
     # PyTorch's type, whatever raised it: a TypeError for a value of the wrong kind...
     ("ReduceLROnPlateau", dict(mode=3)),
     ("ReduceLROnPlateau", dict(threshold_mode=None)),

@@ -65,12 +65,15 @@ from .io import load, save
 from .ops.threads import get_num_threads, set_num_threads
 from .random import (
     Generator,
+    are_deterministic_algorithms_enabled,
     default_generator,
     get_rng_state,
     initial_seed,
+    is_deterministic_algorithms_warn_only_enabled,
     manual_seed,
     seed,
     set_rng_state,
+    use_deterministic_algorithms,
 )
 from .tensor import Size, Tensor
 from .tensor_math import (
@@ -227,7 +230,8 @@ __all__ = [
     "get_default_dtype", "set_num_threads", "get_num_threads",
     # random
     "Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
-    "set_rng_state",
+    "set_rng_state", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+    "is_deterministic_algorithms_warn_only_enabled",
     # devices
     "device", "cuda", "backends",
     # dtypes

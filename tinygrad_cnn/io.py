@@ -36,11 +36,14 @@ arrays, crafted ``.npy`` headers, garbled or too deeply nested metadata) is a ``
 naming the path and the problem, found with memory bounded by the file's size: members are
 stored uncompressed and every array's size is checked against its member before it is
 allocated. The file is written exactly at ``path``: no ``.npz`` suffix is appended.
+``save`` and ``load`` also take a binary file-like object in place of ``path`` (as
+``torch.save`` / ``torch.load`` do): the same bytes, written to or read from the stream.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import zipfile
@@ -78,15 +81,33 @@ def save(obj, path) -> None:
     ``float`` / ``str`` / ``None``, such as ``Optimizer.state_dict()``; the values are
     written as they are at the call. ``path`` is a ``str`` or ``os.PathLike``;
     the file is written exactly there (no suffix is added; through a symlink, its target).
+    ``path`` may also be, as in ``torch.save``, a binary file-like object with ``write`` and
+    ``flush`` (an ``io.BytesIO``, a file opened ``"wb"``): the checkpoint's bytes are
+    written at its position, nothing when encoding ``obj`` fails.
     Raises ``TypeError`` naming the key path of a value that cannot be stored without
     pickling (object arrays, arbitrary objects), and :class:`~tinygrad_cnn._checks.PathError`
     (a ``FileNotFoundError`` and, as PyTorch's, a ``RuntimeError``) for an empty path or one
     whose folder does not exist.
     """
-    path = _fspath("save", path)
+    if _is_stream(path, ("write", "flush")):
+        buffer = io.BytesIO()
+        _write_npz(buffer, _members(obj))
+        view = buffer.getbuffer()
+        for start in range(0, len(view), _CHUNK):
+            path.write(bytes(view[start:start + _CHUNK]))
+        path.flush()
+        return None
+    path = _fspath("save", path, "write and flush")
     _check_destination(path)
     if io_safetensors.is_safetensors_path(path):  # a flat dict of tensors, PyTorch's format
         return io_safetensors.save_file(obj, path)
+    members = _members(obj)
+    atomic_write(path, lambda stream: _write_npz(stream, members))
+    return None
+
+
+def _members(obj) -> dict:
+    """The ``.npy`` members of ``obj``'s file: the metadata first, then its array leaves."""
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(obj, (), arrays)
     meta = json.dumps(
@@ -95,12 +116,19 @@ def save(obj, path) -> None:
         allow_nan=False,
     )
     meta_array = np.frombuffer(meta.encode("ascii"), dtype=np.uint8)
-    atomic_write(path, lambda stream: _write_npz(stream, {META_KEY: meta_array, **arrays}))
+    return {META_KEY: meta_array, **arrays}
 
 
-def _fspath(op: str, path) -> str:
+def _is_stream(value, methods: tuple) -> bool:
+    """Whether ``value`` is a file-like object (not a path) with all of ``methods``."""
+    return not isinstance(value, (str, bytes, os.PathLike)) and \
+        all(callable(getattr(value, method, None)) for method in methods)
+
+
+def _fspath(op: str, path, methods: str) -> str:
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{op}: path must be a str or os.PathLike, got {type(path).__name__}")
+        raise TypeError(f"{op}: path must be a str, an os.PathLike or a binary file-like "
+                        f"object with {methods}, got {type(path).__name__}")
     path = os.fspath(path)
     if not isinstance(path, str):
         raise TypeError(f"{op}: path must be a text path, got {type(path).__name__}")
@@ -243,6 +271,9 @@ def load(path, map_location=None, weights_only=True):
     ``map_location`` may be ``None`` or a CPU location (``"cpu"``, ``device("cpu")``); a GPU
     location raises ``RuntimeError``.
     ``weights_only`` is accepted for PyTorch's spelling: nothing is ever unpickled either way.
+    ``path`` may also be, as in ``torch.load``, a binary file-like object (an ``io.BytesIO``
+    that ``save`` wrote into, after ``seek(0)``): it is read from its position to its end
+    (``read()`` is all it needs; PyTorch also wants ``seek``).
 
     The whole file is validated (checksum, zip structure, every member's ``.npy`` header and
     size, the metadata) before anything is returned. Raises ``FileNotFoundError`` for a
@@ -250,23 +281,42 @@ def load(path, map_location=None, weights_only=True):
     the problem for anything else that is not an intact checkpoint written by :func:`save`
     (including FIFOs and devices, refused without reading them).
     """
-    path = _fspath("load", path)
+    stream = path if _is_stream(path, ("read",)) else None
+    if stream is None:
+        path = _fspath("load", path, "read")
     _check_map_location(map_location)
     if not isinstance(weights_only, bool):
         raise TypeError(f"load: weights_only must be a bool, got {type(weights_only).__name__}")
+    if stream is not None:
+        data = stream.read()
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError(f"load: the stream must be opened in binary mode, its read() "
+                            f"returned {type(data).__name__}")
+        return _read_checked(io.BytesIO(data), len(data), _stream_name(stream))
     if io_safetensors.is_safetensors_path(path):  # PyTorch's format: a flat dict of tensors
         return {name: Tensor._make(array)
                 for name, array in io_safetensors.load_file(path).items()}
     with open_regular_file(path, "load") as stream:
-        try:
-            return _read_checkpoint(stream, path)
-        except _CorruptFile as error:
-            raise ValueError(f"load: {path} is not a valid tinygrad_cnn checkpoint: {error}") \
-                from None
-        except Exception as error:  # noqa: BLE001 - any decoder failure means a bad file
-            raise ValueError(
-                f"load: {path} is corrupt or truncated ({type(error).__name__}: {error})"
-            ) from None
+        return _read_checked(stream, os.fstat(stream.fileno()).st_size, path)
+
+
+def _stream_name(stream) -> str:
+    name = getattr(stream, "name", None)
+    return name if isinstance(name, str) else f"the {type(stream).__name__} stream"
+
+
+def _read_checked(stream, size: int, name: str):
+    """The object in the checkpoint ``stream`` (``size`` bytes from its start) holds; every
+    problem a ``ValueError`` naming ``name`` (a path, or which stream)."""
+    try:
+        return _read_checkpoint(stream, size)
+    except _CorruptFile as error:
+        raise ValueError(f"load: {name} is not a valid tinygrad_cnn checkpoint: {error}") \
+            from None
+    except Exception as error:  # noqa: BLE001 - any decoder failure means a bad file
+        raise ValueError(
+            f"load: {name} is corrupt or truncated ({type(error).__name__}: {error})"
+        ) from None
 
 
 def _check_map_location(map_location) -> None:
@@ -286,8 +336,7 @@ def _check_map_location(map_location) -> None:
             )
 
 
-def _read_checkpoint(stream, path: str):
-    size = os.fstat(stream.fileno()).st_size
+def _read_checkpoint(stream, size: int):
     head = stream.read(4)
     if head[:2] != b"PK":
         what = "a .npy array" if head[:4] == b"\x93NUM" else "not a zip/.npz file"

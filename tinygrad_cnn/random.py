@@ -100,3 +100,31 @@ def get_rng_state() -> dict:
 def set_rng_state(state) -> None:
     """Restore the default generator's state."""
     default_generator.set_state(state)
+
+
+# ``torch.use_deterministic_algorithms``: every op here is deterministic already (numpy on the
+# CPU; thread splits and worker processes keep a fixed order), so the switch changes no result;
+# it is kept so reproducibility code runs and reads back what it set.
+_deterministic = {"mode": False, "warn_only": False}
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False) -> None:
+    """Ask for deterministic algorithms (as ``torch.use_deterministic_algorithms``). Every
+    algorithm here is deterministic, so results do not change; ``cudnn.benchmark = True``
+    still picks convolution algorithms by timing (leave it off for bit-identical runs, as
+    PyTorch advises)."""
+    for name, value in (("mode", mode), ("warn_only", warn_only)):
+        if not isinstance(value, bool):
+            raise TypeError(f"use_deterministic_algorithms: {name} must be a bool, got "
+                            f"{type(value).__name__}")
+    _deterministic.update(mode=mode, warn_only=warn_only)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    """Whether :func:`use_deterministic_algorithms` was last given True."""
+    return _deterministic["mode"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    """Whether :func:`use_deterministic_algorithms` was last given ``warn_only=True``."""
+    return _deterministic["warn_only"]

@@ -28,6 +28,8 @@ CASES = {
     "lenet_tutorial.py": (2e-4, 1e-5),
     "finetune.py": (2e-4, 1e-5),
     "pool_pad_upsample_net.py": (2e-4, 1e-5),
+    "training_recipe.py": (2e-4, 1e-5),
+    "checkpoint_resume.py": (2e-4, 1e-5),
 }
 # The tinygrad_cnn runs expected to fail until other work lands: none left (the Tensor half
 # of issue 9 and the nn names of API.md's nn section have landed).

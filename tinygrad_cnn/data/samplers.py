@@ -12,10 +12,12 @@ import numbers
 
 import numpy as np
 
+from .._checks import ShapeError
+from ..tensor import Tensor, to_numpy
 from ._rng import draw_seed, numpy_generator
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "BatchSampler"]
+           "WeightedRandomSampler", "BatchSampler"]
 
 
 class Sampler:
@@ -107,6 +109,69 @@ class SubsetRandomSampler(Sampler):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices of ``weights`` (a 1-d sequence), each drawn with probability
+    proportional to its weight (as PyTorch's, which draws with ``torch.multinomial``).
+
+    With ``replacement`` the draws are independent; without it an index is drawn at most
+    once, and zero-weight indices come only after every positive one (so ``num_samples`` may
+    be up to ``len(weights)``). Bad weights (negative, NaN, inf, none positive) or too many
+    samples without replacement raise PyTorch's ``RuntimeError`` (also a ``ValueError``) when
+    the sampler is built, where PyTorch raises at the first epoch. Each epoch's numbers come
+    from a new generator seeded by one draw from ``generator``, as in :class:`RandomSampler`.
+    """
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        name = "WeightedRandomSampler"
+        if (isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral)
+                or num_samples <= 0):
+            raise ValueError(f"{name}: num_samples should be a positive integer value, but "
+                             f"got num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"{name}: replacement should be a boolean value, but got "
+                             f"replacement={replacement}")
+        try:
+            array = np.array(to_numpy(weights) if isinstance(weights, Tensor) else weights,
+                             dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}: weights should be a 1d sequence of numbers, got "
+                             f"{type(weights).__name__}") from None
+        if array.ndim != 1:
+            raise ValueError(f"{name}: weights should be a 1d sequence but given weights have "
+                             f"shape {array.shape}")
+        if not np.isfinite(array).all() or (array < 0).any():
+            raise ShapeError(f"{name}: weights must be finite and >= 0 (an invalid "
+                             "multinomial distribution)")
+        if not array.sum() > 0:
+            raise ShapeError(f"{name}: weights must have a positive sum (an invalid "
+                             "multinomial distribution)")
+        if not replacement and num_samples > len(array):
+            raise ShapeError(f"{name}: cannot sample num_samples={num_samples} > "
+                             f"len(weights)={len(array)} samples without replacement")
+        if generator is not None:
+            numpy_generator(generator)  # reject a bad generator now, not at the first epoch
+        self.weights = Tensor(array)
+        self.num_samples = int(num_samples)
+        self.replacement = replacement
+        self.generator = generator
+
+    def _index_array(self) -> np.ndarray:
+        weights = self.weights.numpy()
+        epoch = np.random.default_rng(draw_seed(self.generator))
+        if self.replacement:
+            return epoch.choice(len(weights), size=self.num_samples, p=weights / weights.sum())
+        # the smallest exponential keys E_i / w_i: weighted sampling without replacement
+        with np.errstate(divide="ignore"):
+            keys = epoch.standard_exponential(len(weights)) / weights
+        return np.argsort(keys, kind="stable")[:self.num_samples]
+
+    def __iter__(self):
+        return iter(self._index_array().tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
 
 
 class BatchSampler(Sampler):
