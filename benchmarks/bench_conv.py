@@ -16,7 +16,10 @@ PyTorch's milliseconds; each over PyTorch's (``x torch``), timed turn by turn wi
 (best of ``--repeat`` rounds, so a burst of load hits both); and ``gemm``, one plain numpy
 GEMM with the direction's im2col FLOPs (the floor of any im2col method), timed after them
 (at 2 threads its OpenBLAS workers spin for ~0.1 s after each product, on the core the
-next call's second thread needs). Thread counts are
+next call's second thread needs); for 3x3 stride-1 layers also ``F2 ms``, the frequency-wise
+GEMMs alone of Winograd F(2x2) (the fastest algorithm "auto" may take under the default
+"ieee" precision), at the best of a few band sizes: the floor of any F(2x2) method, with
+every transform and copy free. Thread counts are
 set with :func:`tinygrad_cnn.set_num_threads` (numpy's BLAS, scipy's FFT) and
 ``torch.set_num_threads``; each table prints the BLAS kernel (threadpoolctl) and the load
 average. ``--busy`` starts a process spinning on one core for the run (the "busy neighbour":
@@ -163,6 +166,65 @@ def gemm_floor(direction, x_shape, w_shape, out_shape):
     return lambda: [p() for p in products.values()]
 
 
+F2_BANDS = (128, 256, 512, 1024, 2048)   # tiles per product tried for the F2 floor
+
+
+def winograd_floor(direction, x_shape, w_shape, out_shape, repeat):
+    """The best time of F(2x2, 3x3)'s frequency-wise GEMMs alone for the whole batch: per
+    band of ``t`` tiles, 16 products ``(C_out, C) @ (C, t)`` (forward), ``(C, C_out) @
+    (C_out, t)`` (input gradient, over the input's tiles) or ``(C_out, t) @ (t, C)`` (weight
+    gradient, the bands' sums added), each also in the transposed orientation (tiles as
+    rows), the fastest of those and of the ``F2_BANDS`` band sizes (operands contiguous,
+    results over one reused buffer: nothing else); f+b the sum of the three floors."""
+    n, channels, h, w = x_shape
+    out_channels = w_shape[0]
+    out_tiles = n * -(-out_shape[2] // 2) * -(-out_shape[3] // 2)
+    in_tiles = n * -(-h // 2) * -(-w // 2)
+    shapes = {"fwd": ("apply", out_channels, channels, out_tiles),
+              "dx": ("apply", channels, out_channels, in_tiles),
+              "dw": ("sum", out_channels, channels, out_tiles)}
+    if direction not in shapes:
+        return sum(winograd_floor(d, x_shape, w_shape, out_shape, repeat) for d in shapes)
+    return min(best_ms(_band_products(*shapes[direction], t, transposed), repeat)
+               for t in F2_BANDS for transposed in (False, True))
+
+
+def _band_products(kind, rows, inner, tiles, t, transposed):
+    """16 products per band of ``t`` of ``tiles`` tiles: ``"apply"`` a fixed
+    ``(rows, inner)`` matrix to each band's ``(inner, t)``, ``"sum"`` the bands' ``(rows, t)
+    @ (t, inner)`` added up; ``transposed``: the same products with every matrix
+    transposed."""
+    rng = np.random.default_rng(0)
+
+    def random(*shape):
+        return rng.standard_normal((16,) + shape, dtype=np.float32)
+
+    widths = [min(t, tiles - start) for start in range(0, tiles, t)]
+    if kind == "apply":
+        fixed = random(inner, rows) if transposed else random(rows, inner)
+        bands = [random(k, inner) if transposed else random(inner, k) for k in widths]
+        out = np.empty((16, t, rows) if transposed else (16, rows, t), np.float32)
+
+        def run():
+            for band in bands:
+                k = band.shape[1 if transposed else 2]
+                if transposed:
+                    np.matmul(band, fixed, out=out[:, :k])
+                else:
+                    np.matmul(fixed, band, out=out[:, :, :k])
+        return run
+    left, right = (inner, rows) if transposed else (rows, inner)
+    pairs = [(random(left, k), random(k, right)) for k in widths]
+    total, term = (np.empty((16, left, right), np.float32) for _ in range(2))
+
+    def run():
+        np.matmul(*pairs[0], out=total)
+        for p, q in pairs[1:]:
+            np.matmul(p, q, out=term)
+            np.add(total, term, out=total)
+    return run
+
+
 def winograd_applies(w_shape, options):
     return w_shape[2:] == (3, 3) and options.get("stride", 1) == 1 and \
         options.get("dilation", 1) == 1
@@ -190,23 +252,27 @@ def run_case(name, torch, repeat, rows, second=None):
         *ours, theirs = interleaved(repeat, *functions)
         # The floor apart: its OpenBLAS threads would spin on beside the next call.
         gemm = best_ms(gemm_floor(direction, x_shape, w_shape, out_shape), repeat)
-        row = (name, direction, dict(zip(algorithms, ours)), theirs, gemm)
+        f2 = (winograd_floor(direction, x_shape, w_shape, out_shape, repeat)
+              if winograd_applies(w_shape, options) else None)
+        row = (name, direction, dict(zip(algorithms, ours)), theirs, gemm, f2)
         rows.append(row)
         print_row(row)
 
 
 HEADER = (f"{'case':4s} {'dir':4s} {'auto ms':>8s} {'x torch':>8s} {'2nd ms':>8s} "
-          f"{'x torch':>8s} {'torch ms':>9s} {'gemm ms':>8s} {'auto/gemm':>9s}")
+          f"{'x torch':>8s} {'torch ms':>9s} {'gemm ms':>8s} {'auto/gemm':>9s} "
+          f"{'F2 ms':>7s} {'F2/torch':>8s}")
 
 
 def print_row(row):
-    name, direction, ours, theirs, gemm = row
+    name, direction, ours, theirs, gemm, f2 = row
     auto = ours["auto"]
     wino = next((t for a, t in ours.items() if a != "auto"), None)
     wino_cells = (f"{wino:8.2f} {wino / theirs:8.2f}" if wino is not None
                   else f"{'':8s} {'':8s}")
     print(f"({name}) {direction:4s} {auto:8.2f} {auto / theirs:8.2f} {wino_cells} "
-          f"{theirs:9.2f} {gemm:8.2f} {auto / gemm:9.2f}", flush=True)
+          f"{theirs:9.2f} {gemm:8.2f} {auto / gemm:9.2f}"
+          + ("" if f2 is None else f" {f2:7.2f} {f2 / theirs:8.2f}"), flush=True)
 
 
 def busy_scaling(repeat, cases):
