@@ -14,6 +14,7 @@ the op's name.  What is specific to one op (hypothesis against the loop referenc
 all-zero windows, the two conv algorithms agreeing) stays in that op's test file.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -1257,6 +1258,289 @@ def _inplace_chain(a, b):
     out += b
     out /= 3
     return out.relu_()
+
+
+# ------------------------------------------------------------------ Tensor ops: scatter, index_add,
+# roll, movedim, tril/triu, repeat_interleave, cumprod, lerp, nan_to_num, outer, erf/erfc.
+# Integer arguments (index, repeats) are nested tuples in the samples (readable test ids),
+# turned into each library's int64 tensor by _with_indices.
+_INTEGER_KWARGS = ("index", "repeats")
+
+
+def _with_indices(call, library):
+    """``call(*operands, **kwargs)`` with the samples' integer tuples as ``library``'s int64
+    tensors (``library`` is tinygrad_cnn or torch)."""
+    def run(*tensors, **kwargs):
+        for key in _INTEGER_KWARGS:
+            if isinstance(kwargs.get(key), (tuple, int)):
+                kwargs[key] = library.tensor(np.array(kwargs[key], dtype=np.int64))
+        return call(*tensors, **kwargs)
+    return run
+
+
+def _tensor_op(name, call, reference, sample_inputs, error_inputs, **options):
+    """An OpInfo whose ``call`` reads the same in both libraries (a method or a function of
+    the ``library`` module it is given)."""
+    return OpInfo(name, _with_indices(lambda *a, **k: call(tg, *a, **k), tg), reference,
+                  torch_op=torch and _with_indices(lambda *a, **k: call(torch, *a, **k), torch),
+                  sample_inputs=sample_inputs, error_inputs=error_inputs, **options)
+
+
+def _scatter_reference(x, src=None, dim=0, index=(), value=None, accumulate=False):
+    """The loop: ``out[..., index[p], ...] = src[p]`` (``+=`` with ``accumulate``) for every
+    position ``p`` of ``index``, ``index[p]`` at ``dim``."""
+    out = np.array(x, copy=True)
+    index = np.array(index)
+    for position in np.ndindex(index.shape):
+        target = list(position)
+        if x.ndim:
+            target[dim % x.ndim] = index[position]
+        written = value if src is None else src[position]
+        if accumulate:
+            out[tuple(target)] += written
+        else:
+            out[tuple(target)] = written
+    return out
+
+
+def _index_add_reference(x, source, dim=0, index=(), alpha=1):
+    out = np.array(x, copy=True)
+    dim %= x.ndim
+    for k, entry in enumerate(np.array(index).reshape(-1)):
+        out[(slice(None),) * dim + (entry,)] += alpha * np.take(source, k, axis=dim)
+    return out
+
+
+SCATTER_SAMPLES = samples(
+    (((3, 4), (2, 3)), dict(dim=1, index=((0, 1, 3), (2, 0, 1)))),
+    # src larger than index: PyTorch's backward fails on it (docs/coming_from_pytorch.md)
+    Sample(((3, 4), (3, 5)), dict(dim=-2, index=((1, 2, 0, 2), (0, 1, 2, 1))), torch=False),
+    (((5,), (3,)), dict(dim=0, index=(4, 0, 2))),
+    (((), ()), dict(dim=0, index=0)))
+SCATTER_ADD_SAMPLES = samples(
+    (((3, 4), (2, 4)), dict(dim=0, index=((0, 2, 0, 0), (0, 0, 1, 2)))),   # repeats add up
+    (((2, 5), (2, 3)), dict(dim=-1, index=((4, 4, 0), (1, 1, 1)))),
+    Sample(((4,), (5,)), dict(dim=0, index=(3, 3, 3)), torch=False),
+    (((2, 4), (2, 4)), dict(dim=1, index=((3, 3, 3, 0), (1, 2, 1, 2)))))
+INDEX_ADD_SAMPLES = samples(
+    (((3, 4), (4, 4)), dict(dim=0, index=(2, 0, 2, 1))),
+    (((3, 4), (3, 2)), dict(dim=-1, index=(3, 3), alpha=-0.5)),
+    (((5,), (2,)), dict(dim=0, index=(4, 4), alpha=2)))
+
+
+def _scatter_errors(op, call):
+    return errors(
+        (((3, 4), (2, 2)), dict(dim=1, index=((0, 4), (1, 1))), RuntimeError,
+         rf"{op}: index must be in \[0, 4\) for dimension 1, got 4", call),
+        (((3, 4), (2, 2)), dict(dim=1, index=((0, -1), (1, 1))), RuntimeError,
+         rf"{op}: index must be in \[0, 4\) for dimension 1, got -1", call),
+        (((3, 4), (2, 2)), dict(dim=2, index=((0, 1),)), IndexError,
+         rf"{op}: axis 2 is out of range", call),
+        (((3, 4), (2, 2)), dict(dim=1, index=(0, 1)), RuntimeError,
+         rf"{op}: index must have as many dimensions as self, got index shape \(2,\) and "
+         r"self shape \(3, 4\)", call),
+        (((3, 4), (2, 2)), dict(dim=1, index=((0, 1, 1),)), RuntimeError,
+         rf"{op}: index shape \(1, 3\) must be no larger than self shape \(3, 4\) apart from "
+         r"dimension 1 and no larger than src shape \(2, 2\)", call),
+        (((3, 4), (2, 2)), dict(dim=1, index=((0.0, 1.0),)), RuntimeError,
+         rf"{op}: index must be an integer tensor, got float32",
+         lambda x, src, dim, index: call(x, src, dim=dim, index=tg.tensor(index))))
+
+
+def _index_add_errors(op, call):
+    return errors(
+        (((3, 4), (2, 4)), dict(dim=0, index=(0, 3)), RuntimeError,
+         rf"{op}: index must be in \[0, 3\) for dimension 0, got 3", call),
+        (((3, 4), (2, 3)), dict(dim=0, index=(0, 2)), RuntimeError,
+         rf"{op}: source shape \(2, 3\) must match self shape \(3, 4\) apart from dimension 0",
+         call),
+        (((3, 4), (3, 4)), dict(dim=0, index=(0, 2)), RuntimeError,
+         rf"{op}: index has 2 entries but source has 3 along dimension 0", call),
+        (((3, 4), (2, 4)), dict(dim=0, index=((0, 2),)), IndexError,
+         rf"{op}: index must be a 1-D tensor, got shape \(1, 2\)", call),
+        (((3, 4), (2, 4)), dict(dim=0, index=(0, 2), alpha="a"), TypeError,
+         rf"{op}: alpha must be a number, got str", call))
+
+
+def _scatter(lib, x, src, dim, index):
+    return x.scatter(dim, index, src)
+
+
+def _scatter_value(lib, x, dim, index, value):
+    return x.scatter(dim, index, value)
+
+
+def _scatter_add(lib, x, src, dim, index):
+    return lib.scatter_add(x, dim, index, src)
+
+
+def _index_add(lib, x, source, dim, index, alpha=1):
+    return x.index_add(dim, index, source, alpha=alpha)
+
+
+def _scatter_inplace(lib, x, src, dim, index):
+    return (x * 1).scatter_(dim, index, src)
+
+
+def _scatter_add_inplace(lib, x, src, dim, index):
+    return (x * 1).scatter_add_(dim, index, src)
+
+
+def _index_add_inplace(lib, x, source, dim, index, alpha=1):
+    return (x * 1).index_add_(dim, index, source, alpha=alpha)
+
+
+def _erf_reference(function):
+    return lambda x: np.vectorize(function)(x)
+
+
+# +inf, -inf and NaN added to the inputs, for nan_to_num to replace (gradient 0 there)
+_SPECIALS = np.array([[np.nan, 0.0, np.inf, 0.0], [0.0, -np.inf, 0.0, np.nan], [0.0] * 4])
+
+
+def _nan_to_num(lib, x, **options):
+    return (x + lib.tensor(_SPECIALS.astype(np.dtype(str(x.dtype).split(".")[-1])))) \
+        .nan_to_num(**options)
+
+
+TENSOR_OPS = [
+    _tensor_op("scatter", _scatter, _scatter_reference, SCATTER_SAMPLES,
+               _scatter_errors("scatter", _with_indices(lambda *a, **k: _scatter(tg, *a, **k),
+                                                         tg))),
+    _tensor_op("scatter_value", _scatter_value,
+               lambda x, dim, index, value: _scatter_reference(x, None, dim, index, value),
+               samples((((3, 4),), dict(dim=1, index=((0, 3), (1, 1)), value=2.5)),
+                       (((2, 3),), dict(dim=-2, index=((1, 0, 1),), value=-1))),
+               errors((((2, 3),), dict(dim=0, index=((1,),), value="a"), TypeError,
+                       "scatter: value must be a number or src a Tensor, got str",
+                       _with_indices(lambda *a, **k: _scatter_value(tg, *a, **k), tg))),
+               error_name="scatter"),
+    _tensor_op("scatter_add", _scatter_add,
+               lambda x, src, dim, index: _scatter_reference(x, src, dim, index,
+                                                             accumulate=True),
+               SCATTER_ADD_SAMPLES,
+               _scatter_errors("scatter_add",
+                               _with_indices(lambda *a, **k: _scatter_add(tg, *a, **k), tg))),
+    _tensor_op("index_add", _index_add, _index_add_reference, INDEX_ADD_SAMPLES,
+               _index_add_errors("index_add",
+                                 _with_indices(lambda *a, **k: _index_add(tg, *a, **k), tg))),
+    _tensor_op("scatter_", _scatter_inplace, _scatter_reference, SCATTER_SAMPLES,
+               errors((((3,), (1,)), dict(dim=0, index=(0,)), RuntimeError,
+                       "scatter_: a leaf Variable that requires grad",
+                       _with_indices(lambda x, src, **k: x.requires_grad_().scatter_(
+                           k["dim"], k["index"], src), tg)))),
+    _tensor_op("scatter_add_", _scatter_add_inplace,
+               lambda x, src, dim, index: _scatter_reference(x, src, dim, index,
+                                                             accumulate=True),
+               SCATTER_ADD_SAMPLES,
+               _scatter_errors("scatter_add_", _with_indices(
+                   lambda *a, **k: _scatter_add_inplace(tg, *a, **k), tg))),
+    _tensor_op("index_add_", _index_add_inplace, _index_add_reference, INDEX_ADD_SAMPLES,
+               _index_add_errors("index_add_", _with_indices(
+                   lambda *a, **k: _index_add_inplace(tg, *a, **k), tg))),
+    _tensor_op("roll", lambda lib, x, **k: x.roll(**k),
+               lambda x, shifts, dims=None: np.roll(x, shifts, axis=dims),
+               samples((((3, 4),), dict(shifts=5)),
+                       (((2, 3, 4),), dict(shifts=(1, -5), dims=(0, -1))),
+                       (((3, 4),), dict(shifts=(2, 2), dims=(1, 1)))),
+               errors((((3, 4),), dict(shifts=(1, 2), dims=(0,)), RuntimeError,
+                       r"roll: shifts and dims must have the same length, got shifts \(1, 2\) "
+                       r"and dims \(0,\)", lambda x, **k: x.roll(**k)),
+                      (((3, 4),), dict(shifts=1, dims=2), IndexError,
+                       "roll: axis 2 is out of range", lambda x, **k: x.roll(**k)),
+                      (((3, 4),), dict(shifts=1.5, dims=0), TypeError,
+                       "roll: shifts must be an int, got 1.5", lambda x, **k: x.roll(**k)))),
+    _tensor_op("movedim", lambda lib, x, **k: lib.movedim(x, **k),
+               lambda x, source, destination: np.moveaxis(x, source, destination),
+               samples((((2, 3, 4),), dict(source=0, destination=-1)),
+                       (((2, 3, 4),), dict(source=(0, -1), destination=(2, 0))),
+                       (((3, 4),), dict(source=(), destination=()))),
+               errors((((2, 3),), dict(source=(0, 1), destination=(1,)), RuntimeError,
+                       r"movedim: source and destination must name as many dims, got source "
+                       r"\(0, 1\) and destination \(1,\)"),
+                      (((2, 3),), dict(source=(0, 0), destination=(1, 0)), RuntimeError,
+                       r"movedim: repeated dim in source \(0, 0\)"),
+                      (((2, 3),), dict(source=2, destination=0), IndexError,
+                       "movedim: axis 2 is out of range"),
+                      (((2, 3),), dict(source=0, destination=-3), IndexError,
+                       "movedim: axis -3 is out of range", lambda x, **k: tg.moveaxis(x, **k)))),
+    _tensor_op("tril", lambda lib, x, **k: x.tril(**k),
+               lambda x, diagonal=0: np.tril(x, diagonal),
+               samples(((3, 4),), (((2, 3, 4),), dict(diagonal=-1)),
+                       (((4, 3),), dict(diagonal=2)), (((2, 2),), dict(diagonal=-5))),
+               errors((((3,),), {}, RuntimeError,
+                       r"tril: input must have at least 2 dimensions, got shape \(3,\)",
+                       lambda x: x.tril()),
+                      (((3, 3),), dict(diagonal=1.5), TypeError,
+                       "tril: diagonal must be an int", lambda x, **k: x.tril(**k)))),
+    _tensor_op("triu", lambda lib, x, **k: lib.triu(x, **k),
+               lambda x, diagonal=0: np.triu(x, diagonal),
+               samples(((3, 4),), (((2, 3, 4),), dict(diagonal=1)),
+                       (((4, 3),), dict(diagonal=-2))),
+               errors((((),), {}, RuntimeError, "triu: input must have at least 2 dimensions",
+                       lambda x: tg.triu(x)))),
+    _tensor_op("repeat_interleave", lambda lib, x, **k: x.repeat_interleave(**k),
+               lambda x, repeats, dim=None: np.repeat(x, repeats, axis=dim),
+               samples((((3, 4),), dict(repeats=2)),
+                       (((3, 4),), dict(repeats=(1, 0, 3), dim=0)),
+                       (((2, 3),), dict(repeats=(2,), dim=-1)),
+                       (((2, 3),), dict(repeats=(3, 1, 2), dim=-1))),
+               errors((((2, 3),), dict(repeats=(1, 2), dim=1), RuntimeError,
+                       r"repeat_interleave: repeats must have one count per entry of dimension "
+                       r"1 \(size 3\), got 2 counts"),
+                      (((2, 3),), dict(repeats=-1), RuntimeError,
+                       "repeat_interleave: repeats must be non-negative, got -1"),
+                      (((2, 3),), dict(repeats=((1, 2),), dim=0), RuntimeError,
+                       r"repeat_interleave: repeats must be a 0-d or 1-D tensor, got shape "
+                       r"\(1, 2\)"),
+                      (((2, 3),), dict(repeats=2, dim=2), IndexError,
+                       "repeat_interleave: axis 2 is out of range"))),
+    _tensor_op("cumprod", lambda lib, x, dim: x.cumprod(dim),
+               lambda x, dim: np.cumprod(x, axis=dim),
+               samples((((3, 4),), dict(dim=1)), (((2, 3, 4),), dict(dim=-3)),
+                       (((5,),), dict(dim=0)), (((),), dict(dim=-1))),
+               errors((((2, 3),), dict(dim=2), IndexError, "cumprod: axis 2 is out of range",
+                       lambda x, dim: x.cumprod(dim)))),
+    _tensor_op("lerp", lambda lib, a, b, w: lib.lerp(a, b, w),
+               lambda a, b, w: a + w * (b - a),
+               samples(((3, 4), (3, 4), (3, 4)), ((3, 1), (4,), (1, 4)), ((2, 3), (3,), ())),
+               errors((((2,), (3,), (2,)), {}, RuntimeError,
+                       r"lerp: shapes \(2,\) and \(3,\) and \(2,\) cannot be broadcast",
+                       lambda a, b, w: tg.lerp(a, b, w)),
+                      (((2,), (2,), (2,)), {}, RuntimeError,
+                       "lerp: end must have input's dtype float64, got float32",
+                       lambda a, b, w: tg.lerp(a, b.float(), w)))),
+    _tensor_op("lerp_scalar", lambda lib, a, b, weight: a.lerp(b, weight),
+               lambda a, b, weight: a + weight * (b - a),
+               samples((((3, 4), (3, 4)), dict(weight=0.3)),
+                       (((2, 3), (3,)), dict(weight=-1.5))),
+               errors((((2,), (2,)), dict(weight="a"), TypeError,
+                       "lerp: weight must be a number, got 'a'",
+                       lambda a, b, weight: a.lerp(b, weight))), error_name="lerp"),
+    _tensor_op("nan_to_num", _nan_to_num,
+               lambda x, **k: np.nan_to_num(x + _SPECIALS, **k),
+               samples(((3, 4),), (((3, 4),), dict(nan=2.0, posinf=3.0, neginf=-3.0)),
+                       (((3, 4),), dict(neginf=0.5))),
+               errors((((3,),), dict(nan="a"), TypeError, "nan_to_num: nan must be a number",
+                       lambda x, nan: x.nan_to_num(nan=nan)))),
+    _tensor_op("outer", lambda lib, a, b: lib.outer(a, b), np.outer,
+               samples(((3,), (4,)), ((1,), (5,))),
+               errors((((2, 1), (3,)), {}, RuntimeError,
+                       r"outer: input must be 1-D, got shape \(2, 1\)",
+                       lambda a, b: tg.outer(a, b)),
+                      (((2,), ()), {}, RuntimeError,
+                       r"outer: vec2 must be 1-D, got shape \(\)", lambda a, b: a.outer(b)))),
+    _tensor_op("erf", lambda lib, x: x.erf(), _erf_reference(math.erf),
+               samples(((3, 4),), ((),)),
+               errors((((2,),), {}, TypeError, "erf: input must be a Tensor",
+                       lambda x: tg.erf(x.tolist())))),
+    _tensor_op("erfc", lambda lib, x: lib.erfc(x), _erf_reference(math.erfc),
+               samples(((3, 4),), ((5,),)),
+               errors((((2,),), {}, TypeError, "erfc: input must be a Tensor",
+                       lambda x: tg.erfc(x.tolist())))),
+]
+OPS += TENSOR_OPS
+
 
 # Ops that take nothing but one float Tensor: there is no invalid input to give them.
 WITHOUT_INVALID_INPUT = {"neg", "exp", "log", "sqrt", "abs", "T",

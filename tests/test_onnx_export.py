@@ -216,6 +216,8 @@ METHODS = {
     "cumsum": (lambda x: x.cumsum(1), "cumsum"),
     "prod": (lambda x: x.prod(1, keepdim=True) * x, "prod"),
     "clone": (lambda x: x.clone() * 2.0, "clone"),
+    "erf erfc": (lambda x: x.erf() + x.erfc() * 2.0, "erf"),
+    "lerp": (lambda x: tc.lerp(x, x * 2.0 + 1.0, x.sigmoid()) + x.lerp(-x, 0.75), "lerp"),
 }
 
 

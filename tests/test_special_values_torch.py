@@ -35,6 +35,9 @@ DIFFERS = {
     "adaptive_avg_pool2d": "resampling matrix",
     # PyTorch's vectorized erf gives gelu(inf) = NaN (its scalar tail and float64 give inf)
     "gelu": "PyTorch's SIMD erf",
+    # a slice holding a zero and an inf or NaN: PyTorch's gradient takes some 0 * inf terms
+    # (NaN) and skips others; ours counts the terms up to the next zero (the rest are 0)
+    "cumprod": "0 * inf in the gradient of a slice holding zeros",
 }
 # ... and by (op name, sample): an infinite affine weight (the one-pass backward applies the
 # weight before subtracting the means: inf - inf = NaN where PyTorch has +-inf), a row whose

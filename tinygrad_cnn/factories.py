@@ -357,3 +357,62 @@ def vstack(tensors) -> Tensor:
     """Join along dimension 0, 1-D tensors as rows."""
     tensors = _as_tensors("vstack", tensors)
     return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+
+
+# ------------------------------------------------------------------ new tensors like self
+def _new(op, self, size, value, dtype, requires_grad, device) -> Tensor:
+    """A tensor of ``size`` filled with ``value``, of ``self``'s dtype unless ``dtype``."""
+    check_tensor(op, "self", self)
+    dtype = self._data.dtype if dtype is None else as_dtype(op, dtype)
+    return _filled(op, size, value, dtype, requires_grad, device)
+
+
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+              pin_memory=False) -> Tensor:
+    """Zeros of shape ``size`` with ``self``'s dtype unless ``dtype`` is given
+    (``torch.Tensor.new_zeros``)."""
+    return _new("new_zeros", self, size, 0, dtype, requires_grad, device)
+
+
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+             pin_memory=False) -> Tensor:
+    """Ones of shape ``size`` with ``self``'s dtype unless ``dtype`` is given
+    (``torch.Tensor.new_ones``)."""
+    return _new("new_ones", self, size, 1, dtype, requires_grad, device)
+
+
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+              pin_memory=False) -> Tensor:
+    """An uninitialised (zeroed, as :func:`empty`) tensor of shape ``size`` with ``self``'s
+    dtype unless ``dtype`` is given (``torch.Tensor.new_empty``)."""
+    return _new("new_empty", self, size, 0, dtype, requires_grad, device)
+
+
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
+             layout=None, pin_memory=False) -> Tensor:
+    """``fill_value`` in shape ``size`` (a tuple or list) with ``self``'s dtype unless
+    ``dtype`` is given (``torch.Tensor.new_full``: the dtype is not inferred from the
+    value)."""
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"new_full: size must be a tuple of ints, got {type(size).__name__}")
+    fill_value = _fill_value("new_full", fill_value)
+    check_tensor("new_full", "self", self)
+    dtype = self._data.dtype if dtype is None else as_dtype("new_full", dtype)
+    check_fits("new_full", "fill_value", fill_value, dtype)
+    return _new("new_full", self, tuple(size), fill_value, dtype, requires_grad, device)
+
+
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False,
+               layout=None, pin_memory=False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (outside any graph), of ``self``'s dtype
+    unless ``dtype`` is given (``torch.Tensor.new_tensor``)."""
+    check_tensor("new_tensor", "self", self)
+    if isinstance(data, str):
+        raise TypeError(f"new_tensor: data must be a number, a sequence or an array, got "
+                        f"{data!r}")
+    dtype = self._data.dtype if dtype is None else as_dtype("new_tensor", dtype)
+    return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+METHODS = {"new_zeros": new_zeros, "new_ones": new_ones, "new_empty": new_empty,
+           "new_full": new_full, "new_tensor": new_tensor}

@@ -264,6 +264,19 @@ def _flip(g: Graph, call: Call) -> str:
                             g.ints(axes), g.ints([-1] * count)])
 
 
+@converts("Erf")
+def _erf(g: Graph, call: Call) -> str:
+    x, complement = call.inputs[:2]
+    erf = g.node("Erf", [g.name_of(x)])
+    return g.node("Sub", [g.const(1, x.dtype), erf]) if complement else erf
+
+
+@converts("Lerp")
+def _lerp(g: Graph, call: Call) -> str:
+    start, end, weight = (g.name_of(value, _out_dtype(call)) for value in call.inputs[:3])
+    return g.node("Add", [start, g.node("Mul", [weight, g.node("Sub", [end, start])])])
+
+
 @converts("Cumsum")
 def _cumsum(g: Graph, call: Call) -> str:
     x, axis = call.inputs[:2]

@@ -34,8 +34,8 @@ from .autograd.grad_mode import enable_grad, mode
 from .ops import elementwise as ew
 from .ops import shape as shape_ops
 from .tensor import Tensor, is_scalar, promoted_dtype
-from .tensor_math import binary, clamp_bounds, clamped, masked_fill_arguments, operand
-from .tensor_shape import index_key
+from .tensor_math import binary, clamp_bounds, clamped, lerp, masked_fill_arguments, operand
+from .tensor_shape import index_add_plan, index_key, scatter_add_plan, scatter_plan
 
 
 # ------------------------------------------------------------------ machinery
@@ -255,8 +255,8 @@ def addcdiv_(self, tensor1, tensor2, *, value=1) -> Tensor:
 
 
 def lerp_(self, end, weight) -> Tensor:
-    """``self += weight * (end - self)`` in place."""
-    return inplace("lerp_", self, lambda old: old + weight * (end - old), (end, weight))
+    """:func:`lerp` in place: ``self += weight * (end - self)``."""
+    return inplace("lerp_", self, lambda old: lerp(old, end, weight), (end, weight))
 
 
 def clamp_(self, min=None, max=None) -> Tensor:
@@ -296,7 +296,8 @@ def _unary_inplace(name):
 
 
 _UNARY = ("exp", "log", "log1p", "sqrt", "rsqrt", "abs", "neg", "sign", "sin", "cos", "tanh",
-          "sigmoid", "relu", "floor", "ceil", "round", "trunc", "reciprocal", "square")
+          "erf", "erfc", "sigmoid", "relu", "floor", "ceil", "round", "trunc", "reciprocal",
+          "square")
 
 
 # ------------------------------------------------------------------ fills
@@ -382,6 +383,25 @@ def masked_fill_(self, mask, value) -> Tensor:
     return inplace("masked_fill_", self, lambda old: old.masked_fill(mask, value), (value,))
 
 
+# ------------------------------------------------------------------ scatter_, index_add_
+def scatter_(self, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
+    """:func:`~tinygrad_cnn.tensor_shape.scatter` in place; returns ``self``."""
+    compute = scatter_plan("scatter_", self, dim, index, src, value, reduce)
+    return inplace("scatter_", self, compute, (src,))
+
+
+def scatter_add_(self, dim, index, src) -> Tensor:
+    """:func:`~tinygrad_cnn.tensor_shape.scatter_add` in place; returns ``self``."""
+    return inplace("scatter_add_", self, scatter_add_plan("scatter_add_", self, dim, index, src),
+                   (src,))
+
+
+def index_add_(self, dim, index, source, *, alpha=1) -> Tensor:
+    """:func:`~tinygrad_cnn.tensor_shape.index_add` in place; returns ``self``."""
+    compute = index_add_plan("index_add_", self, dim, index, source, alpha)
+    return inplace("index_add_", self, compute, (source,))
+
+
 # ------------------------------------------------------------------ t[index] = value
 def setitem(self, index, value) -> None:
     """``t[index] = value``: ``value`` (a number, array or tensor) broadcast into the
@@ -413,6 +433,7 @@ METHODS = {
     "__isub__": __isub__, "__imul__": __imul__, "__itruediv__": __itruediv__,
     "zero_": zero_, "fill_": fill_, "copy_": copy_, "normal_": normal_,
     "uniform_": uniform_, "bernoulli_": bernoulli_, "masked_fill_": masked_fill_,
-    "__setitem__": setitem,
+    "__setitem__": setitem, "scatter_": scatter_, "scatter_add_": scatter_add_,
+    "index_add_": index_add_,
     **{f"{name}_": _unary_inplace(name) for name in _UNARY},
 }

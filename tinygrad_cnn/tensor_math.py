@@ -14,11 +14,14 @@ from ._checks import (
     ShapeError,
     check_broadcastable,
     check_fits,
+    check_float,
     check_number,
     check_tensor,
 )
+from .autograd.float_errors import quiet
 from .ops import elementwise as ew
 from .ops import linalg
+from .ops import shape as shape_ops
 from .tensor import DEFAULT_FLOAT, Tensor, is_scalar, promoted_dtype
 
 
@@ -388,6 +391,70 @@ def relu(input) -> Tensor:
     return ew.Relu.apply(input)
 
 
+def erf(input) -> Tensor:
+    """The error function ``2/sqrt(pi) * integral of exp(-t**2) from 0 to input``
+    (``scipy.special.erf``)."""
+    return ew.Erf.apply(floating(check_tensor("erf", "input", input)), False)
+
+
+def erfc(input) -> Tensor:
+    """``1 - erf(input)``, accurate where it is tiny (``scipy.special.erfc``)."""
+    return ew.Erf.apply(floating(check_tensor("erfc", "input", input)), True)
+
+
+def lerp(input, end, weight) -> Tensor:
+    """``input + weight * (end - input)`` (broadcasting; as ``torch.lerp``): ``input`` and
+    ``end`` floating tensors of one dtype, ``weight`` a number or a tensor of that dtype."""
+    check_tensor("lerp", "input", input)
+    check_tensor("lerp", "end", end)
+    check_float("lerp", "input", input._data.dtype)
+    if isinstance(weight, Tensor) and weight.ndim == 0:   # a 0-d weight acts as a number
+        weight = weight.to(input._data.dtype)
+    for name, value in (("end", end), ("weight", weight)):
+        if isinstance(value, Tensor) and value._data.dtype != input._data.dtype:
+            raise DtypeError(f"lerp: {name} must have input's dtype {input.dtype}, got "
+                             f"{value.dtype}")
+    if not isinstance(weight, Tensor):
+        weight = _scalar_operand("lerp", check_number("lerp", "weight", weight), input)
+    check_broadcastable("lerp", input._data.shape, end._data.shape, weight._data.shape)
+    return ew.Lerp.apply(input, end, weight)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None) -> Tensor:
+    """``input`` with NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf``
+    (by default the dtype's largest and smallest finite values), as ``torch.nan_to_num``;
+    the gradient is 0 at the replaced elements.  Integer and bool tensors come back
+    copied."""
+    check_tensor("nan_to_num", "input", input)
+    for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if value is not None:
+            check_number("nan_to_num", name, value)
+    data = input._data
+    if data.dtype.kind != "f":
+        return Tensor._make(data.copy())
+    finfo = np.finfo(data.dtype)
+    result = input
+    for mask, value in ((np.isnan(data), nan),
+                        (np.isposinf(data), finfo.max if posinf is None else posinf),
+                        (np.isneginf(data), finfo.min if neginf is None else neginf)):
+        if mask.any():
+            with quiet():   # a replacement beyond the dtype's range becomes inf, as PyTorch's
+                constant = Tensor._make(np.asarray(value).astype(data.dtype))
+            result = ew.Where.apply(mask, constant, result)
+    return result if result is not input else shape_ops.Clone.apply(input)
+
+
+def outer(input, vec2) -> Tensor:
+    """The outer product of two 1-D tensors: ``(n,)`` and ``(m,)`` -> ``(n, m)``, dtypes
+    promoted (as ``torch.outer``)."""
+    check_tensor("outer", "input", input)
+    check_tensor("outer", "vec2", vec2)
+    for name, value in (("input", input), ("vec2", vec2)):
+        if value.ndim != 1:
+            raise ShapeError(f"outer: {name} must be 1-D, got shape {tuple(value.shape)}")
+    return mul(input.reshape(-1, 1), vec2.reshape(1, -1))
+
+
 def _piecewise(op, function, input) -> Tensor:
     if input._data.dtype.kind in "biu":
         return input if op != "sign" else Tensor._make(np.sign(input._data))
@@ -691,6 +758,8 @@ METHODS = {
     "exp": exp, "log": log, "log1p": log1p, "expm1": expm1, "sqrt": sqrt, "rsqrt": rsqrt,
     "reciprocal": reciprocal, "square": square, "abs": abs, "sin": sin, "cos": cos,
     "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "sign": sign, "floor": floor,
+    "erf": erf, "erfc": erfc, "lerp": lerp, "nan_to_num": nan_to_num, "outer": outer,
+    "ger": outer,
     "ceil": ceil, "round": round, "trunc": trunc, "maximum": maximum, "minimum": minimum,
     "clamp": clamp, "clip": clip, "where": where_method,
     "masked_fill": masked_fill, "nonzero": nonzero,
@@ -705,3 +774,4 @@ subtract = sub
 multiply = mul
 divide = true_divide = div
 negative = neg
+ger = outer

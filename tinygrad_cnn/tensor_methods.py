@@ -10,8 +10,9 @@ ops live in four modules, each also the source of the ``tinygrad_cnn.<name>`` fu
 - :mod:`tinygrad_cnn.tensor_shape`: views, shape methods and indexing;
 - :mod:`tinygrad_cnn.tensor_inplace`: in-place operations and ``t[index] = value``;
 
-and this module holds conversions (``to``, ``float``, ``cpu``, ...); ``backward`` and the
-hooks come from :mod:`tinygrad_cnn.autograd`.
+and this module holds conversions (``to``, ``float``, ``cpu``, ``type_as``, ``stride``, ...);
+:mod:`tinygrad_cnn.factories` gives ``new_zeros``, ``new_full``, ``new_tensor``, ...;
+``backward`` and the hooks come from :mod:`tinygrad_cnn.autograd`.
 Binding them here, after ``Tensor``, ``autograd`` and ``ops`` exist, is the one place where the
 loop between Tensor and its operations is closed.
 """
@@ -20,7 +21,7 @@ import builtins
 
 import numpy as np
 
-from . import devices, tensor_inplace, tensor_math, tensor_reduce, tensor_shape
+from . import _checks, devices, factories, tensor_inplace, tensor_math, tensor_reduce, tensor_shape
 from .autograd import engine, hooks
 from .autograd.float_errors import quiet
 from .ops import shape as shape_ops
@@ -154,6 +155,40 @@ def cuda(self, device=None, non_blocking=False, memory_format=None) -> Tensor:
     return self
 
 
+def type_as(self, other) -> Tensor:
+    """``self`` converted to ``other``'s dtype (``torch.Tensor.type_as``; ``self`` when the
+    dtypes agree)."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"type_as: other must be a Tensor, got {builtins.type(other).__name__}")
+    return _cast(self, other._data.dtype)
+
+
+def stride(self, dim=None):
+    """The step in elements between neighbours along each dim (a tuple), or along ``dim``
+    (an int), as ``torch.Tensor.stride``: numpy's byte strides over the item size.  Where
+    numpy says 0 (a dimension inserted by ``unsqueeze``, every dimension of an empty
+    array; here no view broadcasts) the step is the one a contiguous layout gives, as
+    PyTorch's."""
+    data = self._data
+    steps = [step // data.itemsize for step in data.strides]
+    following = 1
+    for axis in reversed(range(data.ndim)):
+        if steps[axis] == 0:
+            steps[axis] = following
+        following = steps[axis] * max(data.shape[axis], 1)
+    if dim is None:
+        return tuple(steps)
+    if data.ndim == 0:   # PyTorch: an IndexError
+        raise _checks.AxisError(f"stride: dim {dim!r} is out of range for a 0-d tensor")
+    return steps[_checks.normalize_axis(dim, data.ndim, "stride", data.shape)]
+
+
+def is_contiguous(self, memory_format=None) -> builtins.bool:
+    """True when the elements lie in row-major order without gaps (as
+    ``torch.Tensor.is_contiguous``: dimensions of size 1 do not count)."""
+    return builtins.bool(self._data.flags.c_contiguous)
+
+
 def __reversed__(self):
     """Iterate over the first dimension backwards (``self.flip(0)``)."""
     return iter(tensor_shape.flip(self, 0)) if self.ndim else iter((self,))
@@ -162,7 +197,8 @@ def __reversed__(self):
 _OWN = {
     "astype": astype, "to": to, "type": type, "float": float, "double": double,
     "half": half, "long": long, "int": int, "short": short, "byte": byte, "bool": bool,
-    "cpu": cpu, "cuda": cuda, "__reversed__": __reversed__,
+    "cpu": cpu, "cuda": cuda, "type_as": type_as, "stride": stride,
+    "is_contiguous": is_contiguous, "__reversed__": __reversed__,
     # autograd's side of the Tensor: backward and hooks
     "backward": engine.tensor_backward, "register_hook": hooks.register_hook,
     "retain_grad": hooks.retain_grad, "retains_grad": property(hooks.retains_grad),
@@ -172,7 +208,7 @@ _OWN = {
 def install() -> None:
     """Bind every method of the modules above onto ``Tensor`` (idempotent)."""
     for table in (tensor_math.METHODS, tensor_reduce.METHODS, tensor_shape.METHODS,
-                  tensor_inplace.METHODS, devices.device_methods(), _OWN):
+                  tensor_inplace.METHODS, factories.METHODS, devices.device_methods(), _OWN):
         for name, method in table.items():
             setattr(Tensor, name, method)
 

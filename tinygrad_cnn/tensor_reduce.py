@@ -168,18 +168,30 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     return reduce_ops.Prod.apply(input, _axes("prod", input, dim), keepdim)
 
 
-def cumsum(input, dim, *, dtype=None, axis=None) -> Tensor:
-    """Cumulative sums along ``dim``."""
-    check_tensor("cumsum", "input", input)
-    dim, _ = _dim_args("cumsum", dim, axis, False, None)
+def _cumulative(op: str, primitive, input, dim, dtype, axis) -> Tensor:
+    """``cumsum``'s and ``cumprod``'s work: integers and bools as int64 (as PyTorch's)
+    unless ``dtype`` is given, then ``primitive`` along ``dim``."""
+    check_tensor(op, "input", input)
+    dim, _ = _dim_args(op, dim, axis, False, None)
     if dtype is not None:
-        input = input.to(as_dtype("cumsum", dtype))
+        input = input.to(as_dtype(op, dtype))
     elif input._data.dtype.kind in "biu":
         input = input.to(np.int64)
-    axis = normalize_axis(dim, input.ndim, "cumsum", input._data.shape)
+    axis = normalize_axis(dim, input.ndim, op, input._data.shape)
     if input.ndim == 0:
         return shape_ops.Clone.apply(input)
-    return reduce_ops.Cumsum.apply(input, axis)
+    return primitive.apply(input, axis)
+
+
+def cumsum(input, dim, *, dtype=None, axis=None) -> Tensor:
+    """Cumulative sums along ``dim``."""
+    return _cumulative("cumsum", reduce_ops.Cumsum, input, dim, dtype, axis)
+
+
+def cumprod(input, dim, *, dtype=None, axis=None) -> Tensor:
+    """Cumulative products along ``dim`` (as ``torch.cumprod``); the gradient is exact
+    where the input holds zeros too."""
+    return _cumulative("cumprod", reduce_ops.Cumprod, input, dim, dtype, axis)
 
 
 def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None,
@@ -443,6 +455,7 @@ def count_nonzero(input, dim=None) -> Tensor:
 
 METHODS = {
     "sum": sum, "mean": mean, "var": var, "std": std, "prod": prod, "cumsum": cumsum,
+    "cumprod": cumprod,
     "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "norm": norm,
     "amax": amax, "amin": amin, "max": max, "min": min,
     "argmax": argmax, "argmin": argmin, "sort": sort, "argsort": argsort, "topk": topk,

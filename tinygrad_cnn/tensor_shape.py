@@ -10,6 +10,7 @@ tensor (``_view = (base, again)``), which :mod:`tinygrad_cnn.tensor_inplace` use
 in-place change of a view on its base, as PyTorch's ``CopySlices``.
 """
 
+import numbers
 import weakref
 
 import numpy as np
@@ -18,12 +19,15 @@ from ._checks import (
     AxisError,
     DtypeError,
     ShapeError,
+    check_fits,
     check_int,
+    check_scalar,
     check_tensor,
     normalize_axes,
     normalize_axis,
     sizes_argument,
 )
+from .ops import elementwise as ew
 from .ops import shape as shape_ops
 from .tensor import Tensor, as_dtype
 
@@ -474,6 +478,275 @@ def index_select(input, dim, index) -> Tensor:
     return getitem(input, (slice(None),) * dim + (indices.reshape(-1),))
 
 
+# ------------------------------------------------------------------ scatter, index_add
+def _scatter_checks(op: str, input, dim, index, src) -> tuple:
+    """The checks of ``scatter``/``scatter_add`` (as PyTorch's): ``index`` an integer tensor
+    with ``input``'s number of dims, no larger than ``src`` (a Tensor, or None for a number)
+    and, outside ``dim``, than ``input``; every index in ``[0, size)``.  Returns ``(dim,
+    key)``: the numpy index writing ``index``'s elements along ``dim`` (None when ``index``
+    is empty)."""
+    check_tensor(op, "self", input)
+    _check_index(op, index)
+    shape = input._data.shape
+    dim = normalize_axis(dim, input.ndim, op, shape)
+    indices = index._data
+    if src is not None and src._data.dtype != input._data.dtype:
+        raise DtypeError(f"{op}: src must have self's dtype {input.dtype}, got {src.dtype}")
+    if indices.size == 0:
+        return dim, None
+    if indices.ndim != input.ndim:
+        raise ShapeError(f"{op}: index must have as many dimensions as self, got index shape "
+                         f"{indices.shape} and self shape {shape}")
+    if src is not None and src.ndim != indices.ndim:
+        raise ShapeError(f"{op}: index must have as many dimensions as src, got index shape "
+                         f"{indices.shape} and src shape {tuple(src.shape)}")
+    if any(n > s for d, (n, s) in enumerate(zip(indices.shape, shape)) if d != dim) or (
+            src is not None and any(n > s for n, s in zip(indices.shape, src._data.shape))):
+        raise ShapeError(f"{op}: index shape {indices.shape} must be no larger than self shape "
+                         f"{shape} apart from dimension {dim} and no larger than src shape "
+                         f"{None if src is None else tuple(src.shape)}")
+    _check_index_range(op, indices, shape[dim] if input.ndim else 1, dim)
+    if input.ndim == 0:
+        return dim, ()
+    return dim, take_index(indices, dim)
+
+
+def _leading(src: Tensor, shape: tuple) -> Tensor:
+    """``src``'s leading block of ``shape`` (differentiable): the part an index reads."""
+    if src._data.shape == shape:
+        return src
+    return getitem(src, tuple(slice(0, n) for n in shape))
+
+
+def _scatter_values(op: str, input, index, src, value) -> Tensor:
+    """``scatter``'s ``src`` or ``value`` (exactly one; a number in ``src``'s place is a
+    value, as PyTorch's) as a Tensor of ``input``'s dtype, cut to ``index``'s shape."""
+    if src is not None and value is not None:
+        raise TypeError(f"{op}: give either src or value, not both")
+    if src is None and value is None:
+        raise TypeError(f"{op}: missing src (a tensor) or value (a number)")
+    if isinstance(src, Tensor):
+        return src
+    value = src if value is None else value
+    if isinstance(value, Tensor) or not isinstance(value, (numbers.Number, np.generic)):
+        raise TypeError(f"{op}: value must be a number or src a Tensor, got "
+                        f"{type(value).__name__}")
+    check_fits(op, "value", value, input._data.dtype)
+    return Tensor._make(np.asarray(value).astype(input._data.dtype))
+
+
+def scatter_plan(op: str, input, dim, index, src=None, value=None, reduce=None):
+    """Check ``scatter``'s arguments; return the function computing it from a tensor of
+    ``input``'s shape (so the in-place form records it on the old value)."""
+    if reduce not in (None, "add", "multiply"):
+        raise ShapeError(f"{op}: reduce must be 'add' or 'multiply', got {reduce!r}")
+    values = _scatter_values(op, input, index, src, value)
+    scalar = values.ndim == 0 and not isinstance(src, Tensor)
+    dim, key = _scatter_checks(op, input, dim, index, None if scalar else values)
+    if key is None:
+        return clone
+    part = values if scalar else _leading(values, index._data.shape)
+    if reduce == "add":
+        return lambda tensor: tensor + shape_ops.IndexAdd.apply(
+            part.expand(index._data.shape), key, tensor._data.shape)
+    if reduce == "multiply":
+        return lambda tensor: shape_ops.ScatterMultiply.apply(tensor, key, part)
+    return lambda tensor: shape_ops.IndexPut.apply(tensor, key, part)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
+    """``input`` with ``src[i][j]`` (or the number ``value``) written at ``[index[i][j]][j]``
+    along ``dim`` (as ``torch.scatter``).  input: any shape; index: an integer tensor of as
+    many dims, no larger than ``src`` and (outside ``dim``) than ``input``.  Gradients go to
+    ``input`` where nothing was written and to ``src`` at the elements read.  ``reduce``
+    ``'add'`` or ``'multiply'`` combines instead (``'multiply'`` has no derivative, as
+    PyTorch's)."""
+    return scatter_plan("scatter", input, dim, index, src, value, reduce)(input)
+
+
+def scatter_add_plan(op: str, input, dim, index, src):
+    """Check ``scatter_add``'s arguments; return the function computing it."""
+    check_tensor(op, "src", src)
+    dim, key = _scatter_checks(op, input, dim, index, src)
+    if key is None:
+        return clone
+    part = _leading(src, index._data.shape)
+    return lambda tensor: tensor + shape_ops.IndexAdd.apply(part, key, tensor._data.shape)
+
+
+def scatter_add(input, dim, index, src) -> Tensor:
+    """``input`` with ``src[i][j]`` added at ``[index[i][j]][j]`` along ``dim`` (repeated
+    indices accumulate), as ``torch.scatter_add``; index as :func:`scatter`'s."""
+    return scatter_add_plan("scatter_add", input, dim, index, src)(input)
+
+
+def _without(shape: tuple, dim: int) -> tuple:
+    """``shape`` with dimension ``dim`` left out."""
+    return shape[:dim] + shape[dim + 1:]
+
+
+def index_add_plan(op: str, input, dim, index, source, alpha=1):
+    """Check ``index_add``'s arguments; return the function computing it."""
+    check_tensor(op, "self", input)
+    _check_index(op, index)
+    check_tensor(op, "source", source)
+    check_scalar(op, "alpha", alpha)
+    shape = input._data.shape
+    dim = normalize_axis(dim, input.ndim, op, shape)
+    indices = index._data
+    if indices.ndim > 1:  # PyTorch: an IndexError
+        raise AxisError(f"{op}: index must be a 1-D tensor, got shape {indices.shape}")
+    if source._data.dtype != input._data.dtype:
+        raise DtypeError(f"{op}: source must have self's dtype {input.dtype}, got "
+                         f"{source.dtype}")
+    source_shape = source._data.shape
+    if max(source.ndim, 1) != max(input.ndim, 1) or \
+            _without(source_shape or (1,), dim) != _without(shape or (1,), dim):
+        raise ShapeError(f"{op}: source shape {source_shape} must match self shape {shape} "
+                         f"apart from dimension {dim}")
+    count = source_shape[dim] if source.ndim else 1
+    if indices.size != count:
+        raise ShapeError(f"{op}: index has {indices.size} entries but source has {count} "
+                         f"along dimension {dim} (source shape {source_shape})")
+    _check_index_range(op, indices, shape[dim] if input.ndim else 1, dim)
+    values = source if alpha == 1 else source * alpha
+    if input.ndim == 0:
+        return lambda tensor: tensor + values.reshape(())
+    key = (slice(None),) * dim + (indices.reshape(-1),)
+    return lambda tensor: tensor + shape_ops.IndexAdd.apply(values, key, tensor._data.shape)
+
+
+def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
+    """``input`` with ``alpha * source`` added at the entries ``index`` (1-D, each in
+    ``[0, size)``; repeats accumulate) of dimension ``dim`` (as ``torch.index_add``).
+    source: ``input``'s shape with ``len(index)`` along ``dim``."""
+    return index_add_plan("index_add", input, dim, index, source, alpha)(input)
+
+
+# ------------------------------------------------------------------ roll, movedim, tril, ...
+def _int_tuple(op: str, argument: str, value) -> tuple:
+    """An int or a sequence of ints as a tuple of ints (``TypeError`` otherwise)."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    for item in values:
+        check_int(op, argument, item)
+    return tuple(int(item) for item in values)
+
+
+def roll(input, shifts, dims=None) -> Tensor:
+    """Shift the elements cyclically by ``shifts`` along ``dims`` (ints or tuples of equal
+    length); with ``dims=None`` over the flattened tensor, shape kept (as ``torch.roll``)."""
+    check_tensor("roll", "input", input)
+    shifts = _int_tuple("roll", "shifts", shifts)
+    if not shifts:
+        raise ShapeError("roll: shifts must name at least one shift, got ()")
+    if dims is None:
+        if len(shifts) != 1:
+            raise ShapeError(f"roll: shifts must be one int when dims is None, got {shifts}")
+        return reshape(roll(flatten(input), shifts, 0), input._data.shape)
+    dims = _int_tuple("roll", "dims", dims)
+    if len(shifts) != len(dims):
+        raise ShapeError(f"roll: shifts and dims must have the same length, got shifts "
+                         f"{shifts} and dims {dims}")
+    if input.ndim == 0:   # PyTorch: an IndexError
+        raise AxisError(f"roll: dims {dims} are out of range for a 0-d tensor")
+    result = input
+    for shift, dim in zip(shifts, dims):
+        dim = normalize_axis(dim, input.ndim, "roll", input._data.shape)
+        size = input._data.shape[dim]
+        if size and shift % size:
+            order = (np.arange(size) - shift) % size
+            result = getitem(result, (slice(None),) * dim + (order,))
+    return result if result is not input else clone(input)
+
+
+def movedim(input, source, destination) -> Tensor:
+    """Move dimensions ``source`` to positions ``destination`` (ints or tuples of equal
+    length), the others keeping their order (a view, as ``torch.movedim``)."""
+    check_tensor("movedim", "input", input)
+    source = _int_tuple("movedim", "source", source)
+    destination = _int_tuple("movedim", "destination", destination)
+    if len(source) != len(destination):
+        raise ShapeError(f"movedim: source and destination must name as many dims, got "
+                         f"source {source} and destination {destination}")
+    shape = input._data.shape
+    source = [normalize_axis(d, input.ndim, "movedim", shape) for d in source]
+    destination = [normalize_axis(d, input.ndim, "movedim", shape) for d in destination]
+    for name, dims in (("source", source), ("destination", destination)):
+        if len(set(dims)) != len(dims):
+            raise ShapeError(f"movedim: repeated dim in {name} {tuple(dims)}")
+    if input.ndim == 0:
+        return input
+    rest = iter(d for d in range(input.ndim) if d not in source)
+    placed = dict(zip(destination, source))
+    return permute(input, tuple(placed[d] if d in placed else next(rest)
+                                for d in range(input.ndim)))
+
+
+def _triangle(op: str, input, diagonal, keep_lower: bool) -> Tensor:
+    check_tensor(op, "input", input)
+    diagonal = check_int(op, "diagonal", diagonal)
+    if input.ndim < 2:
+        raise ShapeError(f"{op}: input must have at least 2 dimensions, got shape "
+                         f"{tuple(input.shape)}")
+    rows, columns = input._data.shape[-2:]
+    offset = np.arange(columns)[None, :] - np.arange(rows)[:, None]   # column - row
+    kept = offset <= diagonal if keep_lower else offset >= diagonal
+    zero = Tensor._make(np.zeros((), input._data.dtype))
+    return ew.Where.apply(np.broadcast_to(kept, input._data.shape), input, zero)
+
+
+def tril(input, diagonal=0) -> Tensor:
+    """The lower triangle of the last two dims: elements with ``column - row <= diagonal``
+    kept, the rest 0 (as ``torch.tril``); input ``(*, m, n)``."""
+    return _triangle("tril", input, diagonal, True)
+
+
+def triu(input, diagonal=0) -> Tensor:
+    """The upper triangle of the last two dims: elements with ``column - row >= diagonal``
+    kept, the rest 0 (as ``torch.triu``); input ``(*, m, n)``."""
+    return _triangle("triu", input, diagonal, False)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Tensor:
+    """Each element (or slice along ``dim``) repeated ``repeats`` times in place: an int, or
+    an integer tensor (0-d, or 1-D with one count per entry); ``dim=None`` works on the
+    flattened tensor (as ``torch.repeat_interleave``).  ``repeat_interleave(counts)``
+    alone gives ``arange(len(counts))`` repeated by ``counts``."""
+    op = "repeat_interleave"
+    check_tensor(op, "input", input)
+    if repeats is None:
+        if input._data.dtype.kind not in "iu" or input.ndim > 1:
+            raise ShapeError(f"{op}: repeats must be a 0-d or 1-D integer tensor, got "
+                             f"{input.dtype} of shape {tuple(input.shape)}")
+        positions = Tensor._make(np.arange(input._data.size, dtype=np.int64))
+        return repeat_interleave(positions, input.reshape(-1), 0)
+    if isinstance(repeats, Tensor):
+        if repeats._data.dtype.kind not in "iu":
+            raise DtypeError(f"{op}: repeats must be an integer tensor, got {repeats.dtype}")
+        if repeats.ndim > 1:
+            raise ShapeError(f"{op}: repeats must be a 0-d or 1-D tensor, got shape "
+                             f"{tuple(repeats.shape)}")
+        counts = repeats._data.reshape(-1)
+    else:
+        counts = np.array([check_int(op, "repeats", repeats)])
+    if counts.size and counts.min() < 0:
+        raise ShapeError(f"{op}: repeats must be non-negative, got {counts.min()}")
+    if dim is None:
+        input, dim = flatten(input), 0
+    dim = normalize_axis(dim, input.ndim, op, input._data.shape)
+    size = input._data.shape[dim] if input.ndim else 1
+    if counts.size != 1 and counts.size != size:
+        raise ShapeError(f"{op}: repeats must have one count per entry of dimension {dim} "
+                         f"(size {size}), got {counts.size} counts")
+    order = np.repeat(np.arange(size), counts if counts.size == size else counts[0])
+    if output_size is not None and check_int(op, "output_size", output_size) != order.size:
+        raise ShapeError(f"{op}: output_size must be the repeated size {order.size}, got "
+                         f"{output_size}")
+    if input.ndim == 0:
+        input = reshape(input, 1)
+    return getitem(input, (slice(None),) * dim + (order,))
+
+
 METHODS = {
     "view": view, "view_as": view_as, "reshape": reshape, "reshape_as": reshape_as,
     "flatten": flatten, "unflatten": unflatten, "squeeze": squeeze, "unsqueeze": unsqueeze,
@@ -482,7 +755,10 @@ METHODS = {
     "broadcast_to": broadcast_to, "repeat": repeat, "flip": flip, "narrow": narrow,
     "select": select, "split": split, "chunk": chunk, "unbind": unbind,
     "contiguous": contiguous, "clone": clone, "__getitem__": getitem, "gather": gather,
-    "index_select": index_select,
+    "index_select": index_select, "scatter": scatter, "scatter_add": scatter_add,
+    "index_add": index_add, "roll": roll, "movedim": movedim, "moveaxis": movedim,
+    "tril": tril, "triu": triu, "repeat_interleave": repeat_interleave,
 }
 
 swapaxes = swapdims = transpose
+moveaxis = movedim

@@ -7,10 +7,14 @@ derivative order stays inside the file):
 
 =====================  ===========================================================================
 ``elementwise.py``     Add Sub Mul Div Neg Pow PowScalar Exp Log Sqrt Rsqrt Abs Relu LeakyRelu
-                       Sigmoid Tanh Clip Where MaskBy
+                       Sigmoid Tanh Clip Where MaskBy Erf (erf, erfc) Lerp
 ``linalg.py``          MatMul (backward: MatMul of the gradient with the other operand)
 ``reduce.py``          Sum Mean Extremum (max/min; backward broadcasts with ``BroadcastTo``)
-``shape.py``           Reshape Permute Concatenate Cast; BroadcastTo <-> SumTo; GetItem <-> IndexAdd
+                       Prod Cumsum Cumprod
+``shape.py``           Reshape Permute Concatenate Cast Flip Clone; BroadcastTo <-> SumTo;
+                       GetItem <-> IndexAdd (also gather, scatter_add, index_add); IndexPut
+                       (t[i] = v, scatter); ViewUpdate; ScatterMultiply (no derivative, as
+                       PyTorch's)
 ``conv.py``            the triad Conv2d ``C`` -> ConvTranspose2d ``T`` and Conv2dWeightGrad ``G``:
                        each one's backward is the other two (table in its docstring)
 ``im2col.py``          Unfold <-> Fold

@@ -5,6 +5,7 @@ are piecewise constant, so treating them as constants gives the right higher der
 """
 
 import numpy as np
+from scipy import special
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
@@ -477,3 +478,46 @@ class Extreme2(Function):
         grad_a = share(x, y, x.shape) if ctx.needs_input_grad[0] else None
         grad_b = share(y, x, y.shape) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b, None
+
+
+def _erf_slope(x: Tensor) -> Tensor:
+    """``2 / sqrt(pi) * exp(-x**2)``, the derivative of ``erf``, in Tensor ops."""
+    return (x * x).neg().exp() * (2.0 / np.sqrt(np.pi))
+
+
+class Erf(Function):
+    """The error function (``scipy.special.erf``, ``torch.erf``) or, with ``complement``,
+    ``1 - erf(x)`` computed directly, accurate where it is tiny (``torch.erfc``)."""
+
+    @staticmethod
+    def forward(ctx, x, complement):
+        ctx.save_for_backward(x)
+        ctx.complement = complement
+        return special.erfc(x) if complement else special.erf(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        slope = grad * _erf_slope(x)
+        return (-slope if ctx.complement else slope), None
+
+
+class Lerp(Function):
+    """``start + weight * (end - start)`` (``torch.lerp``), broadcasting, computed as
+    ``end - (end - start) * (1 - weight)`` where ``|weight| >= 0.5`` (exact at weight 1, as
+    PyTorch's); the gradients are PyTorch's products, in Tensor ops."""
+
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        ctx.save_for_backward(start, end, weight)
+        difference = end - start
+        return np.where(np.abs(weight) < 0.5, start + weight * difference,
+                        end - difference * (1 - weight))
+
+    @staticmethod
+    def backward(ctx, grad):
+        start, end, weight = ctx.saved_tensors
+        needs_start, needs_end, needs_weight = ctx.needs_input_grad
+        return (sum_to(grad * (1 - weight), start.shape) if needs_start else None,
+                sum_to(grad * weight, end.shape) if needs_end else None,
+                sum_to(grad * (end - start), weight.shape) if needs_weight else None)

@@ -168,3 +168,62 @@ class Cumsum(Function):
     def backward(ctx, grad):
         flipped = Flip.apply(grad, (ctx.axis,))
         return Flip.apply(Cumsum.apply(flipped, ctx.axis), (ctx.axis,)), None
+
+
+class Cumprod(Function):
+    """``np.cumprod(x, axis)``.
+
+    The gradient of ``x[k]`` is ``sum over i >= k of grad[i] * output[i] / x[k]``: a Tensor
+    formula (a reversed cumulative sum), so it differentiates again, where no element is
+    zero; with zeros, the exact products of the other factors from numpy (first order only,
+    as :class:`Prod`).
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        output = np.cumprod(x, axis=axis, dtype=x.dtype)
+        ctx.save_for_backward(x, output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, output = ctx.saved_tensors
+        axis = ctx.axis
+        if not (x._data == 0).any():
+            weighted = Flip.apply(grad * output, (axis,))
+            return Flip.apply(Cumsum.apply(weighted, axis), (axis,)) / x, None
+        moved_x = np.moveaxis(x._data, axis, -1)
+        moved_grad = np.moveaxis(grad._data, axis, -1)
+        return np.moveaxis(_cumprod_input_grad(moved_x, moved_grad), -1, axis), None
+
+
+def _first(mask: np.ndarray, size: int) -> np.ndarray:
+    """The position of the first True along the last axis (``size`` where there is none),
+    keeping that axis (length 1)."""
+    return np.where(mask.any(axis=-1), mask.argmax(axis=-1), size)[..., None]
+
+
+def _cumprod_input_grad(x: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """The exact gradient of ``cumprod`` along the last axis where ``x`` holds zeros (as
+    PyTorch's, in O(n)).  With ``z`` the first zero of a slice and ``w = grad * output``:
+    before ``z``, the reversed cumulative sum of ``w`` up to ``z`` over ``x``; at ``z``,
+    ``output[z-1] * sum over i >= z of grad[i] * x[z+1] * ... * x[i]`` (the terms from the
+    next zero on are 0); after it, 0 (every product there holds the zero)."""
+    size = x.shape[-1]
+    position = np.arange(size)
+    is_zero = x == 0
+    first = _first(is_zero, size)
+    second = _first(is_zero & (position > first), size)
+    output = np.cumprod(x, axis=-1)
+    zero = np.zeros((), x.dtype)
+    before = position < first
+    weighted = np.where(before, grad * output, zero)
+    result = np.where(before, np.cumsum(weighted[..., ::-1], axis=-1)[..., ::-1], zero)
+    result = np.divide(result, np.where(before, x, np.ones((), x.dtype)))
+    later = np.cumprod(np.where(position > first, x, np.ones((), x.dtype)), axis=-1)
+    counted = (position >= first) & (position < second)
+    at_zero = np.where(counted, grad * later, zero).sum(axis=-1, keepdims=True)
+    prefix = np.take_along_axis(output, np.maximum(first - 1, 0), axis=-1)
+    prefix = np.where(first > 0, prefix, np.ones((), x.dtype))
+    return np.where(position == first, prefix * at_zero, result)

@@ -239,3 +239,20 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+
+class ScatterMultiply(Function):
+    """``x`` with its elements at ``index`` multiplied by ``values`` (repeats multiply
+    together): ``scatter(..., reduce='multiply')``, which has no derivative in PyTorch
+    either, so its backward raises rather than return a wrong gradient."""
+
+    @staticmethod
+    def forward(ctx, x, index, values):
+        output = x.copy()
+        np.multiply.at(output, index, np.broadcast_to(values, output[index].shape))
+        return output
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("scatter: the derivative of reduce='multiply' is not implemented "
+                           "(as PyTorch's); use an out-of-place product instead")
