@@ -760,6 +760,150 @@ LAYER_OPS = [
 ]
 
 
+# ------------------------------------------------------------------ nn ops: pixel shuffle,
+# PReLU and the other activations, embedding, instance norm, distances (one block)
+def _embedding(weight, indices, **options):
+    return F.embedding(tg.tensor(indices), weight, **options)
+
+
+def _torch_embedding(weight, indices, **options):
+    return TF.embedding(torch.from_numpy(indices), weight, **options)
+
+
+EMBEDDING_INDICES = np.array([[1, 2, 1], [4, 1, 0]])  # repeats: their gradients accumulate
+INF = float("inf")
+LAYER_OPS += [
+    OpInfo("pixel_shuffle", F.pixel_shuffle,
+           lambda x, upscale_factor: loops.pixel_shuffle_ref(x, upscale_factor),
+           torch_op=TF and TF.pixel_shuffle,
+           sample_inputs=samples((((2, 8, 3, 2),), dict(upscale_factor=2)),
+                                 (((2, 1, 9, 2, 3),), dict(upscale_factor=3)),
+                                 (((4, 2, 2),), dict(upscale_factor=2)),
+                                 (((3, 2, 4),), dict(upscale_factor=1))),
+           error_inputs=errors(
+               (((2, 8, 3, 3),), dict(upscale_factor=3), RuntimeError,
+                r"pixel_shuffle: the input's channel dimension \(dim -3, size 8\) must be "
+                r"divisible by upscale_factor\*\*2 = 9, got input shape \(2, 8, 3, 3\)"),
+               (((2, 4, 3, 3),), dict(upscale_factor=0), RuntimeError,
+                "pixel_shuffle: upscale_factor must be positive, got 0"),
+               (((2, 4, 3, 3),), dict(upscale_factor=2.0), TypeError,
+                "pixel_shuffle: upscale_factor must be an int"),
+               (((8, 3),), dict(upscale_factor=2), RuntimeError,
+                r"pixel_shuffle: input must have at least 3 dimensions .* got shape \(8, 3\)"))),
+    OpInfo("pixel_unshuffle", F.pixel_unshuffle,
+           lambda x, downscale_factor: loops.pixel_unshuffle_ref(x, downscale_factor),
+           torch_op=TF and TF.pixel_unshuffle,
+           sample_inputs=samples((((2, 2, 4, 6),), dict(downscale_factor=2)),
+                                 (((2, 1, 1, 6, 3),), dict(downscale_factor=3)),
+                                 (((3, 4, 2),), dict(downscale_factor=2))),
+           error_inputs=errors(
+               (((2, 3, 3, 4),), dict(downscale_factor=2), RuntimeError,
+                r"pixel_unshuffle: the input's height \(dim -2, size 3\) must be divisible by "
+                r"downscale_factor = 2, got input shape \(2, 3, 3, 4\)"),
+               (((2, 3, 4, 6),), dict(downscale_factor=4), RuntimeError,
+                r"pixel_unshuffle: the input's width \(dim -1, size 6\)"),
+               (((2, 3, 4, 6),), dict(downscale_factor=-1), RuntimeError,
+                "pixel_unshuffle: downscale_factor must be positive"))),
+    OpInfo("prelu", F.prelu, loops.prelu_ref, torch_op=TF and TF.prelu, away_from=(0.0,),
+           sample_inputs=samples(((2, 3, 4), (3,)), ((2, 3, 4), (1,)), ((2, 4, 3, 2), (4,)),
+                                 ((5,), (1,)), ((3, 2), ()), ((), (1,))),
+           error_inputs=errors(
+               (((2, 8, 3), (3,)), {}, RuntimeError,
+                r"prelu: weight has 3 slopes but the input has 8 channels \(input shape "
+                r"\(2, 8, 3\), weight shape \(3,\)\)"),
+               (((2, 3), (1, 3)), {}, RuntimeError,
+                r"prelu: weight must be a scalar or 1-D, got shape \(1, 3\)"),
+               (((), (2,)), {}, RuntimeError, "prelu: a 0-d input takes one slope"),
+               (((2, 3), (3,)), {}, RuntimeError, "prelu: weight must have the input's dtype",
+                lambda x, w: F.prelu(x, w.float())))),
+    _activation("selu", kinks=(0.0,)),
+    _activation("celu", kinks=(0.0,), samples_=samples(((3, 4),), (((2, 5),), dict(alpha=0.5)),
+                                                       (((2, 5),), dict(alpha=-2.0)))),
+    _activation("logsigmoid"),
+    _activation("softsign", kinks=(0.0,)),
+    _activation("tanhshrink"),
+    OpInfo("celu_alpha", F.celu, loops.ACTIVATIONS["celu"], shapes=((3,),), error_name="celu",
+           error_inputs=errors((((3,),), dict(alpha=0.0), RuntimeError,
+                                "celu: alpha must be non-zero"))),
+    OpInfo("threshold", F.threshold, loops.threshold_ref, torch_op=TF and TF.threshold,
+           away_from=(0.5, -1.0),
+           sample_inputs=samples((((3, 4),), dict(threshold=0.5, value=-2.0)),
+                                 (((2, 3, 2),), dict(threshold=-1.0, value=20.0))),
+           error_inputs=errors((((3,),), dict(threshold="a", value=1.0), TypeError,
+                                "threshold: threshold must be a number"))),
+    OpInfo("glu", F.glu, loops.glu_ref, torch_op=TF and TF.glu,
+           sample_inputs=samples(((3, 4),), (((4, 3, 2),), dict(dim=0)),
+                                 (((2, 6, 1),), dict(dim=1))),
+           error_inputs=errors(
+               (((2, 3),), {}, RuntimeError,
+                r"glu: halving dimension must be even, but dimension 1 is size 3 \(input "
+                r"shape \(2, 3\)\)"),
+               (((2, 4),), dict(dim=2), IndexError, "glu: axis 2 is out of range"),
+               (((),), {}, RuntimeError, "glu: does not support scalars"))),
+    OpInfo("embedding", _embedding, lambda w, indices: loops.embedding_ref(w, indices),
+           torch_op=TF and _torch_embedding,
+           sample_inputs=samples((((5, 3),), dict(indices=EMBEDDING_INDICES)),
+                                 (((4, 2),), dict(indices=np.array(3))),
+                                 (((6, 4),), dict(indices=np.array([[[5, 0]], [[5, 5]]])))),
+           error_inputs=errors(
+               (((5, 3),), dict(indices=np.array([1, 5])), IndexError,
+                r"embedding: index 5 is out of range for weight of shape \(5, 3\) \(input "
+                r"shape \(2,\)\)"),
+               (((5, 3),), dict(indices=np.array([0, -1])), IndexError,
+                "embedding: index -1 is out of range"),
+               (((5, 3),), dict(indices=np.array([1.0])), RuntimeError,
+                "embedding: input must hold integer indices"),
+               (((5,),), dict(indices=np.array([1])), RuntimeError,
+                r"embedding: weight must be 2-D \(num_embeddings, embedding_dim\), got "
+                r"shape \(5,\)"),
+               (((5, 3),), dict(indices=np.array([1]), padding_idx=5), AssertionError,
+                r"embedding: padding_idx must be within num_embeddings \(5\), got 5"))),
+    OpInfo("instance_norm", _affine_operands(F.instance_norm),
+           _affine_operands(loops.instance_norm_ref),
+           torch_op=TF and _affine_operands(TF.instance_norm),
+           sample_inputs=samples(((2, 3, 4, 5), (3,), (3,)), (((3, 2, 6),), dict(eps=1e-3)),
+                                 ((2, 2, 3, 3), (2,))),
+           error_inputs=errors(
+               (((2, 3),), {}, ValueError,
+                r"instance_norm: expected more than 1 spatial element when training, got "
+                r"input shape \(2, 3\)"),
+               (((2, 3, 4), (4,)), {}, RuntimeError,
+                r"instance_norm: weight must have shape \(3,\), got \(4,\)"),
+               (((2, 3, 4),), dict(use_input_stats=False), RuntimeError,
+                "instance_norm: running_mean and running_var are needed")),
+           grad_options=dict(fast=False)),
+    OpInfo("cosine_similarity", F.cosine_similarity, loops.cosine_similarity_ref,
+           torch_op=TF and TF.cosine_similarity,
+           sample_inputs=samples(((3, 4), (3, 4)), (((2, 3, 4), (3, 1)), dict(dim=0)),
+                                 (((4,), (4,)), dict(dim=0)),
+                                 (((3, 5), (3, 5)), dict(dim=-1, eps=1e-3))),
+           error_inputs=errors(
+               (((2, 3), (2, 4)), {}, RuntimeError,
+                r"cosine_similarity: shapes \(2, 3\) and \(2, 4\) cannot be broadcast"),
+               (((2, 3), (2, 3)), dict(dim=2), IndexError,
+                "cosine_similarity: axis 2 is out of range"),
+               (((2, 3), (2, 3)), {}, RuntimeError,
+                "cosine_similarity: expected the common dtype of x1 and x2 to be floating "
+                "point, got int64 and int64",
+                lambda a, b: F.cosine_similarity(a.long(), b.long())))),
+    OpInfo("pairwise_distance", F.pairwise_distance, loops.pairwise_distance_ref,
+           torch_op=TF and TF.pairwise_distance,
+           sample_inputs=samples(((3, 4), (3, 4)), (((3, 4), (4,)), dict(p=1.0, keepdim=True)),
+                                 (((2, 3, 4), (2, 3, 4)), dict(p=3.0)),
+                                 (((3, 4), (3, 4)), dict(p=INF)),
+                                 (((3, 4), (3, 4)), dict(p=-INF, keepdim=True)),
+                                 (((5,), (5,)), dict(p=0.5, eps=0.0)),
+                                 (((3, 4), (3, 4)), dict(p=-1.5)), ((), ())),
+           error_inputs=errors(
+               (((2, 3), (2, 4)), {}, RuntimeError,
+                r"pairwise_distance: shapes \(2, 3\) and \(2, 4\) cannot be broadcast"),
+               (((2, 3), (2, 3)), dict(p=float("nan")), ValueError,
+                "pairwise_distance: p must be a number, got nan"),
+               (((2, 3), (2, 3)), dict(p="2"), TypeError,
+                "pairwise_distance: p must be a number"))),
+]
+
+
 # ------------------------------------------------------------------ the registry
 def _axis_error(op, call):
     return errors((((2, 3),), {}, ValueError, rf"{op}: axis -?\d is out of range", call))

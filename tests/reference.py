@@ -523,3 +523,116 @@ def max_unpool2d_ref(x, indices, output_size):
         k = indices[n, c, i, j]
         out[n, c, k // output_size[1], k % output_size[1]] = x[n, c, i, j]
     return out
+
+
+# ------------------------------------------------------------------ nn ops: pixel shuffle,
+# PReLU and the other activations, embedding, instance norm, distances
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _logsigmoid_scalar(v):
+    """log(1 / (1 + exp(-v))), written per sign so neither branch overflows."""
+    return -np.log1p(np.exp(-v)) if v >= 0 else v - np.log1p(np.exp(v))
+
+
+ACTIVATIONS.update({
+    "selu": lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0))),
+    "celu": lambda x, alpha=1.0: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0) / alpha)),
+    "logsigmoid": lambda x: _elementwise(_logsigmoid_scalar, x),
+    "softsign": lambda x: x / (1 + np.abs(x)),
+    "tanhshrink": lambda x: x - np.tanh(x),
+})
+
+
+def threshold_ref(x, threshold, value):
+    return np.where(x <= threshold, value, x)
+
+
+def prelu_ref(x, weight):
+    """x where x > 0, else the slope of x's channel (dim 1; the one slope if weight has one)."""
+    out = np.array(x, dtype=float, copy=True)
+    slopes = np.reshape(weight, -1)
+    for position in np.ndindex(*x.shape):
+        channel = position[1] if x.ndim >= 2 and slopes.size > 1 else 0
+        if x[position] <= 0:
+            out[position] = slopes[channel] * x[position]
+    return out
+
+
+def glu_ref(x, dim=-1):
+    first, second = np.split(x, 2, axis=dim)
+    return first / (1 + np.exp(-second))
+
+
+def pixel_shuffle_ref(x, r):
+    """out[..., c, h r + i, w r + j] = x[..., c r^2 + i r + j, h, w], one element at a time."""
+    *lead, channels, height, width = x.shape
+    out = np.empty((*lead, channels // (r * r), height * r, width * r), dtype=x.dtype)
+    for index in np.ndindex(*out.shape):
+        *batch, c, row, column = index
+        out[index] = x[(*batch, c * r * r + (row % r) * r + column % r, row // r, column // r)]
+    return out
+
+
+def pixel_unshuffle_ref(x, r):
+    """The inverse of pixel_shuffle_ref: out[..., c r^2 + i r + j, h, w] = x[..., c, h r + i,
+    w r + j]."""
+    *lead, channels, height, width = x.shape
+    out = np.empty((*lead, channels * r * r, height // r, width // r), dtype=x.dtype)
+    for index in np.ndindex(*out.shape):
+        *batch, k, row, column = index
+        c, offset = divmod(k, r * r)
+        i, j = divmod(offset, r)
+        out[index] = x[(*batch, c, row * r + i, column * r + j)]
+    return out
+
+
+def embedding_ref(weight, indices):
+    out = np.empty(np.shape(indices) + weight.shape[1:], dtype=weight.dtype)
+    for position in np.ndindex(*np.shape(indices)):
+        out[position] = weight[indices[position]]
+    return out
+
+
+def instance_norm_ref(x, weight=None, bias=None, eps=1e-5):
+    """Each (sample, channel) plane standardised by its own mean and biased variance."""
+    out = np.empty_like(x)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            plane = x[n, c]
+            out[n, c] = (plane - plane.mean()) / np.sqrt(plane.var() + eps)
+            if weight is not None:
+                out[n, c] *= weight[c]
+            if bias is not None:
+                out[n, c] += bias[c]
+    return out
+
+
+def cosine_similarity_ref(x1, x2, dim=1, eps=1e-8):
+    x1, x2 = np.broadcast_arrays(x1, x2)
+    a, b = np.moveaxis(x1, dim, -1), np.moveaxis(x2, dim, -1)
+    out = np.empty(a.shape[:-1])
+    for position in np.ndindex(*out.shape):
+        u, v = a[position], b[position]
+        norm_u = max(np.sqrt(np.sum(u * u)), eps)
+        norm_v = max(np.sqrt(np.sum(v * v)), eps)
+        out[position] = np.sum((u / norm_u) * (v / norm_v))
+    return out
+
+
+def pairwise_distance_ref(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    first, second = np.broadcast_arrays(x1, x2)
+    difference = first - second + eps
+    if difference.ndim == 0:
+        return np.abs(difference)
+    size = np.abs(difference)
+    if p == np.inf:
+        out = size.max(axis=-1)
+    elif p == -np.inf:
+        out = size.min(axis=-1)
+    elif p == 0:
+        out = (size != 0).sum(axis=-1).astype(float)
+    else:
+        out = (size ** p).sum(axis=-1) ** (1.0 / p)
+    return out[..., None] if keepdim else out

@@ -26,7 +26,8 @@ PROBABILITIES = Arr(np.random.default_rng(1).uniform(0.1, 0.9, (4, 3)).astype(np
 
 # a layer's error may come from the function it runs
 ALIASES = {"LayerNorm": "layer_norm", "GroupNorm": "group_norm", "BatchNorm1d": "batch_norm",
-           "Dropout2d": "dropout2d", "ELU": "elu", "Softplus": "softplus"}
+           "Dropout2d": "dropout2d", "ELU": "elu", "Softplus": "softplus", "PReLU": "prelu",
+           "PixelShuffle": "pixel_shuffle", "InstanceNorm2d": "instance_norm"}
 # PyTorch computes these (NaN results, silently); we raise ValueError naming the argument.
 OUR_DELIBERATE = {
     "cross_entropy(label_smoothing=negative)", "cross_entropy(label_smoothing=nan)",
@@ -35,6 +36,8 @@ OUR_DELIBERATE = {
     "GroupNorm(eps=negative)", "GroupNorm(eps=nan)", "normalize(p=nan)",
     # PyTorch divides by zero (ZeroDivisionError); we say num_groups must be >= 1
     "group_norm(1=zero)", "GroupNorm(0=zero)",
+    "instance_norm(eps=negative)", "instance_norm(eps=nan)", "InstanceNorm2d(eps=negative)",
+    "InstanceNorm2d(eps=nan)", "pairwise_distance(p=nan)",
 } | {label.replace("BatchNorm2d", "BatchNorm1d") for label in DELIBERATE}
 # Where we differ and why (listed so it is seen).
 OUR_KNOWN = {
@@ -42,6 +45,13 @@ OUR_KNOWN = {
                            "TypeError, p must be a number",
     **{label.replace("BatchNorm2d", "BatchNorm1d"): reason
        for label, reason in KNOWN_GAPS.items() if label.startswith("BatchNorm2d")},
+    "PReLU(0=long tuple)": "PyTorch builds a (1, 1, 1) weight from the tuple and fails in prelu "
+                           "(RuntimeError); we say TypeError, num_parameters must be an int",
+    **{f"InstanceNorm2d(0={spoiler})": "PyTorch never reads num_features without affine or "
+                                        "running statistics (it warns on a mismatch); we check "
+                                        "it, as BatchNorm's"
+       for spoiler in ("string", "none-ish list", "zero", "negative", "huge", "long tuple",
+                       "float tuple")},
 }
 
 
@@ -102,6 +112,36 @@ SPECS = [
      {"alpha": "float"}),
     ("Softplus", applied(nn.Softplus, (3, 4)), applied(TNN.Softplus, (3, 4)), (),
      dict(beta=1.0, threshold=20.0), {"beta": "float", "threshold": "float"}),
+    # pixel shuffles, PReLU and the other added activations, embedding, instance norm,
+    # distances and their layers
+    _activation("selu"), _activation("celu", alpha=0.5), _activation("logsigmoid"),
+    _activation("softsign"), _activation("tanhshrink"),
+    _activation("threshold", threshold=0.1, value=2.0),
+    ("glu", F.glu, TF.glu, (arr(3, 4),), dict(dim=1), {0: "tensor", "dim": "int"}),
+    ("prelu", F.prelu, TF.prelu, (arr(2, 3, 4), arr(3)), {}, {0: "tensor", 1: "tensor"}),
+    ("pixel_shuffle", F.pixel_shuffle, TF.pixel_shuffle, (arr(2, 8, 3, 3), 2), {},
+     {0: "tensor", 1: "int"}),
+    ("pixel_unshuffle", F.pixel_unshuffle, TF.pixel_unshuffle, (arr(2, 2, 4, 6), 2), {},
+     {0: "tensor", 1: "int"}),
+    ("embedding", F.embedding, TF.embedding, (Arr(np.array([[0, 2, 4], [1, 1, 3]])), arr(5, 3)),
+     dict(padding_idx=1), {1: "tensor", "padding_idx": "int"}),
+    ("instance_norm", F.instance_norm, TF.instance_norm, (arr(2, 3, 4, 4),),
+     dict(weight=arr(3), bias=arr(3), eps=1e-5),
+     {0: "tensor", "weight": "tensor", "bias": "tensor", "eps": "float"}),
+    ("cosine_similarity", F.cosine_similarity, TF.cosine_similarity, (arr(3, 4), arr(3, 4)),
+     dict(dim=1, eps=1e-8), {0: "tensor", 1: "tensor", "dim": "int"}),
+    ("pairwise_distance", F.pairwise_distance, TF.pairwise_distance, (arr(3, 4), arr(3, 4)),
+     dict(p=2.0, eps=1e-6, keepdim=False),
+     {0: "tensor", 1: "tensor", "p": "float", "keepdim": "flag"}),
+    ("PReLU", applied(nn.PReLU, (2, 3, 4)), applied(TNN.PReLU, (2, 3, 4)), (3,),
+     dict(init=0.25), {0: "int"}),
+    ("Embedding", nn.Embedding, TNN.Embedding, (5, 3), dict(padding_idx=1),
+     {0: "int", 1: "int", "padding_idx": "int"}),
+    ("InstanceNorm2d", applied(nn.InstanceNorm2d, (2, 3, 4, 4)),
+     applied(TNN.InstanceNorm2d, (2, 3, 4, 4)), (3,), dict(eps=1e-5, momentum=0.1),
+     {0: "int", "eps": "float", "momentum": "float"}),
+    ("PixelShuffle", applied(nn.PixelShuffle, (2, 8, 3, 3)),
+     applied(TNN.PixelShuffle, (2, 8, 3, 3)), (2,), {}, {0: "int"}),
 ]
 
 

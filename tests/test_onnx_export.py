@@ -710,6 +710,17 @@ ACTIVATIONS = {
     "group norm": (lambda nn: nn.GroupNorm(2, 4), (4, 3, 3)),
     "group norm one group per channel": (lambda nn: nn.GroupNorm(4, 4, affine=False),
                                          (4, 3, 3)),
+    "prelu": (lambda nn: nn.PReLU(), (3, 4)),
+    "prelu per channel": (lambda nn: nn.PReLU(3), (3, 4, 2)),
+    "selu": (lambda nn: nn.SELU(), (3, 4)),
+    "celu": (lambda nn: nn.CELU(0.5), (3, 4)),
+    "glu": (lambda nn: nn.GLU(dim=1), (4, 3)),
+    "logsigmoid": (lambda nn: nn.LogSigmoid(), (3, 4)),
+    "softsign": (lambda nn: nn.Softsign(), (3, 4)),
+    "tanhshrink": (lambda nn: nn.Tanhshrink(), (3, 4)),
+    "pixel shuffle": (lambda nn: nn.PixelShuffle(2), (8, 3, 2)),
+    "pixel unshuffle": (lambda nn: nn.PixelUnshuffle(2), (2, 4, 6)),
+    "instance norm": (lambda nn: nn.InstanceNorm2d(3, affine=True), (3, 4, 5)),
 }
 
 

@@ -7,27 +7,37 @@ conversion alone; default initialisation is PyTorch's (Kaiming-uniform), seeded 
 
 from . import init, utils
 from .activation import (
+    CELU,
     ELU,
     GELU,
+    GLU,
+    SELU,
     Hardsigmoid,
     Hardswish,
     Hardtanh,
     LeakyReLU,
+    LogSigmoid,
     LogSoftmax,
     Mish,
+    PReLU,
     ReLU,
     ReLU6,
     Sigmoid,
     SiLU,
     Softmax,
     Softplus,
+    Softsign,
     Tanh,
+    Tanhshrink,
+    Threshold,
 )
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose2d
+from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout2d
 from .flatten import Flatten, Unflatten
+from .instancenorm import InstanceNorm2d
 from .linear import Identity, Linear
 from .loss import (
     BCELoss,
@@ -44,6 +54,7 @@ from .module import Module
 from .normalization import GroupNorm, LayerNorm
 from .parallel import DataParallel
 from .parameter import Parameter
+from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -54,6 +65,7 @@ from .pooling import (
     MaxPool2d,
     MaxUnpool2d,
 )
+from .sparse import Embedding
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -61,12 +73,15 @@ __all__ = [
     "Linear", "Identity", "Conv1d", "Conv2d", "ConvTranspose2d",
     "MaxPool2d", "MaxUnpool2d", "AvgPool2d", "LPPool2d", "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
-    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
+    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
+    "PixelUnshuffle",
     "ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid",
-    "Hardtanh", "Softplus", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
+    "Hardtanh", "Softplus", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "PReLU", "SELU",
+    "CELU", "GLU", "LogSigmoid", "Softsign", "Tanhshrink", "Threshold",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
     "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
     "Flatten", "Unflatten", "Dropout", "Dropout2d",
-    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm",
+    "BatchNorm1d", "BatchNorm2d", "InstanceNorm2d", "LayerNorm", "GroupNorm",
+    "Embedding", "CosineSimilarity", "PairwiseDistance",
     "Sequential", "ModuleList", "ModuleDict", "DataParallel",
 ]

@@ -1,15 +1,20 @@
-"""Activation layers (as ``torch.nn``): ``ReLU``, ``ReLU6``, ``LeakyReLU``, ``ELU``, ``GELU``,
-``SiLU``, ``Mish``, ``Hardswish``, ``Hardsigmoid``, ``Hardtanh``, ``Softplus``, ``Sigmoid``,
-``Tanh``, ``Softmax``, ``LogSoftmax``.
+"""Activation layers (as ``torch.nn``): ``ReLU``, ``ReLU6``, ``LeakyReLU``, ``PReLU``,
+``Threshold``, ``ELU``, ``SELU``, ``CELU``, ``GELU``, ``SiLU``, ``Mish``, ``Hardswish``,
+``Hardsigmoid``, ``Hardtanh``, ``Softplus``, ``Sigmoid``, ``LogSigmoid``, ``Tanh``,
+``Softsign``, ``Tanhshrink``, ``GLU``, ``Softmax``, ``LogSoftmax``.
 
 Shape-preserving: x ``(*)`` -> ``(*)``.  Each calls its function in
 :mod:`tinygrad_cnn.nn.functional`; ``inplace=True`` is passed on (the input is overwritten, as
 PyTorch's).
 """
 
-from .._checks import check_bool, check_real
+import numpy as np
+
+from .._checks import check_bool, check_int, check_real, is_int
+from ..devices import check_device
 from . import functional as F
 from .module import Module
+from .parameter import Parameter
 
 
 def _inplace_repr(inplace: bool) -> str:
@@ -54,6 +59,12 @@ class Mish(_InplaceActivation):
     """``x * tanh(softplus(x))`` (``torch.nn.Mish``)."""
 
     function = staticmethod(F.mish)
+
+
+class SELU(_InplaceActivation):
+    """``scale * elu(x, alpha)`` with the self-normalising constants (``torch.nn.SELU``)."""
+
+    function = staticmethod(F.selu)
 
 
 class Hardswish(_InplaceActivation):
@@ -102,6 +113,84 @@ class ELU(Module):
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class CELU(Module):
+    """``x if x > 0 else alpha * (exp(x / alpha) - 1)`` (``torch.nn.CELU``)."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha = check_real("CELU", "alpha", alpha)
+        self.inplace = check_bool("CELU", "inplace", inplace)
+
+    def forward(self, input):
+        return F.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Threshold(Module):
+    """``x if x > threshold else value`` (``torch.nn.Threshold``)."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__()
+        self.threshold = check_real("Threshold", "threshold", threshold)
+        self.value = check_real("Threshold", "value", value)
+        self.inplace = check_bool("Threshold", "inplace", inplace)
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}" + \
+            (", inplace=True" if self.inplace else "")
+
+
+class PReLU(Module):
+    """``x if x > 0 else weight * x`` with a learnable slope (``torch.nn.PReLU``).
+
+    weight ``(num_parameters,)``, every entry ``init`` at the start: one slope shared by all
+    channels (``num_parameters=1``) or one per channel of ``(N, C, *)`` (``C``).
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        super().__init__()
+        check_device("PReLU", device)
+        self.num_parameters = check_int("PReLU", "num_parameters", num_parameters, minimum=1)
+        self.init = check_real("PReLU", "init", init)
+        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"PReLU: dtype must be a floating point dtype, got {dtype}")
+        self.weight = Parameter(np.empty(self.num_parameters, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every slope ``init``."""
+        self.weight._data[...] = self.init
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class GLU(Module):
+    """``a * sigmoid(b)``, ``a``, ``b`` the halves of the input along ``dim``
+    (``torch.nn.GLU``)."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        if not is_int(dim):
+            raise TypeError(f"GLU: dim must be an int, got {dim!r}")
+        self.dim = int(dim)
+
+    def forward(self, input):
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
 
 
 class GELU(Module):
@@ -159,18 +248,43 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class Sigmoid(Module):
+class _PlainActivation(Module):
+    """An activation without options: ``function(input)``."""
+
+    function = None
+
+    def forward(self, input):
+        return type(self).function(input)
+
+
+class Sigmoid(_PlainActivation):
     """``1 / (1 + exp(-x))``, computed stably (``torch.nn.Sigmoid``)."""
 
-    def forward(self, input):
-        return F.sigmoid(input)
+    function = staticmethod(F.sigmoid)
 
 
-class Tanh(Module):
+class Tanh(_PlainActivation):
     """``tanh(x)`` (``torch.nn.Tanh``)."""
 
-    def forward(self, input):
-        return F.tanh(input)
+    function = staticmethod(F.tanh)
+
+
+class LogSigmoid(_PlainActivation):
+    """``log(sigmoid(x))``, finite for large ``|x|`` (``torch.nn.LogSigmoid``)."""
+
+    function = staticmethod(F.logsigmoid)
+
+
+class Softsign(_PlainActivation):
+    """``x / (1 + |x|)`` (``torch.nn.Softsign``)."""
+
+    function = staticmethod(F.softsign)
+
+
+class Tanhshrink(_PlainActivation):
+    """``x - tanh(x)`` (``torch.nn.Tanhshrink``)."""
+
+    function = staticmethod(F.tanhshrink)
 
 
 class Softmax(Module):

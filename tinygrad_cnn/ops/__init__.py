@@ -31,6 +31,8 @@ derivative order stays inside the file):
 ``activation.py``      Softmax LogSoftmax; Softplus Gelu Silu Hardswish, each -> its derivative
                        primitive (SoftplusDerivative, ...), whose own derivative is in Tensor ops
 ``loss.py``            BinaryCrossEntropy (backward as PyTorch's, in Tensor ops)
+``embedding.py``       EmbeddingLookup (rows by index; backward: IndexAdd of the masked, scaled
+                       gradient rows)
 =====================  ===========================================================================
 
 Kernels and value types (plain numpy, no ``Function``, no checks):

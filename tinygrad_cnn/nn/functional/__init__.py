@@ -11,44 +11,56 @@ One module per family, as PyTorch's documentation groups them; a new function go
 family's module and is listed here and in ``__all__``:
 
 =================  ==============================================================
-``activation``     relu, relu6, leaky_relu, elu, gelu, silu, mish, hardswish, hardtanh,
-                   hardsigmoid, sigmoid, tanh, softplus, softmax, log_softmax
+``activation``     relu, relu6, leaky_relu, prelu, threshold, elu, selu, celu, gelu, silu,
+                   mish, hardswish, hardtanh, hardsigmoid, sigmoid, logsigmoid, tanh,
+                   softsign, tanhshrink, softplus, glu, softmax, log_softmax
 ``conv``           conv1d, conv2d, conv_transpose2d, unfold, fold
 ``pool``           max_pool2d, max_unpool2d, avg_pool2d, lp_pool2d, adaptive_avg_pool1d,
                    adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d
-``norm``           batch_norm, layer_norm, group_norm, normalize
+``norm``           batch_norm, instance_norm, layer_norm, group_norm, normalize
+``distance``       cosine_similarity, pairwise_distance
 ``dense``          linear
 ``dropouts``       dropout, dropout2d
-``encoding``       one_hot
+``encoding``       one_hot, embedding
 ``loss``           cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
                    binary_cross_entropy, binary_cross_entropy_with_logits, kl_div
 ``padding``        pad
 ``interpolation``  interpolate
+``shuffle``        pixel_shuffle, pixel_unshuffle
 ``_windows``       argument checks of the windowed ops -> ``WindowGeometry``
 =================  ==============================================================
 """
 
 from .activation import (
+    celu,
     elu,
     gelu,
+    glu,
     hardsigmoid,
     hardswish,
     hardtanh,
     leaky_relu,
     log_softmax,
+    logsigmoid,
     mish,
+    prelu,
     relu,
     relu6,
+    selu,
     sigmoid,
     silu,
     softmax,
     softplus,
+    softsign,
     tanh,
+    tanhshrink,
+    threshold,
 )
 from .conv import conv1d, conv2d, conv_transpose2d, fold, unfold
 from .dense import linear
+from .distance import cosine_similarity, pairwise_distance
 from .dropouts import dropout, dropout2d
-from .encoding import one_hot
+from .encoding import embedding, one_hot
 from .interpolation import interpolate
 from .loss import (
     binary_cross_entropy,
@@ -61,7 +73,7 @@ from .loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from .norm import batch_norm, group_norm, layer_norm, normalize
+from .norm import batch_norm, group_norm, instance_norm, layer_norm, normalize
 from .padding import pad
 from .pool import (
     adaptive_avg_pool1d,
@@ -73,23 +85,27 @@ from .pool import (
     max_pool2d,
     max_unpool2d,
 )
+from .shuffle import pixel_shuffle, pixel_unshuffle
 
 __all__ = [
     # activation
     "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "mish", "hardswish", "hardtanh",
-    "hardsigmoid", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
+    "hardsigmoid", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "prelu",
+    "threshold", "selu", "celu", "logsigmoid", "softsign", "tanhshrink", "glu",
     # conv
     "conv1d", "conv2d", "conv_transpose2d", "unfold", "fold",
     # pool
     "max_pool2d", "max_unpool2d", "avg_pool2d", "lp_pool2d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
     # norm
-    "batch_norm", "layer_norm", "group_norm", "normalize",
+    "batch_norm", "instance_norm", "layer_norm", "group_norm", "normalize",
+    # distance
+    "cosine_similarity", "pairwise_distance",
     # dense, dropouts, encoding
-    "linear", "dropout", "dropout2d", "one_hot",
+    "linear", "dropout", "dropout2d", "one_hot", "embedding",
     # loss
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
-    # padding, interpolation
-    "pad", "interpolate",
+    # padding, interpolation, shuffle
+    "pad", "interpolate", "pixel_shuffle", "pixel_unshuffle",
 ]

@@ -1,5 +1,6 @@
-"""Activations (as ``torch.nn.functional``): relu, relu6, leaky_relu, elu, gelu, silu, mish,
-hardswish, hardtanh, hardsigmoid, sigmoid, tanh, softplus, softmax, log_softmax.
+"""Activations (as ``torch.nn.functional``): relu, relu6, leaky_relu, prelu, threshold, elu,
+selu, celu, gelu, silu, mish, hardswish, hardtanh, hardsigmoid, sigmoid, logsigmoid, tanh,
+softsign, tanhshrink, softplus, glu, softmax, log_softmax.
 
 Elementwise ones take any shape and return the same shape; (log_)softmax work along one
 dimension.  Most are composed of Tensor ops (every derivative order for free); the gates models run
@@ -110,18 +111,91 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
                           lambda t: ew.LeakyRelu.apply(t, float(negative_slope)))
 
 
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` where ``x > 0``, else ``weight * x`` (``torch.nn.functional.prelu``).
+
+    input: ``(N, C, *)``, ``(N,)`` or ``()``; weight: ``()`` or ``(1,)`` (one slope for all), or
+    ``(C,)`` (one per channel, dim 1) -> the input's shape.  Gradients reach both.
+    """
+    op = "prelu"
+    x = _float_input(op, input)
+    check_tensor(op, "weight", weight)
+    if weight.dtype != x.dtype:
+        raise DtypeError(f"{op}: weight must have the input's dtype {x.dtype} (no type "
+                         f"promotion, as PyTorch), got {weight.dtype}")
+    if weight.ndim > 1:
+        raise ShapeError(f"{op}: weight must be a scalar or 1-D, got shape {weight.shape}")
+    slopes = weight._data.size
+    if slopes != 1:
+        if x.ndim == 0:
+            raise ShapeError(f"{op}: a 0-d input takes one slope, got weight shape "
+                             f"{weight.shape}")
+        channels = x.shape[1] if x.ndim >= 2 else 1
+        if slopes != channels:
+            raise ShapeError(f"{op}: weight has {slopes} slopes but the input has {channels} "
+                             f"channels (input shape {x.shape}, weight shape {weight.shape})")
+    per_channel = weight.reshape((slopes,) + (1,) * (x.ndim - 2) if slopes != 1 else ())
+    # the slopes multiply min(x, 0): an infinite positive x never meets the weight's
+    # gradient as inf * 0 (PyTorch's kernel skips it too)
+    positive = x._data > 0
+    return _where(positive, x, _where(~positive, x, 0.0) * per_channel)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > threshold``, else ``value``; any shape
+    (``torch.nn.functional.threshold``).  A NaN stays NaN (it is not ``<= threshold``)."""
+    op = "threshold"
+    x = _real_input(op, input)
+    _scalar(op, "threshold", threshold, x.dtype)
+    _scalar(op, "value", value, x.dtype)
+    return _maybe_inplace(op, x, inplace,
+                          lambda t: _where(~(t._data <= threshold), t, value))
+
+
+def _exponential_linear(t: Tensor, alpha: float, scale: float = 1.0,
+                        input_scale: float = 1.0) -> Tensor:
+    """``scale * x`` where ``x > 0``, else ``scale * alpha * (exp(input_scale * x) - 1)``:
+    elu, selu (``scale``) and celu (``input_scale = 1 / alpha``), as PyTorch's one elu kernel.
+    """
+    # exp of min(x, 0): the unused branch never overflows, so no inf * 0 in backward; a
+    # NaN takes the negative branch, whose gradient is NaN (PyTorch's vectorized loop)
+    positive = t._data > 0
+    exponent = _where(~positive, t, 0.0)
+    if input_scale != 1.0:
+        exponent = exponent * input_scale
+    negative = (exponent.exp() - 1.0) * (alpha * scale)
+    return _where(positive, t * scale if scale != 1.0 else t, negative)
+
+
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)`` (``torch.nn.functional.elu``)."""
     x = _float_input("elu", input)
     _scalar("elu", "alpha", alpha, x.dtype)
+    return _maybe_inplace("elu", x, inplace, lambda t: _exponential_linear(t, alpha))
 
-    def compute(t):
-        # exp of min(x, 0): the unused branch never overflows, so no inf * 0 in backward; a
-        # NaN takes the negative branch, whose gradient is NaN (PyTorch's vectorized loop)
-        positive = t._data > 0
-        negative = (_where(~positive, t, 0.0).exp() - 1.0) * alpha
-        return _where(positive, t, negative)
-    return _maybe_inplace("elu", x, inplace, compute)
+
+# the constants of Klambauer et al. (2017), as PyTorch's selu
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``scale * elu(x, alpha)`` with the self-normalising constants ``alpha = 1.6733``,
+    ``scale = 1.0507`` (``torch.nn.functional.selu``); any shape."""
+    x = _float_input("selu", input)
+    return _maybe_inplace("selu", x, inplace,
+                          lambda t: _exponential_linear(t, SELU_ALPHA, SELU_SCALE))
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``
+    (``torch.nn.functional.celu``); any shape."""
+    x = _float_input("celu", input)
+    _scalar("celu", "alpha", alpha, x.dtype)
+    if alpha == 0:
+        raise ShapeError("celu: alpha must be non-zero (it divides the input), got 0")
+    return _maybe_inplace("celu", x, inplace,
+                          lambda t: _exponential_linear(t, alpha, input_scale=1.0 / alpha))
 
 
 # ------------------------------------------------------------------ smooth gates
@@ -142,6 +216,25 @@ def sigmoid(input: Tensor) -> Tensor:
 def tanh(input: Tensor) -> Tensor:
     """The hyperbolic tangent elementwise; any shape (``torch.nn.functional.tanh``)."""
     return check_tensor("tanh", "input", input).tanh()
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(x)) = -softplus(-x)``, finite for any finite ``x`` however large
+    (``torch.nn.functional.logsigmoid``); any shape."""
+    x = _float_input("logsigmoid", input)
+    return -act.Softplus.apply(-x, 1.0, float("inf"))
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)`` (``torch.nn.functional.softsign``); any shape; integers give floats."""
+    x = _real_input("softsign", input)
+    return x / (x.abs() + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """``x - tanh(x)`` (``torch.nn.functional.tanhshrink``); any shape."""
+    x = _real_input("tanhshrink", input)
+    return x - x.tanh()
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -179,6 +272,23 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6`` (``torch.nn.functional.hardswish``)."""
     x = _float_input("hardswish", input)
     return _maybe_inplace("hardswish", x, inplace, act.Hardswish.apply)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """The gated linear unit ``a * sigmoid(b)``, ``a`` and ``b`` the two halves of ``input``
+    along ``dim`` (``torch.nn.functional.glu``): ``(*, 2 M, *)`` -> ``(*, M, *)``."""
+    op = "glu"
+    x = _float_input(op, input)
+    if x.ndim == 0:
+        raise ShapeError(f"{op}: does not support scalars because halving size must be even, "
+                         "got a 0-d input")
+    dim = normalize_axis(dim, x.ndim, op, x.shape)
+    size = x.shape[dim]
+    if size % 2:
+        raise ShapeError(f"{op}: halving dimension must be even, but dimension {dim} is size "
+                         f"{size} (input shape {x.shape})")
+    half = size // 2
+    return x.narrow(dim, 0, half) * x.narrow(dim, half, half).sigmoid()
 
 
 # ------------------------------------------------------------------ softmax

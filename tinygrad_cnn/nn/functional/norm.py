@@ -1,5 +1,5 @@
-"""Normalisation (as ``torch.nn.functional``): ``batch_norm``, ``layer_norm``, ``group_norm``,
-``normalize``."""
+"""Normalisation (as ``torch.nn.functional``): ``batch_norm``, ``instance_norm``,
+``layer_norm``, ``group_norm``, ``normalize``."""
 
 import numbers
 
@@ -21,16 +21,16 @@ from ...ops.standardize import Standardize
 from ...tensor import Tensor
 
 
-def _running_statistic(value, name: str):
+def _running_statistic(value, name: str, op: str = "batch_norm"):
     """The float ndarray a running statistic lives in (a Tensor's ``.data`` or the array
-    itself), which batch_norm updates in place; None stays None."""
+    itself), which ``op`` updates in place; None stays None."""
     if value is None:
         return None
     array = value._data if isinstance(value, Tensor) else value
     if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
         got = (f"{type(value).__name__} of {array.dtype}" if isinstance(array, np.ndarray)
                else type(value).__name__)
-        raise TypeError(f"batch_norm: {name} must be a float Tensor or float numpy array "
+        raise TypeError(f"{op}: {name} must be a float Tensor or float numpy array "
                         f"(it is updated in place), got {got}")
     return array
 
@@ -130,6 +130,61 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight: Tensor = 
     if bias is not None:
         beta = beta + bias.reshape(per_channel)
     return x * alpha + beta
+
+
+def instance_norm(input: Tensor, running_mean=None, running_var=None, weight: Tensor = None,
+                  bias: Tensor = None, use_input_stats: bool = True, momentum: float = 0.1,
+                  eps: float = 1e-5) -> Tensor:
+    """Normalise each channel of each sample over its spatial positions
+    (``torch.nn.functional.instance_norm``).
+
+    input: ``(N, C, *)`` with more than one spatial element -> the same shape; ``weight``,
+    ``bias``: ``(C,)`` or ``None``; ``running_mean``, ``running_var``: ``(C,)`` float Tensors
+    or arrays, or ``None``.  ``use_input_stats=True``: each (sample, channel)'s mean and
+    biased variance (``group_norm`` with one channel a group), and given running statistics
+    move towards the batch average of the per-instance mean and *unbiased* variance by
+    ``momentum``, in place; ``False``: normalise with the running statistics (``batch_norm``
+    in eval mode).
+    """
+    op = "instance_norm"
+    check_tensor(op, "input", input)
+    check_float(op, "input", input.dtype)
+    if input.ndim < 2:
+        raise ShapeError(f"{op}: input must be (N, C, *), got shape {input.shape}")
+    if not isinstance(use_input_stats, (bool, np.bool_)):
+        raise TypeError(f"{op}: use_input_stats must be a bool, got {use_input_stats!r}")
+    check_number(op, "momentum", momentum)
+    _check_eps(op, eps)
+    if input.shape[0] == 0:
+        raise IndexError(f"{op}: expected a non-empty batch, got input shape {input.shape}")
+    channels = input.shape[1]
+    weight = _affine(op, "weight", weight, (channels,))
+    bias = _affine(op, "bias", bias, (channels,))
+    statistics = [_running_statistic(value, name, op) for name, value in
+                  (("running_mean", running_mean), ("running_var", running_var))]
+    for name, value in zip(("running_mean", "running_var"), statistics):
+        if value is not None and value.shape != (channels,):
+            raise ShapeError(f"{op}: {name} must have shape ({channels},) for input shape "
+                             f"{input.shape}, got {value.shape}")
+    if not use_input_stats:
+        if any(value is None for value in statistics):
+            raise ShapeError(f"{op}: running_mean and running_var are needed when "
+                             "use_input_stats=False")
+        return batch_norm(input, *statistics, weight, bias, False, momentum, eps)
+    spatial = input._data.size // max(input.shape[0] * channels, 1)
+    if spatial <= 1 and input._data.size:
+        raise ShapeError(f"{op}: expected more than 1 spatial element when training, got "
+                         f"input shape {input.shape}")
+    running_mean, running_var = statistics
+    if input._data.size and (running_mean is not None or running_var is not None):
+        values = input._data.reshape(input.shape[0], channels, spatial)
+        if running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * values.mean(axis=2).mean(axis=0)
+        if running_var is not None:
+            running_var *= 1 - momentum
+            running_var += momentum * values.var(axis=2, ddof=1).mean(axis=0)
+    return group_norm(input, channels, weight, bias, eps)
 
 
 def _affine(op: str, name: str, value, shape) -> Tensor:
