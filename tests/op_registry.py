@@ -904,6 +904,142 @@ LAYER_OPS += [
 ]
 
 
+# ------------------------------------------------------------------ nn layers: 1-d pooling,
+# conv_transpose1d, softmin, dropout1d (one block; the 1-d ops against the 2-d loop
+# references on an (N, C, 1, L) view)
+def _unbatched1d(reference):
+    def run(x, *args, **kwargs):
+        return reference(x[None], *args, **kwargs)[0] if x.ndim == 2 else \
+            reference(x, *args, **kwargs)
+    return run
+
+
+def _single(value):
+    return value[0] if isinstance(value, (tuple, list)) else value
+
+
+@_unbatched1d
+def _max_pool1d_reference(x, kernel_size, stride=None, padding=0, dilation=1,
+                          ceil_mode=False):
+    kernel = _single(kernel_size)
+    return loops.max_pool2d_ref(x[:, :, None], (1, kernel), (1, _single(stride or kernel)),
+                                (0, _single(padding)), (1, _single(dilation)),
+                                ceil_mode)[:, :, 0]
+
+
+@_unbatched1d
+def _avg_pool1d_reference(x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                          count_include_pad=True):
+    kernel = _single(kernel_size)
+    return loops.avg_pool2d_ref(x[:, :, None], (1, kernel), (1, _single(stride or kernel)),
+                                (0, _single(padding)), ceil_mode, count_include_pad)[:, :, 0]
+
+
+@_unbatched1d
+def _conv_transpose1d_reference(x, weight, bias=None, stride=1, padding=0, output_padding=0,
+                                groups=1, dilation=1):
+    return loops.conv_transpose2d(x[:, :, None], weight[:, :, None], bias, (1, _single(stride)),
+                                  (0, _single(padding)), (0, _single(output_padding)),
+                                  (1, _single(dilation)), groups)[:, :, 0]
+
+
+def _seeded_dropout1d(x, p=0.5):
+    tg.manual_seed(DROPOUT_SEED)
+    return F.dropout1d(x, p)
+
+
+def _dropout1d_reference(x, p=0.5):
+    keep = np.random.default_rng(DROPOUT_SEED).random(x.shape[:-1] + (1,)) >= p
+    return x * keep / (1.0 - p)
+
+
+LAYER_OPS += [
+    OpInfo("max_pool1d", F.max_pool1d, _max_pool1d_reference, torch_op=TF and TF.max_pool1d,
+           sample_inputs=samples(
+               (((2, 3, 9),), dict(kernel_size=3, stride=2, padding=1)),
+               (((2, 2, 10),), dict(kernel_size=3, stride=2, padding=1, dilation=2,
+                                    ceil_mode=True)),
+               (((1, 2, 7),), dict(kernel_size=(2,), stride=(3,), ceil_mode=True)),
+               (((3, 8),), dict(kernel_size=2))),
+           error_inputs=errors(
+               (((2, 3, 9),), dict(kernel_size=0), RuntimeError,
+                "max_pool1d: kernel_size must be at least 1"),
+               (((2, 3, 9),), dict(kernel_size=2, padding=2), RuntimeError,
+                r"max_pool1d: padding \(2,\) must be at most half of kernel_size \(2,\)"),
+               (((2, 3, 9),), dict(kernel_size=(2, 2)), RuntimeError,
+                "max_pool1d: kernel_size must be an int or a 1-tuple of ints"),
+               (((2, 3, 4),), dict(kernel_size=5), RuntimeError,
+                r"max_pool1d: output size \(0,\) is too small"),
+               (((9,),), dict(kernel_size=2), RuntimeError,
+                r"max_pool1d: input must be 2-D \(C, L\) or 3-D \(N, C, L\), got shape "
+                r"\(9,\)"))),
+    OpInfo("max_pool1d_with_indices",
+           lambda x, **kw: F.max_pool1d_with_indices(x, **kw)[0], _max_pool1d_reference,
+           torch_op=TF and (lambda x, **kw: TF.max_pool1d_with_indices(x, **kw)[0]),
+           sample_inputs=samples((((2, 3, 9),), dict(kernel_size=3, stride=2, padding=1)),
+                                 (((3, 8),), dict(kernel_size=2, ceil_mode=True))),
+           error_name="max_pool1d", error_inputs=errors(
+               (((1, 1, 4),), dict(kernel_size=2, return_indices=1), TypeError,
+                "max_pool1d: return_indices must be a bool", F.max_pool1d))),
+    OpInfo("avg_pool1d", F.avg_pool1d, _avg_pool1d_reference, torch_op=TF and TF.avg_pool1d,
+           sample_inputs=samples(
+               (((2, 3, 9),), dict(kernel_size=3, stride=2, padding=1)),
+               (((2, 2, 7),), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True,
+                                   count_include_pad=False)),
+               (((2, 2, 8),), dict(kernel_size=4, stride=3, padding=2, ceil_mode=True)),
+               (((3, 8),), dict(kernel_size=(2,)))),
+           error_inputs=errors(
+               (((2, 3, 9),), dict(kernel_size=0), RuntimeError,
+                "avg_pool1d: kernel_size must be at least 1"),
+               (((2, 3, 9),), dict(kernel_size=2, count_include_pad=1), TypeError,
+                "avg_pool1d: count_include_pad must be a bool"),
+               (((2, 3, 9),), dict(kernel_size=2, padding=2), RuntimeError,
+                r"avg_pool1d: padding \(2,\) must be at most half"),
+               (((2, 3, 9),), dict(kernel_size=2), TypeError,
+                "avg_pool1d: input must be a floating point tensor",
+                lambda x, **kw: F.avg_pool1d(x.long(), **kw)),
+               (((1, 2, 3, 9),), dict(kernel_size=2), RuntimeError,
+                r"avg_pool1d: input must be 2-D \(C, L\) or 3-D \(N, C, L\), got shape "
+                r"\(1, 2, 3, 9\)"))),
+    OpInfo("conv_transpose1d", F.conv_transpose1d, _conv_transpose1d_reference,
+           torch_op=TF and TF.conv_transpose1d,
+           sample_inputs=samples(
+               (((2, 3, 5), (3, 2, 3), (2,)), dict(stride=2, padding=1, output_padding=1)),
+               (((2, 4, 6), (4, 3, 2)), dict(groups=2, dilation=2, padding=1)),
+               (((2, 6, 5), (6, 1, 3), (3,)), dict(stride=3, groups=3)),
+               (((3, 7), (3, 2, 4)), dict(stride=(2,), padding=(2,), dilation=(1,)))),
+           error_inputs=errors(
+               (((1, 3, 5), (2, 2, 3)), {}, RuntimeError,
+                r"conv_transpose1d: input has 3 channels but weight expects 2 \(weight shape "
+                r"\(2, 2, 3\)\)"),
+               (((1, 2, 5), (2, 2, 3)), dict(stride=(1, 1)), RuntimeError,
+                "conv_transpose1d: stride must be an int or a 1-tuple of ints"),
+               (((1, 2, 5), (2, 2, 3)), dict(output_padding=2, stride=2), RuntimeError,
+                r"conv_transpose1d: output_padding \(2,\) must be smaller than stride "
+                r"\(2,\) or dilation \(1,\)"),
+               (((1, 2, 5), (2, 2, 3, 3)), {}, RuntimeError,
+                "conv_transpose1d: weight must be 3-D"),
+               (((1, 2, 5), (2, 2, 3)), dict(padding="same"), TypeError,
+                "conv_transpose1d: padding must be an int or a 1-tuple"))),
+    OpInfo("softmin", F.softmin, lambda x, dim: _softmax_reference(-x, dim),
+           torch_op=TF and TF.softmin,
+           sample_inputs=samples((((3, 4),), dict(dim=1)), (((2, 3, 4),), dict(dim=0)),
+                                 (((2, 3, 4),), dict(dim=-1)), (((5,),), dict(dim=0))),
+           error_inputs=errors(
+               (((2, 3),), dict(dim=2), IndexError, "softmin: axis 2 is out of range"),
+               (((2, 3),), dict(dim=1), RuntimeError,
+                "softmin: input must be a floating point tensor",
+                lambda x, dim: F.softmin(x.long(), dim)))),
+    OpInfo("dropout1d", _seeded_dropout1d, _dropout1d_reference,
+           sample_inputs=samples((((3, 4, 5),), dict(p=0.5)), (((4, 3),), dict(p=0.2))),
+           error_inputs=errors(
+               (((3, 2, 2),), dict(p=-0.5), ValueError, "dropout1d: p must be a probability"),
+               (((3, 2, 2, 2),), dict(p=0.5), RuntimeError,
+                r"dropout1d: expected 2D or 3D input .* got a 4D input of shape "
+                r"\(3, 2, 2, 2\)"))),
+]
+
+
 # ------------------------------------------------------------------ the registry
 def _axis_error(op, call):
     return errors((((2, 3),), {}, ValueError, rf"{op}: axis -?\d is out of range", call))

@@ -27,7 +27,12 @@ PROBABILITIES = Arr(np.random.default_rng(1).uniform(0.1, 0.9, (4, 3)).astype(np
 # a layer's error may come from the function it runs
 ALIASES = {"LayerNorm": "layer_norm", "GroupNorm": "group_norm", "BatchNorm1d": "batch_norm",
            "Dropout2d": "dropout2d", "ELU": "elu", "Softplus": "softplus", "PReLU": "prelu",
-           "PixelShuffle": "pixel_shuffle", "InstanceNorm2d": "instance_norm"}
+           "PixelShuffle": "pixel_shuffle", "InstanceNorm2d": "instance_norm",
+           "MaxPool1d": "max_pool1d", "AvgPool1d": "avg_pool1d",
+           "ConvTranspose1d": "conv_transpose1d", "Dropout1d": "dropout1d",
+           "InstanceNorm1d": "instance_norm", "Softmin": "softmin", "ZeroPad2d": "pad",
+           "ConstantPad1d": "pad", "ReflectionPad1d": "pad", "ReplicationPad2d": "pad",
+           "CircularPad1d": "pad", "Unfold": "unfold", "Fold": "fold"}
 # PyTorch computes these (NaN results, silently); we raise ValueError naming the argument.
 OUR_DELIBERATE = {
     "cross_entropy(label_smoothing=negative)", "cross_entropy(label_smoothing=nan)",
@@ -37,7 +42,8 @@ OUR_DELIBERATE = {
     # PyTorch divides by zero (ZeroDivisionError); we say num_groups must be >= 1
     "group_norm(1=zero)", "GroupNorm(0=zero)",
     "instance_norm(eps=negative)", "instance_norm(eps=nan)", "InstanceNorm2d(eps=negative)",
-    "InstanceNorm2d(eps=nan)", "pairwise_distance(p=nan)",
+    "InstanceNorm2d(eps=nan)", "pairwise_distance(p=nan)", "InstanceNorm1d(eps=negative)",
+    "InstanceNorm1d(eps=nan)",
 } | {label.replace("BatchNorm2d", "BatchNorm1d") for label in DELIBERATE}
 # Where we differ and why (listed so it is seen).
 OUR_KNOWN = {
@@ -47,11 +53,13 @@ OUR_KNOWN = {
        for label, reason in KNOWN_GAPS.items() if label.startswith("BatchNorm2d")},
     "PReLU(0=long tuple)": "PyTorch builds a (1, 1, 1) weight from the tuple and fails in prelu "
                            "(RuntimeError); we say TypeError, num_parameters must be an int",
-    **{f"InstanceNorm2d(0={spoiler})": "PyTorch never reads num_features without affine or "
-                                        "running statistics (it warns on a mismatch); we check "
-                                        "it, as BatchNorm's"
+    **{f"InstanceNorm{rank}d(0={spoiler})": "PyTorch never reads num_features without "
+                                             "affine or running statistics (it warns on a "
+                                             "mismatch); we check it, as BatchNorm's"
+       for rank in (1, 2)
        for spoiler in ("string", "none-ish list", "zero", "negative", "huge", "long tuple",
                        "float tuple")},
+    "avg_pool1d(0=int tensor)": "integer average pooling (PyTorch truncates each mean)",
 }
 
 
@@ -142,6 +150,51 @@ SPECS = [
      {0: "int", "eps": "float", "momentum": "float"}),
     ("PixelShuffle", applied(nn.PixelShuffle, (2, 8, 3, 3)),
      applied(TNN.PixelShuffle, (2, 8, 3, 3)), (2,), {}, {0: "int"}),
+    # 1-d pooling, conv_transpose1d, softmin, dropout1d, padding, fold and their layers
+    ("max_pool1d", F.max_pool1d, TF.max_pool1d, (arr(2, 3, 9), 3),
+     dict(stride=2, padding=1, dilation=1, ceil_mode=False),
+     {0: "tensor", 1: "int", "stride": "int", "padding": "int", "dilation": "int",
+      "ceil_mode": "flag"}),
+    ("avg_pool1d", F.avg_pool1d, TF.avg_pool1d, (arr(2, 3, 9), 3),
+     dict(stride=2, padding=1, ceil_mode=False, count_include_pad=True),
+     {0: "tensor", 1: "int", "stride": "int", "padding": "int", "ceil_mode": "flag",
+      "count_include_pad": "flag"}),
+    ("conv_transpose1d", F.conv_transpose1d, TF.conv_transpose1d,
+     (arr(2, 4, 5), arr(4, 3, 3), arr(3)), dict(stride=2, padding=1),
+     {0: "tensor", 1: "tensor", 2: "tensor", "stride": "int", "padding": "int"}),
+    ("softmin", F.softmin, TF.softmin, (arr(3, 4),), dict(dim=1), {0: "tensor", "dim": "int"}),
+    ("dropout1d", F.dropout1d, TF.dropout1d, (arr(2, 3, 4),), dict(p=0.5, training=False),
+     {0: "tensor", "p": "float", "training": "flag"}),
+    ("MaxPool1d", applied(nn.MaxPool1d, (2, 3, 9)), applied(TNN.MaxPool1d, (2, 3, 9)),
+     (3,), dict(stride=2, padding=1), {0: "int", "stride": "int", "padding": "int"}),
+    ("AvgPool1d", applied(nn.AvgPool1d, (2, 3, 9)), applied(TNN.AvgPool1d, (2, 3, 9)),
+     (3,), dict(stride=2, padding=1), {0: "int", "stride": "int", "padding": "int"}),
+    ("ConvTranspose1d", applied(nn.ConvTranspose1d, (2, 4, 5)),
+     applied(TNN.ConvTranspose1d, (2, 4, 5)), (4, 6, 3), dict(stride=2),
+     {0: "int", 1: "int", 2: "int", "stride": "int"}),
+    ("Dropout1d", applied(nn.Dropout1d, (2, 3, 4)), applied(TNN.Dropout1d, (2, 3, 4)),
+     (), dict(p=0.5), {"p": "float"}),
+    ("InstanceNorm1d", applied(nn.InstanceNorm1d, (2, 3, 5)),
+     applied(TNN.InstanceNorm1d, (2, 3, 5)), (3,), dict(eps=1e-5, momentum=0.1),
+     {0: "int", "eps": "float", "momentum": "float"}),
+    ("Softmin", applied(nn.Softmin, (3, 4)), applied(TNN.Softmin, (3, 4)), (), dict(dim=1),
+     {"dim": "int"}),
+    ("ZeroPad2d", applied(nn.ZeroPad2d, (2, 3, 4, 4)), applied(TNN.ZeroPad2d, (2, 3, 4, 4)),
+     (1,), {}, {0: "int"}),
+    ("ConstantPad1d", applied(nn.ConstantPad1d, (2, 3, 4)),
+     applied(TNN.ConstantPad1d, (2, 3, 4)), (1, 2.0), {}, {0: "int", 1: "float"}),
+    ("ReflectionPad1d", applied(nn.ReflectionPad1d, (2, 3, 4)),
+     applied(TNN.ReflectionPad1d, (2, 3, 4)), (2,), {}, {0: "int"}),
+    ("ReplicationPad2d", applied(nn.ReplicationPad2d, (2, 3, 4, 4)),
+     applied(TNN.ReplicationPad2d, (2, 3, 4, 4)), (2,), {}, {0: "int"}),
+    ("CircularPad1d", applied(nn.CircularPad1d, (2, 3, 4)),
+     applied(TNN.CircularPad1d, (2, 3, 4)), (2,), {}, {0: "int"}),
+    ("Unfold", applied(nn.Unfold, (2, 3, 6, 6)), applied(TNN.Unfold, (2, 3, 6, 6)), (3,),
+     dict(dilation=1, padding=1, stride=1),
+     {0: "int", "dilation": "int", "padding": "int", "stride": "int"}),
+    ("Fold", applied(nn.Fold, (2, 27, 16)), applied(TNN.Fold, (2, 27, 16)), ((6, 6), 3),
+     dict(dilation=1, padding=0, stride=1),
+     {1: "int", "dilation": "int", "padding": "int", "stride": "int"}),
 ]
 
 

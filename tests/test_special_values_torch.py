@@ -27,7 +27,8 @@ DIFFERS = {
         "conv2d", "conv2d_fft", "conv2d_winograd", "conv2d_winograd_f2", "conv2d_im2col_flat",
         "conv2d_im2col_phases", "conv_transpose2d", "conv_transpose2d_fft",
         "conv_transpose2d_winograd", "conv_transpose2d_winograd_f2",
-        "conv_transpose2d_im2col_flat", "conv_transpose2d_im2col_phases")},
+        "conv_transpose2d_im2col_flat", "conv_transpose2d_im2col_phases",
+        "conv_transpose1d")},
     # a dense (out, in) matrix product per axis: one inf or NaN in a row makes all of the
     # row's outputs NaN (0 * inf); PyTorch reads only the taps each output uses
     "interpolate": "resampling matrix",

@@ -1,7 +1,8 @@
 """Activation layers (as ``torch.nn``): ``ReLU``, ``ReLU6``, ``LeakyReLU``, ``PReLU``,
 ``Threshold``, ``ELU``, ``SELU``, ``CELU``, ``GELU``, ``SiLU``, ``Mish``, ``Hardswish``,
 ``Hardsigmoid``, ``Hardtanh``, ``Softplus``, ``Sigmoid``, ``LogSigmoid``, ``Tanh``,
-``Softsign``, ``Tanhshrink``, ``GLU``, ``Softmax``, ``LogSoftmax``.
+``Softsign``, ``Tanhshrink``, ``GLU``, ``Softmax``, ``LogSoftmax``, ``Softmin``,
+``Softmax2d``.
 
 Shape-preserving: x ``(*)`` -> ``(*)``.  Each calls its function in
 :mod:`tinygrad_cnn.nn.functional`; ``inplace=True`` is passed on (the input is overwritten, as
@@ -10,7 +11,7 @@ PyTorch's).
 
 import numpy as np
 
-from .._checks import check_bool, check_int, check_real, is_int
+from .._checks import ShapeError, check_bool, check_int, check_real, check_tensor, is_int
 from ..devices import check_device
 from . import functional as F
 from .module import Module
@@ -287,30 +288,48 @@ class Tanhshrink(_PlainActivation):
     function = staticmethod(F.tanhshrink)
 
 
-class Softmax(Module):
-    """Softmax along ``dim`` (``torch.nn.Softmax``; without ``dim``, PyTorch's implicit
-    choice with its warning)."""
+class _AlongDim(Module):
+    """A softmax-like layer along ``dim``: ``function(input, dim)`` (without ``dim``,
+    PyTorch's implicit choice with its warning)."""
+
+    function = None
 
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
 
     def forward(self, input):
-        return F.softmax(input, self.dim, _stacklevel=5)
+        return type(self).function(input, self.dim, _stacklevel=5)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
-class LogSoftmax(Module):
+class Softmax(_AlongDim):
+    """Softmax along ``dim`` (``torch.nn.Softmax``)."""
+
+    function = staticmethod(F.softmax)
+
+
+class LogSoftmax(_AlongDim):
     """Log-softmax along ``dim`` (``torch.nn.LogSoftmax``)."""
 
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
+    function = staticmethod(F.log_softmax)
+
+
+class Softmin(_AlongDim):
+    """Softmin, ``softmax(-x)``, along ``dim`` (``torch.nn.Softmin``)."""
+
+    function = staticmethod(F.softmin)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels at each position (``torch.nn.Softmax2d``): ``(N, C, H, W)``
+    or ``(C, H, W)`` -> the same shape."""
 
     def forward(self, input):
-        return F.log_softmax(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
+        check_tensor("Softmax2d", "input", input)
+        if input.ndim not in (3, 4):
+            raise ShapeError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D "
+                             f"instead (input shape {input.shape})")
+        return F.softmax(input, -3, _stacklevel=5)

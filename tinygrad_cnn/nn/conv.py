@@ -1,4 +1,5 @@
-"""Convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose2d`` (as ``torch.nn``).
+"""Convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d`` (as
+``torch.nn``).
 
 Each holds ``weight`` and optional ``bias`` :class:`Parameter`\\ s initialised as PyTorch's
 (Kaiming-uniform, bound ``1/sqrt(fan_in)``) and calls the functional op in ``forward``, so a
@@ -144,17 +145,12 @@ class Conv2d(_ConvNd):
                         self.groups)
 
 
-class ConvTranspose2d(_ConvNd):
-    """Transposed 2-D convolution (``torch.nn.ConvTranspose2d``), the adjoint of ``Conv2d``.
-
-    x ``(N, C_in, H, W)`` -> ``(N, C_out, H_out, W_out)`` with
-    ``H_out = (H-1)*stride - 2*padding + dilation*(kH-1) + output_padding + 1``;
-    weight ``(C_in, C_out/groups, kH, kW)``.  Argument order is PyTorch's (``groups`` and
-    ``bias`` before ``dilation``); ``fan_in`` for initialisation is ``C_out/groups*kH*kW``,
-    as PyTorch computes it.
-    """
+class _ConvTransposeNd(_ConvNd):
+    """Shared constructor (PyTorch's argument order: ``groups`` and ``bias`` before
+    ``dilation``) and forward of the transposed convolutions."""
 
     _transposed = True
+    _function = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
@@ -164,5 +160,30 @@ class ConvTranspose2d(_ConvNd):
                          dtype=dtype)
 
     def forward(self, x):
-        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.groups, self.dilation)
+        return type(self)._function(x, self.weight, self.bias, self.stride, self.padding,
+                                    self.output_padding, self.groups, self.dilation)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """Transposed 2-D convolution (``torch.nn.ConvTranspose2d``), the adjoint of ``Conv2d``.
+
+    x ``(N, C_in, H, W)`` -> ``(N, C_out, H_out, W_out)`` with
+    ``H_out = (H-1)*stride - 2*padding + dilation*(kH-1) + output_padding + 1``;
+    weight ``(C_in, C_out/groups, kH, kW)``.  Argument order is PyTorch's (``groups`` and
+    ``bias`` before ``dilation``); ``fan_in`` for initialisation is ``C_out/groups*kH*kW``,
+    as PyTorch computes it.
+    """
+
+    _function = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """Transposed 1-D convolution (``torch.nn.ConvTranspose1d``), the adjoint of ``Conv1d``.
+
+    x ``(N, C_in, L)`` -> ``(N, C_out, L_out)`` with
+    ``L_out = (L-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1``; weight
+    ``(C_in, C_out/groups, k)``; argument order and initialisation as ``ConvTranspose2d``.
+    """
+
+    _dims = 1
+    _function = staticmethod(F.conv_transpose1d)

@@ -1,5 +1,5 @@
-"""``Dropout`` and ``Dropout2d``: inverted dropout while training, identity in eval mode (as
-``torch.nn``)."""
+"""``Dropout``, ``Dropout1d`` and ``Dropout2d``: inverted dropout while training, identity in
+eval mode (as ``torch.nn``)."""
 
 from .._checks import check_bool, check_real
 from . import functional as F
@@ -27,6 +27,14 @@ class Dropout(_DropoutNd):
 
     def forward(self, input):
         return F.dropout(input, self.p, self.training, self.inplace)
+
+
+class Dropout1d(_DropoutNd):
+    """Zero whole channels of sequences with probability ``p`` in training
+    (``torch.nn.Dropout1d``): x ``(N, C, L)`` or ``(C, L)`` -> the same shape."""
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(_DropoutNd):

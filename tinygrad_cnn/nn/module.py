@@ -5,7 +5,8 @@ A module owns three ordered registries, filled by plain attribute assignment:
 - ``_parameters``: :class:`Parameter` objects (or ``None`` for an optional one, such as a
   missing bias), the learnable weights;
 - ``_buffers``: ``Tensor`` objects that are state but not learned (BatchNorm's running
-  statistics), registered with :meth:`Module.register_buffer` (or ``None``);
+  statistics), registered with :meth:`Module.register_buffer` or by assigning a
+  :class:`Buffer` (or ``None``);
 - ``_modules``: sub-modules.
 
 Insertion order is kept, so ``state_dict()`` produces PyTorch's keys in PyTorch's order
@@ -25,7 +26,7 @@ from .._checks import check_bool
 from ..autograd import no_grad
 from ..devices import check_device, is_device_like
 from ..tensor import Tensor, to_numpy
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 from .state_dict import EXTRA_STATE_KEY_SUFFIX, load_state_dict, local_state
 
 
@@ -190,6 +191,16 @@ class Module:
                     "(nn.Module or None expected)"
                 )
             self._modules[name] = None
+        elif isinstance(value, Buffer):
+            if registries is None:
+                raise AttributeError(
+                    f"cannot assign Buffer '{name}' before Module.__init__() call "
+                    f"(call super().__init__() first in {type(self).__name__}.__init__)"
+                )
+            self._forget(name, keep=self._buffers)
+            self._buffers[name] = value
+            if not value.persistent:
+                self._non_persistent_buffers.add(name)
         elif registries is not None and name in self._buffers:
             self._buffers[name] = _as_buffer(name, value)
         else:

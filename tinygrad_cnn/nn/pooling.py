@@ -1,10 +1,10 @@
-"""Pooling layers (as ``torch.nn``): ``MaxPool2d``, ``MaxUnpool2d``, ``AvgPool2d``,
+"""Pooling layers (as ``torch.nn``): ``MaxPool1d/2d``, ``MaxUnpool2d``, ``AvgPool1d/2d``,
 ``LPPool2d``, ``AdaptiveAvgPool1d/2d``, ``AdaptiveMaxPool1d/2d``.
 
-x ``(N, C, H, W)`` -> ``(N, C, H_out, W_out)``.  Arguments are kept as given (an int stays an
-int), as PyTorch's layers keep them, and checked at construction by the functional op's own
-validator, so a mistake shows where the layer is made (PyTorch reports some only at the first
-forward).
+x ``(N, C, H, W)`` -> ``(N, C, H_out, W_out)`` (1-D: ``(N, C, L)`` -> ``(N, C, L_out)``).
+Arguments are kept as given (an int stays an int), as PyTorch's layers keep them, and checked
+at construction by the functional op's own validator, so a mistake shows where the layer is
+made (PyTorch reports some only at the first forward).
 """
 
 import sys
@@ -14,67 +14,107 @@ from . import functional as F
 from .functional._windows import lp_norm_type, pair, pool_geometry
 from .module import Module
 
+
 # The input size is unknown at construction, so the functional op's validator is run on an
 # input larger than any window: then exactly the rules that hold for every input size fire
 # (ints >= 1, padding at most half the kernel, ceil_mode a bool), with the op's messages.
-_ANY_SIZE = (1, sys.maxsize, sys.maxsize)
-
-
 def _check_window(layer: str, kernel_size, stride, padding=0, dilation=1,
-                  ceil_mode=False) -> None:
-    pool_geometry(layer, _ANY_SIZE, kernel_size, stride, padding, dilation, ceil_mode)
+                  ceil_mode=False, rank: int = 2) -> None:
+    pool_geometry(layer, (1,) + (sys.maxsize,) * rank, kernel_size, stride, padding, dilation,
+                  ceil_mode, rank)
 
 
-class MaxPool2d(Module):
-    """Maximum over each window (``torch.nn.MaxPool2d``); ``stride`` defaults to the kernel.
+def _single(value) -> tuple:
+    """PyTorch's ``_single``: a sequence as a tuple, anything else as a 1-tuple."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
-    With ``return_indices=True`` ``forward`` returns ``(output, indices)`` (flat int64 indices
-    into each input plane, the input of :class:`MaxUnpool2d`).
-    """
+
+class _MaxPoolNd(Module):
+    _rank = 2
+    _function = None
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
         super().__init__()
-        _check_window("MaxPool2d", kernel_size, stride, padding, dilation, ceil_mode)
+        layer = type(self).__name__
+        _check_window(layer, kernel_size, stride, padding, dilation, ceil_mode, self._rank)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
         self.dilation = dilation
-        self.return_indices = check_bool("MaxPool2d", "return_indices", return_indices)
+        self.return_indices = check_bool(layer, "return_indices", return_indices)
         self.ceil_mode = ceil_mode
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                            self.ceil_mode, self.return_indices)
+        return type(self)._function(x, self.kernel_size, self.stride, self.padding,
+                                    self.dilation, self.ceil_mode, self.return_indices)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
                 f"padding={self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
-class AvgPool2d(Module):
+class MaxPool2d(_MaxPoolNd):
+    """Maximum over each window (``torch.nn.MaxPool2d``); ``stride`` defaults to the kernel.
+
+    With ``return_indices=True`` ``forward`` returns ``(output, indices)`` (flat int64 indices
+    into each input plane, the input of :class:`MaxUnpool2d`).
+    """
+
+    _function = staticmethod(F.max_pool2d)
+
+
+class MaxPool1d(_MaxPoolNd):
+    """Maximum over each window of a sequence (``torch.nn.MaxPool1d``): x ``(N, C, L)`` ->
+    ``(N, C, L_out)``; ``stride`` defaults to the kernel; with ``return_indices=True``
+    ``forward`` returns ``(output, indices)``."""
+
+    _rank = 1
+    _function = staticmethod(F.max_pool1d)
+
+
+class _AvgPoolNd(Module):
+    _rank = 2
+    _function = None
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__()
+        layer = type(self).__name__
+        _check_window(layer, kernel_size, stride, padding, 1, ceil_mode, self._rank)
+        check_bool(layer, "count_include_pad", count_include_pad)
+        # PyTorch's AvgPool1d keeps its sizes as 1-tuples, AvgPool2d as given
+        kept = _single if self._rank == 1 else (lambda value: value)
+        self.kernel_size = kept(kernel_size)
+        self.stride = kept(kernel_size if stride is None else stride)
+        self.padding = kept(padding)
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def forward(self, x):
+        return type(self)._function(x, self.kernel_size, self.stride, self.padding,
+                                    self.ceil_mode, self.count_include_pad)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_AvgPoolNd):
     """Mean over each window (``torch.nn.AvgPool2d``); ``stride`` defaults to the kernel.
 
     With ``count_include_pad=True`` zero padding counts in the divisor, as PyTorch.
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
-                 count_include_pad=True):
-        super().__init__()
-        _check_window("AvgPool2d", kernel_size, stride, padding, 1, ceil_mode)
-        check_bool("AvgPool2d", "count_include_pad", count_include_pad)
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
+    _function = staticmethod(F.avg_pool2d)
 
-    def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad)
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+class AvgPool1d(_AvgPoolNd):
+    """Mean over each window of a sequence (``torch.nn.AvgPool1d``): x ``(N, C, L)`` ->
+    ``(N, C, L_out)``; ``kernel_size``, ``stride`` and ``padding`` kept as 1-tuples, as
+    PyTorch's."""
+
+    _rank = 1
+    _function = staticmethod(F.avg_pool1d)
 
 
 class LPPool2d(Module):

@@ -13,19 +13,22 @@ family's module and is listed here and in ``__all__``:
 =================  ==============================================================
 ``activation``     relu, relu6, leaky_relu, prelu, threshold, elu, selu, celu, gelu, silu,
                    mish, hardswish, hardtanh, hardsigmoid, sigmoid, logsigmoid, tanh,
-                   softsign, tanhshrink, softplus, glu, softmax, log_softmax
-``conv``           conv1d, conv2d, conv_transpose2d, unfold, fold
-``pool``           max_pool2d, max_unpool2d, avg_pool2d, lp_pool2d, adaptive_avg_pool1d,
+                   softsign, tanhshrink, softplus, glu, softmax, softmin, log_softmax;
+                   in place: relu_, elu_, leaky_relu_, hardtanh_, selu_, celu_, threshold_
+``conv``           conv1d, conv2d, conv_transpose1d, conv_transpose2d, unfold, fold
+``pool``           max_pool1d, max_pool2d, max_pool1d_with_indices,
+                   max_pool2d_with_indices, max_unpool2d, avg_pool1d, avg_pool2d,
+                   lp_pool2d, adaptive_avg_pool1d,
                    adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d
 ``norm``           batch_norm, instance_norm, layer_norm, group_norm, normalize
 ``distance``       cosine_similarity, pairwise_distance
 ``dense``          linear
-``dropouts``       dropout, dropout2d
+``dropouts``       dropout, dropout1d, dropout2d
 ``encoding``       one_hot, embedding
 ``loss``           cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
                    binary_cross_entropy, binary_cross_entropy_with_logits, kl_div
 ``padding``        pad
-``interpolation``  interpolate
+``interpolation``  interpolate, upsample, upsample_nearest, upsample_bilinear
 ``shuffle``        pixel_shuffle, pixel_unshuffle
 ``_windows``       argument checks of the windowed ops -> ``WindowGeometry``
 =================  ==============================================================
@@ -33,35 +36,43 @@ family's module and is listed here and in ``__all__``:
 
 from .activation import (
     celu,
+    celu_,
     elu,
+    elu_,
     gelu,
     glu,
     hardsigmoid,
     hardswish,
     hardtanh,
+    hardtanh_,
     leaky_relu,
+    leaky_relu_,
     log_softmax,
     logsigmoid,
     mish,
     prelu,
     relu,
     relu6,
+    relu_,
     selu,
+    selu_,
     sigmoid,
     silu,
     softmax,
+    softmin,
     softplus,
     softsign,
     tanh,
     tanhshrink,
     threshold,
+    threshold_,
 )
-from .conv import conv1d, conv2d, conv_transpose2d, fold, unfold
+from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold
 from .dense import linear
 from .distance import cosine_similarity, pairwise_distance
-from .dropouts import dropout, dropout2d
+from .dropouts import dropout, dropout1d, dropout2d
 from .encoding import embedding, one_hot
-from .interpolation import interpolate
+from .interpolation import interpolate, upsample, upsample_bilinear, upsample_nearest
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -80,9 +91,13 @@ from .pool import (
     adaptive_avg_pool2d,
     adaptive_max_pool1d,
     adaptive_max_pool2d,
+    avg_pool1d,
     avg_pool2d,
     lp_pool2d,
+    max_pool1d,
+    max_pool1d_with_indices,
     max_pool2d,
+    max_pool2d_with_indices,
     max_unpool2d,
 )
 from .shuffle import pixel_shuffle, pixel_unshuffle
@@ -91,21 +106,24 @@ __all__ = [
     # activation
     "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "mish", "hardswish", "hardtanh",
     "hardsigmoid", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "prelu",
-    "threshold", "selu", "celu", "logsigmoid", "softsign", "tanhshrink", "glu",
+    "threshold", "selu", "celu", "logsigmoid", "softsign", "tanhshrink", "glu", "softmin",
+    "relu_", "elu_", "leaky_relu_", "hardtanh_", "selu_", "celu_", "threshold_",
     # conv
-    "conv1d", "conv2d", "conv_transpose2d", "unfold", "fold",
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold",
     # pool
-    "max_pool2d", "max_unpool2d", "avg_pool2d", "lp_pool2d", "adaptive_avg_pool1d",
+    "max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+    "max_unpool2d", "avg_pool1d", "avg_pool2d", "lp_pool2d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
     # norm
     "batch_norm", "instance_norm", "layer_norm", "group_norm", "normalize",
     # distance
     "cosine_similarity", "pairwise_distance",
     # dense, dropouts, encoding
-    "linear", "dropout", "dropout2d", "one_hot", "embedding",
+    "linear", "dropout", "dropout1d", "dropout2d", "one_hot", "embedding",
     # loss
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
     # padding, interpolation, shuffle
-    "pad", "interpolate", "pixel_shuffle", "pixel_unshuffle",
+    "pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
+    "pixel_shuffle", "pixel_unshuffle",
 ]

@@ -29,12 +29,17 @@ from ...ops.geometry import WindowGeometry, conv_output_size, dilated_kernel, li
 _INPUT_RANKS = {1: "2-D (C, L) or 3-D (N, C, L)", 2: "3-D (C, H, W) or 4-D (N, C, H, W)"}
 
 
+def _tuple_kind(rank: int) -> str:
+    """How a message names ``rank`` ints: ``"a pair"``, ``"a 1-tuple"``."""
+    return "a pair" if rank == 2 else f"a {rank}-tuple"
+
+
 def spatial_ints(value, name: str, op: str, rank: int = 2, minimum: int = 1) -> tuple:
     """``value`` (an int or ``rank`` ints) as a tuple of ``rank`` Python ints, each at least
     ``minimum``; a TypeError or ValueError naming ``op`` and ``name`` (and the value as the
     caller gave it) otherwise."""
     values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * rank
-    kind = "a pair" if rank == 2 else f"a {rank}-tuple"
+    kind = _tuple_kind(rank)
     if not all(is_int(v) for v in values):
         raise TypeError(f"{op}: {name} must be an int or {kind} of ints, got {value!r}")
     if len(values) != rank:  # PyTorch: a RuntimeError (the types are right, the count not)
@@ -69,7 +74,7 @@ def conv_padding(padding, kernel: tuple, stride: tuple, dilation: tuple, op: str
                                  f"convolutions (stride {stride})")
             totals = (d * (k - 1) for k, d in zip(kernel, dilation, strict=True))
             return tuple((total // 2, total - total // 2) for total in totals)
-        kind = "a pair" if rank == 2 else f"a {rank}-tuple"
+        kind = _tuple_kind(rank)
         raise ShapeError(f"{op}: padding must be an int, {kind}, 'valid' or 'same', "
                          f"got {padding!r}")
     return tuple((p, p) for p in spatial_ints(padding, "padding", op, rank, minimum=0))
@@ -155,25 +160,29 @@ def conv_geometry(op: str, x, weight, bias=None, stride=1, padding=0, dilation=1
 
 
 def conv_transpose_geometry(op: str, x, weight, bias=None, stride=1, padding=0,
-                            output_padding=0, dilation=1, groups=1) -> WindowGeometry:
-    """Validate ``conv_transpose2d`` arguments and return the geometry of the convolution
-    it is the adjoint of (so ``in_size`` is the transposed convolution's *output* size).
+                            output_padding=0, dilation=1, groups=1,
+                            rank: int = 2) -> WindowGeometry:
+    """Validate ``conv_transpose2d`` (``rank=2``) or ``conv_transpose1d`` (``rank=1``)
+    arguments and return the 2-D geometry of the convolution it is the adjoint of (so
+    ``in_size`` is the transposed convolution's *output* size).
 
-    x ``(N, C_in, H, W)`` or ``(C_in, H, W)``, weight ``(C_in, C_out/groups, kH, kW)``, bias
-    ``(C_out,)``; ``H_out = (H-1)*stride - 2*padding + dilation*(kH-1) + output_padding + 1``.
+    x ``(N, C_in, *spatial)`` or ``(C_in, *spatial)``, weight
+    ``(C_in, C_out/groups, *kernel)``, bias ``(C_out,)``;
+    ``H_out = (H-1)*stride - 2*padding + dilation*(kH-1) + output_padding + 1``.
     """
-    x_shape, w_shape = _check_common(op, x, weight, groups, 2)
-    stride = pair(stride, "stride", op)
-    dilation = pair(dilation, "dilation", op)
+    x_shape, w_shape = _check_common(op, x, weight, groups, rank)
+    stride = spatial_ints(stride, "stride", op, rank)
+    dilation = spatial_ints(dilation, "dilation", op, rank)
     if isinstance(padding, str):
-        raise TypeError(f"{op}: padding must be an int or a pair, got {padding!r}")
-    pad = pair(padding, "padding", op, minimum=0)
-    output_padding = pair(output_padding, "output_padding", op, minimum=0)
-    for axis in (0, 1):
+        kind = _tuple_kind(rank)
+        raise TypeError(f"{op}: padding must be an int or {kind}, got {padding!r}")
+    pad = spatial_ints(padding, "padding", op, rank, minimum=0)
+    output_padding = spatial_ints(output_padding, "output_padding", op, rank, minimum=0)
+    for axis in range(rank):
         if output_padding[axis] >= max(stride[axis], dilation[axis]):
             raise ShapeError(f"{op}: output_padding {output_padding} must be smaller than "
                              f"stride {stride} or dilation {dilation}")
-    channels = x_shape[-3]
+    channels = x_shape[-rank - 1]
     if channels != w_shape[0]:
         raise ShapeError(f"{op}: input has {channels} channels but weight expects "
                          f"{w_shape[0]} (weight shape {w_shape})")
@@ -184,58 +193,60 @@ def conv_transpose_geometry(op: str, x, weight, bias=None, stride=1, padding=0,
     _check_bias(op, bias, out_channels, x)
     kernel = w_shape[2:]
     in_size, pads = [], []
-    for axis in (0, 1):
-        size = ((x_shape[-2 + axis] - 1) * stride[axis] - 2 * pad[axis]
+    for axis in range(rank):
+        size = ((x_shape[-rank + axis] - 1) * stride[axis] - 2 * pad[axis]
                 + dilation[axis] * (kernel[axis] - 1) + output_padding[axis] + 1)
         if size < 1:
             raise ShapeError(f"{op}: the output would be empty (size {size} along axis "
-                             f"{len(x_shape) - 2 + axis}) for input shape {x_shape}, weight "
+                             f"{len(x_shape) - rank + axis}) for input shape {x_shape}, weight "
                              f"shape {w_shape}, stride {stride}, padding {pad}, dilation "
                              f"{dilation}")
         in_size.append(size)
         # The adjoint convolution's windows end where the padding starts when
         # output_padding == 0; output_padding rows past the padding are read by no window.
         pads.append((pad[axis], pad[axis] - output_padding[axis]))
-    return lift(2, in_size, x_shape[-2:], kernel, stride, pads, dilation, groups)
+    return lift(rank, in_size, x_shape[-rank:], kernel, stride, pads, dilation, groups)
 
 
 # --- pooling ---------------------------------------------------------------------------
 
 
 def pool_geometry(op: str, shape, kernel_size, stride=None, padding=0, dilation=1,
-                  ceil_mode=False) -> WindowGeometry:
-    """Validate 2-D pooling arguments against an input ``shape`` (``(C, H, W)`` or
-    ``(N, C, H, W)``) by PyTorch's rules and return the window geometry.
+                  ceil_mode=False, rank: int = 2) -> WindowGeometry:
+    """Validate 2-D (``rank=2``) or 1-D (``rank=1``) pooling arguments against an input
+    ``shape`` (``(C, *spatial)`` or ``(N, C, *spatial)``) by PyTorch's rules and return the
+    2-D window geometry that computes the pooling (a 1-D one on a ``(N, C, 1, L)`` view).
 
     ``stride`` defaults to ``kernel_size``; ``padding`` is at most half the kernel (not the
     dilated kernel, as PyTorch); the output size follows PyTorch's ``pooling_output_shape``
     (in ceil mode the last window must start inside the input or its left padding) and must
-    be at least 1.
+    be at least 1.  Messages speak of the ``rank``-D arguments given.
     """
     shape = tuple(shape)
-    if len(shape) not in (3, 4):
-        raise ShapeError(f"{op}: input must be {_INPUT_RANKS[2]}, got shape {shape}")
-    if 0 in shape[-3:]:
+    if len(shape) not in (rank + 1, rank + 2):
+        raise ShapeError(f"{op}: input must be {_INPUT_RANKS[rank]}, got shape {shape}")
+    if 0 in shape[-rank - 1:]:
         raise ShapeError(f"{op}: input {shape} must have no empty dimension (but the batch)")
-    kernel = pair(kernel_size, "kernel_size", op)
+    kernel = spatial_ints(kernel_size, "kernel_size", op, rank)
     stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and
-                                          len(stride) == 0) else pair(stride, "stride", op)
-    pad = pair(padding, "padding", op, minimum=0)
-    dilation = pair(dilation, "dilation", op)
+                                          len(stride) == 0) \
+        else spatial_ints(stride, "stride", op, rank)
+    pad = spatial_ints(padding, "padding", op, rank, minimum=0)
+    dilation = spatial_ints(dilation, "dilation", op, rank)
     if not isinstance(ceil_mode, (bool, np.bool_)):
         raise TypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
-    if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
+    if any(p > k // 2 for p, k in zip(pad, kernel, strict=True)):
         raise ShapeError(f"{op}: padding {pad} must be at most half of kernel_size {kernel}")
-    in_size = shape[-2:]
+    in_size = shape[-rank:]
     out_size = tuple(conv_output_size(in_size[a], kernel[a], stride[a], pad[a], dilation[a],
-                                      bool(ceil_mode)) for a in (0, 1))
+                                      bool(ceil_mode)) for a in range(rank))
     if min(out_size) < 1:
         raise ShapeError(
             f"{op}: output size {out_size} is too small: input shape {shape}, kernel_size "
             f"{kernel}, stride {stride}, padding {pad}, dilation {dilation}; the "
             f"(dilated) kernel must fit in the padded input")
-    return WindowGeometry(in_size, out_size, kernel, stride, ((pad[0], pad[0]), (pad[1], pad[1])),
-                          dilation)
+    return lift(rank, in_size, out_size, kernel, stride, tuple((p, p) for p in pad), dilation,
+                1)
 
 
 # --- unfold / fold ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Activations (as ``torch.nn.functional``): relu, relu6, leaky_relu, prelu, threshold, elu,
 selu, celu, gelu, silu, mish, hardswish, hardtanh, hardsigmoid, sigmoid, logsigmoid, tanh,
-softsign, tanhshrink, softplus, glu, softmax, log_softmax.
+softsign, tanhshrink, softplus, glu, softmax, softmin, log_softmax; the in-place spellings
+relu_, elu_, leaky_relu_, hardtanh_, selu_, celu_, threshold_.
 
 Elementwise ones take any shape and return the same shape; (log_)softmax work along one
 dimension.  Most are composed of Tensor ops (every derivative order for free); the gates models run
@@ -325,6 +326,16 @@ def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None, *,
     return act.Softmax.apply(values, dim).reshape(input.shape)
 
 
+def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``softmax(-x)`` along ``dim`` (``torch.nn.functional.softmin``).  Any shape -> the
+    same shape; ``dtype`` casts the input first; without ``dim``, PyTorch's implicit choice
+    with its warning."""
+    values, dim = _softmax_input("softmin", input, dim, None, dtype, _stacklevel)
+    if values.shape[dim] == 0:
+        return values.reshape(input.shape)
+    return act.Softmax.apply(-values, dim).reshape(input.shape)
+
+
 def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None, *,
                 axis=None) -> Tensor:
     """``x - logsumexp(x)`` along ``dim`` (``torch.nn.functional.log_softmax``; ``axis`` is
@@ -333,3 +344,44 @@ def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None, *,
     if values.shape[dim] == 0:
         return values.reshape(input.shape)
     return act.LogSoftmax.apply(values, dim).reshape(input.shape)
+
+
+# ------------------------------------------------------------------ in-place spellings
+# PyTorch's ``F.relu_`` and kin: the op with ``inplace=True`` (the input overwritten and
+# returned).
+def relu_(input: Tensor) -> Tensor:
+    """:func:`relu` in place (``torch.nn.functional.relu_``)."""
+    return relu(input, inplace=True)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """:func:`elu` in place (``torch.nn.functional.elu_``)."""
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """:func:`leaky_relu` in place (``torch.nn.functional.leaky_relu_``)."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """:func:`hardtanh` in place (``torch.nn.functional.hardtanh_``)."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """:func:`selu` in place (``torch.nn.functional.selu_``)."""
+    return selu(input, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """:func:`celu` in place (``torch.nn.functional.celu_``)."""
+    return celu(input, alpha, inplace=True)
+
+
+_threshold = threshold  # threshold_'s argument of PyTorch's name hides the function
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """:func:`threshold` in place (``torch.nn.functional.threshold_``)."""
+    return _threshold(input, threshold, value, inplace=True)

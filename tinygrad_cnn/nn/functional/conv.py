@@ -1,5 +1,5 @@
 """Convolution and its window matrices: ``conv2d``, ``conv1d``, ``conv_transpose2d``,
-``unfold``, ``fold`` (as ``torch.nn.functional``).
+``conv_transpose1d``, ``unfold``, ``fold`` (as ``torch.nn.functional``).
 
 Each checks its arguments (:mod:`._windows`, which returns the ``WindowGeometry``) and
 applies the Functions of :mod:`tinygrad_cnn.ops.conv` / :mod:`tinygrad_cnn.ops.im2col`.
@@ -23,6 +23,18 @@ def _batched(x: Tensor, spatial_dims: int):
     if x.ndim == spatial_dims + 1:
         return x.reshape(1, *x.shape), True
     return x, False
+
+
+def _on_rows(function, x: Tensor, weight: Tensor, bias, geometry) -> Tensor:
+    """A 1-D convolution (or its transpose) as the 2-D ``function`` on the ``(N, C, 1, L)``
+    view of ``x`` (``(N, C, L)`` or unbatched ``(C, L)``) and ``(A, B, 1, k)`` of
+    ``weight``; the result in ``x``'s layout."""
+    x, unbatched = _batched(x, 1)
+    x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
+    w4 = weight.reshape(weight.shape[0], weight.shape[1], 1, weight.shape[2])
+    out = function.apply(x4, w4, bias, geometry, backends.current_conv_algorithm())
+    out = out.reshape(out.shape[0], out.shape[1], out.shape[3])
+    return out.reshape(*out.shape[1:]) if unbatched else out
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, padding=0, dilation=1,
@@ -64,12 +76,7 @@ def conv1d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, padding=0, 
     bias = _optional_tensor(bias, "conv1d", "bias")
     geometry = conv_geometry("conv1d", x, weight, bias, stride, padding, dilation,
                                         groups, rank=1)
-    x, unbatched = _batched(x, 1)
-    x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
-    w4 = weight.reshape(weight.shape[0], weight.shape[1], 1, weight.shape[2])
-    out = Conv2d.apply(x4, w4, bias, geometry, backends.current_conv_algorithm())
-    out = out.reshape(out.shape[0], out.shape[1], out.shape[3])
-    return out.reshape(*out.shape[1:]) if unbatched else out
+    return _on_rows(Conv2d, x, weight, bias, geometry)
 
 
 def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, padding=0,
@@ -94,6 +101,25 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, p
     out = ConvTranspose2d.apply(x, weight, bias, geometry,
                                       backends.current_conv_algorithm())
     return out.reshape(*out.shape[1:]) if unbatched else out
+
+
+def conv_transpose1d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, padding=0,
+                     output_padding=0, groups=1, dilation=1) -> Tensor:
+    """Transposed 1-D convolution, the adjoint of :func:`conv1d` in its input
+    (``torch.nn.functional.conv_transpose1d``), computed as :func:`conv_transpose2d` on an
+    ``(N, C, 1, L)`` view.
+
+    x: ``(N, C_in, L)`` or ``(C_in, L)``; weight: ``(C_in, C_out/groups, K)``; bias:
+    ``(C_out,)`` or None -> ``(N, C_out, L_out)`` with
+    ``L_out = (L-1)*stride - 2*padding + dilation*(K-1) + output_padding + 1``.  ``stride``,
+    ``padding``, ``output_padding``, ``dilation``: ints or 1-tuples.
+    """
+    check_tensor("conv_transpose1d", "input", x)
+    check_tensor("conv_transpose1d", "weight", weight)
+    bias = _optional_tensor(bias, "conv_transpose1d", "bias")
+    geometry = conv_transpose_geometry("conv_transpose1d", x, weight, bias, stride, padding,
+                                       output_padding, dilation, groups, rank=1)
+    return _on_rows(ConvTranspose2d, x, weight, bias, geometry)
 
 
 def unfold(x: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:

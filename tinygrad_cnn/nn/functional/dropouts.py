@@ -1,5 +1,5 @@
-"""The dropout family: ``dropout`` and ``dropout2d`` (as ``torch.nn.functional``), masks
-drawn from the seeded generator of :mod:`tinygrad_cnn.random`.
+"""The dropout family: ``dropout``, ``dropout1d`` and ``dropout2d`` (as
+``torch.nn.functional``), masks drawn from the seeded generator of :mod:`tinygrad_cnn.random`.
 """
 
 import warnings
@@ -72,4 +72,27 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
         raise ShapeError(f"{op}: input must have a channel dimension (N, C, ...) to drop "
                          f"channels in training, got shape {input.shape}")
     mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
+    return _maybe_inplace(op, input, inplace, lambda x: _masked(x, p, mask_shape))
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Channel dropout of sequences: zero whole channels with probability ``p``, scale the
+    rest by ``1/(1-p)`` (``torch.nn.functional.dropout1d``).
+
+    input ``(N, C, L)`` or unbatched ``(C, L)`` -> the same shape; the mask is ``(N, C, 1)``
+    (``(C, 1)``).
+    """
+    op = "dropout1d"
+    check_tensor(op, "input", input)
+    p = _check_p(op, p)
+    if input.ndim not in (2, 3):
+        raise ShapeError(f"{op}: expected 2D or 3D input (C, L) or (N, C, L), got a "
+                         f"{input.ndim}D input of shape {input.shape}")
+    training = check_bool(op, "training", training)
+    if not training or p == 0.0:
+        check_bool(op, "inplace", inplace)
+        return input
+    check_float(op, "input", input.dtype)
+    mask_shape = input.shape[:-1] + (1,)
     return _maybe_inplace(op, input, inplace, lambda x: _masked(x, p, mask_shape))

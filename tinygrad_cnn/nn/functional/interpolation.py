@@ -1,4 +1,5 @@
-"""Resampling: ``interpolate`` (``torch.nn.functional.interpolate``).
+"""Resampling: ``interpolate`` (``torch.nn.functional.interpolate``) and its deprecated
+spellings ``upsample``, ``upsample_nearest``, ``upsample_bilinear``.
 
 Every mode is separable: nearest modes gather one index array per axis
 (:class:`~tinygrad_cnn.ops.resample.NearestGather`, or the block copy
@@ -8,6 +9,7 @@ gradient is the transposed matrices.
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -152,3 +154,30 @@ def interpolate(x: Tensor, size=None, scale_factor=None, mode: str = "nearest",
     if out.grad_fn is not None:  # what tinygrad_cnn.onnx.export writes as one Resize node
         out.grad_fn.interpolation = (mode, align_corners, antialias, factors)
     return out
+
+
+def _deprecated(name: str) -> None:
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", UserWarning, stacklevel=3)
+
+
+def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+             align_corners=None) -> Tensor:
+    """:func:`interpolate`, with PyTorch's deprecation warning
+    (``torch.nn.functional.upsample``)."""
+    _deprecated("upsample")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """:func:`interpolate` in mode ``nearest``, with PyTorch's deprecation warning
+    (``torch.nn.functional.upsample_nearest``)."""
+    _deprecated("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """:func:`interpolate` in mode ``bilinear`` with ``align_corners=True``, as PyTorch's
+    deprecated ``torch.nn.functional.upsample_bilinear`` (with its warning)."""
+    _deprecated("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

@@ -14,6 +14,8 @@ def _flat_pad(pad, ndim: int, op: str) -> list:
     if not isinstance(pad, (tuple, list)) or not all(is_int(w) for w in pad):
         raise TypeError(f"{op}: pad must be a tuple of ints (before, after pairs from the last "
                         f"dimension backwards), got {pad!r}")
+    if any(not -2**63 <= w < 2**63 for w in pad):  # PyTorch cannot unpack it: a TypeError
+        raise TypeError(f"{op}: pad widths must fit in int64, got {tuple(pad)!r}")
     if len(pad) % 2:
         raise ShapeError(f"{op}: pad length must be divisible by 2, got {len(pad)} "
                          f"({tuple(pad)!r})")

@@ -1,11 +1,11 @@
-"""Pooling (as ``torch.nn.functional``): ``max_pool2d`` (also with ``return_indices``),
-``max_unpool2d``, ``avg_pool2d``, ``lp_pool2d``, ``adaptive_avg_pool1d/2d`` and
-``adaptive_max_pool1d/2d``.
+"""Pooling (as ``torch.nn.functional``): ``max_pool1d/2d`` (also with ``return_indices``;
+``max_pool1d/2d_with_indices``), ``max_unpool2d``, ``avg_pool1d/2d``, ``lp_pool2d``,
+``adaptive_avg_pool1d/2d`` and ``adaptive_max_pool1d/2d``.
 
 Each checks its arguments (:func:`._windows.pool_geometry` for the windowed ones) and applies
 the Functions of :mod:`tinygrad_cnn.ops.pool` (adaptive averages: the per-axis window-mean
 matrices of :mod:`tinygrad_cnn.ops.resample`); Lp pooling is composed here of differentiable
-ops.
+ops.  The 1-D poolings run the 2-D Functions on an ``(N, C, 1, L)`` view, as ``conv1d``.
 """
 
 import numpy as np
@@ -68,6 +68,78 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     if out.grad_fn is not None:  # what tinygrad_cnn.onnx.export writes as one MaxPool node
         out.grad_fn.pool_geometry = geometry
     return out, Tensor._make(indices)
+
+
+def max_pool2d_with_indices(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    """:func:`max_pool2d` returning ``(output, indices)`` whatever ``return_indices`` says
+    (``torch.nn.functional.max_pool2d_with_indices``)."""
+    check_bool("max_pool2d", "return_indices", return_indices)
+    return max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def _as_rows(x: Tensor, op: str, integers_ok: bool) -> Tensor:
+    """A 1-D pooling's ``(N, C, L)`` or ``(C, L)`` input as the ``(N, C, 1, L)`` (or
+    ``(C, 1, L)``) view its 2-D op computes on."""
+    _check_input(x, op, integers_ok)
+    if x.ndim not in (2, 3):
+        raise ShapeError(f"{op}: input must be 2-D (C, L) or 3-D (N, C, L), got shape "
+                         f"{x.shape}")
+    return x.reshape(*x.shape[:-1], 1, x.shape[-1])
+
+
+def _as_sequence(rows: Tensor) -> Tensor:
+    return rows.reshape(*rows.shape[:-2], rows.shape[-1])
+
+
+def max_pool1d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Maximum over each window of a sequence (``torch.nn.functional.max_pool1d``).
+
+    x: ``(N, C, L)`` or ``(C, L)`` -> ``(N, C, L_out)`` (or ``(C, L_out)``),
+    ``L_out = floor((L + 2*padding - dilation*(kernel_size-1) - 1) / stride) + 1`` (``ceil``
+    with ``ceil_mode``); arguments are ints or 1-tuples, ties and gradients as
+    :func:`max_pool2d`, on whose ``(N, C, 1, L)`` view it runs.  With
+    ``return_indices=True`` returns ``(output, indices)``, int64 indices into the sequence
+    (an integer input is pooled only then, as PyTorch).
+    """
+    op = "max_pool1d"
+    return_indices = check_bool(op, "return_indices", return_indices)
+    # PyTorch pools integer sequences only on its with-indices path
+    rows = _as_rows(x, op, integers_ok=return_indices)
+    geometry = pool_geometry(op, x.shape, kernel_size, stride, padding, dilation, ceil_mode,
+                             rank=1)
+    if not return_indices:
+        return _as_sequence(MaxPool2d.apply(rows, geometry))
+    indices = max_pool_indices(rows._data, geometry)
+    out = PlaneGather.apply(rows, indices, None)
+    return _as_sequence(out), Tensor._make(indices.reshape(indices.shape[:-2] +
+                                                           indices.shape[-1:]))
+
+
+def max_pool1d_with_indices(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    """:func:`max_pool1d` returning ``(output, indices)`` whatever ``return_indices`` says
+    (``torch.nn.functional.max_pool1d_with_indices``)."""
+    check_bool("max_pool1d", "return_indices", return_indices)
+    return max_pool1d(x, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def avg_pool1d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True) -> Tensor:
+    """Mean over each window of a sequence (``torch.nn.functional.avg_pool1d``).
+
+    x: ``(N, C, L)`` or ``(C, L)`` -> ``(N, C, L_out)`` (or ``(C, L_out)``),
+    ``L_out = floor((L + 2*padding - kernel_size) / stride) + 1`` (``ceil`` with
+    ``ceil_mode``); the divisor as :func:`avg_pool2d`, on whose ``(N, C, 1, L)`` view it
+    runs.
+    """
+    op = "avg_pool1d"
+    rows = _as_rows(x, op, integers_ok=False)
+    count_include_pad = check_bool(op, "count_include_pad", count_include_pad)
+    geometry = pool_geometry(op, x.shape, kernel_size, stride, padding, 1, ceil_mode, rank=1)
+    return _as_sequence(WindowSum.apply(rows, geometry,
+                                        avg_pool_divisor(geometry, count_include_pad)))
 
 
 def _unpool_size(op, x_shape, kernel, stride, pad, output_size) -> tuple:
