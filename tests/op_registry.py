@@ -1040,6 +1040,338 @@ LAYER_OPS += [
 ]
 
 
+# ------------------------------------------------------------------ more nn ops (one block):
+# the margin, embedding and likelihood losses; softshrink, hardshrink, rrelu, the alpha
+# dropouts, channel_shuffle, local_response_norm; bilinear, pdist, gumbel_softmax
+def _with_constants(function):
+    """``function`` with the samples' array keywords (``target``, ``weight``) made constant
+    Tensors, floating ones of the first operand's dtype (labels such as 1/-1 cannot come
+    from the random operands)."""
+    def run(*tensors, **kwargs):
+        def constant(value):
+            if not isinstance(value, np.ndarray):
+                return value
+            return tg.tensor(value.astype(tensors[0].dtype) if value.dtype.kind == "f"
+                             else value)
+        return function(*tensors, **{key: constant(value) for key, value in kwargs.items()})
+    return run
+
+
+def _reduced(reference):
+    """A loop reference of the unreduced loss, reduced as the samples ask."""
+    return lambda *arrays, reduction="mean", **options: loops.reduce_ref(
+        reference(*arrays, **options), reduction)
+
+
+def _margin_loss(name, reference, samples_, errors_, **options):
+    return OpInfo(name, _with_constants(getattr(F, name)), _reduced(reference),
+                  torch_op=TF and _torch_call(getattr(TF, name)), sample_inputs=samples_,
+                  error_inputs=errors_, **options)
+
+
+SIGNS = np.array([1.0, -1.0, -1.0])
+SIGN_GRID = np.array([[1.0, -1.0, 1.0, -1.0], [-1.0, -1.0, 1.0, 1.0], [1.0, 1.0, -1.0, 1.0]])
+HINGE_LABELS = np.array([[1.0, -1.0, 0.5, -1.0], [-1.0, 1.0, 1.0, 2.0], [1.0, -1.0, -1.0, 1.0]])
+MULTI_LABELS = np.array([[1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 1.0], [0.3, 1.0, 0.0, 0.7]])
+MARGIN_TARGET = np.array([2, 0, 3])
+MARGIN_WEIGHT = np.array([0.5, 1.0, 2.0, 3.0])
+TRIPLE = ((3, 4), (3, 4), (3, 4))
+LAYER_OPS += [
+    _margin_loss("margin_ranking_loss", loops.margin_ranking_ref,
+                 samples((((3,), (3,)), dict(target=SIGNS)),
+                         (((3,), (3,)), dict(target=SIGNS, margin=0.5, reduction="sum")),
+                         (((3, 4), (3, 4)), dict(target=SIGN_GRID, margin=-0.2,
+                                                 reduction="none")),
+                         (((3, 1), (1, 4)), dict(target=SIGN_GRID, margin=0.3))),
+                 errors((((3,), (3,)), dict(target=np.ones((3, 1))), RuntimeError,
+                         r"margin_ranking_loss: input1, input2, target must have the same "
+                         r"number of dimensions, got input1 \(3,\), input2 \(3,\), target "
+                         r"\(3, 1\)"),
+                        (((3,), (2,)), dict(target=SIGNS), RuntimeError,
+                         r"margin_ranking_loss: shapes \(3,\) and \(2,\) and \(3,\) cannot"),
+                        (((3,), (3,)), dict(target=SIGNS, reduction="avg"), ValueError,
+                         "margin_ranking_loss: reduction must be one of"))),
+    _margin_loss("hinge_embedding_loss", loops.hinge_embedding_ref,
+                 samples((((3, 4),), dict(target=HINGE_LABELS)),
+                         (((3, 4),), dict(target=SIGN_GRID, margin=0.5, reduction="sum")),
+                         (((3, 4),), dict(target=SIGN_GRID[0], margin=2.0, reduction="none"))),
+                 errors((((3, 4),), dict(target=np.ones((2, 4))), RuntimeError,
+                         r"hinge_embedding_loss: shapes \(3, 4\) and \(2, 4\) cannot"),
+                        (((3, 4),), dict(target=SIGN_GRID, margin="1"), TypeError,
+                         "hinge_embedding_loss: margin must be a number")),
+                 away_from=(-1.0, 0.0, 1.0, 2.0)),
+    _margin_loss("soft_margin_loss", loops.soft_margin_ref,
+                 samples((((3, 4),), dict(target=SIGN_GRID)),
+                         (((3, 4),), dict(target=SIGN_GRID, reduction="none")),
+                         (((3, 4),), dict(target=SIGN_GRID[1], reduction="sum"))),
+                 errors((((3, 4),), dict(target=np.ones((2, 4))), RuntimeError,
+                         r"soft_margin_loss: shapes \(3, 4\) and \(2, 4\) cannot"),
+                        (((3,),), dict(target=SIGNS), TypeError,
+                         "soft_margin_loss: input must be a floating point tensor",
+                         lambda x, target: F.soft_margin_loss(x.long(), tg.tensor(target))))),
+    _margin_loss("multilabel_soft_margin_loss", loops.multilabel_soft_margin_ref,
+                 samples((((3, 4),), dict(target=MULTI_LABELS)),
+                         (((3, 4),), dict(target=MULTI_LABELS, weight=MARGIN_WEIGHT,
+                                          reduction="none")),
+                         (((3, 4),), dict(target=MULTI_LABELS, reduction="sum")),
+                         (((4,),), dict(target=MULTI_LABELS[2])),
+                         (((2, 3, 4),), dict(target=MULTI_LABELS, reduction="none"))),
+                 errors((((),), dict(target=np.array(1.0)), IndexError,
+                         "multilabel_soft_margin_loss: input must have a class dimension"),
+                        (((2, 4),), dict(target=MULTI_LABELS), RuntimeError,
+                         r"multilabel_soft_margin_loss: shapes \(2, 4\) and \(3, 4\) cannot"),
+                        (((3, 4),), dict(target=MULTI_LABELS, weight=np.ones(3)), RuntimeError,
+                         r"multilabel_soft_margin_loss: shapes \(3,\) and \(3, 4\) cannot"))),
+    _margin_loss("cosine_embedding_loss", loops.cosine_embedding_ref,
+                 samples((((3, 4), (3, 4)), dict(target=SIGNS)),
+                         (((3, 4), (3, 4)), dict(target=SIGNS, margin=-0.5, reduction="none")),
+                         (((3, 4), (1, 4)), dict(target=np.array([-1.0, -1.0, 1.0]),
+                                                 margin=-0.9, reduction="sum")),
+                         (((4,), (4,)), dict(target=np.array(-1.0), margin=-0.9)),
+                         (((4,), (4,)), dict(target=np.array(1.0), reduction="none"))),
+                 errors((((3, 4), (3, 4)), dict(target=np.ones((3, 1))), RuntimeError,
+                         r"cosine_embedding_loss: target must be 0-D or 1-D .* got shape "
+                         r"\(3, 1\)"),
+                        (((4,), (4,)), dict(target=SIGNS), RuntimeError,
+                         r"cosine_embedding_loss: a 1-D target takes 2-D inputs, got input1 "
+                         r"\(4,\) and input2 \(4,\)"),
+                        (((3, 4), (3, 5)), dict(target=SIGNS), RuntimeError,
+                         r"cosine_embedding_loss: shapes \(3, 4\) and \(3, 5\)"))),
+    _margin_loss("multi_margin_loss", loops.multi_margin_ref,
+                 samples((((3, 4),), dict(target=MARGIN_TARGET)),
+                         (((3, 4),), dict(target=MARGIN_TARGET, p=2, margin=0.5,
+                                          reduction="none")),
+                         (((3, 4),), dict(target=MARGIN_TARGET, weight=MARGIN_WEIGHT,
+                                          reduction="sum")),
+                         (((3, 4),), dict(target=MARGIN_TARGET, p=2, weight=MARGIN_WEIGHT)),
+                         (((4,),), dict(target=np.array(1), reduction="none")),
+                         (((4,),), dict(target=np.array([3]), margin=2.0))),
+                 errors((((3, 4),), dict(target=MARGIN_TARGET, p=3), ValueError,
+                         "multi_margin_loss: p must be 1 or 2, got 3"),
+                        (((3, 4),), dict(target=np.array([0, 4, 1])), RuntimeError,
+                         "multi_margin_loss: target 4 is out of range for 4 classes"),
+                        (((3, 4),), dict(target=np.array([0, 1])), RuntimeError,
+                         r"multi_margin_loss: target must be 1-D with one class index per "
+                         r"sample, expected size \(3,\), got \(2,\) \(input shape \(3, 4\)\)"),
+                        (((2, 3, 4),), dict(target=np.array([0, 1])), RuntimeError,
+                         r"multi_margin_loss: input must be a non-empty \(C,\) or \(N, C\) "
+                         r"tensor"),
+                        (((3, 4),), dict(target=MARGIN_TARGET, weight=np.ones(3)), RuntimeError,
+                         r"multi_margin_loss: weight must have shape \(4,\)"),
+                        (((3, 4),), dict(target=MARGIN_TARGET, weight=np.ones((1, 4))),
+                         ValueError, "multi_margin_loss: weight must be one-dimensional"),
+                        (((3, 4),), dict(target=np.array([0.0, 1.0, 2.0])), RuntimeError,
+                         "multi_margin_loss: target must hold integer class indices"))),
+    OpInfo("triplet_margin_loss", F.triplet_margin_loss, _reduced(loops.triplet_margin_ref),
+           torch_op=TF and TF.triplet_margin_loss,
+           sample_inputs=samples(
+               TRIPLE, (TRIPLE, dict(margin=2.0, reduction="none")),
+               (TRIPLE, dict(p=1.0, swap=True, reduction="sum")),
+               (TRIPLE, dict(p=3.0, eps=1e-3, margin=0.5, swap=True)),
+               (((4,), (4,), (4,)), dict(margin=3.0)),
+               (((3, 4), (1, 4), (3, 4)), dict(margin=1.5, reduction="none"))),
+           error_inputs=errors(
+               (((3, 4), (4,), (3, 4)), {}, RuntimeError,
+                r"triplet_margin_loss: anchor, positive, negative must have the same number "
+                r"of dimensions, got anchor \(3, 4\), positive \(4,\), negative \(3, 4\)"),
+               (TRIPLE, dict(margin=-1.0), ValueError,
+                "triplet_margin_loss: margin must be greater than 0, got -1.0"),
+               (TRIPLE, dict(swap=1), TypeError, "triplet_margin_loss: swap must be a bool"),
+               (((3, 4), (3, 4), (2, 4)), {}, RuntimeError,
+                r"triplet_margin_loss: shapes \(3, 4\) and \(3, 4\) and \(2, 4\) cannot"))),
+    OpInfo("poisson_nll_loss", F.poisson_nll_loss, _reduced(loops.poisson_nll_ref),
+           torch_op=TF and TF.poisson_nll_loss, low=0.2, high=3.0, away_from=(1.0,),
+           sample_inputs=samples(
+               PAIR, (PAIR, dict(reduction="none", full=True)),
+               (PAIR, dict(log_input=False, reduction="sum")),
+               (PAIR, dict(log_input=False, full=True, eps=1e-3)),
+               (((3, 4), (4,)), dict(full=True, reduction="none"))),
+           error_inputs=errors(
+               (PAIR, dict(reduction="avg"), ValueError,
+                "poisson_nll_loss: reduction must be one of"),
+               (((3, 4), (2, 4)), {}, RuntimeError,
+                r"poisson_nll_loss: shapes \(3, 4\) and \(2, 4\) cannot"),
+               (PAIR, dict(full=None), TypeError, "poisson_nll_loss: full must be a bool"))),
+    OpInfo("gaussian_nll_loss", F.gaussian_nll_loss, _reduced(loops.gaussian_nll_ref),
+           torch_op=TF and TF.gaussian_nll_loss, low=0.2, high=3.0,
+           sample_inputs=samples(
+               TRIPLE, (TRIPLE, dict(full=True, reduction="none")),
+               (((3, 4), (3, 4), (3,)), dict(reduction="sum")),
+               (((3, 4), (3, 4), (3, 1)), dict(full=True)),
+               (((2, 3, 4), (3, 4), (2, 1, 4)), dict(reduction="none")),
+               (((3, 4), (4,), (1, 4)), dict(eps=0.5))),
+           error_inputs=errors(
+               (((3, 4), (3, 4), (2, 4)), {}, ValueError,
+                r"gaussian_nll_loss: var is of incorrect size: .* got \(2, 4\)"),
+               (TRIPLE, {}, ValueError, "gaussian_nll_loss: var has negative entry",
+                lambda x, t, v: F.gaussian_nll_loss(x, t, -v)),
+               (TRIPLE, dict(reduction="avg"), ValueError,
+                "gaussian_nll_loss: reduction must be one of"),
+               (((3, 4), (3, 4)), {}, TypeError,
+                "gaussian_nll_loss: var must be a Tensor or a float, got int",
+                lambda x, t: F.gaussian_nll_loss(x, t, 1)))),
+]
+
+
+# shrinkage, rrelu, alpha dropouts, channel shuffle, local response norm (the random ones
+# reseeded before every call, so each is a fixed function of its input)
+RANDOM_SEED = 11
+
+
+def _seeded(function):
+    def run(*tensors, **kwargs):
+        tg.manual_seed(RANDOM_SEED)
+        return function(*tensors, **kwargs)
+    return run
+
+
+def _rrelu_reference(x, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    slopes = np.random.default_rng(RANDOM_SEED).uniform(lower, upper, x.shape) if training \
+        else np.full(x.shape, (lower + upper) / 2)
+    return loops.rrelu_ref(x, slopes)
+
+
+def _alpha_dropout_reference(feature):
+    def run(x, p=0.5, training=False):
+        if not training:
+            return x
+        shape = x.shape[:2] + (1,) * (x.ndim - 2) if feature else x.shape
+        keep = np.random.default_rng(RANDOM_SEED).random(shape) >= p
+        return loops.alpha_dropout_ref(x, keep, p)
+    return run
+
+
+LAYER_OPS += [
+    OpInfo("softshrink", F.softshrink, loops.softshrink_ref, torch_op=TF and TF.softshrink,
+           away_from=(-0.5, 0.5, -1.2, 1.2),
+           sample_inputs=samples(((3, 4),), (((2, 3, 2),), dict(lambd=1.2)),
+                                 (((5,),), dict(lambd=0.0))),
+           error_inputs=errors(
+               (((3,),), dict(lambd=-1.0), RuntimeError,
+                r"softshrink: lambd must be in \[0, .*\] for input dtype float64, got -1.0"),
+               (((3,),), dict(lambd="a"), TypeError, "softshrink: lambd must be a number"),
+               (((3,),), {}, TypeError, "softshrink: input must be a floating point tensor",
+                lambda x: F.softshrink(x.long())))),
+    OpInfo("hardshrink", F.hardshrink, loops.hardshrink_ref, torch_op=TF and TF.hardshrink,
+           away_from=(-0.5, 0.5, -1.2, 1.2),
+           sample_inputs=samples(((3, 4),), (((2, 3, 2),), dict(lambd=1.2)),
+                                 (((5,),), dict(lambd=-1.0))),
+           error_inputs=errors(
+               (((3,),), dict(lambd=None), TypeError, "hardshrink: lambd must be a number"),
+               (((3,),), dict(lambd=1e300), RuntimeError,
+                r"hardshrink: lambd=1e\+300 cannot be converted",
+                lambda x, lambd: F.hardshrink(x.float(), lambd)))),
+    OpInfo("rrelu", _seeded(F.rrelu), _rrelu_reference, away_from=(0.0,),
+           sample_inputs=samples((((3, 4),), dict(training=True)),
+                                 (((2, 3, 2),), dict(lower=0.2, upper=0.6, training=True)),
+                                 (((3, 4),), dict(lower=0.3, upper=0.3, training=True))),
+           error_inputs=errors(
+               (((3,),), dict(lower=0.5, upper=0.1), RuntimeError,
+                "rrelu: lower must be <= upper, got lower=0.5, upper=0.1"),
+               (((3,),), dict(training=1), TypeError, "rrelu: training must be a bool"))),
+    OpInfo("rrelu_eval", F.rrelu, _rrelu_reference, torch_op=TF and TF.rrelu,
+           away_from=(0.0,), error_name="rrelu",
+           sample_inputs=samples(((3, 4),), (((2, 5),), dict(lower=0.1, upper=0.5))),
+           error_inputs=errors((((3,),), dict(upper="x"), TypeError,
+                                "rrelu: upper must be a number"))),
+    OpInfo("alpha_dropout", _seeded(F.alpha_dropout), _alpha_dropout_reference(False),
+           sample_inputs=samples((((3, 4),), dict(p=0.3, training=True)),
+                                 (((2, 3, 2),), dict(p=0.7, training=True)),
+                                 (((3, 4),), dict(p=0.3))),
+           error_inputs=errors((((3,),), dict(p=1.5, training=True), ValueError,
+                                "alpha_dropout: p must be a probability"))),
+    OpInfo("feature_alpha_dropout", _seeded(F.feature_alpha_dropout),
+           _alpha_dropout_reference(True),
+           sample_inputs=samples((((4, 3, 2),), dict(p=0.4, training=True)),
+                                 (((3, 5),), dict(p=0.5, training=True)),
+                                 (((2, 3, 2, 2),), dict(p=0.2, training=True))),
+           error_inputs=errors(
+               (((3,),), dict(training=True), RuntimeError,
+                r"feature_alpha_dropout: input must have at least 2 dimensions .* got shape "
+                r"\(3,\)"),
+               (((2, 3),), dict(p=-0.1), ValueError,
+                "feature_alpha_dropout: p must be a probability"))),
+    OpInfo("channel_shuffle", F.channel_shuffle, loops.channel_shuffle_ref,
+           torch_op=TF and TF.channel_shuffle,
+           sample_inputs=samples((((2, 6, 3, 2),), dict(groups=3)),
+                                 (((2, 6, 3, 2),), dict(groups=2)),
+                                 (((1, 4, 5),), dict(groups=4)),
+                                 (((2, 4, 2, 1, 2),), dict(groups=2))),
+           error_inputs=errors(
+               (((2, 4, 3),), dict(groups=3), RuntimeError,
+                r"channel_shuffle: the number of channels \(4\) must be divisible by groups "
+                r"\(3\), got input shape \(2, 4, 3\)"),
+               (((2, 4, 3),), dict(groups=0), RuntimeError,
+                "channel_shuffle: groups must be positive, got 0"),
+               (((2, 4),), dict(groups=2), RuntimeError,
+                r"channel_shuffle: input must have more than 2 dimensions .* got shape "
+                r"\(2, 4\)"),
+               (((2, 4, 3),), dict(groups=2.0), TypeError,
+                "channel_shuffle: groups must be an int"))),
+    OpInfo("local_response_norm", F.local_response_norm, loops.local_response_norm_ref,
+           torch_op=TF and TF.local_response_norm,
+           sample_inputs=samples((((2, 5, 3, 2),), dict(size=3)),
+                                 (((2, 5, 4),), dict(size=2, alpha=0.3, beta=0.6, k=2.0)),
+                                 (((1, 3, 2, 2),), dict(size=7, alpha=1.0)),
+                                 (((1, 4, 2, 1, 2),), dict(size=4, alpha=0.5, beta=1.5))),
+           error_inputs=errors(
+               (((2, 5),), dict(size=2), ValueError,
+                r"local_response_norm: input must have 3 or more dimensions .* got shape "
+                r"\(2, 5\)"),
+               (((2, 5, 3),), dict(size=0), RuntimeError,
+                r"local_response_norm: size must be between 1 and 2\*\*63 - 1, got 0"),
+               (((2, 5, 3),), dict(size=2.0), TypeError,
+                "local_response_norm: size must be an int"))),
+]
+
+
+# bilinear, pdist, gumbel_softmax
+def _gumbel_reference(logits, tau=1, hard=False, dim=-1):
+    gumbels = -np.log(np.random.default_rng(RANDOM_SEED).exponential(size=logits.shape))
+    return loops.gumbel_softmax_ref(logits, gumbels, tau, hard, dim)
+
+
+LAYER_OPS += [
+    OpInfo("bilinear", F.bilinear, loops.bilinear_ref,
+           torch_op=TF and TF.bilinear,
+           sample_inputs=samples(((4, 3), (4, 2), (5, 3, 2), (5,)), ((4, 3), (4, 2), (5, 3, 2)),
+                                 ((2, 3, 3), (2, 3, 4), (2, 3, 4), (2,)),
+                                 ((3,), (2,), (4, 3, 2), (4,))),
+           error_inputs=errors(
+               (((2, 3), (2, 2, 4), (5, 3, 4)), {}, RuntimeError,
+                r"bilinear: input dimensions do not match: got 2 and 3"),
+               (((2, 3), (3, 4), (5, 3, 4)), {}, RuntimeError,
+                r"bilinear: input batch dimensions do not match: got shapes \(2, 3\) and "
+                r"\(3, 4\)"),
+               (((2, 2), (2, 4), (5, 3, 4)), {}, RuntimeError,
+                r"bilinear: input1 size does not match weight size: got 2 but expected 3"),
+               (((2, 3), (2, 4), (5, 3, 4), (4,)), {}, RuntimeError,
+                r"bilinear: bias size does not match weight size: got \(4,\) but expected "
+                r"\(5,\)"),
+               (((2, 3), (2, 4), (5, 3)), {}, RuntimeError,
+                r"bilinear: weight must be 3-D \(out, in1, in2\), got shape \(5, 3\)"))),
+    OpInfo("pdist", F.pdist, loops.pdist_ref, torch_op=TF and TF.pdist,
+           sample_inputs=samples(((4, 3),), (((5, 2),), dict(p=1.0)),
+                                 (((4, 3),), dict(p=3.0)), (((3, 4),), dict(p=0.5)),
+                                 (((4, 3),), dict(p=float("inf"))), ((1, 3),)),
+           error_inputs=errors(
+               (((2, 3, 4),), {}, RuntimeError,
+                r"pdist: input must be 2-D \(N, M\), got shape \(2, 3, 4\)"),
+               (((3, 4),), dict(p=-1.0), RuntimeError, "pdist: p must be non-negative, got -1.0"),
+               (((3, 4),), {}, TypeError, "pdist: input must be a floating point tensor",
+                lambda x: F.pdist(x.long())))),
+    OpInfo("gumbel_softmax", _seeded(F.gumbel_softmax), _gumbel_reference,
+           # hard=True is straight-through (the soft sample's gradient, not the one-hot's):
+           # tested in test_activations_more.py, not by gradcheck
+           sample_inputs=samples(((3, 4),), (((2, 3, 2),), dict(tau=0.5, dim=1)),
+                                 (((2, 5),), dict(tau=2.0, dim=0))),
+           error_inputs=errors(
+               (((3, 4),), dict(dim=2), IndexError, "gumbel_softmax: axis 2 is out of range"),
+               (((3, 4),), dict(hard=1), TypeError, "gumbel_softmax: hard must be a bool"),
+               (((3, 4),), dict(tau="1"), TypeError, "gumbel_softmax: tau must be a number"))),
+]
+
+
 # ------------------------------------------------------------------ the registry
 def _axis_error(op, call):
     return errors((((2, 3),), {}, ValueError, rf"{op}: axis -?\d is out of range", call))

@@ -636,3 +636,180 @@ def pairwise_distance_ref(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     else:
         out = (size ** p).sum(axis=-1) ** (1.0 / p)
     return out[..., None] if keepdim else out
+
+
+# ------------------------------------------------------------------ margin, embedding and
+# likelihood losses: unreduced, one element (or one row) at a time
+def _log_sigmoid(v):
+    import math
+    return -math.log1p(math.exp(-v)) if v >= 0 else v - math.log1p(math.exp(v))
+
+
+def _each(function, *arrays):
+    """``function`` of the matching elements of the broadcast ``arrays``."""
+    arrays = np.broadcast_arrays(*arrays)
+    out = np.empty(arrays[0].shape)
+    for position in np.ndindex(*out.shape):
+        out[position] = function(*(float(a[position]) for a in arrays))
+    return out
+
+
+def margin_ranking_ref(x1, x2, target, margin=0.0):
+    return _each(lambda a, b, t: max(0.0, -t * (a - b) + margin), x1, x2, target)
+
+
+def hinge_embedding_ref(x, target, margin=1.0):
+    return _each(lambda v, t: (v if t != -1 else 0.0) + (max(0.0, margin - v) if t != 1
+                                                          else 0.0), x, target)
+
+
+def soft_margin_ref(x, target):
+    return _each(lambda v, t: -_log_sigmoid(t * v), x, target)
+
+
+def multilabel_soft_margin_ref(x, target, weight=None):
+    """Per row (the classes last): the mean over classes of the weighted logistic losses."""
+    weight = np.ones(x.shape[-1]) if weight is None else weight
+    x, target, weight = np.broadcast_arrays(x, target, weight)
+    out = np.empty(x.shape[:-1])
+    for row in np.ndindex(*out.shape):
+        terms = [-w * (t * _log_sigmoid(v) + (1 - t) * _log_sigmoid(-v))
+                 for v, t, w in zip(x[row], target[row], weight[row])]
+        out[row] = sum(terms) / x.shape[-1]
+    return out
+
+
+def cosine_embedding_ref(x1, x2, target, margin=0.0):
+    x1, x2 = np.broadcast_arrays(x1, x2)
+    rows1, rows2 = x1.reshape(-1, x1.shape[-1]), x2.reshape(-1, x2.shape[-1])
+    labels = np.broadcast_to(target, (len(rows1),)).reshape(-1)
+    out = np.empty(len(rows1))
+    for k, (a, b, t) in enumerate(zip(rows1, rows2, labels)):
+        cosine = np.dot(a, b) / np.sqrt((np.dot(a, a) + 1e-12) * (np.dot(b, b) + 1e-12))
+        out[k] = 1 - cosine if t == 1 else max(0.0, cosine - margin) if t == -1 else 0.0
+    return out.reshape(np.shape(target)) if x1.ndim == 1 else out
+
+
+def multi_margin_ref(x, target, p=1, margin=1.0, weight=None):
+    rows = x.reshape(-1, x.shape[-1])
+    labels = np.reshape(target, -1)
+    classes = rows.shape[1]
+    out = np.zeros(len(rows))
+    for k, (row, y) in enumerate(zip(rows, labels)):
+        w = 1.0 if weight is None else weight[y]
+        for j in range(classes):
+            if j != y:
+                out[k] += w * max(0.0, margin - row[y] + row[j]) ** p / classes
+    return out.reshape(np.shape(target)) if x.ndim == 1 else out
+
+
+def triplet_margin_ref(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False):
+    near = pairwise_distance_ref(anchor, positive, p, eps)
+    far = pairwise_distance_ref(anchor, negative, p, eps)
+    if swap:
+        far = np.minimum(far, pairwise_distance_ref(positive, negative, p, eps))
+    return _each(lambda a, b: max(0.0, margin + a - b), near, far)
+
+
+def poisson_nll_ref(x, target, log_input=True, full=False, eps=1e-8):
+    import math
+
+    def term(v, t):
+        loss = math.exp(v) - t * v if log_input else v - t * math.log(v + eps)
+        if full and t > 1:
+            loss += t * math.log(t) - t + 0.5 * math.log(2 * math.pi * t)
+        return loss
+    return _each(term, x, target)
+
+
+def gaussian_nll_ref(x, target, var, full=False, eps=1e-6):
+    import math
+    var = np.full(np.shape(x), var) if np.ndim(var) == 0 else var
+    if var.shape != x.shape and var.shape == x.shape[:-1]:
+        var = var[..., None]
+    return _each(lambda v, t, s: 0.5 * (math.log(max(s, eps)) + (v - t) ** 2 / max(s, eps))
+                 + (0.5 * math.log(2 * math.pi) if full else 0.0), x, target, var)
+
+
+# ------------------------------------------------------------------ shrinkage, randomized and
+# alpha dropout activations, channel shuffle, local response norm
+def softshrink_ref(x, lambd=0.5):
+    return _each(lambda v: v - lambd if v > lambd else v + lambd if v < -lambd else 0.0, x)
+
+
+def hardshrink_ref(x, lambd=0.5):
+    return _each(lambda v: v if abs(v) > lambd else 0.0, x)
+
+
+def rrelu_ref(x, slopes):
+    """``x`` where positive, else ``x`` times its own slope (an array of x's shape)."""
+    return _each(lambda v, a: v if v > 0 else a * v, x, slopes)
+
+
+SELU_SATURATION = SELU_SCALE * SELU_ALPHA
+
+
+def alpha_dropout_ref(x, keep, p):
+    """Kept units ``a x + a s p``, dropped ones ``a s (p - 1)``, from the definition of
+    alpha dropout (``keep`` broadcast to x)."""
+    a = ((SELU_SATURATION ** 2 * p + 1) * (1 - p)) ** -0.5
+    keep = np.broadcast_to(keep, np.shape(x))
+    return _each(lambda v, k: a * v + a * SELU_SATURATION * p if k
+                 else a * SELU_SATURATION * (p - 1), x, keep)
+
+
+def channel_shuffle_ref(x, groups):
+    out = np.empty_like(x)
+    per_group = x.shape[1] // groups
+    for i in range(per_group):
+        for j in range(groups):
+            out[:, i * groups + j] = x[:, j * per_group + i]
+    return out
+
+
+def local_response_norm_ref(x, size, alpha=1e-4, beta=0.75, k=1.0):
+    out = np.empty(x.shape)
+    channels = x.shape[1]
+    for c in range(channels):
+        window = range(max(0, c - size // 2), min(channels, c + (size - 1) // 2 + 1))
+        total = sum(x[:, d] ** 2 for d in window)
+        out[:, c] = x[:, c] / (k + alpha / size * total) ** beta
+    return out
+
+
+# ------------------------------------------------------------------ bilinear, pdist, gumbel
+def bilinear_ref(x1, x2, weight, bias=None):
+    rows1, rows2 = x1.reshape(-1, x1.shape[-1]), x2.reshape(-1, x2.shape[-1])
+    out = np.empty((len(rows1), weight.shape[0]))
+    for n, (a, b) in enumerate(zip(rows1, rows2)):
+        for o in range(weight.shape[0]):
+            out[n, o] = sum(a[i] * weight[o, i, j] * b[j] for i in range(len(a))
+                            for j in range(len(b))) + (0.0 if bias is None else bias[o])
+    return out.reshape(*x1.shape[:-1], weight.shape[0])
+
+
+def pdist_ref(x, p=2.0):
+    out = []
+    for i in range(len(x)):
+        for j in range(i + 1, len(x)):
+            d = np.abs(x[i] - x[j])
+            if p == np.inf:
+                out.append(d.max() if d.size else 0.0)
+            elif p == 0:
+                out.append(float((d != 0).sum()))
+            else:
+                out.append((d ** p).sum() ** (1.0 / p))
+    return np.array(out)
+
+
+def gumbel_softmax_ref(logits, gumbels, tau=1.0, hard=False, dim=-1):
+    """The softmax of ``(logits + gumbels) / tau`` along ``dim`` (one slice at a time), or
+    its one-hot argmax."""
+    z = np.moveaxis((logits + gumbels) / tau, dim, -1)
+    out = np.empty(z.shape)
+    for position in np.ndindex(*z.shape[:-1]):
+        e = np.exp(z[position] - z[position].max())
+        out[position] = e / e.sum()
+        if hard:
+            out[position] = np.eye(len(e))[np.argmax(out[position])]
+    return np.moveaxis(out, -1, dim)

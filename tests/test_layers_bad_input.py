@@ -22,6 +22,17 @@ torch = pytest.importorskip("torch")
 TF, TNN = torch.nn.functional, torch.nn
 LABELS = Arr(np.array([0, 1, 4, 2]))
 PROBABILITIES = Arr(np.random.default_rng(1).uniform(0.1, 0.9, (4, 3)).astype(np.float32))
+SIGNS = Arr(np.array([1.0, -1.0, -1.0, 1.0], np.float32))
+
+
+def applied_loss(layer, operands):
+    """A callable building the loss ``layer(*args, **kwargs)`` and applying it to
+    ``operands`` (``Arr``s, built for whichever library ``layer`` belongs to)."""
+    def build_and_apply(*args, **kwargs):
+        module = layer(*args, **kwargs)
+        side = "theirs" if isinstance(module, torch.nn.Module) else "ours"
+        return module(*(build(operand, side) for operand in operands))
+    return build_and_apply
 
 
 # a layer's error may come from the function it runs
@@ -32,7 +43,11 @@ ALIASES = {"LayerNorm": "layer_norm", "GroupNorm": "group_norm", "BatchNorm1d": 
            "ConvTranspose1d": "conv_transpose1d", "Dropout1d": "dropout1d",
            "InstanceNorm1d": "instance_norm", "Softmin": "softmin", "ZeroPad2d": "pad",
            "ConstantPad1d": "pad", "ReflectionPad1d": "pad", "ReplicationPad2d": "pad",
-           "CircularPad1d": "pad", "Unfold": "unfold", "Fold": "fold"}
+           "CircularPad1d": "pad", "Unfold": "unfold", "Fold": "fold",
+           "MultiMarginLoss": "multi_margin_loss", "TripletMarginLoss": "triplet_margin_loss",
+           "Softshrink": "softshrink", "RReLU": "rrelu", "AlphaDropout": "alpha_dropout",
+           "ChannelShuffle": "channel_shuffle", "LocalResponseNorm": "local_response_norm",
+           "Bilinear": "bilinear"}
 # PyTorch computes these (NaN results, silently); we raise ValueError naming the argument.
 OUR_DELIBERATE = {
     "cross_entropy(label_smoothing=negative)", "cross_entropy(label_smoothing=nan)",
@@ -43,7 +58,7 @@ OUR_DELIBERATE = {
     "group_norm(1=zero)", "GroupNorm(0=zero)",
     "instance_norm(eps=negative)", "instance_norm(eps=nan)", "InstanceNorm2d(eps=negative)",
     "InstanceNorm2d(eps=nan)", "pairwise_distance(p=nan)", "InstanceNorm1d(eps=negative)",
-    "InstanceNorm1d(eps=nan)",
+    "InstanceNorm1d(eps=nan)", "triplet_margin_loss(p=nan)", "TripletMarginLoss(p=nan)",
 } | {label.replace("BatchNorm2d", "BatchNorm1d") for label in DELIBERATE}
 # Where we differ and why (listed so it is seen).
 OUR_KNOWN = {
@@ -60,6 +75,12 @@ OUR_KNOWN = {
        for spoiler in ("string", "none-ish list", "zero", "negative", "huge", "long tuple",
                        "float tuple")},
     "avg_pool1d(0=int tensor)": "integer average pooling (PyTorch truncates each mean)",
+    **{f"gaussian_nll_loss(full={spoiler})": "PyTorch reads full by truth value (a string is "
+                                             "True); we refuse a string or None as a flag "
+                                             "(TypeError), as every option read that way"
+       for spoiler in ("string", "none")},
+    "gaussian_nll_loss(eps=none)": "PyTorch fails inside its clamp (RuntimeError); we say "
+                                   "TypeError, eps must be a number",
 }
 
 
@@ -195,6 +216,73 @@ SPECS = [
     ("Fold", applied(nn.Fold, (2, 27, 16)), applied(TNN.Fold, (2, 27, 16)), ((6, 6), 3),
      dict(dilation=1, padding=0, stride=1),
      {1: "int", "dilation": "int", "padding": "int", "stride": "int"}),
+    # margin, embedding and likelihood losses and their layers
+    ("margin_ranking_loss", F.margin_ranking_loss, TF.margin_ranking_loss,
+     (arr(4), arr(4), SIGNS), dict(margin=0.5), {0: "tensor", 1: "tensor", 2: "tensor",
+                                                 "margin": "float"}),
+    ("hinge_embedding_loss", F.hinge_embedding_loss, TF.hinge_embedding_loss,
+     (arr(4), SIGNS), dict(margin=0.5), {0: "tensor", 1: "tensor", "margin": "float"}),
+    ("soft_margin_loss", F.soft_margin_loss, TF.soft_margin_loss, (arr(4), SIGNS),
+     dict(reduction="sum"), {0: "tensor", 1: "tensor", "reduction": "word"}),
+    ("multilabel_soft_margin_loss", F.multilabel_soft_margin_loss,
+     TF.multilabel_soft_margin_loss, (arr(4, 3), PROBABILITIES), dict(weight=arr(3)),
+     {0: "tensor", 1: "tensor", "weight": "tensor"}),
+    ("cosine_embedding_loss", F.cosine_embedding_loss, TF.cosine_embedding_loss,
+     (arr(4, 3), arr(4, 3), SIGNS), dict(margin=0.2),
+     {0: "tensor", 1: "tensor", 2: "tensor", "margin": "float"}),
+    ("multi_margin_loss", F.multi_margin_loss, TF.multi_margin_loss, (arr(4, 5), LABELS),
+     dict(p=2, margin=0.5, weight=arr(5)),
+     {0: "tensor", "p": "int", "margin": "float", "weight": "tensor"}),
+    ("triplet_margin_loss", F.triplet_margin_loss, TF.triplet_margin_loss,
+     (arr(4, 3), arr(4, 3), arr(4, 3)), dict(margin=1.0, p=2.0, eps=1e-6, swap=True),
+     {0: "tensor", 1: "tensor", 2: "tensor", "margin": "float", "p": "float", "eps": "float",
+      "swap": "flag"}),
+    ("poisson_nll_loss", F.poisson_nll_loss, TF.poisson_nll_loss, (arr(4, 3), PROBABILITIES),
+     dict(log_input=True, full=True, eps=1e-8),
+     {0: "tensor", 1: "tensor", "log_input": "flag", "full": "flag", "eps": "float"}),
+    ("gaussian_nll_loss", F.gaussian_nll_loss, TF.gaussian_nll_loss,
+     (arr(4, 3), arr(4, 3), PROBABILITIES), dict(full=True, eps=1e-6),
+     {0: "tensor", 1: "tensor", 2: "tensor", "full": "flag", "eps": "float"}),
+    ("MultiMarginLoss", applied_loss(nn.MultiMarginLoss, (arr(4, 5), LABELS)),
+     applied_loss(TNN.MultiMarginLoss, (arr(4, 5), LABELS)), (), dict(p=1, margin=1.0),
+     {"p": "int", "margin": "float"}),
+    ("TripletMarginLoss", applied_loss(nn.TripletMarginLoss, (arr(4, 3),) * 3),
+     applied_loss(TNN.TripletMarginLoss, (arr(4, 3),) * 3), (),
+     dict(margin=1.0, p=2.0, swap=False), {"margin": "float", "p": "float", "swap": "flag"}),
+    # shrinkage, rrelu, alpha dropouts, channel shuffle, local response norm and their layers
+    _activation("softshrink", lambd=0.5), _activation("hardshrink", lambd=0.5),
+    ("rrelu", F.rrelu, TF.rrelu, (arr(3, 4),), dict(lower=0.1, upper=0.3, training=True),
+     {0: "tensor", "lower": "float", "upper": "float", "training": "flag"}),
+    ("alpha_dropout", F.alpha_dropout, TF.alpha_dropout, (arr(3, 4),),
+     dict(p=0.5, training=True), {0: "tensor", "p": "float", "training": "flag"}),
+    ("feature_alpha_dropout", F.feature_alpha_dropout, TF.feature_alpha_dropout,
+     (arr(2, 3, 4),), dict(p=0.5, training=True),
+     {0: "tensor", "p": "float", "training": "flag"}),
+    ("channel_shuffle", F.channel_shuffle, TF.channel_shuffle, (arr(2, 6, 3, 3), 3), {},
+     {0: "tensor", 1: "int"}),
+    ("local_response_norm", F.local_response_norm, TF.local_response_norm, (arr(2, 5, 3, 3), 3),
+     dict(alpha=1e-4, beta=0.75, k=1.0),
+     {0: "tensor", 1: "int", "alpha": "float", "beta": "float", "k": "float"}),
+    ("Softshrink", applied(nn.Softshrink, (3, 4)), applied(TNN.Softshrink, (3, 4)), (0.5,), {},
+     {0: "float"}),
+    ("RReLU", applied(nn.RReLU, (3, 4)), applied(TNN.RReLU, (3, 4)), (0.1, 0.3), {},
+     {0: "float", 1: "float"}),
+    ("AlphaDropout", applied(nn.AlphaDropout, (3, 4)), applied(TNN.AlphaDropout, (3, 4)), (),
+     dict(p=0.5), {"p": "float"}),
+    ("ChannelShuffle", applied(nn.ChannelShuffle, (2, 6, 3, 3)),
+     applied(TNN.ChannelShuffle, (2, 6, 3, 3)), (3,), {}, {0: "int"}),
+    ("LocalResponseNorm", applied(nn.LocalResponseNorm, (2, 5, 3, 3)),
+     applied(TNN.LocalResponseNorm, (2, 5, 3, 3)), (3,), dict(alpha=1e-4, beta=0.75, k=1.0),
+     {0: "int", "alpha": "float", "beta": "float", "k": "float"}),
+    # bilinear, pdist, gumbel_softmax and Bilinear
+    ("bilinear", F.bilinear, TF.bilinear, (arr(4, 3), arr(4, 2), arr(5, 3, 2), arr(5)), {},
+     {0: "tensor", 1: "tensor", 2: "tensor", 3: "tensor"}),
+    ("pdist", F.pdist, TF.pdist, (arr(4, 3),), dict(p=2.0), {0: "tensor", "p": "float"}),
+    ("gumbel_softmax", F.gumbel_softmax, TF.gumbel_softmax, (arr(3, 4),),
+     dict(tau=1.0, hard=True, dim=1), {0: "tensor", "tau": "float", "dim": "int"}),
+    ("Bilinear", applied_loss(nn.Bilinear, (arr(4, 3), arr(4, 2))),
+     applied_loss(TNN.Bilinear, (arr(4, 3), arr(4, 2))), (3, 2, 5), {},
+     {0: "int", 1: "int", 2: "int"}),
 ]
 
 

@@ -39,6 +39,9 @@ DIFFERS = {
     # a slice holding a zero and an inf or NaN: PyTorch's gradient takes some 0 * inf terms
     # (NaN) and skips others; ours counts the terms up to the next zero (the rest are 0)
     "cumprod": "0 * inf in the gradient of a slice holding zeros",
+    # PyTorch computes log1p(exp(-y x)) directly: exp overflows to inf and the gradient is
+    # inf / inf = NaN; ours is a softplus, finite (and exact) there
+    "soft_margin_loss": "softplus form",
 }
 # ... and by (op name, sample): an infinite affine weight (the one-pass backward applies the
 # weight before subtracting the means: inf - inf = NaN where PyTorch has +-inf), a row whose
@@ -53,6 +56,14 @@ DIFFERS_SAMPLE = {
     # the row), PyTorch's norm backward matches no element and gives 0
     ("pairwise_distance", "3x4-3x4-p=inf"): "max-norm of a NaN row",
     ("pairwise_distance", "3x4-3x4-p=-inf,keepdim=True"): "max-norm of a NaN row",
+    # full=True: PyTorch's masked Stirling term still takes log(t) of a target t <= 0 in
+    # the gradient (NaN); the term counts for nothing there, so ours is 0
+    ("poisson_nll_loss", "3x4-3x4-reduction=none,full=True"): "Stirling term at t <= 0",
+    ("poisson_nll_loss", "3x4-3x4-log_input=False,full=True,eps=0.001"):
+        "Stirling term at t <= 0",
+    # the 1-norm's gradient at a NaN difference: PyTorch's pdist kernel takes sign(NaN) = NaN
+    # (to both rows of every pair), the 1-norm's backward here gives 0
+    ("pdist", "5x2-p=1.0"): "sign of a NaN difference",
 }
 
 

@@ -1,8 +1,8 @@
 """Activation layers (as ``torch.nn``): ``ReLU``, ``ReLU6``, ``LeakyReLU``, ``PReLU``,
 ``Threshold``, ``ELU``, ``SELU``, ``CELU``, ``GELU``, ``SiLU``, ``Mish``, ``Hardswish``,
 ``Hardsigmoid``, ``Hardtanh``, ``Softplus``, ``Sigmoid``, ``LogSigmoid``, ``Tanh``,
-``Softsign``, ``Tanhshrink``, ``GLU``, ``Softmax``, ``LogSoftmax``, ``Softmin``,
-``Softmax2d``.
+``Softsign``, ``Tanhshrink``, ``Softshrink``, ``Hardshrink``, ``RReLU``, ``GLU``, ``Softmax``,
+``LogSoftmax``, ``Softmin``, ``Softmax2d``.
 
 Shape-preserving: x ``(*)`` -> ``(*)``.  Each calls its function in
 :mod:`tinygrad_cnn.nn.functional`; ``inplace=True`` is passed on (the input is overwritten, as
@@ -286,6 +286,52 @@ class Tanhshrink(_PlainActivation):
     """``x - tanh(x)`` (``torch.nn.Tanhshrink``)."""
 
     function = staticmethod(F.tanhshrink)
+
+
+class _Shrink(Module):
+    """A shrinkage with threshold ``lambd`` (printed bare, as PyTorch's)."""
+
+    function = None
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        self.lambd = check_real(type(self).__name__, "lambd", lambd)
+
+    def forward(self, input):
+        return type(self).function(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Softshrink(_Shrink):
+    """``x -+ lambd`` beyond ``+-lambd``, else 0 (``torch.nn.Softshrink``)."""
+
+    function = staticmethod(F.softshrink)
+
+
+class Hardshrink(_Shrink):
+    """``x`` beyond ``+-lambd``, else 0 (``torch.nn.Hardshrink``)."""
+
+    function = staticmethod(F.hardshrink)
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU (``torch.nn.RReLU``): slopes drawn from ``U(lower, upper)`` per
+    element in training (the library's seeded generator), their mean in evaluation."""
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False):
+        super().__init__()
+        self.lower = check_real("RReLU", "lower", lower)
+        self.upper = check_real("RReLU", "upper", upper)
+        self.inplace = check_bool("RReLU", "inplace", inplace)
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}" + \
+            (", inplace=True" if self.inplace else "")
 
 
 class _AlongDim(Module):

@@ -1,5 +1,5 @@
-"""``Dropout``, ``Dropout1d`` and ``Dropout2d``: inverted dropout while training, identity in
-eval mode (as ``torch.nn``)."""
+"""``Dropout``, ``Dropout1d``, ``Dropout2d``, ``AlphaDropout`` and ``FeatureAlphaDropout``:
+dropout while training, identity in eval mode (as ``torch.nn``)."""
 
 from .._checks import check_bool, check_real
 from . import functional as F
@@ -46,3 +46,19 @@ class Dropout2d(_DropoutNd):
 
     def forward(self, input):
         return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(_DropoutNd):
+    """Dropout that keeps a SELU network's zero mean and unit variance
+    (``torch.nn.AlphaDropout``); x ``(*)`` -> ``(*)``."""
+
+    def forward(self, input):
+        return F.alpha_dropout(input, self.p, self.training, self.inplace)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """:class:`AlphaDropout` of whole channels (``torch.nn.FeatureAlphaDropout``);
+    x ``(N, C, *)`` -> the same shape."""
+
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training, self.inplace)

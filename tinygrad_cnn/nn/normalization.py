@@ -1,5 +1,5 @@
-"""``LayerNorm`` and ``GroupNorm`` (as ``torch.nn``): normalisation within each sample, so the
-same in training and evaluation; no running statistics."""
+"""``LayerNorm``, ``GroupNorm`` and ``LocalResponseNorm`` (as ``torch.nn``): normalisation
+within each sample, so the same in training and evaluation; no running statistics."""
 
 import numpy as np
 
@@ -98,3 +98,21 @@ class GroupNorm(_AffineNorm):
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.bias is not None}")
+
+
+class LocalResponseNorm(Module):
+    """AlexNet's normalisation across ``size`` neighbouring channels
+    (``torch.nn.LocalResponseNorm``); x ``(N, C, *)`` -> the same shape; no parameters."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size = check_int("LocalResponseNorm", "size", size)
+        self.alpha = check_real("LocalResponseNorm", "alpha", alpha)
+        self.beta = check_real("LocalResponseNorm", "beta", beta)
+        self.k = check_real("LocalResponseNorm", "k", k)
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

@@ -1,5 +1,6 @@
-"""``PixelShuffle`` and ``PixelUnshuffle`` (as ``torch.nn``): channels to space and back; each
-calls its function in :mod:`tinygrad_cnn.nn.functional`."""
+"""``PixelShuffle``, ``PixelUnshuffle`` and ``ChannelShuffle`` (as ``torch.nn``): channels to
+space and back, and ShuffleNet's channel interleave; each calls its function in
+:mod:`tinygrad_cnn.nn.functional`."""
 
 from . import functional as F
 from .functional.shuffle import check_factor
@@ -34,3 +35,18 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """``(N, g k, *)`` -> the same shape, channels interleaved across the ``g = groups``
+    groups (``torch.nn.ChannelShuffle``, ShuffleNet's shuffle)."""
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = check_factor("ChannelShuffle", "groups", groups)
+
+    def forward(self, input):
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"

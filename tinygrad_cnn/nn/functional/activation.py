@@ -1,7 +1,8 @@
 """Activations (as ``torch.nn.functional``): relu, relu6, leaky_relu, prelu, threshold, elu,
 selu, celu, gelu, silu, mish, hardswish, hardtanh, hardsigmoid, sigmoid, logsigmoid, tanh,
-softsign, tanhshrink, softplus, glu, softmax, softmin, log_softmax; the in-place spellings
-relu_, elu_, leaky_relu_, hardtanh_, selu_, celu_, threshold_.
+softsign, tanhshrink, softshrink, hardshrink, rrelu, softplus, glu, softmax, softmin,
+log_softmax, gumbel_softmax; the in-place spellings relu_, elu_, leaky_relu_, hardtanh_,
+selu_, celu_, threshold_.
 
 Elementwise ones take any shape and return the same shape; (log_)softmax work along one
 dimension.  Most are composed of Tensor ops (every derivative order for free); the gates models run
@@ -15,6 +16,7 @@ import warnings
 
 import numpy as np
 
+from ... import random
 from ..._checks import (
     DtypeError,
     ShapeError,
@@ -238,6 +240,63 @@ def tanhshrink(input: Tensor) -> Tensor:
     return x - x.tanh()
 
 
+def _check_lambd(op: str, lambd, dtype) -> float:
+    """A shrinkage threshold: a number the input's dtype holds (PyTorch's RuntimeError
+    beyond it)."""
+    return _scalar(op, "lambd", lambd, dtype)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0
+    (``torch.nn.functional.softshrink``); any shape.  ``lambd`` in ``[0, dtype max]``; the
+    gradient is 0 at ``|x| = lambd``, as PyTorch's; a NaN stays NaN."""
+    op = "softshrink"
+    x = _float_input(op, input)
+    lambd = _check_lambd(op, lambd, x.dtype)
+    if not 0 <= lambd < np.inf:
+        raise ShapeError(f"{op}: lambd must be in [0, {np.finfo(x.dtype).max:.6g}] for input "
+                         f"dtype {x.dtype}, got {lambd}")
+    outside = ~(x.abs()._data <= lambd)
+    shifted = _where(x._data > 0, x - lambd, x + lambd)
+    return _where(outside, shifted, 0.0)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > lambd``, else 0 (``torch.nn.functional.hardshrink``); any shape;
+    the gradient is 0 at ``|x| = lambd``, as PyTorch's; a NaN stays NaN."""
+    op = "hardshrink"
+    x = _float_input(op, input)
+    lambd = _check_lambd(op, lambd, x.dtype)
+    return _where(~(x.abs()._data <= lambd), x, 0.0)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+          training: bool = False, inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU (``torch.nn.functional.rrelu``): ``x`` where ``x > 0``, else
+    ``a x``.  In training each element draws its slope ``a ~ U(lower, upper)`` from the
+    library's generator (:func:`tinygrad_cnn.manual_seed` makes it repeatable); in evaluation
+    ``a = (lower + upper) / 2``.  Any shape; the gradient is the slope used."""
+    op = "rrelu"
+    x = _float_input(op, input)
+    lower = _scalar(op, "lower", lower, x.dtype)
+    upper = _scalar(op, "upper", upper, x.dtype)
+    training = check_bool(op, "training", training)
+    for name, value in (("lower", lower), ("upper", upper)):
+        if not np.isfinite(value):
+            raise ShapeError(f"{op}: {name} must be finite, got {value}")
+    if lower > upper:
+        raise ShapeError(f"{op}: lower must be <= upper, got lower={lower}, upper={upper}")
+
+    def leaky(t: Tensor) -> Tensor:
+        if training:
+            slopes = random.generator().uniform(lower, upper, t.shape)
+        else:
+            slopes = (lower + upper) / 2
+        factor = np.where(t._data > 0, 1.0, slopes).astype(t.dtype)
+        return t * Tensor._make(factor)
+    return _maybe_inplace(op, x, inplace, leaky)
+
+
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (``torch.nn.functional.silu``, the swish)."""
     x = _float_input("silu", input)
@@ -385,3 +444,32 @@ _threshold = threshold  # threshold_'s argument of PyTorch's name hides the func
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
     """:func:`threshold` in place (``torch.nn.functional.threshold_``)."""
     return _threshold(input, threshold, value, inplace=True)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """A sample of the Gumbel-softmax (concrete) distribution
+    (``torch.nn.functional.gumbel_softmax``): ``softmax((logits + g) / tau)`` along ``dim``,
+    ``g = -log(E)``, ``E ~ Exp(1)`` from the library's seeded generator.  ``hard=True``
+    returns the one-hot of its argmax in value with the soft sample's gradient
+    (straight-through: ``one_hot - soft.detach() + soft``, as PyTorch).  ``eps`` is unused
+    (deprecated, as PyTorch's).  Any shape -> the same shape.
+    """
+    op = "gumbel_softmax"
+    x = _float_input(op, logits)
+    check_number(op, "tau", tau)
+    hard = check_bool(op, "hard", hard)
+    check_number(op, "eps", eps)
+    if eps != 1e-10:
+        warnings.warn(f"{op}: eps is deprecated and has no effect", UserWarning, stacklevel=2)
+    dim = normalize_axis(dim, max(x.ndim, 1), op, x.shape)
+    gumbels = -np.log(random.generator().exponential(size=x.shape)).astype(x.dtype)
+    soft = softmax((x + Tensor._make(gumbels)) / tau, dim)
+    if not hard:
+        return soft
+    if x.ndim == 0:
+        return Tensor._make(np.ones((), x.dtype)) - soft.detach() + soft
+    index = np.expand_dims(soft._data.argmax(axis=dim), dim)
+    one_hot = np.zeros(x.shape, x.dtype)
+    np.put_along_axis(one_hot, index, 1, axis=dim)
+    return Tensor._make(one_hot) - soft.detach() + soft

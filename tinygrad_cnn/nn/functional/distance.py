@@ -1,5 +1,5 @@
-"""Distances (as ``torch.nn.functional``): ``cosine_similarity`` and ``pairwise_distance``,
-composed of Tensor ops (every derivative order comes from them)."""
+"""Distances (as ``torch.nn.functional``): ``cosine_similarity``, ``pairwise_distance`` and
+``pdist``, composed of Tensor ops (every derivative order comes from them)."""
 
 import math
 
@@ -10,10 +10,12 @@ from ..._checks import (
     ShapeError,
     check_bool,
     check_broadcastable,
+    check_float,
     check_number,
     check_tensor,
     normalize_axis,
 )
+from ...ops.elementwise import Where
 from ...tensor import Tensor
 
 
@@ -103,3 +105,31 @@ def _vector_norm(x: Tensor, p: float, dim: int, keepdim: bool) -> Tensor:
     if p > 0 or p == -math.inf:
         return x.norm(p=float(p), dim=dim, keepdim=keepdim)
     return (x.abs() ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """The ``p``-norm distance of every pair of rows ``i < j`` of ``input``
+    (``torch.nn.functional.pdist``), in the order of ``numpy.triu_indices(N, 1)``.
+
+    input: ``(N, M)`` floating -> ``(N (N - 1) / 2,)``.  ``p >= 0`` (``inf``: the largest
+    difference, 0: the count of differing coordinates).  As PyTorch, two equal rows have
+    distance 0 and gradient 0 (never the 0/0 of the norm's derivative).
+    """
+    op = "pdist"
+    check_tensor(op, "input", input)
+    if input.ndim != 2:
+        raise ShapeError(f"{op}: input must be 2-D (N, M), got shape {input.shape}")
+    check_float(op, "input", input.dtype)
+    check_number(op, "p", p)
+    if not p >= 0:
+        raise ShapeError(f"{op}: p must be non-negative, got {p}")
+    first, second = np.triu_indices(input.shape[0], 1)
+    difference = input[first] - input[second]
+    equal = (difference._data == 0).all(axis=1)
+    if not equal.any():
+        return _vector_norm(difference, p, 1, False)
+    # equal pairs take the norm of ones (unused), so no 0/0 reaches the gradient
+    apart = np.broadcast_to(~equal[:, None], difference.shape)
+    ones = Tensor._make(np.ones((), difference.dtype))
+    distance = _vector_norm(Where.apply(apart, difference, ones), p, 1, False)
+    return Where.apply(~equal, distance, ones * 0)

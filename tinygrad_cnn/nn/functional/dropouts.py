@@ -1,5 +1,6 @@
-"""The dropout family: ``dropout``, ``dropout1d`` and ``dropout2d`` (as
-``torch.nn.functional``), masks drawn from the seeded generator of :mod:`tinygrad_cnn.random`.
+"""The dropout family: ``dropout``, ``dropout1d``, ``dropout2d``, ``alpha_dropout`` and
+``feature_alpha_dropout`` (as ``torch.nn.functional``), masks drawn from the seeded generator
+of :mod:`tinygrad_cnn.random`.
 """
 
 import warnings
@@ -33,7 +34,13 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     """Inverted dropout: zero each element with probability ``p`` and scale the rest by
     ``1/(1-p)``, so eval mode needs no rescaling.  Any shape -> the same shape
     (``torch.nn.functional.dropout``)."""
-    op = "dropout"
+    return _apply_dropout("dropout", input, p, training, inplace,
+                          lambda x, p: _masked(x, p, x.shape))
+
+
+def _apply_dropout(op: str, input, p, training, inplace, drop) -> Tensor:
+    """The checks every elementwise dropout shares, then ``drop(x, p)`` in training (written
+    into the input with ``inplace``); the input itself when not training or ``p == 0``."""
     check_tensor(op, "input", input)
     p = _check_p(op, p)
     training = check_bool(op, "training", training)
@@ -41,7 +48,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
         check_bool(op, "inplace", inplace)
         return input
     check_float(op, "input", input.dtype)
-    return _maybe_inplace(op, input, inplace, lambda x: _masked(x, p, x.shape))
+    return _maybe_inplace(op, input, inplace, lambda x: drop(x, p))
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
@@ -96,3 +103,48 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
     check_float(op, "input", input.dtype)
     mask_shape = input.shape[:-1] + (1,)
     return _maybe_inplace(op, input, inplace, lambda x: _masked(x, p, mask_shape))
+
+
+# SELU's negative saturation value -scale * alpha: dropped units are set to it, so a
+# self-normalising network keeps zero mean and unit variance (Klambauer et al., 2017)
+_SELU_SATURATION = 1.0507009873554804934193349852946 * 1.6732632423543772848170429916717
+
+
+def _alpha_masked(x: Tensor, p: float, mask_shape) -> Tensor:
+    """``a (x keep + saturation (1 - keep)) + b`` with ``a``, ``b`` restoring zero mean and
+    unit variance: kept units ``a x + a s p``, dropped ones ``a s (p - 1)`` (``s`` the SELU
+    saturation); ``p = 1`` gives zeros, as PyTorch."""
+    if p == 1.0:
+        return x * 0.0
+    scale = 1.0 / np.sqrt((_SELU_SATURATION ** 2 * p + 1.0) * (1.0 - p))
+    keep = random.generator().random(mask_shape) >= p
+    factor = np.multiply(keep, scale, dtype=x.dtype)
+    shift = np.where(keep, scale * _SELU_SATURATION * p,
+                     scale * _SELU_SATURATION * (p - 1.0)).astype(x.dtype)
+    return x * Tensor._make(factor) + Tensor._make(shift)
+
+
+def _alpha_drop_features(x: Tensor, p: float) -> Tensor:
+    """:func:`_alpha_masked` with one draw per ``(n, c)`` of an ``(N, C, *)`` input."""
+    if x.ndim < 2:
+        raise ShapeError(f"feature_alpha_dropout: input must have at least 2 dimensions "
+                         f"(N, C, ...) to drop features, got shape {x.shape}")
+    return _alpha_masked(x, p, x.shape[:2] + (1,) * (x.ndim - 2))
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                  inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks (``torch.nn.functional.alpha_dropout``): each element is
+    set with probability ``p`` to SELU's saturation value, then all are scaled and shifted so
+    that a zero-mean unit-variance input keeps those statistics.  Any shape -> the same
+    shape; the identity unless ``training`` (note PyTorch's default ``training=False``)."""
+    return _apply_dropout("alpha_dropout", input, p, training, inplace,
+                          lambda x, p: _alpha_masked(x, p, x.shape))
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """:func:`alpha_dropout` of whole channels (``torch.nn.functional.feature_alpha_dropout``):
+    one draw per ``(n, c)`` of an ``(N, C, *)`` input (at least 2 dims in training)."""
+    return _apply_dropout("feature_alpha_dropout", input, p, training, inplace,
+                          _alpha_drop_features)

@@ -2,6 +2,12 @@
 (PyTorch's legacy ``size_average``/``reduce`` are accepted and mapped as PyTorch maps them);
 a reduced loss has shape ``()``.
 
+Margin and embedding losses (``margin_ranking_loss``, ``hinge_embedding_loss``,
+``soft_margin_loss``, ``multilabel_soft_margin_loss``, ``cosine_embedding_loss``,
+``multi_margin_loss``, ``triplet_margin_loss``) and the likelihood losses
+(``poisson_nll_loss``, ``gaussian_nll_loss``) follow PyTorch's formulas, including the
+gradient at a margin exactly hit (``clamp_min``: the linear side's gradient).
+
 Class losses (``cross_entropy``, ``nll_loss``) take scores ``(N, C)``, ``(C,)`` or
 ``(N, C, d1, ..., dK)`` and class indices ``(N,)``, ``()`` or ``(N, d1, ..., dK)``, with a
 per-class ``weight``, an ``ignore_index`` and, for ``cross_entropy``, class-probability
@@ -15,9 +21,13 @@ import warnings
 import numpy as np
 
 from ..._checks import (
+    AxisError,
     DtypeError,
     ShapeError,
+    check_bool,
     check_broadcastable,
+    check_fits,
+    check_flag,
     check_float,
     check_int,
     check_number,
@@ -29,6 +39,7 @@ from ...ops import elementwise as ew
 from ...ops.loss import BinaryCrossEntropy
 from ...tensor import Tensor
 from .activation import log_softmax
+from .distance import _clamped_below, pairwise_distance
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -428,4 +439,322 @@ def kl_div(input: Tensor, target, size_average=None, reduce=None, reduction: str
         warnings.warn("kl_div: reduction='mean' divides the total loss by both the batch size "
                       "and the support size; 'batchmean' divides only by the batch size, as "
                       "the KL divergence's definition.", UserWarning, stacklevel=2)
+    return _reduce(loss, reduction)
+
+
+# ------------------------------------------------------------------ margin and embedding losses
+def _operands(op: str, names: tuple, values: tuple, reduction: str, subtracted: tuple = (),
+              broadcast: bool = True, same_rank: bool = False) -> list:
+    """Checked Tensors of a loss on several operands, in their common floating dtype (as
+    PyTorch's promotion: integer and bool operands take it, two floating dtypes promote; one
+    operand at least must be floating).  The operands the formula subtracts or negates may not
+    be bool (PyTorch's RuntimeError); ``broadcast``: their shapes must broadcast together;
+    ``same_rank``: they must have one number of dimensions (PyTorch's rule for the ranking
+    and triplet losses)."""
+    _check_reduction(op, reduction)
+    for name, value in zip(names, values):
+        check_tensor(op, name, value)
+        if name in subtracted and value.dtype == np.bool_:
+            raise DtypeError(f"{op}: {name} must not be a bool tensor (the loss subtracts it)")
+    if same_rank and len({value.ndim for value in values}) > 1:
+        shapes = ", ".join(f"{name} {value.shape}" for name, value in zip(names, values))
+        raise ShapeError(f"{op}: {', '.join(names)} must have the same number of dimensions, "
+                         f"got {shapes}")
+    floating = [value.dtype for value in values if value.dtype.kind == "f"]
+    if not floating:
+        check_float(op, names[0], values[0].dtype)
+    dtype = np.result_type(*floating)
+    if broadcast:
+        check_broadcastable(op, *(value.shape for value in values))
+    return [value if value.dtype == dtype else value.astype(dtype) for value in values]
+
+
+def _zero_of(x: Tensor) -> Tensor:
+    """A constant 0-d zero of ``x``'s dtype (the other branch of a ``Where``)."""
+    return Tensor._make(np.zeros((), x.dtype))
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target, margin: float = 0,
+                        size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``max(0, -target * (input1 - input2) + margin)``
+    (``torch.nn.functional.margin_ranking_loss``): ``target`` 1 asks ``input1`` to rank
+    higher, -1 lower.  The three operands have the same number of dimensions and broadcast;
+    ``"none"`` returns their broadcast shape."""
+    op = "margin_ranking_loss"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    names = ("input1", "input2", "target")
+    input1, input2, target = _operands(op, names, (input1, input2, target), reduction,
+                                       subtracted=names, same_rank=True)
+    check_number(op, "margin", margin)
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target, margin: float = 1.0, size_average=None,
+                         reduce=None, reduction: str = "mean") -> Tensor:
+    """``input`` where ``target`` is 1, ``max(0, margin - input)`` where it is -1
+    (``torch.nn.functional.hinge_embedding_loss``; as PyTorch, any other target value adds
+    both terms).  ``input`` and ``target`` broadcast; ``"none"`` returns their shape."""
+    op = "hinge_embedding_loss"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    input = _float(op, input)
+    input, target = _operands(op, ("input", "target"), (input, target), reduction,
+                              subtracted=("input",))
+    check_fits(op, "margin", check_number(op, "margin", margin), input.dtype)
+    shape = np.broadcast_shapes(input.shape, target.shape)
+    labels = np.broadcast_to(target._data, shape)
+    zero = _zero_of(input)
+    below_margin = ew.Where.apply(labels != 1, (margin - input).clamp(min=0), zero)
+    return _reduce(below_margin + ew.Where.apply(labels != -1, input, zero), reduction)
+
+
+def soft_margin_loss(input: Tensor, target, size_average=None, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """``log(1 + exp(-target * input))``, computed as a softplus so that it stays finite
+    where PyTorch's direct formula overflows (``torch.nn.functional.soft_margin_loss``).
+    ``target`` (labels 1 or -1) broadcasts to the input's shape."""
+    op = "soft_margin_loss"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    input = _float(op, input)
+    input, target = _operands(op, ("input", "target"), (input, target), reduction)
+    if np.broadcast_shapes(input.shape, target.shape) != input.shape:
+        raise ShapeError(f"{op}: target shape {target.shape} must broadcast to the input "
+                         f"shape {input.shape}")
+    return _reduce(act.Softplus.apply(-target * input, 1.0, float("inf")), reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target, weight=None, size_average=None,
+                                reduce=None, reduction: str = "mean") -> Tensor:
+    """One-versus-all logistic loss averaged over the classes (the last dimension)
+    (``torch.nn.functional.multilabel_soft_margin_loss``).
+
+    input: ``(N, C)`` (or any shape with the classes last), target: 0/1 labels broadcast to
+    it, ``weight``: broadcast to it (typically ``(C,)``).  ``"none"`` returns ``(N,)``: the
+    input's shape without the class dimension.
+    """
+    op = "multilabel_soft_margin_loss"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    input = _float(op, input)
+    input, target = _operands(op, ("input", "target"), (input, target), reduction,
+                              subtracted=("target",))
+    if weight is not None:
+        check_tensor(op, "weight", weight)
+    if input.ndim == 0:
+        raise AxisError(f"{op}: input must have a class dimension (N, C) or (C,), got a 0-d "
+                        "tensor")
+    # -log sigmoid(x) and -log sigmoid(-x), each its own softplus: an infinite input gives
+    # PyTorch's inf, never inf - inf
+    loss = target * act.Softplus.apply(-input, 1.0, float("inf")) + \
+        (1.0 - target) * act.Softplus.apply(input, 1.0, float("inf"))
+    loss = _weighted(op, loss, weight)
+    return _reduce(loss.sum(-1) / input.shape[-1], reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target, margin: float = 0,
+                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """``1 - cos(x1, x2)`` where ``target`` is 1, ``max(0, cos(x1, x2) - margin)`` where it
+    is -1 (``torch.nn.functional.cosine_embedding_loss``).
+
+    input1, input2: ``(N, D)`` with target ``(N,)``, or ``(D,)`` with a 0-d target.  As
+    PyTorch, ``cos = x1.x2 / sqrt((|x1|^2 + 1e-12) (|x2|^2 + 1e-12))``: a zero vector has
+    cosine 0, never NaN.
+    """
+    op = "cosine_embedding_loss"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    names = ("input1", "input2", "target")
+    input1, input2, target = _operands(op, names, (input1, input2, target), reduction,
+                                       broadcast=False)
+    if target.ndim > 1:
+        raise ShapeError(f"{op}: target must be 0-D or 1-D (multi-target is not supported), "
+                         f"got shape {target.shape}")
+    if input1.ndim != target.ndim + 1 or input2.ndim != target.ndim + 1:
+        raise ShapeError(f"{op}: a {target.ndim}-D target takes {target.ndim + 1}-D inputs, got "
+                         f"input1 {input1.shape} and input2 {input2.shape}")
+    check_broadcastable(op, input1.shape, input2.shape)
+    check_number(op, "margin", margin)
+    axis = target.ndim
+    dot = (input1 * input2).sum(axis)
+    squares = ((input1 * input1).sum(axis) + 1e-12) * ((input2 * input2).sum(axis) + 1e-12)
+    cosine = dot / squares.sqrt()
+    shape = check_broadcastable(op, cosine.shape, target.shape)
+    labels = np.broadcast_to(target._data, shape)
+    zero = _zero_of(cosine)
+    similar = ew.Where.apply(labels == 1, 1.0 - cosine, zero)
+    dissimilar = ew.Where.apply(labels == -1, (cosine - margin).clamp(min=0), zero)
+    return _reduce(similar + dissimilar, reduction)
+
+
+def _check_margin_power(op: str, p) -> None:
+    """``p`` of the multi-class hinge: 1 or 2 (PyTorch compares it, so a string is a
+    ValueError too; a bool is not a power)."""
+    if isinstance(p, (bool, np.bool_)):
+        raise TypeError(f"{op}: p must be 1 or 2, got {p!r}")
+    if not (is_real(p) and p in (1, 2)):
+        raise ValueError(f"{op}: p must be 1 or 2, got {p!r}")
+
+
+def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, weight=None,
+                      size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """Multi-class hinge loss (``torch.nn.functional.multi_margin_loss``): per sample,
+    ``sum_{j != y} w_y max(0, margin - x_y + x_j)^p / C``.
+
+    input: ``(N, C)`` or ``(C,)`` scores (C >= 1); target: ``(N,)`` class indices (``()`` or
+    ``(1,)`` for a ``(C,)`` input); ``p``: 1 or 2; ``weight``: ``(C,)``.  ``"none"``
+    returns ``(N,)`` (``()`` for a ``(C,)`` input with a 0-d target).
+    """
+    op = "multi_margin_loss"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(op, reduction)
+    input = _float(op, input)
+    _check_margin_power(op, p)
+    check_fits(op, "margin", check_number(op, "margin", margin), input.dtype)
+    if not 1 <= input.ndim <= 2 or input.shape[-1] == 0:
+        raise ShapeError(f"{op}: input must be a non-empty (C,) or (N, C) tensor (N may be 0), "
+                         f"got shape {input.shape}")
+    labels = _class_indices(op, target)
+    scores = input.reshape(-1, input.shape[-1])
+    samples, classes = scores.shape
+    if labels.ndim > 1 or labels.size != samples:
+        raise ShapeError(f"{op}: target must be 1-D with one class index per sample, expected "
+                         f"size ({samples},), got {labels.shape} (input shape {input.shape})")
+    labels = labels.reshape(-1)
+    bad = (labels < 0) | (labels >= classes)
+    if bad.any():
+        raise ShapeError(f"{op}: target {labels[bad][0]} is out of range for {classes} classes")
+    if weight is not None:
+        check_tensor(op, "weight", weight)
+        if weight.ndim != 1:
+            raise ValueError(f"{op}: weight must be one-dimensional, got shape {weight.shape}")
+        if weight.shape != (classes,):
+            raise ShapeError(f"{op}: weight must have shape ({classes},), one per class, got "
+                             f"{weight.shape}")
+        if weight.dtype != input.dtype:
+            raise DtypeError(f"{op}: weight must have the input's dtype {input.dtype}, got "
+                             f"{weight.dtype}")
+    rows = np.arange(samples)
+    slack = scores - scores[rows, labels].reshape(-1, 1) + margin
+    # as PyTorch's kernel: a term counts where its slack is > 0 (not at 0 exactly, nor NaN)
+    # and j is not the target class
+    counted = (slack._data > 0) & (np.arange(classes) != labels[:, None])
+    hinge = ew.Where.apply(counted, slack, _zero_of(slack))
+    if p == 2:
+        hinge = hinge * hinge
+    if weight is not None:
+        hinge = hinge * weight[labels].reshape(-1, 1)
+    loss = hinge.sum(1) / classes
+    if input.ndim == 1 and np.ndim(target) == 0:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def _check_triplet_margin(op: str, margin) -> None:
+    """PyTorch's rule: a margin <= 0 is a ValueError (a NaN one passes, as there)."""
+    check_number(op, "margin", margin)
+    if margin <= 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
+                        margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                        swap: bool = False, size_average=None, reduce=None,
+                        reduction: str = "mean") -> Tensor:
+    """``max(0, margin + d(a, p) - d(a, n))`` with ``d`` the :func:`pairwise_distance`
+    (``p``, ``eps``) along the last dimension (``torch.nn.functional.triplet_margin_loss``);
+    ``swap`` uses ``min(d(a, n), d(p, n))`` (the distance swap of Balntas et al.).
+
+    anchor, positive, negative: ``(N, D)`` or ``(D,)``, the same number of dimensions,
+    broadcastable -> ``(N,)`` with ``"none"``.
+    """
+    op = "triplet_margin_loss"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    names = ("anchor", "positive", "negative")
+    anchor, positive, negative = _operands(op, names, (anchor, positive, negative), reduction,
+                                           subtracted=names, same_rank=True)
+    _check_triplet_margin(op, margin)
+    check_number(op, "p", p)
+    if p != p:
+        raise ShapeError(f"{op}: p must be a number, got nan")
+    check_number(op, "eps", eps)
+    swap = check_bool(op, "swap", swap)
+    positive_distance = pairwise_distance(anchor, positive, p, eps)
+    negative_distance = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        negative_distance = negative_distance.minimum(pairwise_distance(positive, negative,
+                                                                        p, eps))
+    return _reduce((positive_distance - negative_distance + margin).clamp(min=0), reduction)
+
+
+# ------------------------------------------------------------------ likelihood losses
+def poisson_nll_loss(input: Tensor, target, log_input: bool = True, full: bool = False,
+                     size_average=None, eps: float = 1e-8, reduce=None,
+                     reduction: str = "mean") -> Tensor:
+    """Poisson negative log-likelihood (``torch.nn.functional.poisson_nll_loss``):
+    ``exp(input) - target * input`` (``log_input``) or ``input - target * log(input + eps)``;
+    ``full`` adds Stirling's ``t log t - t + log(2 pi t) / 2`` where ``t > 1``.  ``input`` and
+    ``target`` broadcast."""
+    op = "poisson_nll_loss"
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    log_input = check_bool(op, "log_input", log_input)
+    full = check_bool(op, "full", full)
+    input, target = _operands(op, ("input", "target"), (input, target), reduction,
+                              subtracted=("target",) if full else ())
+    check_number(op, "eps", eps)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        counted = target._data > 1
+        # the log of 1 where the term is not counted: no NaN value or gradient from t <= 0
+        safe = ew.Where.apply(counted, target, Tensor._make(np.ones((), target.dtype)))
+        stirling = safe * safe.log() - safe + 0.5 * (safe * (2 * np.pi)).log()
+        loss = loss + ew.MaskBy.apply(stirling, counted)
+    return _reduce(loss, reduction)
+
+
+def _homoscedastic_var(op: str, var: Tensor, input: Tensor) -> Tensor:
+    """``var`` shaped to broadcast against ``input`` by PyTorch's rules: the input's shape,
+    the input's shape without its last dimension (one variance per vector), or the input's
+    shape with exactly one dimension of size 1."""
+    if var.shape == input.shape:
+        return var
+    if var.shape == input.shape[:-1]:
+        return var.unsqueeze(-1)
+    mismatched = [size for size, own in zip(var.shape, input.shape) if size != own]
+    if var.ndim == input.ndim and sum(mismatched) == 1:
+        return var
+    raise ValueError(f"{op}: var is of incorrect size: expected the input's shape "
+                     f"{input.shape}, that shape without its last dimension, or with one "
+                     f"dimension of size 1, got {var.shape}")
+
+
+def gaussian_nll_loss(input: Tensor, target, var, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """Gaussian negative log-likelihood ``(log(var) + (input - target)^2 / var) / 2``
+    (``+ log(2 pi) / 2`` with ``full``) (``torch.nn.functional.gaussian_nll_loss``).
+
+    input: any shape, target broadcast to it; var: a float, or a Tensor of the input's shape,
+    of that shape without its last dimension, or with one dimension of size 1 (shared
+    variance).  As PyTorch, var's values are clamped to at least ``eps`` while its gradient
+    passes through unclamped; a negative var is a ValueError.
+    """
+    op = "gaussian_nll_loss"
+    _check_reduction(op, reduction)
+    check_tensor(op, "input", input)
+    if isinstance(var, float):
+        var = Tensor._make(np.full(input.shape, var, dtype=input.dtype))
+    elif not isinstance(var, Tensor):
+        raise TypeError(f"{op}: var must be a Tensor or a float, got {type(var).__name__}")
+    check_float(op, "var", var.dtype)
+    if (var._data < 0).any():
+        raise ValueError(f"{op}: var has negative entry/entries")
+    var = _homoscedastic_var(op, var, input)
+    input, target, var = _operands(op, ("input", "target", "var"), (input, target, var),
+                                   reduction, subtracted=("input", "target"))
+    full = check_flag(op, "full", full)
+    check_fits(op, "eps", check_number(op, "eps", eps), var.dtype)
+    var = _clamped_below(var, eps)
+    difference = input - target
+    loss = 0.5 * (var.log() + difference * difference / var)
+    if full:
+        loss = loss + 0.5 * np.log(2 * np.pi)
     return _reduce(loss, reduction)

@@ -1,5 +1,5 @@
 """Normalisation (as ``torch.nn.functional``): ``batch_norm``, ``instance_norm``,
-``layer_norm``, ``group_norm``, ``normalize``."""
+``layer_norm``, ``group_norm``, ``local_response_norm``, ``normalize``."""
 
 import numbers
 
@@ -19,6 +19,7 @@ from ...ops.elementwise import Where
 from ...ops.reduce import Extremum
 from ...ops.standardize import Standardize
 from ...tensor import Tensor
+from .padding import pad
 
 
 def _running_statistic(value, name: str, op: str = "batch_norm"):
@@ -269,6 +270,43 @@ def _check_eps(op: str, eps) -> None:
     check_number(op, "eps", eps)
     if not eps >= 0:
         raise ShapeError(f"{op}: eps must be >= 0, got {eps}")
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """AlexNet's local response normalisation across channels
+    (``torch.nn.functional.local_response_norm``):
+    ``x_c / (k + alpha / size * sum_{c'} x_{c'}^2) ** beta``, the sum over the ``size``
+    channels ``c - size // 2 <= c' <= c + (size - 1) // 2`` (channels beyond the edges count
+    as zeros, and the mean is always over ``size``, as PyTorch's padded average pool).
+
+    input: ``(N, C, *)`` with at least 3 dims -> the same shape (integers give float32, their
+    window mean truncated to an integer, as PyTorch's).
+    """
+    op = "local_response_norm"
+    check_tensor(op, "input", input)
+    size = check_int(op, "size", size)
+    for name, value in (("alpha", alpha), ("beta", beta), ("k", k)):
+        check_number(op, name, value)
+    if input.ndim < 3:
+        raise ValueError(f"{op}: input must have 3 or more dimensions (N, C, *), got shape "
+                         f"{input.shape}")
+    if not 1 <= size < 2**63:
+        raise ShapeError(f"{op}: size must be between 1 and 2**63 - 1, got {size}")
+    if input.dtype == np.bool_:
+        raise DtypeError(f"{op}: input must be a numeric tensor, got bool")
+    channels = input.shape[1]
+    # taps reaching past both edges add only zeros: at most 2 C - 1 of them are kept
+    before, after = min(size // 2, channels - 1), min((size - 1) // 2, channels - 1)
+    squares = pad(input * input, (0, 0) * (input.ndim - 2) + (before, after))
+    window = squares[:, 0:channels]
+    for offset in range(1, before + after + 1):  # one slice per tap, never per channel
+        window = window + squares[:, offset:offset + channels]
+    if input.dtype.kind == "f":
+        return input / (window * (alpha / size) + k) ** beta
+    # integers: PyTorch's average pool of integers truncates the window's mean
+    mean = Tensor._make((window._data // size).astype(np.float32))
+    return input.astype(np.float32) / (mean * alpha + k) ** beta
 
 
 def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12, out=None) -> Tensor:

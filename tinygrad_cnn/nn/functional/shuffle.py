@@ -1,8 +1,8 @@
-"""Pixel rearrangement (as ``torch.nn.functional``): ``pixel_shuffle`` (channels to space, the
-sub-pixel convolution's upsampling) and ``pixel_unshuffle`` (space to channels), each the
-other's inverse.
+"""Pixel and channel rearrangement (as ``torch.nn.functional``): ``pixel_shuffle`` (channels
+to space, the sub-pixel convolution's upsampling) and ``pixel_unshuffle`` (space to
+channels), each the other's inverse; ``channel_shuffle`` (ShuffleNet's channel interleave).
 
-Both are one reshape, one permute and one reshape of Tensor ops, so their gradients (the
+Each is one reshape, one permute and one reshape of Tensor ops, so their gradients (the
 inverse rearrangement) and every higher derivative come from those ops.
 """
 
@@ -59,3 +59,22 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     blocks = x.reshape(*lead, channels, height // r, r, width // r, r)
     moved = blocks.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
     return moved.reshape(*lead, channels * r * r, height // r, width // r)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """``(N, g k, *)`` -> the same shape, the channels read as a ``(g, k)`` grid and written
+    transposed (``torch.nn.functional.channel_shuffle``, ShuffleNet's shuffle between grouped
+    convolutions): output channel ``i g + j`` is input channel ``j k + i``.  At least 3 dims;
+    any dtype."""
+    op = "channel_shuffle"
+    check_tensor(op, "input", input)
+    g = check_factor(op, "groups", groups)
+    if input.ndim < 3:
+        raise ShapeError(f"{op}: input must have more than 2 dimensions (N, C, *), got shape "
+                         f"{input.shape}")
+    batch, channels, *rest = input.shape
+    if channels % g:
+        raise ShapeError(f"{op}: the number of channels ({channels}) must be divisible by "
+                         f"groups ({g}), got input shape {input.shape}")
+    grid = input.reshape(batch, g, channels // g, *rest)
+    return grid.transpose(1, 2).reshape(batch, channels, *rest)
