@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import reference as loops
+import reference_sampling as sampling_loops
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
@@ -902,6 +903,70 @@ LAYER_OPS += [
                (((2, 3), (2, 3)), dict(p="2"), TypeError,
                 "pairwise_distance: p must be a number"))),
 ]
+
+
+# ------------------------------------------------------------------ spatial transformers
+# (affine_grid, grid_sample) and einsum: one block.  grid_sample's grids keep AVOID_MARGIN
+# clear of the grid values where a source coordinate is a whole or half pixel (the corners
+# and the nearest pixel change there) and of +-1 (reflection turns, border clamps), for an
+# input of H = 2, W = 4 pixels.
+GRID_KINKS = (0.0, 0.25, -0.25, 0.5, -0.5, 0.75, -0.75, 1.0, -1.0, 1.25, -1.25)
+GRID_KINKS_ALIGNED = (0.0, 1 / 3, -1 / 3, 2 / 3, -2 / 3, 1.0, -1.0)
+
+
+def _grid_samples(align_corners):
+    image, grid = (2, 3, 2, 4), (2, 3, 5, 2)
+    return samples(*[((image, grid), dict(mode=mode, padding_mode=padding,
+                                          align_corners=align_corners))
+                     for mode in ("bilinear", "nearest")
+                     for padding in ("zeros", "border", "reflection")],
+                   (((1, 2, 4, 4), (1, 1, 3, 2)), dict(align_corners=align_corners)))
+
+
+def _grid_errors(op):
+    return errors(
+        (((1, 1, 3, 3), (1, 2, 2, 3)), {}, RuntimeError,
+         rf"{op}: grid must have size 2 in its last dimension, got grid shape \(1, 2, 2, 3\)"),
+        (((2, 1, 3, 3), (1, 2, 2, 2)), {}, RuntimeError,
+         rf"{op}: input and grid must have the same batch size, got input shape \(2, 1, 3, 3\)"),
+        (((1, 3, 3), (1, 2, 2)), {}, RuntimeError, rf"{op}: input and grid must be 4-D"),
+        (((1, 1, 3, 3), (1, 2, 2, 2)), dict(mode="area"), ValueError,
+         rf"{op}: mode must be 'bilinear' or 'nearest', got 'area'"),
+        (((1, 1, 3, 3), (1, 2, 2, 2)), dict(padding_mode="wrap"), ValueError,
+         rf"{op}: padding_mode must be"),
+        (((1, 1, 3, 3), (1, 2, 2, 2)), {}, RuntimeError,
+         rf"{op}: input and grid must be floating point tensors of the same dtype",
+         lambda x, grid: F.grid_sample(x, grid.float())))
+
+
+SPATIAL_OPS = [
+    OpInfo("grid_sample", F.grid_sample, sampling_loops.grid_sample_ref,
+           torch_op=TF and TF.grid_sample, low=-1.3, high=1.3, away_from=GRID_KINKS,
+           sample_inputs=_grid_samples(False), error_inputs=_grid_errors("grid_sample")),
+    OpInfo("grid_sample_align_corners", F.grid_sample, sampling_loops.grid_sample_ref,
+           torch_op=TF and TF.grid_sample, low=-1.3, high=1.3, away_from=GRID_KINKS_ALIGNED,
+           sample_inputs=_grid_samples(True), error_name="grid_sample",
+           error_inputs=errors((((1, 1, 3, 3), (1, 2, 2, 2)), dict(align_corners=1), TypeError,
+                                "grid_sample: align_corners must be a bool or None"))),
+    OpInfo("affine_grid", F.affine_grid, sampling_loops.affine_grid_ref,
+           torch_op=TF and TF.affine_grid,
+           sample_inputs=samples((((2, 2, 3),), dict(size=(2, 3, 4, 5), align_corners=False)),
+                                 (((1, 2, 3),), dict(size=(1, 1, 3, 1), align_corners=True)),
+                                 (((3, 2, 3),), dict(size=[3, 2, 2, 6], align_corners=True))),
+           error_inputs=errors(
+               (((2, 3, 3),), dict(size=(2, 3, 4, 5)), ValueError,
+                r"affine_grid: theta must be a batch of 2-D affine matrices of shape \(N, 2, 3\)"),
+               (((2, 2, 3),), dict(size=(2, 3, 4, 5, 6)), NotImplementedError,
+                "affine_grid: only 4-D sizes"),
+               (((2, 2, 3),), dict(size=(2, 3, 0, 5)), ValueError,
+                "affine_grid: size must be positive"),
+               (((2, 2, 3),), dict(size=(3, 3, 4, 5)), RuntimeError,
+                "affine_grid: theta's batch size 2 must equal size"),
+               (((2, 2, 3),), dict(size=(2, 3, 4, 5)), ValueError,
+                "affine_grid: theta must have a floating point dtype",
+                lambda theta, size: F.affine_grid(theta.long(), size)))),
+]
+LAYER_OPS += SPATIAL_OPS
 
 
 # ------------------------------------------------------------------ the registry

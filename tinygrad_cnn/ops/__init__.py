@@ -61,6 +61,8 @@ Kernels and value types (plain numpy, no ``Function``, no checks):
 ``pool_windows.py``    max/sum over windows, scatter/gather of the chosen elements, divisors,
                        flat indices (max_pool_indices, adaptive_max_indices), plane gather/scatter
 ``resample.py``        the per-axis matrices and indices of interpolate and adaptive pooling
+``grid_sample.py``     grid_sample's piecewise-constant parts (padding modes' coordinate maps,
+                       corner indices and masks) and affine_grid's base grid
 =====================  ===========================================================================
 
 Adding a primitive: see "Adding a primitive" in ``docs/contributing.md``.

@@ -26,6 +26,7 @@ family's module and is listed here and in ``__all__``:
                    binary_cross_entropy, binary_cross_entropy_with_logits, kl_div
 ``padding``        pad
 ``interpolation``  interpolate
+``sampling``       affine_grid, grid_sample
 ``shuffle``        pixel_shuffle, pixel_unshuffle
 ``_windows``       argument checks of the windowed ops -> ``WindowGeometry``
 =================  ==============================================================
@@ -85,6 +86,7 @@ from .pool import (
     max_pool2d,
     max_unpool2d,
 )
+from .sampling import affine_grid, grid_sample
 from .shuffle import pixel_shuffle, pixel_unshuffle
 
 __all__ = [
@@ -108,4 +110,6 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
     # padding, interpolation, shuffle
     "pad", "interpolate", "pixel_shuffle", "pixel_unshuffle",
+    # sampling
+    "affine_grid", "grid_sample",
 ]

@@ -1,0 +1,78 @@
+"""Direct loop references of ``affine_grid`` and ``grid_sample``: one output pixel at a time,
+scalar arithmetic written from PyTorch's documented formulas (not from our kernels)."""
+
+import math
+
+import numpy as np
+
+
+def affine_grid_ref(theta, size, align_corners=False):
+    batch, _, height, width = size
+
+    def centre(index, count):
+        if count == 1:
+            return 0.0
+        if align_corners:
+            return -1.0 + 2.0 * index / (count - 1)
+        return (2.0 * index + 1.0) / count - 1.0
+
+    out = np.zeros((batch, height, width, 2), dtype=theta.dtype)
+    for n in range(batch):
+        for i in range(height):
+            for j in range(width):
+                point = np.array([centre(j, width), centre(i, height), 1.0])
+                out[n, i, j] = theta[n] @ point
+    return out
+
+
+def _pixel(g, size, align_corners):
+    if align_corners:
+        return (g + 1.0) / 2.0 * (size - 1)
+    return ((g + 1.0) * size - 1.0) / 2.0
+
+
+def _reflect(x, low, high):
+    if low == high:
+        return 0.0
+    span = high - low
+    distance = abs(x - low)
+    flips = math.floor(distance / span)
+    extra = math.fmod(distance, span)
+    return low + extra if flips % 2 == 0 else low + span - extra
+
+
+def _padded(x, size, padding_mode, align_corners):
+    if padding_mode == "reflection":
+        x = _reflect(x, 0.0, size - 1.0) if align_corners else _reflect(x, -0.5, size - 0.5)
+    if padding_mode in ("border", "reflection"):
+        x = min(max(x, 0.0), size - 1.0)
+    return x
+
+
+def grid_sample_ref(image, grid, mode="bilinear", padding_mode="zeros", align_corners=False):
+    """``image`` (N, C, H, W) read at ``grid`` (N, h, w, 2), pixel by pixel."""
+    batch, channels, height, width = image.shape
+    out = np.zeros((batch, channels) + grid.shape[1:3], dtype=image.dtype)
+
+    def read(n, row, column):
+        if 0 <= row < height and 0 <= column < width:
+            return image[n, :, row, column]
+        return np.zeros(channels)
+
+    for n in range(batch):
+        for i in range(grid.shape[1]):
+            for j in range(grid.shape[2]):
+                x = _padded(_pixel(grid[n, i, j, 0], width, align_corners), width,
+                            padding_mode, align_corners)
+                y = _padded(_pixel(grid[n, i, j, 1], height, align_corners), height,
+                            padding_mode, align_corners)
+                if mode == "nearest":
+                    out[n, :, i, j] = read(n, int(np.rint(y)), int(np.rint(x)))
+                    continue
+                x0, y0 = math.floor(x), math.floor(y)
+                fx, fy = x - x0, y - y0
+                out[n, :, i, j] = ((1 - fx) * (1 - fy) * read(n, y0, x0)
+                                   + fx * (1 - fy) * read(n, y0, x0 + 1)
+                                   + (1 - fx) * fy * read(n, y0 + 1, x0)
+                                   + fx * fy * read(n, y0 + 1, x0 + 1))
+    return out
