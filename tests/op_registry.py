@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import reference as loops
-import reference_sampling as sampling_loops
+import reference_spatial as sampling_loops
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
@@ -967,6 +967,46 @@ SPATIAL_OPS = [
                 lambda theta, size: F.affine_grid(theta.long(), size)))),
 ]
 LAYER_OPS += SPATIAL_OPS
+
+
+def _einsum(*operands, equation):
+    return tg.einsum(equation, *operands)
+
+
+def _torch_einsum(*operands, equation):
+    return torch.einsum(equation, *operands)
+
+
+def _einsum_reference(*arrays, equation):
+    return sampling_loops.einsum_ref(equation, *arrays)
+
+
+EINSUM_OPS = [
+    OpInfo("einsum", _einsum, _einsum_reference, torch_op=TF and _torch_einsum,
+           error_name="einsum",
+           sample_inputs=samples(
+               (((2, 3), (3, 4)), dict(equation="ij,jk->ik")),
+               (((2, 3, 4), (2, 4, 2)), dict(equation="bij,bjk->bik")),
+               (((3, 3),), dict(equation="ii->i")),            # a diagonal
+               (((2, 2, 3), (3,)), dict(equation="iij,j->")),  # diagonal, then a trace
+               (((2, 3), (4,)), dict(equation="ij,k->j")),     # i and k in one operand only
+               (((2, 3, 4),), dict(equation="ijk->kji")),
+               (((2,), (3,), (2,)), dict(equation="i,j,k->ijk")),
+               (((3,), (3,), (3,)), dict(equation="a,a,a->a"))),
+           error_inputs=errors(
+               (((2, 3), (2, 4)), dict(equation="ij,jk->ik"), RuntimeError,
+                "einsum\\(\\): subscript j has size 2 for operand 1 which does not broadcast "
+                "with previously seen size 3"),
+               (((2, 3),), dict(equation="ijk->i"), RuntimeError,
+                r"einsum\(\): the number of subscripts in the equation \(3\) does not match"),
+               (((2, 3),), dict(equation="ij,jk->ik"), RuntimeError,
+                r"einsum\(\): fewer operands were provided than specified"),
+               (((2, 3),), dict(equation="ij->k"), RuntimeError,
+                r"einsum\(\): output subscript k does not appear"),
+               (((2, 3),), dict(equation="i1"), RuntimeError,
+                r"einsum\(\): invalid subscript given at index 1"))),
+]
+LAYER_OPS += EINSUM_OPS
 
 
 # ------------------------------------------------------------------ the registry

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reference_sampling import affine_grid_ref, grid_sample_ref
+from reference_spatial import affine_grid_ref, grid_sample_ref
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F

@@ -76,6 +76,7 @@ from .random import (
     use_deterministic_algorithms,
 )
 from .tensor import Size, Tensor
+from .tensor_einsum import einsum
 from .tensor_math import (
     abs,
     add,
@@ -280,4 +281,6 @@ __all__ = [
     # io and subpackages
     "save", "load", "functional", "data", "utils", "gradcheck", "testing", "nn", "optim",
     "viz", "onnx",
+    # einsum and the small torch-level names
+    "einsum",
 ]

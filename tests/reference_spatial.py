@@ -1,6 +1,8 @@
-"""Direct loop references of ``affine_grid`` and ``grid_sample``: one output pixel at a time,
-scalar arithmetic written from PyTorch's documented formulas (not from our kernels)."""
+"""Direct loop references of ``affine_grid``, ``grid_sample`` (one output pixel at a time,
+scalar arithmetic written from PyTorch's documented formulas, not from our kernels) and
+``einsum`` (one assignment of the letters at a time)."""
 
+import itertools
 import math
 
 import numpy as np
@@ -76,3 +78,22 @@ def grid_sample_ref(image, grid, mode="bilinear", padding_mode="zeros", align_co
                                    + (1 - fx) * fy * read(n, y0 + 1, x0)
                                    + fx * fy * read(n, y0 + 1, x0 + 1))
     return out
+
+
+def einsum_ref(equation, *arrays):
+    """``equation`` with an explicit ``->`` and no ellipsis, summed term by term over every
+    assignment of values to its letters."""
+    lhs, output = equation.replace(" ", "").split("->")
+    terms = lhs.split(",")
+    sizes = {letter: n for term, array in zip(terms, arrays)
+             for letter, n in zip(term, array.shape)}
+    letters = sorted(sizes)
+    result = np.zeros(tuple(sizes[letter] for letter in output),
+                      dtype=np.result_type(*arrays))
+    for values in itertools.product(*(range(sizes[letter]) for letter in letters)):
+        chosen = dict(zip(letters, values))
+        term_product = 1.0
+        for term, array in zip(terms, arrays):
+            term_product = term_product * array[tuple(chosen[letter] for letter in term)]
+        result[tuple(chosen[letter] for letter in output)] += term_product
+    return result
