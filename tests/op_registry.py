@@ -1009,6 +1009,117 @@ EINSUM_OPS = [
 LAYER_OPS += EINSUM_OPS
 
 
+# the small torch-level functions that are differentiable (tinygrad_cnn.tensor_misc); ops
+# with several outputs are registered through one Tensor that holds them all
+def _in_both(name, call, reference, sample_inputs, error_inputs, **options):
+    """An OpInfo whose ``call(library, ...)`` reads the same in tinygrad_cnn and torch."""
+    return OpInfo(name, lambda *a, **k: call(tg, *a, **k), reference,
+                  torch_op=torch and (lambda *a, **k: call(torch, *a, **k)),
+                  sample_inputs=sample_inputs, error_inputs=error_inputs, **options)
+
+
+def _stacked(call):
+    return lambda lib, *args, **kwargs: lib.stack(call(lib, *args, **kwargs))
+
+
+def _split_scaled(lib, x, sections, dim):
+    parts = lib.tensor_split(x, sections, dim)
+    return lib.cat([part * (k + 1) for k, part in enumerate(parts)], dim)
+
+
+def _split_scaled_reference(x, sections, dim):
+    parts = np.array_split(x, sections, axis=dim)
+    return np.concatenate([part * (k + 1) for k, part in enumerate(parts)], axis=dim)
+
+
+def _lower_median(x, dim):
+    return np.take(np.sort(x, axis=dim), [(x.shape[dim] - 1) // 2], axis=dim).squeeze(dim)
+
+
+def _mode_reference(x, dim):   # distinct random values: each occurs once, the smallest wins
+    return np.min(x, axis=dim)
+
+
+_TAKE = ((0, 2), (3, 1), (1, 1))
+
+
+def _take_along(lib, x, indices=_TAKE):
+    return lib.take_along_dim(x, lib.tensor(np.array(indices)), 1)
+
+
+MISC_OPS = [
+    _in_both("std_mean", _stacked(lambda lib, x, **kw: lib.std_mean(x, **kw)),
+             lambda x, dim=None, correction=1, keepdim=False: np.stack([
+                 np.std(x, axis=dim, ddof=correction, keepdims=keepdim),
+                 np.mean(x, axis=dim, keepdims=keepdim)]),
+             samples(((3, 4),), (((3, 4),), dict(dim=1, keepdim=True)),
+                     (((2, 3, 4),), dict(dim=(0, 2), correction=0))),
+             errors((((2, 3),), dict(dim=2), IndexError, "std_mean: ",
+                     lambda x, dim: tg.std_mean(x, dim)))),
+    _in_both("var_mean", _stacked(lambda lib, x, **kw: lib.var_mean(x, **kw)),
+             lambda x, dim=None, correction=1, keepdim=False: np.stack([
+                 np.var(x, axis=dim, ddof=correction, keepdims=keepdim),
+                 np.mean(x, axis=dim, keepdims=keepdim)]),
+             samples(((3, 4),), (((3, 4),), dict(dim=0, correction=2))),
+             errors((((2, 3),), dict(dim=2), IndexError, "var_mean: ",
+                     lambda x, dim: tg.var_mean(x, dim)))),
+    _in_both("median", lambda lib, x, dim: lib.median(x, dim).values, _lower_median,
+             samples((((3, 4),), dict(dim=1)), (((4, 3),), dict(dim=0))),
+             errors((((2, 3),), dict(dim=2), IndexError, "median: "))),
+    _in_both("kthvalue", lambda lib, x, k, dim: lib.kthvalue(x, k, dim).values,
+             lambda x, k, dim: np.take(np.sort(x, axis=dim), k - 1, axis=dim),
+             samples((((3, 5),), dict(k=2, dim=1)), (((3, 5),), dict(k=3, dim=0))),
+             errors((((2, 3),), dict(k=4, dim=1), RuntimeError,
+                     r"kthvalue: k must be in \[1, 3\]"))),
+    _in_both("mode", lambda lib, x, dim: lib.mode(x, dim).values, _mode_reference,
+             samples((((3, 4),), dict(dim=1)),),
+             errors((((2, 0),), dict(dim=1), RuntimeError, "mode: dimension 1"))),
+    _in_both("quantile", lambda lib, x, **kw: lib.quantile(x, **kw),
+             lambda x, q, dim=None, keepdim=False, interpolation="linear": np.quantile(
+                 x, q, axis=dim, keepdims=keepdim, method=interpolation),
+             samples((((3, 5),), dict(q=0.3, dim=1)),
+                     (((3, 5),), dict(q=0.6, dim=0, keepdim=True, interpolation="midpoint")),
+                     (((4, 5),), dict(q=0.4, interpolation="lower")),
+                     (((4, 5),), dict(q=0.4, dim=1, interpolation="higher")),
+                     (((4, 5),), dict(q=0.9, dim=1, interpolation="nearest"))),
+             errors((((2, 3),), dict(q=1.5), RuntimeError, "quantile: q must be in the range"),
+                    (((2, 3),), dict(q=0.5, interpolation="cubic"), ValueError,
+                     "quantile: interpolation must be one of"))),
+    _in_both("meshgrid", _stacked(lambda lib, a, b, **kw: lib.meshgrid(a, b, **kw)),
+             lambda a, b, indexing: np.stack(np.meshgrid(a, b, indexing=indexing)),
+             samples((((3,), (4,)), dict(indexing="ij")), (((3,), (2,)), dict(indexing="xy"))),
+             errors((((2, 2), (3,)), dict(indexing="ij"), RuntimeError,
+                     r"meshgrid: expected 0-D or 1-D tensors, got shape \(2, 2\)"),
+                    (((2,), (3,)), dict(indexing="yx"), ValueError,
+                     "meshgrid: indexing must be one of"))),
+    _in_both("diag", lambda lib, x, **kw: lib.diag(x, **kw), lambda x, diagonal=0: np.diag(
+                 x, diagonal),
+             samples(((3, 4),), (((3, 4),), dict(diagonal=1)), (((4, 3),), dict(diagonal=-2)),
+                     (((3,),), dict(diagonal=1)), ((4,),)),
+             errors((((2, 2, 2),), {}, RuntimeError, "diag: input must be 1-D or 2-D"))),
+    _in_both("rot90", lambda lib, x, k, dims: lib.rot90(x, k, dims),
+             lambda x, k, dims: np.rot90(x, k, dims),
+             samples((((2, 3, 4),), dict(k=1, dims=(1, 2))), (((2, 3),), dict(k=2, dims=(0, 1))),
+                     (((2, 3, 4),), dict(k=-1, dims=(2, 0)))),
+             errors((((2, 3),), dict(k=1, dims=(0, 0)), RuntimeError,
+                     "rot90: dims must be different"))),
+    _in_both("take_along_dim", _take_along,
+             lambda x: np.take_along_axis(x, np.array(_TAKE), 1),
+             samples(((3, 4),)),
+             errors((((3, 4),), {}, RuntimeError, "take_along_dim: indices must be in",
+                     lambda x: _take_along(tg, x, ((0, 9),))))),
+    _in_both("tensor_split", _split_scaled, _split_scaled_reference,
+             samples((((3, 7),), dict(sections=3, dim=1)),
+                     (((5, 2),), dict(sections=[1, 3], dim=0))),
+             errors((((3, 4),), dict(sections=0, dim=1), RuntimeError,
+                     "tensor_split: number of sections must be larger than 0"))),
+    _in_both("mT", lambda lib, x: x.mT, lambda x: np.swapaxes(x, -1, -2),
+             samples(((2, 3, 4),), ((3, 2),)),
+             errors((((3,),), {}, RuntimeError, "mT: tensor.mT is only supported on matrices"))),
+]
+LAYER_OPS += MISC_OPS
+
+
 # ------------------------------------------------------------------ the registry
 def _axis_error(op, call):
     return errors((((2, 3),), {}, ValueError, rf"{op}: axis -?\d is out of range", call))

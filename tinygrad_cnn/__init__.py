@@ -144,6 +144,30 @@ from .tensor_math import (
     where,
 )
 from .tensor_methods import install as _install
+from .tensor_misc import (
+    argwhere,
+    bernoulli,
+    bincount,
+    bucketize,
+    diag,
+    finfo,
+    get_float32_matmul_precision,
+    iinfo,
+    kthvalue,
+    median,
+    meshgrid,
+    mode,
+    multinomial,
+    quantile,
+    rot90,
+    searchsorted,
+    set_float32_matmul_precision,
+    std_mean,
+    take_along_dim,
+    tensor_split,
+    unique,
+    var_mean,
+)
 from .tensor_reduce import (
     all,
     amax,
@@ -282,5 +306,8 @@ __all__ = [
     "save", "load", "functional", "data", "utils", "gradcheck", "testing", "nn", "optim",
     "viz", "onnx",
     # einsum and the small torch-level names
-    "einsum",
+    "einsum", "set_float32_matmul_precision", "get_float32_matmul_precision", "finfo",
+    "iinfo", "std_mean", "var_mean", "bincount", "unique", "meshgrid", "diag", "rot90",
+    "take_along_dim", "argwhere", "searchsorted", "bucketize", "tensor_split", "bernoulli",
+    "multinomial", "median", "kthvalue", "mode", "quantile",
 ]

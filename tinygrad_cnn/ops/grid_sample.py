@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.float_errors import quietly
+
 
 def _reflect(x: np.ndarray, twice_low: int, twice_high: int) -> tuple[np.ndarray, np.ndarray]:
     """PyTorch's ``reflect_coordinates`` as ``(sign, offset)``: the reflection of ``x`` into
@@ -36,6 +38,7 @@ def _reflect(x: np.ndarray, twice_low: int, twice_high: int) -> tuple[np.ndarray
     return sign, offset
 
 
+@quietly
 def source_map(pixel: np.ndarray, size: int, padding_mode: str,
                align_corners: bool) -> tuple[np.ndarray, np.ndarray]:
     """``(scale, offset)`` arrays with the source coordinate ``scale * pixel + offset`` that
@@ -51,16 +54,18 @@ def source_map(pixel: np.ndarray, size: int, padding_mode: str,
         else:
             scale, offset = _reflect(pixel, -1, 2 * size - 1)
     moved = scale * pixel + offset
-    low, high = moved < 0, moved > size - 1
+    # PyTorch's clip_coordinates_set_grad: no gradient on the edges themselves either
+    low, high = moved <= 0, moved >= size - 1
     scale = np.where(low | high, 0.0, scale)
     offset = np.where(low, 0.0, np.where(high, size - 1.0, offset))
     return scale, offset
 
 
+@quietly
 def corners(x: np.ndarray, y: np.ndarray, height: int, width: int):
     """The four bilinear corners of source points ``(x, y)``: ``(west, north)`` integer
     floors, then for each corner (nw, ne, sw, se) its flat index ``row * width + column``
-    (clamped into the image) and its mask (1 inside the image, 0 outside)."""
+    (clamped into the image) and its mask (True inside the image)."""
     west, north = np.floor(x), np.floor(y)
     indices, masks = [], []
     for dy, dx in ((0, 0), (0, 1), (1, 0), (1, 1)):
@@ -70,12 +75,13 @@ def corners(x: np.ndarray, y: np.ndarray, height: int, width: int):
     return west, north, indices, masks
 
 
+@quietly
 def inside(column: np.ndarray, row: np.ndarray, height: int, width: int) -> np.ndarray:
-    """1.0 where ``(row, column)`` is a pixel of the image, else 0.0."""
-    return ((column >= 0) & (column <= width - 1) & (row >= 0) & (row <= height - 1)) \
-        .astype(np.float64)
+    """True where ``(row, column)`` is a pixel of the image (False for NaN)."""
+    return (column >= 0) & (column <= width - 1) & (row >= 0) & (row <= height - 1)
 
 
+@quietly
 def flat_index(column: np.ndarray, row: np.ndarray, height: int, width: int) -> np.ndarray:
     """``row * width + column`` as int64, each clamped into the image (masked reads)."""
     column = np.clip(np.nan_to_num(column), 0, width - 1).astype(np.int64)

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..._checks import DtypeError, ShapeError, check_tensor, is_int
 from ...ops import grid_sample as kernels
+from ...ops.elementwise import MaskBy
 from ...ops.pool import PlaneGather
 from ...ops.shape import Concatenate
 from ...tensor import Tensor
@@ -124,18 +125,25 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     if mode == "nearest":
         column, row = np.rint(x._data), np.rint(y._data)
         index = kernels.flat_index(column, row, height, width)[:, None, None, :]
-        mask = kernels.inside(column, row, height, width).astype(dtype)
-        # x * 0 keeps the grid in the graph with the zero gradient PyTorch gives it
-        weights = (x * 0 + mask)[:, None, None, :]
-    else:
-        west, north, indices, masks = kernels.corners(x._data, y._data, height, width)
-        tx, ty = x - west.astype(dtype), y - north.astype(dtype)
-        ux, uy = 1 - tx, 1 - ty
-        corner_weights = [ux * uy, tx * uy, ux * ty, tx * ty]
-        weights = Concatenate.apply(1, *[(w * m.astype(dtype)).unsqueeze(1)
-                                         for w, m in zip(corner_weights, masks)])
-        weights = weights.unsqueeze(1)
-        index = np.stack(indices, axis=1)[:, None]
+        masks = kernels.inside(column, row, height, width)[:, None, None, :]
+        values = _read(input, index, masks)[:, :, 0]
+        # the grid's part: an exact zero (a NaN or inf point too), so the grid gets the zero
+        # gradient PyTorch gives it
+        grid_zero = MaskBy.apply(x, np.zeros(x._data.shape, bool))
+        return (values + grid_zero[:, None, :]).reshape(batch, channels, out_h, out_w)
+    west, north, indices, masks = kernels.corners(x._data, y._data, height, width)
+    tx, ty = x - west.astype(dtype), y - north.astype(dtype)
+    ux, uy = 1 - tx, 1 - ty
+    weights = Concatenate.apply(1, *[w.unsqueeze(1) for w in (ux * uy, tx * uy, ux * ty,
+                                                               tx * ty)])
+    values = _read(input, np.stack(indices, axis=1)[:, None], np.stack(masks, axis=1)[:, None])
+    return (values * weights.unsqueeze(1)).sum(2).reshape(batch, channels, out_h, out_w)
+
+
+def _read(input: Tensor, index: np.ndarray, inside: np.ndarray) -> Tensor:
+    """``input`` ``(N, C, H, W)`` at the flat pixel indices ``index`` ``(N, 1, K, P)`` of each
+    plane -> ``(N, C, K, P)``; exactly 0 where ``inside`` is False (PyTorch reads nothing
+    there, so an inf or NaN pixel under a clamped index must not leak in as ``0 * inf``)."""
+    batch, channels = input._data.shape[:2]
     index = np.broadcast_to(index, (batch, channels) + index.shape[2:])
-    values = PlaneGather.apply(input, index, None)
-    return (values * weights).sum(2).reshape(batch, channels, out_h, out_w)
+    return MaskBy.apply(PlaneGather.apply(input, index, None), inside)
