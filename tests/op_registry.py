@@ -918,7 +918,7 @@ def _grid_samples(align_corners):
     image, grid = (2, 3, 2, 4), (2, 3, 5, 2)
     return samples(*[((image, grid), dict(mode=mode, padding_mode=padding,
                                           align_corners=align_corners))
-                     for mode in ("bilinear", "nearest")
+                     for mode in ("bilinear", "nearest", "bicubic")
                      for padding in ("zeros", "border", "reflection")],
                    (((1, 2, 4, 4), (1, 1, 3, 2)), dict(align_corners=align_corners)))
 
@@ -931,7 +931,7 @@ def _grid_errors(op):
          rf"{op}: input and grid must have the same batch size, got input shape \(2, 1, 3, 3\)"),
         (((1, 3, 3), (1, 2, 2)), {}, RuntimeError, rf"{op}: input and grid must be 4-D"),
         (((1, 1, 3, 3), (1, 2, 2, 2)), dict(mode="area"), ValueError,
-         rf"{op}: mode must be 'bilinear' or 'nearest', got 'area'"),
+         rf"{op}: mode must be 'bilinear', 'nearest' or 'bicubic', got 'area'"),
         (((1, 1, 3, 3), (1, 2, 2, 2)), dict(padding_mode="wrap"), ValueError,
          rf"{op}: padding_mode must be"),
         (((1, 1, 3, 3), (1, 2, 2, 2)), {}, RuntimeError,

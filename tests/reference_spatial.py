@@ -51,6 +51,28 @@ def _padded(x, size, padding_mode, align_corners):
     return x
 
 
+def _cubic(distance):
+    """PyTorch's cubic convolution kernel, A = -0.75, at a distance in [0, 2)."""
+    a = -0.75
+    distance = abs(distance)
+    if distance <= 1:
+        return ((a + 2) * distance - (a + 3)) * distance * distance + 1
+    return ((a * distance - 5 * a) * distance + 8 * a) * distance - 4 * a
+
+
+def _bicubic_point(read, n, point, height, width, padding_mode, align_corners):
+    """The 4 x 4 pixels around a point, each tap moved by the padding mode, then read."""
+    x, y = _pixel(point[0], width, align_corners), _pixel(point[1], height, align_corners)
+    x0, y0 = math.floor(x), math.floor(y)
+    total = 0.0
+    for row in range(y0 - 1, y0 + 3):
+        for column in range(x0 - 1, x0 + 3):
+            tap_row = int(_padded(float(row), height, padding_mode, align_corners))
+            tap_column = int(_padded(float(column), width, padding_mode, align_corners))
+            total = total + _cubic(x - column) * _cubic(y - row) * read(n, tap_row, tap_column)
+    return total
+
+
 def grid_sample_ref(image, grid, mode="bilinear", padding_mode="zeros", align_corners=False):
     """``image`` (N, C, H, W) read at ``grid`` (N, h, w, 2), pixel by pixel."""
     batch, channels, height, width = image.shape
@@ -70,6 +92,10 @@ def grid_sample_ref(image, grid, mode="bilinear", padding_mode="zeros", align_co
                             padding_mode, align_corners)
                 if mode == "nearest":
                     out[n, :, i, j] = read(n, int(np.rint(y)), int(np.rint(x)))
+                    continue
+                if mode == "bicubic":
+                    out[n, :, i, j] = _bicubic_point(read, n, grid[n, i, j], height, width,
+                                                     padding_mode, align_corners)
                     continue
                 x0, y0 = math.floor(x), math.floor(y)
                 fx, fy = x - x0, y - y0

@@ -13,7 +13,7 @@ import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
 from tinygrad_cnn.gradcheck import gradcheck
 
-MODES = st.sampled_from(["bilinear", "nearest"])
+MODES = st.sampled_from(["bilinear", "nearest", "bicubic"])
 PADDINGS = st.sampled_from(["zeros", "border", "reflection"])
 
 
@@ -42,7 +42,7 @@ def test_affine_grid_matches_the_pixel_loop(n, h, w, align_corners, seed):
 
 
 @pytest.mark.parametrize("align_corners", [False, True])
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
 def test_the_identity_transform_returns_the_image(align_corners, mode):
     image = np.random.default_rng(0).standard_normal((2, 3, 5, 7))
     theta = tg.tensor(np.tile(np.eye(2, 3), (2, 1, 1)))

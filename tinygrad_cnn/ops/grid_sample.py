@@ -62,6 +62,15 @@ def source_map(pixel: np.ndarray, size: int, padding_mode: str,
 
 
 @quietly
+def tap(coordinate: np.ndarray, size: int, padding_mode: str,
+        align_corners: bool) -> np.ndarray:
+    """An integer tap coordinate moved by the padding mode (bicubic reads 4 x 4 taps, each
+    moved on its own, as PyTorch's ``get_value_bounded``)."""
+    scale, offset = source_map(coordinate, size, padding_mode, align_corners)
+    return scale * coordinate + offset
+
+
+@quietly
 def corners(x: np.ndarray, y: np.ndarray, height: int, width: int):
     """The four bilinear corners of source points ``(x, y)``: ``(west, north)`` integer
     floors, then for each corner (nw, ne, sw, se) its flat index ``row * width + column``

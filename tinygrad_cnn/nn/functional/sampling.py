@@ -14,12 +14,13 @@ import numpy as np
 
 from ..._checks import DtypeError, ShapeError, check_tensor, is_int
 from ...ops import grid_sample as kernels
+from ...ops import resample
 from ...ops.elementwise import MaskBy
 from ...ops.pool import PlaneGather
 from ...ops.shape import Concatenate
 from ...tensor import Tensor
 
-GRID_MODES = ("bilinear", "nearest")
+GRID_MODES = ("bilinear", "nearest", "bicubic")
 PADDING_MODES = ("zeros", "border", "reflection")
 
 
@@ -68,7 +69,8 @@ def _grid_checks(op, input, grid, mode, padding_mode):
     check_tensor(op, "input", input)
     check_tensor(op, "grid", grid)
     if mode not in GRID_MODES:
-        raise ValueError(f"{op}: mode must be 'bilinear' or 'nearest', got {mode!r}")
+        raise ValueError(f"{op}: mode must be 'bilinear', 'nearest' or 'bicubic', got "
+                         f"{mode!r}")
     if padding_mode not in PADDING_MODES:
         raise ValueError(f"{op}: padding_mode must be 'zeros', 'border' or 'reflection', got "
                          f"{padding_mode!r}")
@@ -90,12 +92,17 @@ def _grid_checks(op, input, grid, mode, padding_mode):
                          f"dtype, got {input.dtype} and {grid.dtype}")
 
 
+def _pixel(grid_axis: Tensor, size: int, align: bool) -> Tensor:
+    """A grid component as a pixel coordinate along an axis of ``size``, in PyTorch's order of
+    operations (so that a point on a pixel boundary floors as its does)."""
+    return (grid_axis + 1) / 2 * (size - 1) if align else ((grid_axis + 1) * size - 1) / 2
+
+
 def _source(grid_axis: Tensor, size: int, padding_mode: str, align: bool) -> Tensor:
     """The pixel coordinate a grid component reads along an axis of ``size``, after the
     padding mode (a Tensor; the mode's piecewise map enters as constants)."""
     dtype = grid_axis._data.dtype
-    # PyTorch's order of operations, so that a point on a pixel boundary floors as its does
-    pixel = (grid_axis + 1) / 2 * (size - 1) if align else ((grid_axis + 1) * size - 1) / 2
+    pixel = _pixel(grid_axis, size, align)
     scale, offset = kernels.source_map(pixel._data, size, padding_mode, align)
     if padding_mode == "zeros":
         return pixel
@@ -108,8 +115,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
 
     input: ``(N, C, H, W)``; grid: ``(N, H_out, W_out, 2)`` of normalized ``(x, y)`` in
     ``[-1, 1]`` (outside: ``padding_mode``) -> ``(N, C, H_out, W_out)``.  ``mode``:
-    ``"bilinear"`` or ``"nearest"`` (half-way points round to even, as PyTorch's
-    ``nearbyint``); ``padding_mode``: ``"zeros"``, ``"border"`` or ``"reflection"``.
+    ``"bilinear"``, ``"nearest"`` (half-way points round to even, as PyTorch's
+    ``nearbyint``) or ``"bicubic"`` (A = -0.75 on 4 x 4 pixels); ``padding_mode``:
+    ``"zeros"``, ``"border"`` or ``"reflection"``.
     Differentiable in ``input`` and ``grid`` (nearest: a zero gradient to the grid).
     """
     op = "grid_sample"
@@ -120,6 +128,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     points = out_h * out_w
     dtype = input._data.dtype
     flat_grid = grid.reshape(batch, points, 2)
+    if mode == "bicubic":
+        out = _bicubic(input, flat_grid, padding_mode, align)
+        return out.reshape(batch, channels, out_h, out_w)
     x = _source(flat_grid[:, :, 0], width, padding_mode, align)
     y = _source(flat_grid[:, :, 1], height, padding_mode, align)
     if mode == "nearest":
@@ -138,6 +149,30 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                                                                tx * ty)])
     values = _read(input, np.stack(indices, axis=1)[:, None], np.stack(masks, axis=1)[:, None])
     return (values * weights.unsqueeze(1)).sum(2).reshape(batch, channels, out_h, out_w)
+
+
+def _bicubic(input: Tensor, flat_grid: Tensor, padding_mode: str, align: bool) -> Tensor:
+    """Cubic convolution (A = -0.75) over the 4 x 4 pixels around each point, as PyTorch's
+    kernel: the padding mode moves each integer tap (a constant), not the point, so the grid's
+    gradient comes from the cubic weights alone.  ``(N, P, 2)`` -> ``(N, C, P)``."""
+    height, width = input._data.shape[2:]
+    dtype = input._data.dtype
+    x = _pixel(flat_grid[:, :, 0], width, align)
+    y = _pixel(flat_grid[:, :, 1], height, align)
+    west, north = np.floor(x._data), np.floor(y._data)
+    across = resample.cubic_weights(x - west.astype(dtype))
+    down = resample.cubic_weights(y - north.astype(dtype))
+
+    indices, masks, weights = [], [], []
+    for j in range(4):
+        row = kernels.tap(north + (j - 1), height, padding_mode, align)
+        for i in range(4):
+            column = kernels.tap(west + (i - 1), width, padding_mode, align)
+            indices.append(kernels.flat_index(column, row, height, width))
+            masks.append(kernels.inside(column, row, height, width))
+            weights.append((across[i] * down[j]).unsqueeze(1))
+    values = _read(input, np.stack(indices, axis=1)[:, None], np.stack(masks, axis=1)[:, None])
+    return (values * Concatenate.apply(1, *weights).unsqueeze(1)).sum(2)
 
 
 def _read(input: Tensor, index: np.ndarray, inside: np.ndarray) -> Tensor:
