@@ -9,6 +9,7 @@ derivative order stays inside the file):
 ``elementwise.py``     Add Sub Mul Div Neg Pow PowScalar Exp Log Sqrt Rsqrt Abs Relu LeakyRelu
                        Sigmoid Tanh Clip Where MaskBy Erf (erf, erfc) Lerp
 ``linalg.py``          MatMul (backward: MatMul of the gradient with the other operand)
+                       Einsum (each operand's gradient another Einsum)
 ``reduce.py``          Sum Mean Extremum (max/min; backward broadcasts with ``BroadcastTo``)
                        Prod Cumsum Cumprod
 ``shape.py``           Reshape Permute Concatenate Cast Flip Clone; BroadcastTo <-> SumTo;
