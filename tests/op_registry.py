@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import reference as loops
+import reference_spatial as sampling_loops
 
 import tinygrad_cnn as tg
 import tinygrad_cnn.functional as F
@@ -1370,6 +1371,221 @@ LAYER_OPS += [
                (((3, 4),), dict(hard=1), TypeError, "gumbel_softmax: hard must be a bool"),
                (((3, 4),), dict(tau="1"), TypeError, "gumbel_softmax: tau must be a number"))),
 ]
+
+
+# ------------------------------------------------------------------ spatial transformers
+# (affine_grid, grid_sample) and einsum: one block.  grid_sample's grids keep AVOID_MARGIN
+# clear of the grid values where a source coordinate is a whole or half pixel (the corners
+# and the nearest pixel change there) and of +-1 (reflection turns, border clamps), for an
+# input of H = 2, W = 4 pixels.
+GRID_KINKS = (0.0, 0.25, -0.25, 0.5, -0.5, 0.75, -0.75, 1.0, -1.0, 1.25, -1.25)
+GRID_KINKS_ALIGNED = (0.0, 1 / 3, -1 / 3, 2 / 3, -2 / 3, 1.0, -1.0)
+
+
+def _grid_samples(align_corners):
+    image, grid = (2, 3, 2, 4), (2, 3, 5, 2)
+    return samples(*[((image, grid), dict(mode=mode, padding_mode=padding,
+                                          align_corners=align_corners))
+                     for mode in ("bilinear", "nearest", "bicubic")
+                     for padding in ("zeros", "border", "reflection")],
+                   (((1, 2, 4, 4), (1, 1, 3, 2)), dict(align_corners=align_corners)))
+
+
+def _grid_errors(op):
+    return errors(
+        (((1, 1, 3, 3), (1, 2, 2, 3)), {}, RuntimeError,
+         rf"{op}: grid must have size 2 in its last dimension, got grid shape \(1, 2, 2, 3\)"),
+        (((2, 1, 3, 3), (1, 2, 2, 2)), {}, RuntimeError,
+         rf"{op}: input and grid must have the same batch size, got input shape \(2, 1, 3, 3\)"),
+        (((1, 3, 3), (1, 2, 2)), {}, RuntimeError, rf"{op}: input and grid must be 4-D"),
+        (((1, 1, 3, 3), (1, 2, 2, 2)), dict(mode="area"), ValueError,
+         rf"{op}: mode must be 'bilinear', 'nearest' or 'bicubic', got 'area'"),
+        (((1, 1, 3, 3), (1, 2, 2, 2)), dict(padding_mode="wrap"), ValueError,
+         rf"{op}: padding_mode must be"),
+        (((1, 1, 3, 3), (1, 2, 2, 2)), {}, RuntimeError,
+         rf"{op}: input and grid must be floating point tensors of the same dtype",
+         lambda x, grid: F.grid_sample(x, grid.float())))
+
+
+SPATIAL_OPS = [
+    OpInfo("grid_sample", F.grid_sample, sampling_loops.grid_sample_ref,
+           torch_op=TF and TF.grid_sample, low=-1.3, high=1.3, away_from=GRID_KINKS,
+           sample_inputs=_grid_samples(False), error_inputs=_grid_errors("grid_sample")),
+    OpInfo("grid_sample_align_corners", F.grid_sample, sampling_loops.grid_sample_ref,
+           torch_op=TF and TF.grid_sample, low=-1.3, high=1.3, away_from=GRID_KINKS_ALIGNED,
+           sample_inputs=_grid_samples(True), error_name="grid_sample",
+           error_inputs=errors((((1, 1, 3, 3), (1, 2, 2, 2)), dict(align_corners=1), TypeError,
+                                "grid_sample: align_corners must be a bool or None"))),
+    OpInfo("affine_grid", F.affine_grid, sampling_loops.affine_grid_ref,
+           torch_op=TF and TF.affine_grid,
+           sample_inputs=samples((((2, 2, 3),), dict(size=(2, 3, 4, 5), align_corners=False)),
+                                 (((1, 2, 3),), dict(size=(1, 1, 3, 1), align_corners=True)),
+                                 (((3, 2, 3),), dict(size=[3, 2, 2, 6], align_corners=True))),
+           error_inputs=errors(
+               (((2, 3, 3),), dict(size=(2, 3, 4, 5)), ValueError,
+                r"affine_grid: theta must be a batch of 2-D affine matrices of shape \(N, 2, 3\)"),
+               (((2, 2, 3),), dict(size=(2, 3, 4, 5, 6)), NotImplementedError,
+                "affine_grid: only 4-D sizes"),
+               (((2, 2, 3),), dict(size=(2, 3, 0, 5)), ValueError,
+                "affine_grid: size must be positive"),
+               (((2, 2, 3),), dict(size=(3, 3, 4, 5)), RuntimeError,
+                "affine_grid: theta's batch size 2 must equal size"),
+               (((2, 2, 3),), dict(size=(2, 3, 4, 5)), ValueError,
+                "affine_grid: theta must have a floating point dtype",
+                lambda theta, size: F.affine_grid(theta.long(), size)))),
+]
+LAYER_OPS += SPATIAL_OPS
+
+
+def _einsum(*operands, equation):
+    return tg.einsum(equation, *operands)
+
+
+def _torch_einsum(*operands, equation):
+    return torch.einsum(equation, *operands)
+
+
+def _einsum_reference(*arrays, equation):
+    return sampling_loops.einsum_ref(equation, *arrays)
+
+
+EINSUM_OPS = [
+    OpInfo("einsum", _einsum, _einsum_reference, torch_op=TF and _torch_einsum,
+           error_name="einsum",
+           sample_inputs=samples(
+               (((2, 3), (3, 4)), dict(equation="ij,jk->ik")),
+               (((2, 3, 4), (2, 4, 2)), dict(equation="bij,bjk->bik")),
+               (((3, 3),), dict(equation="ii->i")),            # a diagonal
+               (((2, 2, 3), (3,)), dict(equation="iij,j->")),  # diagonal, then a trace
+               (((2, 3), (4,)), dict(equation="ij,k->j")),     # i and k in one operand only
+               (((2, 3, 4),), dict(equation="ijk->kji")),
+               (((2,), (3,), (2,)), dict(equation="i,j,k->ijk")),
+               (((3,), (3,), (3,)), dict(equation="a,a,a->a"))),
+           error_inputs=errors(
+               (((2, 3), (2, 4)), dict(equation="ij,jk->ik"), RuntimeError,
+                "einsum\\(\\): subscript j has size 2 for operand 1 which does not broadcast "
+                "with previously seen size 3"),
+               (((2, 3),), dict(equation="ijk->i"), RuntimeError,
+                r"einsum\(\): the number of subscripts in the equation \(3\) does not match"),
+               (((2, 3),), dict(equation="ij,jk->ik"), RuntimeError,
+                r"einsum\(\): fewer operands were provided than specified"),
+               (((2, 3),), dict(equation="ij->k"), RuntimeError,
+                r"einsum\(\): output subscript k does not appear"),
+               (((2, 3),), dict(equation="i1"), RuntimeError,
+                r"einsum\(\): invalid subscript given at index 1"))),
+]
+LAYER_OPS += EINSUM_OPS
+
+
+# the small torch-level functions that are differentiable (tinygrad_cnn.tensor_misc); ops
+# with several outputs are registered through one Tensor that holds them all
+def _in_both(name, call, reference, sample_inputs, error_inputs, **options):
+    """An OpInfo whose ``call(library, ...)`` reads the same in tinygrad_cnn and torch."""
+    return OpInfo(name, lambda *a, **k: call(tg, *a, **k), reference,
+                  torch_op=torch and (lambda *a, **k: call(torch, *a, **k)),
+                  sample_inputs=sample_inputs, error_inputs=error_inputs, **options)
+
+
+def _stacked(call):
+    return lambda lib, *args, **kwargs: lib.stack(call(lib, *args, **kwargs))
+
+
+def _split_scaled(lib, x, sections, dim):
+    parts = lib.tensor_split(x, sections, dim)
+    return lib.cat([part * (k + 1) for k, part in enumerate(parts)], dim)
+
+
+def _split_scaled_reference(x, sections, dim):
+    parts = np.array_split(x, sections, axis=dim)
+    return np.concatenate([part * (k + 1) for k, part in enumerate(parts)], axis=dim)
+
+
+def _lower_median(x, dim):
+    return np.take(np.sort(x, axis=dim), [(x.shape[dim] - 1) // 2], axis=dim).squeeze(dim)
+
+
+def _mode_reference(x, dim):   # distinct random values: each occurs once, the smallest wins
+    return np.min(x, axis=dim)
+
+
+_TAKE = ((0, 2), (3, 1), (1, 1))
+
+
+def _take_along(lib, x, indices=_TAKE):
+    return lib.take_along_dim(x, lib.tensor(np.array(indices)), 1)
+
+
+MISC_OPS = [
+    _in_both("std_mean", _stacked(lambda lib, x, **kw: lib.std_mean(x, **kw)),
+             lambda x, dim=None, correction=1, keepdim=False: np.stack([
+                 np.std(x, axis=dim, ddof=correction, keepdims=keepdim),
+                 np.mean(x, axis=dim, keepdims=keepdim)]),
+             samples(((3, 4),), (((3, 4),), dict(dim=1, keepdim=True)),
+                     (((2, 3, 4),), dict(dim=(0, 2), correction=0))),
+             errors((((2, 3),), dict(dim=2), IndexError, "std_mean: ",
+                     lambda x, dim: tg.std_mean(x, dim)))),
+    _in_both("var_mean", _stacked(lambda lib, x, **kw: lib.var_mean(x, **kw)),
+             lambda x, dim=None, correction=1, keepdim=False: np.stack([
+                 np.var(x, axis=dim, ddof=correction, keepdims=keepdim),
+                 np.mean(x, axis=dim, keepdims=keepdim)]),
+             samples(((3, 4),), (((3, 4),), dict(dim=0, correction=2))),
+             errors((((2, 3),), dict(dim=2), IndexError, "var_mean: ",
+                     lambda x, dim: tg.var_mean(x, dim)))),
+    _in_both("median", lambda lib, x, dim: lib.median(x, dim).values, _lower_median,
+             samples((((3, 4),), dict(dim=1)), (((4, 3),), dict(dim=0))),
+             errors((((2, 3),), dict(dim=2), IndexError, "median: "))),
+    _in_both("kthvalue", lambda lib, x, k, dim: lib.kthvalue(x, k, dim).values,
+             lambda x, k, dim: np.take(np.sort(x, axis=dim), k - 1, axis=dim),
+             samples((((3, 5),), dict(k=2, dim=1)), (((3, 5),), dict(k=3, dim=0))),
+             errors((((2, 3),), dict(k=4, dim=1), RuntimeError,
+                     r"kthvalue: k must be in \[1, 3\]"))),
+    _in_both("mode", lambda lib, x, dim: lib.mode(x, dim).values, _mode_reference,
+             samples((((3, 4),), dict(dim=1)),),
+             errors((((2, 0),), dict(dim=1), RuntimeError, "mode: dimension 1"))),
+    _in_both("quantile", lambda lib, x, **kw: lib.quantile(x, **kw),
+             lambda x, q, dim=None, keepdim=False, interpolation="linear": np.quantile(
+                 x, q, axis=dim, keepdims=keepdim, method=interpolation),
+             samples((((3, 5),), dict(q=0.3, dim=1)),
+                     (((3, 5),), dict(q=0.6, dim=0, keepdim=True, interpolation="midpoint")),
+                     (((4, 5),), dict(q=0.4, interpolation="lower")),
+                     (((4, 5),), dict(q=0.4, dim=1, interpolation="higher")),
+                     (((4, 5),), dict(q=0.9, dim=1, interpolation="nearest"))),
+             errors((((2, 3),), dict(q=1.5), RuntimeError, "quantile: q must be in the range"),
+                    (((2, 3),), dict(q=0.5, interpolation="cubic"), ValueError,
+                     "quantile: interpolation must be one of"))),
+    _in_both("meshgrid", _stacked(lambda lib, a, b, **kw: lib.meshgrid(a, b, **kw)),
+             lambda a, b, indexing: np.stack(np.meshgrid(a, b, indexing=indexing)),
+             samples((((3,), (4,)), dict(indexing="ij")), (((3,), (2,)), dict(indexing="xy"))),
+             errors((((2, 2), (3,)), dict(indexing="ij"), RuntimeError,
+                     r"meshgrid: expected 0-D or 1-D tensors, got shape \(2, 2\)"),
+                    (((2,), (3,)), dict(indexing="yx"), ValueError,
+                     "meshgrid: indexing must be one of"))),
+    _in_both("diag", lambda lib, x, **kw: lib.diag(x, **kw), lambda x, diagonal=0: np.diag(
+                 x, diagonal),
+             samples(((3, 4),), (((3, 4),), dict(diagonal=1)), (((4, 3),), dict(diagonal=-2)),
+                     (((3,),), dict(diagonal=1)), ((4,),)),
+             errors((((2, 2, 2),), {}, RuntimeError, "diag: input must be 1-D or 2-D"))),
+    _in_both("rot90", lambda lib, x, k, dims: lib.rot90(x, k, dims),
+             lambda x, k, dims: np.rot90(x, k, dims),
+             samples((((2, 3, 4),), dict(k=1, dims=(1, 2))), (((2, 3),), dict(k=2, dims=(0, 1))),
+                     (((2, 3, 4),), dict(k=-1, dims=(2, 0)))),
+             errors((((2, 3),), dict(k=1, dims=(0, 0)), RuntimeError,
+                     "rot90: dims must be different"))),
+    _in_both("take_along_dim", _take_along,
+             lambda x: np.take_along_axis(x, np.array(_TAKE), 1),
+             samples(((3, 4),)),
+             errors((((3, 4),), {}, RuntimeError, "take_along_dim: indices must be in",
+                     lambda x: _take_along(tg, x, ((0, 9),))))),
+    _in_both("tensor_split", _split_scaled, _split_scaled_reference,
+             samples((((3, 7),), dict(sections=3, dim=1)),
+                     (((5, 2),), dict(sections=[1, 3], dim=0))),
+             errors((((3, 4),), dict(sections=0, dim=1), RuntimeError,
+                     "tensor_split: number of sections must be larger than 0"))),
+    _in_both("mT", lambda lib, x: x.mT, lambda x: np.swapaxes(x, -1, -2),
+             samples(((2, 3, 4),), ((3, 2),)),
+             errors((((3,),), {}, RuntimeError, "mT: tensor.mT is only supported on matrices"))),
+]
+LAYER_OPS += MISC_OPS
 
 
 # ------------------------------------------------------------------ the registry

@@ -76,6 +76,7 @@ from .random import (
     use_deterministic_algorithms,
 )
 from .tensor import Size, Tensor
+from .tensor_einsum import einsum
 from .tensor_math import (
     abs,
     add,
@@ -143,6 +144,30 @@ from .tensor_math import (
     where,
 )
 from .tensor_methods import install as _install
+from .tensor_misc import (
+    argwhere,
+    bernoulli,
+    bincount,
+    bucketize,
+    diag,
+    finfo,
+    get_float32_matmul_precision,
+    iinfo,
+    kthvalue,
+    median,
+    meshgrid,
+    mode,
+    multinomial,
+    quantile,
+    rot90,
+    searchsorted,
+    set_float32_matmul_precision,
+    std_mean,
+    take_along_dim,
+    tensor_split,
+    unique,
+    var_mean,
+)
 from .tensor_reduce import (
     all,
     amax,
@@ -280,4 +305,9 @@ __all__ = [
     # io and subpackages
     "save", "load", "functional", "data", "utils", "gradcheck", "testing", "nn", "optim",
     "viz", "onnx",
+    # einsum and the small torch-level names
+    "einsum", "set_float32_matmul_precision", "get_float32_matmul_precision", "finfo",
+    "iinfo", "std_mean", "var_mean", "bincount", "unique", "meshgrid", "diag", "rot90",
+    "take_along_dim", "argwhere", "searchsorted", "bucketize", "tensor_split", "bernoulli",
+    "multinomial", "median", "kthvalue", "mode", "quantile",
 ]

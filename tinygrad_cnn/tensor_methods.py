@@ -21,7 +21,16 @@ import builtins
 
 import numpy as np
 
-from . import _checks, devices, factories, tensor_inplace, tensor_math, tensor_reduce, tensor_shape
+from . import (
+    _checks,
+    devices,
+    factories,
+    tensor_inplace,
+    tensor_math,
+    tensor_misc,
+    tensor_reduce,
+    tensor_shape,
+)
 from .autograd import engine, hooks
 from .autograd.float_errors import quiet
 from .ops import shape as shape_ops
@@ -208,7 +217,8 @@ _OWN = {
 def install() -> None:
     """Bind every method of the modules above onto ``Tensor`` (idempotent)."""
     for table in (tensor_math.METHODS, tensor_reduce.METHODS, tensor_shape.METHODS,
-                  tensor_inplace.METHODS, factories.METHODS, devices.device_methods(), _OWN):
+                  tensor_inplace.METHODS, tensor_misc.METHODS, factories.METHODS,
+                  devices.device_methods(), _OWN):
         for name, method in table.items():
             setattr(Tensor, name, method)
 

@@ -27,6 +27,7 @@ import sys
 import numpy as np
 
 from ..tensor import Tensor
+from .float_errors import quiet
 from .function import AccumulateGrad
 from .grad_mode import AnomalyError, current_mode, set_grad_enabled
 from .hooks import run_hooks
@@ -186,7 +187,8 @@ def _add_into(total: Tensor, gradient: Tensor) -> bool:
     data, other = total._data, gradient._data
     if data.shape != other.shape or np.result_type(data, other) != data.dtype:
         return False
-    np.add(data, other, out=data)
+    with quiet():  # inf + -inf accumulates to NaN silently, as PyTorch's (and the ops')
+        np.add(data, other, out=data)
     return True
 
 

@@ -9,6 +9,7 @@ derivative order stays inside the file):
 ``elementwise.py``     Add Sub Mul Div Neg Pow PowScalar Exp Log Sqrt Rsqrt Abs Relu LeakyRelu
                        Sigmoid Tanh Clip Where MaskBy Erf (erf, erfc) Lerp
 ``linalg.py``          MatMul (backward: MatMul of the gradient with the other operand)
+                       Einsum (each operand's gradient another Einsum)
 ``reduce.py``          Sum Mean Extremum (max/min; backward broadcasts with ``BroadcastTo``)
                        Prod Cumsum Cumprod
 ``shape.py``           Reshape Permute Concatenate Cast Flip Clone; BroadcastTo <-> SumTo;
@@ -61,6 +62,8 @@ Kernels and value types (plain numpy, no ``Function``, no checks):
 ``pool_windows.py``    max/sum over windows, scatter/gather of the chosen elements, divisors,
                        flat indices (max_pool_indices, adaptive_max_indices), plane gather/scatter
 ``resample.py``        the per-axis matrices and indices of interpolate and adaptive pooling
+``grid_sample.py``     grid_sample's piecewise-constant parts (padding modes' coordinate maps,
+                       corner indices and masks) and affine_grid's base grid
 =====================  ===========================================================================
 
 Adding a primitive: see "Adding a primitive" in ``docs/contributing.md``.

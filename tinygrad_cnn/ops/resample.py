@@ -76,11 +76,18 @@ def _cubic_outer(x, a):   # 1 < |x| < 2
     return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
 
 
+def cubic_weights(t, a=CUBIC_A) -> list:
+    """The four cubic-convolution weights of the neighbours at offsets -1, 0, 1, 2 of a point
+    a fraction ``t`` past its floor (PyTorch's ``get_cubic_upsample_coefficients``); plain
+    arithmetic, so ``t`` may be an array or a Tensor (``grid_sample``'s bicubic mode)."""
+    return [_cubic_outer(t + 1, a), _cubic_inner(t, a), _cubic_inner(1 - t, a),
+            _cubic_outer(2 - t, a)]
+
+
 def cubic_matrix(in_size, out_size, align_corners=False, scale_factor=None) -> np.ndarray:
     """Cubic convolution (A = -0.75) on four neighbours, reads past a border clamped to it."""
     index, t = _guard(_source(in_size, out_size, align_corners, scale_factor, False), in_size)
-    weights = np.stack([_cubic_outer(t + 1, CUBIC_A), _cubic_inner(t, CUBIC_A),
-                        _cubic_inner(1 - t, CUBIC_A), _cubic_outer(2 - t, CUBIC_A)], 1)
+    weights = np.stack(cubic_weights(t), 1)
     columns = np.clip(index[:, None] + np.arange(-1, 3)[None, :], 0, in_size - 1)
     return _matrix(out_size, in_size, columns, weights)
 

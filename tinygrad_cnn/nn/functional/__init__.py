@@ -34,6 +34,7 @@ family's module and is listed here and in ``__all__``:
                    triplet_margin_loss, poisson_nll_loss, gaussian_nll_loss
 ``padding``        pad
 ``interpolation``  interpolate, upsample, upsample_nearest, upsample_bilinear
+``sampling``       affine_grid, grid_sample
 ``shuffle``        pixel_shuffle, pixel_unshuffle, channel_shuffle
 ``_windows``       argument checks of the windowed ops -> ``WindowGeometry``
 =================  ==============================================================
@@ -125,6 +126,7 @@ from .pool import (
     max_pool2d_with_indices,
     max_unpool2d,
 )
+from .sampling import affine_grid, grid_sample
 from .shuffle import channel_shuffle, pixel_shuffle, pixel_unshuffle
 
 __all__ = [
@@ -157,4 +159,6 @@ __all__ = [
     # padding, interpolation, shuffle
     "pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
     "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+    # sampling
+    "affine_grid", "grid_sample",
 ]
