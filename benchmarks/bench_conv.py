@@ -14,7 +14,8 @@ milliseconds under ``"auto"`` and in the second column (``2nd ms``) under ``--se
 default, for 3x3 stride-1 layers, ``"winograd"`` (F(4x4)), for (e) ``"im2col"``);
 PyTorch's milliseconds; each over PyTorch's (``x torch``), timed turn by turn with PyTorch
 (best of ``--repeat`` rounds, so a burst of load hits both); and ``gemm``, one plain numpy
-GEMM with the direction's im2col FLOPs (the floor of any im2col method), timed after them
+GEMM with the direction's im2col FLOPs (what one whole-batch GEMM costs: chunked kernels
+whose chunks stay in cache can beat it, as on (a)), timed after them
 (at 2 threads its OpenBLAS workers spin for ~0.1 s after each product, on the core the
 next call's second thread needs); for 3x3 stride-1 layers also ``F2 ms``, the frequency-wise
 GEMMs alone of Winograd F(2x2) (the fastest algorithm "auto" may take under the default
