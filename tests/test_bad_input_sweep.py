@@ -167,8 +167,9 @@ def tensor_spoilers(value: Arr):
     yield "list", array.tolist() if array.size < 50 else [1.0, 2.0]
     yield "int tensor", Arr(array.astype(np.int64))
     yield "bool tensor", Arr(array > 0)
-    yield "nan", Arr(np.full_like(array, np.nan))
-    yield "inf", Arr(np.full_like(array, np.inf))
+    floating = array.dtype if array.dtype.kind in "fc" else np.float64  # nan in an int array
+    yield "nan", Arr(np.full_like(array, np.nan, dtype=floating))
+    yield "inf", Arr(np.full_like(array, np.inf, dtype=floating))
     if array.ndim:
         yield "rank -1", Arr(array.reshape(array.shape[1:]) if array.shape[0] == 1
                              else array[0])

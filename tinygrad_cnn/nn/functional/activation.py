@@ -62,7 +62,7 @@ def _maybe_inplace(op: str, x: Tensor, inplace, compute) -> Tensor:
 def _scalar(op: str, name: str, value, dtype) -> float:
     """A number argument, refused (as PyTorch) when it overflows the input's dtype."""
     check_number(op, name, value)
-    if dtype.kind == "f" and np.isfinite(value) and abs(value) > np.finfo(dtype).max:
+    if dtype.kind == "f" and np.isfinite(value) and abs(value) > float(np.finfo(dtype).max):
         raise ShapeError(f"{op}: {name}={value} cannot be converted to the input's dtype "
                          f"{dtype} without overflow")
     return float(value)
