@@ -452,6 +452,33 @@ def _torch_max_unpool2d(x, **kwargs):
     return TF.max_unpool2d(x, torch.from_numpy(indices._data), **kwargs)
 
 
+def _unpool1d_indices(shape, kernel_size, stride=None, padding=0, output_size=None):
+    """The max_unpool1d indices of max-pooling a fixed sequence to ``shape`` (the 1-D
+    ``_unpool_indices``) and the output length."""
+    k, s, p = kernel_size, stride or kernel_size, padding
+    length = output_size[-1] if output_size is not None else (shape[-1] - 1) * s - 2 * p + k
+    signal = np.random.default_rng(UNPOOL_SEED).standard_normal(shape[:-1] + (length,))
+    indices = F.max_pool1d(tg.Tensor(signal), k, s, p, return_indices=True)[1]
+    assert indices.shape == tuple(shape), (indices.shape, shape)
+    return indices, length
+
+
+def _max_unpool1d(x, **kwargs):
+    return F.max_unpool1d(x, _unpool1d_indices(x.shape, **kwargs)[0], **kwargs)
+
+
+def _max_unpool1d_reference(x, **kwargs):
+    indices, length = _unpool1d_indices(x.shape, **kwargs)
+    out = np.zeros(x.shape[:-1] + (length,), x.dtype)
+    np.put_along_axis(out, indices._data, x, axis=-1)
+    return out
+
+
+def _torch_max_unpool1d(x, **kwargs):
+    indices, _ = _unpool1d_indices(tuple(x.shape), **kwargs)
+    return TF.max_unpool1d(x, torch.from_numpy(indices._data), **kwargs)
+
+
 def _adaptive_sizes(x, output_size):
     sizes = output_size if isinstance(output_size, tuple) else (output_size,) * 2
     return tuple(n if v is None else v for v, n in zip(sizes, x.shape[-2:]))
@@ -1883,6 +1910,28 @@ OPS = [
                     x, tg.Tensor(np.zeros((1, 1, 2, 2), np.int64)), 2, output_size=(7, 7))),
                (((2, 2),), {}, RuntimeError, "max_unpool2d: input must be 3-D",
                 lambda x: F.max_unpool2d(x, tg.Tensor(np.zeros((2, 2), np.int64)), 2)))),
+    OpInfo("max_unpool1d", _max_unpool1d, _max_unpool1d_reference,
+           torch_op=TF and _torch_max_unpool1d,
+           sample_inputs=samples(
+               (((2, 3, 4),), dict(kernel_size=2)),
+               (((2, 2, 3),), dict(kernel_size=3, stride=3, padding=1)),
+               (((2, 2, 3),), dict(kernel_size=2, output_size=(7,))),
+               (((3, 5),), dict(kernel_size=2))),
+           error_inputs=errors(
+               (((1, 1, 2),), {}, RuntimeError, r"max_unpool1d: indices must be int64",
+                lambda x: F.max_unpool1d(x, tg.Tensor(np.zeros((1, 1, 2))), 2)),
+               (((1, 1, 2),), {}, RuntimeError, "max_unpool1d: found an invalid max index 4",
+                lambda x: F.max_unpool1d(x, tg.Tensor(np.full((1, 1, 2), 4)), 2)),
+               (((1, 1, 2),), {}, ValueError,
+                r"max_unpool1d: output_size must hold 1 or 3 sizes",
+                lambda x: F.max_unpool1d(x, tg.Tensor(np.zeros((1, 1, 2), np.int64)), 2,
+                                         output_size=(1, 4))),
+               (((1, 1, 2),), {}, RuntimeError,
+                r"max_unpool1d: kernel_size must be an int or a 1-tuple of ints",
+                lambda x: F.max_unpool1d(x, tg.Tensor(np.zeros((1, 1, 2), np.int64)),
+                                         (2, 2))),
+               (((2,),), {}, RuntimeError, "max_unpool1d: input must be 2-D",
+                lambda x: F.max_unpool1d(x, tg.Tensor(np.zeros((2,), np.int64)), 2)))),
     OpInfo("adaptive_avg_pool2d", F.adaptive_avg_pool2d, _adaptive_avg_pool2d_reference,
            torch_op=TF and TF.adaptive_avg_pool2d, sample_inputs=ADAPTIVE_SAMPLES,
            error_inputs=errors(

@@ -1,7 +1,7 @@
 """max_pool1d, avg_pool1d, conv_transpose1d, softmin and dropout1d: values and gradients
 against direct 1-D loops written here (independent of the 2-D kernels the ops run on), by
-hypothesis; indices and the ``_with_indices`` spellings against PyTorch.  The generic
-gradcheck, gradgradcheck, dtype and PyTorch tests run from ``tests/op_registry.py``."""
+hypothesis; indices, the ``_with_indices`` spellings and max_unpool1d against PyTorch.  The
+generic gradcheck, gradgradcheck, dtype and PyTorch tests run from ``tests/op_registry.py``."""
 
 import math
 
@@ -207,3 +207,43 @@ def test_max_pool1d_refuses_integers_without_indices_as_pytorch():
         F.max_pool1d(x, 2)
     out, indices = F.max_pool1d(x, 2, return_indices=True)
     np.testing.assert_array_equal(out.data, [[1, 3, 5], [7, 9, 11]])
+
+
+@torch_only
+@pytest.mark.parametrize("shape,kernel,stride,padding,output_size", [
+    ((2, 3, 11), 3, 2, 1, None),        # overlapping windows repeat an index
+    ((2, 3, 11), 3, 2, 1, (11,)),
+    ((3, 10), 2, None, 0, None),        # unbatched
+    ((2, 2, 9), 3, 3, 0, (1, 2, 10)),   # the full shape as output_size
+])
+def test_max_unpool1d_of_max_pool1d_is_pytorchs_value_and_gradient(shape, kernel, stride,
+                                                                   padding, output_size):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(5).standard_normal(shape)
+    pooled, indices = F.max_pool1d(Tensor(x), kernel, stride, padding, return_indices=True)
+    ours = Tensor(pooled.numpy(), requires_grad=True)
+    theirs = torch.tensor(pooled.numpy(), requires_grad=True)
+    y = F.max_unpool1d(ours, indices, kernel, stride, padding, output_size)
+    want = torch.nn.functional.max_unpool1d(theirs, torch.from_numpy(indices.numpy()), kernel,
+                                            stride, padding, output_size)
+    np.testing.assert_array_equal(y.numpy(), want.detach().numpy())
+    g = np.random.default_rng(6).standard_normal(y.shape)
+    y.backward(g)
+    want.backward(torch.tensor(g))
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+@torch_only
+def test_max_unpool1d_layer_is_pytorchs():
+    torch = pytest.importorskip("torch")
+    layer, want_layer = tg.nn.MaxUnpool1d(3, stride=2, padding=1), torch.nn.MaxUnpool1d(3, 2, 1)
+    assert repr(layer) == repr(want_layer)
+    assert (layer.kernel_size, layer.stride, layer.padding) == ((3,), (2,), (1,))
+    x = np.random.default_rng(7).standard_normal((2, 3, 8))
+    pooled, indices = tg.nn.MaxPool1d(3, 2, 1, return_indices=True)(Tensor(x))
+    want = want_layer(torch.tensor(pooled.numpy()), torch.from_numpy(indices.numpy()),
+                      output_size=(2, 3, 8))
+    np.testing.assert_array_equal(layer(pooled, indices, output_size=(2, 3, 8)).numpy(),
+                                  want.numpy())
+    with pytest.raises(ValueError, match=r"max_unpool1d: output_size must hold 1 or 3 sizes"):
+        layer(pooled, indices, output_size=(3, 8))

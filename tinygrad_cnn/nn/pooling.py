@@ -1,4 +1,4 @@
-"""Pooling layers (as ``torch.nn``): ``MaxPool1d/2d``, ``MaxUnpool2d``, ``AvgPool1d/2d``,
+"""Pooling layers (as ``torch.nn``): ``MaxPool1d/2d``, ``MaxUnpool1d/2d``, ``AvgPool1d/2d``,
 ``LPPool2d``, ``AdaptiveAvgPool1d/2d``, ``AdaptiveMaxPool1d/2d``.
 
 x ``(N, C, H, W)`` -> ``(N, C, H_out, W_out)`` (1-D: ``(N, C, L)`` -> ``(N, C, L_out)``).
@@ -11,7 +11,7 @@ import sys
 
 from .._checks import MAX_INT_ARGUMENT, ArityError, ShapeError, check_bool, is_int
 from . import functional as F
-from .functional._windows import lp_norm_type, pair, pool_geometry
+from .functional._windows import lp_norm_type, pair, pool_geometry, spatial_ints
 from .module import Module
 
 
@@ -139,6 +139,28 @@ class LPPool2d(Module):
     def extra_repr(self) -> str:
         return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+
+class MaxUnpool1d(Module):
+    """Partial inverse of :class:`MaxPool1d` (``torch.nn.MaxUnpool1d``):
+    ``forward(x, indices, output_size=None)`` writes each value at its index in zeros of
+    ``(N, C, (l-1)*stride - 2*padding + kernel_size)`` (or ``output_size``).  The arguments
+    are kept as 1-tuples, as PyTorch's."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = spatial_ints(kernel_size, "kernel_size", "MaxUnpool1d", 1)
+        self.stride = self.kernel_size if stride is None else spatial_ints(
+            stride, "stride", "MaxUnpool1d", 1)
+        self.padding = spatial_ints(padding, "padding", "MaxUnpool1d", 1,
+                                    minimum=-MAX_INT_ARGUMENT)
+
+    def forward(self, x, indices, output_size=None):
+        return F.max_unpool1d(x, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class MaxUnpool2d(Module):

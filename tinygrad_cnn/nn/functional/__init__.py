@@ -18,9 +18,9 @@ family's module and is listed here and in ``__all__``:
                    in place: relu_, elu_, leaky_relu_, hardtanh_, selu_, celu_, threshold_
 ``conv``           conv1d, conv2d, conv_transpose1d, conv_transpose2d, unfold, fold
 ``pool``           max_pool1d, max_pool2d, max_pool1d_with_indices,
-                   max_pool2d_with_indices, max_unpool2d, avg_pool1d, avg_pool2d,
-                   lp_pool2d, adaptive_avg_pool1d,
-                   adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d
+                   max_pool2d_with_indices, max_unpool1d, max_unpool2d, avg_pool1d,
+                   avg_pool2d, lp_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d,
+                   adaptive_max_pool1d, adaptive_max_pool2d
 ``norm``           batch_norm, instance_norm, layer_norm, group_norm, local_response_norm,
                    normalize
 ``distance``       cosine_similarity, pairwise_distance, pdist
@@ -124,6 +124,7 @@ from .pool import (
     max_pool1d_with_indices,
     max_pool2d,
     max_pool2d_with_indices,
+    max_unpool1d,
     max_unpool2d,
 )
 from .sampling import affine_grid, grid_sample
@@ -140,7 +141,7 @@ __all__ = [
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold",
     # pool
     "max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices",
-    "max_unpool2d", "avg_pool1d", "avg_pool2d", "lp_pool2d", "adaptive_avg_pool1d",
+    "max_unpool1d", "max_unpool2d", "avg_pool1d", "avg_pool2d", "lp_pool2d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
     # norm
     "batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm",

@@ -1,5 +1,5 @@
 """Pooling (as ``torch.nn.functional``): ``max_pool1d/2d`` (also with ``return_indices``;
-``max_pool1d/2d_with_indices``), ``max_unpool2d``, ``avg_pool1d/2d``, ``lp_pool2d``,
+``max_pool1d/2d_with_indices``), ``max_unpool1d/2d``, ``avg_pool1d/2d``, ``lp_pool2d``,
 ``adaptive_avg_pool1d/2d`` and ``adaptive_max_pool1d/2d``.
 
 Each checks its arguments (:func:`._windows.pool_geometry` for the windowed ones) and applies
@@ -29,7 +29,7 @@ from ...ops.pool_windows import (
 )
 from ...ops.resample import Resample, area_matrix
 from ...tensor import Tensor
-from ._windows import lp_norm_type, pair, pool_geometry
+from ._windows import lp_norm_type, pool_geometry, spatial_ints
 
 
 def _check_input(x, op: str, integers_ok: bool) -> Tensor:
@@ -143,25 +143,82 @@ def avg_pool1d(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 
 def _unpool_size(op, x_shape, kernel, stride, pad, output_size) -> tuple:
-    """PyTorch's ``_unpool_output_size``: ``(h-1)*stride - 2*padding + kernel`` or
-    ``output_size`` (2 sizes, or the full shape), which must lie within ``stride`` of it."""
-    default = tuple((x_shape[-2 + a] - 1) * stride[a] - 2 * pad[a] + kernel[a] for a in (0, 1))
+    """PyTorch's ``_unpool_output_size``: ``(h-1)*stride - 2*padding + kernel`` per spatial
+    axis, or ``output_size`` (one size per axis, or the full shape), which must lie within
+    ``stride`` of it."""
+    rank = len(kernel)
+    axes = range(rank)
+    default = tuple((x_shape[a - rank] - 1) * stride[a] - 2 * pad[a] + kernel[a] for a in axes)
     if output_size is None:
         return default
     sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else None
     if sizes is None or not all(is_int(v) for v in sizes):
         raise TypeError(f"{op}: output_size must be a sequence of ints, got {output_size!r}")
-    if len(sizes) == 4:
+    if len(sizes) == rank + 2:
         sizes = sizes[2:]
-    if len(sizes) != 2:
-        raise ValueError(f"{op}: output_size must hold 2 or 4 sizes, got {output_size!r}")
-    for axis in (0, 1):
+    if len(sizes) != rank:
+        raise ValueError(f"{op}: output_size must hold {rank} or {rank + 2} sizes, got "
+                         f"{output_size!r}")
+    for axis in axes:
         low, high = default[axis] - stride[axis], default[axis] + stride[axis]
         if not low < sizes[axis] < high:
             raise ValueError(f"{op}: output_size {tuple(output_size)!r} is invalid: dimension "
                              f"{axis} must be between {low} and {high} (exclusive) for input "
                              f"shape {tuple(x_shape)}")
     return tuple(int(v) for v in sizes)
+
+
+def _max_unpool(op: str, rank: int, x: Tensor, indices: Tensor, kernel_size, stride, padding,
+                output_size) -> Tensor:
+    """The checks and the op of ``max_unpool1d`` (``rank`` 1, on the ``(N, C, 1, L)`` view)
+    and ``max_unpool2d`` (``rank`` 2)."""
+    _check_input(x, op, integers_ok=False)
+    check_tensor(op, "indices", indices)
+    if x.ndim not in (rank + 1, rank + 2):
+        layout = "(C, L)" if rank == 1 else "(C, h, w)"
+        batched = "(N, C, L)" if rank == 1 else "(N, C, h, w)"
+        raise ShapeError(f"{op}: input must be {rank + 1}-D {layout} or {rank + 2}-D "
+                         f"{batched}, got shape {x.shape}")
+    if indices.dtype != np.int64:
+        raise DtypeError(f"{op}: indices must be int64, got {indices.dtype}")
+    if indices.shape != x.shape:
+        raise ShapeError(f"{op}: indices must have the input's shape {x.shape}, got "
+                         f"{indices.shape}")
+    kernel = spatial_ints(kernel_size, "kernel_size", op, rank)
+    step = kernel if stride is None else spatial_ints(stride, "stride", op, rank)
+    # padding < 0 grows the output, as PyTorch
+    pad = spatial_ints(padding, "padding", op, rank, minimum=-MAX_INT_ARGUMENT)
+    size = _unpool_size(op, x.shape, kernel, step, pad, output_size)
+    if min(size) < 1:
+        raise ValueError(f"{op}: the output size {size} is empty (input shape {x.shape}, "
+                         f"kernel_size {kernel}, stride {step}, padding {pad})")
+    index = indices._data
+    # one pass: viewed as unsigned, a negative index is larger than any valid one
+    if index.size and int(index.view(np.uint64).max()) >= int(np.prod(size)):
+        bad = index.min() if index.min() < 0 else index.max()
+        where = (f"the output planes are {size[0]}x{size[1]}" if rank == 2
+                 else f"the output sequences have length {size[0]}")
+        raise ShapeError(f"{op}: found an invalid max index {bad} ({where})")
+    if rank == 2:
+        return MaxUnpool2d.apply(x, index, size)
+    # a flat index into a sequence is its flat index into the (1, L) plane
+    rows = x.reshape(*x.shape[:-1], 1, x.shape[-1])
+    return _as_sequence(MaxUnpool2d.apply(rows, index.reshape(rows.shape), (1, size[0])))
+
+
+def max_unpool1d(x: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """Partial inverse of :func:`max_pool1d` (``torch.nn.functional.max_unpool1d``): zeros
+    with each value of ``x`` written at its index ``indices`` (from
+    ``max_pool1d(..., return_indices=True)``).
+
+    x, indices: ``(N, C, l)`` or ``(C, l)`` (indices int64) -> ``(N, C, L)`` with
+    ``L = (l-1)*stride - 2*padding + kernel_size`` or ``output_size`` (``(L,)`` or the full
+    shape; within ``stride`` of that); arguments are ints or 1-tuples.  The gradient reads
+    the output gradient at the indices (:func:`max_unpool2d` on the ``(N, C, 1, l)`` view).
+    """
+    return _max_unpool("max_unpool1d", 1, x, indices, kernel_size, stride, padding,
+                       output_size)
 
 
 def max_unpool2d(x: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
@@ -174,31 +231,8 @@ def max_unpool2d(x: Tensor, indices: Tensor, kernel_size, stride=None, padding=0
     ``H = (h-1)*stride - 2*padding + kernel_size`` or ``output_size`` (``(H, W)`` or the full
     shape; within ``stride`` of that).  The gradient reads the output gradient at the indices.
     """
-    op = "max_unpool2d"
-    _check_input(x, op, integers_ok=False)
-    check_tensor(op, "indices", indices)
-    if x.ndim not in (3, 4):
-        raise ShapeError(f"{op}: input must be 3-D (C, h, w) or 4-D (N, C, h, w), "
-                         f"got shape {x.shape}")
-    if indices.dtype != np.int64:
-        raise DtypeError(f"{op}: indices must be int64, got {indices.dtype}")
-    if indices.shape != x.shape:
-        raise ShapeError(f"{op}: indices must have the input's shape {x.shape}, got "
-                         f"{indices.shape}")
-    kernel = pair(kernel_size, "kernel_size", op)
-    step = kernel if stride is None else pair(stride, "stride", op)
-    pad = pair(padding, "padding", op, minimum=-MAX_INT_ARGUMENT)  # < 0 grows it, as PyTorch
-    size = _unpool_size(op, x.shape, kernel, step, pad, output_size)
-    if min(size) < 1:
-        raise ValueError(f"{op}: the output size {size} is empty (input shape {x.shape}, "
-                         f"kernel_size {kernel}, stride {step}, padding {pad})")
-    index = indices._data
-    # one pass: viewed as unsigned, a negative index is larger than any valid one
-    if index.size and int(index.view(np.uint64).max()) >= size[0] * size[1]:
-        bad = index.min() if index.min() < 0 else index.max()
-        raise ShapeError(f"{op}: found an invalid max index {bad} (the output planes are "
-                         f"{size[0]}x{size[1]})")
-    return MaxUnpool2d.apply(x, index, size)
+    return _max_unpool("max_unpool2d", 2, x, indices, kernel_size, stride, padding,
+                       output_size)
 
 
 # --- adaptive pooling --------------------------------------------------------------------
