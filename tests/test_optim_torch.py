@@ -52,6 +52,18 @@ OPTIMIZERS = [
     ("SGD", dict(lr=0.1, momentum=0.9, nesterov=1)),
     ("Adam", dict(lr=0.01, amsgrad=1)),
     ("Adam", dict(lr=0.01, foreach=True, capturable=False, fused=None)),
+    ("NAdam", dict()),
+    ("NAdam", dict(lr=0.01, betas=(0.5, 0.9), momentum_decay=0.3, weight_decay=0.1)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True,
+                   eps=1e-3)),
+    ("NAdam", dict(lr=0.01, momentum_decay=0)),
+    ("RAdam", dict()),
+    ("RAdam", dict(lr=0.01, betas=(0.6, 0.7), weight_decay=0.1, eps=1e-3)),  # rho_t > 5 soon
+    ("RAdam", dict(lr=0.01, betas=(0.8, 0.5), weight_decay=0.1, decoupled_weight_decay=True,
+                   maximize=True)),
+    ("Adamax", dict()),
+    ("Adamax", dict(lr=0.01, betas=(0.5, 0.9), weight_decay=0.1, eps=1e-3)),
+    ("Adamax", dict(lr=0.01, maximize=True, foreach=False)),
 ]
 IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in options.items())}"
        for name, options in OPTIMIZERS]
@@ -152,7 +164,10 @@ def test_optimizer_matches_pytorch_step_for_step_and_across_state_dicts(name, op
                                            ("Adam", dict(lr=0.01, amsgrad=True)),
                                            ("RMSprop", dict(momentum=0.5, centered=True)),
                                            ("Adagrad", dict(lr_decay=0.1)),
-                                           ("Adadelta", dict())])
+                                           ("Adadelta", dict()),
+                                           ("NAdam", dict(lr=0.01, weight_decay=0.1)),
+                                           ("RAdam", dict(lr=0.01, betas=(0.5, 0.6))),
+                                           ("Adamax", dict(lr=0.01))])
 def test_float32_parameters_follow_pytorch_in_float32(name, options):
     starts, grads = problem(1, np.float32)
     ours = [nn.Parameter(s.copy()) for s in starts]
@@ -192,7 +207,8 @@ def test_added_param_group_and_closure_match_pytorch():
     assert_same_state_dict(our_opt.state_dict(), their_opt.state_dict())
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
+                                  "NAdam", "RAdam", "Adamax"])
 def test_constructor_defaults_and_signature_are_pytorchs(name):
     import inspect
 
@@ -230,6 +246,13 @@ INVALID = [
     ("Adagrad", dict(initial_accumulator_value=-1)), ("Adagrad", dict(eps=-1)),
     ("Adadelta", dict(lr=-1)), ("Adadelta", dict(rho=1.5)), ("Adadelta", dict(rho=-0.1)),
     ("Adadelta", dict(eps=-1)), ("Adadelta", dict(weight_decay=-1)),
+    ("NAdam", dict(lr=-1)), ("NAdam", dict(eps=-1)), ("NAdam", dict(betas=(1.0, 0.9))),
+    ("NAdam", dict(betas=(0.9, 1.5))), ("NAdam", dict(weight_decay=-1)),
+    ("NAdam", dict(momentum_decay=-0.1)),
+    ("RAdam", dict(lr=-1)), ("RAdam", dict(eps=-1)), ("RAdam", dict(betas=(-0.1, 0.9))),
+    ("RAdam", dict(betas=(0.9, 1.0))), ("RAdam", dict(weight_decay=-1)),
+    ("Adamax", dict(lr=-1)), ("Adamax", dict(eps=-1)), ("Adamax", dict(betas=(1.0, 0.9))),
+    ("Adamax", dict(betas=(0.9, -1.0))), ("Adamax", dict(weight_decay=-1)),
 ]
 
 
@@ -265,6 +288,25 @@ def test_loading_amsgrad_state_needs_its_maximum_and_changes_nothing():
     assert opt.param_groups[0]["lr"] == 1e-3
 
 
+def test_nadam_mu_product_loads_as_pytorchs_float32_scalar_and_is_checked():
+    params = [nn.Parameter(np.ones(2))]
+    params[0].grad = Tensor(np.ones(2))
+    opt = optim.NAdam(params)
+    opt.step()
+    saved = opt.state_dict()
+    saved["state"][0]["mu_product"] = np.float64(0.5)
+    opt.load_state_dict(saved)
+    mu_product = opt.state[params[0]]["mu_product"]
+    assert isinstance(mu_product, Tensor) and mu_product._data.dtype == np.float32
+    assert mu_product.shape == () and float(mu_product) == 0.5
+    saved["state"][0]["mu_product"] = np.ones(2)
+    with pytest.raises(ValueError, match="parameter 0: 'mu_product' must be a 0-d number"):
+        opt.load_state_dict(saved)
+    del saved["state"][0]["mu_product"]
+    with pytest.raises(ValueError, match="parameter 0: missing 'mu_product'"):
+        opt.load_state_dict(saved)
+
+
 # ------------------------------------------------------------------ schedulers
 
 def lambda_lr(opt, lib):
@@ -285,6 +327,41 @@ def sequential(opt, lib):
 def sequential_exponential(opt, lib):
     return lib.SequentialLR(opt, [lib.ExponentialLR(opt, gamma=0.9),
                                   lib.StepLR(opt, step_size=3, gamma=0.3)], milestones=[7])
+
+
+def multiplicative(opt, lib):
+    return lib.MultiplicativeLR(opt, lr_lambda=lambda epoch: 0.9 + 0.05 * (epoch % 3))
+
+
+def multiplicative_per_group(opt, lib):
+    return lib.MultiplicativeLR(opt, lr_lambda=[lambda e: 0.95, lambda e: 1 / (1 + 0.1 * e)])
+
+
+class Halving:
+    """A callable object as CyclicLR's scale_fn: its attributes go into the state dict."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def __call__(self, x):
+        return self.base ** x
+
+
+def cyclic_custom(opt, lib):
+    return lib.CyclicLR(opt, base_lr=[0.01, 0.02], max_lr=0.3, step_size_up=3,
+                        step_size_down=5, scale_fn=Halving(0.9), scale_mode="iterations",
+                        base_momentum=[0.7, 0.75], max_momentum=0.95)
+
+
+def chained(opt, lib):
+    return lib.ChainedScheduler([lib.ConstantLR(opt, factor=0.5, total_iters=4),
+                                 lib.ExponentialLR(opt, gamma=0.9)])
+
+
+def chained_cyclic(opt, lib):
+    return lib.ChainedScheduler([lib.CyclicLR(opt, 0.01, 0.2, step_size_up=4),
+                                 lib.PolynomialLR(opt, total_iters=20, power=2.0)],
+                                optimizer=opt)
 
 
 SCHEDULERS = [
@@ -314,6 +391,27 @@ SCHEDULERS = [
     ("CosineAnnealingLR", dict(T_max=10**20)),
     ("LinearLR", dict(start_factor=0.5, total_iters=0)),
     ("LinearLR", dict(start_factor=0.5, total_iters=10**20)),
+    ("ConstantLR", dict()),
+    ("ConstantLR", dict(factor=0.25, total_iters=7)),
+    ("ConstantLR", dict(factor=0.5, total_iters=0)),
+    ("MultiplicativeLR", multiplicative),
+    ("MultiplicativeLR", multiplicative_per_group),
+    ("PolynomialLR", dict()),
+    ("PolynomialLR", dict(total_iters=20, power=0.5)),
+    ("PolynomialLR", dict(total_iters=0, power=2.0)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=4)),
+    ("CyclicLR", dict(base_lr=[0.01, 0.02], max_lr=[0.2, 0.1], step_size_up=3,
+                      step_size_down=2, mode="triangular2")),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=2.5, mode="exp_range",
+                      gamma=0.9, base_momentum=0.6, max_momentum=0.85)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=5, step_size_down=0,
+                      cycle_momentum=False)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=-3, step_size_down=7)),
+    ("ConstantLR", dict(factor=0.5, total_iters=-2)),
+    ("PolynomialLR", dict(total_iters=-1)),
+    ("CyclicLR", cyclic_custom),
+    ("ChainedScheduler", chained),
+    ("ChainedScheduler", chained_cyclic),
 ]
 SCHEDULER_IDS = [f"{name}-{i}" for i, (name, _) in enumerate(SCHEDULERS)]
 OPTIMIZER_FOR = {"SGD": dict(lr=0.5, momentum=0.9), "Adam": dict(lr=0.5),
@@ -344,7 +442,8 @@ def momentum_of(group):
 
 def assert_same_schedule(ours, theirs, epochs):
     for epoch in range(epochs):
-        assert ours.last_epoch == theirs.last_epoch
+        # (a ChainedScheduler has no last_epoch of its own, as PyTorch's)
+        assert getattr(ours, "last_epoch", None) == getattr(theirs, "last_epoch", None)
         np.testing.assert_allclose(ours.get_last_lr(), theirs.get_last_lr(), rtol=1e-12,
                                    atol=1e-15, err_msg=f"epoch {epoch}")
         for our_group, their_group in zip(ours.optimizer.param_groups,
@@ -399,7 +498,9 @@ def to_ours(state_dict):
 @pytest.mark.parametrize("name, options", [
     ("StepLR", dict(step_size=3)), ("MultiStepLR", dict(milestones=[2, 5, 5])),
     ("ExponentialLR", dict(gamma=0.8)), ("LinearLR", dict(total_iters=4)),
-    ("CosineAnnealingLR", dict(T_max=5)), ("LambdaLR", lambda_lr)])
+    ("CosineAnnealingLR", dict(T_max=5)), ("LambdaLR", lambda_lr),
+    ("ConstantLR", dict(factor=0.5, total_iters=4)),
+    ("PolynomialLR", dict(total_iters=8, power=1.5))])
 def test_step_with_an_epoch_jumps_by_the_closed_form_with_a_warning(name, options):
     ours, theirs = scheduler_pair(name, options)
     ours.optimizer.step()
@@ -435,9 +536,12 @@ def test_warm_restarts_stepped_by_fractional_epochs_follow_pytorch(options):
         theirs.step(-1)
 
 
-@pytest.mark.parametrize("name, options", [s for s in SCHEDULERS if s[0] != "SequentialLR"],
+HOLDING = ("SequentialLR", "ChainedScheduler")  # state dicts holding other schedulers'
+
+
+@pytest.mark.parametrize("name, options", [s for s in SCHEDULERS if s[0] not in HOLDING],
                          ids=[i for i, s in zip(SCHEDULER_IDS, SCHEDULERS)
-                              if s[0] != "SequentialLR"])
+                              if s[0] not in HOLDING])
 def test_scheduler_state_dict_matches_pytorchs(name, options):
     ours, theirs = scheduler_pair(name, options)
     for _ in range(5):
@@ -450,7 +554,7 @@ def test_scheduler_state_dict_matches_pytorchs(name, options):
     for key, value in yours.items():
         if key == "milestones":
             assert dict(mine[key]) == dict(value)
-        elif key in ("_schedulers", "_schedule_phases", "lr_lambdas"):
+        elif key in ("_schedulers", "_schedule_phases", "lr_lambdas", "_scale_fn_custom"):
             assert mine[key] == value
         elif isinstance(value, float):
             assert mine[key] == pytest.approx(value, rel=1e-12), key
@@ -561,6 +665,17 @@ SCHEDULER_ERRORS = [
     # ... a ValueError for a string pct_start (float() of it) and a float total_steps ...
     ("OneCycleLR", dict(max_lr=1.0, total_steps=10, pct_start="0.3")),
     ("OneCycleLR", dict(max_lr=1.0, total_steps=10.0)),
+    ("ConstantLR", dict(factor=1.5)),
+    ("ConstantLR", dict(factor=-0.1)),
+    ("ConstantLR", dict(factor="0.5")),
+    ("MultiplicativeLR", dict(lr_lambda=[lambda e: 1.0] * 3)),
+    ("MultiplicativeLR", dict(lr_lambda=0.9)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, mode="cosine")),
+    ("CyclicLR", dict(base_lr=[0.01], max_lr=0.1)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=[0.1, 0.2, 0.3])),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=None)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=0)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, base_momentum=[0.8])),
 ]
 
 
@@ -645,6 +760,75 @@ def test_one_cycle_needs_momentum_and_refuses_steps_past_the_end():
         scheduler.step()
     with pytest.raises(ValueError, match="Tried to step 4 times"):
         scheduler.step()
+
+
+def test_new_scheduler_errors_name_the_scheduler():
+    ours, _ = scheduler_pair("StepLR", dict(step_size=1))
+    opt = ours.optimizer
+    with pytest.raises(ValueError, match="^ConstantLR: Constant multiplicative factor"):
+        lr_scheduler.ConstantLR(opt, factor=2.0)
+    with pytest.raises(TypeError, match="^MultiplicativeLR: lr_lambda should be a function"):
+        lr_scheduler.MultiplicativeLR(opt, lr_lambda=0.9)
+    with pytest.raises(ValueError, match="^CyclicLR: mode is invalid"):
+        lr_scheduler.CyclicLR(opt, 0.01, 0.1, mode="cosine")
+    for up, down in ((0, None), (0, 3), (2, -2)):
+        with pytest.raises(ZeroDivisionError):
+            torch_opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], momentum=0.9)
+            torch.optim.lr_scheduler.CyclicLR(torch_opt, 0.01, 0.1, up, down)
+        with pytest.raises(ZeroDivisionError, match="^CyclicLR: step_size_up must be > 0"):
+            lr_scheduler.CyclicLR(opt, 0.01, 0.1, step_size_up=up, step_size_down=down)
+    with pytest.raises(ValueError, match="^CyclicLR: optimizer must support momentum"):
+        lr_scheduler.CyclicLR(optim.Adagrad([nn.Parameter(np.zeros(1))]), 0.01, 0.1)
+    with pytest.raises(TypeError, match="^PolynomialLR: power must be"):
+        lr_scheduler.PolynomialLR(opt, power=None)
+
+
+def test_chained_scheduler_checks_its_schedulers_as_pytorch():
+    opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=1.0)
+    other = optim.SGD([nn.Parameter(np.zeros(1))], lr=1.0)
+    their_opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    their_other = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    T = torch.optim.lr_scheduler
+    cases = [
+        (lambda: lr_scheduler.ChainedScheduler([]), lambda: T.ChainedScheduler([]),
+         ValueError, "at least one scheduler"),
+        (lambda: lr_scheduler.ChainedScheduler([lr_scheduler.ReduceLROnPlateau(opt)]),
+         lambda: T.ChainedScheduler([T.ReduceLROnPlateau(their_opt)]),
+         ValueError, "ReduceLROnPlateau"),
+        (lambda: lr_scheduler.ChainedScheduler([lr_scheduler.StepLR(opt, 2),
+                                                lr_scheduler.StepLR(other, 2)]),
+         lambda: T.ChainedScheduler([T.StepLR(their_opt, 2), T.StepLR(their_other, 2)]),
+         ValueError, "same optimizer"),
+        (lambda: lr_scheduler.ChainedScheduler([lr_scheduler.StepLR(opt, 2)], optimizer=other),
+         lambda: T.ChainedScheduler([T.StepLR(their_opt, 2)], optimizer=their_other),
+         ValueError, "same optimizer"),
+        (lambda: lr_scheduler.ChainedScheduler([object()]),
+         lambda: T.ChainedScheduler([object()]), AttributeError, "optimizer"),
+        (lambda: lr_scheduler.ChainedScheduler([object()], optimizer=opt),
+         lambda: T.ChainedScheduler([object()], optimizer=their_opt), TypeError, "optimizer"),
+    ]
+    for ours, theirs, error, message in cases:
+        with pytest.raises(error):
+            theirs()
+        with pytest.raises(error, match=f"^ChainedScheduler.*{message}"):
+            ours()
+
+
+def test_cyclic_state_dict_keeps_a_callable_objects_attributes_as_pytorchs():
+    for lib, opt in ((lr_scheduler, optim.SGD([nn.Parameter(np.zeros(1))], lr=1.0,
+                                              momentum=0.9)),
+                     (torch.optim.lr_scheduler,
+                      torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0,
+                                      momentum=0.9))):
+        scheduler = lib.CyclicLR(opt, 0.1, 1.0, scale_fn=Halving(0.5))
+        saved = scheduler.state_dict()
+        assert saved["_scale_fn_custom"] == {"base": 0.5}
+        assert "_scale_fn_ref" not in saved
+        fresh = lib.CyclicLR(opt, 0.1, 1.0, scale_fn=Halving(0.9))
+        fresh.load_state_dict(saved)
+        assert fresh._scale_fn_custom.base == 0.5
+        plain = lib.CyclicLR(opt, 0.1, 1.0, mode="exp_range", gamma=0.5)
+        assert plain.state_dict()["_scale_fn_custom"] is None
 
 
 def test_sequential_rejects_plateau_and_foreign_optimizers():
@@ -782,6 +966,16 @@ RANDOM_OPTIONS = {
                                       "weight_decay": decay, "eps": st.floats(1e-10, 1e-2)}),
     "Adadelta": st.fixed_dictionaries({"lr": st.floats(1e-3, 2), "rho": fraction,
                                        "eps": st.floats(1e-8, 1e-2), "weight_decay": decay}),
+    "NAdam": st.fixed_dictionaries({"lr": rate, "betas": st.tuples(fraction, fraction),
+                                    "eps": st.floats(1e-10, 1e-2), "weight_decay": decay,
+                                    "momentum_decay": st.floats(0, 0.5), "maximize": flag,
+                                    "decoupled_weight_decay": flag}),
+    "RAdam": st.fixed_dictionaries({"lr": rate, "betas": st.tuples(fraction, fraction),
+                                    "eps": st.floats(1e-10, 1e-2), "weight_decay": decay,
+                                    "maximize": flag, "decoupled_weight_decay": flag}),
+    "Adamax": st.fixed_dictionaries({"lr": rate, "betas": st.tuples(fraction, fraction),
+                                     "eps": st.floats(1e-10, 1e-2), "weight_decay": decay,
+                                     "maximize": flag}),
 }
 
 

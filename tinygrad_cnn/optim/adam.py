@@ -14,6 +14,26 @@ from .optimizer import (
 )
 
 
+def check_adam_group(name: str, group: dict, flags=()) -> None:
+    """The options the Adam family shares (``lr``, ``eps``, ``betas``, ``weight_decay``),
+    checked with PyTorch's messages, and the group's boolean ``flags``; ``betas`` becomes a
+    tuple."""
+    check_option(name, "learning rate", group["lr"])
+    check_option(name, "epsilon value", group["eps"])
+    betas = group["betas"]
+    if not isinstance(betas, (tuple, list)):
+        raise TypeError(f"{name}: betas must be a pair of floats, got {betas!r}")
+    if len(betas) != 2:  # PyTorch: IndexError from betas[1] when one is missing
+        raise LengthError(f"{name}: betas must be a pair of floats, got {betas!r}")
+    group["betas"] = tuple(betas)
+    for index, beta in enumerate(betas):
+        check_option(name, f"beta parameter at index {index}", beta, high=1.0,
+                     include_high=False)
+    check_option(name, "weight_decay value", group["weight_decay"])
+    for flag in flags:
+        check_flag(name, group, flag)
+
+
 class Adam(Optimizer):
     """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
     foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
@@ -48,21 +68,8 @@ class Adam(Optimizer):
         return spec
 
     def _validate_group(self, group: dict) -> None:
-        name = type(self).__name__
-        check_option(name, "learning rate", group["lr"])
-        check_option(name, "epsilon value", group["eps"])
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list)):
-            raise TypeError(f"{name}: betas must be a pair of floats, got {betas!r}")
-        if len(betas) != 2:  # PyTorch: IndexError from betas[1] when one is missing
-            raise LengthError(f"{name}: betas must be a pair of floats, got {betas!r}")
-        group["betas"] = tuple(betas)
-        for index, beta in enumerate(betas):
-            check_option(name, f"beta parameter at index {index}", beta, high=1.0,
-                         include_high=False)
-        check_option(name, "weight_decay value", group["weight_decay"])
-        for flag in ("amsgrad", "maximize", "decoupled_weight_decay"):
-            check_flag(name, group, flag)
+        check_adam_group(type(self).__name__, group, ("amsgrad", "maximize",
+                                                      "decoupled_weight_decay"))
 
     def _update(self) -> None:
         for group in self.param_groups:

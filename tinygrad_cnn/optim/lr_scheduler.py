@@ -17,7 +17,8 @@ from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
            "CosineAnnealingWarmRestarts", "LambdaLR", "LinearLR", "OneCycleLR", "SequentialLR",
-           "ReduceLROnPlateau"]
+           "ReduceLROnPlateau", "ConstantLR", "MultiplicativeLR", "PolynomialLR", "CyclicLR",
+           "ChainedScheduler"]
 
 _EPOCH_DEPRECATION = (
     "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
@@ -59,6 +60,45 @@ def _check_period(op: str, argument: str, value) -> int:
 def _check_count(op: str, argument: str, value) -> int:
     """A non-negative int of any size (a number of epochs or steps)."""
     return check_int(op, argument, value, minimum=0, maximum=None)
+
+
+def _uses_beta1(name: str, optimizer) -> bool:
+    """Whether a momentum-cycling scheduler sets ``betas[0]`` (Adam's family) rather than
+    ``momentum`` (SGD, RMSprop); a ``ValueError`` for an optimizer with neither."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(f"{name}: optimizer must support momentum or beta1 with "
+                         "`cycle_momentum` option enabled")
+    return "betas" in optimizer.defaults
+
+
+def _set_group_momentum(group: dict, use_beta1: bool, value) -> None:
+    if use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
+
+
+def _check_schedulers(name: str, optimizer, schedulers) -> list:
+    """The schedulers a :class:`SequentialLR` or :class:`ChainedScheduler` runs: at least one,
+    none a ``ReduceLROnPlateau``, all on ``optimizer`` (PyTorch's checks and errors)."""
+    schedulers = list(schedulers)
+    if len(schedulers) < 1:
+        raise ValueError(f"{name} expects at least one scheduler, but got no scheduler.")
+    for index, scheduler in enumerate(schedulers):
+        if not hasattr(scheduler, "optimizer"):
+            raise TypeError(f"{name}: the scheduler at index {index} should have "
+                            "`optimizer` as its attribute.")
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(
+                f"{name} does not support `ReduceLROnPlateau` scheduler as it requires "
+                "additional kwargs to be specified when calling `step`, but got one at "
+                f"index {index} in the given schedulers sequence.")
+        if scheduler.optimizer is not optimizer:
+            raise ValueError(
+                f"{name} expects all schedulers to belong to the same optimizer, but "
+                f"got scheduler {type(scheduler).__name__} at index {index} with another "
+                "optimizer.")
+    return schedulers
 
 
 class LRScheduler:
@@ -333,18 +373,19 @@ class LambdaLR(LRScheduler):
     """
 
     def __init__(self, optimizer, lr_lambda, last_epoch: int = -1):
-        _check_optimizer("LambdaLR", optimizer)
+        name = type(self).__name__
+        _check_optimizer(name, optimizer)
         self.optimizer = optimizer
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"LambdaLR: Expected {len(optimizer.param_groups)} "
+                raise ValueError(f"{name}: Expected {len(optimizer.param_groups)} "
                                  f"lr_lambdas, but got {len(lr_lambda)}")
             self.lr_lambdas = list(lr_lambda)
         else:
             self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
         for function in self.lr_lambdas:
             if not callable(function):
-                raise TypeError(f"LambdaLR: lr_lambda should be a function, but got "
+                raise TypeError(f"{name}: lr_lambda should be a function, but got "
                                 f"{type(function).__name__}")
         super().__init__(optimizer, last_epoch)
 
@@ -481,10 +522,7 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("OneCycleLR: optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = _uses_beta1("OneCycleLR", optimizer)
             max_momentums = _per_group("max_momentum", optimizer, max_momentum)
             base_momentums = _per_group("base_momentum", optimizer, base_momentum)
             if last_epoch == -1:
@@ -501,10 +539,7 @@ class OneCycleLR(LRScheduler):
                 "start_momentum": start_momentum, "end_momentum": end_momentum}
 
     def _set_momentum(self, group: dict, value) -> None:
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
+        _set_group_momentum(group, self.use_beta1, value)
 
     def _anneal(self, start, end, pct):
         if self._anneal_func_type == "cos":
@@ -535,7 +570,23 @@ class OneCycleLR(LRScheduler):
         return lrs
 
 
-class SequentialLR(LRScheduler):
+class _HoldsSchedulers(LRScheduler):
+    """A scheduler running others (``_schedulers``): its state dict holds theirs."""
+
+    def state_dict(self) -> dict:
+        state = {key: value for key, value in self.__dict__.items()
+                 if key not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        saved = {key: value for key, value in state_dict.items() if key != "_schedulers"}
+        self.__dict__.update(saved)
+        for scheduler, inner in zip(self._schedulers, state_dict.get("_schedulers", ())):
+            scheduler.load_state_dict(inner)
+
+
+class SequentialLR(_HoldsSchedulers):
     """Run ``schedulers`` one after another, switching at the epochs in ``milestones``
     (one fewer than the schedulers); each scheduler starts over from ``initial_lr`` at its
     milestone.  ``state_dict()`` holds each scheduler's state dict under ``_schedulers``.
@@ -543,24 +594,8 @@ class SequentialLR(LRScheduler):
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch: int = -1):
         _check_optimizer("SequentialLR", optimizer)
-        schedulers, milestones = list(schedulers), list(milestones)
-        if len(schedulers) < 1:
-            raise ValueError("SequentialLR expects at least one scheduler, but got no "
-                             "scheduler.")
-        for index, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(f"SequentialLR: the scheduler at index {index} should have "
-                                "`optimizer` as its attribute.")
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(
-                    "SequentialLR does not support `ReduceLROnPlateau` scheduler as it requires "
-                    "additional kwargs to be specified when calling `step`, but got one at "
-                    f"index {index} in the given schedulers sequence.")
-            if scheduler.optimizer is not optimizer:
-                raise ValueError(
-                    "SequentialLR expects all schedulers to belong to the same optimizer, but "
-                    f"got scheduler {type(scheduler).__name__} at index {index} with another "
-                    "optimizer.")
+        schedulers = _check_schedulers("SequentialLR", optimizer, schedulers)
+        milestones = list(milestones)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
                 "Sequential Schedulers expects number of schedulers provided to be one more "
@@ -600,18 +635,6 @@ class SequentialLR(LRScheduler):
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
-
-    def state_dict(self) -> dict:
-        state = {key: value for key, value in self.__dict__.items()
-                 if key not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        saved = {key: value for key, value in state_dict.items() if key != "_schedulers"}
-        self.__dict__.update(saved)
-        for scheduler, inner in zip(self._schedulers, state_dict.get("_schedulers", ())):
-            scheduler.load_state_dict(inner)
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -722,3 +745,221 @@ class ReduceLROnPlateau(LRScheduler):
         self.__dict__.update(state_dict)
         self._init_is_better(mode=self.mode, threshold=self.threshold,
                              threshold_mode=self.threshold_mode)
+
+
+class ConstantLR(LRScheduler):
+    """Multiply the learning rate by ``factor`` until epoch ``total_iters``, then give it
+    back (``initial_lr * factor`` for the first ``total_iters`` epochs, then ``initial_lr``)."""
+
+    def __init__(self, optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1):
+        check_real("ConstantLR", "factor", factor)
+        if factor > 1.0 or factor < 0:
+            raise ValueError("ConstantLR: Constant multiplicative factor expected to be between "
+                             f"0 and 1, got {factor}")
+        # any int, as PyTorch (a negative one is never reached: the factor stays)
+        check_int("ConstantLR", "total_iters", total_iters)
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        self._warn_outside_step()
+        if self.last_epoch == 0:
+            return [group["lr"] * self.factor for group in self.optimizer.param_groups]
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        return [group["lr"] * (1.0 / self.factor) for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list:
+        return [base * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for base in self.base_lrs]
+
+
+class MultiplicativeLR(LambdaLR):
+    """Multiply each group's learning rate by ``lr_lambda(epoch)`` every epoch (one function,
+    or a list with one per group); checks and state dict as :class:`LambdaLR`'s."""
+
+    def get_lr(self) -> list:
+        self._warn_outside_step()
+        if self._is_initial:
+            return self._current_lrs()
+        return [group["lr"] * function(self.last_epoch)
+                for function, group in zip(self.lr_lambdas, self.optimizer.param_groups)]
+
+
+class PolynomialLR(LRScheduler):
+    """``initial_lr * (1 - epoch / total_iters) ** power`` for the first ``total_iters``
+    epochs (0 after), by PyTorch's recursive form."""
+
+    def __init__(self, optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1):
+        # any int, as PyTorch: with total_iters <= 0 the lr stays where it is
+        check_int("PolynomialLR", "total_iters", total_iters)
+        check_real("PolynomialLR", "power", power)
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        self._warn_outside_step()
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._current_lrs()
+        factor = ((1.0 - self.last_epoch / self.total_iters)
+                  / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
+        return [group["lr"] * factor for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list:
+        return [base * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)
+                ** self.power for base in self.base_lrs]
+
+
+class CyclicLR(LRScheduler):
+    """The cyclical learning rate policy: each group's rate goes from ``base_lr`` up to
+    ``max_lr`` over ``step_size_up`` steps and back over ``step_size_down`` (default the
+    same), the height scaled per cycle by ``mode`` — ``"triangular"`` (1),
+    ``"triangular2"`` (halved each cycle), ``"exp_range"`` (``gamma ** iteration``) — or by
+    ``scale_fn`` (of the cycle or the iteration, as ``scale_mode`` says).  With
+    ``cycle_momentum`` the momentum (SGD's and RMSprop's ``momentum``, Adam's ``beta1``)
+    moves the other way between ``max_momentum`` and ``base_momentum``.  Step it after every
+    batch.  ``state_dict()`` saves no ``scale_fn`` function (``None``), only the attributes
+    of a callable object, as PyTorch's.
+    """
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
+                 mode: str = "triangular", gamma: float = 1.0, scale_fn=None,
+                 scale_mode: str = "cycle", cycle_momentum: bool = True,
+                 base_momentum=0.8, max_momentum=0.9, last_epoch: int = -1):
+        _check_optimizer("CyclicLR", optimizer)
+        self.optimizer = optimizer
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        max_lrs = _per_group("max_lr", optimizer, max_lr)
+        for argument, values in (("base_lr", base_lrs), ("max_lr", max_lrs)):
+            for value in values:
+                check_real("CyclicLR", argument, value)
+        # Step sizes of any sign, as PyTorch; where its arithmetic divides by zero (a zero
+        # step_size_up or cycle), its ZeroDivisionError, raised with a message here.
+        check_real("CyclicLR", "step_size_up", step_size_up)
+        if step_size_down is not None:
+            check_real("CyclicLR", "step_size_down", step_size_down)
+        down = step_size_up if step_size_down is None else step_size_down
+        if math.isnan(step_size_up) or math.isnan(down):
+            # PyTorch: ValueError from math.floor of the NaN position in the cycle
+            raise ValueError(f"CyclicLR: step_size_up and step_size_down must not be NaN, got "
+                             f"{step_size_up} and {step_size_down}")
+        if step_size_up == 0 or step_size_up + down == 0:
+            raise ZeroDivisorError(f"CyclicLR: step_size_up must be > 0 and the cycle "
+                                   f"(step_size_up + step_size_down) non-zero, got "
+                                   f"{step_size_up} and {step_size_down}")
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = max_lrs
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        if scale_fn is not None and not callable(scale_fn):
+            raise TypeError(f"CyclicLR: scale_fn must be a function or None, got "
+                            f"{type(scale_fn).__name__}")
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError(f"CyclicLR: mode is invalid and scale_fn is None (mode={mode!r})")
+        check_real("CyclicLR", "gamma", gamma)
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1 = _uses_beta1("CyclicLR", optimizer)
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for top, bottom, group in zip(self.max_momentums, self.base_momentums,
+                                              optimizer.param_groups):
+                    _set_group_momentum(group, self.use_beta1, top)
+                    group["max_momentum"] = top
+                    group["base_momentum"] = bottom
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self) -> None:
+        """The built-in scale function of ``mode`` (unless ``scale_fn`` was given), and the
+        ``scale_mode`` it implies, as PyTorch."""
+        if self._scale_fn_custom is not None:
+            return
+        if self.mode == "triangular":
+            self._scale_fn_ref, self.scale_mode = (lambda x: 1.0), "cycle"
+        elif self.mode == "triangular2":
+            self._scale_fn_ref, self.scale_mode = (lambda x: 1 / (2.0 ** (x - 1))), "cycle"
+        elif self.mode == "exp_range":
+            gamma = self.gamma
+            self._scale_fn_ref, self.scale_mode = (lambda x: gamma**x), "iterations"
+
+    def scale_fn(self, x) -> float:
+        """The height's scale at cycle (or iteration) ``x``."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        return self._scale_fn_ref(x)
+
+    def get_lr(self) -> list:
+        self._warn_outside_step()
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base + ((top - base) * scale_factor) * scale
+               for base, top in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, bottom, top in zip(self.optimizer.param_groups, self.base_momentums,
+                                          self.max_momentums):
+                _set_group_momentum(group, self.use_beta1,
+                                    top - ((top - bottom) * scale_factor) * scale)
+        return lrs
+
+    def state_dict(self) -> dict:
+        state = super().state_dict()
+        state.pop("_scale_fn_ref", None)
+        function = state.pop("_scale_fn_custom")
+        state["_scale_fn_custom"] = (
+            None if function is None or isinstance(function, types.FunctionType)
+            else function.__dict__.copy())
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        saved = {key: value for key, value in state_dict.items() if key != "_scale_fn_custom"}
+        self.__dict__.update(saved)
+        attributes = state_dict.get("_scale_fn_custom")
+        if attributes is not None:
+            self._scale_fn_custom.__dict__.update(attributes)
+        self._init_scale_fn()
+
+
+class ChainedScheduler(_HoldsSchedulers):
+    """Step every scheduler in ``schedulers`` (all on one optimizer) at each :meth:`step`,
+    their changes compounding.  ``state_dict()`` holds each scheduler's state dict under
+    ``_schedulers``, as PyTorch's."""
+
+    def __init__(self, schedulers, optimizer=None):
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError("ChainedScheduler expects at least one scheduler to be chained, "
+                             "but got no scheduler.")
+        if optimizer is None:
+            if not hasattr(schedulers[0], "optimizer"):  # PyTorch: schedulers[0].optimizer
+                raise AttributeError("ChainedScheduler: the scheduler at index 0 should have "
+                                     "`optimizer` as its attribute.")
+            optimizer = schedulers[0].optimizer
+        self._schedulers = _check_schedulers("ChainedScheduler", optimizer, schedulers)
+        self.optimizer = optimizer
+        self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]
+
+    def step(self) -> None:
+        """Step each scheduler once, in order."""
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = [group["lr"] for group in self._schedulers[-1].optimizer.param_groups]

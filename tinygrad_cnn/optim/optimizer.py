@@ -113,7 +113,8 @@ class Optimizer:
 
     # Implementation switch -> the values accepted (and ignored) in a group.
     _fixed_options = PYTORCH_ONLY_OPTIONS
-    # Per-parameter state entry -> "step" (a whole number), "array" (shaped like the
+    # Per-parameter state entry -> "step" (a whole number), "scalar" (a 0-d number, kept as
+    # a float32 0-d Tensor as "step": NAdam's "mu_product"), "array" (shaped like the
     # parameter) or "optional array" (the same, or None / absent).  None (a subclass that
     # does not declare its state) loads whatever was saved, arrays copied.  Subclasses whose
     # state depends on a group's options override _state_spec_for.
@@ -365,6 +366,11 @@ class Optimizer:
                     raise ValueError(f"{where}: 'step' must be a whole number >= 0, got "
                                      f"{value!r}")
                 state[key] = state_tensor(np.array(step, dtype=np.float32))
+            elif kind == "scalar":
+                if array.shape != ():
+                    raise ValueError(f"{where}: {key!r} must be a 0-d number, got shape "
+                                     f"{array.shape}")
+                state[key] = state_tensor(np.array(array, dtype=np.float32))
             elif kind == "any":
                 same = array.shape == param.shape
                 state[key] = state_tensor(np.array(array, dtype=param.dtype if same else None))
