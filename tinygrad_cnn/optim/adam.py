@@ -34,6 +34,18 @@ def check_adam_group(name: str, group: dict, flags=()) -> None:
         check_flag(name, group, flag)
 
 
+def weight_decayed(group: dict, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """The gradient with the group's weight decay: an L2 term added to it, or (with
+    ``decoupled_weight_decay``) the parameter scaled by ``1 - lr * weight_decay`` in place."""
+    weight_decay = group["weight_decay"]
+    if weight_decay == 0:
+        return grad
+    if group.get("decoupled_weight_decay", False):
+        data *= 1 - group["lr"] * weight_decay
+        return grad
+    return grad + weight_decay * data
+
+
 class Adam(Optimizer):
     """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
     foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
@@ -73,7 +85,7 @@ class Adam(Optimizer):
 
     def _update(self) -> None:
         for group in self.param_groups:
-            lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+            lr, eps = group["lr"], group["eps"]
             beta1, beta2 = group["betas"]
             amsgrad = group["amsgrad"]
             for param, grad, state in self._params_with_grad(group):
@@ -85,11 +97,7 @@ class Adam(Optimizer):
                     if amsgrad:
                         state["max_exp_avg_sq"] = state_tensor(np.zeros_like(data))
                 step = advance_step(state)
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        data *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * data
+                grad = weight_decayed(group, data, grad)
                 exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
                 lerp_(exp_avg, grad, 1 - beta1)
                 # Two scratch arrays, written in place: no other full-size temporary.

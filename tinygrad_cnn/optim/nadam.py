@@ -3,7 +3,7 @@
 
 import numpy as np
 
-from .adam import check_adam_group
+from .adam import check_adam_group, weight_decayed
 from .optimizer import Optimizer, advance_step, check_option, lerp_, new_step, state_tensor
 
 
@@ -23,22 +23,10 @@ def _moment_steps(optimizer: Optimizer, group: dict, second: str, scalar: str = 
             state["exp_avg"] = state_tensor(np.zeros_like(data))
             state[second] = state_tensor(np.zeros_like(data))
         step = advance_step(state)
-        grad = _weight_decay(group, data, grad)
+        grad = weight_decayed(group, data, grad)
         exp_avg = state["exp_avg"]._data
         lerp_(exp_avg, grad, 1 - beta1)
         yield data, grad, step, state, exp_avg, state[second]._data
-
-
-def _weight_decay(group: dict, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
-    """The gradient with the group's weight decay: an L2 term added to it, or (with
-    ``decoupled_weight_decay``) the parameter scaled by ``1 - lr * weight_decay`` in place."""
-    weight_decay = group["weight_decay"]
-    if weight_decay == 0:
-        return grad
-    if group.get("decoupled_weight_decay", False):
-        data *= 1 - group["lr"] * weight_decay
-        return grad
-    return grad + weight_decay * data
 
 
 def _second_moment_(exp_avg_sq: np.ndarray, grad: np.ndarray, beta2: float) -> None:

@@ -48,9 +48,7 @@ def _norm_except_dim(v: Tensor, dim: int) -> Tensor:
         return v.norm()
     keep = dim % v.ndim
     others = tuple(d for d in range(v.ndim) if d != keep)
-    if not others:
-        return (v * v).sqrt()
-    return (v * v).sum(dim=others, keepdim=True).sqrt()
+    return v.norm(dim=others, keepdim=True) if others else v.abs()
 
 
 class WeightNorm:
